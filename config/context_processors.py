@@ -1,0 +1,29 @@
+from django.urls import NoReverseMatch, reverse
+
+# Top navigation: (label, url name, permission needed to see it). A section whose page has
+# not been built yet shows as disabled rather than linking to a dead page.
+NAVIGATION = [
+    ("Clientes", "customers:list", "customers.view_customer"),
+    ("Importar", "customers:import", "customers.view_customer"),
+    ("Papelera", "customers:trash", "customers.view_customer"),
+    ("Atributos adicionales", "attributes:list", "customers.view_customer"),
+    ("Configuración", "settings", "customers.view_customer"),
+]
+
+
+def navigation(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_items": []}
+    items = []
+    current = request.path
+    for label, url_name, perm in NAVIGATION:
+        if not user.has_perm(perm):
+            continue
+        try:
+            url = reverse(url_name)
+        except NoReverseMatch:
+            url = None
+        active = bool(url) and (current == url or (url != "/" and current.startswith(url)))
+        items.append({"label": label, "url": url, "active": active})
+    return {"nav_items": items}

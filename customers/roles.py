@@ -1,0 +1,69 @@
+"""The four roles of Clientes, as Django groups, and the permissions each one holds.
+
+A later feature that adds a permission lists it here and adds a migration that calls
+sync_roles again; tests re-create the groups with the same function (transactional tests
+flush what data migrations wrote).
+"""
+
+ADMINISTRADOR = "Administrador"
+VENTAS = "Ventas"
+CREDITOS = "Créditos"
+CONSULTA = "Consulta"
+
+ALL_PERMISSIONS = "__all__"
+
+_VIEW_CUSTOMERS = ["customers.view_customer", "customers.view_address"]
+
+ROLE_PERMISSIONS: dict[str, str | list[str]] = {
+    # Everything, including what later features add.
+    ADMINISTRADOR: ALL_PERMISSIONS,
+    # Sales staff: view, create and edit customers and their addresses (not delete them).
+    VENTAS: [
+        *_VIEW_CUSTOMERS,
+        "customers.add_customer",
+        "customers.change_customer",
+        "customers.add_address",
+        "customers.change_address",
+        "customers.delete_address",
+    ],
+    # Credit staff: view customers; sales conditions and credit arrive with the credit app.
+    CREDITOS: [*_VIEW_CUSTOMERS],
+    # Read only.
+    CONSULTA: [*_VIEW_CUSTOMERS],
+}
+
+ROLES = list(ROLE_PERMISSIONS)
+
+
+def sync_roles(apps=None) -> None:
+    """Create the groups and give each exactly its permissions (idempotent).
+
+    `apps` is the migration state inside a data migration, None elsewhere.
+    """
+    from django.apps import apps as global_apps
+    from django.contrib.auth.management import create_permissions
+
+    in_migration = apps is not None and apps is not global_apps
+    apps = apps or global_apps
+    # Permissions are normally created at post_migrate, after every migration has run;
+    # a fresh database needs them now. Migration-state app configs carry no models module,
+    # which create_permissions takes for "no models" unless told otherwise.
+    for app_config in apps.get_app_configs():
+        if in_migration:
+            app_config.models_module = True
+        create_permissions(app_config, verbosity=0, apps=apps)
+
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for role, wanted in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        if wanted == ALL_PERMISSIONS:
+            permissions = list(Permission.objects.all())
+        else:
+            permissions = []
+            for dotted in wanted:
+                app_label, codename = dotted.split(".")
+                permissions.append(
+                    Permission.objects.get(content_type__app_label=app_label, codename=codename)
+                )
+        group.permissions.set(permissions)
