@@ -68,7 +68,12 @@ def main() -> None:
             f"no se pudo importar Django ({exc}). Ejecute manage.py con el Python del sistema "
             "(sin un entorno virtual activo) para que prepare .venv, o instale el proyecto en su entorno."
         )
-    execute_from_command_line(sys.argv)
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        execute_from_command_line(sys.argv)
+    except ImproperlyConfigured as exc:
+        _fail(f"configuración no válida: {exc}")
 
 
 if __name__ == "__main__":

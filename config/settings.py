@@ -15,7 +15,7 @@ from config.env import env_bool, env_int, env_list, env_str
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 DEBUG = env_bool("DEBUG", "false")
-LOCAL_SECRET_KEY = "clientes-local-only-not-secret-change-me-in-production-0123456789"
+LOCAL_SECRET_KEY = "clientes-local-only-not-secret-change-me-in-production-0123456789"  # noqa: S105  (public on purpose)
 # The local default is public: `check --deploy` reports it (config.checks).
 SECRET_KEY = env_str("SECRET_KEY") or LOCAL_SECRET_KEY
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
@@ -159,17 +159,20 @@ FORMAT_MODULE_PATH = ["config.formats"]
 # Static files: Bootstrap from the bootstrap-wrapper package and htmx from django-htmx,
 # served by WhiteNoise. Nothing third-party is copied into static/.
 STATIC_URL = "static/"
-STATIC_ROOT = Path(env_str("STATIC_ROOT") or BASE_DIR / ".local" / "staticfiles")
+STATIC_MANIFEST = env_bool("STATIC_MANIFEST", "false")
+# Production runs collectstatic into STATIC_ROOT (hashed names, compressed); locally WhiteNoise
+# serves straight from the finders, so there is nothing to collect.
+STATIC_ROOT = Path(env_str("STATIC_ROOT") or BASE_DIR / "staticfiles") if STATIC_MANIFEST else None
 STATICFILES_DIRS = [BASE_DIR / "static", ("bootstrap", get_bootstrap_dir())]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        if env_bool("STATIC_MANIFEST", "false")
+        if STATIC_MANIFEST
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
-WHITENOISE_USE_FINDERS = not env_bool("STATIC_MANIFEST", "false")
+WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or BASE_DIR / ".local" / "media")
 
 # Background tasks: django-tasks with the database backend; worker: manage.py db_worker.

@@ -22,8 +22,9 @@ class Province(models.Model):
 
     code = models.CharField("código", max_length=4, primary_key=True)
     name = models.CharField("nombre", max_length=80)
-    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="provinces",
-                                   verbose_name="departamento")
+    department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, related_name="provinces", verbose_name="departamento"
+    )
 
     class Meta:
         verbose_name = "provincia"
@@ -39,8 +40,7 @@ class District(models.Model):
 
     code = models.CharField("ubigeo", max_length=6, primary_key=True)
     name = models.CharField("nombre", max_length=80)
-    province = models.ForeignKey(Province, on_delete=models.PROTECT, related_name="districts",
-                                 verbose_name="provincia")
+    province = models.ForeignKey(Province, on_delete=models.PROTECT, related_name="districts", verbose_name="provincia")
 
     class Meta:
         verbose_name = "distrito"
@@ -91,8 +91,14 @@ class Customer(models.Model):
     is_active = models.BooleanField("activo", default=True)
     created_at = models.DateTimeField("creado", auto_now_add=True)
     updated_at = models.DateTimeField("modificado", auto_now=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                   related_name="+", verbose_name="creado por")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="creado por",
+    )
 
     class Meta:
         verbose_name = "cliente"
@@ -115,11 +121,11 @@ class Address(models.Model):
         DELIVERY = "entrega", "Entrega"
         OTHER = "otra", "Otra"
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="addresses",
-                                 verbose_name="cliente")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="addresses", verbose_name="cliente")
     kind = models.CharField("tipo", max_length=10, choices=Kind.choices, default=Kind.FISCAL)
-    district = models.ForeignKey(District, on_delete=models.PROTECT, null=True, blank=True,
-                                 verbose_name="distrito (ubigeo)")
+    district = models.ForeignKey(
+        District, on_delete=models.PROTECT, null=True, blank=True, verbose_name="distrito (ubigeo)"
+    )
     street = models.CharField("calle y número", max_length=200, blank=True)
     unit = models.CharField("Dpto./Ofic./Casa", max_length=60, blank=True)
     reference = models.CharField("indicaciones", max_length=250, blank=True)

@@ -63,7 +63,5 @@ def sync_roles(apps=None) -> None:
             permissions = []
             for dotted in wanted:
                 app_label, codename = dotted.split(".")
-                permissions.append(
-                    Permission.objects.get(content_type__app_label=app_label, codename=codename)
-                )
+                permissions.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
         group.permissions.set(permissions)
