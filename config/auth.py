@@ -6,6 +6,13 @@ from django.contrib.auth.backends import ModelBackend
 from customers.roles import ADMINISTRADOR
 
 
+def can_use_admin(user) -> bool:
+    """The Django admin is for superusers, staff and the Administrador role."""
+    return bool(
+        user.is_active and (user.is_staff or user.is_superuser or user.groups.filter(name=ADMINISTRADOR).exists())
+    )
+
+
 class RoleBackend(ModelBackend):
     def _is_administrador(self, user_obj) -> bool:
         if not user_obj.is_active or user_obj.is_anonymous:

@@ -1,5 +1,7 @@
 from django.urls import NoReverseMatch, reverse
 
+from config.auth import can_use_admin
+
 # Top navigation: (label, url name, permission needed to see it). A section whose page has
 # not been built yet shows as disabled rather than linking to a dead page.
 NAVIGATION = [
@@ -26,4 +28,4 @@ def navigation(request):
             url = None
         active = bool(url) and (current == url or (url != "/" and current.startswith(url)))
         items.append({"label": label, "url": url, "active": active})
-    return {"nav_items": items}
+    return {"nav_items": items, "can_use_admin": can_use_admin(user)}

@@ -1,0 +1,82 @@
+"""Fixtures shared by every test.
+
+pytest-django runs on PostgreSQL (config.settings: the embedded server, or DATABASE_URL).
+Feature fixtures live next to their tests; users with a role come from tests/roles.py.
+"""
+
+import pytest
+
+from tests.roles import PASSWORD, user_with_role
+
+
+@pytest.fixture(scope="session")
+def _static_root(tmp_path_factory):
+    return tmp_path_factory.mktemp("staticfiles")
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings, _static_root):
+    """Settings every test runs with, whatever the developer's environment says.
+
+    - django-tasks: DummyBackend keeps enqueued tasks in memory (``task_backends["default"].results``)
+      instead of writing them to the django-tasks-db queue; changing TASKS re-creates the
+      backend, so each test starts with an empty list.
+    - Static files: plain storage plus WhiteNoise's finders, so pages render and /static/ is
+      served without a collectstatic run, even when STATIC_MANIFEST=true is exported locally
+      (the manifest storage raises on any file missing from a manifest that was never built).
+      STATIC_ROOT is an empty folder, which WhiteNoise wants to exist.
+    - Passwords: a fast hasher; the project's PBKDF2 costs about 0.3 s per user.
+    """
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.WHITENOISE_USE_FINDERS = True
+    settings.STATIC_ROOT = _static_root
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # A proxy count exported locally must not change which address the sign-in tests use.
+    settings.TRUSTED_PROXY_COUNT = 0
+
+
+@pytest.fixture
+def tasks_backend():
+    """The in-memory task backend of this test; ``.results`` lists what was enqueued."""
+    from django_tasks import task_backends
+
+    return task_backends["default"]
+
+
+@pytest.fixture
+def reference_data(db):
+    """Ubigeo and SUNAT document types, for transactional tests (live_server): the data
+    migration wrote them, but those tests flush every table when they end. Cheap (upserts)."""
+    from customers.reference import load_reference_data
+
+    return load_reference_data()
+
+
+@pytest.fixture
+def administrador(db):
+    return user_with_role("Administrador")
+
+
+@pytest.fixture
+def ventas(db):
+    return user_with_role("Ventas")
+
+
+@pytest.fixture
+def creditos(db):
+    return user_with_role("Créditos")
+
+
+@pytest.fixture
+def consulta(db):
+    return user_with_role("Consulta")
+
+
+@pytest.fixture
+def sin_rol(db, django_user_model):
+    """A signed-up user with no group: may sign in but sees nothing."""
+    return django_user_model.objects.create_user(username="sinrol", password=PASSWORD)

@@ -1,0 +1,143 @@
+"""Every URL of the project asks an anonymous visitor to sign in.
+
+The URLs are read from the resolver when the tests are collected, so a URL added by a later
+feature is checked without touching this file; one that answers an anonymous visitor with
+anything but the way to the login page fails here, unless it is in PUBLIC below.
+"""
+
+# re._parser: the standard library's regex parser (its public alias sre_parse is deprecated).
+from re import _constants as sre_constants
+from re import _parser as sre_parse
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
+
+pytestmark = pytest.mark.django_db
+
+# The only URLs an anonymous visitor may use, each with what it answers to GET. Keep it short:
+# everything else belongs behind the login page.
+PUBLIC = {
+    "login": 200,  # the login page itself
+    "logout": 405,  # POST only; signing out needs no session (see test_logout_…)
+    "admin:login": 200,  # the admin's own login page
+}
+# Not URL patterns, so checked elsewhere: the CSRF failure page is a view without a URL
+# (settings.CSRF_FAILURE_VIEW, tests/test_error_pages.py); static files are served by WhiteNoise
+# before URL resolution (below). An API with token auth will answer anonymous callers 401: add
+# its rule here when it arrives, rather than sending API clients to the login page.
+
+
+def _example(parsed) -> str:
+    """A string that the parsed regular expression matches: the shortest non-empty choice,
+    with "1" for digits and for "anything", so numeric ids get a plausible value."""
+    out = []
+    for op, arg in parsed:
+        if op is sre_constants.LITERAL:
+            out.append(chr(arg))
+        elif op is sre_constants.NOT_LITERAL:
+            out.append("1" if chr(arg) != "1" else "x")
+        elif op is sre_constants.ANY:
+            out.append("1")
+        elif op is sre_constants.IN:
+            out.append(_example_char(arg))
+        elif op is sre_constants.BRANCH:
+            out.append(_example(arg[1][0]))
+        elif op is sre_constants.SUBPATTERN:
+            out.append(_example(arg[-1]))
+        elif op in (sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT):
+            low, high, item = arg
+            out.append(_example(item) * max(low, min(1, high)))
+        elif op is sre_constants.AT:
+            continue
+        else:
+            raise ValueError(f"No sé generar un ejemplo para {op} en un patrón de URL")
+    return "".join(out)
+
+
+def _example_char(items) -> str:
+    if items and items[0][0] is sre_constants.NEGATE:
+        excluded = {chr(arg) for op, arg in items[1:] if op is sre_constants.LITERAL}
+        return next(c for c in "1x-" if c not in excluded)
+    for op, arg in items:
+        if op is sre_constants.LITERAL:
+            return chr(arg)
+        if op is sre_constants.RANGE:
+            low, high = arg
+            return "1" if low <= ord("1") <= high else chr(low)
+        if op is sre_constants.CATEGORY:
+            return "1" if arg is sre_constants.CATEGORY_DIGIT else "x"
+    raise ValueError(f"No sé generar un carácter para {items}")
+
+
+def _walk(resolver, prefix="", namespace=""):
+    """(example path, qualified name, pattern) for every URL pattern, at any depth."""
+    for entry in resolver.url_patterns:
+        part = _example(sre_parse.parse(entry.pattern.regex.pattern))
+        if isinstance(entry, URLResolver):
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from _walk(entry, prefix + part, inner)
+        else:
+            assert isinstance(entry, URLPattern)
+            name = f"{namespace}{entry.name}" if entry.name else None
+            yield "/" + prefix + part, name, entry
+
+
+URLS = list(_walk(get_resolver()))
+
+
+def test_the_walk_finds_the_project_urls():
+    names = {name for _, name, _ in URLS}
+    assert {"home", "login", "logout", "customers:list", "admin:index", "admin:auth_user_change"} <= names
+    assert set(PUBLIC) <= names
+
+
+@pytest.mark.parametrize(("path", "name", "pattern"), URLS, ids=[path for path, _, _ in URLS])
+def test_every_example_path_reaches_its_own_pattern(path, name, pattern):
+    # Otherwise the tests below would check some other view.
+    match = resolve(path)
+    assert match.func == pattern.callback, f"{path} llega a {match.view_name}, no a {name or pattern}"
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [(path, name) for path, name, _ in URLS if name not in PUBLIC],
+    ids=[path for path, name, _ in URLS if name not in PUBLIC],
+)
+def test_an_anonymous_visitor_is_sent_to_sign_in(client, path, name, method):
+    response = getattr(client, method)(path)
+
+    assert response.status_code == 302, f"{method.upper()} {path} ({name}) respondió {response.status_code}"
+    location = urlsplit(response.headers["Location"])
+    # Under LoginRequiredMiddleware Django sends the admin's model pages to LOGIN_URL and the
+    # admin's own pages (index, password…) to the admin login; either is a login page.
+    logins = {reverse("login")}
+    if path.startswith(reverse("admin:index")):
+        logins.add(reverse("admin:login"))
+    assert location.path in logins, f"{path} redirige a {location.path}, no a {' ni '.join(sorted(logins))}"
+    assert parse_qs(location.query).get("next") == [path]
+
+
+@pytest.mark.parametrize(("name", "status"), PUBLIC.items())
+def test_a_public_url_answers_an_anonymous_visitor(client, name, status):
+    assert client.get(reverse(name)).status_code == status
+
+
+def test_logout_of_an_anonymous_visitor_goes_to_the_login_page(client):
+    response = client.post(reverse("logout"))
+    assert response.status_code == 302
+    assert response.headers["Location"] == reverse("login")
+
+
+def test_the_login_page_is_the_spanish_form(client):
+    response = client.get(reverse("login"))
+    assert "Ingresar a Clientes" in response.content.decode()
+
+
+@pytest.mark.parametrize("path", ["/static/css/app.css", "/static/bootstrap/css/bootstrap.min.css"])
+def test_static_files_are_served_to_anonymous_visitors(client, path):
+    # WhiteNoise answers before the login requirement; the file must really be there.
+    response = client.get(path)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content)
