@@ -1,5 +1,7 @@
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
+from django.db.models.functions import Lower
 
 
 class Department(models.Model):
@@ -69,6 +71,53 @@ class DocumentType(models.Model):
         return self.short_name
 
 
+class Category(models.Model):
+    """Categoría de cliente (PRO, NORMAL…), editable in Configuración."""
+
+    name = models.CharField("nombre", max_length=60, unique=True)
+    position = models.PositiveSmallIntegerField("orden", default=0)
+
+    class Meta:
+        verbose_name = "categoría de cliente"
+        verbose_name_plural = "categorías de cliente"
+        ordering = ["position", "name"]
+
+    def __str__(self):
+        return self.name
+
+
+class CustomerClass(models.Model):
+    """Clase de cliente, editable in Configuración."""
+
+    name = models.CharField("nombre", max_length=60, unique=True)
+    position = models.PositiveSmallIntegerField("orden", default=0)
+
+    class Meta:
+        verbose_name = "clase de cliente"
+        verbose_name_plural = "clases de cliente"
+        ordering = ["position", "name"]
+
+    def __str__(self):
+        return self.name
+
+
+class CustomerSettings(models.Model):
+    """One row (pk=1): which optional fields the business makes mandatory. The first source
+    document requires none of them, the second requires e-mail, phone and address."""
+
+    require_email = models.BooleanField("correo electrónico obligatorio", default=False)
+    require_phone = models.BooleanField("teléfono obligatorio", default=False)
+    require_address = models.BooleanField("dirección obligatoria (también personas y extranjeros)", default=False)
+
+    class Meta:
+        verbose_name = "configuración de clientes"
+        verbose_name_plural = "configuración de clientes"
+        constraints = [models.CheckConstraint(condition=models.Q(pk=1), name="customer_settings_single_row")]
+
+    def __str__(self):
+        return "Configuración de clientes"
+
+
 class Customer(models.Model):
     class Kind(models.TextChoices):
         COMPANY = "empresa", "Empresa"
@@ -88,6 +137,30 @@ class Customer(models.Model):
     email = models.CharField("correo electrónico", max_length=254, blank=True)
     phone = models.CharField("teléfono", max_length=20, blank=True)
     business_line = models.CharField("giro", max_length=150, blank=True)
+    country = models.CharField("país", max_length=2, default="PE", db_default="PE")
+    contact_name = models.CharField("nombre del contacto", max_length=150, blank=True, db_default="")
+    note = models.TextField("nota", blank=True, db_default="")
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, null=True, blank=True, verbose_name="categoría")
+    customer_class = models.ForeignKey(
+        CustomerClass, on_delete=models.PROTECT, null=True, blank=True, verbose_name="clase de cliente"
+    )
+    requests_detraction = models.BooleanField("solicita detracción", default=False, db_default=False)
+    loyalty_enrolled = models.BooleanField("inscrito en el programa de puntos", default=False, db_default=False)
+    additional_info = models.TextField("información adicional", blank=True, db_default="")
+    description = models.TextField("descripción", blank=True, db_default="")
+    notification_emails = ArrayField(
+        models.CharField(max_length=254), verbose_name="correos de notificación", default=list, blank=True, db_default=[]
+    )
+    notification_whatsapp = ArrayField(
+        models.CharField(max_length=20), verbose_name="WhatsApp de notificación", default=list, blank=True, db_default=[]
+    )
+    facebook = models.CharField("Facebook", max_length=300, blank=True, db_default="")
+    instagram = models.CharField("Instagram", max_length=300, blank=True, db_default="")
+    tiktok = models.CharField("TikTok", max_length=300, blank=True, db_default="")
+    x = models.CharField("X", max_length=300, blank=True, db_default="")
+    linkedin = models.CharField("LinkedIn", max_length=300, blank=True, db_default="")
+    youtube = models.CharField("YouTube", max_length=300, blank=True, db_default="")
+    website = models.CharField("página web", max_length=300, blank=True, db_default="")
     is_active = models.BooleanField("activo", default=True)
     created_at = models.DateTimeField("creado", auto_now_add=True)
     updated_at = models.DateTimeField("modificado", auto_now=True)
@@ -100,10 +173,31 @@ class Customer(models.Model):
         verbose_name="creado por",
     )
 
+    # The Papelera: a deleted customer keeps every row and leaves the uniqueness rules.
+    deleted_at = models.DateTimeField("eliminado", null=True, blank=True)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="eliminado por",
+    )
+
     class Meta:
         verbose_name = "cliente"
         verbose_name_plural = "clientes"
         ordering = ["sort_key", "id"]
+        constraints = [
+            # A document belongs to at most one customer outside the trash.
+            models.UniqueConstraint(
+                fields=["document_type", "document_number"],
+                condition=models.Q(deleted_at__isnull=True) & ~models.Q(document_number=""),
+                name="unique_document_outside_trash",
+            ),
+            models.CheckConstraint(condition=models.Q(kind__in=["empresa", "persona"]), name="customer_kind_valid"),
+            models.CheckConstraint(condition=~models.Q(name=""), name="customer_has_a_name"),
+        ]
 
     def __str__(self):
         return self.name
@@ -126,6 +220,7 @@ class Address(models.Model):
     district = models.ForeignKey(
         District, on_delete=models.PROTECT, null=True, blank=True, verbose_name="distrito (ubigeo)"
     )
+    country = models.CharField("país", max_length=2, default="PE", db_default="PE")
     street = models.CharField("calle y número", max_length=200, blank=True)
     unit = models.CharField("Dpto./Ofic./Casa", max_length=60, blank=True)
     reference = models.CharField("indicaciones", max_length=250, blank=True)
@@ -146,3 +241,67 @@ class Address(models.Model):
         if self.district_id:
             parts.append(self.district.name)
         return ", ".join(p for p in parts if p)
+
+
+class CustomerPhone(models.Model):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="phones", verbose_name="cliente")
+    number = models.CharField("teléfono", max_length=20)  # E.164
+    whatsapp = models.BooleanField("WhatsApp", default=False)
+    position = models.PositiveSmallIntegerField("orden", default=0)
+
+    class Meta:
+        verbose_name = "teléfono"
+        verbose_name_plural = "teléfonos"
+        ordering = ["position", "id"]
+
+    def __str__(self):
+        return self.display
+
+    @property
+    def display(self) -> str:
+        from customers.phones import national_format
+
+        return national_format(self.number)
+
+    @property
+    def whatsapp_link(self) -> str:
+        return "https://wa.me/" + self.number.lstrip("+")
+
+
+class CustomerEmail(models.Model):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="emails", verbose_name="cliente")
+    email = models.CharField("correo electrónico", max_length=254)  # lower-cased by the services
+    position = models.PositiveSmallIntegerField("orden", default=0)
+    # Copy of "the customer is in the Papelera", kept by the services in the same transaction,
+    # so the database itself can say "one customer per e-mail outside the trash".
+    in_trash = models.BooleanField(default=False, db_default=False, editable=False)
+
+    class Meta:
+        verbose_name = "correo electrónico"
+        verbose_name_plural = "correos electrónicos"
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"), condition=models.Q(in_trash=False), name="unique_email_outside_trash"
+            ),
+        ]
+
+    def __str__(self):
+        return self.email
+
+
+class Contact(models.Model):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contacts", verbose_name="cliente")
+    name = models.CharField("nombre", max_length=150)
+    role = models.CharField("cargo", max_length=100, blank=True)
+    phones = ArrayField(models.CharField(max_length=20), verbose_name="teléfonos", default=list, blank=True)
+    emails = ArrayField(models.CharField(max_length=254), verbose_name="correos", default=list, blank=True)
+    note = models.CharField("nota", max_length=250, blank=True)
+
+    class Meta:
+        verbose_name = "contacto"
+        verbose_name_plural = "contactos"
+        ordering = ["name", "id"]
+
+    def __str__(self):
+        return self.name

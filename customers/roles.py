@@ -12,7 +12,18 @@ CONSULTA = "Consulta"
 
 ALL_PERMISSIONS = "__all__"
 
-_VIEW_CUSTOMERS = ["customers.view_customer", "customers.view_address"]
+_VIEW_CUSTOMERS = [
+    "customers.view_customer",
+    "customers.view_address",
+    "customers.view_contact",
+    "customers.view_customerphone",
+    "customers.view_customeremail",
+]
+_EDIT_CUSTOMER_DETAILS = [
+    f"customers.{action}_{model}"
+    for model in ("address", "contact", "customerphone", "customeremail")
+    for action in ("add", "change", "delete")
+]
 
 ROLE_PERMISSIONS: dict[str, str | list[str]] = {
     # Everything, including what later features add.
@@ -22,9 +33,7 @@ ROLE_PERMISSIONS: dict[str, str | list[str]] = {
         *_VIEW_CUSTOMERS,
         "customers.add_customer",
         "customers.change_customer",
-        "customers.add_address",
-        "customers.change_address",
-        "customers.delete_address",
+        *_EDIT_CUSTOMER_DETAILS,
     ],
     # Credit staff: view customers; sales conditions and credit arrive with the credit app.
     CREDITOS: [*_VIEW_CUSTOMERS],

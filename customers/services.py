@@ -1,0 +1,540 @@
+"""Business rules for customers: every entry point (forms, admin, import, API) calls these.
+
+Each write validates everything first, collecting every error by field (Spanish messages),
+then writes in one transaction: it either completes or leaves the database as it was.
+"""
+
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+
+from customers import validators
+from customers.countries import is_country
+from customers.models import (
+    Address,
+    Category,
+    Contact,
+    Customer,
+    CustomerClass,
+    CustomerEmail,
+    CustomerPhone,
+    CustomerSettings,
+    District,
+    DocumentType,
+)
+from customers.reference import DNI, RUC
+from customers.text import clean_spaces, person_display_name, sort_key
+
+# Longest text each field accepts (model max_length for short fields; a sane cap for long ones).
+TEXT_LIMITS = {
+    "business_name": 200,
+    "first_names": 100,
+    "last_names": 100,
+    "business_line": 150,
+    "contact_name": 150,
+    "note": 2000,
+    "additional_info": 5000,
+    "description": 2000,
+}
+SOCIAL_FIELDS = ["facebook", "instagram", "tiktok", "x", "linkedin", "youtube"]
+MAX_LIST_ITEMS = 10
+
+
+@dataclass(frozen=True)
+class DuplicateInfo:
+    customer_id: int
+    name: str
+    in_trash: bool
+
+
+class DuplicateCustomerError(ValidationError):
+    """A document or e-mail already belongs to another customer; `duplicate` says which."""
+
+    def __init__(self, field: str, message: str, duplicate: DuplicateInfo):
+        super().__init__({field: [ValidationError(message, code="duplicate")]})
+        self.duplicate = duplicate
+        self.field = field
+
+
+def get_customer_settings() -> CustomerSettings:
+    settings, _ = CustomerSettings.objects.get_or_create(pk=1)
+    return settings
+
+
+def update_customer_settings(*, actor, data: dict) -> CustomerSettings:
+    with transaction.atomic():
+        settings = CustomerSettings.objects.select_for_update().get_or_create(pk=1)[0]
+        for field in ("require_email", "require_phone", "require_address"):
+            if field in data:
+                setattr(settings, field, bool(data[field]))
+        settings.save()
+    return settings
+
+
+# --- customers ---------------------------------------------------------------------------
+
+
+def create_customer(*, actor, data: dict) -> Customer:
+    customer = Customer(created_by=actor if getattr(actor, "pk", None) else None)
+    return _save_customer(customer=customer, data=data, creating=True)
+
+
+def update_customer(*, actor, customer: Customer, data: dict) -> Customer:
+    return _save_customer(customer=customer, data=data, creating=False)
+
+
+def _save_customer(*, customer: Customer, data: dict, creating: bool) -> Customer:
+    settings = get_customer_settings()
+    cleaned, errors = _clean_customer_data(data, settings=settings, customer=customer)
+    if errors:
+        raise ValidationError(errors)
+    try:
+        with transaction.atomic():
+            _check_duplicates(cleaned, exclude_pk=customer.pk)
+            for field, value in cleaned["fields"].items():
+                setattr(customer, field, value)
+            customer.full_clean(exclude=["document_type", "category", "customer_class", "created_by", "deleted_by"])
+            customer.save()
+            _replace_phones(customer, cleaned["phones"])
+            _replace_emails(customer, cleaned["emails"])
+            if cleaned["address"] is not None:
+                _save_main_address(customer, cleaned["address"])
+    except IntegrityError as exc:
+        # Another transaction saved the same document or e-mail between our check and our
+        # write; the database refused it. Say which customer, as the check would have.
+        if creating:  # the rolled-back INSERT left its id on the instance
+            customer.pk, customer._state.adding = None, True
+        _check_duplicates(cleaned, exclude_pk=customer.pk)
+        raise ValidationError(
+            "No se pudo guardar: otro usuario guardó datos en conflicto al mismo tiempo. Vuelva a intentarlo."
+        ) from exc
+    return customer
+
+
+def _text(data: dict, field: str, errors: dict) -> str:
+    value = clean_spaces(str(data.get(field) or ""))
+    limit = TEXT_LIMITS.get(field)
+    if limit and len(value) > limit:
+        errors[field] = [f"Máximo {limit} caracteres (tiene {len(value)})."]
+    return value
+
+
+def _long_text(data: dict, field: str, errors: dict) -> str:
+    # Long texts keep their line breaks; only the ends are trimmed.
+    value = str(data.get(field) or "").strip()
+    limit = TEXT_LIMITS[field]
+    if len(value) > limit:
+        errors[field] = [f"Máximo {limit} caracteres (tiene {len(value)})."]
+    return value
+
+
+def _as_list(value) -> list[str]:
+    """A list of strings from a list or from text separated by commas, semicolons or lines."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        for separator in (";", "\n"):
+            value = value.replace(separator, ",")
+        value = value.split(",")
+    return [clean_spaces(str(item)) for item in value if clean_spaces(str(item))]
+
+
+def _bool(value) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "on", "si", "sí", "yes", "x")
+    return bool(value)
+
+
+def _lookup(model, value, field: str, label: str, errors: dict):
+    if value in (None, ""):
+        return None
+    if isinstance(value, model):
+        return value
+    try:
+        return model.objects.get(pk=value)
+    except (model.DoesNotExist, ValueError, TypeError):
+        errors[field] = [f"{label} no existe; elija uno de la lista."]
+        return None
+
+
+def _clean_customer_data(data: dict, *, settings: CustomerSettings, customer: Customer) -> tuple[dict, dict]:
+    errors: dict[str, list[str]] = {}
+    fields: dict = {}
+
+    kind = data.get("kind") or ""
+    if kind not in Customer.Kind.values:
+        errors["kind"] = ["Elija Empresa o Persona natural."]
+    is_foreign = _bool(data.get("is_foreign"))
+    fields["kind"], fields["is_foreign"] = kind, is_foreign
+
+    for field in ("business_name", "first_names", "last_names", "business_line", "contact_name"):
+        fields[field] = _text(data, field, errors)
+    for field in ("note", "additional_info", "description"):
+        fields[field] = _long_text(data, field, errors)
+
+    # Document type and number, by type of customer.
+    doc_type = _lookup(DocumentType, data.get("document_type"), "document_type", "El tipo de documento", errors)
+    raw_number = str(data.get("document_number") or "").strip()
+    number = ""
+    if doc_type is not None:
+        try:
+            number = _clean_document(kind, is_foreign, doc_type, raw_number)
+        except ValidationError as exc:
+            errors.setdefault("document_number", []).extend(exc.messages)
+    elif "document_type" not in errors:
+        errors["document_type"] = ["Elija el tipo de documento."]
+    if doc_type is not None and doc_type.for_foreigners != is_foreign and "document_type" not in errors:
+        errors["document_type"] = [
+            "Para un cliente extranjero elija un documento para extranjeros (carné de extranjería, pasaporte…)."
+            if is_foreign
+            else "Para un cliente peruano el documento es RUC o DNI; marque «Extranjero» si no lo es."
+        ]
+    fields["document_type"], fields["document_number"] = doc_type, number
+
+    # Names, as each type requires (first source document).
+    if kind == Customer.Kind.COMPANY:
+        if not fields["business_name"]:
+            errors.setdefault("business_name", []).append("Ingrese la razón social.")
+        if not is_foreign and not fields["business_line"]:
+            errors.setdefault("business_line", []).append("Ingrese el giro de la empresa.")
+        fields["name"] = fields["business_name"]
+    elif kind == Customer.Kind.PERSON:
+        if not fields["first_names"]:
+            errors.setdefault("first_names", []).append("Ingrese los nombres.")
+        if not fields["last_names"]:
+            errors.setdefault("last_names", []).append("Ingrese los apellidos.")
+        fields["name"] = person_display_name(fields["first_names"], fields["last_names"])
+    fields["sort_key"] = sort_key(fields.get("name", ""))
+
+    country = str(data.get("country") or ("" if is_foreign else "PE")).strip().upper()
+    if is_foreign and (not country or country == "PE"):
+        errors["country"] = ["Elija el país del cliente extranjero."]
+    elif not is_country(country):
+        errors["country"] = ["Ese país no existe; elija uno de la lista."]
+    fields["country"] = "PE" if not is_foreign else country
+
+    fields["category"] = _lookup(Category, data.get("category"), "category", "La categoría", errors)
+    fields["customer_class"] = _lookup(CustomerClass, data.get("customer_class"), "customer_class", "La clase", errors)
+    fields["requests_detraction"] = _bool(data.get("requests_detraction"))
+    fields["loyalty_enrolled"] = _bool(data.get("loyalty_enrolled"))
+
+    # Phones (E.164) with their WhatsApp flag, e-mails (lower case), notification lists.
+    phones = _clean_phones(data.get("phones") or [], errors)
+    emails = _clean_list(data.get("emails"), validators.normalize_email, "emails", errors)
+    if settings.require_email and not emails and "emails" not in errors:
+        errors["emails"] = ["Ingrese al menos un correo electrónico (obligatorio en la configuración)."]
+    if settings.require_phone and not phones and "phones" not in errors:
+        errors["phones"] = ["Ingrese al menos un teléfono (obligatorio en la configuración)."]
+    fields["email"] = emails[0] if emails else ""
+    fields["phone"] = phones[0][0] if phones else ""
+    fields["notification_emails"] = _clean_list(
+        data.get("notification_emails"), validators.normalize_email, "notification_emails", errors
+    )
+    fields["notification_whatsapp"] = _clean_list(
+        data.get("notification_whatsapp"), validators.normalize_phone, "notification_whatsapp", errors
+    )
+
+    for network in SOCIAL_FIELDS:
+        value = str(data.get(network) or "").strip()
+        fields[network] = ""
+        if value:
+            try:
+                fields[network] = validators.normalize_social(network, value)
+            except ValidationError as exc:
+                errors[network] = exc.messages
+    website = str(data.get("website") or "").strip()
+    fields["website"] = ""
+    if website:
+        try:
+            fields["website"] = validators.normalize_url(website)
+        except ValidationError as exc:
+            errors["website"] = exc.messages
+
+    address = None
+    if "address" in data:
+        address = _clean_address(
+            data.get("address") or {},
+            errors,
+            prefix="address_",
+            is_foreign=is_foreign,
+            required=(kind == Customer.Kind.COMPANY and not is_foreign) or settings.require_address,
+        )
+    elif customer.pk is None and (kind == Customer.Kind.COMPANY and not is_foreign or settings.require_address):
+        errors["address_street"] = ["Ingrese la dirección."]
+
+    return {"fields": fields, "phones": phones, "emails": emails, "address": address}, errors
+
+
+def _clean_document(kind: str, is_foreign: bool, doc_type: DocumentType, number: str) -> str:
+    if is_foreign:
+        return validators.validate_foreign_document(doc_type.code, number)
+    if kind == Customer.Kind.COMPANY:
+        if doc_type.code != RUC:
+            raise ValidationError("Una empresa peruana se identifica con su RUC.")
+        return validators.validate_ruc(number)
+    # Persona natural: DNI (optional, as the first source document says) or a RUC 10.
+    if doc_type.code == DNI:
+        return validators.validate_dni(number) if number else ""
+    if doc_type.code == RUC:
+        number = validators.validate_ruc(number)
+        if not number.startswith("10"):
+            raise ValidationError("El RUC de una persona natural empieza con 10.")
+        return number
+    raise ValidationError("Una persona natural peruana se identifica con DNI o RUC.")
+
+
+def _clean_phones(items, errors: dict) -> list[tuple[str, bool]]:
+    result, seen, messages = [], set(), []
+    if isinstance(items, str):
+        items = [{"number": n} for n in _as_list(items)]
+    for item in items:
+        if isinstance(item, str):
+            item = {"number": item}
+        raw = str(item.get("number") or "").strip()
+        if not raw:
+            continue
+        try:
+            number = validators.normalize_phone(raw)
+        except ValidationError as exc:
+            messages.extend(exc.messages)
+            continue
+        if number not in seen:
+            seen.add(number)
+            result.append((number, _bool(item.get("whatsapp"))))
+    if len(result) > MAX_LIST_ITEMS:
+        messages.append(f"Máximo {MAX_LIST_ITEMS} teléfonos.")
+    if messages:
+        errors["phones"] = messages
+    return result
+
+
+def _clean_list(value, normalize, field: str, errors: dict) -> list[str]:
+    result, messages = [], []
+    for item in _as_list(value):
+        try:
+            normalized = normalize(item)
+        except ValidationError as exc:
+            messages.extend(exc.messages)
+            continue
+        if normalized not in result:
+            result.append(normalized)
+    if len(result) > MAX_LIST_ITEMS:
+        messages.append(f"Máximo {MAX_LIST_ITEMS} elementos.")
+    if messages:
+        errors[field] = messages
+    return result
+
+
+def _clean_address(data: dict, errors: dict, *, prefix: str, is_foreign: bool, required: bool) -> dict | None:
+    street = clean_spaces(str(data.get("street") or ""))
+    unit = clean_spaces(str(data.get("unit") or ""))
+    reference = clean_spaces(str(data.get("reference") or ""))
+    for field, value, limit in (("street", street, 200), ("unit", unit, 60), ("reference", reference, 250)):
+        if len(value) > limit:
+            errors[prefix + field] = [f"Máximo {limit} caracteres (tiene {len(value)})."]
+    district = None
+    if not is_foreign:
+        code = str(data.get("district") or "").strip()
+        province = str(data.get("province") or "").strip()
+        department = str(data.get("department") or "").strip()
+        if code:
+            district = District.objects.select_related("province").filter(pk=code).first()
+            if district is None:
+                errors[prefix + "district"] = ["Ese distrito no existe; elíjalo de la lista."]
+            elif province and district.province_id != province:
+                errors[prefix + "district"] = ["El distrito no pertenece a la provincia elegida."]
+            elif department and district.province.department_id != department:
+                errors[prefix + "district"] = ["El distrito no pertenece al departamento elegido."]
+        elif required or street:
+            errors[prefix + "district"] = ["Elija departamento, provincia y distrito."]
+    if required and not street:
+        errors[prefix + "street"] = ["Ingrese la calle y número." if not is_foreign else "Ingrese la dirección."]
+    if not (street or district):
+        return {} if not required else None
+    return {"district": district, "street": street, "unit": unit, "reference": reference}
+
+
+def _check_duplicates(cleaned: dict, *, exclude_pk: int | None) -> None:
+    fields = cleaned["fields"]
+    others = Customer.objects.exclude(pk=exclude_pk) if exclude_pk else Customer.objects.all()
+    if fields.get("document_number") and fields.get("document_type") is not None:
+        match = (
+            others.filter(document_type=fields["document_type"], document_number=fields["document_number"])
+            .order_by("deleted_at")  # NULL first: outside the trash wins
+            .first()
+        )
+        if match:
+            label = fields["document_type"].short_name
+            _raise_duplicate("document_number", f"Ya existe un cliente con ese {label}", match)
+    for email in cleaned["emails"]:
+        owner = (
+            CustomerEmail.objects.filter(email__iexact=email)
+            .exclude(customer_id=exclude_pk)
+            .select_related("customer")
+            .order_by("in_trash")
+            .first()
+        )
+        if owner:
+            _raise_duplicate("emails", f"Ya existe un cliente con el correo {email}", owner.customer)
+
+
+def _raise_duplicate(field: str, message: str, match: Customer) -> None:
+    in_trash = match.deleted_at is not None
+    if in_trash:
+        message = f"{message} en la Papelera: «{match.name}». Puede restaurarlo en lugar de crear uno nuevo."
+    else:
+        message = f"{message}: «{match.name}»."
+    raise DuplicateCustomerError(field, message, DuplicateInfo(match.pk, match.name, in_trash))
+
+
+def _replace_phones(customer: Customer, phones: list[tuple[str, bool]]) -> None:
+    existing = list(customer.phones.all())
+    if [(p.number, p.whatsapp) for p in existing] == phones:
+        return
+    customer.phones.all().delete()
+    CustomerPhone.objects.bulk_create(
+        CustomerPhone(customer=customer, number=n, whatsapp=w, position=i) for i, (n, w) in enumerate(phones)
+    )
+
+
+def _replace_emails(customer: Customer, emails: list[str]) -> None:
+    existing = [e.email for e in customer.emails.all()]
+    if existing == emails:
+        return
+    customer.emails.all().delete()
+    in_trash = customer.deleted_at is not None
+    CustomerEmail.objects.bulk_create(
+        CustomerEmail(customer=customer, email=e, position=i, in_trash=in_trash) for i, e in enumerate(emails)
+    )
+
+
+def _save_main_address(customer: Customer, address: dict) -> None:
+    current = customer.addresses.filter(is_default=True).first()
+    if not address:
+        return
+    if current is None:
+        current = Address(customer=customer, kind=Address.Kind.FISCAL, is_default=True)
+    current.district = address["district"]
+    current.street, current.unit, current.reference = address["street"], address["unit"], address["reference"]
+    current.country = customer.country
+    current.save()
+
+
+# --- addresses ---------------------------------------------------------------------------
+
+
+def save_address(*, actor, customer: Customer, data: dict, address: Address | None = None) -> Address:
+    """Create (address=None) or update one of the customer's addresses."""
+    if address is not None and address.customer_id != customer.pk:
+        raise ValidationError("Esa dirección no pertenece a este cliente.")
+    errors: dict = {}
+    kind = data.get("kind") or Address.Kind.DELIVERY
+    if kind not in Address.Kind.values:
+        errors["kind"] = ["Elija fiscal, entrega u otra."]
+    cleaned = _clean_address(data, errors, prefix="", is_foreign=customer.is_foreign, required=True)
+    if errors:
+        raise ValidationError(errors)
+    make_default = _bool(data.get("is_default"))
+    with transaction.atomic():
+        Customer.objects.select_for_update().filter(pk=customer.pk).first()
+        has_default = customer.addresses.filter(is_default=True).exclude(pk=getattr(address, "pk", None)).exists()
+        if address is None:
+            address = Address(customer=customer)
+        address.kind = kind
+        address.district = cleaned["district"]
+        address.street, address.unit, address.reference = cleaned["street"], cleaned["unit"], cleaned["reference"]
+        address.country = customer.country
+        if make_default or not has_default:
+            customer.addresses.filter(is_default=True).exclude(pk=address.pk).update(is_default=False)
+            address.is_default = True
+        address.save()
+    return address
+
+
+def delete_address(*, actor, address: Address) -> None:
+    customer = address.customer
+    with transaction.atomic():
+        Customer.objects.select_for_update().filter(pk=customer.pk).first()
+        remaining = customer.addresses.exclude(pk=address.pk)
+        settings = get_customer_settings()
+        needs_address = (customer.kind == Customer.Kind.COMPANY and not customer.is_foreign) or settings.require_address
+        if needs_address and not remaining.exists():
+            raise ValidationError("No se puede eliminar la única dirección: este cliente debe tener una.")
+        was_default = address.is_default
+        address.delete()
+        if was_default:
+            successor = remaining.order_by("id").first()
+            if successor:
+                successor.is_default = True
+                successor.save(update_fields=["is_default"])
+
+
+# --- contacts ----------------------------------------------------------------------------
+
+
+def save_contact(*, actor, customer: Customer, data: dict, contact: Contact | None = None) -> Contact:
+    if contact is not None and contact.customer_id != customer.pk:
+        raise ValidationError("Ese contacto no pertenece a este cliente.")
+    errors: dict = {}
+    name = _text({"name": data.get("name")}, "name", errors)
+    role = clean_spaces(str(data.get("role") or ""))
+    note = clean_spaces(str(data.get("note") or ""))
+    if not name:
+        errors["name"] = ["Ingrese el nombre del contacto."]
+    elif len(name) > 150:
+        errors["name"] = [f"Máximo 150 caracteres (tiene {len(name)})."]
+    if len(role) > 100:
+        errors["role"] = [f"Máximo 100 caracteres (tiene {len(role)})."]
+    if len(note) > 250:
+        errors["note"] = [f"Máximo 250 caracteres (tiene {len(note)})."]
+    phones = _clean_list(data.get("phones"), validators.normalize_phone, "phones", errors)
+    emails = _clean_list(data.get("emails"), validators.normalize_email, "emails", errors)
+    if errors:
+        raise ValidationError(errors)
+    contact = contact or Contact(customer=customer)
+    contact.name, contact.role, contact.note, contact.phones, contact.emails = name, role, note, phones, emails
+    contact.save()
+    return contact
+
+
+def delete_contact(*, actor, contact: Contact) -> None:
+    contact.delete()
+
+
+# --- categories and classes (Configuración) ----------------------------------------------
+
+
+def save_choice(*, actor, model, name: str, instance=None):
+    """Create or rename a Category or CustomerClass."""
+    label = model._meta.verbose_name
+    name = clean_spaces(name)
+    if not name:
+        raise ValidationError({"name": [f"Ingrese el nombre de la {label}."]})
+    if len(name) > 60:
+        raise ValidationError({"name": [f"Máximo 60 caracteres (tiene {len(name)})."]})
+    clash = model.objects.filter(name__iexact=name)
+    if instance is not None:
+        clash = clash.exclude(pk=instance.pk)
+    if clash.exists():
+        raise ValidationError({"name": [f"Ya existe una {label} con ese nombre."]})
+    instance = instance or model(position=model.objects.count())
+    instance.name = name
+    try:
+        with transaction.atomic():
+            instance.save()
+    except IntegrityError:
+        raise ValidationError({"name": [f"Ya existe una {label} con ese nombre."]}) from None
+    return instance
+
+
+def delete_choice(*, actor, instance) -> None:
+    field = "category" if isinstance(instance, Category) else "customer_class"
+    in_use = Customer.objects.filter(Q(**{field: instance})).count()
+    if in_use:
+        raise ValidationError(
+            f"No se puede eliminar «{instance.name}»: {in_use} cliente{'s' if in_use != 1 else ''} la usa"
+            f"{'n' if in_use != 1 else ''}. Cámbielos primero."
+        )
+    instance.delete()
