@@ -72,5 +72,10 @@ def sync_roles(apps=None) -> None:
             permissions = []
             for dotted in wanted:
                 app_label, codename = dotted.split(".")
-                permissions.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+                found = Permission.objects.filter(content_type__app_label=app_label, codename=codename).first()
+                if found is None and in_migration:
+                    continue  # an older migration: the model arrives later, and its migration syncs again
+                if found is None:
+                    raise LookupError(f"El permiso {dotted} no existe: revise customers/roles.py")
+                permissions.append(found)
         group.permissions.set(permissions)
