@@ -9,7 +9,7 @@ NAVIGATION = [
     ("Importar", "customers:import", "customers.view_customer"),
     ("Papelera", "customers:trash", "customers.view_customer"),
     ("Atributos adicionales", "attributes:list", "customers.view_customer"),
-    ("Configuración", "settings", "customers.view_customer"),
+    ("Configuración", "settings", "customers.change_customersettings"),
 ]
 
 

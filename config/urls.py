@@ -6,6 +6,7 @@ from django.views.generic import RedirectView
 
 from config.auth import can_use_admin
 from config.forms import LoginForm
+from customers.urls import settings_urlpatterns
 
 admin.site.site_header = "Clientes — administración"
 admin.site.site_title = "Clientes"
@@ -23,5 +24,6 @@ urlpatterns = [
     # the login page, not come back to /salir/ by GET (405) after signing in again.
     path("salir/", login_not_required(auth_views.LogoutView.as_view()), name="logout"),
     path("clientes/", include("customers.urls")),
+    path("configuracion/", include(settings_urlpatterns)),
     path("admin/", admin.site.urls),
 ]

@@ -149,10 +149,18 @@ class Customer(models.Model):
     additional_info = models.TextField("información adicional", blank=True, db_default="")
     description = models.TextField("descripción", blank=True, db_default="")
     notification_emails = ArrayField(
-        models.CharField(max_length=254), verbose_name="correos de notificación", default=list, blank=True, db_default=[]
+        models.CharField(max_length=254),
+        verbose_name="correos de notificación",
+        default=list,
+        blank=True,
+        db_default=[],
     )
     notification_whatsapp = ArrayField(
-        models.CharField(max_length=20), verbose_name="WhatsApp de notificación", default=list, blank=True, db_default=[]
+        models.CharField(max_length=20),
+        verbose_name="WhatsApp de notificación",
+        default=list,
+        blank=True,
+        db_default=[],
     )
     facebook = models.CharField("Facebook", max_length=300, blank=True, db_default="")
     instagram = models.CharField("Instagram", max_length=300, blank=True, db_default="")

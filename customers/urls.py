@@ -6,4 +6,29 @@ app_name = "customers"
 
 urlpatterns = [
     path("", views.customer_list, name="list"),
+    path("nuevo/", views.customer_create, name="create"),
+    path("<int:pk>/", views.customer_detail, name="detail"),
+    path("<int:pk>/editar/", views.customer_update, name="update"),
+    path("<int:pk>/direcciones/nueva/", views.address_create, name="address_create"),
+    path("<int:pk>/direcciones/<int:address_pk>/", views.address_update, name="address_update"),
+    path(
+        "<int:pk>/direcciones/<int:address_pk>/predeterminada/",
+        views.address_make_default,
+        name="address_make_default",
+    ),
+    path("<int:pk>/direcciones/<int:address_pk>/eliminar/", views.address_delete, name="address_delete"),
+    path("<int:pk>/contactos/nuevo/", views.contact_create, name="contact_create"),
+    path("<int:pk>/contactos/<int:contact_pk>/", views.contact_update, name="contact_update"),
+    path("<int:pk>/contactos/<int:contact_pk>/eliminar/", views.contact_delete, name="contact_delete"),
+    path("ubigeo/provincias/", views.ubigeo_provinces, name="ubigeo_provinces"),
+    path("ubigeo/distritos/", views.ubigeo_districts, name="ubigeo_districts"),
+]
+
+# Mounted at /configuracion/ by config/urls.py, outside the "customers" namespace: the
+# navigation links "Configuración" to the url name "settings".
+settings_urlpatterns = [
+    path("", views.customer_settings, name="settings"),
+    path("<slug:slug>/nueva/", views.choice_create, name="settings_choice_create"),
+    path("<slug:slug>/<int:item_pk>/", views.choice_update, name="settings_choice_update"),
+    path("<slug:slug>/<int:item_pk>/eliminar/", views.choice_delete, name="settings_choice_delete"),
 ]

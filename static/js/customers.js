@@ -1,0 +1,231 @@
+// Clientes: behaviour of the customer pages (form by type, phone/e-mail rows, ubigeo, side
+// panel, tabs). Plain JavaScript on top of Bootstrap and htmx, both loaded by base.html.
+(function () {
+  "use strict";
+
+  // --- Customer form: the fields each type shows ------------------------------------------
+  // A data-show spec lists alternatives separated by spaces, each made of tokens joined by
+  // "+"; an element is shown when every token of one alternative is in the form's state.
+  // customers/forms.py (matches) applies the same rule on the server for the first render.
+
+  function matches(spec, state) {
+    spec = (spec || "").trim();
+    if (!spec) return true;
+    return spec.split(/\s+/).some(function (alternative) {
+      return alternative.split("+").every(function (token) { return state.has(token); });
+    });
+  }
+
+  function formState(form) {
+    var kind = form.querySelector('input[name="kind"]:checked');
+    var foreign = form.querySelector('input[name="is_foreign"]');
+    var state = new Set([kind ? kind.value : "empresa", foreign && foreign.checked ? "extranjero" : "peru"]);
+    if (form.dataset.requireAddress === "1") state.add("reqaddr");
+    return state;
+  }
+
+  // SUNAT catálogo 06: a Peruvian company is identified by its RUC (6), a person by DNI (1)
+  // or RUC; foreign customers by the types marked for foreigners (proposed: 0, documento
+  // tributario no domiciliado, for a company; 4, carné de extranjería, for a person).
+  var RUC = "6", DNI = "1", CARNE_EXTRANJERIA = "4", NO_DOMICILIADO = "0";
+
+  function docAllowed(option, state) {
+    if (!option.value) return true;
+    var forForeigners = option.dataset.foreign === "1";
+    if (state.has("extranjero")) return forForeigners;
+    if (forForeigners) return false;
+    return state.has("empresa") ? option.value === RUC : true;
+  }
+
+  function applyType(form, changedByUser) {
+    var state = formState(form);
+    form.querySelectorAll("[data-show]").forEach(function (el) {
+      el.hidden = !matches(el.dataset.show, state);
+    });
+    var select = form.querySelector("[data-doc-type]");
+    if (!select) return;
+    Array.prototype.forEach.call(select.options, function (option) {
+      var ok = docAllowed(option, state);
+      option.hidden = !ok;
+      option.disabled = !ok;
+    });
+    var current = select.options[select.selectedIndex];
+    var usable = !!current && !current.disabled && !!current.value;
+    if (state.has("extranjero")) {
+      // Keep a foreign document already chosen; otherwise propose the usual one.
+      if (!usable) pick(select, state.has("empresa") ? NO_DOMICILIADO : CARNE_EXTRANJERIA);
+    } else if (changedByUser || !usable) {
+      pick(select, state.has("empresa") ? RUC : DNI);
+    }
+  }
+
+  function pick(select, code) {
+    var option = select.querySelector('option[value="' + code + '"]:not([disabled])') ||
+      Array.prototype.find.call(select.options, function (o) { return !o.disabled && o.value; });
+    if (option) select.value = option.value;
+  }
+
+  function visible(el) {
+    return !!(el.offsetWidth || el.offsetHeight || el.getClientRects().length);
+  }
+
+  function focusFirstError(root) {
+    var invalid = Array.prototype.find.call(root.querySelectorAll(".is-invalid"), visible);
+    if (invalid) {
+      invalid.focus();
+      return true;
+    }
+    return false;
+  }
+
+  function setupCustomerForm(form) {
+    applyType(form, false);
+    form.addEventListener("change", function (event) {
+      if (event.target.name === "kind" || event.target.name === "is_foreign") applyType(form, true);
+    });
+    form.querySelectorAll("[data-rows]").forEach(setupRows);
+    if (form.hasAttribute("data-has-errors")) {
+      // Open the folded section that holds an error, then put the cursor on the first one.
+      form.querySelectorAll(".collapse").forEach(function (section) {
+        if (section.querySelector(".is-invalid")) section.classList.add("show");
+      });
+      focusFirstError(form);
+    }
+  }
+
+  // --- Enter saves ------------------------------------------------------------------------
+  // The browser submits on Enter from a text field; in these forms Enter on a checkbox or a
+  // radio button saves too, and Ctrl+Enter saves from a multi-line field.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Enter" || event.isComposing) return;
+    var target = event.target;
+    var form = target.form;
+    if (!form || !form.hasAttribute("data-enter-submits")) return;
+    var toggle = target.type === "checkbox" || target.type === "radio";
+    var multiline = target.tagName === "TEXTAREA" && (event.ctrlKey || event.metaKey);
+    if (toggle || multiline) {
+      event.preventDefault();
+      form.requestSubmit();
+    }
+  });
+
+  // --- Phone and e-mail rows ---------------------------------------------------------------
+  var MAX_ROWS = 10;
+
+  function setupRows(container) {
+    var list = container.querySelector("[data-rows-list]");
+    var template = container.querySelector("template");
+    var addButton = container.querySelector("[data-add-row]");
+    var next = 0;
+    list.querySelectorAll("input[name]").forEach(function (input) {
+      var match = input.name.match(/_(\d+)$/);
+      if (match) next = Math.max(next, Number(match[1]) + 1);
+    });
+
+    function rows() { return list.querySelectorAll("[data-row]"); }
+    function refresh() { addButton.hidden = rows().length >= MAX_ROWS; }
+
+    addButton.addEventListener("click", function () {
+      if (rows().length >= MAX_ROWS) return;
+      list.insertAdjacentHTML("beforeend", template.innerHTML.split("__i__").join(String(next++)));
+      list.lastElementChild.querySelector("input").focus();
+      refresh();
+    });
+    list.addEventListener("click", function (event) {
+      var button = event.target.closest("[data-remove-row]");
+      if (!button) return;
+      var row = button.closest("[data-row]");
+      if (rows().length > 1) {
+        var neighbour = row.previousElementSibling || row.nextElementSibling;
+        row.remove();
+        neighbour.querySelector("input").focus();
+      } else {
+        row.querySelectorAll("input").forEach(function (input) {
+          if (input.type === "checkbox") input.checked = false;
+          else input.value = "";
+        });
+        row.querySelector("input").focus();
+      }
+      refresh();
+    });
+    refresh();
+  }
+
+  // --- Ubigeo: departamento → provincia → distrito -----------------------------------------
+  // htmx loads the options of the next select; a new departamento also empties the distrito.
+  document.addEventListener("change", function (event) {
+    var department = event.target.closest('[data-ubigeo="department"]');
+    if (!department) return;
+    var group = department.closest("[data-ubigeo-group]") || department.form;
+    var district = group && group.querySelector('[data-ubigeo="district"]');
+    if (district) district.innerHTML = '<option value="">Elija la provincia</option>';
+  });
+
+  // --- Side panel (Bootstrap offcanvas filled by htmx) -------------------------------------
+  function setupPanel(panel) {
+    var content = panel.querySelector("#side-panel-content");
+    var offcanvas = bootstrap.Offcanvas.getOrCreateInstance(panel);
+    var opener = null; // {url, list} of the button that opened the panel, to focus it again
+
+    function focusFirstField() {
+      if (focusFirstError(content)) return;
+      var field = Array.prototype.find.call(
+        content.querySelectorAll("input:not([type=hidden]), select, textarea"), visible
+      );
+      if (field) field.focus();
+    }
+
+    document.addEventListener("click", function (event) {
+      var button = event.target.closest("[data-panel-open]");
+      if (!button) return;
+      var list = button.closest("[data-list]");
+      opener = { url: button.getAttribute("hx-get"), list: list && list.id };
+    });
+    document.body.addEventListener("htmx:afterSettle", function (event) {
+      if (event.detail.target !== content) return;
+      if (panel.classList.contains("show")) focusFirstField();
+      else offcanvas.show();
+    });
+    panel.addEventListener("shown.bs.offcanvas", focusFirstField);
+    document.body.addEventListener("closePanel", function () { offcanvas.hide(); });
+    panel.addEventListener("hidden.bs.offcanvas", function () {
+      content.innerHTML = "";
+      if (!opener) return;
+      var back = document.querySelector('[data-panel-open][hx-get="' + opener.url + '"]');
+      if (!back && opener.list) {
+        var list = document.getElementById(opener.list);
+        back = list && list.querySelector("[data-panel-open]");
+      }
+      if (back) back.focus();
+      opener = null;
+    });
+  }
+
+  // After a row action (delete, make default) the refreshed list keeps the keyboard in it.
+  document.body.addEventListener("htmx:afterSettle", function (event) {
+    var list = event.detail.target;
+    if (!list || !list.hasAttribute || !list.hasAttribute("data-list")) return;
+    if (document.activeElement && document.activeElement !== document.body && list.contains(document.activeElement)) return;
+    var alert = list.querySelector("[data-list-message]");
+    if (alert) alert.focus();
+  });
+
+  // --- Tabs: the open tab goes in the address (?tab=…) so a reload keeps it ----------------
+  function setupTabs(nav) {
+    nav.querySelectorAll("[data-tab]").forEach(function (tab) {
+      tab.addEventListener("shown.bs.tab", function () {
+        var url = new URL(window.location.href);
+        url.searchParams.set("tab", tab.dataset.tab);
+        url.hash = "";
+        window.history.replaceState(null, "", url);
+      });
+    });
+    var fromHash = window.location.hash && nav.querySelector('[data-tab="' + window.location.hash.slice(1) + '"]');
+    if (fromHash) bootstrap.Tab.getOrCreateInstance(fromHash).show();
+  }
+
+  document.querySelectorAll("[data-customer-form]").forEach(setupCustomerForm);
+  var panel = document.getElementById("side-panel");
+  if (panel) setupPanel(panel);
+  document.querySelectorAll("[data-tabs]").forEach(setupTabs);
+})();
