@@ -1,0 +1,85 @@
+"""Benchmark of manage.py seed_customers: N customers into a throwaway database, then drop it.
+
+    .venv/bin/python bench/seed.py [N] [--seed S] [--keep]
+
+The database is created on the embedded PostgreSQL server (started for the run if needed),
+or on DATABASE_URL's server when that is set; the project's own database is never touched.
+See bench/README.md.
+"""
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import psycopg
+from psycopg import sql
+
+ROOT = Path(__file__).resolve().parent.parent
+FIGURE = re.compile(r"clientes en .* filas/s")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("count", nargs="?", type=int, default=1_000_000, help="clientes (por defecto 1,000,000)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--keep", action="store_true", help="no borrar la base de datos al terminar")
+    args = parser.parse_args()
+
+    admin, bench_url = _server()
+    name = f"bench_seed_{os.getpid()}"
+    bench_url = bench_url.replace("{name}", name)
+    with psycopg.connect(**admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    print(f"Base de datos temporal {name} creada.", flush=True)
+    try:
+        env = {**os.environ, "DATABASE_URL": bench_url}
+        manage = [sys.executable, str(ROOT / "manage.py")]
+        began = time.perf_counter()
+        subprocess.run([*manage, "migrate", "-v0"], env=env, check=True, cwd=ROOT)
+        print(f"Migraciones aplicadas en {time.perf_counter() - began:.1f} s.", flush=True)
+        figure = _seed([*manage, "seed_customers", str(args.count), "--seed", str(args.seed)], env)
+    finally:
+        if args.keep:
+            print(f"Base de datos conservada: DATABASE_URL={bench_url}")
+        else:
+            with psycopg.connect(**admin, autocommit=True) as conn:
+                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+            print(f"Base de datos temporal {name} eliminada.")
+    print(f"\nResultado: {figure}")
+    return 0
+
+
+def _server() -> tuple[dict, str]:
+    """Connection parameters for the maintenance database, and the URL of the bench database
+    with a {name} placeholder."""
+    url = os.environ.get("DATABASE_URL", "").strip()
+    if url:
+        parts = urlsplit(url)
+        return {"conninfo": url, "dbname": "postgres"}, urlunsplit(parts._replace(path="/{name}"))
+    sys.path.insert(0, str(ROOT))
+    from config import embedded
+
+    # This process keeps the embedded server up until it exits (cleanup_mode="stop").
+    host = embedded.socket_dir()
+    return {"host": host, "user": "postgres", "dbname": "postgres"}, f"postgres://postgres@/{{name}}?host={quote(host)}"
+
+
+def _seed(command: list[str], env: dict) -> str:
+    figure = ""
+    with subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True) as process:
+        for line in process.stdout:
+            print(line, end="", flush=True)
+            if FIGURE.search(line):
+                figure = line.strip()
+    if process.returncode:
+        raise SystemExit(f"seed_customers terminó con error ({process.returncode}).")
+    return figure
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,120 @@
+"""Plain factories: one call gives a valid, saved row with realistic Peruvian data.
+
+    company = make_company(business_name="Inversiones Quispe S.A.C.")
+    person = make_person(first_names="Rosa Elena", document_number="")   # DNI is optional
+    make_address(customer=company, district_id="080101", street="Av. El Sol 123")
+    ruc, dni = valid_ruc(), valid_dni()                                   # never repeated in a run
+
+Rows are created through the ORM with name and sort_key computed by customers.text, as the
+services do; phone and e-mail also get their CustomerPhone / CustomerEmail rows. Any keyword
+overrides the default of that field.
+"""
+
+import itertools
+
+from customers import sample_data
+from customers.models import Address, Customer, CustomerEmail, CustomerPhone
+from customers.reference import DNI, RUC
+from customers.text import clean_spaces, person_display_name, sort_key
+
+# Indexes far above the ones seed_customers and load_demo_data use (those start at the highest
+# customer id), so documents and e-mails made here never collide with seeded ones.
+_indexes = itertools.count(50_000_000)
+
+
+def valid_ruc(*, person: bool = False) -> str:
+    """A RUC with a valid check digit, new in this test run: 20… (company) or 10 + DNI (person)."""
+    index = next(_indexes)
+    return sample_data.person_ruc(sample_data.person_dni(index)) if person else sample_data.company_ruc(index)
+
+
+def valid_dni() -> str:
+    """An 8-digit DNI, new in this test run."""
+    return sample_data.person_dni(next(_indexes))
+
+
+def make_customer(**overrides) -> Customer:
+    """A customer of the kind given (default: a Peruvian company)."""
+    if overrides.get("kind", Customer.Kind.COMPANY) == Customer.Kind.PERSON:
+        return make_person(**overrides)
+    return make_company(**overrides)
+
+
+def make_company(**overrides) -> Customer:
+    index = next(_indexes)
+    row = sample_data.generate_company(index, seed=index)
+    fields = {
+        "kind": Customer.Kind.COMPANY,
+        "document_type_id": RUC,
+        "document_number": row["document_number"],
+        "business_name": row["business_name"],
+        "business_line": row["business_line"],
+        "email": f"ventas{index}@empresa-de-prueba.com.pe",
+        "phone": row["phone"] or "+51987654321",
+    }
+    return _create(fields, overrides)
+
+
+def make_person(**overrides) -> Customer:
+    index = next(_indexes)
+    row = sample_data.generate_person(index, seed=index)
+    fields = {
+        "kind": Customer.Kind.PERSON,
+        "document_type_id": DNI,
+        "document_number": sample_data.person_dni(index),
+        "first_names": row["first_names"],
+        "last_names": row["last_names"],
+        "email": f"persona{index}@correo-de-prueba.pe",
+        "phone": row["phone"] or "+51912345678",
+    }
+    return _create(fields, overrides)
+
+
+def make_foreign_customer(**overrides) -> Customer:
+    """A foreign person with a passport (catálogo 06 code 7), living in the United States."""
+    index = next(_indexes)
+    fields = {
+        "kind": Customer.Kind.PERSON,
+        "is_foreign": True,
+        "document_type_id": sample_data.PASAPORTE,
+        "document_number": f"P{index}",
+        "first_names": "John",
+        "last_names": "Smith Brown",
+        "country": "US",
+        "email": f"john.smith{index}@example.com",
+        "phone": "+13055550123",
+    }
+    return _create(fields, overrides)
+
+
+def make_address(*, customer: Customer | None = None, **overrides) -> Address:
+    """An address in Lima (ubigeo 150101); the customer's first one is its default fiscal address."""
+    customer = customer or make_company()
+    fields = {
+        "customer": customer,
+        "kind": Address.Kind.FISCAL,
+        "district_id": "150101",
+        "street": "Av. Arequipa 1234",
+        "is_default": not customer.addresses.filter(is_default=True).exists(),
+    }
+    fields.update(overrides)
+    return Address.objects.create(**fields)
+
+
+def _create(fields: dict, overrides: dict) -> Customer:
+    if "document_type" in overrides and isinstance(overrides["document_type"], str):
+        overrides["document_type_id"] = overrides.pop("document_type")  # a catálogo 06 code
+    fields.update(overrides)
+    if "name" not in overrides:
+        if fields["kind"] == Customer.Kind.COMPANY:
+            fields["name"] = clean_spaces(fields.get("business_name", ""))
+        else:
+            fields["name"] = person_display_name(fields.get("first_names", ""), fields.get("last_names", ""))
+    fields.setdefault("sort_key", sort_key(fields["name"]))
+    customer = Customer.objects.create(**fields)
+    # As customers.services keeps them: Customer.phone / email are the first of these rows.
+    if customer.phone:
+        CustomerPhone.objects.create(customer=customer, number=customer.phone)
+    if customer.email:
+        CustomerEmail.objects.create(customer=customer, email=customer.email, in_trash=customer.deleted_at is not None)
+    return customer
