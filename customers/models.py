@@ -125,7 +125,10 @@ class Customer(models.Model):
 
     kind = models.CharField("tipo de cliente", max_length=10, choices=Kind.choices)
     is_foreign = models.BooleanField("extranjero", default=False)
-    document_type = models.ForeignKey(DocumentType, on_delete=models.PROTECT, verbose_name="tipo de documento")
+    # No index of its own: 13 values, and the unique (type, number) index serves lookups.
+    document_type = models.ForeignKey(
+        DocumentType, on_delete=models.PROTECT, verbose_name="tipo de documento", db_index=False
+    )
     document_number = models.CharField("número de documento", max_length=20, blank=True)
     business_name = models.CharField("razón social", max_length=200, blank=True)
     first_names = models.CharField("nombres", max_length=100, blank=True)
@@ -133,7 +136,7 @@ class Customer(models.Model):
     # Razón social or "apellidos, nombres", kept by the services; sort_key orders it the
     # Spanish way on any PostgreSQL collation (see customers.text.sort_key).
     name = models.CharField("nombre o razón social", max_length=250, editable=False)
-    sort_key = models.CharField(max_length=250, editable=False, db_index=True)
+    sort_key = models.CharField(max_length=250, editable=False)
     email = models.CharField("correo electrónico", max_length=254, blank=True)
     phone = models.CharField("teléfono", max_length=20, blank=True)
     business_line = models.CharField("giro", max_length=150, blank=True)
@@ -179,6 +182,7 @@ class Customer(models.Model):
         blank=True,
         related_name="+",
         verbose_name="creado por",
+        db_index=False,  # never filtered on; an index would only slow writes
     )
 
     # The Papelera: a deleted customer keeps every row and leaves the uniqueness rules.
@@ -190,12 +194,14 @@ class Customer(models.Model):
         blank=True,
         related_name="+",
         verbose_name="eliminado por",
+        db_index=False,  # never filtered on; an index would only slow writes
     )
 
     class Meta:
         verbose_name = "cliente"
         verbose_name_plural = "clientes"
         ordering = ["sort_key", "id"]
+        indexes = [models.Index(fields=["sort_key", "id"], name="customer_sort_idx")]
         constraints = [
             # A document belongs to at most one customer outside the trash.
             models.UniqueConstraint(
