@@ -1,32 +1,151 @@
-from django.contrib import admin
+"""Django admin for every model of the customers app.
 
-from customers.models import Address, Customer, Department, District, DocumentType, Province
+Customers, their addresses, phones, e-mails and contacts are shown read-only here: their
+rules live in customers.services and the app's forms call them, so the admin links to the
+app's edit page instead of offering a second, rule-free way to change them. Categories,
+classes and the settings go through the same services as the Configuración page.
+"""
+
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils.html import format_html
+
+from customers import services
+from customers.models import (
+    Address,
+    Category,
+    Contact,
+    Customer,
+    CustomerClass,
+    CustomerEmail,
+    CustomerPhone,
+    CustomerSettings,
+    Department,
+    District,
+    DocumentType,
+    Province,
+)
 
 
-class AddressInline(admin.TabularInline):
+class ReadOnlyAdminMixin:
+    """Viewable by those with the view permission; changed only through the app."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class AddressInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = Address
+    fields = ["kind", "street", "unit", "district", "country", "is_default"]
     extra = 0
-    autocomplete_fields = ["district"]
+
+
+class PhoneInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = CustomerPhone
+    fields = ["number", "whatsapp"]
+    extra = 0
+
+
+class EmailInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = CustomerEmail
+    fields = ["email"]
+    extra = 0
+
+
+class ContactInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = Contact
+    fields = ["name", "role", "phones", "emails"]
+    extra = 0
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
-    list_display = ["name", "document_type", "document_number", "email", "phone", "is_active"]
-    list_filter = ["kind", "is_foreign", "is_active", "document_type"]
+class CustomerAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["name", "document_type", "document_number", "email", "phone", "is_active", "app_link"]
+    list_filter = ["kind", "is_foreign", "is_active", "document_type", "category"]
     search_fields = ["name", "document_number", "email"]
-    readonly_fields = ["name", "created_at", "updated_at", "created_by"]
-    inlines = [AddressInline]
+    list_select_related = ["document_type"]
+    inlines = [AddressInline, PhoneInline, EmailInline, ContactInline]
     list_per_page = 50
     show_full_result_count = False  # an exact COUNT(*) of a million rows on every page is too slow
 
+    @admin.display(description="En la aplicación")
+    def app_link(self, obj):
+        return format_html('<a href="{}">Ver / editar</a>', reverse("customers:detail", args=[obj.pk]))
+
 
 @admin.register(Address)
-class AddressAdmin(admin.ModelAdmin):
+class AddressAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["customer", "kind", "street", "district", "is_default"]
     list_filter = ["kind"]
-    raw_id_fields = ["customer"]
-    autocomplete_fields = ["district"]
+    list_select_related = ["customer", "district"]
     show_full_result_count = False
+
+
+@admin.register(Contact)
+class ContactAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["name", "role", "customer"]
+    search_fields = ["name"]
+    list_select_related = ["customer"]
+    show_full_result_count = False
+
+
+@admin.register(CustomerPhone)
+class CustomerPhoneAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["number", "whatsapp", "customer"]
+    list_select_related = ["customer"]
+    show_full_result_count = False
+
+
+@admin.register(CustomerEmail)
+class CustomerEmailAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["email", "customer", "in_trash"]
+    list_select_related = ["customer"]
+    show_full_result_count = False
+
+
+class ChoiceAdmin(admin.ModelAdmin):
+    list_display = ["name", "position"]
+    fields = ["name"]
+
+    def save_model(self, request, obj, form, change):
+        try:
+            services.save_choice(actor=request.user, model=type(obj), name=obj.name, instance=obj if change else None)
+        except ValidationError as exc:
+            self.message_user(request, " ".join(exc.messages), messages.ERROR)
+
+    def delete_model(self, request, obj):
+        try:
+            services.delete_choice(actor=request.user, instance=obj)
+        except ValidationError as exc:
+            self.message_user(request, " ".join(exc.messages), messages.ERROR)
+
+    def get_actions(self, request):
+        return {}  # bulk delete would skip the "in use" rule
+
+
+admin.site.register(Category, ChoiceAdmin)
+admin.site.register(CustomerClass, ChoiceAdmin)
+
+
+@admin.register(CustomerSettings)
+class CustomerSettingsAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "require_email", "require_phone", "require_address"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        services.update_customer_settings(actor=request.user, data=form.cleaned_data)
 
 
 @admin.register(Department)
