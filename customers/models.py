@@ -141,6 +141,10 @@ class Customer(models.Model):
     phone = models.CharField("teléfono", max_length=20, blank=True)
     business_line = models.CharField("giro", max_length=150, blank=True)
     country = models.CharField("país", max_length=2, default="PE", db_default="PE")
+    # From the RUC registry (SUNAT) when the document was looked up: ACTIVO / BAJA …, HABIDO / NO HABIDO …
+    registry_status = models.CharField("estado del contribuyente", max_length=40, blank=True, db_default="")
+    registry_condition = models.CharField("condición del contribuyente", max_length=40, blank=True, db_default="")
+    registry_checked_at = models.DateTimeField("consultado en el padrón", null=True, blank=True)
     contact_name = models.CharField("nombre del contacto", max_length=150, blank=True, db_default="")
     note = models.TextField("nota", blank=True, db_default="")
     category = models.ForeignKey(Category, on_delete=models.PROTECT, null=True, blank=True, verbose_name="categoría")
