@@ -71,34 +71,34 @@ class DocumentType(models.Model):
         return self.short_name
 
 
-class Category(models.Model):
-    """Categoría de cliente (PRO, NORMAL…), editable in Configuración."""
+class ChoiceList(models.Model):
+    """A short list the business edits in Configuración (categorías, clases)."""
 
     name = models.CharField("nombre", max_length=60, unique=True)
     position = models.PositiveSmallIntegerField("orden", default=0)
 
     class Meta:
+        abstract = True
+        ordering = ["position", "name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Category(ChoiceList):
+    """Categoría de cliente (PRO, NORMAL…)."""
+
+    class Meta(ChoiceList.Meta):
         verbose_name = "categoría de cliente"
         verbose_name_plural = "categorías de cliente"
-        ordering = ["position", "name"]
-
-    def __str__(self):
-        return self.name
 
 
-class CustomerClass(models.Model):
-    """Clase de cliente, editable in Configuración."""
+class CustomerClass(ChoiceList):
+    """Clase de cliente."""
 
-    name = models.CharField("nombre", max_length=60, unique=True)
-    position = models.PositiveSmallIntegerField("orden", default=0)
-
-    class Meta:
+    class Meta(ChoiceList.Meta):
         verbose_name = "clase de cliente"
         verbose_name_plural = "clases de cliente"
-        ordering = ["position", "name"]
-
-    def __str__(self):
-        return self.name
 
 
 class CustomerSettings(models.Model):
