@@ -26,6 +26,10 @@ def navigation(request):
             url = reverse(url_name)
         except NoReverseMatch:
             url = None
-        active = bool(url) and (current == url or (url != "/" and current.startswith(url)))
-        items.append({"label": label, "url": url, "active": active})
+        matches = bool(url) and (current == url or (url != "/" and current.startswith(url)))
+        items.append({"label": label, "url": url, "active": matches})
+    # /clientes/papelera/ is inside /clientes/: only the closest section is the current one.
+    active = [item for item in items if item["active"]]
+    for item in active:
+        item["active"] = item is max(active, key=lambda i: len(i["url"]))
     return {"nav_items": items, "can_use_admin": can_use_admin(user)}

@@ -24,5 +24,13 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} debe ser un número entero, no {value!r}") from None
 
 
+def env_float(name: str, default: float) -> float:
+    value = os.environ.get(name, str(default)).strip()
+    try:
+        return float(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} debe ser un número (use punto decimal), no {value!r}") from None
+
+
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]

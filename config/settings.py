@@ -10,7 +10,7 @@ import dj_database_url
 from bootstrap_wrapper import get_bootstrap_dir
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_int, env_list, env_str
+from config.env import env_bool, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -177,6 +177,35 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or BASE_DIR / ".local" / "media")
 
 # Background tasks: django-tasks with the database backend; worker: manage.py db_worker.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# Cache in the database: shared by every app server and worker, so the RUC/DNI lookup's answers
+# and per-user counters hold across processes and machines. `createcachetable` makes the table
+# (`manage.py run` does; in production run it after `migrate`).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "clientes_cache",
+        # Django's default (300) would cull a day of lookups within the hour.
+        "OPTIONS": {"MAX_ENTRIES": 100_000},
+    }
+}
+
+# RUC/DNI lookup (customers.lookup): an HTTP service answering GET {base}/ruc/{number} and
+# {base}/dni/{number}. Without LOOKUP_BASE_URL the form asks for the data by hand.
+LOOKUP_BASE_URL = env_str("LOOKUP_BASE_URL").rstrip("/")
+LOOKUP_TOKEN = env_str("LOOKUP_TOKEN")  # sent as "Authorization: Bearer …"
+LOOKUP_TIMEOUT_CONNECT = env_float("LOOKUP_TIMEOUT_CONNECT", 2)  # seconds
+LOOKUP_TIMEOUT_READ = env_float("LOOKUP_TIMEOUT_READ", 5)  # seconds
+LOOKUP_RETRIES = env_int("LOOKUP_RETRIES", 2)  # after the first attempt; timeouts, connection errors, 5xx
+LOOKUP_BACKOFF = 0.5  # seconds before the first retry, doubled before each next one
+LOOKUP_RATE_LIMIT = env_int("LOOKUP_RATE_LIMIT", 20)  # lookups per user per minute
+LOOKUP_CACHE_SECONDS = env_int("LOOKUP_CACHE_SECONDS", 24 * 60 * 60)
+if LOOKUP_TIMEOUT_CONNECT <= 0 or LOOKUP_TIMEOUT_READ <= 0:
+    raise ImproperlyConfigured("LOOKUP_TIMEOUT_CONNECT y LOOKUP_TIMEOUT_READ deben ser mayores que 0")
+if LOOKUP_RETRIES < 0 or LOOKUP_RATE_LIMIT < 1 or LOOKUP_CACHE_SECONDS < 0:
+    raise ImproperlyConfigured(
+        "LOOKUP_RETRIES y LOOKUP_CACHE_SECONDS no pueden ser negativos; LOOKUP_RATE_LIMIT debe ser al menos 1"
+    )
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "clientes@localhost")

@@ -1,10 +1,11 @@
 """Bulk writes of customers through PostgreSQL COPY: seeds, demos, benchmarks.
 
 Each row becomes a customer, its default fiscal address, and its phone and e-mail rows
-(CustomerPhone, CustomerEmail; Customer.phone and Customer.email keep the first of each, as
-customers.services does). COPY of pre-formatted text is the fastest way into PostgreSQL from
-Python: about 240 times faster than django-import-export row by row, and faster than psycopg's
-write_row (bench/README.md has the figures). It bypasses model methods, services, signals and
+(CustomerPhone, CustomerEmail; Customer.phone and Customer.email keep the first of each, and
+Customer.search_text and Customer.department are filled, as customers.services does). COPY
+of pre-formatted text is the fastest way into PostgreSQL from Python: about 240 times faster
+than django-import-export row by row, and faster than psycopg's write_row (bench/README.md
+has the figures). It bypasses model methods, services, signals and
 django-simple-history, so callers hand in rows that already satisfy the business rules
 (customers.sample_data builds them); the database still checks types, NOT NULL, constraints
 and foreign keys.
@@ -24,6 +25,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from customers.models import Address, Customer, CustomerEmail, CustomerPhone
+from customers.text import search_text
 
 # Keys of a row dict (see customers.sample_data) written as customer columns, in COPY order.
 CUSTOMER_FIELDS = (
@@ -41,6 +43,9 @@ CUSTOMER_FIELDS = (
     "business_line",
     "country",
     "is_active",
+    # Computed here, as customers.services._set_list_copies does (so is department_id, below).
+    "search_text",
+    "has_whatsapp",
 )
 # Keys of row["address"]; a row without "address" (or with None) gets no address.
 ADDRESS_FIELDS = ("district", "country", "street", "unit", "reference")
@@ -50,8 +55,22 @@ _NULLABLE_KEYS = frozenset({"district"})
 _SPECIAL = re.compile(r"[\\\n\r]")
 
 
+# Indexes rebuilt after a large load instead of kept up to date row by row (rebuild_indexes):
+# the search's trigram index alone adds about 40 s to a 1M-row COPY, and builds in 11-14 s.
+REBUILT_INDEXES = (
+    "customer_search_trgm",
+    "customer_kind_sort_idx",
+    "customer_document_sort_idx",
+    "customer_department_idx",
+)
+
+
 def bulk_insert_customers(
-    rows: Iterable[dict], *, batch: int = 20_000, progress: Callable[[int], None] | None = None
+    rows: Iterable[dict],
+    *,
+    batch: int = 20_000,
+    progress: Callable[[int], None] | None = None,
+    rebuild_indexes: bool = False,
 ) -> int:
     """Write every row as a customer with its fiscal address, phone and e-mail, in one transaction.
 
@@ -63,6 +82,10 @@ def bulk_insert_customers(
     batch k, so Python and the server each keep a core busy and a lazy generator costs no extra
     time; don't pass rows that query the database. Ids come from the customers' own sequence:
     rows written here and by the ORM at the same time never collide.
+
+    ``rebuild_indexes`` drops REBUILT_INDEXES first and builds them again at the end, in the
+    same transaction: much faster for a load as large as the table, but the customers table is
+    locked (no reads) until the load ends. For seeds and benchmarks, not for a busy office.
     """
     layout = _Layout()
     total = 0
@@ -82,6 +105,7 @@ def bulk_insert_customers(
                 # caller's atomic) a bad row would only fail at that caller's commit. Checked
                 # row by row they cost the same. Set back to deferred at the end.
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                rebuilt = _drop_indexes() if rebuild_indexes else []
                 for count, texts in _read_ahead(layout.batches(rows, batch)):
                     for statement, text in zip(layout.statements, texts, strict=True):
                         if text:
@@ -91,9 +115,29 @@ def bulk_insert_customers(
                     if progress:
                         progress(total)
                 cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+                if rebuilt:
+                    _build_indexes(rebuilt)
     finally:
         sys.setswitchinterval(switch_interval)
     return total
+
+
+def _drop_indexes() -> list:
+    indexes = [index for index in Customer._meta.indexes if index.name in REBUILT_INDEXES]
+    with connection.schema_editor(atomic=False) as editor:
+        for index in indexes:
+            editor.remove_index(Customer, index)
+    return indexes
+
+
+def _build_indexes(indexes: list) -> None:
+    with connection.cursor() as cursor:
+        # A GIN build sorts its entries in memory; the server's default (64 MB) is small for
+        # a million rows. SET LOCAL: only for this transaction.
+        cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+    with connection.schema_editor(atomic=False) as editor:
+        for index in indexes:
+            editor.add_index(Customer, index)
 
 
 class _Layout:
@@ -102,7 +146,7 @@ class _Layout:
     def __init__(self):
         now = _copy_value(timezone.now())
         customer_columns, customer_tail = _columns(
-            Customer, [*_attnames(Customer, CUSTOMER_FIELDS), "created_at", "updated_at"]
+            Customer, [*_attnames(Customer, CUSTOMER_FIELDS), "department_id", "created_at", "updated_at"]
         )
         address_columns, address_tail = _columns(
             Address, ["customer_id", "kind", "is_default", *_attnames(Address, ADDRESS_FIELDS)]
@@ -147,24 +191,34 @@ class _Layout:
                     ids = cursor.fetchall()
                     customers, addresses, phones, emails = [], [], [], []
                     for (pk,), row in zip(ids, chunk, strict=True):
+                        email, phone, address = row["email"], row["phone"], row.get("address")
+                        searched = search_text(
+                            name=row["name"],
+                            document_number=row["document_number"],
+                            emails=(email,) if email else (),
+                            phones=(phone,) if phone else (),
+                        )
+                        whatsapp = bool(phone and row.get("whatsapp"))
+                        district = address["district"] if address else None
+                        department = _copy_value(district[:2]) if district else "\\N"  # NULL abroad
                         values = (
                             f"{row['kind']}\t{'t' if row['is_foreign'] else 'f'}\t{row['document_type']}\t"
                             f"{row['document_number']}\t{row['business_name']}\t{row['first_names']}\t"
-                            f"{row['last_names']}\t{row['name']}\t{row['sort_key']}\t{row['email']}\t"
-                            f"{row['phone']}\t{row['business_line']}\t{row['country']}\t"
-                            f"{'t' if row['is_active'] else 'f'}"
+                            f"{row['last_names']}\t{row['name']}\t{row['sort_key']}\t{email}\t"
+                            f"{phone}\t{row['business_line']}\t{row['country']}\t"
+                            f"{'t' if row['is_active'] else 'f'}\t{searched}\t{'t' if whatsapp else 'f'}"
                         )
                         # Only the row's own text can hold characters COPY must escape. Generated
                         # data never does, text from elsewhere (imports) might: escape those rows.
                         if values.count("\t") != customer_tabs or _SPECIAL.search(values):
-                            values = _escaped(row, CUSTOMER_FIELDS)
-                        customers.append(f"{pk}\t{values}{customer_suffix}")
-                        if row["phone"]:
-                            suffix = phone_suffixes[bool(row.get("whatsapp"))]
-                            phones.append(f"{pk}\t{_copy_value(row['phone'])}{suffix}")
-                        if row["email"]:
-                            emails.append(f"{pk}\t{_copy_value(row['email'])}{email_suffix}")
-                        address = row.get("address")
+                            copies = {"search_text": searched, "has_whatsapp": whatsapp}
+                            values = _escaped({**row, **copies}, CUSTOMER_FIELDS)
+                        customers.append(f"{pk}\t{values}\t{department}{customer_suffix}")
+                        if phone:
+                            suffix = phone_suffixes[whatsapp]
+                            phones.append(f"{pk}\t{_copy_value(phone)}{suffix}")
+                        if email:
+                            emails.append(f"{pk}\t{_copy_value(email)}{email_suffix}")
                         if address:
                             values = (
                                 f"{address['district'] or ''}\t{address['country']}\t{address['street']}\t"

@@ -8,11 +8,11 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from customers import queries
+from customers import lookup, queries
 from customers.countries import country_choices
 from customers.models import Address, Customer
 from customers.phones import national_format
-from customers.reference import RUC
+from customers.reference import DNI, RUC
 from customers.services import SOCIAL_FIELDS, TEXT_LIMITS
 
 # Which parts of the customer form each type shows. A spec is a list of alternatives separated
@@ -195,8 +195,15 @@ class CustomerForm(ServiceForm):
     linkedin = _text(300, placeholder="usuario o https://www.linkedin.com/…")
     youtube = _text(300, placeholder="@canal o https://www.youtube.com/@…")
     website = _text(300, placeholder="www.empresa.pe")
+    # Estado and condición del contribuyente: filled by the RUC lookup (static/js/customers.js),
+    # emptied when the number changes; the services keep them only for a RUC.
+    registry_status = forms.CharField(required=False, widget=forms.HiddenInput)
+    registry_condition = forms.CharField(required=False, widget=forms.HiddenInput)
+    registry_checked_at = forms.CharField(required=False, widget=forms.HiddenInput)
 
     extra_error_names = ("phones", "emails")
+    # Hidden fields show no errors of their own: the registry's go under the number.
+    error_aliases = {"registry_status": "document_number", "registry_condition": "document_number"}
 
     SOCIAL_FIELDS = [*SOCIAL_FIELDS, "website"]
     MORE_FIELDS = [
@@ -288,6 +295,19 @@ class CustomerForm(ServiceForm):
         return [{**row, "index": i} for i, row in enumerate(rows)]
 
     @property
+    def lookup_configured(self) -> bool:
+        return lookup.is_configured()
+
+    @property
+    def lookup_available(self) -> bool:
+        """The lupa applies to a Peruvian RUC or DNI (the script follows later changes)."""
+        return not self.foreign and self._value("document_type") in (RUC, DNI)
+
+    @property
+    def registry_alert(self) -> str:
+        return lookup.registry_alert(self._value("registry_status"), self._value("registry_condition"))
+
+    @property
     def more_open(self) -> bool:
         """Open the "Más datos" section when it holds something or an error."""
         values = self.data if self.is_bound else self.initial
@@ -324,6 +344,9 @@ class CustomerForm(ServiceForm):
                 {"number": row["number"], "whatsapp": row["whatsapp"]} for row in self.phone_rows() if row["number"]
             ],
             "emails": [row["email"] for row in self.email_rows() if row["email"].strip()],
+            "registry_status": c.get("registry_status", ""),
+            "registry_condition": c.get("registry_condition", ""),
+            "registry_checked_at": c.get("registry_checked_at", ""),
         }
         for field in self.MORE_FIELDS + self.SOCIAL_FIELDS:
             data[field] = c.get(field)
@@ -361,8 +384,12 @@ class CustomerForm(ServiceForm):
                 "description",
                 *SOCIAL_FIELDS,
                 "website",
+                "registry_status",
+                "registry_condition",
             )
         }
+        checked_at = customer.registry_checked_at
+        initial["registry_checked_at"] = checked_at.isoformat() if checked_at else ""
         initial["document_type"] = customer.document_type_id
         initial["country"] = customer.country if customer.is_foreign else ""
         initial["category"] = str(customer.category_id or "")

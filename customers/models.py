@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models.functions import Lower
 
@@ -118,6 +119,9 @@ class CustomerSettings(models.Model):
         return "Configuración de clientes"
 
 
+_OUTSIDE_TRASH = models.Q(deleted_at__isnull=True)
+
+
 class Customer(models.Model):
     class Kind(models.TextChoices):
         COMPANY = "empresa", "Empresa"
@@ -177,6 +181,22 @@ class Customer(models.Model):
     youtube = models.CharField("YouTube", max_length=300, blank=True, db_default="")
     website = models.CharField("página web", max_length=300, blank=True, db_default="")
     is_active = models.BooleanField("activo", default=True)
+    # Copies the list reads without joins, kept by customers.services and customers.bulk:
+    # the folded name, document, every e-mail and the phone digits (customers.text.search_text),
+    # searched through a trigram index; whether a phone has WhatsApp; and the departamento of
+    # the default address.
+    search_text = models.TextField("texto de búsqueda", editable=False, blank=True, default="", db_default="")
+    has_whatsapp = models.BooleanField("con WhatsApp", editable=False, default=False, db_default=False)
+    department = models.ForeignKey(
+        Department,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name="departamento",
+        db_index=False,  # the partial index below serves the filter
+    )
     created_at = models.DateTimeField("creado", auto_now_add=True)
     updated_at = models.DateTimeField("modificado", auto_now=True)
     created_by = models.ForeignKey(
@@ -205,7 +225,51 @@ class Customer(models.Model):
         verbose_name = "cliente"
         verbose_name_plural = "clientes"
         ordering = ["sort_key", "id"]
-        indexes = [models.Index(fields=["sort_key", "id"], name="customer_sort_idx")]
+        permissions = [
+            ("restore_customer", "Puede restaurar clientes de la Papelera"),
+            ("purge_customer", "Puede eliminar definitivamente"),
+        ]
+        indexes = [
+            models.Index(fields=["sort_key", "id"], name="customer_sort_idx"),
+            # The type filter in name order: companies and persons cluster in the alphabet
+            # ("Agencia…", "Agroindustrias…" come before the first surname), so walking
+            # customer_sort_idx for persons would read 50,000 companies first.
+            models.Index(fields=["kind", "sort_key", "id"], name="customer_kind_sort_idx", condition=_OUTSIDE_TRASH),
+            # Search: LIKE '%word%' on the folded copy (customers.queries explains the plans).
+            GinIndex(fields=["search_text"], opclasses=["gin_trgm_ops"], name="customer_search_trgm"),
+            # Sorting by document.
+            models.Index(fields=["document_number", "id"], name="customer_document_sort_idx", condition=_OUTSIDE_TRASH),
+            # Filters. A value held by few customers gets its own small index, or a list
+            # filtered by it would read the whole table to fill a page (or to count).
+            models.Index(fields=["department"], name="customer_department_idx", condition=_OUTSIDE_TRASH),
+            models.Index(
+                fields=["category"],
+                name="customer_category_idx",
+                condition=_OUTSIDE_TRASH & models.Q(category__isnull=False),
+            ),
+            models.Index(
+                fields=["customer_class"],
+                name="customer_class_idx",
+                condition=_OUTSIDE_TRASH & models.Q(customer_class__isnull=False),
+            ),
+            models.Index(
+                fields=["sort_key", "id"],
+                name="customer_suspended_idx",
+                condition=_OUTSIDE_TRASH & models.Q(is_active=False),
+            ),
+            models.Index(
+                fields=["sort_key", "id"],
+                name="customer_foreign_idx",
+                condition=_OUTSIDE_TRASH & models.Q(is_foreign=True),
+            ),
+            models.Index(
+                fields=["sort_key", "id"],
+                name="customer_detraction_idx",
+                condition=_OUTSIDE_TRASH & models.Q(requests_detraction=True),
+            ),
+            # The Papelera, newest first.
+            models.Index(fields=["-deleted_at", "-id"], name="customer_trash_idx", condition=~_OUTSIDE_TRASH),
+        ]
         constraints = [
             # A document belongs to at most one customer outside the trash.
             models.UniqueConstraint(

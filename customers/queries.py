@@ -1,4 +1,8 @@
-from django.db.models import Prefetch, QuerySet
+import json
+from dataclasses import dataclass
+
+from django.db import OperationalError, connection, transaction
+from django.db.models import F, Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 
 from customers.models import (
@@ -16,17 +20,224 @@ from customers.text import sort_key
 
 
 def list_customers(*, actor) -> QuerySet[Customer]:
-    """Customers the actor may see, in Spanish alphabetical order."""
+    """Customers the actor may see (outside the Papelera), in Spanish alphabetical order.
+    customers.filters.CustomerFilterSet narrows it; paginate_customers() reads one page."""
     return (
-        Customer.objects.filter(deleted_at__isnull=True).select_related("document_type").order_by("sort_key", "id")
+        Customer.objects.filter(deleted_at__isnull=True)
+        .select_related("document_type", "category")
+        .order_by("sort_key", "id")
     )
+
+
+def list_trash(*, actor) -> QuerySet[Customer]:
+    """The Papelera: deleted customers, the most recently deleted first, with who did it."""
+    return (
+        Customer.objects.filter(deleted_at__isnull=False)
+        .select_related("document_type", "deleted_by")
+        .order_by("-deleted_at", "-id")
+    )
+
+
+def get_trashed_customer(*, actor, pk) -> Customer:
+    """A customer in the Papelera; 404 otherwise (restoring or purging works only there)."""
+    return get_object_or_404(Customer.objects.select_related("document_type"), pk=pk, deleted_at__isnull=False)
+
+
+# --- one page of the list, at a million customers -------------------------------------------
+#
+# Measured with 1,000,000 customers (bench/search.py; bench/README.md has the figures):
+# - An exact COUNT of a common search term reads every matching row: 300 ms and more. Up to
+#   COUNT_LIMIT matches the count is exact; above it the page says "más de 10,000" (searches)
+#   or gives the planner's estimate (filters only: equality estimates are good; for LIKE they
+#   are off by two orders of magnitude, so a search never shows one).
+# - For at most COUNT_LIMIT matches, one query finds them through the indexes (the trigram
+#   index for words), sorts them and counts them (a window function): a few to 40 ms.
+# - Above that, sorting every match is too slow, and so is walking the name index until 25
+#   matches appear: matches cluster ("inversiones" sorts under I, so the walk reads every
+#   name from A to I, 1.9 s). A search with more matches is shown newest first (walking the
+#   primary key backwards finds 25 matches at once, ~1 ms) and the page says so. Filters alone
+#   are spread over the alphabet and keep the alphabetical order through the index.
+# - The planner cannot know how many rows LIKE '%word%' matches, so the plan is chosen for it:
+#   trigram index to find and count (seq scans off), primary key walk for newest first (bitmap
+#   scans off). SET LOCAL keeps those settings inside this transaction.
+
+COUNT_LIMIT = 10_000
+PAGE_SIZE = 25
+# A query that still runs after this long is cancelled and the page asks to narrow the search.
+LIST_TIMEOUT = "3s"
+QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE for a statement cancelled by that timeout
+
+
+@dataclass
+class CustomerPage:
+    """One page of customers and what the page says about the total."""
+
+    rows: list
+    number: int
+    per_page: int
+    count: int  # exact when count_exact; otherwise COUNT_LIMIT: there are more
+    count_exact: bool = True
+    estimate: int | None = None  # the planner's estimate, when not exact and nothing is searched
+    newest_first: bool = False  # too many matches to sort them alphabetically
+    clamped: bool = False  # the page asked for does not exist; this is the nearest one
+    timed_out: bool = False
+
+    def __iter__(self):
+        return iter(self.rows)
+
+    def __len__(self):
+        return len(self.rows)
+
+    @property
+    def num_pages(self) -> int:
+        return max(1, -(-self.count // self.per_page))
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.num_pages
+
+    @property
+    def has_other_pages(self) -> bool:
+        return self.has_previous or self.has_next
+
+    @property
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+    @property
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+    @property
+    def start_index(self) -> int:
+        return (self.number - 1) * self.per_page + 1 if self.rows else 0
+
+    @property
+    def end_index(self) -> int:
+        return (self.number - 1) * self.per_page + len(self.rows)
+
+    @property
+    def page_range(self) -> list:
+        """Page numbers to link, with None for a gap: 1 … 4 5 [6] 7 8 … 40."""
+        last = self.num_pages
+        near = range(max(1, self.number - 2), min(last, self.number + 2) + 1)
+        pages = sorted({1, last, *near})
+        out: list = []
+        for page in pages:
+            if out and page - out[-1] > 1:
+                out.append(None)
+            out.append(page)
+        return out
+
+
+def page_number(value) -> tuple[int, bool]:
+    """The page asked for in the URL, and whether it was usable: garbage means page 1."""
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        return 1, value in (None, "")
+    if number < 1:
+        return 1, False
+    return number, True
+
+
+def paginate_customers(queryset: QuerySet, *, page, searching: bool, per_page: int = PAGE_SIZE) -> CustomerPage:
+    """One page of ``queryset`` (the FilterSet's qs, ordered by one of its orderings) with the
+    count the page can afford; ``searching``: a word goes through the trigram index."""
+    number, usable = page_number(page)
+    order = tuple(queryset.query.order_by) or ("sort_key", "id")
+    max_pages = max(1, COUNT_LIMIT // per_page)
+    try:
+        with transaction.atomic():
+            # Plans found by measuring (the note above): JIT compiles for tens of ms to save
+            # less; a search is found and counted through the trigram index.
+            plan = {"enable_seqscan": "off", "enable_indexscan": "off", "enable_indexonlyscan": "off"}
+            _set_local(statement_timeout=LIST_TIMEOUT, jit="off", **(plan if searching else {}))
+            if number > max_pages:
+                number, usable = max_pages, False
+            ids, total = _sorted_matches(queryset, order, offset=(number - 1) * per_page, per_page=per_page)
+            if total is None and number > 1:
+                # Past the last page: count, then show the last page.
+                total = _count_matches(queryset)
+                number = max(1, min(-(-min(total, COUNT_LIMIT) // per_page), max_pages))
+                usable = False
+                if total <= COUNT_LIMIT:
+                    ids, _ = _sorted_matches(queryset, order, offset=(number - 1) * per_page, per_page=per_page)
+            total = total or 0
+            if total <= COUNT_LIMIT:
+                # The ids matched already: fetch them plainly, without the filters again.
+                rows_queryset = queryset.model._default_manager.all()
+                rows_queryset.query.select_related = queryset.query.select_related
+                found = rows_queryset.in_bulk(ids)
+                rows = [found[pk] for pk in ids if pk in found]
+                return CustomerPage(rows, number, per_page, total, clamped=not usable)
+            offset = (number - 1) * per_page
+            if searching:
+                _set_local(enable_indexscan="on", enable_bitmapscan="off", enable_sort="off")
+                rows = list(queryset.order_by("-pk")[offset : offset + per_page])
+                return CustomerPage(
+                    rows, number, per_page, COUNT_LIMIT, count_exact=False, newest_first=True, clamped=not usable
+                )
+            rows = list(queryset[offset : offset + per_page])
+            estimate = _estimate(queryset)
+            return CustomerPage(
+                rows, number, per_page, COUNT_LIMIT, count_exact=False, estimate=estimate, clamped=not usable
+            )
+    except OperationalError as exc:
+        if getattr(getattr(exc, "__cause__", None), "sqlstate", None) != QUERY_CANCELED:
+            raise
+        return CustomerPage([], 1, per_page, 0, timed_out=True)
+
+
+def _set_local(**settings: str) -> None:
+    """Planner and timeout settings for the rest of this transaction (SET LOCAL)."""
+    names = list(settings)
+    sql = "SELECT " + ", ".join("set_config(%s, %s, true)" for _ in names)
+    params = [item for name in names for item in (name, settings[name])]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def _sorted_matches(queryset: QuerySet, order: tuple, *, offset: int, per_page: int) -> tuple[list, int | None]:
+    """Ids of one page among the first COUNT_LIMIT + 1 matches, sorted by ``order``, and how
+    many matches there are (COUNT_LIMIT + 1 meaning "more"); None when the page is empty."""
+    keys = {f"_k{i}": F(field.lstrip("-")) for i, field in enumerate(order)}
+    inner = queryset.order_by().values(_pk=F("pk"), **keys)[: COUNT_LIMIT + 1]
+    sql, params = inner.query.sql_with_params()
+    order_sql = ", ".join(f'"_k{i}" {"DESC" if field.startswith("-") else "ASC"}' for i, field in enumerate(order))
+    # Django compiled ``sql`` (values stay in ``params``); order_sql holds only fixed names.
+    page_sql = f'SELECT "_pk", COUNT(*) OVER () FROM ({sql}) AS "matches" ORDER BY {order_sql} LIMIT %s OFFSET %s'  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(page_sql, (*params, per_page, offset))
+        rows = cursor.fetchall()
+    return [row[0] for row in rows], (rows[0][1] if rows else None)
+
+
+def _count_matches(queryset: QuerySet) -> int:
+    """How many rows match, up to COUNT_LIMIT + 1."""
+    return queryset.order_by()[: COUNT_LIMIT + 1].count()
+
+
+def _estimate(queryset: QuerySet) -> int | None:
+    """The planner's estimate of the matches (EXPLAIN, under a millisecond)."""
+    try:
+        plan = json.loads(queryset.order_by().explain(format="json"))
+        return int(plan[0]["Plan"]["Plan Rows"])
+    except (ValueError, KeyError, IndexError, TypeError):
+        return None
 
 
 def get_customer(*, actor, pk) -> Customer:
     """One customer with what its summary shows (trashed ones included: the summary says so).
     404 when it does not exist."""
     addresses = Address.objects.select_related("district__province__department").order_by("-is_default", "id")
-    queryset = Customer.objects.select_related("document_type", "category", "customer_class", "created_by")
+    queryset = Customer.objects.select_related(
+        "document_type", "category", "customer_class", "created_by", "deleted_by"
+    )
     queryset = queryset.prefetch_related(
         "phones",
         "emails",

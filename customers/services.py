@@ -4,11 +4,15 @@ Each write validates everything first, collecting every error by field (Spanish 
 then writes in one transaction: it either completes or leaves the database as it was.
 """
 
+import re
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from customers import validators
 from customers.countries import is_country
@@ -25,7 +29,7 @@ from customers.models import (
     DocumentType,
 )
 from customers.reference import DNI, RUC
-from customers.text import clean_spaces, person_display_name, sort_key
+from customers.text import clean_spaces, person_display_name, search_text, sort_key
 
 # Longest text each field accepts (model max_length for short fields; a sane cap for long ones).
 TEXT_LIMITS = {
@@ -95,7 +99,10 @@ def _save_customer(*, customer: Customer, data: dict, creating: bool) -> Custome
             _check_duplicates(cleaned, exclude_pk=customer.pk)
             for field, value in cleaned["fields"].items():
                 setattr(customer, field, value)
-            customer.full_clean(exclude=["document_type", "category", "customer_class", "created_by", "deleted_by"])
+            _set_list_copies(customer, cleaned)
+            customer.full_clean(
+                exclude=["document_type", "category", "customer_class", "created_by", "deleted_by", "department"]
+            )
             customer.save()
             _replace_phones(customer, cleaned["phones"])
             _replace_emails(customer, cleaned["emails"])
@@ -192,6 +199,7 @@ def _clean_customer_data(data: dict, *, settings: CustomerSettings, customer: Cu
             else "Para un cliente peruano el documento es RUC o DNI; marque «Extranjero» si no lo es."
         ]
     fields["document_type"], fields["document_number"] = doc_type, number
+    fields.update(_clean_registry(data, fields, customer=customer, errors=errors))
 
     # Names, as each type requires (first source document).
     if kind == Customer.Kind.COMPANY:
@@ -389,6 +397,30 @@ def _raise_duplicate(field: str, message: str, match: Customer) -> None:
     raise DuplicateCustomerError(field, message, DuplicateInfo(match.pk, match.name, in_trash))
 
 
+def _set_list_copies(customer: Customer, cleaned: dict) -> None:
+    """Customer.search_text, has_whatsapp and department, from what this save writes."""
+    customer.search_text = search_text(
+        name=cleaned["fields"].get("name", ""),
+        document_number=cleaned["fields"].get("document_number", ""),
+        emails=cleaned["emails"],
+        phones=[number for number, _ in cleaned["phones"]],
+    )
+    customer.has_whatsapp = any(whatsapp for _, whatsapp in cleaned["phones"])
+    address = cleaned["address"]
+    if address:  # the main address is written with this save; otherwise it stays as it is
+        district = address["district"]
+        customer.department_id = district.pk[:2] if district is not None else None
+
+
+def _sync_department(customer: Customer) -> None:
+    """After an address change: the departamento of the (maybe new) default address."""
+    district = customer.addresses.filter(is_default=True).values_list("district_id", flat=True).first()
+    department = district[:2] if district else None
+    if customer.department_id != department:
+        customer.department_id = department
+        Customer.objects.filter(pk=customer.pk).update(department_id=department)
+
+
 def _replace_phones(customer: Customer, phones: list[tuple[str, bool]]) -> None:
     existing = list(customer.phones.all())
     if [(p.number, p.whatsapp) for p in existing] == phones:
@@ -450,6 +482,8 @@ def save_address(*, actor, customer: Customer, data: dict, address: Address | No
             customer.addresses.filter(is_default=True).exclude(pk=address.pk).update(is_default=False)
             address.is_default = True
         address.save()
+        if address.is_default:
+            _sync_department(customer)
     return address
 
 
@@ -469,6 +503,7 @@ def delete_address(*, actor, address: Address) -> None:
             if successor:
                 successor.is_default = True
                 successor.save(update_fields=["is_default"])
+            _sync_department(customer)
 
 
 # --- contacts ----------------------------------------------------------------------------
@@ -538,3 +573,188 @@ def delete_choice(*, actor, instance) -> None:
             f"{'n' if in_use != 1 else ''}. Cámbielos primero."
         )
     instance.delete()
+
+
+# --- estado and condición del contribuyente (the RUC lookup, customers.lookup) ------------
+
+# What SUNAT writes: capitals, digits, spaces and a little punctuation ("BAJA PROV. POR OFICIO").
+_REGISTRY_VALUE = re.compile(r"^[A-ZÁÉÍÓÚÜÑ0-9][A-ZÁÉÍÓÚÜÑ0-9 .,;:/()-]*$")
+_REGISTRY_FIELDS = ("registry_status", "registry_condition")
+
+
+def _clean_registry(data: dict, fields: dict, *, customer: Customer, errors: dict) -> dict:
+    """registry_status / registry_condition / registry_checked_at, as the form carries them
+    from the lookup. Only a customer identified by RUC has them. A caller that does not send
+    them (import, API) keeps the customer's values while the RUC stays the same."""
+    empty = {"registry_status": "", "registry_condition": "", "registry_checked_at": None}
+    doc_type, number = fields.get("document_type"), fields.get("document_number")
+    if doc_type is None or doc_type.code != RUC or not number:
+        return empty
+    if not any(name in data for name in _REGISTRY_FIELDS):
+        same_ruc = customer.pk and customer.document_type_id == RUC and customer.document_number == number
+        return {} if same_ruc else empty
+    cleaned = {}
+    for name in _REGISTRY_FIELDS:
+        value = clean_spaces(str(data.get(name) or "")).upper()
+        if len(value) > 40 or (value and not _REGISTRY_VALUE.match(value)):
+            errors.setdefault(name, []).append("Dato del padrón no válido; vuelva a consultar el RUC con la lupa.")
+        cleaned[name] = value
+    if not any(cleaned.values()):
+        return empty
+    # When the registry answered (the lookup's cache may be up to a day old); now if unknown.
+    checked_at = data.get("registry_checked_at")
+    if isinstance(checked_at, str):
+        try:
+            checked_at = parse_datetime(checked_at.strip())
+        except ValueError:
+            checked_at = None
+    now = timezone.now()
+    valid = isinstance(checked_at, datetime) and timezone.is_aware(checked_at)
+    cleaned["registry_checked_at"] = checked_at if valid and checked_at <= now + timedelta(minutes=5) else now
+    return cleaned
+
+
+# --- lifecycle: Desactivar / Activar, Papelera -------------------------------------------
+# Views check permissions before calling; these check again when given a user (actor=None is
+# the system itself: commands, data fixes), because the API and imports call them too.
+
+
+def deactivate_customer(*, actor, customer: Customer) -> Customer:
+    """Desactivar (suspender): the customer stays on file and in the list's "Suspendidos",
+    but the point of sale and invoicing can no longer pick it."""
+    return _set_active(actor=actor, customer=customer, active=False)
+
+
+def activate_customer(*, actor, customer: Customer) -> Customer:
+    return _set_active(actor=actor, customer=customer, active=True)
+
+
+def _set_active(*, actor, customer: Customer, active: bool) -> Customer:
+    _require(actor, "customers.change_customer")
+    with transaction.atomic():
+        locked = _locked(customer)
+        if locked.deleted_at is not None:
+            raise ValidationError("Este cliente está en la Papelera: restáurelo antes de activarlo o desactivarlo.")
+        if locked.is_active != active:
+            locked.is_active = active
+            locked.save(update_fields=["is_active", "updated_at"])
+    customer.is_active, customer.updated_at = locked.is_active, locked.updated_at
+    return locked
+
+
+def unpaid_documents(*, customer: Customer) -> list:
+    """Credit documents of the customer not fully paid yet (facturas, letras…).
+
+    Hook for the credit issue, which brings the documents: until then there are none, so
+    Eliminar is never refused for this reason."""
+    return []
+
+
+def referencing_documents(*, customer: Customer) -> list:
+    """Any document (invoice, credit line, sale) that points at the customer. Hook for the
+    credit issue, like unpaid_documents: none yet, so nothing blocks a permanent deletion."""
+    return []
+
+
+def trash_customer(*, actor, customer: Customer) -> Customer:
+    """Eliminar: the customer moves to the Papelera with every row it has (addresses,
+    contacts, phones, e-mails) and leaves the uniqueness rules of document and e-mail, so a
+    new customer may take them. Refused while it has unpaid documents."""
+    _require(actor, "customers.delete_customer")
+    with transaction.atomic():
+        locked = _locked(customer)
+        if locked.deleted_at is not None:
+            raise ValidationError("Este cliente ya está en la Papelera.")
+        unpaid = unpaid_documents(customer=locked)
+        if unpaid:
+            raise ValidationError(
+                f"No se puede eliminar «{locked.name}»: tiene {len(unpaid)} documento"
+                f"{'s' if len(unpaid) != 1 else ''} por cobrar. Desactívelo en su lugar."
+            )
+        locked.deleted_at = timezone.now()
+        locked.deleted_by = actor if getattr(actor, "pk", None) else None
+        locked.save(update_fields=["deleted_at", "deleted_by", "updated_at"])
+        CustomerEmail.objects.filter(customer=locked).update(in_trash=True)
+    customer.deleted_at, customer.deleted_by = locked.deleted_at, locked.deleted_by
+    return locked
+
+
+def restore_customer(*, actor, customer: Customer) -> Customer:
+    """Restaurar from the Papelera, exactly as it was: soft delete kept every row. Refused
+    when a customer outside the trash now holds the same document or one of its e-mails."""
+    _require(actor, "customers.restore_customer")
+    try:
+        with transaction.atomic():
+            locked = _locked(customer)
+            if locked.deleted_at is None:
+                raise ValidationError("Este cliente no está en la Papelera.")
+            _check_restore_conflicts(locked)
+            locked.deleted_at, locked.deleted_by = None, None
+            locked.save(update_fields=["deleted_at", "deleted_by", "updated_at"])
+            CustomerEmail.objects.filter(customer=locked).update(in_trash=False)
+    except IntegrityError:
+        # Someone took the document or an e-mail between the check and the write.
+        _check_restore_conflicts(_locked(customer))
+        raise ValidationError(
+            "No se pudo restaurar: otro usuario guardó datos en conflicto al mismo tiempo. Vuelva a intentarlo."
+        ) from None
+    customer.deleted_at, customer.deleted_by = None, None
+    return locked
+
+
+def _check_restore_conflicts(customer: Customer) -> None:
+    active = Customer.objects.filter(deleted_at__isnull=True).exclude(pk=customer.pk)
+    if customer.document_number:
+        holder = active.filter(
+            document_type_id=customer.document_type_id, document_number=customer.document_number
+        ).first()
+        if holder:
+            label = DocumentType.objects.get(pk=customer.document_type_id).short_name
+            raise ValidationError(
+                f"No se puede restaurar «{customer.name}»: el cliente «{holder.name}» ya tiene el "
+                f"{label} {customer.document_number}. Cambie o elimine ese cliente primero."
+            )
+    emails = list(customer.emails.values_list("email", flat=True))
+    if emails:
+        taken = (
+            CustomerEmail.objects.filter(in_trash=False, email__in=[e.lower() for e in emails])
+            .exclude(customer=customer)
+            .select_related("customer")
+            .first()
+        )
+        if taken:
+            raise ValidationError(
+                f"No se puede restaurar «{customer.name}»: el correo {taken.email} ahora es de "
+                f"«{taken.customer.name}». Cambie ese correo primero."
+            )
+
+
+def purge_customer(*, actor, customer: Customer) -> None:
+    """Eliminar definitivamente: only from the Papelera, and never while a document refers
+    to the customer. Every row of the customer goes with it."""
+    _require(actor, "customers.purge_customer")
+    with transaction.atomic():
+        locked = _locked(customer)
+        if locked.deleted_at is None:
+            raise ValidationError("Solo se elimina definitivamente desde la Papelera: elimine el cliente primero.")
+        documents = referencing_documents(customer=locked)
+        if documents:
+            raise ValidationError(
+                f"No se puede eliminar definitivamente «{locked.name}»: {len(documents)} documento"
+                f"{'s' if len(documents) != 1 else ''} lo mencionan."
+            )
+        locked.delete()
+
+
+def _locked(customer: Customer) -> Customer:
+    """The customer's row, locked until the transaction ends, so two people acting on it at
+    once take turns (the second sees the first one's result)."""
+    try:
+        return Customer.objects.select_for_update().get(pk=customer.pk)
+    except Customer.DoesNotExist:
+        raise ValidationError("Ese cliente ya no existe.") from None
+
+
+def _require(actor, permission: str) -> None:
+    if actor is not None and not actor.has_perm(permission):
+        raise PermissionDenied

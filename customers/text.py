@@ -30,3 +30,42 @@ def person_display_name(first_names: str, last_names: str) -> str:
     if first and last:
         return f"{last}, {first}"
     return last or first
+
+
+def phone_digits(e164: str) -> str:
+    """The digits people type to find a phone: '+51987654321' -> '51987654321'; a Peruvian
+    landline also as dialled at home with the trunk 0: '+5114445555' -> '5114445555 014445555'.
+    String work only (no phonenumbers parsing): the seed writes a million of these."""
+    digits = "".join(ch for ch in e164 if ch.isdigit())
+    if digits.startswith("51") and len(digits) > 2 and digits[2] != "9":
+        return f"{digits} 0{digits[2:]}"
+    return digits
+
+
+def search_text(*, name: str, document_number: str, emails=(), phones=()) -> str:
+    """What the list's search box looks in (Customer.search_text): name, document, every
+    e-mail and the phone digits, folded. Single spaces separate the parts, and a search word
+    never holds a space, so no word matches across two parts."""
+    parts = [fold(clean_spaces(name)), fold(document_number)]
+    parts.extend(fold(email) for email in emails)
+    parts.extend(phone_digits(number) for number in phones)
+    return " ".join(part for part in parts if part)
+
+
+_PHONE_LIKE = re.compile(r"^[\d\s+().\-/]+$")
+
+
+def search_words(term: str) -> list[str]:
+    """The words of a search term, folded; all must be found. A term made only of digits and
+    phone punctuation ('987 654 321', '(01) 444-5555') is one word of digits, so a phone or a
+    document typed with spaces is found whole."""
+    term = clean_spaces(term)
+    if not term:
+        return []
+    if _PHONE_LIKE.match(term) and any(ch.isdigit() for ch in term):
+        return ["".join(ch for ch in term if ch.isdigit())]
+    words = []
+    for word in fold(term).split(" "):
+        if word and word not in words:
+            words.append(word)
+    return words

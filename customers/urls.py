@@ -7,8 +7,14 @@ app_name = "customers"
 urlpatterns = [
     path("", views.customer_list, name="list"),
     path("nuevo/", views.customer_create, name="create"),
+    path("papelera/", views.customer_trash, name="trash"),
     path("<int:pk>/", views.customer_detail, name="detail"),
     path("<int:pk>/editar/", views.customer_update, name="update"),
+    path("<int:pk>/desactivar/", views.customer_deactivate, name="deactivate"),
+    path("<int:pk>/activar/", views.customer_activate, name="activate"),
+    path("<int:pk>/eliminar/", views.customer_delete, name="delete"),
+    path("<int:pk>/restaurar/", views.customer_restore, name="restore"),
+    path("<int:pk>/eliminar-definitivamente/", views.customer_purge, name="purge"),
     path("<int:pk>/direcciones/nueva/", views.address_create, name="address_create"),
     path("<int:pk>/direcciones/<int:address_pk>/", views.address_update, name="address_update"),
     path(
@@ -22,6 +28,7 @@ urlpatterns = [
     path("<int:pk>/contactos/<int:contact_pk>/eliminar/", views.contact_delete, name="contact_delete"),
     path("ubigeo/provincias/", views.ubigeo_provinces, name="ubigeo_provinces"),
     path("ubigeo/distritos/", views.ubigeo_districts, name="ubigeo_districts"),
+    path("consulta/", views.document_lookup, name="document_lookup"),
 ]
 
 # Mounted at /configuracion/ by config/urls.py, outside the "customers" namespace: the

@@ -1,20 +1,27 @@
 """Customer pages. Each view checks its permission, parses input with a form, calls one
 query or service, and renders; the rules live in customers.services."""
 
+import logging
+
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
-from django_htmx.http import reswap, retarget, trigger_client_event
+from django.utils.cache import patch_vary_headers
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import push_url, reswap, retarget, trigger_client_event
 
-from customers import queries, services
+from customers import lookup, queries, services
+from customers.filters import DEFAULT_ORDER, DEFAULT_STATUS, MAX_SEARCH_LENGTH, CustomerFilterSet, TrashFilterSet
 from customers.forms import AddressForm, ChoiceForm, ContactForm, CustomerForm, CustomerSettingsForm
 from customers.models import Category, CustomerClass
 from customers.services import DuplicateCustomerError
+
+logger = logging.getLogger(__name__)
 
 TABS = [
     ("datos", "Datos"),
@@ -28,8 +35,75 @@ TABS = [
 
 @permission_required("customers.view_customer", raise_exception=True)
 def customer_list(request):
-    page = Paginator(queries.list_customers(actor=request.user), 25).get_page(request.GET.get("page"))
-    return render(request, "customers/list.html", {"page": page})
+    """The module's home: search, filters, sortable columns, pages. An htmx request (typing
+    in the search box, a filter, a column or page link) gets only the results."""
+    filterset = CustomerFilterSet(request.GET, queryset=queries.list_customers(actor=request.user))
+    page = queries.paginate_customers(filterset.qs, page=request.GET.get("page"), searching=filterset.searching)
+    context = {"filterset": filterset, "page": page, "notices": _list_notices(filterset, page)}
+    if not page.rows and not page.timed_out and not filterset.search_term and not filterset.active_filters:
+        # An empty list with nothing typed or chosen: a new business, or only suspended ones.
+        context["first_customer"] = not queries.list_customers(actor=request.user).exists()
+    return _list_response(request, "customers/list.html", "customers/_table.html", context)
+
+
+def _list_response(request, template: str, partial: str, context: dict):
+    # The back button may ask htmx for a page it has no copy of: that needs the whole page.
+    htmx = request.htmx
+    only_results = bool(htmx and not htmx.boosted and not htmx.history_restore_request)
+    response = render(request, partial if only_results else template, {**context, "partial": only_results})
+    # One URL answers with the whole page or with the results: caches must keep both apart.
+    patch_vary_headers(response, ["HX-Request"])
+    if only_results:
+        # The address bar shows what was asked for, without the form's empty fields and
+        # defaults: short links to share, and the same link for the same list.
+        response = push_url(response, _clean_url(request))
+    return response
+
+
+def _clean_url(request) -> str:
+    defaults = {"estado": DEFAULT_STATUS, "orden": DEFAULT_ORDER, "page": "1"}
+    params = QueryDict(mutable=True)
+    for key, values in request.GET.lists():
+        kept = [value for value in values if value.strip() and defaults.get(key) != value]
+        if kept:
+            params.setlist(key, kept)
+    query = params.urlencode()
+    return f"{request.path}?{query}" if query else request.path
+
+
+def _list_notices(filterset, page) -> list[str]:
+    """What the page says about the search itself, above the results."""
+    notices = []
+    if filterset.search_truncated:
+        notices.append(f"La búsqueda es muy larga: se usaron solo los primeros {MAX_SEARCH_LENGTH} caracteres.")
+    for label in filterset.invalid_filters():
+        notices.append(f"Se ignoró el filtro «{label}»: su valor no es una de las opciones.")
+    if filterset.short_search:
+        notices.append(
+            "Con menos de 3 letras se buscan los nombres que empiezan así. "
+            "Escriba 3 o más para buscar en cualquier parte del nombre, documento, correo o teléfono."
+        )
+    if page.clamped:
+        notices.append(f"Esa página no existe: se muestra la página {page.number}.")
+    if page.timed_out:
+        notices.append("La búsqueda tardó demasiado y se detuvo. Escriba más letras o agregue un filtro.")
+    return notices
+
+
+@permission_required("customers.view_customer", raise_exception=True)
+def customer_trash(request):
+    """The Papelera: deleted customers, who deleted them and when, with search."""
+    filterset = TrashFilterSet(request.GET, queryset=queries.list_trash(actor=request.user))
+    number, usable = queries.page_number(request.GET.get("page"))
+    paginator = Paginator(filterset.qs, queries.PAGE_SIZE)
+    page = paginator.get_page(number)
+    notices = []
+    if filterset.search_truncated:
+        notices.append(f"La búsqueda es muy larga: se usaron solo los primeros {MAX_SEARCH_LENGTH} caracteres.")
+    if not usable or page.number != number:
+        notices.append(f"Esa página no existe: se muestra la página {page.number}.")
+    context = {"filterset": filterset, "page": page, "notices": notices}
+    return _list_response(request, "customers/trash.html", "customers/_trash_table.html", context)
 
 
 # --- the customer form -------------------------------------------------------------------
@@ -88,6 +162,94 @@ def customer_detail(request, pk):
         "editable": customer.deleted_at is None,
     }
     return render(request, "customers/detail.html", context)
+
+
+# --- Desactivar / Activar, Eliminar, Papelera ------------------------------------------------
+# Each action is a POST (a link could be followed by a prefetch or a crawler), checks its
+# permission here and again in the service, and goes back where it came from with a message.
+
+
+def _back(request, default: str):
+    """Where the form came from (?next= or the form's "next"), if it is one of our pages."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return redirect(target)
+    return redirect(default)
+
+
+def _run(request, action, customer, success: str) -> bool:
+    try:
+        action(actor=request.user, customer=customer)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return False
+    messages.success(request, success)
+    return True
+
+
+@require_POST
+@permission_required("customers.change_customer", raise_exception=True)
+def customer_deactivate(request, pk):
+    customer = queries.get_customer_for_update(actor=request.user, pk=pk)
+    _run(
+        request,
+        services.deactivate_customer,
+        customer,
+        f"Cliente «{customer.name}» desactivado: ya no aparece en el punto de venta ni en la facturación.",
+    )
+    return _back(request, reverse("customers:detail", args=[customer.pk]))
+
+
+@require_POST
+@permission_required("customers.change_customer", raise_exception=True)
+def customer_activate(request, pk):
+    customer = queries.get_customer_for_update(actor=request.user, pk=pk)
+    _run(request, services.activate_customer, customer, f"Cliente «{customer.name}» activado.")
+    return _back(request, reverse("customers:detail", args=[customer.pk]))
+
+
+@permission_required("customers.delete_customer", raise_exception=True)
+def customer_delete(request, pk):
+    """Eliminar: a confirmation page (GET), then the move to the Papelera (POST)."""
+    customer = queries.get_customer_for_update(actor=request.user, pk=pk)
+    if request.method == "POST":
+        if _run(
+            request,
+            services.trash_customer,
+            customer,
+            f"Cliente «{customer.name}» enviado a la Papelera. Puede restaurarlo desde allí.",
+        ):
+            return _back(request, reverse("customers:list"))
+        return redirect("customers:detail", pk=customer.pk)
+    unpaid = services.unpaid_documents(customer=customer)
+    context = {"customer": customer, "next": _safe_next(request), "unpaid": unpaid}
+    return render(request, "customers/confirm_delete.html", context)
+
+
+@require_POST
+@permission_required("customers.restore_customer", raise_exception=True)
+def customer_restore(request, pk):
+    customer = queries.get_trashed_customer(actor=request.user, pk=pk)
+    if _run(request, services.restore_customer, customer, f"Cliente «{customer.name}» restaurado."):
+        return redirect("customers:detail", pk=customer.pk)
+    return _back(request, reverse("customers:trash"))
+
+
+@permission_required("customers.purge_customer", raise_exception=True)
+def customer_purge(request, pk):
+    """Eliminar definitivamente (Administrador, from the Papelera only): confirm, then delete."""
+    customer = queries.get_trashed_customer(actor=request.user, pk=pk)
+    if request.method == "POST":
+        name = customer.name
+        if _run(request, services.purge_customer, customer, f"Cliente «{name}» eliminado definitivamente."):
+            return redirect("customers:trash")
+        return redirect("customers:detail", pk=customer.pk)
+    return render(request, "customers/confirm_purge.html", {"customer": customer, "next": _safe_next(request)})
+
+
+def _safe_next(request) -> str:
+    target = request.GET.get("next") or ""
+    return target if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()) else ""
 
 
 def _panel(request, template: str, context: dict, title: str):
@@ -372,3 +534,79 @@ def choice_delete(request, slug, item_pk):
     except ValidationError as exc:
         return _choice_response(request, slug, list_error=" ".join(exc.messages))
     return _choice_response(request, slug, list_message=f"«{name}» eliminada.")
+
+
+# --- RUC/DNI lookup (the lupa of the customer form) ----------------------------------------
+
+
+@require_GET
+def document_lookup(request):
+    """JSON for static/js/customers.js: the registry's data of ?tipo=ruc|dni&numero=…, keyed
+    by the form's field names, or a Spanish message saying why there is none. Every outcome
+    of the lookup is a 200 with "ok"; only a wrong number (400) and the rate limit (429) differ.
+    Never a 500: whatever breaks, the user types the data by hand."""
+    user = request.user
+    if not (user.has_perm("customers.add_customer") or user.has_perm("customers.change_customer")):
+        raise PermissionDenied
+    kind = request.GET.get("tipo", "").strip().lower()
+    number = request.GET.get("numero", "").strip()
+    try:
+        record = lookup.lookup_document(actor=user, kind=kind, number=number)
+    except ValidationError as exc:
+        return _lookup_failure("invalid", " ".join(exc.messages), status=400)
+    except lookup.LookupRateLimited as exc:
+        return _lookup_failure(exc.code, exc.message, status=429)
+    except lookup.LookupFailed as exc:
+        return _lookup_failure(exc.code, exc.message)
+    except Exception:
+        logger.exception("Consulta RUC/DNI: error inesperado")
+        return _lookup_failure("unavailable", lookup.failure_message(kind, number))
+    if not record.found:
+        return _lookup_failure(
+            "not_found",
+            f"No se encontró el {record.label} {record.number} en el padrón; "
+            "verifique el número o ingrese los datos manualmente.",
+        )
+    return JsonResponse(_lookup_answer(record))
+
+
+def _lookup_failure(error: str, message: str, *, status: int = 200) -> JsonResponse:
+    return JsonResponse({"ok": False, "error": error, "message": message}, status=status)
+
+
+def _lookup_answer(record) -> dict:
+    fields = {}
+    if record.first_names or record.last_names:
+        fields.update(first_names=record.first_names, last_names=record.last_names)
+    if record.kind == lookup.RUC:
+        fields["business_name"] = record.name
+        if record.street:
+            fields["address_street"] = record.street
+        district = lookup.resolve_district(record)
+        if district is not None:
+            fields["address_department"] = district.province.department_id
+            fields["address_province"] = district.province_id
+            fields["address_district"] = district.code
+        fields.update(
+            registry_status=record.status,
+            registry_condition=record.condition,
+            registry_checked_at=record.checked_at.isoformat(),
+        )
+        registry = " · ".join(v for v in (record.status, record.condition) if v)
+        message = f"RUC {record.number}: {record.name}" + (f" — {registry}" if registry else "") + "."
+        if record.street and district is None:
+            message += " Elija departamento, provincia y distrito."
+    else:
+        fields.update(registry_status="", registry_condition="", registry_checked_at="")
+        message = f"DNI {record.number}: {record.name}."
+        if not (record.first_names or record.last_names):
+            message += " El padrón no separa nombres y apellidos: ingréselos."
+    return {
+        "ok": True,
+        "tipo": record.kind,
+        "numero": record.number,
+        "fields": fields,
+        "message": message + " Revise los datos y guarde.",
+        "alert": record.alert,
+        "cached": record.cached,
+    }

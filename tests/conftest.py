@@ -5,8 +5,19 @@ Feature fixtures live next to their tests; users with a role come from tests/rol
 """
 
 import pytest
+from django.core.management import call_command
 
+from tests.fake_registry import FakeRegistry
 from tests.roles import PASSWORD, user_with_role
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database plus the table of the database cache (settings.CACHES), which
+    `createcachetable` makes, not a migration. Transactional tests' flush leaves it alone
+    (it is no model's table): tests that use the cache clear it themselves."""
+    with django_db_blocker.unblock():
+        call_command("createcachetable", verbosity=0)
 
 
 @pytest.fixture(scope="session")
@@ -37,6 +48,33 @@ def _test_settings(settings, _static_root):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # A proxy count exported locally must not change which address the sign-in tests use.
     settings.TRUSTED_PROXY_COUNT = 0
+    # No test asks a real RUC/DNI service; the lookup tests point it at tests.fake_registry.
+    settings.LOOKUP_BASE_URL = ""
+    settings.LOOKUP_TOKEN = ""
+
+
+@pytest.fixture
+def registry(settings, django_db_blocker):
+    """A fake RUC/DNI service on 127.0.0.1 (tests/fake_registry.py) that the lookup is
+    configured to ask, with short timeouts and back-off so failures take a fraction of a
+    second; the cache of answers and the rate-limit counters start empty."""
+    from django.core.cache import cache
+
+    fake = FakeRegistry().start()
+    settings.LOOKUP_BASE_URL = fake.url
+    settings.LOOKUP_TOKEN = "token-de-prueba"
+    settings.LOOKUP_TIMEOUT_CONNECT = 0.5
+    settings.LOOKUP_TIMEOUT_READ = 0.3
+    settings.LOOKUP_RETRIES = 2
+    settings.LOOKUP_BACKOFF = 0.01
+    settings.LOOKUP_RATE_LIMIT = 20
+    settings.LOOKUP_CACHE_SECONDS = 86400
+    with django_db_blocker.unblock():
+        cache.clear()
+    yield fake
+    fake.stop()
+    with django_db_blocker.unblock():
+        cache.clear()
 
 
 @pytest.fixture

@@ -6,8 +6,9 @@
     ruc, dni = valid_ruc(), valid_dni()                                   # never repeated in a run
 
 Rows are created through the ORM with name and sort_key computed by customers.text, as the
-services do; phone and e-mail also get their CustomerPhone / CustomerEmail rows. Any keyword
-overrides the default of that field.
+services do; phone and e-mail also get their CustomerPhone / CustomerEmail rows (the phone
+has WhatsApp when has_whatsapp=True is given), and search_text and department are kept as the
+services keep them. Any keyword overrides the default of that field.
 """
 
 import itertools
@@ -15,7 +16,7 @@ import itertools
 from customers import sample_data
 from customers.models import Address, Customer, CustomerEmail, CustomerPhone
 from customers.reference import DNI, RUC
-from customers.text import clean_spaces, person_display_name, sort_key
+from customers.text import clean_spaces, person_display_name, search_text, sort_key
 
 # Indexes far above the ones seed_customers and load_demo_data use (those start at the highest
 # customer id), so documents and e-mails made here never collide with seeded ones.
@@ -98,7 +99,12 @@ def make_address(*, customer: Customer | None = None, **overrides) -> Address:
         "is_default": not customer.addresses.filter(is_default=True).exists(),
     }
     fields.update(overrides)
-    return Address.objects.create(**fields)
+    address = Address.objects.create(**fields)
+    if address.is_default:  # the list filters by the departamento of the default address
+        department = address.district_id[:2] if address.district_id else None
+        Customer.objects.filter(pk=address.customer_id).update(department_id=department)
+        address.customer.department_id = department
+    return address
 
 
 def _create(fields: dict, overrides: dict) -> Customer:
@@ -111,10 +117,20 @@ def _create(fields: dict, overrides: dict) -> Customer:
         else:
             fields["name"] = person_display_name(fields.get("first_names", ""), fields.get("last_names", ""))
     fields.setdefault("sort_key", sort_key(fields["name"]))
+    # The list's copies, as customers.services keeps them.
+    fields.setdefault(
+        "search_text",
+        search_text(
+            name=fields["name"],
+            document_number=fields.get("document_number", ""),
+            emails=[fields["email"]] if fields.get("email") else [],
+            phones=[fields["phone"]] if fields.get("phone") else [],
+        ),
+    )
     customer = Customer.objects.create(**fields)
     # As customers.services keeps them: Customer.phone / email are the first of these rows.
     if customer.phone:
-        CustomerPhone.objects.create(customer=customer, number=customer.phone)
+        CustomerPhone.objects.create(customer=customer, number=customer.phone, whatsapp=customer.has_whatsapp)
     if customer.email:
         CustomerEmail.objects.create(customer=customer, email=customer.email, in_trash=customer.deleted_at is not None)
     return customer

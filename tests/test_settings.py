@@ -109,3 +109,24 @@ def test_tasks_go_to_the_in_memory_backend_in_tests(tasks_backend, db):
 
 def test_each_test_starts_with_no_enqueued_tasks(tasks_backend):
     assert tasks_backend.results == []
+
+
+def test_a_bad_lookup_timeout_fails_with_a_message_naming_the_variable():
+    result = manage("check", LOOKUP_TIMEOUT_READ="cinco")
+    assert result.returncode != 0
+    assert "LOOKUP_TIMEOUT_READ debe ser un número" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_negative_lookup_retries_fail():
+    result = manage("check", LOOKUP_RETRIES="-1")
+    assert result.returncode != 0
+    assert "LOOKUP_RETRIES y LOOKUP_CACHE_SECONDS no pueden ser negativos" in result.stderr
+
+
+def test_check_deploy_warns_of_a_lookup_token_over_plain_http():
+    result = check_deploy(**PRODUCTION, LOOKUP_BASE_URL="http://consulta.example.pe/v1", LOOKUP_TOKEN="secreto")
+    assert result.returncode != 0
+    assert "clientes.W001" in result.stderr
+    secure = check_deploy(**PRODUCTION, LOOKUP_BASE_URL="https://consulta.example.pe/v1", LOOKUP_TOKEN="x")
+    assert secure.returncode == 0

@@ -3,6 +3,7 @@
 from django import template
 from django.utils.html import format_html
 
+from customers import lookup
 from customers.countries import country_name as _country_name
 from customers.phones import national_format
 
@@ -32,3 +33,25 @@ def phone(value):
 @register.filter
 def wa_link(value):
     return "https://wa.me/" + str(value).lstrip("+")
+
+
+@register.filter
+def registry_alert(customer) -> str:
+    """The customer's RUC warning as a sentence ("Contribuyente NO HABIDO"), or ""."""
+    return lookup.registry_alert(customer.registry_status, customer.registry_condition)
+
+
+@register.simple_tag
+def registry_badge(customer):
+    """A warning badge for a RUC in estado other than ACTIVO or condición NO HABIDO / NO
+    HALLADO (customers.lookup.registry_flags); nothing otherwise. Reads only the customer's
+    own columns, so a list of customers costs no extra query."""
+    flags = lookup.registry_flags(customer.registry_status, customer.registry_condition)
+    if not flags:
+        return ""
+    return format_html(
+        '<span class="badge text-bg-warning registry-alert" title="{}">'
+        '<span aria-hidden="true">⚠</span> <span class="visually-hidden">Padrón SUNAT:</span> {}</span>',
+        lookup.registry_alert(customer.registry_status, customer.registry_condition),
+        " · ".join(flags),
+    )

@@ -84,6 +84,7 @@
       if (event.target.name === "kind" || event.target.name === "is_foreign") applyType(form, true);
     });
     form.querySelectorAll("[data-rows]").forEach(setupRows);
+    setupLookup(form);
     if (form.hasAttribute("data-has-errors")) {
       // Open the folded section that holds an error, then put the cursor on the first one.
       form.querySelectorAll(".collapse").forEach(function (section) {
@@ -108,6 +109,165 @@
       form.requestSubmit();
     }
   });
+
+  // --- RUC/DNI lookup: the lupa beside the document number ---------------------------------
+  // customers:document_lookup answers JSON: {ok, fields: {form field name: value}, message,
+  // alert}. The form changes only when the registry answered for the number still typed, and
+  // only after everything it needs (the ubigeo options) has arrived; on any failure just the
+  // message under the field changes, so nothing typed is lost. Enter in the number field looks
+  // the number up (when the lookup is configured); Enter anywhere else still saves.
+  var LOOKUP_KINDS = {};
+  LOOKUP_KINDS[RUC] = "ruc";
+  LOOKUP_KINDS[DNI] = "dni";
+  var REGISTRY_FIELDS = ["registry_status", "registry_condition", "registry_checked_at"];
+
+  function setupLookup(form) {
+    var box = form.querySelector("[data-lookup]");
+    if (!box) return;
+    var number = form.elements.document_number;
+    var docType = form.elements.document_type;
+    var foreign = form.elements.is_foreign;
+    var button = box.querySelector("[data-lookup-button]");
+    var status = box.querySelector("[data-lookup-status]");
+    var pending = null;
+
+    function kind() {
+      if (foreign && foreign.checked) return null;
+      return LOOKUP_KINDS[docType.value] || null;
+    }
+
+    function say(message, tone, alert) {
+      status.textContent = message || "";
+      status.className = "form-text lookup-status" + (tone ? " text-" + tone : "");
+      if (alert) {
+        var badge = document.createElement("span");
+        badge.className = "badge text-bg-warning registry-alert ms-1";
+        badge.textContent = "Atención: " + alert;
+        status.appendChild(document.createTextNode(" "));
+        status.appendChild(badge);
+      }
+    }
+
+    function busy(on) {
+      button.classList.toggle("is-busy", on);
+      button.setAttribute("aria-busy", on ? "true" : "false");
+    }
+
+    function forget() {
+      // The registry's estado and condición belong to the number they came with.
+      REGISTRY_FIELDS.forEach(function (name) { if (form.elements[name]) form.elements[name].value = ""; });
+      if (pending) pending.abort();
+      say("");
+    }
+
+    function options(select, param, code, signal) {
+      // The cascading selects' own endpoints (hx-get of the select that drives them).
+      var url = select.getAttribute("hx-get") + "?" + new URLSearchParams([[param, code]]);
+      return fetch(url, { credentials: "same-origin", signal: signal }).then(function (response) {
+        if (!response.ok) throw new Error("ubigeo " + response.status);
+        return response.text();
+      });
+    }
+
+    function ubigeoOptions(fields, signal) {
+      var department = form.elements.address_department;
+      var province = form.elements.address_province;
+      if (!fields.address_district || !department || !province) return Promise.resolve(null);
+      return Promise.all([
+        options(department, "department", fields.address_department, signal),
+        options(province, "province", fields.address_province, signal),
+      ]).then(function (html) { return { provinces: html[0], districts: html[1] }; });
+    }
+
+    function fill(fields, ubigeo) {
+      if (ubigeo) {
+        form.elements.address_province.innerHTML = ubigeo.provinces;
+        form.elements.address_district.innerHTML = ubigeo.districts;
+      } else {
+        ["address_department", "address_province", "address_district"].forEach(function (name) { delete fields[name]; });
+      }
+      Object.keys(fields).forEach(function (name) {
+        var field = form.elements[name];
+        if (field && typeof fields[name] === "string") field.value = fields[name];
+      });
+    }
+
+    function userError(message) {
+      var error = new Error(message);
+      error.userMessage = message;
+      return error;
+    }
+
+    function lookup() {
+      var type = kind();
+      if (!type) return;
+      var value = number.value.trim();
+      var label = type.toUpperCase();
+      var failed = "No se pudo consultar el " + label + (value ? " " + value : "") + "; ingrese los datos manualmente.";
+      if (pending) pending.abort();
+      var controller = new AbortController();
+      pending = controller;
+      busy(true);
+      say("Consultando el " + label + "…", "body-secondary");
+      var url = box.dataset.lookupUrl + "?" + new URLSearchParams({ tipo: type, numero: value });
+      fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin", signal: controller.signal })
+        .then(function (response) {
+          if (response.status === 403) throw userError("No tiene permiso para consultar RUC/DNI; ingrese los datos manualmente.");
+          // Anything but our JSON (the login page after the session expired, a proxy's error page…).
+          if ((response.headers.get("Content-Type") || "").indexOf("application/json") === -1) throw userError(failed);
+          return response.json();
+        })
+        .then(function (answer) {
+          if (!answer.ok) return answer;
+          return ubigeoOptions(answer.fields, controller.signal).then(function (ubigeo) {
+            answer.ubigeo = ubigeo;
+            return answer;
+          });
+        })
+        .then(function (answer) {
+          if (controller.signal.aborted || number.value.trim() !== value) return; // typed another number meanwhile
+          if (!answer.ok) {
+            say(answer.message || failed, answer.error === "invalid" ? "danger" : "warning-emphasis");
+            return;
+          }
+          fill(answer.fields, answer.ubigeo);
+          say(answer.message, answer.alert ? "warning-emphasis" : "success", answer.alert);
+        })
+        .catch(function (error) {
+          if (controller.signal.aborted) return;
+          say((error && error.userMessage) || failed, "warning-emphasis");
+        })
+        .finally(function () {
+          if (pending === controller) {
+            pending = null;
+            busy(false);
+          }
+        });
+    }
+
+    function refresh() {
+      button.hidden = !kind();
+    }
+
+    button.addEventListener("click", lookup);
+    number.addEventListener("keydown", function (event) {
+      if (event.key !== "Enter" || event.isComposing || !kind() || box.dataset.lookupConfigured !== "1") return;
+      event.preventDefault(); // instead of saving the form
+      lookup();
+    });
+    number.addEventListener("input", forget);
+    docType.addEventListener("change", forget);
+    // After applyType (registered first) has chosen the document type for the new kind.
+    form.addEventListener("change", function (event) {
+      if (event.target.name === "kind" || event.target.name === "is_foreign") {
+        refresh();
+        forget();
+      } else if (event.target === docType) {
+        refresh();
+      }
+    });
+    refresh();
+  }
 
   // --- Phone and e-mail rows ---------------------------------------------------------------
   var MAX_ROWS = 10;

@@ -1,8 +1,9 @@
 """`python3 manage.py run`: everything a fresh machine needs, then the app on http://127.0.0.1:8000.
 
-Starts the embedded PostgreSQL (unless DATABASE_URL is set), applies migrations, loads the
-reference data, loads the demo data and creates an administrator the first time, then runs the
-task worker and the web server until Ctrl-C, which stops all of it, database included.
+Starts the embedded PostgreSQL (unless DATABASE_URL is set), applies migrations, creates the
+cache table, loads the reference data, loads the demo data and creates an administrator the
+first time, then runs the task worker and the web server until Ctrl-C, which stops all of it,
+database included.
 """
 
 import contextlib
@@ -132,6 +133,7 @@ class Command(BaseCommand):
             ) from None
         self._say("Aplicando migraciones …")
         call_command("migrate", interactive=False, verbosity=0)
+        call_command("createcachetable", verbosity=0)  # settings.CACHES: the database cache
         call_command("load_reference_data", verbosity=0)
         if not no_demo:
             call_command("load_demo_data", verbosity=1, stdout=self.stdout)

@@ -1,0 +1,274 @@
+"""The customer list's search, filters and ordering: one FilterSet for the page, its htmx
+refresh and (later) the export, so they never disagree.
+
+Unknown values never fail: a filter the form rejects is left out (the page says so, next to
+the filter), and the rest still apply.
+"""
+
+import re
+
+import django_filters
+from django import forms
+from django.db.models import Value
+from django.db.models.functions import StrIndex
+
+from customers.models import Category, Customer, CustomerClass, Department
+from customers.text import search_words, sort_key
+
+# Longer search terms are cut here (the page says so): no name, document, e-mail or phone is
+# this long, and every extra word is one more pattern for the database to match.
+MAX_SEARCH_LENGTH = 100
+# pg_trgm finds LIKE '%word%' through its index only when the word holds 3 letters or digits
+# in a row (a trigram); for "ab" or "%%%" it would read the whole index and every row.
+_TRIGRAM = re.compile(r"[^\W_]{3}")
+
+
+def indexable(word: str) -> bool:
+    return bool(_TRIGRAM.search(word))
+
+
+STATUS_CHOICES = [("activos", "Activos"), ("suspendidos", "Suspendidos"), ("todos", "Todos")]
+DEFAULT_STATUS = "activos"
+KIND_CHOICES = [("empresa", "Empresa"), ("persona", "Persona natural"), ("extranjero", "Extranjero")]
+# Orderings the list offers: each must have an index that returns rows in that order (see
+# Customer.Meta.indexes), or a page of a million customers would sort the whole table.
+ORDERINGS = {
+    "nombre": ("sort_key", "id"),
+    "-nombre": ("-sort_key", "-id"),
+    "documento": ("document_number", "id"),
+    "-documento": ("-document_number", "-id"),
+}
+ORDER_CHOICES = [
+    ("nombre", "Nombre (A-Z)"),
+    ("-nombre", "Nombre (Z-A)"),
+    ("documento", "Documento (ascendente)"),
+    ("-documento", "Documento (descendente)"),
+]
+DEFAULT_ORDER = "nombre"
+
+
+SEARCH_ATTRS = {
+    "type": "search",
+    "class": "form-control",
+    "placeholder": "Nombre, documento, correo o teléfono",
+    "autocomplete": "off",
+    "spellcheck": "false",
+    "aria-label": "Buscar clientes",
+}
+
+
+class SearchField(forms.CharField):
+    """Any text; a term longer than MAX_SEARCH_LENGTH is cut, and the form says so."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("strip", True)
+        super().__init__(**kwargs)
+        self.truncated = False
+
+    def clean(self, value):
+        value = super().clean(value)
+        self.truncated = len(value) > MAX_SEARCH_LENGTH
+        # NUL cannot reach PostgreSQL; nobody types it on purpose.
+        return value[:MAX_SEARCH_LENGTH].replace("\x00", "")
+
+
+class SearchFilter(django_filters.CharFilter):
+    field_class = SearchField
+
+
+class CustomerFilterSet(django_filters.FilterSet):
+    q = SearchFilter(
+        label="Buscar",
+        method="filter_search",
+        widget=forms.TextInput(attrs=SEARCH_ATTRS),
+    )
+    estado = django_filters.ChoiceFilter(
+        label="Estado",
+        choices=STATUS_CHOICES,
+        method="filter_status",
+        empty_label=None,
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    tipo = django_filters.ChoiceFilter(
+        label="Tipo",
+        choices=KIND_CHOICES,
+        method="filter_kind",
+        empty_label="Todos",
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    categoria = django_filters.ModelChoiceFilter(
+        label="Categoría",
+        field_name="category",
+        queryset=Category.objects.order_by("position", "name"),
+        empty_label="Todas",
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    clase = django_filters.ModelChoiceFilter(
+        label="Clase",
+        field_name="customer_class",
+        queryset=CustomerClass.objects.order_by("position", "name"),
+        empty_label="Todas",
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    departamento = django_filters.ChoiceFilter(
+        label="Departamento",
+        field_name="department_id",
+        choices=lambda: sorted(Department.objects.values_list("code", "name"), key=lambda row: sort_key(row[1])),
+        empty_label="Todos",
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    whatsapp = django_filters.BooleanFilter(
+        label="Con WhatsApp",
+        method="filter_whatsapp",
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+    )
+    detraccion = django_filters.BooleanFilter(
+        label="Solicita detracción",
+        method="filter_detraction",
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+    )
+    orden = django_filters.ChoiceFilter(
+        label="Orden",
+        choices=ORDER_CHOICES,
+        method="filter_order",
+        empty_label=None,
+        widget=forms.HiddenInput,
+    )
+
+    class Meta:
+        model = Customer
+        fields: list[str] = []
+
+    def __init__(self, data=None, *args, **kwargs):
+        # The list opens on the active customers in alphabetical order: a missing (or
+        # empty) estado or orden means those, also in a link that carries only a search.
+        data = data.copy() if data is not None else {}
+        for name, default in (("estado", DEFAULT_STATUS), ("orden", DEFAULT_ORDER)):
+            if not data.get(name):
+                data[name] = default
+        super().__init__(data, *args, **kwargs)
+
+    # --- what the view and the page strategy need to know -------------------------------
+
+    @property
+    def search_term(self) -> str:
+        return self.form.cleaned_data.get("q") or "" if self.is_valid_field("q") else ""
+
+    @property
+    def searching(self) -> bool:
+        """A word is searched through the trigram index (customers.queries plans for it)."""
+        return any(indexable(word) for word in search_words(self.search_term))
+
+    @property
+    def short_search(self) -> bool:
+        """No word with 3 letters or digits in a row: names that start so (the page says so)."""
+        return bool(self.search_term) and not self.searching
+
+    @property
+    def search_truncated(self) -> bool:
+        self.errors  # noqa: B018  (validates the form, which sets the flag)
+        return self.form.fields["q"].truncated
+
+    @property
+    def ordering(self) -> str:
+        return self.form.cleaned_data.get("orden") or DEFAULT_ORDER if self.is_valid_field("orden") else DEFAULT_ORDER
+
+    @property
+    def status(self) -> str:
+        if self.is_valid_field("estado"):
+            return self.form.cleaned_data.get("estado") or DEFAULT_STATUS
+        return DEFAULT_STATUS
+
+    @property
+    def active_filters(self) -> int:
+        """How many filters narrow the list beyond the search and the defaults (the phone
+        layout shows it on the Filtros button, whose panel starts folded)."""
+        self.errors  # noqa: B018  (validates the form: cleaned_data holds the valid filters)
+        data = self.form.cleaned_data
+        narrowing = ("tipo", "categoria", "clase", "departamento", "whatsapp", "detraccion")
+        return sum(bool(data.get(name)) for name in narrowing) + (data.get("estado", DEFAULT_STATUS) != DEFAULT_STATUS)
+
+    def is_valid_field(self, name: str) -> bool:
+        return name not in self.errors
+
+    def invalid_filters(self) -> list[str]:
+        """Labels of the filters left out because their value is not one of the choices."""
+        return [self.form.fields[name].label for name in self.errors if name in self.form.fields]
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        # A tampered estado or orden is left out by the form: fall back to the defaults.
+        if not self.is_valid_field("estado"):
+            queryset = self.filter_status(queryset, "estado", DEFAULT_STATUS)
+        if not self.is_valid_field("orden"):
+            queryset = self.filter_order(queryset, "orden", DEFAULT_ORDER)
+        return queryset
+
+    # --- filters ------------------------------------------------------------------------
+
+    def filter_search(self, queryset, name, value):
+        return search(queryset, value)
+
+    def filter_status(self, queryset, name, value):
+        if value == "activos":
+            return queryset.filter(is_active=True)
+        if value == "suspendidos":
+            return queryset.filter(is_active=False)
+        return queryset
+
+    def filter_kind(self, queryset, name, value):
+        if value == "extranjero":
+            return queryset.filter(is_foreign=True)
+        return queryset.filter(kind=value, is_foreign=False)
+
+    def filter_whatsapp(self, queryset, name, value):
+        # Unticked means "no condition", not "without WhatsApp". has_whatsapp copies the
+        # phones' flags: an EXISTS over the phones costs a probe per candidate row.
+        return queryset.filter(has_whatsapp=True) if value else queryset
+
+    def filter_detraction(self, queryset, name, value):
+        return queryset.filter(requests_detraction=True) if value else queryset
+
+    def filter_order(self, queryset, name, value):
+        return queryset.order_by(*ORDERINGS.get(value, ORDERINGS[DEFAULT_ORDER]))
+
+
+def search(queryset, term: str):
+    """Customers whose name, document, e-mail or phone contains every word of ``term``,
+    ignoring case and accents (Customer.search_text is folded the same way)."""
+    words = search_words(term)
+    if words and not any(indexable(word) for word in words):
+        # Too short for the trigram index, and in every row: names that start so,
+        # through the sort key's btree (a range, which any collation orders).
+        prefix = sort_key(term)
+        return queryset.filter(sort_key__gte=prefix, sort_key__lt=prefix + "\U0010ffff").filter(
+            sort_key__startswith=prefix
+        )
+    for position, word in enumerate(words):
+        if indexable(word):
+            queryset = queryset.filter(search_text__contains=word)  # LIKE '%word%': the trigram index
+        else:
+            # A short word next to a long one only narrows what the long one found; as
+            # strpos() the planner cannot try the trigram index with it (a 2-letter word has
+            # no trigram: the index would be read whole).
+            alias = f"_short_word_{position}"
+            queryset = queryset.alias(**{alias: StrIndex("search_text", Value(word))}).filter(**{f"{alias}__gt": 0})
+    return queryset
+
+
+class TrashFilterSet(django_filters.FilterSet):
+    """The Papelera's search box (the same search as the list)."""
+
+    q = SearchFilter(label="Buscar", method="filter_search", widget=forms.TextInput(attrs=SEARCH_ATTRS))
+
+    class Meta:
+        model = Customer
+        fields: list[str] = []
+
+    @property
+    def search_truncated(self) -> bool:
+        self.errors  # noqa: B018  (validates the form, which sets the flag)
+        return self.form.fields["q"].truncated
+
+    def filter_search(self, queryset, name, value):
+        return search(queryset, value)

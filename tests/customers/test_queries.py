@@ -1,0 +1,344 @@
+"""The list's reads: search semantics, every filter alone and combined, Spanish order, and the
+page and count strategy (customers.filters + customers.queries.paginate_customers)."""
+
+import pytest
+from django.db import connection
+from django.http import QueryDict
+
+from customers import queries, services
+from customers.filters import CustomerFilterSet, TrashFilterSet
+from customers.models import Category, Customer, CustomerClass
+from tests.factories import make_address, make_company, make_foreign_customer, make_person
+
+pytestmark = pytest.mark.django_db
+
+GLORIA = "20100070970"
+
+
+def listing(query: str = "") -> queries.CustomerPage:
+    data = QueryDict(query)
+    filterset = CustomerFilterSet(data, queryset=queries.list_customers(actor=None))
+    return queries.paginate_customers(filterset.qs, page=data.get("page"), searching=filterset.searching)
+
+
+def names(query: str = "") -> list[str]:
+    return [customer.name for customer in listing(query)]
+
+
+def filterset(query: str) -> CustomerFilterSet:
+    return CustomerFilterSet(QueryDict(query), queryset=queries.list_customers(actor=None))
+
+
+# --- search --------------------------------------------------------------------------------
+
+
+def test_a_name_is_found_without_its_accents_and_in_any_case():
+    make_person(first_names="Rosa", last_names="Núñez Quispe")
+    make_company(business_name="Gloria S.A.")
+
+    assert names("q=nunez") == ["Núñez Quispe, Rosa"]
+    assert names("q=NÚÑEZ") == ["Núñez Quispe, Rosa"]
+
+
+def test_any_part_of_the_name_is_found():
+    make_company(business_name="Inversiones Ccoripata S.A.C.")
+    make_company(business_name="Gloria S.A.")
+
+    assert names("q=oripa") == ["Inversiones Ccoripata S.A.C."]
+
+
+def test_every_word_of_the_term_must_be_found_in_any_order():
+    make_person(first_names="Rosa Elena", last_names="Quispe Mamani")
+    make_person(first_names="María", last_names="Quispe Flores")
+
+    assert names("q=rosa quispe") == ["Quispe Mamani, Rosa Elena"]
+    assert names("q=quispe") == ["Quispe Flores, María", "Quispe Mamani, Rosa Elena"]
+    assert names("q=quispe carmen") == []
+
+
+def test_a_short_word_beside_a_long_one_narrows_the_search():
+    make_person(first_names="Rosa", last_names="de la Cruz Apaza", email="")
+    make_person(first_names="Rosa", last_names="Quispe Apaza", email="")
+
+    assert names("q=de apaza") == ["de la Cruz Apaza, Rosa"]
+
+
+def test_the_beginning_of_a_ruc_finds_it():
+    make_company(business_name="Gloria S.A.", document_number=GLORIA)
+    make_company(business_name="Backus S.A.A.", document_number="20100113610")
+
+    assert names("q=2010007") == ["Gloria S.A."]
+    assert sorted(names("q=2010")) == ["Backus S.A.A.", "Gloria S.A."]
+
+
+def test_any_part_of_a_document_finds_it():
+    make_person(first_names="Rosa", last_names="Quispe", document_number="45781236")
+    make_company(business_name="Gloria S.A.", document_number=GLORIA)
+
+    assert names("q=781236") == ["Quispe, Rosa"]
+    assert names("q=0070970") == ["Gloria S.A."]
+
+
+def test_a_foreign_document_is_found_whatever_the_case_of_its_letters():
+    make_foreign_customer(document_number="AB1234567", first_names="John", last_names="Smith")
+
+    assert names("q=ab12345") == ["Smith, John"]
+
+
+def test_every_email_of_the_customer_is_searched_not_only_the_first():
+    data = {
+        "kind": "persona",
+        "document_type": "1",
+        "first_names": "Rosa",
+        "last_names": "Quispe",
+        "emails": ["rosa@quispe.pe", "Pagos.Rosa@Gmail.com"],
+    }
+    services.create_customer(actor=None, data=data)
+    make_company(business_name="Gloria S.A.", email="ventas@gloria.pe")
+
+    assert names("q=pagos.rosa@gmail") == ["Quispe, Rosa"]
+    assert names("q=ROSA@QUISPE.PE") == ["Quispe, Rosa"]
+    assert names("q=gloria.pe") == ["Gloria S.A."]
+
+
+def test_a_phone_is_found_by_its_digits_however_it_is_typed():
+    make_company(business_name="Gloria S.A.", phone="+51987654321")
+    make_company(business_name="Backus S.A.A.", phone="+51912345678")
+
+    for typed in ("987654321", "987 654 321", "+51 987-654-321", "654321"):
+        assert names(f"q={typed.replace('+', '%2B')}") == ["Gloria S.A."], typed
+
+
+def test_a_lima_landline_is_found_as_dialled_with_the_trunk_zero():
+    make_company(business_name="Gloria S.A.", phone="+5114445555")
+
+    assert names("q=(01) 444-5555") == ["Gloria S.A."]
+    assert names("q=444 5555") == ["Gloria S.A."]
+
+
+def test_a_term_under_three_letters_finds_names_that_start_so():
+    make_company(business_name="Ñahui Import S.A.C.")
+    make_company(business_name="Nazca Tours S.A.C.")
+    make_company(business_name="Inversiones Ñahui S.A.C.")
+
+    assert names("q=ña") == ["Ñahui Import S.A.C."]
+    assert names("q=n") == ["Nazca Tours S.A.C.", "Ñahui Import S.A.C."]
+    assert filterset("q=ña").short_search
+
+
+def test_sql_and_like_wildcards_in_the_box_are_plain_text():
+    make_company(business_name="Gloria S.A.")
+
+    assert names("q=%25%25%25") == []
+    assert names("q=___") == []
+    assert names("q=' OR 1=1; DROP TABLE customers_customer; --") == []
+    assert Customer.objects.count() == 1
+
+
+def test_a_very_long_term_is_cut_and_the_filterset_says_so():
+    make_company(business_name="Gloria S.A.")
+    fs = filterset("q=" + "gloria " + "x" * 10_000)
+
+    assert fs.search_truncated
+    assert len(fs.search_term) == 100
+    assert listing("q=" + "gloria " + "x" * 10_000).rows == []
+
+
+def test_customers_in_the_papelera_are_not_in_the_list_but_in_its_search():
+    kept = make_company(business_name="Comercial Andina S.A.C.")
+    gone = make_company(business_name="Comercial Andes S.A.C.")
+    services.trash_customer(actor=None, customer=gone)
+
+    assert names("q=comercial") == [kept.name]
+    trash = TrashFilterSet(QueryDict("q=andes"), queryset=queries.list_trash(actor=None)).qs
+    assert [c.name for c in trash] == ["Comercial Andes S.A.C."]
+
+
+# --- filters, one by one and together ------------------------------------------------------
+
+
+def test_the_list_shows_active_customers_by_default():
+    make_company(business_name="Activa S.A.C.")
+    make_company(business_name="Suspendida S.A.C.", is_active=False)
+
+    assert names() == ["Activa S.A.C."]
+    assert names("estado=suspendidos") == ["Suspendida S.A.C."]
+    assert names("estado=todos") == ["Activa S.A.C.", "Suspendida S.A.C."]
+
+
+@pytest.mark.parametrize(
+    ("tipo", "expected"),
+    [("empresa", ["Gloria S.A."]), ("persona", ["Quispe, Rosa"]), ("extranjero", ["Smith, John"])],
+)
+def test_the_tipo_filter(tipo, expected):
+    make_company(business_name="Gloria S.A.")
+    make_person(first_names="Rosa", last_names="Quispe")
+    make_foreign_customer(first_names="John", last_names="Smith")
+
+    assert names(f"tipo={tipo}") == expected
+
+
+def test_the_categoria_filter():
+    pro = Category.objects.get(name="PRO")
+    make_company(business_name="Gloria S.A.", category=pro)
+    make_company(business_name="Backus S.A.A.")
+
+    assert names(f"categoria={pro.pk}") == ["Gloria S.A."]
+
+
+def test_the_clase_filter():
+    external = CustomerClass.objects.create(name="EXTERNO")
+    make_company(business_name="Gloria S.A.", customer_class=external)
+    make_company(business_name="Backus S.A.A.")
+
+    assert names(f"clase={external.pk}") == ["Gloria S.A."]
+
+
+def test_the_departamento_filter_reads_the_default_address():
+    cusco = make_company(business_name="Inka Tours S.A.C.")
+    make_address(customer=cusco, district_id="080101")
+    make_address(customer=cusco, district_id="150101", kind="entrega")  # not the default one
+    lima = make_company(business_name="Gloria S.A.")
+    make_address(customer=lima, district_id="150101")
+
+    assert names("departamento=08") == ["Inka Tours S.A.C."]
+    assert names("departamento=15") == ["Gloria S.A."]
+
+
+def test_the_departamento_follows_the_default_address_when_it_changes():
+    customer = make_company(business_name="Gloria S.A.")
+    make_address(customer=customer, district_id="150101")
+    data = {"kind": "entrega", "district": "080101", "street": "Av. Sol 1", "is_default": True}
+    services.save_address(actor=None, customer=customer, data=data)
+
+    assert names("departamento=08") == ["Gloria S.A."]
+    assert names("departamento=15") == []
+
+
+def test_the_whatsapp_filter():
+    make_company(business_name="Gloria S.A.", has_whatsapp=True)
+    make_company(business_name="Backus S.A.A.")
+
+    assert names("whatsapp=on") == ["Gloria S.A."]
+    assert len(names("")) == 2  # unticked: no condition, not "without WhatsApp"
+
+
+def test_the_detraccion_filter():
+    make_company(business_name="Gloria S.A.", requests_detraction=True)
+    make_company(business_name="Backus S.A.A.")
+
+    assert names("detraccion=on") == ["Gloria S.A."]
+
+
+def test_search_and_filters_combine():
+    lima = make_company(business_name="Comercial Quispe S.A.C.", has_whatsapp=True)
+    make_address(customer=lima, district_id="150101")
+    cusco = make_company(business_name="Comercial Quispe Cusco S.A.C.", has_whatsapp=True)
+    make_address(customer=cusco, district_id="080101")
+    make_company(business_name="Comercial Quispe Norte S.A.C.", is_active=False)
+    make_person(first_names="Rosa", last_names="Quispe")
+
+    assert names("q=quispe&tipo=empresa&departamento=15&whatsapp=on") == ["Comercial Quispe S.A.C."]
+    assert names("q=quispe&tipo=empresa&estado=todos") == [
+        "Comercial Quispe Cusco S.A.C.",
+        "Comercial Quispe Norte S.A.C.",
+        "Comercial Quispe S.A.C.",
+    ]
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["estado=borrados", "tipo=hacker", "departamento=99", "categoria=abc", "clase=-1", "orden=password"],
+)
+def test_an_unknown_filter_value_is_left_out_and_reported(query):
+    make_company(business_name="Activa S.A.C.")
+    make_company(business_name="Suspendida S.A.C.", is_active=False)
+
+    fs = filterset(query)
+    assert fs.invalid_filters(), query
+    # The other rules still hold: active customers, alphabetical.
+    assert names(query) == ["Activa S.A.C."]
+
+
+# --- order -----------------------------------------------------------------------------------
+
+
+def test_names_sort_the_spanish_way_whatever_the_database_collation():
+    for name in ["Zoila Import S.A.C.", "Óscar Tours S.A.C.", "Ñahui S.A.C.", "Núñez Hermanos S.A.C.", "Álvaro S.A.C."]:
+        make_company(business_name=name)
+    expected = ["Álvaro S.A.C.", "Núñez Hermanos S.A.C.", "Ñahui S.A.C.", "Óscar Tours S.A.C.", "Zoila Import S.A.C."]
+
+    assert names() == expected
+    assert names("orden=-nombre") == expected[::-1]
+    # The database collates in C.UTF-8: ordering by the raw name would put accents last.
+    assert connection.vendor == "postgresql"
+    assert [c.name for c in Customer.objects.order_by("name")] != expected
+
+
+def test_the_list_sorts_by_document():
+    make_company(business_name="B S.A.C.", document_number="20100113610")
+    make_company(business_name="A S.A.C.", document_number=GLORIA)
+
+    assert names("orden=documento") == ["A S.A.C.", "B S.A.C."]
+    assert names("orden=-documento") == ["B S.A.C.", "A S.A.C."]
+
+
+# --- pages and the count ---------------------------------------------------------------------
+
+
+def test_pages_are_counted_exactly_below_the_limit():
+    for i in range(30):
+        make_company(business_name=f"Empresa {i:02d} S.A.C.")
+
+    first, second = listing(), listing("page=2")
+    assert (first.count, first.count_exact, first.num_pages, len(first)) == (30, True, 2, 25)
+    assert [c.name for c in second] == [f"Empresa {i:02d} S.A.C." for i in range(25, 30)]
+    assert (second.start_index, second.end_index) == (26, 30)
+
+
+@pytest.mark.parametrize("page", ["999999", "-3", "abc", "1e9", "0"])
+def test_an_impossible_page_shows_the_nearest_one(page):
+    for i in range(30):
+        make_company(business_name=f"Empresa {i:02d} S.A.C.")
+
+    result = listing(f"page={page}")
+    assert result.clamped
+    assert result.number in (1, 2)
+    assert len(result) in (25, 5)
+
+
+def test_a_search_with_more_matches_than_the_limit_shows_the_newest_first(monkeypatch):
+    monkeypatch.setattr(queries, "COUNT_LIMIT", 3)
+    made = [make_company(business_name=f"Comercial {letter} S.A.C.") for letter in "ABCDE"]
+
+    page = listing("q=comercial")
+    assert (page.count_exact, page.newest_first) == (False, True)
+    assert [c.pk for c in page] == [c.pk for c in reversed(made)]
+
+
+def test_filters_alone_keep_the_alphabetical_order_above_the_limit_with_an_estimate(monkeypatch):
+    monkeypatch.setattr(queries, "COUNT_LIMIT", 3)
+    for letter in "EDCBA":
+        make_company(business_name=f"Comercial {letter} S.A.C.")
+
+    page = listing("tipo=empresa")
+    assert (page.count_exact, page.newest_first) == (False, False)
+    assert page.estimate is not None
+    assert [c.name for c in page] == [f"Comercial {letter} S.A.C." for letter in "ABCDE"]
+
+
+def test_a_search_that_takes_too_long_is_stopped_with_an_empty_page(monkeypatch):
+    make_company(business_name="Gloria S.A.")
+    original = queries._sorted_matches
+
+    def slow(*args, **kwargs):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_sleep(0.2)")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(queries, "LIST_TIMEOUT", "50ms")
+    monkeypatch.setattr(queries, "_sorted_matches", slow)
+
+    page = listing("q=gloria")
+    assert page.timed_out and page.rows == []
+    assert Customer.objects.count() == 1  # the connection still works afterwards
