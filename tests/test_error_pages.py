@@ -139,3 +139,17 @@ def test_csrf_failure_for_a_signed_in_user(consulta):
     response = client.post(reverse("logout"))
     assert_spanish_error_page(response, 403, "El formulario caducó")
     assert "_auth_user_id" in client.session  # not signed out
+
+
+def test_no_template_comment_leaks_into_a_page():
+    """Django's {# #} comments end at the line's end; a multi-line one is printed as text."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    leaking = []
+    for template in Path(settings.BASE_DIR, "templates").rglob("*.html"):
+        for number, line in enumerate(template.read_text().splitlines(), 1):
+            if line.count("{#") > line.count("#}"):
+                leaking.append(f"{template.name}:{number}")
+    assert leaking == []
