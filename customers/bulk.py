@@ -56,9 +56,11 @@ _SPECIAL = re.compile(r"[\\\n\r]")
 
 
 # Indexes rebuilt after a large load instead of kept up to date row by row (rebuild_indexes):
-# the search's trigram index alone adds about 40 s to a 1M-row COPY, and builds in 11-14 s.
+# the search's trigram index alone adds about 40 s to a 1M-row COPY and builds in 10-14 s (in parallel
+# on PostgreSQL 18); a name-ordered btree fed in random order also costs more than its 1.5 s build.
 REBUILT_INDEXES = (
     "customer_search_trgm",
+    "customer_sort_idx",
     "customer_kind_sort_idx",
     "customer_document_sort_idx",
     "customer_department_idx",
