@@ -487,6 +487,18 @@ def save_address(*, actor, customer: Customer, data: dict, address: Address | No
     return address
 
 
+def make_default_address(*, actor, address: Address) -> Address:
+    """The customer's default address becomes this one; the others stay as they are."""
+    with transaction.atomic():
+        Customer.objects.select_for_update().filter(pk=address.customer_id).first()
+        Address.objects.filter(customer_id=address.customer_id, is_default=True).exclude(pk=address.pk).update(
+            is_default=False
+        )
+        address.is_default = True
+        address.save(update_fields=["is_default"])
+    return address
+
+
 def delete_address(*, actor, address: Address) -> None:
     customer = address.customer
     with transaction.atomic():

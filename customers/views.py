@@ -332,19 +332,7 @@ def _address_form(request, customer, *, address):
 def address_make_default(request, pk, address_pk):
     customer = queries.get_customer_for_update(actor=request.user, pk=pk)
     address = queries.get_address(customer=customer, pk=address_pk)
-    data = {
-        "kind": address.kind,
-        "district": address.district_id or "",
-        "street": address.street,
-        "unit": address.unit,
-        "reference": address.reference,
-        "is_default": True,
-    }
-    try:
-        services.save_address(actor=request.user, customer=customer, data=data, address=address)
-    except ValidationError as exc:
-        error = "No se pudo hacer predeterminada: " + " ".join(exc.messages) + " Edítela primero."
-        return _refresh_list(request, customer, kind="addresses", error=error)
+    services.make_default_address(actor=request.user, address=address)
     return _refresh_list(request, customer, kind="addresses", message="Dirección predeterminada cambiada.")
 
 

@@ -89,9 +89,7 @@ def test_a_company_cannot_use_a_dni(ventas):
 
 
 def test_a_corrupted_ruc_is_refused_and_nothing_is_saved(ventas):
-    errors = errors_of(
-        lambda: services.create_customer(actor=ventas, data=company_data(document_number="20100070971"))
-    )
+    errors = errors_of(lambda: services.create_customer(actor=ventas, data=company_data(document_number="20100070971")))
     assert "dígito verificador" in errors["document_number"][0]
     assert not Customer.objects.exists()
     assert not Address.objects.exists()
@@ -220,9 +218,7 @@ def test_a_second_customer_with_the_same_ruc_is_refused_naming_the_first(ventas)
 def test_an_email_belongs_to_one_customer_whatever_its_case(ventas):
     services.create_customer(actor=ventas, data=person_data(emails=["rosa@correo.pe"]))
     errors = errors_of(
-        lambda: services.create_customer(
-            actor=ventas, data=person_data(first_names="Otra", emails=["ROSA@correo.pe"])
-        )
+        lambda: services.create_customer(actor=ventas, data=person_data(first_names="Otra", emails=["ROSA@correo.pe"]))
     )
     assert "rosa@correo.pe" in errors["emails"][0]
 
@@ -242,9 +238,7 @@ def test_the_database_refuses_a_duplicate_document_even_without_the_services(ven
     from django.db import IntegrityError, transaction
 
     first = services.create_customer(actor=ventas, data=company_data())
-    clone = Customer(
-        kind="empresa", document_type_id="6", document_number=GLORIA, name="Copia", sort_key="copia"
-    )
+    clone = Customer(kind="empresa", document_type_id="6", document_number=GLORIA, name="Copia", sort_key="copia")
     with pytest.raises(IntegrityError), transaction.atomic():
         clone.save()
     assert Customer.objects.get() == first
@@ -395,3 +389,19 @@ def test_class_names_are_unique_ignoring_case(db):
     services.save_choice(actor=None, model=CustomerClass, name="Mayorista")
     with pytest.raises(ValidationError):
         services.save_choice(actor=None, model=CustomerClass, name="MAYORISTA")
+
+
+def test_making_an_address_the_default_keeps_its_data_and_demotes_the_other(ventas):
+    customer = services.create_customer(actor=ventas, data=company_data())
+    fiscal = customer.addresses.get()
+    delivery = services.save_address(
+        actor=ventas,
+        customer=customer,
+        data={"kind": "entrega", "district": "040101", "street": "Calle Mercaderes 110"},
+    )
+    assert not delivery.is_default
+    services.make_default_address(actor=ventas, address=delivery)
+    fiscal.refresh_from_db()
+    delivery.refresh_from_db()
+    assert (fiscal.is_default, delivery.is_default) == (False, True)
+    assert (delivery.street, delivery.district_id, delivery.kind) == ("Calle Mercaderes 110", "040101", "entrega")
