@@ -181,6 +181,9 @@ class Customer(models.Model):
     youtube = models.CharField("YouTube", max_length=300, blank=True, db_default="")
     website = models.CharField("página web", max_length=300, blank=True, db_default="")
     is_active = models.BooleanField("activo", default=True)
+    # Values of the attributes the business defines (attributes.models.AttributeDefinition),
+    # keyed by the definition's id as text; validated by attributes.services on every write.
+    attributes = models.JSONField("atributos adicionales", default=dict, blank=True, db_default={})
     # Copies the list reads without joins, kept by customers.services and customers.bulk:
     # the folded name, document, every e-mail and the phone digits (customers.text.search_text),
     # searched through a trigram index; whether a phone has WhatsApp; and the departamento of
@@ -237,6 +240,8 @@ class Customer(models.Model):
             models.Index(fields=["kind", "sort_key", "id"], name="customer_kind_sort_idx", condition=_OUTSIDE_TRASH),
             # Search: LIKE '%word%' on the folded copy (customers.queries explains the plans).
             GinIndex(fields=["search_text"], opclasses=["gin_trgm_ops"], name="customer_search_trgm"),
+            # Attribute filters by value (containment: attributes @> '{"12": "Oro"}').
+            GinIndex(fields=["attributes"], opclasses=["jsonb_path_ops"], name="customer_attributes_gin"),
             # Sorting by document.
             models.Index(fields=["document_number", "id"], name="customer_document_sort_idx", condition=_OUTSIDE_TRASH),
             # Filters. A value held by few customers gets its own small index, or a list
