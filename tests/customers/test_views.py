@@ -664,3 +664,15 @@ def test_with_mandatory_address_a_person_gets_the_address_section_and_must_fill_
     response = as_ventas.post(reverse("customers:create"), {**person, **address, "address_street": "Jr. Ica 1"})
     assert response.status_code == 302
     assert Customer.objects.get().addresses.get().street == "Jr. Ica 1"
+
+
+def test_address_and_contact_anchors_carry_plain_ids_above_a_thousand(as_ventas):
+    # The locale groups thousands ("1,234"); htmx targets and anchors need the bare number.
+    customer = make_company()
+    Address.objects.filter(customer=customer).update(id=12345)
+    Contact.objects.create(id=23456, customer=customer, name="Rosa Quispe")
+
+    page = as_ventas.get(reverse("customers:detail", args=[customer.pk])).content.decode()
+
+    assert 'id="address-12345"' in page
+    assert 'id="contact-23456"' in page
