@@ -11,6 +11,7 @@
   through the services, so every rule still applies.
 """
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -103,6 +104,13 @@ def describe_changes(model, old: dict, new: dict) -> list[str]:
         lines += _describe_contact_points(old, new)
         lines += _describe_attributes(old.get("attributes") or {}, new.get("attributes") or {})
     return lines
+
+
+def describe_state(model, state: dict) -> list[str]:
+    """A new row in lines "Etiqueta: valor", leaving out what is empty or No."""
+    blank = {f.attname: False if isinstance(f, models.BooleanField) else None for f in _tracked_fields(model)}
+    lines = describe_changes(model, {**blank, "phones": [], "emails": [], "attributes": {}}, state)
+    return [re.sub(r": — → ", ": ", line, count=1) for line in lines]
 
 
 def _same(a, b) -> bool:
@@ -211,7 +219,9 @@ class Version:
 
     @property
     def reason(self):
-        return self.record.history_change_reason or ""
+        """Why, when it says more than the action itself."""
+        reason = self.record.history_change_reason or ""
+        return "" if reason == self.action else reason
 
 
 _ACTIONS = {"+": "Creado", "~": "Modificado", "-": "Eliminado"}
@@ -225,7 +235,10 @@ def customer_versions(*, customer: Customer) -> list[Version]:
     previous = None
     for record in records:
         state = record_state(record)
-        changes = describe_changes(Customer, previous or {}, state)
+        if previous is None:
+            changes = describe_state(Customer, state)
+        else:
+            changes = describe_changes(Customer, previous, state)
         versions.append(
             Version(record, "Cliente", _ACTIONS[record.history_type], changes, revertible=record.history_type != "-")
         )
@@ -235,8 +248,13 @@ def customer_versions(*, customer: Customer) -> list[Version]:
         last_by_id = {}
         for record in records.order_by("history_id"):
             state = record_state(record)
-            old = last_by_id.get(record.id, {})
-            changes = [] if record.history_type == "-" else describe_changes(model, old, state)
+            old = last_by_id.get(record.id)
+            if record.history_type == "-":
+                changes = []
+            elif old is None:
+                changes = describe_state(model, state)
+            else:
+                changes = describe_changes(model, old, state)
             versions.append(Version(record, f"{title}: {record.instance}", _ACTIONS[record.history_type], changes))
             last_by_id[record.id] = state
     versions.sort(key=lambda v: (v.when, v.record.history_id), reverse=True)
