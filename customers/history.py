@@ -235,10 +235,7 @@ def customer_versions(*, customer: Customer) -> list[Version]:
     previous = None
     for record in records:
         state = record_state(record)
-        if previous is None:
-            changes = describe_state(Customer, state)
-        else:
-            changes = describe_changes(Customer, previous, state)
+        changes = describe_state(Customer, state) if previous is None else describe_changes(Customer, previous, state)
         versions.append(
             Version(record, "Cliente", _ACTIONS[record.history_type], changes, revertible=record.history_type != "-")
         )
