@@ -285,3 +285,46 @@ def revert_customer(*, actor, customer: Customer, history_id: int) -> Customer:
     return services.update_customer(
         actor=actor, customer=customer, data=data, reason=reason, note_kind=CustomerNote.Kind.REVERTED
     )
+
+
+# --- customers written by COPY (customers.bulk) -------------------------------------------------
+
+
+def record_bulk_creation(*, after_id: int, reason: str, note_text: str) -> int:
+    """One "+" historical record (with phones and e-mails) per customer and address written by
+    customers.bulk after customer id `after_id`, and the customer's "creado" note: set-based
+    INSERT … SELECT, so a COPY load keeps most of its speed. Returns the customers recorded."""
+    from django.db import connection
+
+    # Table and column names come from the models, quoted; values are parameters.
+    quote = connection.ops.quote_name
+    customer_table = quote(Customer._meta.db_table)
+    phones = (
+        "(SELECT coalesce(jsonb_agg(jsonb_build_array(p.number, p.whatsapp) ORDER BY p.position, p.id), '[]')"  # noqa: S608
+        f" FROM {quote(Customer.phones.rel.related_model._meta.db_table)} p WHERE p.customer_id = c.id)"
+    )
+    emails = (
+        "(SELECT coalesce(jsonb_agg(e.email ORDER BY e.position, e.id), '[]')"  # noqa: S608
+        f" FROM {quote(Customer.emails.rel.related_model._meta.db_table)} e WHERE e.customer_id = c.id)"
+    )
+    with connection.cursor() as cursor:
+        for model, rows, extra_columns, extra_values in (
+            (Customer, "c.id > %s", ["phones", "emails"], [phones, emails]),
+            (Address, "c.customer_id > %s", [], []),
+        ):
+            columns = [quote(f.column) for f in _tracked_fields(model)]
+            history_columns = ["history_date", "history_change_reason", "history_type", "history_user_id"]
+            cursor.execute(
+                f"INSERT INTO {quote(model.history.model._meta.db_table)}"  # noqa: S608
+                f" ({', '.join(columns + history_columns + extra_columns)})"
+                f" SELECT {', '.join('c.' + c for c in columns)}, now(), %s, '+', NULL"
+                f"{''.join(', ' + value for value in extra_values)}"
+                f" FROM {quote(model._meta.db_table)} c WHERE {rows}",
+                [reason, after_id],
+            )
+        cursor.execute(
+            f"INSERT INTO {quote(CustomerNote._meta.db_table)} (customer_id, kind, text, created_at)"  # noqa: S608
+            f" SELECT c.id, %s, %s, now() FROM {customer_table} c WHERE c.id > %s",
+            [CustomerNote.Kind.CREATED, note_text, after_id],
+        )
+        return cursor.rowcount

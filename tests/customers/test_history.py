@@ -355,3 +355,23 @@ def test_the_admin_shows_a_customers_history_read_only(client):
     version = client.get(reverse("admin:customers_customer_simple_history", args=[customer.pk, record.history_id]))
     assert version.status_code == 200
     assert "Revert" not in version.content.decode() and "Revertir" not in version.content.decode()
+
+
+def test_demo_customers_loaded_by_copy_open_with_their_creado_entry(client):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    call_command("load_demo_data", stdout=StringIO())
+    customers = Customer.objects.count()
+    assert customers > 250
+    assert Customer.history.filter(history_type="+").count() == customers
+    assert CustomerNote.objects.filter(kind="creado").count() == customers
+    assert Address.history.count() == Address.objects.count()
+    customer = Customer.objects.filter(phone__gt="", email__gt="").first()
+    record = customer.history.get()
+    assert record.phones == [[customer.phone, customer.has_whatsapp]]
+    assert record.emails == [customer.email]
+    client.force_login(user_with_role("Consulta"))
+    page = client.get(reverse("customers:detail", args=[customer.pk])).content.decode()
+    assert "Cliente creado (datos de demostración)." in page
