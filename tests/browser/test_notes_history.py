@@ -71,3 +71,23 @@ def test_add_a_note_edit_the_phone_deactivate_and_see_all_three_in_the_timeline(
     expect(page.locator(".history-table")).to_contain_text("Teléfono: 999 111 222 → 988 777 666")
     expect(page.locator(".history-table")).to_contain_text("Lucía Flores")
     page.screenshot(path=SCREENSHOTS.format("historial"), full_page=True)
+
+
+def test_a_long_timeline_loads_the_next_notes_when_scrolled_to(signed_in):
+    from customers.models import CustomerNote
+
+    page = signed_in
+    customer = services.create_customer(
+        actor=None, data={"kind": "persona", "document_type": "1", "first_names": "Ana", "last_names": "Ruiz"}
+    )
+    CustomerNote.objects.bulk_create(
+        CustomerNote(customer=customer, kind="manual", text=f"Nota {i}") for i in range(70)
+    )
+    page.goto(f"/clientes/{customer.pk}/?tab=notas")
+    notes = page.locator("#timeline .note")
+    expect(notes).to_have_count(30)
+    page.locator(".timeline-more").scroll_into_view_if_needed()
+    expect(notes).to_have_count(60)
+    page.locator(".timeline-more").scroll_into_view_if_needed()
+    expect(notes).to_have_count(71)
+    expect(page.locator(".timeline-more")).to_have_count(0)
