@@ -91,3 +91,21 @@ def test_a_long_timeline_loads_the_next_notes_when_scrolled_to(signed_in):
     page.locator(".timeline-more").scroll_into_view_if_needed()
     expect(notes).to_have_count(71)
     expect(page.locator(".timeline-more")).to_have_count(0)
+
+
+def test_deactivate_two_ticked_customers_from_the_list(signed_in):
+    page = signed_in
+    names = []
+    for first in ("Beatriz", "Carlos", "Dora"):
+        customer = services.create_customer(
+            actor=None, data={"kind": "persona", "document_type": "1", "first_names": first, "last_names": "Quispe"}
+        )
+        names.append(customer.name)
+    page.goto("/clientes/")
+    page.get_by_label(f"Seleccionar {names[0]}").check()
+    page.get_by_label(f"Seleccionar {names[2]}").check()
+    page.screenshot(path=SCREENSHOTS.format("seleccionados"), full_page=True)
+    page.get_by_role("button", name="Desactivar seleccionados").click()
+    expect(page.get_by_text("2 clientes desactivados.")).to_be_visible()
+    expect(page.get_by_role("link", name=names[1], exact=True)).to_be_visible()
+    expect(page.get_by_role("link", name=names[0], exact=True)).to_have_count(0)  # the list shows active ones
