@@ -131,7 +131,8 @@ def _save_customer(*, actor, customer: Customer, data: dict, creating: bool, rea
             if cleaned["address"] is not None:
                 lines += _save_main_address(customer, cleaned["address"], actor=actor, reason=reason)
             if creating:
-                record_note(customer=customer, actor=actor, kind=note_kind, text="Cliente creado.")
+                text = "Cliente creado." if note_kind == CustomerNote.Kind.CREATED else f"{reason}."
+                record_note(customer=customer, actor=actor, kind=note_kind, text=text)
             elif changed or lines or note_kind != CustomerNote.Kind.EDITED:
                 header = "" if note_kind == CustomerNote.Kind.EDITED else reason + "."
                 text = "\n".join([header, *lines]).strip() or "Datos actualizados."

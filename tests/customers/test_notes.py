@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
-def new_company(actor=None, **overrides) -> Customer:
+def new_company(actor=None, reason="Creado", note_kind="creado", **overrides) -> Customer:
     data = {
         "kind": "empresa",
         "document_type": "6",
@@ -31,7 +31,7 @@ def new_company(actor=None, **overrides) -> Customer:
         "address": {"district": "150122", "street": "Av. Larco 123"},
     }
     data.update(overrides)
-    return services.create_customer(actor=actor, data=data)
+    return services.create_customer(actor=actor, data=data, reason=reason, note_kind=note_kind)
 
 
 def edit_data(customer: Customer, **overrides) -> dict:
@@ -334,3 +334,20 @@ def test_the_timeline_pages_walk_every_note_once_newest_first(client):
     assert len(seen) == 96  # and the "creado" note
     response = client.get(reverse("customers:notes", args=[customer.pk]), {"antes": "no-es-un-cursor"}, **HTMX)
     assert response.status_code == 200  # a bad cursor starts from the newest
+
+
+def test_the_import_names_its_creations_and_updates_through_the_same_services():
+    customer = new_company(reason="Importado de clientes.xlsx (fila 7)", note_kind="importado")
+    assert (latest_note(customer).kind, latest_note(customer).text) == (
+        "importado",
+        "Importado de clientes.xlsx (fila 7).",
+    )
+    assert customer.history.get().history_change_reason == "Importado de clientes.xlsx (fila 7)"
+    services.update_customer(
+        actor=None,
+        customer=customer,
+        data=edit_data(customer, business_line="Bebidas"),
+        reason="Importado de clientes.xlsx (fila 3)",
+        note_kind="importado",
+    )
+    assert latest_note(customer).text == "Importado de clientes.xlsx (fila 3).\nGiro: Lácteos → Bebidas"
