@@ -375,3 +375,20 @@ def test_demo_customers_loaded_by_copy_open_with_their_creado_entry(client):
     client.force_login(user_with_role("Consulta"))
     page = client.get(reverse("customers:detail", args=[customer.pk])).content.decode()
     assert "Cliente creado (datos de demostración)." in page
+
+
+def test_ids_in_the_page_are_not_written_with_thousands_separators(rf):
+    """USE_THOUSAND_SEPARATOR would write id 12345 as "12,345": a bulk action would then send
+    a wrong id, and htmx could not find the note to replace."""
+    from django.template.loader import render_to_string
+
+    request = rf.get("/")
+    request.user = user_with_role("Administrador")
+    customer = Customer(pk=12345, name="Gloria S.A.", document_type_id="6", registry_status="", registry_condition="")
+    note = CustomerNote(pk=67890, customer=customer, kind="manual", text="Hola", author=request.user)
+    html = render_to_string("customers/_note.html", {"note": note, "customer": customer}, request=request)
+    assert 'id="note-67890"' in html and 'hx-target="#note-67890"' in html
+    html = render_to_string("customers/_note_form.html", {"note": note, "customer": customer}, request=request)
+    assert 'id="note-67890"' in html
+    html = render_to_string("customers/_row.html", {"customer": customer}, request=request)
+    assert 'value="12345"' in html
