@@ -392,3 +392,22 @@ def test_ids_in_the_page_are_not_written_with_thousands_separators(rf):
     assert 'id="note-67890"' in html
     html = render_to_string("customers/_row.html", {"customer": customer}, request=request)
     assert 'value="12345"' in html
+
+
+def test_a_user_without_a_role_sees_no_notes_history_or_bulk_actions(client, sin_rol):
+    customer = services.create_customer(actor=None, data=company_post_data())
+    note = customer.notes.get()
+    client.force_login(sin_rol)
+    for method, url in (
+        ("get", reverse("customers:history", args=[customer.pk])),
+        ("get", reverse("customers:notes", args=[customer.pk])),
+        ("post", reverse("customers:note_create", args=[customer.pk])),
+        ("get", reverse("customers:note_update", args=[customer.pk, note.pk])),
+        ("post", reverse("customers:note_delete", args=[customer.pk, note.pk])),
+        ("post", reverse("customers:revert", args=[customer.pk, customer.history.get().history_id])),
+        ("post", reverse("customers:bulk")),
+    ):
+        assert (
+            getattr(client, method)(url, {"text": "x", "accion": "desactivar", "ids": [customer.pk]}).status_code == 403
+        )
+    assert customer.notes.count() == 1
