@@ -153,6 +153,10 @@ LANGUAGES = [("es-pe", "Español (Perú)")]
 TIME_ZONE = "America/Lima"
 USE_I18N = True
 USE_TZ = True
+
+# Reverting goes through customers.history.revert_customer (validation, uniqueness, a note);
+# the admin shows the history read-only.
+SIMPLE_HISTORY_REVERT_DISABLED = True
 USE_THOUSAND_SEPARATOR = True
 FORMAT_MODULE_PATH = ["config.formats"]
 

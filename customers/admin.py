@@ -7,9 +7,10 @@ classes and the settings go through the same services as the Configuración page
 """
 
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils.html import format_html
+from simple_history.admin import SimpleHistoryAdmin
 
 from customers import services
 from customers.models import (
@@ -19,6 +20,7 @@ from customers.models import (
     Customer,
     CustomerClass,
     CustomerEmail,
+    CustomerNote,
     CustomerPhone,
     CustomerSettings,
     Department,
@@ -39,6 +41,17 @@ class ReadOnlyAdminMixin:
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyHistoryAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+    """The object's history ("Historial"), read-only: SIMPLE_HISTORY_REVERT_DISABLED hides the
+    revert button, and a crafted POST to a version's page is refused too (reverting goes
+    through customers.history.revert_customer, with its rules and note)."""
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method == "POST":
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
 
 class AddressInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -66,7 +79,7 @@ class ContactInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(Customer)
-class CustomerAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class CustomerAdmin(ReadOnlyHistoryAdmin):
     list_display = ["name", "document_type", "document_number", "email", "phone", "is_active", "app_link"]
     list_filter = ["kind", "is_foreign", "is_active", "document_type", "category"]
     search_fields = ["name", "document_number", "email"]
@@ -81,7 +94,7 @@ class CustomerAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Address)
-class AddressAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class AddressAdmin(ReadOnlyHistoryAdmin):
     list_display = ["customer", "kind", "street", "district", "is_default"]
     list_filter = ["kind"]
     list_select_related = ["customer", "district"]
@@ -89,7 +102,7 @@ class AddressAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Contact)
-class ContactAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ContactAdmin(ReadOnlyHistoryAdmin):
     list_display = ["name", "role", "customer"]
     search_fields = ["name"]
     list_select_related = ["customer"]
@@ -107,6 +120,14 @@ class CustomerPhoneAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 class CustomerEmailAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["email", "customer", "in_trash"]
     list_select_related = ["customer"]
+    show_full_result_count = False
+
+
+@admin.register(CustomerNote)
+class CustomerNoteAdmin(ReadOnlyHistoryAdmin):
+    list_display = ["created_at", "customer", "kind", "author", "text"]
+    list_filter = ["kind"]
+    list_select_related = ["customer", "author"]
     show_full_result_count = False
 
 

@@ -3,6 +3,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models.functions import Lower
+from simple_history.models import HistoricalRecords
 
 
 class Department(models.Model):
@@ -120,6 +121,17 @@ class CustomerSettings(models.Model):
 
 
 _OUTSIDE_TRASH = models.Q(deleted_at__isnull=True)
+
+
+class CustomerVersionExtras(models.Model):
+    """Extra columns of each historical customer: the phones and e-mails (child rows that the
+    services replace on each save) as they were at that version, filled by customers.history."""
+
+    phones = models.JSONField("teléfonos", default=list, blank=True)  # [[E.164, whatsapp], …]
+    emails = models.JSONField("correos electrónicos", default=list, blank=True)
+
+    class Meta:
+        abstract = True
 
 
 class Customer(models.Model):
@@ -286,6 +298,15 @@ class Customer(models.Model):
             models.CheckConstraint(condition=~models.Q(name=""), name="customer_has_a_name"),
         ]
 
+    # One record per change (customers.services stamps the actor and the reason). Derived copies
+    # (list columns kept by the services, updated_at) stay out: history_date says when, and the
+    # copies follow from the rest, so updating them with queryset.update() loses nothing.
+    history = HistoricalRecords(
+        bases=[CustomerVersionExtras],
+        excluded_fields=["sort_key", "search_text", "has_whatsapp", "department", "updated_at", "email", "phone"],
+        history_change_reason_field=models.TextField(null=True),
+    )
+
     def __str__(self):
         return self.name
 
@@ -322,6 +343,8 @@ class Address(models.Model):
                 fields=["customer"], condition=models.Q(is_default=True), name="one_default_address_per_customer"
             )
         ]
+
+    history = HistoricalRecords(history_change_reason_field=models.TextField(null=True))
 
     def __str__(self):
         parts = [self.street, self.unit]
@@ -390,5 +413,61 @@ class Contact(models.Model):
         verbose_name_plural = "contactos"
         ordering = ["name", "id"]
 
+    history = HistoricalRecords(history_change_reason_field=models.TextField(null=True))
+
     def __str__(self):
         return self.name
+
+
+class CustomerNote(models.Model):
+    """One entry of the Notas timeline: written by the system for an action on the customer
+    (customers.notes.record_note, in the action's transaction) or by a person."""
+
+    class Kind(models.TextChoices):
+        MANUAL = "manual", "Nota"
+        CREATED = "creado", "Creado"
+        EDITED = "editado", "Editado"
+        DEACTIVATED = "desactivado", "Desactivado"
+        ACTIVATED = "activado", "Activado"
+        TRASHED = "eliminado", "Eliminado"
+        RESTORED = "restaurado", "Restaurado"
+        REVERTED = "revertido", "Revertido"
+        IMPORTED = "importado", "Importado"
+        ADDRESS = "direccion", "Dirección"
+        CONTACT = "contacto", "Contacto"
+        CREDIT_BLOCKED = "credito_bloqueado", "Crédito bloqueado"
+        CREDIT_UNBLOCKED = "credito_desbloqueado", "Crédito desbloqueado"
+        CREDIT_LIMIT = "cupo_cambiado", "Cupo cambiado"
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="notes", verbose_name="cliente")
+    kind = models.CharField("tipo", max_length=30, choices=Kind.choices)
+    text = models.TextField("texto")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="autor",
+        db_index=False,  # never filtered on
+    )
+    created_at = models.DateTimeField("fecha", auto_now_add=True)
+    edited_at = models.DateTimeField("editada", null=True, blank=True)
+
+    # Edits and deletions of people's notes are recorded (who, when, the text before).
+    history = HistoricalRecords(history_change_reason_field=models.TextField(null=True))
+
+    class Meta:
+        verbose_name = "nota"
+        verbose_name_plural = "notas"
+        ordering = ["-created_at", "-id"]
+        # The timeline, newest first, a page at a time (keyset on created_at, id).
+        indexes = [models.Index(fields=["customer", "-created_at", "-id"], name="customer_note_timeline_idx")]
+        constraints = [models.CheckConstraint(condition=~models.Q(text=""), name="customer_note_has_text")]
+
+    def __str__(self):
+        return self.text[:60]
+
+    @property
+    def is_manual(self) -> bool:
+        return self.kind == self.Kind.MANUAL

@@ -18,6 +18,7 @@ _VIEW_CUSTOMERS = [
     "customers.view_contact",
     "customers.view_customerphone",
     "customers.view_customeremail",
+    "customers.view_customernote",
 ]
 _EDIT_CUSTOMER_DETAILS = [
     f"customers.{action}_{model}"
@@ -34,9 +35,10 @@ ROLE_PERMISSIONS: dict[str, str | list[str]] = {
         "customers.add_customer",
         "customers.change_customer",
         *_EDIT_CUSTOMER_DETAILS,
+        "customers.add_customernote",
     ],
-    # Credit staff: view customers; sales conditions and credit arrive with the credit app.
-    CREDITOS: [*_VIEW_CUSTOMERS],
+    # Credit staff: view customers and write notes; sales conditions and credit arrive with the credit app.
+    CREDITOS: [*_VIEW_CUSTOMERS, "customers.add_customernote"],
     # Read only.
     CONSULTA: [*_VIEW_CUSTOMERS],
 }

@@ -16,6 +16,7 @@ from django.utils.dateparse import parse_datetime
 
 from customers import validators
 from customers.countries import is_country
+from customers.history import customer_state, describe_changes, instance_state, set_contact_points, stamp
 from customers.models import (
     Address,
     Category,
@@ -23,11 +24,13 @@ from customers.models import (
     Customer,
     CustomerClass,
     CustomerEmail,
+    CustomerNote,
     CustomerPhone,
     CustomerSettings,
     District,
     DocumentType,
 )
+from customers.notes import record_note
 from customers.reference import DNI, RUC
 from customers.text import clean_spaces, person_display_name, search_text, sort_key
 
@@ -80,16 +83,22 @@ def update_customer_settings(*, actor, data: dict) -> CustomerSettings:
 # --- customers ---------------------------------------------------------------------------
 
 
-def create_customer(*, actor, data: dict) -> Customer:
+def create_customer(
+    *, actor, data: dict, reason: str = "Creado", note_kind: str = CustomerNote.Kind.CREATED
+) -> Customer:
     customer = Customer(created_by=actor if getattr(actor, "pk", None) else None)
-    return _save_customer(customer=customer, data=data, creating=True)
+    return _save_customer(actor=actor, customer=customer, data=data, creating=True, reason=reason, note_kind=note_kind)
 
 
-def update_customer(*, actor, customer: Customer, data: dict) -> Customer:
-    return _save_customer(customer=customer, data=data, creating=False)
+def update_customer(
+    *, actor, customer: Customer, data: dict, reason: str = "Editado", note_kind: str = CustomerNote.Kind.EDITED
+) -> Customer:
+    """`reason` and `note_kind` name the change in the history and the Notas timeline (a
+    revert, an import); the note lists every field that changed, before → after."""
+    return _save_customer(actor=actor, customer=customer, data=data, creating=False, reason=reason, note_kind=note_kind)
 
 
-def _save_customer(*, customer: Customer, data: dict, creating: bool) -> Customer:
+def _save_customer(*, actor, customer: Customer, data: dict, creating: bool, reason: str, note_kind: str) -> Customer:
     settings = get_customer_settings()
     cleaned, errors = _clean_customer_data(data, settings=settings, customer=customer)
     if errors:
@@ -97,17 +106,37 @@ def _save_customer(*, customer: Customer, data: dict, creating: bool) -> Custome
     try:
         with transaction.atomic():
             _check_duplicates(cleaned, exclude_pk=customer.pk)
+            before = None if creating else customer_state(customer)
             for field, value in cleaned["fields"].items():
                 setattr(customer, field, value)
             _set_list_copies(customer, cleaned)
             customer.full_clean(
                 exclude=["document_type", "category", "customer_class", "created_by", "deleted_by", "department"]
             )
-            customer.save()
+            after = customer_state(customer, phones=cleaned["phones"], emails=cleaned["emails"])
+            changed = creating or after != before
+            # One historical record per change, none for a save that changes nothing.
+            if changed:
+                set_contact_points(customer, phones=cleaned["phones"], emails=cleaned["emails"])
+                stamp(customer, actor=actor, reason=reason)
+            else:
+                customer.skip_history_when_saving = True
+            try:
+                customer.save()
+            finally:
+                customer.__dict__.pop("skip_history_when_saving", None)
             _replace_phones(customer, cleaned["phones"])
             _replace_emails(customer, cleaned["emails"])
+            lines = [] if creating else describe_changes(Customer, before, after)
             if cleaned["address"] is not None:
-                _save_main_address(customer, cleaned["address"])
+                lines += _save_main_address(customer, cleaned["address"], actor=actor, reason=reason)
+            if creating:
+                text = "Cliente creado." if note_kind == CustomerNote.Kind.CREATED else f"{reason}."
+                record_note(customer=customer, actor=actor, kind=note_kind, text=text)
+            elif changed or lines or note_kind != CustomerNote.Kind.EDITED:
+                header = "" if note_kind == CustomerNote.Kind.EDITED else reason + "."
+                text = "\n".join([header, *lines]).strip() or "Datos actualizados."
+                record_note(customer=customer, actor=actor, kind=note_kind, text=text)
     except IntegrityError as exc:
         # Another transaction saved the same document or e-mail between our check and our
         # write; the database refused it. Say which customer, as the check would have.
@@ -442,16 +471,24 @@ def _replace_emails(customer: Customer, emails: list[str]) -> None:
     )
 
 
-def _save_main_address(customer: Customer, address: dict) -> None:
-    current = customer.addresses.filter(is_default=True).first()
+def _save_main_address(customer: Customer, address: dict, *, actor, reason: str) -> list[str]:
+    """Writes the default address when it changed; returns the note's line about it."""
+    current = customer.addresses.filter(is_default=True).select_related("district").first()
     if not address:
-        return
+        return []
+    old_text = str(current) if current is not None else ""
+    old_state = instance_state(current) if current is not None else None
     if current is None:
         current = Address(customer=customer, kind=Address.Kind.FISCAL, is_default=True)
     current.district = address["district"]
     current.street, current.unit, current.reference = address["street"], address["unit"], address["reference"]
     current.country = customer.country
+    if old_state is not None and instance_state(current) == old_state:
+        return []
+    stamp(current, actor=actor, reason=reason)
     current.save()
+    new_text = str(current)
+    return [f"Dirección principal: {old_text or '—'} → {new_text or '—'}"] if old_text != new_text else []
 
 
 # --- addresses ---------------------------------------------------------------------------
@@ -471,17 +508,33 @@ def save_address(*, actor, customer: Customer, data: dict, address: Address | No
     make_default = _bool(data.get("is_default"))
     with transaction.atomic():
         Customer.objects.select_for_update().filter(pk=customer.pk).first()
-        has_default = customer.addresses.filter(is_default=True).exclude(pk=getattr(address, "pk", None)).exists()
-        if address is None:
+        previous_default = customer.addresses.filter(is_default=True).exclude(pk=getattr(address, "pk", None)).first()
+        creating = address is None
+        if creating:
             address = Address(customer=customer)
+        old_state, old_text = (None, "") if creating else (instance_state(address), str(address))
         address.kind = kind
         address.district = cleaned["district"]
         address.street, address.unit, address.reference = cleaned["street"], cleaned["unit"], cleaned["reference"]
         address.country = customer.country
-        if make_default or not has_default:
-            customer.addresses.filter(is_default=True).exclude(pk=address.pk).update(is_default=False)
+        if make_default or previous_default is None:
+            if previous_default is not None:
+                # Saved one by one (not queryset.update()) so the change is recorded.
+                previous_default.is_default = False
+                stamp(previous_default, actor=actor, reason="Otra dirección es la predeterminada")
+                previous_default.save(update_fields=["is_default"])
             address.is_default = True
-        address.save()
+        new_state = instance_state(address)
+        if creating or new_state != old_state:
+            reason = "Dirección agregada" if creating else "Dirección editada"
+            stamp(address, actor=actor, reason=reason)
+            address.save()
+            if creating:
+                text = f"Dirección agregada: {address} ({address.get_kind_display()})."
+            else:
+                lines = describe_changes(Address, old_state, new_state)
+                text = "\n".join([f"Dirección editada: {old_text}.", *lines])
+            record_note(customer=customer, actor=actor, kind=CustomerNote.Kind.ADDRESS, text=text)
         if address.is_default:
             _sync_department(customer)
     return address
@@ -491,11 +544,19 @@ def make_default_address(*, actor, address: Address) -> Address:
     """The customer's default address becomes this one; the others stay as they are."""
     with transaction.atomic():
         Customer.objects.select_for_update().filter(pk=address.customer_id).first()
-        Address.objects.filter(customer_id=address.customer_id, is_default=True).exclude(pk=address.pk).update(
-            is_default=False
-        )
+        if address.is_default:
+            return address
+        previous = Address.objects.filter(customer_id=address.customer_id, is_default=True).exclude(pk=address.pk)
+        for other in previous:  # at most one; saved one by one so the change is recorded
+            other.is_default = False
+            stamp(other, actor=actor, reason="Otra dirección es la predeterminada")
+            other.save(update_fields=["is_default"])
         address.is_default = True
+        stamp(address, actor=actor, reason="Dirección predeterminada")
         address.save(update_fields=["is_default"])
+        text = f"Dirección predeterminada: {address}."
+        record_note(customer=address.customer, actor=actor, kind=CustomerNote.Kind.ADDRESS, text=text)
+        _sync_department(address.customer)
     return address
 
 
@@ -509,13 +570,18 @@ def delete_address(*, actor, address: Address) -> None:
         if needs_address and not remaining.exists():
             raise ValidationError("No se puede eliminar la única dirección: este cliente debe tener una.")
         was_default = address.is_default
+        text = f"Dirección eliminada: {address}."
+        stamp(address, actor=actor, reason="Dirección eliminada")
         address.delete()
         if was_default:
             successor = remaining.order_by("id").first()
             if successor:
                 successor.is_default = True
+                stamp(successor, actor=actor, reason="Dirección predeterminada")
                 successor.save(update_fields=["is_default"])
+                text += f"\nDirección predeterminada: {successor}."
             _sync_department(customer)
+        record_note(customer=customer, actor=actor, kind=CustomerNote.Kind.ADDRESS, text=text)
 
 
 # --- contacts ----------------------------------------------------------------------------
@@ -540,14 +606,30 @@ def save_contact(*, actor, customer: Customer, data: dict, contact: Contact | No
     emails = _clean_list(data.get("emails"), validators.normalize_email, "emails", errors)
     if errors:
         raise ValidationError(errors)
+    creating = contact is None
     contact = contact or Contact(customer=customer)
+    old_state, old_name = (None, "") if creating else (instance_state(contact), contact.name)
     contact.name, contact.role, contact.note, contact.phones, contact.emails = name, role, note, phones, emails
-    contact.save()
+    new_state = instance_state(contact)
+    if not creating and new_state == old_state:
+        return contact
+    with transaction.atomic():
+        stamp(contact, actor=actor, reason="Contacto agregado" if creating else "Contacto editado")
+        contact.save()
+        if creating:
+            text = f"Contacto agregado: {contact.name}."
+        else:
+            text = "\n".join([f"Contacto editado: {old_name}.", *describe_changes(Contact, old_state, new_state)])
+        record_note(customer=customer, actor=actor, kind=CustomerNote.Kind.CONTACT, text=text)
     return contact
 
 
 def delete_contact(*, actor, contact: Contact) -> None:
-    contact.delete()
+    with transaction.atomic():
+        stamp(contact, actor=actor, reason="Contacto eliminado")
+        contact.delete()
+        text = f"Contacto eliminado: {contact.name}."
+        record_note(customer=contact.customer, actor=actor, kind=CustomerNote.Kind.CONTACT, text=text)
 
 
 # --- categories and classes (Configuración) ----------------------------------------------
@@ -649,7 +731,17 @@ def _set_active(*, actor, customer: Customer, active: bool) -> Customer:
             raise ValidationError("Este cliente está en la Papelera: restáurelo antes de activarlo o desactivarlo.")
         if locked.is_active != active:
             locked.is_active = active
+            stamp(locked, actor=actor, reason="Activado" if active else "Desactivado")
             locked.save(update_fields=["is_active", "updated_at"])
+            if active:
+                record_note(customer=locked, actor=actor, kind=CustomerNote.Kind.ACTIVATED, text="Cliente activado.")
+            else:
+                record_note(
+                    customer=locked,
+                    actor=actor,
+                    kind=CustomerNote.Kind.DEACTIVATED,
+                    text="Cliente desactivado: no aparece en el punto de venta ni en la facturación.",
+                )
     customer.is_active, customer.updated_at = locked.is_active, locked.updated_at
     return locked
 
@@ -685,8 +777,11 @@ def trash_customer(*, actor, customer: Customer) -> Customer:
             )
         locked.deleted_at = timezone.now()
         locked.deleted_by = actor if getattr(actor, "pk", None) else None
+        stamp(locked, actor=actor, reason="Enviado a la Papelera")
         locked.save(update_fields=["deleted_at", "deleted_by", "updated_at"])
+        # in_trash is a copy of deleted_at for the unique index, not history of its own.
         CustomerEmail.objects.filter(customer=locked).update(in_trash=True)
+        record_note(customer=locked, actor=actor, kind=CustomerNote.Kind.TRASHED, text="Cliente enviado a la Papelera.")
     customer.deleted_at, customer.deleted_by = locked.deleted_at, locked.deleted_by
     return locked
 
@@ -702,8 +797,12 @@ def restore_customer(*, actor, customer: Customer) -> Customer:
                 raise ValidationError("Este cliente no está en la Papelera.")
             _check_restore_conflicts(locked)
             locked.deleted_at, locked.deleted_by = None, None
+            stamp(locked, actor=actor, reason="Restaurado de la Papelera")
             locked.save(update_fields=["deleted_at", "deleted_by", "updated_at"])
             CustomerEmail.objects.filter(customer=locked).update(in_trash=False)
+            record_note(
+                customer=locked, actor=actor, kind=CustomerNote.Kind.RESTORED, text="Cliente restaurado de la Papelera."
+            )
     except IntegrityError:
         # Someone took the document or an e-mail between the check and the write.
         _check_restore_conflicts(_locked(customer))
@@ -755,6 +854,8 @@ def purge_customer(*, actor, customer: Customer) -> None:
                 f"No se puede eliminar definitivamente «{locked.name}»: {len(documents)} documento"
                 f"{'s' if len(documents) != 1 else ''} lo mencionan."
             )
+        # The notes go with the customer; the historical records stay (history_type "-").
+        stamp(locked, actor=actor, reason="Eliminado definitivamente")
         locked.delete()
 
 
@@ -770,3 +871,39 @@ def _locked(customer: Customer) -> Customer:
 def _require(actor, permission: str) -> None:
     if actor is not None and not actor.has_perm(permission):
         raise PermissionDenied
+
+
+# --- bulk actions of the list -------------------------------------------------------------
+
+BULK_ACTIONS = {
+    # code: (service, permission, what the message says of one customer, of several)
+    "desactivar": (deactivate_customer, "customers.change_customer", "desactivado", "desactivados"),
+    "activar": (activate_customer, "customers.change_customer", "activado", "activados"),
+    "eliminar": (trash_customer, "customers.delete_customer", "enviado a la Papelera", "enviados a la Papelera"),
+}
+
+
+def bulk_lifecycle(*, actor, action: str, customer_ids: list[int]) -> int:
+    """Desactivar / Activar / Eliminar the chosen customers, each through its own service (so
+    each leaves its history record and note), all in one transaction: all or nothing."""
+    if action not in BULK_ACTIONS:
+        raise ValidationError("Acción desconocida: elija desactivar, activar o eliminar.")
+    service, permission, *_ = BULK_ACTIONS[action]
+    _require(actor, permission)
+    ids = sorted({int(pk) for pk in customer_ids})
+    if not ids:
+        raise ValidationError("Seleccione al menos un cliente.")
+    with transaction.atomic():
+        customers = list(Customer.objects.filter(pk__in=ids, deleted_at__isnull=True).order_by("pk"))
+        if len(customers) != len(ids):
+            raise ValidationError(
+                "Algunos clientes seleccionados ya no existen o están en la Papelera. No se aplicó ningún cambio."
+            )
+        for customer in customers:
+            try:
+                service(actor=actor, customer=customer)
+            except ValidationError as exc:
+                raise ValidationError(
+                    f"«{customer.name}»: {' '.join(exc.messages)} No se aplicó ningún cambio."
+                ) from None
+    return len(customers)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from customers import views
+from customers import history_views, views
 
 app_name = "customers"
 
@@ -26,6 +26,13 @@ urlpatterns = [
     path("<int:pk>/contactos/nuevo/", views.contact_create, name="contact_create"),
     path("<int:pk>/contactos/<int:contact_pk>/", views.contact_update, name="contact_update"),
     path("<int:pk>/contactos/<int:contact_pk>/eliminar/", views.contact_delete, name="contact_delete"),
+    path("<int:pk>/notas/", history_views.note_list, name="notes"),
+    path("<int:pk>/notas/nueva/", history_views.note_create, name="note_create"),
+    path("<int:pk>/notas/<int:note_pk>/", history_views.note_update, name="note_update"),
+    path("<int:pk>/notas/<int:note_pk>/eliminar/", history_views.note_delete, name="note_delete"),
+    path("<int:pk>/historial/", history_views.customer_history, name="history"),
+    path("<int:pk>/historial/<int:history_id>/revertir/", history_views.customer_revert, name="revert"),
+    path("seleccionados/", history_views.customer_bulk, name="bulk"),
     path("ubigeo/provincias/", views.ubigeo_provinces, name="ubigeo_provinces"),
     path("ubigeo/distritos/", views.ubigeo_districts, name="ubigeo_districts"),
     path("consulta/", views.document_lookup, name="document_lookup"),

@@ -15,7 +15,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import push_url, reswap, retarget, trigger_client_event
 
-from customers import lookup, queries, services
+from customers import lookup, notes, queries, services
 from customers.filters import DEFAULT_ORDER, DEFAULT_STATUS, MAX_SEARCH_LENGTH, CustomerFilterSet, TrashFilterSet
 from customers.forms import AddressForm, ChoiceForm, ContactForm, CustomerForm, CustomerSettingsForm
 from customers.models import Category, CustomerClass
@@ -160,6 +160,7 @@ def customer_detail(request, pk):
         "addresses": list(customer.addresses.all()),
         "contacts": list(customer.contacts.all()),
         "editable": customer.deleted_at is None,
+        "timeline": notes.timeline_page(customer=customer),  # the first page; "Ver más" loads the next
     }
     return render(request, "customers/detail.html", context)
 

@@ -6,8 +6,11 @@ least one customer in every departamento, a few inactive ones.
 """
 
 from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.db.models import Max
 
 from customers.bulk import bulk_insert_customers
+from customers.history import record_bulk_creation
 from customers.models import Customer
 from customers.sample_data import generate_customers
 
@@ -32,5 +35,10 @@ class Command(BaseCommand):
         if Customer._base_manager.exists():
             self.stdout.write("Ya hay clientes registrados: no se cargaron datos de demostración.")
             return
-        total = bulk_insert_customers(demo_rows())
+        with transaction.atomic():
+            after_id = Customer._base_manager.aggregate(last=Max("id"))["last"] or 0
+            total = bulk_insert_customers(demo_rows())
+            # COPY writes no history: each demo customer opens with its "Creado" entry all the same.
+            note = "Cliente creado (datos de demostración)."
+            record_bulk_creation(after_id=after_id, reason="Creado", note_text=note)
         self.stdout.write(self.style.SUCCESS(f"{total} clientes de demostración cargados."))

@@ -2,7 +2,8 @@
 
 Each customer gets its fiscal address, and its phone and e-mail when it has them. Rows come
 from customers.sample_data and are written with COPY by customers.bulk, in one transaction:
-either all N exist afterwards or none.
+either all N exist afterwards or none. No history records or notes: these are load-test rows
+(load_demo_data records its customers' creation; customers.history.record_bulk_creation).
 """
 
 from time import perf_counter

@@ -1,0 +1,330 @@
+"""Change history of customers (django-simple-history) in words people read.
+
+- Every write in customers.services stamps the acting user and a reason on the instance
+  (`stamp`), so each change leaves exactly one historical record with who and why.
+- The historical customer also keeps the phones and e-mails of that moment (child rows the
+  services replace on each save): `_fill_contact_points` below.
+- `describe_changes` turns two states into "Teléfono: 999 111 222 → 988 777 666" lines, for
+  the Notas timeline and for the full history page.
+- `customer_versions` reads the full history of a customer (its own records, its addresses'
+  and its contacts'), and `revert_customer` brings a customer back to one of its versions
+  through the services, so every rule still applies.
+"""
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
+from django.dispatch import receiver
+from django.utils import timezone
+from simple_history.signals import pre_create_historical_record
+
+from config.auth import is_administrador
+from customers.countries import country_name
+from customers.models import Address, Contact, Customer, CustomerNote
+from customers.phones import national_format
+
+# Fields of a customer the history page and the notes never show: bookkeeping of the
+# historical record itself, or values that follow from others (name follows the names).
+_HIDDEN = {"id", "name", "created_at", "created_by", "attributes", "registry_checked_at"}
+CUSTOMER_EXTRA = ("phones", "emails")
+
+
+def stamp(instance, *, actor, reason: str) -> None:
+    """The next save or delete of `instance` records `actor` (None: the system) and `reason`."""
+    instance._history_user = actor if getattr(actor, "pk", None) else None
+    instance._change_reason = reason
+
+
+def set_contact_points(customer: Customer, *, phones: list, emails: list) -> None:
+    """What the next historical record of `customer` keeps as its phones and e-mails (the
+    services write the child rows after the customer row, so the record can't read them)."""
+    customer._history_phones = [[number, bool(whatsapp)] for number, whatsapp in phones]
+    customer._history_emails = list(emails)
+
+
+@receiver(pre_create_historical_record, sender=Customer.history.model)
+def _fill_contact_points(sender, instance, history_instance, **kwargs):
+    # django-simple-history's documented hook for extra fields of the historical model.
+    phones = getattr(instance, "_history_phones", None)
+    emails = getattr(instance, "_history_emails", None)
+    if instance.pk and (phones is None or emails is None):
+        phones = [[n, w] for n, w in instance.phones.values_list("number", "whatsapp")]
+        emails = list(instance.emails.values_list("email", flat=True))
+    history_instance.phones = phones or []
+    history_instance.emails = emails or []
+
+
+# --- states and their differences ---------------------------------------------------------
+
+
+def customer_state(customer: Customer, *, phones: list | None = None, emails: list | None = None) -> dict:
+    """The customer's recorded fields (attname → value) plus its phones and e-mails."""
+    state = {f.attname: getattr(customer, f.attname) for f in _tracked_fields(Customer)}
+    if phones is None:
+        phones = list(customer.phones.values_list("number", "whatsapp")) if customer.pk else []
+    if emails is None:
+        emails = list(customer.emails.values_list("email", flat=True)) if customer.pk else []
+    state["phones"] = [[n, bool(w)] for n, w in phones]
+    state["emails"] = list(emails)
+    return state
+
+
+def record_state(record) -> dict:
+    """The same dict as customer_state / instance_state, from a historical record."""
+    model = record.instance_type
+    state = {f.attname: getattr(record, f.attname) for f in _tracked_fields(model)}
+    if model is Customer:
+        state["phones"], state["emails"] = record.phones or [], record.emails or []
+    return state
+
+
+def instance_state(instance) -> dict:
+    return {f.attname: getattr(instance, f.attname) for f in _tracked_fields(type(instance))}
+
+
+def _tracked_fields(model) -> list:
+    recorded = {f.attname for f in model.history.model._meta.fields}
+    return [f for f in model._meta.concrete_fields if f.attname in recorded]
+
+
+def describe_changes(model, old: dict, new: dict) -> list[str]:
+    """One line per field that changed: "Etiqueta: antes → después", in Spanish labels."""
+    lines = []
+    for f in _tracked_fields(model):
+        if f.name in _HIDDEN or f.attname == "customer_id":
+            continue
+        before, after = old.get(f.attname), new.get(f.attname)
+        if _same(before, after):
+            continue
+        lines.append(f"{_label(f)}: {display_value(f, before)} → {display_value(f, after)}")
+    if model is Customer:
+        lines += _describe_contact_points(old, new)
+        lines += _describe_attributes(old.get("attributes") or {}, new.get("attributes") or {})
+    return lines
+
+
+def describe_state(model, state: dict) -> list[str]:
+    """A new row in lines "Etiqueta: valor", leaving out what is empty or No."""
+    blank = {f.attname: False if isinstance(f, models.BooleanField) else None for f in _tracked_fields(model)}
+    lines = describe_changes(model, {**blank, "phones": [], "emails": [], "attributes": {}}, state)
+    return [re.sub(r": — → ", ": ", line, count=1) for line in lines]
+
+
+def _same(a, b) -> bool:
+    empty = (None, "", [], {})
+    return (a in empty and b in empty) or a == b
+
+
+def _describe_contact_points(old: dict, new: dict) -> list[str]:
+    lines = []
+    old_phones, new_phones = old.get("phones") or [], new.get("phones") or []
+    if [list(p) for p in old_phones] != [list(p) for p in new_phones]:
+        label = "Teléfono" if max(len(old_phones), len(new_phones)) <= 1 else "Teléfonos"
+        lines.append(f"{label}: {_phones_text(old_phones)} → {_phones_text(new_phones)}")
+    old_emails, new_emails = old.get("emails") or [], new.get("emails") or []
+    if list(old_emails) != list(new_emails):
+        label = "Correo electrónico" if max(len(old_emails), len(new_emails)) <= 1 else "Correos electrónicos"
+        lines.append(f"{label}: {', '.join(old_emails) or '—'} → {', '.join(new_emails) or '—'}")
+    return lines
+
+
+def _phones_text(phones) -> str:
+    if not phones:
+        return "—"
+    return ", ".join(national_format(n) + (" (WhatsApp)" if w else "") for n, w in phones)
+
+
+def _describe_attributes(old: dict, new: dict) -> list[str]:
+    """Business-defined attributes (Customer.attributes, keyed by definition id). Placeholder
+    until the attributes app plugs in its own description by attribute name."""
+    lines = []
+    for key in sorted(set(old) | set(new), key=str):
+        before, after = old.get(key), new.get(key)
+        if not _same(before, after):
+            lines.append(f"Atributo {key}: {_plain(before)} → {_plain(after)}")
+    return lines
+
+
+def _plain(value) -> str:
+    if value in (None, "", [], {}):
+        return "—"
+    if isinstance(value, bool):
+        return "Sí" if value else "No"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def _label(f) -> str:
+    label = str(f.verbose_name)
+    return label[:1].upper() + label[1:]
+
+
+def display_value(f, value) -> str:
+    """How a value reads on the page: choice labels, names of related rows, Sí/No, phones in
+    national format, dates dd/mm/aaaa."""
+    if value in (None, "", [], {}):
+        return "—"
+    if f.choices:
+        return str(dict(f.flatchoices).get(value, value))
+    if isinstance(f, models.ForeignKey):
+        related = f.related_model._base_manager.filter(pk=value).first()
+        if related is None:
+            return f"#{value} (ya no existe)"
+        if hasattr(related, "get_full_name"):
+            return related.get_full_name() or related.get_username()
+        return str(related)
+    if isinstance(value, bool):
+        return "Sí" if value else "No"
+    if isinstance(value, datetime):
+        return timezone.localtime(value).strftime("%d/%m/%Y %H:%M")
+    if isinstance(value, date):
+        return value.strftime("%d/%m/%Y")
+    if f.name == "country":
+        return country_name(value)
+    if isinstance(value, list):
+        if f.name in ("notification_whatsapp", "phones"):
+            return ", ".join(national_format(v) for v in value)
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def user_name(user) -> str:
+    if user is None:
+        return "el sistema"
+    return user.get_full_name() or user.get_username()
+
+
+# --- the full history of a customer -----------------------------------------------------------
+
+
+@dataclass
+class Version:
+    record: object  # a historical record (customer, address or contact)
+    what: str  # "Cliente", "Dirección: Av. Grau 123", "Contacto: Ana Ruiz"
+    action: str  # Creado, Modificado, Eliminado
+    changes: list[str] = field(default_factory=list)
+    revertible: bool = False
+
+    @property
+    def when(self):
+        return self.record.history_date
+
+    @property
+    def user(self):
+        return self.record.history_user
+
+    @property
+    def reason(self):
+        """Why, when it says more than the action itself."""
+        reason = self.record.history_change_reason or ""
+        return "" if reason == self.action else reason
+
+
+_ACTIONS = {"+": "Creado", "~": "Modificado", "-": "Eliminado"}
+
+
+def customer_versions(*, customer: Customer) -> list[Version]:
+    """Every recorded change of the customer, its addresses and its contacts, newest first,
+    field by field."""
+    versions = []
+    records = list(Customer.history.filter(id=customer.pk).select_related("history_user").order_by("history_id"))
+    previous = None
+    for record in records:
+        state = record_state(record)
+        changes = describe_state(Customer, state) if previous is None else describe_changes(Customer, previous, state)
+        versions.append(
+            Version(record, "Cliente", _ACTIONS[record.history_type], changes, revertible=record.history_type != "-")
+        )
+        previous = state
+    for model, title in ((Address, "Dirección"), (Contact, "Contacto")):
+        records = model.history.filter(customer_id=customer.pk).select_related("history_user")
+        last_by_id = {}
+        for record in records.order_by("history_id"):
+            state = record_state(record)
+            old = last_by_id.get(record.id)
+            if record.history_type == "-":
+                changes = []
+            elif old is None:
+                changes = describe_state(model, state)
+            else:
+                changes = describe_changes(model, old, state)
+            versions.append(Version(record, f"{title}: {record.instance}", _ACTIONS[record.history_type], changes))
+            last_by_id[record.id] = state
+    versions.sort(key=lambda v: (v.when, v.record.history_id), reverse=True)
+    # The newest customer version is the current one: nothing to revert to.
+    current = next((v for v in versions if v.what == "Cliente"), None)
+    if current is not None:
+        current.revertible = False
+    return versions
+
+
+def revert_customer(*, actor, customer: Customer, history_id: int) -> Customer:
+    """Administrador only: the customer's data, phones and e-mails as they were at that
+    version, through customers.services (validation and uniqueness apply as to any edit).
+    Addresses and contacts keep their own history and stay as they are."""
+    from customers import services
+
+    if actor is not None and not is_administrador(actor):
+        raise PermissionDenied
+    record = Customer.history.filter(id=customer.pk, history_id=history_id).first()
+    if record is None or record.history_type == "-":
+        raise ValidationError("Esa versión no existe para este cliente.")
+    data = {
+        f.name: getattr(record, f.attname)
+        for f in _tracked_fields(Customer)
+        if f.name not in ("id", "name", "created_at", "created_by", "is_active", "deleted_at", "deleted_by")
+    }
+    data["phones"] = [{"number": n, "whatsapp": w} for n, w in record.phones or []]
+    data["emails"] = list(record.emails or [])
+    when = timezone.localtime(record.history_date).strftime("%d/%m/%Y %H:%M")
+    reason = f"Revertido a la versión del {when} por {user_name(actor)}"
+    return services.update_customer(
+        actor=actor, customer=customer, data=data, reason=reason, note_kind=CustomerNote.Kind.REVERTED
+    )
+
+
+# --- customers written by COPY (customers.bulk) -------------------------------------------------
+
+
+def record_bulk_creation(*, after_id: int, reason: str, note_text: str) -> int:
+    """One "+" historical record (with phones and e-mails) per customer and address written by
+    customers.bulk after customer id `after_id`, and the customer's "creado" note: set-based
+    INSERT … SELECT, so a COPY load keeps most of its speed. Returns the customers recorded."""
+    from django.db import connection
+
+    # Table and column names come from the models, quoted; values are parameters.
+    quote = connection.ops.quote_name
+    customer_table = quote(Customer._meta.db_table)
+    phones = (
+        "(SELECT coalesce(jsonb_agg(jsonb_build_array(p.number, p.whatsapp) ORDER BY p.position, p.id), '[]')"  # noqa: S608
+        f" FROM {quote(Customer.phones.rel.related_model._meta.db_table)} p WHERE p.customer_id = c.id)"
+    )
+    emails = (
+        "(SELECT coalesce(jsonb_agg(e.email ORDER BY e.position, e.id), '[]')"  # noqa: S608
+        f" FROM {quote(Customer.emails.rel.related_model._meta.db_table)} e WHERE e.customer_id = c.id)"
+    )
+    with connection.cursor() as cursor:
+        for model, rows, extra_columns, extra_values in (
+            (Customer, "c.id > %s", ["phones", "emails"], [phones, emails]),
+            (Address, "c.customer_id > %s", [], []),
+        ):
+            columns = [quote(f.column) for f in _tracked_fields(model)]
+            history_columns = ["history_date", "history_change_reason", "history_type", "history_user_id"]
+            cursor.execute(
+                f"INSERT INTO {quote(model.history.model._meta.db_table)}"  # noqa: S608
+                f" ({', '.join(columns + history_columns + extra_columns)})"
+                f" SELECT {', '.join('c.' + c for c in columns)}, now(), %s, '+', NULL"
+                f"{''.join(', ' + value for value in extra_values)}"
+                f" FROM {quote(model._meta.db_table)} c WHERE {rows}",
+                [reason, after_id],
+            )
+        cursor.execute(
+            f"INSERT INTO {quote(CustomerNote._meta.db_table)} (customer_id, kind, text, created_at)"  # noqa: S608
+            f" SELECT c.id, %s, %s, now() FROM {customer_table} c WHERE c.id > %s",
+            [CustomerNote.Kind.CREATED, note_text, after_id],
+        )
+        return cursor.rowcount

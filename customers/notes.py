@@ -1,0 +1,140 @@
+"""The Notas timeline of a customer: notes the system writes for each action, and notes people write.
+
+System notes are written by the services in the transaction of the action they describe
+(`record_note`), so an action and its note are saved together or not at all. The credit app
+and the import call `record_note` the same way. People's notes can be edited or deleted only
+by their author or an Administrador; CustomerNote's own history records each edit and
+deletion, and system notes can't be edited or deleted at all.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from config.auth import is_administrador
+from customers.history import stamp
+from customers.models import Customer, CustomerNote
+
+MAX_NOTE_LENGTH = 2000
+PAGE_SIZE = 30
+
+
+def record_note(*, customer: Customer, actor, kind: str, text: str) -> CustomerNote:
+    """A system note on the customer's timeline (actor None: the system itself). Call it
+    inside the transaction of the action it describes."""
+    if kind not in CustomerNote.Kind.values or kind == CustomerNote.Kind.MANUAL:
+        raise ValueError(f"Tipo de nota del sistema desconocido: {kind!r}")
+    note = CustomerNote(customer=customer, kind=kind, text=text.strip(), author=_user(actor))
+    stamp(note, actor=actor, reason=CustomerNote.Kind(kind).label)
+    note.save()
+    return note
+
+
+def add_note(*, actor, customer: Customer, text: str) -> CustomerNote:
+    """A note written by a person."""
+    _require_add(actor)
+    text = _clean_text(text)
+    if customer.deleted_at is not None:
+        raise ValidationError("Este cliente está en la Papelera: restáurelo antes de agregar notas.")
+    note = CustomerNote(customer=customer, kind=CustomerNote.Kind.MANUAL, text=text, author=_user(actor))
+    stamp(note, actor=actor, reason="Nota agregada")
+    with transaction.atomic():
+        note.save()
+    return note
+
+
+def update_note(*, actor, note: CustomerNote, text: str) -> CustomerNote:
+    text = _clean_text(text)
+    with transaction.atomic():
+        note = _locked(note)
+        _require_owner(actor, note)
+        if note.text != text:
+            note.text, note.edited_at = text, timezone.now()
+            stamp(note, actor=actor, reason="Nota editada")
+            note.save()
+    return note
+
+
+def delete_note(*, actor, note: CustomerNote) -> None:
+    with transaction.atomic():
+        note = _locked(note)
+        _require_owner(actor, note)
+        stamp(note, actor=actor, reason="Nota eliminada")
+        note.delete()
+
+
+def can_change_note(user, note: CustomerNote) -> bool:
+    """Only people's notes, and only by their author or an Administrador."""
+    if not note.is_manual or user is None or not user.is_authenticated:
+        return False
+    return is_administrador(user) or (note.author_id is not None and note.author_id == user.pk)
+
+
+def _require_add(actor) -> None:
+    if actor is not None and not actor.has_perm("customers.add_customernote"):
+        raise PermissionDenied
+
+
+def _require_owner(actor, note: CustomerNote) -> None:
+    if not note.is_manual:
+        raise ValidationError("Las notas del sistema no se pueden modificar ni eliminar.")
+    if actor is not None and not can_change_note(actor, note):
+        raise PermissionDenied
+
+
+def _locked(note: CustomerNote) -> CustomerNote:
+    try:
+        return CustomerNote.objects.select_for_update().get(pk=note.pk)
+    except CustomerNote.DoesNotExist:
+        raise ValidationError("Esa nota ya no existe.") from None
+
+
+def _clean_text(text) -> str:
+    text = str(text or "").strip()
+    if not text:
+        raise ValidationError({"text": ["Escriba el texto de la nota."]})
+    if len(text) > MAX_NOTE_LENGTH:
+        raise ValidationError({"text": [f"Máximo {MAX_NOTE_LENGTH} caracteres (tiene {len(text)})."]})
+    return text
+
+
+def _user(actor):
+    return actor if getattr(actor, "pk", None) else None
+
+
+# --- reading the timeline -----------------------------------------------------------------
+
+
+@dataclass
+class TimelinePage:
+    notes: list
+    next_cursor: str  # "" when this is the last page
+
+
+def timeline_page(*, customer: Customer, cursor: str = "", per_page: int = PAGE_SIZE) -> TimelinePage:
+    """One page of the timeline, newest first. Keyset pagination (created_at, id): each page
+    costs the same through the timeline index, however many thousands of notes come before."""
+    notes = CustomerNote.objects.filter(customer=customer).select_related("author").order_by("-created_at", "-id")
+    position = _parse_cursor(cursor)
+    if position is not None:
+        created_at, pk = position
+        notes = notes.filter(Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=pk))
+    rows = list(notes[: per_page + 1])
+    more = len(rows) > per_page
+    rows = rows[:per_page]
+    next_cursor = f"{rows[-1].created_at.isoformat()}~{rows[-1].pk}" if more else ""
+    return TimelinePage(rows, next_cursor)
+
+
+def _parse_cursor(cursor: str) -> tuple[datetime, int] | None:
+    created, _, pk = (cursor or "").partition("~")
+    try:
+        when = parse_datetime(created)
+        return (when, int(pk)) if when is not None and timezone.is_aware(when) else None
+    except ValueError:
+        return None
