@@ -411,3 +411,28 @@ def test_a_user_without_a_role_sees_no_notes_history_or_bulk_actions(client, sin
             getattr(client, method)(url, {"text": "x", "accion": "desactivar", "ids": [customer.pk]}).status_code == 403
         )
     assert customer.notes.count() == 1
+
+
+def test_customers_saved_before_the_history_get_one_baseline_record_each(db):
+    from importlib import import_module
+
+    from django.apps import apps
+    from django.db import connection
+
+    baseline = import_module("customers.migrations.0012_history_baseline")
+    author = user_with_role("Ventas")
+    customer = services.create_customer(actor=author, data=company_post_data(emails=["ventas@gloria.pe"]))
+    services.save_contact(actor=author, customer=customer, data={"name": "Ana Ruiz"})
+    for model in (Customer, Address, Contact):
+        model.history.all().delete()  # as on a database from before the history
+
+    with connection.schema_editor() as editor:
+        baseline.record_baseline(apps, editor)
+        baseline.record_baseline(apps, editor)  # a second run adds nothing
+
+    record = Customer.history.get(id=customer.pk)
+    assert (record.history_type, record.history_user, record.history_date) == ("+", author, customer.created_at)
+    assert record.history_change_reason == baseline.REASON
+    assert record.phones == [["+51999111222", False]] and record.emails == ["ventas@gloria.pe"]
+    assert Address.history.filter(customer_id=customer.pk).count() == 1
+    assert Contact.history.filter(customer_id=customer.pk).count() == 1
