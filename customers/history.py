@@ -108,8 +108,9 @@ def describe_changes(model, old: dict, new: dict) -> list[str]:
 
 def describe_state(model, state: dict) -> list[str]:
     """A new row in lines "Etiqueta: valor", leaving out what is empty or No."""
-    blank = {f.attname: False if isinstance(f, models.BooleanField) else None for f in _tracked_fields(model)}
-    lines = describe_changes(model, {**blank, "phones": [], "emails": [], "attributes": {}}, state)
+    blank = {f.attname: None for f in _tracked_fields(model)}
+    shown = {key: None if value is False else value for key, value in state.items()}
+    lines = describe_changes(model, {**blank, "phones": [], "emails": [], "attributes": {}}, shown)
     return [re.sub(r": — → ", ": ", line, count=1) for line in lines]
 
 

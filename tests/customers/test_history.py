@@ -436,3 +436,15 @@ def test_customers_saved_before_the_history_get_one_baseline_record_each(db):
     assert record.phones == [["+51999111222", False]] and record.emails == ["ventas@gloria.pe"]
     assert Address.history.filter(customer_id=customer.pk).count() == 1
     assert Contact.history.filter(customer_id=customer.pk).count() == 1
+
+
+def test_a_creation_lists_the_values_it_set_without_arrows(db):
+    from customers.history import customer_versions
+
+    customer = services.create_customer(actor=None, data=company_post_data())
+
+    created = [v for v in customer_versions(customer=customer) if v.what == "Cliente"][-1]
+    address = [v for v in customer_versions(customer=customer) if v.what.startswith("Dirección")][-1]
+    assert "Activo: Sí" in created.changes and "Razón social: Gloria S.A." in created.changes
+    assert not any("→" in line or "Solicita detracción" in line for line in created.changes)
+    assert "Predeterminada: Sí" in address.changes
