@@ -1,0 +1,55 @@
+"""One btree expression index per número / decimal / fecha attribute, on
+(attributes -> '<id>'), partial to the customers that have a value: PostgreSQL orders jsonb
+numbers numerically and ISO date strings by date, so a range filter (mín./máx.) reads only the
+customers in range. Equality filters (lists, sí/no, text equality) use the GIN index
+customer_attributes_gin instead. Built CONCURRENTLY by a background task (attributes.tasks):
+at a million customers a build takes seconds and must not lock the table for writes.
+"""
+
+from django.db import connection
+
+from attributes.models import AttributeDefinition
+
+TABLE = "customers_customer"
+
+
+def index_name(definition_id: int) -> str:
+    return f"customer_attr_{int(definition_id)}_idx"
+
+
+def value_sql(definition_id: int, table: str = TABLE) -> str:
+    """SQL of the attribute's value, written exactly as the index's expression is."""
+    return f'("{table}"."attributes" -> \'{int(definition_id)}\')'
+
+
+def existing_indexes() -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname FROM pg_indexes WHERE tablename = %s AND indexname LIKE 'customer_attr_%%_idx'", [TABLE]
+        )
+        return {row[0] for row in cursor.fetchall()}
+
+
+def sync_index(definition_id: int) -> str:
+    """Create the index when the attribute exists and is ranged, drop it otherwise. Idempotent."""
+    definition = AttributeDefinition.objects.filter(pk=definition_id).first()
+    name = index_name(definition_id)
+    # CONCURRENTLY cannot run inside a transaction (tests, a caller's atomic block).
+    concurrently = "" if connection.in_atomic_block else " CONCURRENTLY"
+    with connection.cursor() as cursor:
+        if definition is None or not definition.is_ranged:
+            cursor.execute(f'DROP INDEX{concurrently} IF EXISTS "{name}"')
+            return "dropped"
+        # A concurrent build that failed leaves an invalid index that IF NOT EXISTS would keep.
+        cursor.execute(
+            "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = %s", [name]
+        )
+        row = cursor.fetchone()
+        if row is not None and not row[0]:
+            cursor.execute(f'DROP INDEX{concurrently} IF EXISTS "{name}"')
+        expression = f"(attributes -> '{int(definition_id)}')"
+        cursor.execute(
+            f'CREATE INDEX{concurrently} IF NOT EXISTS "{name}" ON {TABLE} ({expression}) '
+            f"WHERE {expression} IS NOT NULL"
+        )
+    return "created"
