@@ -168,7 +168,7 @@ def _digits_text(raw) -> str:
     return str(raw)
 
 
-def _number(raw) -> Decimal:
+def _number(raw, *, integer: bool = False) -> Decimal:
     if isinstance(raw, bool):
         raise ValidationError("Ingrese un número.", code="invalid")
     if isinstance(raw, (int, Decimal)):
@@ -176,8 +176,8 @@ def _number(raw) -> Decimal:
     if isinstance(raw, float):
         return Decimal(repr(raw))
     text = str(raw).strip().replace(" ", "").replace("\u00a0", "")
-    if "," in text and "." in text:
-        text = text.replace(",", "")  # 1,234.50: commas group thousands
+    if ("," in text and "." in text) or integer:
+        text = text.replace(",", "")  # 1,234.50 or 1,234: commas group thousands
     elif "," in text:
         raise ValidationError("Use punto para los decimales (ej.: 1234.50), no coma.", code="invalid")
     try:
@@ -198,7 +198,7 @@ def _check_range(definition: AttributeDefinition, number: Decimal) -> None:
 
 
 def _integer(definition: AttributeDefinition, raw) -> int:
-    number = _number(raw)
+    number = _number(raw, integer=True)
     if number != number.to_integral_value():
         raise ValidationError("Ingrese un número entero, sin decimales.", code="invalid")
     if abs(number) >= INTEGER_LIMIT:
