@@ -35,7 +35,8 @@ class AttributeValueField(forms.CharField):
 
     def __init__(self, *, definition, **kwargs):
         self.definition = AttributeDefinition(kind=definition.kind)  # without its range: any bound is fine
-        super().__init__(required=False, **kwargs)
+        kwargs["required"] = False
+        super().__init__(**kwargs)
 
     def clean(self, value):
         value = super().clean(value)
