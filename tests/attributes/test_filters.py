@@ -105,7 +105,9 @@ def test_a_dni_attribute_filters_by_the_whole_number():
 def test_an_option_that_is_not_in_the_list_is_ignored_and_the_page_says_so():
     nivel = make_definition(kind="lista", name="Nivel")
     customer_with("Oro S.A.", **{nivel.key: "Oro"})
-    filterset = CustomerFilterSet(QueryDict(mutable=True) | {nivel.field_name: "Cobre"}, queryset=list_customers(actor=None))
+    filterset = CustomerFilterSet(
+        QueryDict(mutable=True) | {nivel.field_name: "Cobre"}, queryset=list_customers(actor=None)
+    )
     assert "Nivel" in filterset.invalid_filters()
     assert filterset.qs.count() == 1
 

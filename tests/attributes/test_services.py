@@ -185,9 +185,7 @@ def test_moving_changes_the_order():
 def test_values_are_validated_and_stored_by_definition_id():
     fecha = make_definition(kind="fecha", name="Aniversario")
     nivel = make_definition(kind="lista", name="Nivel")
-    customer = create_customer(
-        actor=None, data=company_data(attributes={fecha.key: "25/12/2020", "Nivel": "oro"})
-    )
+    customer = create_customer(actor=None, data=company_data(attributes={fecha.key: "25/12/2020", "Nivel": "oro"}))
     customer.refresh_from_db()
     assert customer.attributes == {fecha.key: "2020-12-25", nivel.key: "Oro"}
 
