@@ -7,6 +7,7 @@ least one customer in every departamento, a few inactive ones.
 
 from django.core.management.base import BaseCommand
 
+from attributes.sample_data import load_demo_attributes
 from customers.bulk import bulk_insert_customers
 from customers.models import Customer
 from customers.sample_data import generate_customers
@@ -33,4 +34,5 @@ class Command(BaseCommand):
             self.stdout.write("Ya hay clientes registrados: no se cargaron datos de demostración.")
             return
         total = bulk_insert_customers(demo_rows())
+        load_demo_attributes()  # a list and a date attribute, with values (attributes.sample_data)
         self.stdout.write(self.style.SUCCESS(f"{total} clientes de demostración cargados."))
