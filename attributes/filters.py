@@ -153,13 +153,9 @@ def _contains(definition: AttributeDefinition):
         term = clean_spaces(value)
         if not term:
             return queryset
-        if len(term) > 1 and term[0] == term[-1] == '"':
-            exact = term[1:-1].strip()
-            return queryset.filter(attributes__contains={key: _normalized(definition, exact)}) if exact else queryset
-        if definition.kind in (Kind.DNI, Kind.RUC):
-            digits = "".join(ch for ch in term if ch.isdigit())
-            if len(digits) == (8 if definition.kind == Kind.DNI else 11):
-                return queryset.filter(attributes__contains={key: digits})
+        exact = _exact(definition, term)
+        if exact is not None:
+            return queryset.filter(attributes__contains={key: exact}) if exact else queryset
         words = search_words(term)
         for word in words:
             if _TRIGRAM.search(word):
@@ -177,6 +173,19 @@ def _contains(definition: AttributeDefinition):
     return method
 
 
+def _exact(definition: AttributeDefinition, term: str):
+    """The value to look for by equality ("between quotes", or a whole DNI/RUC), None for
+    a "contiene" term; "" for empty quotes."""
+    if len(term) > 1 and term[0] == term[-1] == '"':
+        exact = term[1:-1].strip()
+        return _normalized(definition, exact) if exact else ""
+    if definition.kind in (Kind.DNI, Kind.RUC):
+        digits = "".join(ch for ch in term if ch.isdigit())
+        if len(digits) == (8 if definition.kind == Kind.DNI else 11):
+            return digits
+    return None
+
+
 def _normalized(definition: AttributeDefinition, text: str):
     try:
         return values.parse_value(definition, text)
@@ -192,7 +201,9 @@ def searching(filterset) -> bool:
     for definition in getattr(filterset, "attribute_definitions", []):
         if definition.is_ranged or definition.has_options or definition.kind == Kind.BOOLEAN:
             continue
-        term = data.get(definition.field_name) or ""
+        term = clean_spaces(data.get(definition.field_name) or "")
+        if _exact(definition, term) is not None:
+            continue  # an equality: the GIN index, planned as any filter
         if any(_TRIGRAM.search(word) for word in search_words(term)):
             return True
     return False
