@@ -6,8 +6,9 @@
                      lista / selección múltiple: the option; sí/no: si or no.
 - attr_<id>_min / attr_<id>_max   número entero, decimal, fecha: a range (either end optional).
 
-Equalities go through the GIN index (attributes @> {...}); ranges through the attribute's own
-btree index (attributes.indexes); contains through the trigram index of search_text, which holds
+Equalities and ranges go through the attribute's own btree index (attributes.indexes), whose
+statistics give the planner good estimates; selección múltiple through the GIN index
+(attributes @> {"<id>": ["option"]}); contains through the trigram index of search_text, which holds
 the folded text values (a cheap first cut), rechecked on the attribute's own value.
 """
 
@@ -105,7 +106,7 @@ def _filters_for(definition: AttributeDefinition):
                 label=label,
                 choices=YES_NO,
                 empty_label="Todos",
-                method=lambda qs, _n, v: qs.filter(attributes__contains={key: v == "si"}),
+                method=lambda qs, _n, v: _equal(qs, key, v == "si"),
                 widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
             ),
         )
@@ -118,7 +119,7 @@ def _filters_for(definition: AttributeDefinition):
                 label=label,
                 choices=[(o, o) for o in definition.options],
                 empty_label="Todas",
-                method=lambda qs, _n, v: qs.filter(attributes__contains={key: [v] if multiple else v}),
+                method=lambda qs, _n, v: qs.filter(attributes__contains={key: [v]}) if multiple else _equal(qs, key, v),
                 widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
             ),
         )
@@ -132,6 +133,14 @@ def _filters_for(definition: AttributeDefinition):
             widget=forms.TextInput(attrs={"class": "form-control form-control-sm", "autocomplete": "off"}),
         ),
     )
+
+
+def _equal(queryset, key: str, value):
+    """``attributes -> '<id>' = value``: the attribute's own index, whose statistics tell the
+    planner how common the value is (attributes.indexes)."""
+    alias = f"_attr_{key}"
+    field = queryset.model._meta.get_field("attributes")
+    return queryset.alias(**{alias: attribute_value(int(key))}).filter(**{alias: Value(value, output_field=field)})
 
 
 def _range(key: str, op: str):
@@ -155,7 +164,7 @@ def _contains(definition: AttributeDefinition):
             return queryset
         exact = _exact(definition, term)
         if exact is not None:
-            return queryset.filter(attributes__contains={key: exact}) if exact else queryset
+            return _equal(queryset, key, exact) if exact else queryset
         words = search_words(term)
         for word in words:
             if _TRIGRAM.search(word):

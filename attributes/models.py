@@ -88,6 +88,13 @@ class AttributeDefinition(models.Model):
         return self.kind in (self.Kind.INTEGER, self.Kind.DECIMAL)
 
     @property
+    def has_value_index(self) -> bool:
+        """Filtered by equality or range through a btree index of its own on its value
+        (attributes.indexes): every type but texto largo (contains only) and selección
+        múltiple (a list: the GIN index's containment)."""
+        return self.kind not in (self.Kind.LONG_TEXT, self.Kind.MULTIPLE)
+
+    @property
     def is_ranged(self) -> bool:
-        """Filtered by ranges (mín./máx.), through a btree index of its own (attributes.indexes)."""
+        """Filtered by ranges (mín./máx.)."""
         return self.kind in (self.Kind.INTEGER, self.Kind.DECIMAL, self.Kind.DATE)

@@ -47,7 +47,7 @@ def create_definition(*, actor, data: dict) -> AttributeDefinition:
             AttributeDefinition.objects.order_by("-position").values_list("position", flat=True).first() or 0
         ) + 1
         _save(definition, actor, "Creado")
-        if definition.is_ranged:
+        if definition.has_value_index:
             _sync_index_later(definition.pk)
     return definition
 
@@ -59,7 +59,7 @@ def update_definition(*, actor, definition: AttributeDefinition, data: dict) -> 
     cleaned = _clean_definition(data, instance=definition)
     with transaction.atomic():
         locked = AttributeDefinition.objects.select_for_update().get(pk=definition.pk)
-        was_ranged = locked.is_ranged
+        old_kind = locked.kind
         changes_values = any(
             getattr(locked, field) != cleaned[field] for field in ("kind", "options", "min_value", "max_value")
         )
@@ -69,7 +69,7 @@ def update_definition(*, actor, definition: AttributeDefinition, data: dict) -> 
         for field, value in cleaned.items():
             setattr(locked, field, value)
         _save(locked, actor, "Modificado")
-        if locked.is_ranged != was_ranged or (locked.is_ranged and changes_values):
+        if locked.kind != old_kind:
             _sync_index_later(locked.pk)
     return locked
 

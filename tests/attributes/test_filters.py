@@ -146,3 +146,13 @@ def test_the_range_index_is_built_matches_the_filters_expression_and_is_dropped_
     services.delete_definition(actor=None, definition=empleados)
     assert indexes.sync_index(empleados.pk) == "dropped"
     assert indexes.index_name(empleados.pk) not in indexes.existing_indexes()
+
+
+def test_an_option_filter_uses_the_attributes_own_index():
+    nivel = make_definition(kind="lista", name="Nivel")
+    indexes.sync_index(nivel.pk)
+    filterset = CustomerFilterSet(QueryDict(mutable=True) | {nivel.field_name: "Oro"}, queryset=Customer.objects.all())
+    queryset = filterset.filters[nivel.field_name].filter(Customer.objects.order_by(), "Oro")
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+    assert indexes.index_name(nivel.pk) in queryset.explain()

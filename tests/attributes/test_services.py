@@ -45,11 +45,13 @@ def test_a_definition_is_created_last_in_the_order_with_its_history():
     assert second.options == ["Oro", "Plata"]
 
 
-def test_a_ranged_definition_queues_its_index(tasks_backend, django_capture_on_commit_callbacks):
+def test_a_definition_queues_the_index_of_its_values(tasks_backend, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         make_definition(kind="entero", name="Empleados")
-        make_definition(kind="texto", name="Apodo")
-    assert len(tasks_backend.results) == 1
+        make_definition(kind="texto_largo", name="Notas de visita")  # contains only: no index
+    assert [r.kwargs for r in tasks_backend.results] == [
+        {"definition_id": AttributeDefinition.objects.get(kind="entero").pk}
+    ]
 
 
 @pytest.mark.parametrize(
