@@ -156,3 +156,22 @@ def test_an_option_filter_uses_the_attributes_own_index():
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
     assert indexes.index_name(nivel.pk) in queryset.explain()
+
+
+def test_a_filter_that_surely_matches_many_shows_the_estimate_without_counting(monkeypatch):
+    from customers import queries
+
+    nivel = make_definition(kind="lista", name="Nivel")
+    indexes.sync_index(nivel.pk)
+    for i in range(30):
+        customer_with(f"Cliente {i:02d} S.A.", **{nivel.key: "Oro"})
+    with connection.cursor() as cursor:  # the index's statistics give the planner the estimate
+        cursor.execute("ANALYZE customers_customer")
+    # 30 customers stand for "surely more than COUNT_LIMIT" at a million.
+    monkeypatch.setattr(queries, "SURELY_MANY", 10)
+    filterset = CustomerFilterSet(
+        QueryDict(mutable=True) | {nivel.field_name: "Oro"}, queryset=list_customers(actor=None)
+    )
+    page = paginate_customers(filterset.qs, page=2, searching=filterset.searching, per_page=25)
+    assert not page.count_exact and page.estimate >= 10
+    assert [c.name for c in page] == [f"Cliente {i:02d} S.A." for i in range(25, 30)]
