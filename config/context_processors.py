@@ -8,7 +8,7 @@ NAVIGATION = [
     ("Clientes", "customers:list", "customers.view_customer"),
     ("Importar", "customers:import", "customers.view_customer"),
     ("Papelera", "customers:trash", "customers.view_customer"),
-    ("Atributos adicionales", "attributes:list", "customers.view_customer"),
+    ("Atributos adicionales", "attributes:list", "attributes.manage_attributedefinition"),
     ("Configuración", "settings", "customers.change_customersettings"),
 ]
 

@@ -25,5 +25,6 @@ urlpatterns = [
     path("salir/", login_not_required(auth_views.LogoutView.as_view()), name="logout"),
     path("clientes/", include("customers.urls")),
     path("configuracion/", include(settings_urlpatterns)),
+    path("atributos/", include("attributes.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -12,6 +12,7 @@ from django import forms
 from django.db.models import Value
 from django.db.models.functions import StrIndex
 
+from attributes import filters as attribute_filters
 from customers.models import Category, Customer, CustomerClass, Department
 from customers.text import search_words, sort_key
 
@@ -147,6 +148,7 @@ class CustomerFilterSet(django_filters.FilterSet):
             if not data.get(name):
                 data[name] = default
         super().__init__(data, *args, **kwargs)
+        attribute_filters.add_attribute_filters(self)  # attr_<id>… (Atributos adicionales)
 
     # --- what the view and the page strategy need to know -------------------------------
 
@@ -157,7 +159,7 @@ class CustomerFilterSet(django_filters.FilterSet):
     @property
     def searching(self) -> bool:
         """A word is searched through the trigram index (customers.queries plans for it)."""
-        return any(indexable(word) for word in search_words(self.search_term))
+        return any(indexable(word) for word in search_words(self.search_term)) or attribute_filters.searching(self)
 
     @property
     def short_search(self) -> bool:
@@ -186,7 +188,11 @@ class CustomerFilterSet(django_filters.FilterSet):
         self.errors  # noqa: B018  (validates the form: cleaned_data holds the valid filters)
         data = self.form.cleaned_data
         narrowing = ("tipo", "categoria", "clase", "departamento", "whatsapp", "detraccion")
-        return sum(bool(data.get(name)) for name in narrowing) + (data.get("estado", DEFAULT_STATUS) != DEFAULT_STATUS)
+        return (
+            sum(bool(data.get(name)) for name in narrowing)
+            + (data.get("estado", DEFAULT_STATUS) != DEFAULT_STATUS)
+            + attribute_filters.active_count(self)
+        )
 
     def is_valid_field(self, name: str) -> bool:
         return name not in self.errors

@@ -8,6 +8,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from attributes.forms import add_attribute_fields, attribute_data
 from customers import lookup, queries
 from customers.countries import country_choices
 from customers.models import Address, Customer
@@ -238,6 +239,7 @@ class CustomerForm(ServiceForm):
         if customer is None:
             self.initial.setdefault("kind", Customer.Kind.COMPANY)
             self.initial.setdefault("document_type", RUC)
+        add_attribute_fields(self, customer)  # attr_<id>: Atributos adicionales
 
     # --- reading the browser's input ---------------------------------------------------
 
@@ -350,6 +352,7 @@ class CustomerForm(ServiceForm):
         }
         for field in self.MORE_FIELDS + self.SOCIAL_FIELDS:
             data[field] = c.get(field)
+        data["attributes"] = attribute_data(self)
         if self.shows(SHOW_ADDRESS):
             if is_foreign:
                 data["address"] = {"street": c.get("address_street", ""), "reference": c.get("address_reference", "")}

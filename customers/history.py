@@ -139,13 +139,25 @@ def _phones_text(phones) -> str:
 
 
 def _describe_attributes(old: dict, new: dict) -> list[str]:
-    """Business-defined attributes (Customer.attributes, keyed by definition id). Placeholder
-    until the attributes app plugs in its own description by attribute name."""
+    """Atributos adicionales (Customer.attributes, keyed by definition id) by their names, in
+    the order of the Atributos adicionales screen, values as the summary shows them."""
+    keys = [key for key in set(old) | set(new) if not _same(old.get(key), new.get(key))]
+    if not keys:
+        return []
+    from attributes.models import AttributeDefinition
+    from attributes.values import format_value
+
+    found = AttributeDefinition.objects.filter(pk__in=[int(k) for k in keys if str(k).isdigit()])
+    definitions = {d.key: d for d in found}
     lines = []
-    for key in sorted(set(old) | set(new), key=str):
-        before, after = old.get(key), new.get(key)
-        if not _same(before, after):
-            lines.append(f"Atributo {key}: {_plain(before)} → {_plain(after)}")
+    for key in sorted(keys, key=lambda k: (definitions[k].position, k) if k in definitions else (1 << 30, k)):
+        definition = definitions.get(key)
+        if definition is None:  # deleted since; deletion is refused while a value exists
+            lines.append(f"Atributo {key}: {_plain(old.get(key))} → {_plain(new.get(key))}")
+            continue
+        before = format_value(definition, old.get(key)) or "—"
+        after = format_value(definition, new.get(key)) or "—"
+        lines.append(f"{definition.name}: {before} → {after}")
     return lines
 
 
@@ -279,6 +291,7 @@ def revert_customer(*, actor, customer: Customer, history_id: int) -> Customer:
         for f in _tracked_fields(Customer)
         if f.name not in ("id", "name", "created_at", "created_by", "is_active", "deleted_at", "deleted_by")
     }
+    data["attributes"] = _attributes_to_revert(record.attributes or {}, customer.attributes or {})
     data["phones"] = [{"number": n, "whatsapp": w} for n, w in record.phones or []]
     data["emails"] = list(record.emails or [])
     when = timezone.localtime(record.history_date).strftime("%d/%m/%Y %H:%M")
@@ -288,44 +301,81 @@ def revert_customer(*, actor, customer: Customer, history_id: int) -> Customer:
     )
 
 
-# --- customers written by COPY (customers.bulk) -------------------------------------------------
+def _attributes_to_revert(recorded: dict, current: dict) -> dict:
+    """The version's values of the attributes in use now. Archived ones keep their current
+    values (they cannot be changed); a required attribute the version lacks keeps its current
+    value, so the revert doesn't fail on a rule that came later."""
+    from attributes.models import AttributeDefinition
+
+    result = {}
+    for definition in AttributeDefinition.objects.filter(archived_at__isnull=True):
+        value = recorded.get(definition.key)
+        if value is None and definition.required:
+            value = current.get(definition.key)
+        result[definition.key] = value
+    return result
+
+
+# --- set-based writes (COPY loads, attribute conversions) ---------------------------------------
 
 
 def record_bulk_creation(*, after_id: int, reason: str, note_text: str) -> int:
     """One "+" historical record (with phones and e-mails) per customer and address written by
     customers.bulk after customer id `after_id`, and the customer's "creado" note: set-based
     INSERT … SELECT, so a COPY load keeps most of its speed. Returns the customers recorded."""
+    _insert_history(Customer, "c.id > %s", [after_id], history_type="+", actor=None, reason=reason)
+    _insert_history(Address, "c.customer_id > %s", [after_id], history_type="+", actor=None, reason=reason)
+    return _insert_notes("c.id > %s", [after_id], actor=None, kind=CustomerNote.Kind.CREATED, text=note_text)
+
+
+def record_bulk_change(*, customer_ids: list[int], actor, reason: str, note_text: str) -> int:
+    """A "~" historical record and an "editado" note for each of `customer_ids`, after a
+    set-based UPDATE of their rows (e.g. attribute values converted to a new type)."""
+    if not customer_ids:
+        return 0
+    ids = list(customer_ids)
+    _insert_history(Customer, "c.id = ANY(%s)", [ids], history_type="~", actor=actor, reason=reason)
+    return _insert_notes("c.id = ANY(%s)", [ids], actor=actor, kind=CustomerNote.Kind.EDITED, text=note_text)
+
+
+def _insert_history(model, where: str, params: list, *, history_type: str, actor, reason: str) -> None:
+    """The rows of `model` matching `where` (alias c) copied into its historical table."""
     from django.db import connection
 
-    # Table and column names come from the models, quoted; values are parameters.
     quote = connection.ops.quote_name
-    customer_table = quote(Customer._meta.db_table)
-    phones = (
-        "(SELECT coalesce(jsonb_agg(jsonb_build_array(p.number, p.whatsapp) ORDER BY p.position, p.id), '[]')"  # noqa: S608
-        f" FROM {quote(Customer.phones.rel.related_model._meta.db_table)} p WHERE p.customer_id = c.id)"
-    )
-    emails = (
-        "(SELECT coalesce(jsonb_agg(e.email ORDER BY e.position, e.id), '[]')"  # noqa: S608
-        f" FROM {quote(Customer.emails.rel.related_model._meta.db_table)} e WHERE e.customer_id = c.id)"
-    )
+    columns = [quote(f.column) for f in _tracked_fields(model)]
+    history_columns = ["history_date", "history_change_reason", "history_type", "history_user_id"]
+    extra_columns, extra_values = [], []
+    if model is Customer:
+        # Table names come from the models, quoted; values are parameters.
+        extra_columns = ["phones", "emails"]
+        extra_values = [
+            "(SELECT coalesce(jsonb_agg(jsonb_build_array(p.number, p.whatsapp) ORDER BY p.position, p.id), '[]')"  # noqa: S608
+            f" FROM {quote(Customer.phones.rel.related_model._meta.db_table)} p WHERE p.customer_id = c.id)",
+            "(SELECT coalesce(jsonb_agg(e.email ORDER BY e.position, e.id), '[]')"  # noqa: S608
+            f" FROM {quote(Customer.emails.rel.related_model._meta.db_table)} e WHERE e.customer_id = c.id)",
+        ]
+    user_id = actor.pk if getattr(actor, "pk", None) else None
     with connection.cursor() as cursor:
-        for model, rows, extra_columns, extra_values in (
-            (Customer, "c.id > %s", ["phones", "emails"], [phones, emails]),
-            (Address, "c.customer_id > %s", [], []),
-        ):
-            columns = [quote(f.column) for f in _tracked_fields(model)]
-            history_columns = ["history_date", "history_change_reason", "history_type", "history_user_id"]
-            cursor.execute(
-                f"INSERT INTO {quote(model.history.model._meta.db_table)}"  # noqa: S608
-                f" ({', '.join(columns + history_columns + extra_columns)})"
-                f" SELECT {', '.join('c.' + c for c in columns)}, now(), %s, '+', NULL"
-                f"{''.join(', ' + value for value in extra_values)}"
-                f" FROM {quote(model._meta.db_table)} c WHERE {rows}",
-                [reason, after_id],
-            )
         cursor.execute(
-            f"INSERT INTO {quote(CustomerNote._meta.db_table)} (customer_id, kind, text, created_at)"  # noqa: S608
-            f" SELECT c.id, %s, %s, now() FROM {customer_table} c WHERE c.id > %s",
-            [CustomerNote.Kind.CREATED, note_text, after_id],
+            f"INSERT INTO {quote(model.history.model._meta.db_table)}"  # noqa: S608
+            f" ({', '.join(columns + history_columns + extra_columns)})"
+            f" SELECT {', '.join('c.' + c for c in columns)}, now(), %s, %s, %s"
+            f"{''.join(', ' + value for value in extra_values)}"
+            f" FROM {quote(model._meta.db_table)} c WHERE {where}",
+            [reason, history_type, user_id, *params],
+        )
+
+
+def _insert_notes(where: str, params: list, *, actor, kind: str, text: str) -> int:
+    from django.db import connection
+
+    quote = connection.ops.quote_name
+    user_id = actor.pk if getattr(actor, "pk", None) else None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(CustomerNote._meta.db_table)} (customer_id, kind, text, author_id, created_at)"  # noqa: S608
+            f" SELECT c.id, %s, %s, %s, now() FROM {quote(Customer._meta.db_table)} c WHERE {where}",
+            [kind, text, user_id, *params],
         )
         return cursor.rowcount

@@ -14,6 +14,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from attributes.services import clean_attribute_values
+from attributes.services import search_parts as attribute_search_parts
 from customers import validators
 from customers.countries import is_country
 from customers.history import customer_state, describe_changes, instance_state, set_contact_points, stamp
@@ -301,6 +303,10 @@ def _clean_customer_data(data: dict, *, settings: CustomerSettings, customer: Cu
     elif customer.pk is None and (kind == Customer.Kind.COMPANY and not is_foreign or settings.require_address):
         errors["address_street"] = ["Ingrese la dirección."]
 
+    # Atributos adicionales: the same rule for the form, the import and the API.
+    fields["attributes"], attribute_errors = clean_attribute_values(data=data, customer=customer)
+    errors.update(attribute_errors)
+
     return {"fields": fields, "phones": phones, "emails": emails, "address": address}, errors
 
 
@@ -433,6 +439,7 @@ def _set_list_copies(customer: Customer, cleaned: dict) -> None:
         document_number=cleaned["fields"].get("document_number", ""),
         emails=cleaned["emails"],
         phones=[number for number, _ in cleaned["phones"]],
+        extra=attribute_search_parts(cleaned["fields"].get("attributes")),
     )
     customer.has_whatsapp = any(whatsapp for _, whatsapp in cleaned["phones"])
     address = cleaned["address"]

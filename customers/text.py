@@ -42,13 +42,15 @@ def phone_digits(e164: str) -> str:
     return digits
 
 
-def search_text(*, name: str, document_number: str, emails=(), phones=()) -> str:
+def search_text(*, name: str, document_number: str, emails=(), phones=(), extra=()) -> str:
     """What the list's search box looks in (Customer.search_text): name, document, every
-    e-mail and the phone digits, folded. Single spaces separate the parts, and a search word
-    never holds a space, so no word matches across two parts."""
+    e-mail, the phone digits and ``extra`` (already folded: text attribute values), folded.
+    Single spaces separate the parts, and a search word never holds a space, so no word
+    matches across two parts."""
     parts = [fold(clean_spaces(name)), fold(document_number)]
     parts.extend(fold(email) for email in emails)
     parts.extend(phone_digits(number) for number in phones)
+    parts.extend(extra)
     return " ".join(part for part in parts if part)
 
 

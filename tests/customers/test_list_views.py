@@ -135,8 +135,9 @@ def test_the_list_page_runs_a_fixed_number_of_queries(client, django_assert_num_
 
     # 5 session, user and permissions; 5 the list: planner settings, the page with its count
     # and the rows (inside a savepoint: the test's transaction); 3 the filters' choices
-    # (departamentos, categorías, clases); 1 the menu (the user's groups).
-    with django_assert_num_queries(14):
+    # (departamentos, categorías, clases) and 1 the attributes to filter by; 1 the menu (the
+    # user's groups).
+    with django_assert_num_queries(15):
         response = client.get(LIST, {"q": "comercial", "tipo": "empresa"})
     assert response.status_code == 200
 
