@@ -110,3 +110,24 @@ def test_a_type_conversion_leaves_one_history_record_and_note_per_converted_cust
         admin,
         "Empleados: valor convertido al tipo número entero.",
     )
+
+
+def test_every_change_of_a_definition_leaves_one_history_record_with_the_administrator():
+    admin = user_with_role("Administrador")
+    first = services.create_definition(actor=admin, data={"kind": "texto", "name": "Zona"})
+    second = services.create_definition(actor=admin, data={"kind": "entero", "name": "Empleados"})
+
+    def reasons(definition) -> list[tuple[str, str]]:
+        records = type(definition).history.filter(id=definition.pk).order_by("history_id")
+        assert {r.history_user for r in records} == {admin}
+        return [(r.history_type, r.history_change_reason) for r in records]
+
+    services.update_definition(actor=admin, definition=first, data={"kind": "texto", "name": "Zona comercial"})
+    services.move_definition(actor=admin, definition=second, direction="up")
+    services.archive_definition(actor=admin, definition=first)
+    services.unarchive_definition(actor=admin, definition=first)
+    services.delete_definition(actor=admin, definition=first)
+
+    assert [kind for kind, _ in reasons(first)] == ["+", "~", "~", "~", "~", "-"]
+    assert [r for _, r in reasons(first)][-3:] == ["Archivado", "Restaurado", "Eliminado"]
+    assert [kind for kind, _ in reasons(second)] == ["+", "~"]
