@@ -12,8 +12,9 @@
 """
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cached_property
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
@@ -217,14 +218,21 @@ def user_name(user) -> str:
 @dataclass
 class Version:
     record: object  # a historical record (customer, address or contact)
-    what: str  # "Cliente", "Dirección: Av. Grau 123", "Contacto: Ana Ruiz"
+    title: str  # "Cliente", "Dirección", "Contacto"
     action: str  # Creado, Modificado, Eliminado
-    changes: list[str] = field(default_factory=list)
+    previous: object = None  # the record before it of the same row, if any
     revertible: bool = False
 
     @property
     def when(self):
         return self.record.history_date
+
+    @cached_property
+    def what(self) -> str:
+        """ "Cliente", "Dirección: Av. Grau 123", "Contacto: Ana Ruiz" (read for a shown page only)."""
+        if self.record.instance_type is Customer:
+            return self.title
+        return f"{self.title}: {self.record.instance}"
 
     @property
     def user(self):
@@ -236,40 +244,41 @@ class Version:
         reason = self.record.history_change_reason or ""
         return "" if reason == self.action else reason
 
+    @cached_property
+    def changes(self) -> list[str]:
+        """Field by field; worked out only for the versions a page shows (a customer edited
+        thousands of times lists every version but describes 50)."""
+        model = self.record.instance_type
+        if self.record.history_type == "-" and model is not Customer:
+            return []
+        state = record_state(self.record)
+        if self.previous is None:
+            return describe_state(model, state)
+        return describe_changes(model, record_state(self.previous), state)
+
 
 _ACTIONS = {"+": "Creado", "~": "Modificado", "-": "Eliminado"}
 
 
 def customer_versions(*, customer: Customer) -> list[Version]:
-    """Every recorded change of the customer, its addresses and its contacts, newest first,
-    field by field."""
+    """Every recorded change of the customer, its addresses and its contacts, newest first."""
     versions = []
-    records = list(Customer.history.filter(id=customer.pk).select_related("history_user").order_by("history_id"))
+    records = Customer.history.filter(id=customer.pk).select_related("history_user").order_by("history_id")
     previous = None
     for record in records:
-        state = record_state(record)
-        changes = describe_state(Customer, state) if previous is None else describe_changes(Customer, previous, state)
-        versions.append(
-            Version(record, "Cliente", _ACTIONS[record.history_type], changes, revertible=record.history_type != "-")
-        )
-        previous = state
+        action = _ACTIONS[record.history_type]
+        versions.append(Version(record, "Cliente", action, previous, revertible=record.history_type != "-"))
+        previous = record
     for model, title in ((Address, "Dirección"), (Contact, "Contacto")):
         records = model.history.filter(customer_id=customer.pk).select_related("history_user")
         last_by_id = {}
         for record in records.order_by("history_id"):
-            state = record_state(record)
-            old = last_by_id.get(record.id)
-            if record.history_type == "-":
-                changes = []
-            elif old is None:
-                changes = describe_state(model, state)
-            else:
-                changes = describe_changes(model, old, state)
-            versions.append(Version(record, f"{title}: {record.instance}", _ACTIONS[record.history_type], changes))
-            last_by_id[record.id] = state
+            action = _ACTIONS[record.history_type]
+            versions.append(Version(record, title, action, last_by_id.get(record.id)))
+            last_by_id[record.id] = record
     versions.sort(key=lambda v: (v.when, v.record.history_id), reverse=True)
     # The newest customer version is the current one: nothing to revert to.
-    current = next((v for v in versions if v.what == "Cliente"), None)
+    current = next((v for v in versions if v.record.instance_type is Customer), None)
     if current is not None:
         current.revertible = False
     return versions

@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from customers import services
 from customers.models import Address, Contact, Customer, CustomerNote
+from tests.factories import valid_ruc
 from tests.roles import assert_can, assert_cannot, user_with_role
 
 pytestmark = pytest.mark.django_db
@@ -448,3 +449,29 @@ def test_a_creation_lists_the_values_it_set_without_arrows(db):
     assert "Activo: Sí" in created.changes and "Razón social: Gloria S.A." in created.changes
     assert not any("→" in line or "Solicita detracción" in line for line in created.changes)
     assert "Predeterminada: Sí" in address.changes
+
+
+def test_the_history_page_reads_as_many_queries_with_300_versions_as_with_60(client):
+    # 50 versions a page: only those are described (a category change reads the names).
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from customers.models import Category
+
+    client.force_login(user_with_role("Consulta"))
+    categories = [Category.objects.create(name="Oro"), Category.objects.create(name="Plata")]
+
+    def queries_for(edits: int) -> tuple[int, str]:
+        customer = services.create_customer(actor=None, data=company_post_data(document_number=valid_ruc()))
+        for n in range(edits):
+            customer.category = categories[n % 2]
+            customer.save()  # one "~" record each (django-simple-history)
+        with CaptureQueriesContext(connection) as captured:
+            page = client.get(reverse("customers:history", args=[customer.pk])).content.decode()
+        return len(captured), page
+
+    fewer, _ = queries_for(60)
+    many, page = queries_for(300)
+
+    assert many == fewer
+    assert "Categoría: Plata → Oro" in page
