@@ -292,6 +292,8 @@ def _refresh_list(request, customer, *, kind: str, message: str = "", error: str
     response = reswap(retarget(response, f"#{kind}"), "outerHTML")
     if not error:
         response = trigger_client_event(response, "closePanel", {})
+        # The change left a note: the Notas tab reloads its first page (templates/customers/_notes.html).
+        response = trigger_client_event(response, "notesChanged", {})
     return response
 
 

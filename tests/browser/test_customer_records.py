@@ -169,6 +169,11 @@ def test_add_a_delivery_address_and_a_contact_from_the_summary(signed_in):
     expect(contacts.get_by_text("Rosa Quispe", exact=True)).to_be_visible()
     expect(contacts.get_by_text("Jefa de compras")).to_be_visible()
     expect(contacts.get_by_role("link", name="987 111 222")).to_be_visible()
+    # The Notas tab already has both changes, newest first, without reloading the page.
+    page.get_by_role("tab", name="Notas").click()
+    expect(page.locator("#timeline .note-text").first).to_have_text("Contacto agregado: Rosa Quispe.")
+    expect(page.locator("#timeline").get_by_text("Dirección agregada: Calle Misti 456")).to_be_visible()
+    page.get_by_role("tab", name="Contactos").click()
 
     # Esc closes a panel without saving.
     contacts.get_by_role("button", name="Agregar contacto").click()

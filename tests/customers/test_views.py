@@ -415,6 +415,7 @@ def test_an_address_saved_in_the_panel_refreshes_the_list_in_place(as_ventas):
     assert response.status_code == 200
     assert response.headers["HX-Retarget"] == "#addresses"
     assert "closePanel" in response.headers["HX-Trigger"]
+    assert "notesChanged" in response.headers["HX-Trigger"]  # the Notas tab reloads its first page
     address = customer.addresses.get(kind="entrega")
     assert (address.district_id, address.street, address.is_default) == ("040126", "Calle Misti 456", False)
     page = response.content.decode()
