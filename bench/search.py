@@ -70,28 +70,11 @@ def main() -> int:
     if args.database_url:
         return _run_measure(args, args.database_url)
 
-    admin, bench_url = seed_bench._server()
-    name = f"bench_search_{os.getpid()}"
-    bench_url = bench_url.replace("{name}", name)
-    import psycopg
-    from psycopg import sql
-
-    with psycopg.connect(**admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    print(f"Base de datos temporal {name} creada.", flush=True)
-    try:
-        env = {**os.environ, "DATABASE_URL": bench_url}
+    with seed_bench.throwaway_database("bench_search", keep=args.keep) as env:
         manage = [sys.executable, str(ROOT / "manage.py")]
         subprocess.run([*manage, "migrate", "-v0"], env=env, check=True, cwd=ROOT)
         seed_bench._seed([*manage, "seed_customers", str(args.count), "--seed", str(args.seed)], env)
-        return _run_measure(args, bench_url)
-    finally:
-        if args.keep:
-            print(f"Base de datos conservada: DATABASE_URL={bench_url}")
-        else:
-            with psycopg.connect(**admin, autocommit=True) as conn:
-                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-            print(f"Base de datos temporal {name} eliminada.")
+        return _run_measure(args, env["DATABASE_URL"])
 
 
 def _run_measure(args, url: str) -> int:

@@ -13,6 +13,7 @@ import re
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -30,28 +31,35 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="no borrar la base de datos al terminar")
     args = parser.parse_args()
 
-    admin, bench_url = _server()
-    name = f"bench_seed_{os.getpid()}"
-    bench_url = bench_url.replace("{name}", name)
-    with psycopg.connect(**admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    print(f"Base de datos temporal {name} creada.", flush=True)
-    try:
-        env = {**os.environ, "DATABASE_URL": bench_url}
+    with throwaway_database("bench_seed", keep=args.keep) as env:
         manage = [sys.executable, str(ROOT / "manage.py")]
         began = time.perf_counter()
         subprocess.run([*manage, "migrate", "-v0"], env=env, check=True, cwd=ROOT)
         print(f"Migraciones aplicadas en {time.perf_counter() - began:.1f} s.", flush=True)
         figure = _seed([*manage, "seed_customers", str(args.count), "--seed", str(args.seed)], env)
+    print(f"\nResultado: {figure}")
+    return 0
+
+
+@contextmanager
+def throwaway_database(prefix: str, *, keep: bool = False):
+    """A new empty database for one benchmark run (dropped at the end unless `keep`); yields
+    the environment whose DATABASE_URL points at it. The project's database is never touched."""
+    admin, bench_url = _server()
+    name = f"{prefix}_{os.getpid()}"
+    bench_url = bench_url.replace("{name}", name)
+    with psycopg.connect(**admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    print(f"Base de datos temporal {name} creada.", flush=True)
+    try:
+        yield {**os.environ, "DATABASE_URL": bench_url}
     finally:
-        if args.keep:
+        if keep:
             print(f"Base de datos conservada: DATABASE_URL={bench_url}")
         else:
             with psycopg.connect(**admin, autocommit=True) as conn:
                 conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
             print(f"Base de datos temporal {name} eliminada.")
-    print(f"\nResultado: {figure}")
-    return 0
 
 
 def _server() -> tuple[dict, str]:

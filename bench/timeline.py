@@ -34,29 +34,12 @@ def main() -> int:
     if args.measure:
         return _measure(args)
 
-    import psycopg
-    from psycopg import sql
-
-    admin, bench_url = seed_bench._server()
-    name = f"bench_timeline_{os.getpid()}"
-    bench_url = bench_url.replace("{name}", name)
-    with psycopg.connect(**admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    print(f"Base de datos temporal {name} creada.", flush=True)
-    try:
-        env = {**os.environ, "DATABASE_URL": bench_url}
+    with seed_bench.throwaway_database("bench_timeline", keep=args.keep) as env:
         manage = [sys.executable, str(ROOT / "manage.py")]
         subprocess.run([*manage, "migrate", "-v0"], env=env, check=True, cwd=ROOT)
         subprocess.run([*manage, "load_demo_data"], env=env, check=True, cwd=ROOT)
         command = [sys.executable, __file__, "--measure", str(args.notes), "--others", str(args.others)]
         return subprocess.run([*command, "--requests", str(args.requests)], env=env, cwd=ROOT).returncode
-    finally:
-        if args.keep:
-            print(f"Base de datos conservada: DATABASE_URL={bench_url}")
-        else:
-            with psycopg.connect(**admin, autocommit=True) as conn:
-                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-            print(f"Base de datos temporal {name} eliminada.")
 
 
 def _measure(args) -> int:
