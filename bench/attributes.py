@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import seed as seed_bench  # noqa: E402  (bench/seed.py: the throwaway database helpers)
+from seed import percentile  # noqa: E402
 
 LEVELS = [("Estándar", 0.49), ("Bronce", 0.30), ("Plata", 0.15), ("Oro", 0.05), ("Platino", 0.01)]
 ZONES = [
@@ -110,7 +111,7 @@ def _measure(args) -> int:
         sample = [r for kind in KINDS for r in [q for q in requests if q[0] == kind][: args.sin_indices]]
         without = _pass(sample, "SIN índices") if args.sin_indices else {}
     finally:
-        _restore_indexes(connection, dropped)
+        seed_bench.restore_indexes(connection, dropped)
     _table(with_indexes, without)
     return 0
 
@@ -255,30 +256,7 @@ def _drop_indexes(connection, definitions: dict) -> list[str]:
     from attributes import indexes
 
     names = ["customer_attributes_gin", *(indexes.index_name(d.pk) for d in definitions.values())]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'customers_customer' AND indexname = ANY(%s)",
-            [names],
-        )
-        found = cursor.fetchall()
-        for name, _ in found:
-            cursor.execute(f'DROP INDEX "{name}"')
-        cursor.execute("ANALYZE customers_customer")
-    print(f"\n{len(found)} índices de atributos eliminados para la segunda pasada.", flush=True)
-    return [definition for _, definition in found]
-
-
-def _restore_indexes(connection, definitions: list[str]) -> None:
-    print("Reconstruyendo los índices …", flush=True)
-    with connection.cursor() as cursor:
-        for definition in definitions:
-            cursor.execute(definition)
-        cursor.execute("ANALYZE customers_customer")
-
-
-def _percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
+    return seed_bench.drop_indexes(connection, names, "de atributos")
 
 
 def _table(with_indexes: dict, without: dict) -> None:
@@ -290,10 +268,10 @@ def _table(with_indexes: dict, without: dict) -> None:
         b = [t for t, _ in without.get(kind, [])] or [float("nan")]
         every += a
         print(
-            f"{kind:<16} {len(a):>4}   {statistics.median(a):>8.1f} {_percentile(a, 0.95):>8.1f}"
-            f"   {len(without.get(kind, [])):>5} {statistics.median(b):>8.1f} {_percentile(b, 0.95):>8.1f}"
+            f"{kind:<16} {len(a):>4}   {statistics.median(a):>8.1f} {percentile(a, 0.95):>8.1f}"
+            f"   {len(without.get(kind, [])):>5} {statistics.median(b):>8.1f} {percentile(b, 0.95):>8.1f}"
         )
-    print(f"{'todas':<16} {len(every):>4}   {statistics.median(every):>8.1f} {_percentile(every, 0.95):>8.1f}")
+    print(f"{'todas':<16} {len(every):>4}   {statistics.median(every):>8.1f} {percentile(every, 0.95):>8.1f}")
     slowest = sorted((t, q) for runs in with_indexes.values() for t, q in runs)[-5:]
     print("\nLas 5 más lentas con índices: " + "; ".join(f"{q} {t:.0f} ms" for t, q in slowest))
 

@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import seed as seed_bench  # noqa: E402  (bench/seed.py: the throwaway database helpers)
+from seed import percentile  # noqa: E402
 
 # The indexes the list's search and filters added (customers.models.Customer.Meta.indexes).
 LIST_INDEXES = [
@@ -111,16 +112,16 @@ def _measure(args) -> int:
     pages = _page_pass(requests)
     without: dict = {}
     if not args.solo_con_indices:
-        dropped = _drop_indexes(connection)
+        dropped = seed_bench.drop_indexes(connection, LIST_INDEXES, "de la lista")
         try:
             without = _pass(requests, "SIN esos índices")
         finally:
-            _restore_indexes(connection, dropped)
+            seed_bench.restore_indexes(connection, dropped)
     _table(with_indexes, without)
     print(
         "\nLa página entera (vista de Django: sesión, permisos, consulta y plantilla; con índices), en ms:\n"
         + "\n".join(
-            f"  {label:<34} p50 {statistics.median(times):6.1f}   p95 {_percentile(times, 0.95):6.1f}"
+            f"  {label:<34} p50 {statistics.median(times):6.1f}   p95 {percentile(times, 0.95):6.1f}"
             for label, times in pages.items()
         )
     )
@@ -236,33 +237,6 @@ def _page_pass(requests) -> dict:
     return times
 
 
-def _drop_indexes(connection) -> list[str]:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'customers_customer' AND indexname = ANY(%s)",
-            [LIST_INDEXES],
-        )
-        found = cursor.fetchall()
-        for index_name, _ in found:
-            cursor.execute(f'DROP INDEX "{index_name}"')
-        cursor.execute("ANALYZE customers_customer")
-    print(f"\n{len(found)} índices de la lista eliminados para la segunda pasada.", flush=True)
-    return [definition for _, definition in found]
-
-
-def _restore_indexes(connection, definitions: list[str]) -> None:
-    print("Reconstruyendo los índices …", flush=True)
-    with connection.cursor() as cursor:
-        for definition in definitions:
-            cursor.execute(definition)
-        cursor.execute("ANALYZE customers_customer")
-
-
-def _percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
-
-
 def _table(with_indexes: dict, without: dict) -> None:
     print("\nTiempo de servidor de la consulta de la lista (FilterSet + página + conteo), en ms:\n")
     print(f"{'búsqueda':<11} {'modo':<11} {'n':>4}   {'p50 con':>8} {'p95 con':>8}   {'p50 sin':>8} {'p95 sin':>8}")
@@ -275,13 +249,13 @@ def _table(with_indexes: dict, without: dict) -> None:
         all_with += a
         all_without += [t for t in b if t == t]
         print(
-            f"{key[0]:<11} {key[1]:<11} {len(a):>4}   {statistics.median(a):>8.1f} {_percentile(a, 0.95):>8.1f}"
-            f"   {statistics.median(b):>8.1f} {_percentile(b, 0.95):>8.1f}"
+            f"{key[0]:<11} {key[1]:<11} {len(a):>4}   {statistics.median(a):>8.1f} {percentile(a, 0.95):>8.1f}"
+            f"   {statistics.median(b):>8.1f} {percentile(b, 0.95):>8.1f}"
         )
     print(
         f"{'todas':<11} {'':<11} {len(all_with):>4}   {statistics.median(all_with):>8.1f} "
-        f"{_percentile(all_with, 0.95):>8.1f}   {statistics.median(all_without or [float('nan')]):>8.1f} "
-        f"{_percentile(all_without or [float('nan')], 0.95):>8.1f}"
+        f"{percentile(all_with, 0.95):>8.1f}   {statistics.median(all_without or [float('nan')]):>8.1f} "
+        f"{percentile(all_without or [float('nan')], 0.95):>8.1f}"
     )
     slowest = sorted((t, q) for runs in with_indexes.values() for t, q in runs)[-5:]
     print("\nLas 5 más lentas con índices: " + "; ".join(f"{q or '(sin filtros)'} {t:.0f} ms" for t, q in slowest))

@@ -62,6 +62,34 @@ def throwaway_database(prefix: str, *, keep: bool = False):
             print(f"Base de datos temporal {name} eliminada.")
 
 
+def drop_indexes(connection, names: list[str], what: str) -> list[str]:
+    """Drop the customers indexes named (for a pass without them); returns their definitions."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'customers_customer' AND indexname = ANY(%s)",
+            [names],
+        )
+        found = cursor.fetchall()
+        for index_name, _ in found:
+            cursor.execute(f'DROP INDEX "{index_name}"')
+        cursor.execute("ANALYZE customers_customer")
+    print(f"\n{len(found)} índices {what} eliminados para la segunda pasada.", flush=True)
+    return [definition for _, definition in found]
+
+
+def restore_indexes(connection, definitions: list[str]) -> None:
+    print("Reconstruyendo los índices …", flush=True)
+    with connection.cursor() as cursor:
+        for definition in definitions:
+            cursor.execute(definition)
+        cursor.execute("ANALYZE customers_customer")
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
+
+
 def _server() -> tuple[dict, str]:
     """Connection parameters for the maintenance database, and the URL of the bench database
     with a {name} placeholder."""
