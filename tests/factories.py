@@ -4,6 +4,7 @@
     person = make_person(first_names="Rosa Elena", document_number="")   # DNI is optional
     make_address(customer=company, district_id="080101", street="Av. El Sol 123")
     ruc, dni = valid_ruc(), valid_dni()                                   # never repeated in a run
+    services.create_customer(actor=None, data=company_data(business_name="Gloria S.A."))
 
 Rows are created through the ORM with name and sort_key computed by customers.text, as the
 services do; phone and e-mail also get their CustomerPhone / CustomerEmail rows (the phone
@@ -32,6 +33,21 @@ def valid_ruc(*, person: bool = False) -> str:
 def valid_dni() -> str:
     """An 8-digit DNI, new in this test run."""
     return sample_data.person_dni(next(_indexes))
+
+
+def company_data(**overrides) -> dict:
+    """What a form, an import or the API hands customers.services.create_customer for a new
+    Peruvian company (a fresh RUC each call); keywords override or add fields."""
+    data = {
+        "kind": "empresa",
+        "document_type": "6",
+        "document_number": valid_ruc(),
+        "business_name": "Inversiones Quispe S.A.C.",
+        "business_line": "Ferretería",
+        "address": {"district": "150101", "street": "Av. Abancay 456"},
+    }
+    data.update(overrides)
+    return data
 
 
 def make_customer(**overrides) -> Customer:

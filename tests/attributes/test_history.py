@@ -8,23 +8,10 @@ from customers.history import revert_customer
 from customers.models import Customer, CustomerNote
 from customers.services import create_customer, update_customer
 from tests.attributes.factories import make_definition
-from tests.factories import valid_ruc
+from tests.factories import company_data
 from tests.roles import user_with_role
 
 pytestmark = pytest.mark.django_db
-
-
-def company_data(**overrides) -> dict:
-    data = {
-        "kind": "empresa",
-        "document_type": "6",
-        "document_number": valid_ruc(),
-        "business_name": "Inversiones Quispe S.A.C.",
-        "business_line": "Ferretería",
-        "address": {"district": "150101", "street": "Av. Abancay 456"},
-    }
-    data.update(overrides)
-    return data
 
 
 def last_note(customer) -> CustomerNote:

@@ -9,23 +9,10 @@ from attributes.models import AttributeDefinition
 from customers.models import Customer
 from customers.services import create_customer, update_customer
 from tests.attributes.factories import make_definition
-from tests.factories import make_company, valid_ruc
+from tests.factories import company_data, make_company
 from tests.roles import user_with_role
 
 pytestmark = pytest.mark.django_db
-
-
-def company_data(**overrides) -> dict:
-    data = {
-        "kind": "empresa",
-        "document_type": "6",
-        "document_number": valid_ruc(),
-        "business_name": "Inversiones Quispe S.A.C.",
-        "business_line": "Ferretería",
-        "address": {"district": "150101", "street": "Av. Abancay 456"},
-    }
-    data.update(overrides)
-    return data
 
 
 def set_values(customer: Customer, **by_definition) -> Customer:
