@@ -321,12 +321,14 @@ def attribute_columns() -> list[AttributeDefinition]:
     return active_definitions()
 
 
-def clean_attribute_values(*, data: dict, customer: Customer) -> tuple[dict, dict]:
+def clean_attribute_values(*, data: dict, customer: Customer) -> tuple[dict, dict, tuple]:
     """The attribute values to store on ``customer`` from ``data["attributes"]`` — a dict of
-    {definition id or name: raw value} — and the errors, keyed "attr_<id>" (or "attributes"
-    for keys that are no attribute). Without data["attributes"] the stored values stay.
+    {definition id or name: raw value} — the errors, keyed "attr_<id>" (or "attributes" for
+    keys that are no attribute), and the version of the definitions they were checked against
+    (for lock_attribute_rules). Without data["attributes"] the stored values stay.
     Values of archived attributes are always kept as they are and may not be sent."""
     definitions = list(AttributeDefinition.objects.all())
+    version = _rules_version((d.pk, d.updated_at) for d in definitions)
     by_key = {d.key: d for d in definitions}
     by_name = {fold(d.name): d for d in definitions}
     current = customer.attributes if customer.pk and isinstance(customer.attributes, dict) else {}
@@ -362,7 +364,29 @@ def clean_attribute_values(*, data: dict, customer: Customer) -> tuple[dict, dic
     for definition in definitions:
         if definition.required and not definition.archived and definition.key not in result:
             errors.setdefault(definition.field_name, [f"Ingrese «{definition.name}» (obligatorio)."])
-    return result, errors
+    return result, errors, version
+
+
+def lock_attribute_rules(*, version: tuple) -> None:
+    """Inside the transaction that writes a customer: hold the definitions until it ends and
+    refuse the save if they changed since its values were checked (clean_attribute_values runs
+    before the transaction). FOR SHARE: customer saves don't wait for each other, but a change
+    of definition (FOR UPDATE) waits for them, and they for it — so a retype can't convert the
+    stored values while a value in the old form is being written."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, updated_at FROM {AttributeDefinition._meta.db_table} FOR SHARE"  # noqa: S608 (model's table)
+        )
+        current = _rules_version(cursor.fetchall())
+    if current != version:
+        raise ValidationError(
+            "Los atributos adicionales cambiaron mientras se guardaba el cliente (otro usuario los editó). "
+            "Revise los datos y vuelva a guardar."
+        )
+
+
+def _rules_version(rows) -> tuple:
+    return tuple(sorted(rows))
 
 
 def missing_required(customer: Customer, definitions: list | None = None) -> list[AttributeDefinition]:

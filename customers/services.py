@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from attributes.services import clean_attribute_values
+from attributes.services import clean_attribute_values, lock_attribute_rules
 from attributes.services import search_parts as attribute_search_parts
 from customers import validators
 from customers.countries import is_country
@@ -107,6 +107,7 @@ def _save_customer(*, actor, customer: Customer, data: dict, creating: bool, rea
         raise ValidationError(errors)
     try:
         with transaction.atomic():
+            lock_attribute_rules(version=cleaned["attribute_rules"])
             _check_duplicates(cleaned, exclude_pk=customer.pk)
             before = None if creating else customer_state(customer)
             for field, value in cleaned["fields"].items():
@@ -304,10 +305,11 @@ def _clean_customer_data(data: dict, *, settings: CustomerSettings, customer: Cu
         errors["address_street"] = ["Ingrese la dirección."]
 
     # Atributos adicionales: the same rule for the form, the import and the API.
-    fields["attributes"], attribute_errors = clean_attribute_values(data=data, customer=customer)
+    fields["attributes"], attribute_errors, rules = clean_attribute_values(data=data, customer=customer)
     errors.update(attribute_errors)
 
-    return {"fields": fields, "phones": phones, "emails": emails, "address": address}, errors
+    cleaned = {"fields": fields, "phones": phones, "emails": emails, "address": address, "attribute_rules": rules}
+    return cleaned, errors
 
 
 def _clean_document(kind: str, is_foreign: bool, doc_type: DocumentType, number: str) -> str:

@@ -257,3 +257,45 @@ def test_attribute_columns_are_the_active_attributes_in_order():
     services.archive_definition(actor=None, definition=b)
     c = make_definition(name="C")
     assert [d.name for d in services.attribute_columns()] == [a.name, c.name]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_customer_saved_while_its_attribute_is_retyped_is_refused_not_stored_in_the_old_form():
+    import threading
+
+    from django.db import connection, transaction
+
+    from customers.reference import load_reference_data
+
+    load_reference_data()  # transactional tests start without the reference rows
+    code = make_definition(kind="texto", name="Código")
+    customer = create_customer(actor=None, data=company_data())
+    retyped, release = threading.Event(), threading.Event()
+
+    def retype():
+        # The retype is done but not yet committed while the customer is being saved.
+        try:
+            with transaction.atomic():
+                services.update_definition(actor=None, definition=code, data={"kind": "entero", "name": "Código"})
+                retyped.set()
+                release.wait(timeout=10)
+        finally:
+            retyped.set()
+            connection.close()
+
+    worker = threading.Thread(target=retype)
+    worker.start()
+    assert retyped.wait(timeout=10)
+    # Checked against the texto definition still visible, then held until the retype commits.
+    threading.Timer(0.5, release.set).start()
+    with pytest.raises(ValidationError, match="Los atributos adicionales cambiaron"):
+        update_customer(
+            actor=None,
+            customer=customer,
+            data=company_data(document_number=customer.document_number, attributes={code.key: "ABC"}),
+        )
+    worker.join(timeout=10)
+
+    customer.refresh_from_db()
+    assert customer.attributes == {}
+    assert AttributeDefinition.objects.get(pk=code.pk).kind == "entero"
