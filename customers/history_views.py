@@ -80,7 +80,8 @@ def note_update(request, pk, note_pk):
             if not request.htmx:
                 messages.error(request, error)
                 return redirect(_notes_url(note.customer))
-            context = {"note": note, "customer": note.customer, "note_error": error, "note_text": request.POST["text"]}
+            text = request.POST.get("text", "")
+            context = {"note": note, "customer": note.customer, "note_error": error, "note_text": text}
             return render(request, "customers/_note_form.html", context)
         if not request.htmx:
             messages.success(request, "Nota actualizada.")

@@ -351,3 +351,17 @@ def test_the_import_names_its_creations_and_updates_through_the_same_services():
         note_kind="importado",
     )
     assert latest_note(customer).text == "Importado de clientes.xlsx (fila 3).\nGiro: Lácteos → Bebidas"
+
+
+def test_an_edit_posted_without_text_stays_in_place_with_the_message(client):
+    author = user_with_role("Ventas")
+    customer = new_company()
+    note = notes.add_note(actor=author, customer=customer, text="Llamar el lunes.")
+    client.force_login(author)
+
+    response = client.post(reverse("customers:note_update", args=[customer.pk, note.pk]), {}, **HTMX)
+
+    assert response.status_code == 200
+    assert "Escriba el texto de la nota." in response.content.decode()
+    note.refresh_from_db()
+    assert note.text == "Llamar el lunes."
