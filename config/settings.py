@@ -153,12 +153,12 @@ LANGUAGES = [("es-pe", "Español (Perú)")]
 TIME_ZONE = "America/Lima"
 USE_I18N = True
 USE_TZ = True
+USE_THOUSAND_SEPARATOR = True
+FORMAT_MODULE_PATH = ["config.formats"]
 
 # Reverting goes through customers.history.revert_customer (validation, uniqueness, a note);
 # the admin shows the history read-only.
 SIMPLE_HISTORY_REVERT_DISABLED = True
-USE_THOUSAND_SEPARATOR = True
-FORMAT_MODULE_PATH = ["config.formats"]
 
 # Static files: Bootstrap from the bootstrap-wrapper package and htmx from django-htmx,
 # served by WhiteNoise. Nothing third-party is copied into static/.
