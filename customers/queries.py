@@ -192,31 +192,50 @@ def paginate_customers(queryset: QuerySet, *, page, searching: bool, per_page: i
                 rows, number, per_page, COUNT_LIMIT, count_exact=False, estimate=estimate, clamped=not usable
             )
     except OperationalError as exc:
-        if getattr(getattr(exc, "__cause__", None), "sqlstate", None) != QUERY_CANCELED:
+        if not _cancelled(exc):
             raise
         return CustomerPage([], 1, per_page, 0, timed_out=True)
 
 
-# Filters alone that the planner expects to match this many times COUNT_LIMIT skip the exact
+# Filters alone that the planner expects to match more than COUNT_LIMIT times skip the exact
 # count: finding 10,001 matches only to say "más de 10,000" cost 50-170 ms at 1M for a common
-# attribute value (bench/attributes.py). Equality and range estimates come from statistics
-# and are close; a search's LIKE estimate is not, so searches never take this path.
-SURELY_MANY = 3 * COUNT_LIMIT
+# attribute value (bench/attributes.py) and 70-150 ms for pairs such as "suspendidos, persona
+# natural" (bench/search.py), while walking the name order until the page is full takes 2-5 ms.
+# Equality and range estimates come from statistics and are close; a search's LIKE estimate
+# is not, so searches never take this path. Where the estimate is too high (two filters that
+# rarely meet), the walk could read most of the table: it gets WALK_TIMEOUT, then the count
+# path answers instead.
+WALK_TIMEOUT = "60ms"
 
 
 def _page_of_many(queryset: QuerySet, *, number: int, per_page: int, clamped: bool) -> CustomerPage | None:
-    """The page straight from the index order when the estimate says there are surely more
-    than COUNT_LIMIT matches; None otherwise (or when that page turns out empty)."""
+    """The page straight from the index order when the estimate says there are more than
+    COUNT_LIMIT matches; None otherwise (or when that page turns out empty or slow to find)."""
     estimate = _estimate(queryset)
-    if estimate is None or estimate < SURELY_MANY:
+    if estimate is None or estimate <= COUNT_LIMIT:
         return None
     offset = (number - 1) * per_page
-    rows = list(queryset[offset : offset + per_page])
+    try:
+        # A savepoint: a cancelled walk leaves the page's transaction usable, and rolling it
+        # back also undoes its SET LOCAL.
+        with transaction.atomic():
+            _set_local(statement_timeout=WALK_TIMEOUT)
+            rows = list(queryset[offset : offset + per_page])
+    except OperationalError as exc:
+        if not _cancelled(exc):
+            raise
+        return None
+    _set_local(statement_timeout=LIST_TIMEOUT)
     if not rows:
         return None
     return CustomerPage(
         rows, number, per_page, COUNT_LIMIT, count_exact=False, estimate=estimate, clamped=clamped
     )
+
+
+def _cancelled(exc: OperationalError) -> bool:
+    """Whether a statement timeout (not another failure) ended the query."""
+    return getattr(getattr(exc, "__cause__", None), "sqlstate", None) == QUERY_CANCELED
 
 
 def _set_local(**settings: str) -> None:

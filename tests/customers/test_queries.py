@@ -327,6 +327,45 @@ def test_filters_alone_keep_the_alphabetical_order_above_the_limit_with_an_estim
     assert [c.name for c in page] == [f"Comercial {letter} S.A.C." for letter in "ABCDE"]
 
 
+def test_filters_whose_walk_in_name_order_is_slow_are_counted_instead(monkeypatch):
+    # The planner promises many matches for two filters that rarely meet, so the page first
+    # walks the name order, which at a million would read most of the table: once the walk
+    # runs out of time, the exact count answers, and the page's transaction is still usable.
+    monkeypatch.setattr(queries, "COUNT_LIMIT", 3)
+    monkeypatch.setattr(queries, "WALK_TIMEOUT", "20ms")
+    monkeypatch.setattr(queries, "_estimate", lambda queryset: 50_000)
+    make_company(business_name="Comercial B S.A.C.", is_active=False)
+    make_person(first_names="Ana", last_names="Suspendida")
+    make_company(business_name="Comercial A S.A.C.", is_active=False)
+    make_company(business_name="Comercial C S.A.C.")
+    walks = []
+    original = queries._set_local
+
+    def slow_walk(**settings):
+        original(**settings)
+        if settings.get("statement_timeout") == "20ms":
+            walks.append(True)
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_sleep(0.1)")
+
+    monkeypatch.setattr(queries, "_set_local", slow_walk)
+    page = listing("tipo=empresa&estado=suspendidos")
+    assert walks, "a large estimate sends the page to the walk first"
+    assert (page.count_exact, page.count, page.timed_out) == (True, 2, False)
+    assert [c.name for c in page] == ["Comercial A S.A.C.", "Comercial B S.A.C."]
+
+
+def test_filters_with_a_large_estimate_show_it_from_the_name_order(monkeypatch):
+    monkeypatch.setattr(queries, "COUNT_LIMIT", 3)
+    monkeypatch.setattr(queries, "_estimate", lambda queryset: 50_000)
+    for letter in "DCBA":
+        make_company(business_name=f"Comercial {letter} S.A.C.")
+
+    page = listing("tipo=empresa")
+    assert (page.count_exact, page.estimate) == (False, 50_000)
+    assert [c.name for c in page] == [f"Comercial {letter} S.A.C." for letter in "ABCD"]
+
+
 def test_a_search_that_takes_too_long_is_stopped_with_an_empty_page(monkeypatch):
     make_company(business_name="Gloria S.A.")
     original = queries._sorted_matches
