@@ -14,7 +14,7 @@ from django.db.models.functions import StrIndex
 
 from attributes import filters as attribute_filters
 from customers.models import Category, Customer, CustomerClass, Department
-from customers.text import search_words, sort_key
+from customers.text import search_words, sort_key, without_dots
 
 # Longer search terms are cut here (the page says so): no name, document, e-mail or phone is
 # this long, and every extra word is one more pattern for the database to match.
@@ -26,6 +26,16 @@ _TRIGRAM = re.compile(r"[^\W_]{3}")
 
 def indexable(word: str) -> bool:
     return bool(_TRIGRAM.search(word))
+
+
+def index_word(word: str) -> str | None:
+    """What the trigram index can look for to find ``word``: the word itself, or for dotted
+    initials ("s.a.c", no three letters in a row) the dotless copy the search column holds
+    (customers.text.search_variants); None when neither has a trigram."""
+    if indexable(word):
+        return word
+    bare = without_dots(word)
+    return bare if indexable(bare) else None
 
 
 STATUS_CHOICES = [("activos", "Activos"), ("suspendidos", "Suspendidos"), ("todos", "Todos")]
@@ -159,7 +169,7 @@ class CustomerFilterSet(django_filters.FilterSet):
     @property
     def searching(self) -> bool:
         """A word is searched through the trigram index (customers.queries plans for it)."""
-        return any(indexable(word) for word in search_words(self.search_term)) or attribute_filters.searching(self)
+        return any(index_word(word) for word in search_words(self.search_term)) or attribute_filters.searching(self)
 
     @property
     def short_search(self) -> bool:
@@ -243,7 +253,7 @@ def search(queryset, term: str):
     """Customers whose name, document, e-mail or phone contains every word of ``term``,
     ignoring case and accents (Customer.search_text is folded the same way)."""
     words = search_words(term)
-    if words and not any(indexable(word) for word in words):
+    if words and not any(index_word(word) for word in words):
         # Too short for the trigram index, and in every row: names that start so,
         # through the sort key's btree (a range, which any collation orders).
         prefix = sort_key(term)
@@ -251,12 +261,14 @@ def search(queryset, term: str):
             sort_key__startswith=prefix
         )
     for position, word in enumerate(words):
-        if indexable(word):
-            queryset = queryset.filter(search_text__contains=word)  # LIKE '%word%': the trigram index
-        else:
+        key = index_word(word)
+        if key:
+            queryset = queryset.filter(search_text__contains=key)  # LIKE '%word%': the trigram index
+        if key != word:
             # A short word next to a long one only narrows what the long one found; as
             # strpos() the planner cannot try the trigram index with it (a 2-letter word has
-            # no trigram: the index would be read whole).
+            # no trigram: the index would be read whole). Dotted initials found as "sac"
+            # keep only the customers that hold "s.a.c" itself (not "Sacsayhuamán").
             alias = f"_short_word_{position}"
             queryset = queryset.alias(**{alias: StrIndex("search_text", Value(word))}).filter(**{f"{alias}__gt": 0})
     return queryset

@@ -80,7 +80,7 @@ def _list_notices(filterset, page) -> list[str]:
         notices.append(f"Se ignoró el filtro «{label}»: su valor no es una de las opciones.")
     if filterset.short_search:
         notices.append(
-            "Con menos de 3 letras se buscan los nombres que empiezan así. "
+            "Con menos de 3 letras o números seguidos se buscan los nombres que empiezan así. "
             "Escriba 3 o más para buscar en cualquier parte del nombre, documento, correo o teléfono."
         )
     if page.clamped:

@@ -85,6 +85,56 @@ def test_a_foreign_document_is_found_whatever_the_case_of_its_letters():
     assert names("q=ab12345") == ["Smith, John"]
 
 
+def test_a_foreign_tax_id_typed_with_its_dashes_is_found():
+    make_foreign_customer(document_type_id="0", document_number="958-58-9998", first_names="John", last_names="Williams")
+    make_foreign_customer(document_type_id="0", document_number="J-21897281-0", first_names="Ana", last_names="Rojas")
+    make_company(business_name="Gloria S.A.", document_number=GLORIA)
+
+    assert names("q=958-58-9998") == ["Williams, John"]
+    assert names("q=958-58") == ["Williams, John"]
+    assert names("q=958589998") == ["Williams, John"]
+    assert names("q=J-21897281-0") == ["Rojas, Ana"]
+    assert names("q=21897281") == ["Rojas, Ana"]
+
+
+def test_dotted_initials_are_found_with_or_without_their_dots():
+    make_company(business_name="Viajes Andinos S.A.C.")
+    make_company(business_name="Grupo Norte E.I.R.L.")
+    make_company(business_name="Sacsayhuamán Tours S.R.L.")
+
+    assert names("q=s.a.c") == ["Viajes Andinos S.A.C."]
+    assert names("q=S.A.C.") == ["Viajes Andinos S.A.C."]
+    assert names("q=viajes s.a.c") == ["Viajes Andinos S.A.C."]
+    assert names("q=e.i.r.l") == ["Grupo Norte E.I.R.L."]
+    assert names("q=eirl") == ["Grupo Norte E.I.R.L."]
+    assert names("q=sac") == ["Sacsayhuamán Tours S.R.L.", "Viajes Andinos S.A.C."]
+    assert filterset("q=s.a.c").searching
+
+
+def test_the_search_column_of_existing_customers_gains_the_variants():
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("customers.migrations.0014_search_variants")
+    customer = make_company(business_name="Viajes Andinos S.A.C.")
+    foreign = make_foreign_customer(document_type_id="0", document_number="958-58-9998", last_names="Williams")
+    plain = make_company(business_name="Gloria")
+    before = {c.pk: c.search_text for c in (customer, foreign, plain)}
+    Customer.objects.filter(pk=customer.pk).update(search_text="viajes andinos s.a.c. 20100070970")
+    Customer.objects.filter(pk=foreign.pk).update(search_text="williams, john 958-58-9998")
+
+    with connection.schema_editor() as editor:
+        migration.append_variants(apps, editor)
+        migration.append_variants(apps, editor)  # a second run adds nothing
+
+    after = dict(Customer.objects.values_list("pk", "search_text"))
+    assert after[customer.pk] == "viajes andinos s.a.c. 20100070970 sac"
+    assert after[foreign.pk] == "williams, john 958-58-9998 958589998"
+    assert after[plain.pk] == before[plain.pk]
+    assert names("q=s.a.c") == ["Viajes Andinos S.A.C."]
+
+
 def test_every_email_of_the_customer_is_searched_not_only_the_first():
     data = {
         "kind": "persona",
