@@ -292,6 +292,12 @@ def get_customer(*, actor, pk) -> Customer:
     return get_object_or_404(queryset, pk=pk)
 
 
+def find_customer(*, actor, pk) -> Customer | None:
+    """The customer a lifecycle button acts on, in or out of the Papelera (the service checks
+    the state under a lock); None when it no longer exists."""
+    return Customer.objects.select_related("document_type").filter(pk=pk).first()
+
+
 def get_customer_for_update(*, actor, pk) -> Customer:
     """The customer an edit form or panel works on: 404 when missing or in the Papelera
     (a trashed customer is restored first, then edited)."""

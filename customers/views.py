@@ -18,7 +18,7 @@ from django_htmx.http import push_url, reswap, retarget, trigger_client_event
 from customers import lookup, notes, queries, services
 from customers.filters import DEFAULT_ORDER, DEFAULT_STATUS, MAX_SEARCH_LENGTH, CustomerFilterSet, TrashFilterSet
 from customers.forms import AddressForm, ChoiceForm, ContactForm, CustomerForm, CustomerSettingsForm
-from customers.models import Category, CustomerClass
+from customers.models import Category, Customer, CustomerClass
 from customers.services import DuplicateCustomerError
 
 logger = logging.getLogger(__name__)
@@ -188,10 +188,25 @@ def _run(request, action, customer, success: str) -> bool:
     return True
 
 
+# The lifecycle buttons act on what the page showed, which may be stale: someone else may
+# have deleted, restored or purged the customer meanwhile. The service refuses what no longer
+# applies (under a lock) and the user goes back with its message, never to an error page.
+GONE = "Ese cliente ya no existe: puede que se haya eliminado definitivamente."
+
+
+def _action_target(request, pk) -> Customer | None:
+    customer = queries.find_customer(actor=request.user, pk=pk)
+    if customer is None:
+        messages.error(request, GONE)
+    return customer
+
+
 @require_POST
 @permission_required("customers.change_customer", raise_exception=True)
 def customer_deactivate(request, pk):
-    customer = queries.get_customer_for_update(actor=request.user, pk=pk)
+    customer = _action_target(request, pk)
+    if customer is None:
+        return _back(request, reverse("customers:list"))
     _run(
         request,
         services.deactivate_customer,
@@ -204,7 +219,9 @@ def customer_deactivate(request, pk):
 @require_POST
 @permission_required("customers.change_customer", raise_exception=True)
 def customer_activate(request, pk):
-    customer = queries.get_customer_for_update(actor=request.user, pk=pk)
+    customer = _action_target(request, pk)
+    if customer is None:
+        return _back(request, reverse("customers:list"))
     _run(request, services.activate_customer, customer, f"Cliente «{customer.name}» activado.")
     return _back(request, reverse("customers:detail", args=[customer.pk]))
 
@@ -212,7 +229,9 @@ def customer_activate(request, pk):
 @permission_required("customers.delete_customer", raise_exception=True)
 def customer_delete(request, pk):
     """Eliminar: a confirmation page (GET), then the move to the Papelera (POST)."""
-    customer = queries.get_customer_for_update(actor=request.user, pk=pk)
+    customer = _action_target(request, pk)
+    if customer is None:
+        return _back(request, reverse("customers:list"))
     if request.method == "POST":
         if _run(
             request,
@@ -222,6 +241,9 @@ def customer_delete(request, pk):
         ):
             return _back(request, reverse("customers:list"))
         return redirect("customers:detail", pk=customer.pk)
+    if customer.deleted_at is not None:
+        messages.error(request, "Este cliente ya está en la Papelera.")
+        return redirect("customers:detail", pk=customer.pk)
     unpaid = services.unpaid_documents(customer=customer)
     context = {"customer": customer, "next": _safe_next(request), "unpaid": unpaid}
     return render(request, "customers/confirm_delete.html", context)
@@ -230,7 +252,9 @@ def customer_delete(request, pk):
 @require_POST
 @permission_required("customers.restore_customer", raise_exception=True)
 def customer_restore(request, pk):
-    customer = queries.get_trashed_customer(actor=request.user, pk=pk)
+    customer = _action_target(request, pk)
+    if customer is None:
+        return _back(request, reverse("customers:trash"))
     if _run(request, services.restore_customer, customer, f"Cliente «{customer.name}» restaurado."):
         return redirect("customers:detail", pk=customer.pk)
     return _back(request, reverse("customers:trash"))
@@ -239,11 +263,16 @@ def customer_restore(request, pk):
 @permission_required("customers.purge_customer", raise_exception=True)
 def customer_purge(request, pk):
     """Eliminar definitivamente (Administrador, from the Papelera only): confirm, then delete."""
-    customer = queries.get_trashed_customer(actor=request.user, pk=pk)
+    customer = _action_target(request, pk)
+    if customer is None:
+        return redirect("customers:trash")
     if request.method == "POST":
         name = customer.name
         if _run(request, services.purge_customer, customer, f"Cliente «{name}» eliminado definitivamente."):
             return redirect("customers:trash")
+        return redirect("customers:detail", pk=customer.pk)
+    if customer.deleted_at is None:
+        messages.error(request, "Solo se elimina definitivamente desde la Papelera: elimine el cliente primero.")
         return redirect("customers:detail", pk=customer.pk)
     return render(request, "customers/confirm_purge.html", {"customer": customer, "next": _safe_next(request)})
 

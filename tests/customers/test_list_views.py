@@ -208,11 +208,36 @@ def test_a_next_to_another_site_is_ignored(as_ventas):
     assert response.headers["Location"] == url("detail", customer)
 
 
-def test_a_tampered_id_is_a_404_page_and_changes_nothing(as_admin):
+def test_a_tampered_id_goes_back_with_a_message_and_changes_nothing(as_admin):
     make_company(business_name="Gloria S.A.")
     for name in ("deactivate", "activate", "delete", "restore", "purge"):
-        assert as_admin.post(reverse(f"customers:{name}", args=[999_999])).status_code == 404
+        response = as_admin.post(reverse(f"customers:{name}", args=[999_999]), {"next": f"{LIST}?q=glo"}, follow=True)
+        assert response.status_code == 200
+        assert "Ese cliente ya no existe" in response.content.decode()
     assert Customer.objects.filter(is_active=True, deleted_at__isnull=True).count() == 1
+
+
+def test_a_button_on_a_stale_page_says_what_happened_and_keeps_the_list(as_admin):
+    # Someone else sent the customer to the Papelera while this list was open.
+    customer = make_company(business_name="Gloria S.A.")
+    services.trash_customer(actor=None, customer=customer)
+    back = f"{LIST}?q=glo&tipo=empresa"
+
+    for name in ("deactivate", "activate"):
+        response = as_admin.post(url(name, customer), {"next": back}, follow=True)
+        assert response.redirect_chain[-1][0] == back
+        assert "está en la Papelera" in response.content.decode()
+    response = as_admin.get(url("delete", customer), follow=True)
+    assert "ya está en la Papelera" in response.content.decode()
+
+    # ... and someone restored it while the Papelera was open.
+    services.restore_customer(actor=None, customer=customer)
+    response = as_admin.post(url("restore", customer), follow=True)
+    assert "no está en la Papelera" in response.content.decode()
+    response = as_admin.get(url("purge", customer), follow=True)
+    assert "Solo se elimina definitivamente desde la Papelera" in response.content.decode()
+    customer.refresh_from_db()
+    assert (customer.is_active, customer.deleted_at) == (True, None)
 
 
 # --- Eliminar ----------------------------------------------------------------------------------
@@ -327,7 +352,10 @@ def test_a_refused_restore_goes_back_with_the_reason(as_admin):
 
 def test_a_customer_outside_the_papelera_cannot_be_restored_by_url(as_admin):
     customer = make_company(business_name="Gloria S.A.")
-    assert as_admin.post(url("restore", customer)).status_code == 404
+    response = as_admin.post(url("restore", customer), follow=True)
+    assert "Este cliente no está en la Papelera." in response.content.decode()
+    customer.refresh_from_db()
+    assert customer.deleted_at is None
 
 
 def test_the_summary_of_a_trashed_customer_shows_a_banner_with_restaurar(client):
@@ -372,7 +400,8 @@ def test_the_administrador_deletes_permanently_from_the_papelera_after_confirmin
 
 def test_a_customer_outside_the_papelera_cannot_be_deleted_permanently(as_admin):
     customer = make_person(first_names="Rosa", last_names="Quispe")
-    assert as_admin.post(url("purge", customer)).status_code == 404
+    response = as_admin.post(url("purge", customer), follow=True)
+    assert "Solo se elimina definitivamente desde la Papelera" in response.content.decode()
     assert Customer.objects.filter(pk=customer.pk).exists()
 
 

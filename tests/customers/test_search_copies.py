@@ -50,12 +50,12 @@ def test_the_services_keep_the_copies_on_create_and_update():
         "emails": ["ventas@gloria.pe"],
     }
     customer = services.create_customer(actor=None, data=data)
-    assert copies(customer) == ("gloria s.a. 20100070970 ventas@gloria.pe 51987654321", True, "08")
+    assert copies(customer) == ("gloria s.a. 20100070970 ventas@gloria.pe 51987654321 sa", True, "08")
 
     data.update(business_name="Gloria Perú S.A.", phones=[{"number": "014445555"}], emails=[])
     data["address"] = {"district": "150101", "street": "Av. Arequipa 1"}
     services.update_customer(actor=None, customer=customer, data=data)
-    assert copies(customer) == ("gloria peru s.a. 20100070970 5114445555 014445555", False, "15")
+    assert copies(customer) == ("gloria peru s.a. 20100070970 5114445555 014445555 sa", False, "15")
 
 
 def test_the_departamento_follows_the_default_address_when_one_is_deleted():
