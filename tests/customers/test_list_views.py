@@ -196,9 +196,11 @@ def test_read_only_roles_cannot_deactivate_and_nothing_changes(client, role):
     assert Customer.objects.get(pk=customer.pk).is_active
 
 
-def test_deactivating_by_get_is_not_allowed(as_ventas):
+def test_deactivating_by_get_is_not_allowed_and_says_so_in_spanish(as_ventas):
     customer = make_company(business_name="Gloria S.A.")
-    assert as_ventas.get(url("deactivate", customer)).status_code == 405
+    response = as_ventas.get(url("deactivate", customer))
+    assert (response.status_code, response["Allow"]) == (405, "POST")
+    assert "Esta dirección no se abre como página" in response.content.decode()
     assert Customer.objects.get(pk=customer.pk).is_active
 
 
