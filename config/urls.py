@@ -6,6 +6,7 @@ from django.views.generic import RedirectView
 
 from config.auth import can_use_admin
 from config.forms import LoginForm
+from config.views import favicon
 from customers.urls import settings_urlpatterns
 
 admin.site.site_header = "Clientes — administración"
@@ -27,4 +28,5 @@ urlpatterns = [
     path("configuracion/", include(settings_urlpatterns)),
     path("atributos/", include("attributes.urls")),
     path("admin/", admin.site.urls),
+    path("favicon.ico", favicon, name="favicon"),
 ]

@@ -209,7 +209,8 @@ class CustomerFilterSet(django_filters.FilterSet):
 
     def invalid_filters(self) -> list[str]:
         """Labels of the filters left out because their value is not one of the choices."""
-        return [self.form.fields[name].label for name in self.errors if name in self.form.fields]
+        # A bad orden falls back to the name order without a word: no visible filter holds it.
+        return [self.form.fields[name].label for name in self.errors if name in self.form.fields and name != "orden"]
 
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)

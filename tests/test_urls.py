@@ -21,6 +21,7 @@ PUBLIC = {
     "login": 200,  # the login page itself
     "logout": 405,  # POST only; signing out needs no session (see test_logout_…)
     "admin:login": 200,  # the admin's own login page
+    "favicon": 302,  # browsers ask for /favicon.ico before anyone signs in: to the static icon
 }
 # Not URL patterns, so checked elsewhere: the CSRF failure page is a view without a URL
 # (settings.CSRF_FAILURE_VIEW, tests/test_error_pages.py); static files are served by WhiteNoise
@@ -133,6 +134,17 @@ def test_logout_of_an_anonymous_visitor_goes_to_the_login_page(client):
 def test_the_login_page_is_the_spanish_form(client):
     response = client.get(reverse("login"))
     assert "Ingresar a Clientes" in response.content.decode()
+
+
+def test_favicon_ico_leads_to_our_icon(client):
+    response = client.get("/favicon.ico", follow=True)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/svg+xml"
+    assert b"<svg" in b"".join(response.streaming_content)
+
+
+def test_every_page_links_the_icon(client):
+    assert '<link rel="icon" href="/static/img/favicon.svg"' in client.get(reverse("login")).content.decode()
 
 
 @pytest.mark.parametrize("path", ["/static/css/app.css", "/static/bootstrap/css/bootstrap.min.css"])

@@ -102,7 +102,6 @@ def test_the_search_and_filters_stay_in_the_form_and_the_links(as_ventas):
         ({"tipo": "<b>x</b>"}, "Se ignoró el filtro «Tipo»"),
         ({"departamento": "99"}, "Se ignoró el filtro «Departamento»"),
         ({"categoria": "1 OR 1=1"}, "Se ignoró el filtro «Categoría»"),
-        ({"orden": "name; DROP TABLE customers_customer"}, "Se ignoró el filtro «Orden»"),
         ({"q": "x" * 10_000}, "se usaron solo los primeros 100 caracteres"),
         ({"q": "ab"}, "Con menos de 3 letras"),
     ],

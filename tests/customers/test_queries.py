@@ -298,7 +298,7 @@ def test_search_and_filters_combine():
 
 @pytest.mark.parametrize(
     "query",
-    ["estado=borrados", "tipo=hacker", "departamento=99", "categoria=abc", "clase=-1", "orden=password"],
+    ["estado=borrados", "tipo=hacker", "departamento=99", "categoria=abc", "clase=-1"],
 )
 def test_an_unknown_filter_value_is_left_out_and_reported(query):
     make_company(business_name="Activa S.A.C.")
@@ -308,6 +308,15 @@ def test_an_unknown_filter_value_is_left_out_and_reported(query):
     assert fs.invalid_filters(), query
     # The other rules still hold: active customers, alphabetical.
     assert names(query) == ["Activa S.A.C."]
+
+
+def test_an_unknown_order_falls_back_to_names_without_a_report():
+    # The order is no filter the user sees (a column header or, on phones, a select).
+    make_company(business_name="Backus S.A.A.")
+    make_company(business_name="Alicorp S.A.A.")
+
+    assert filterset("orden=password").invalid_filters() == []
+    assert names("orden=password") == ["Alicorp S.A.A.", "Backus S.A.A."]
 
 
 # --- order -----------------------------------------------------------------------------------
