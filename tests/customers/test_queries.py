@@ -86,8 +86,9 @@ def test_a_foreign_document_is_found_whatever_the_case_of_its_letters():
 
 
 def test_a_foreign_tax_id_typed_with_its_dashes_is_found():
-    make_foreign_customer(document_type_id="0", document_number="958-58-9998", first_names="John", last_names="Williams")
-    make_foreign_customer(document_type_id="0", document_number="J-21897281-0", first_names="Ana", last_names="Rojas")
+    tin = {"document_type_id": "0"}  # documento tributario no domiciliado, as written abroad
+    make_foreign_customer(**tin, document_number="958-58-9998", first_names="John", last_names="Williams")
+    make_foreign_customer(**tin, document_number="J-21897281-0", first_names="Ana", last_names="Rojas")
     make_company(business_name="Gloria S.A.", document_number=GLORIA)
 
     assert names("q=958-58-9998") == ["Williams, John"]
