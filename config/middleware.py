@@ -11,7 +11,7 @@ class MethodNotAllowedPage:
 
     def __call__(self, request):
         response = self.get_response(request)
-        if response.status_code == 405 and not response.content:
+        if response.status_code == 405 and not response.streaming and not response.content:
             page = render(request, "405.html", status=405)
             if response.has_header("Allow"):
                 page["Allow"] = response["Allow"]

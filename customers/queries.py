@@ -197,22 +197,23 @@ def paginate_customers(queryset: QuerySet, *, page, searching: bool, per_page: i
         return CustomerPage([], 1, per_page, 0, timed_out=True)
 
 
-# Filters alone that the planner expects to match more than COUNT_LIMIT times skip the exact
+# Filters alone that the planner expects to match SURELY_MANY times or more skip the exact
 # count: finding 10,001 matches only to say "más de 10,000" cost 50-170 ms at 1M for a common
-# attribute value (bench/attributes.py) and 70-150 ms for pairs such as "suspendidos, persona
-# natural" (bench/search.py), while walking the name order until the page is full takes 2-5 ms.
-# Equality and range estimates come from statistics and are close; a search's LIKE estimate
-# is not, so searches never take this path. Where the estimate is too high (two filters that
-# rarely meet), the walk could read most of the table: it gets WALK_TIMEOUT, then the count
-# path answers instead.
+# attribute value (bench/attributes.py), while walking the name order until the page is full
+# takes 2-5 ms. Equality and range estimates come from statistics and are close; a search's
+# LIKE estimate is not, so searches never take this path. Two filters are estimated as if
+# independent, which can be far off for a pair that rarely meets ("extranjeros" and a
+# departamento): hence the margin over COUNT_LIMIT, and the walk's own time limit, after
+# which the count path answers (a walk through most of the table would take seconds).
+SURELY_MANY = 3 * COUNT_LIMIT
 WALK_TIMEOUT = "60ms"
 
 
 def _page_of_many(queryset: QuerySet, *, number: int, per_page: int, clamped: bool) -> CustomerPage | None:
-    """The page straight from the index order when the estimate says there are more than
-    COUNT_LIMIT matches; None otherwise (or when that page turns out empty or slow to find)."""
+    """The page straight from the index order when the estimate says there are surely more
+    than COUNT_LIMIT matches; None otherwise (or when that page turns out empty or slow to find)."""
     estimate = _estimate(queryset)
-    if estimate is None or estimate <= COUNT_LIMIT:
+    if estimate is None or estimate < SURELY_MANY:
         return None
     offset = (number - 1) * per_page
     try:
@@ -228,6 +229,9 @@ def _page_of_many(queryset: QuerySet, *, number: int, per_page: int, clamped: bo
     _set_local(statement_timeout=LIST_TIMEOUT)
     if not rows:
         return None
+    if len(rows) < per_page:
+        # The walk reached the end: the estimate was wrong, and the total is known.
+        return CustomerPage(rows, number, per_page, offset + len(rows), clamped=clamped)
     return CustomerPage(
         rows, number, per_page, COUNT_LIMIT, count_exact=False, estimate=estimate, clamped=clamped
     )

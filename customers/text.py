@@ -45,30 +45,32 @@ def phone_digits(e164: str) -> str:
 def search_text(*, name: str, document_number: str, emails=(), phones=(), extra=()) -> str:
     """What the list's search box looks in (Customer.search_text): name, document, every
     e-mail, the phone digits and ``extra`` (already folded: text attribute values), folded,
-    then the name's dotted initials and the document without its dashes (search_variants).
-    Single spaces separate the parts, and a search word never holds a space, so no word
-    matches across two parts."""
-    folded_name, folded_document = fold(clean_spaces(name)), fold(document_number)
-    parts = [folded_name, folded_document]
+    then the words of search_variants(). Single spaces separate the parts, and a search word
+    never holds a space, so no word matches across two parts."""
+    folded_document = fold(document_number)
+    parts = [fold(clean_spaces(name)), folded_document]
     parts.extend(fold(email) for email in emails)
     parts.extend(phone_digits(number) for number in phones)
     parts.extend(extra)
-    parts.extend(search_variants(name=folded_name, document_number=folded_document))
-    return " ".join(part for part in parts if part)
+    text = " ".join(part for part in parts if part)
+    return " ".join([text, *search_variants(text, document_number=folded_document)]).strip()
 
 
-# Dotted initials ("S.A.C.", "E.I.R.L.", "J.P."): people type them with or without the dots,
-# and "s.a.c" holds no three letters in a row, so the trigram index cannot look for it.
+# Dotted initials ("S.A.C.", "E.I.R.L.", "ventas@a.b.c.pe"): "s.a.c" holds no three letters in
+# a row, so the trigram index cannot look for it; the search column also holds them without the
+# dots ("sac"), which the index can find, and the search re-checks the dotted form as typed.
+# customers/migrations/0014_search_variants.py keeps its own copy of this rule.
 _INITIALS = re.compile(r"(?<![^\W_])(?:[^\W_]\.)+[^\W_]\.?(?![^\W_])")
 _NOT_ALNUM = re.compile(r"[\W_]+")
 
 
-def search_variants(*, name: str, document_number: str) -> list[str]:
+def search_variants(text: str, *, document_number: str) -> list[str]:
     """The extra words the search column holds so that what people type finds the customer,
-    from the folded name and document: dotted initials without their dots ("s.a.c." -> "sac")
-    and a document with dashes or dots as bare letters and digits ("958-58-9998" ->
-    "958589998": a term of digits and dashes is searched as digits, like a phone)."""
-    variants = [match.group().replace(".", "") for match in _INITIALS.finditer(name)]
+    from the folded search text and document: every run of dotted initials without its dots
+    ("s.a.c." -> "sac"), and a document with dashes or dots as bare letters and digits
+    ("958-58-9998" -> "958589998": a term of digits and dashes is searched as digits, like a
+    phone)."""
+    variants = [match.group().replace(".", "") for match in _INITIALS.finditer(text)]
     compact = _NOT_ALNUM.sub("", document_number)
     if compact and compact != document_number:
         variants.append(compact)
@@ -94,7 +96,7 @@ def search_words(term: str) -> list[str]:
     return words
 
 
-def without_dots(word: str) -> str:
-    """A search word of dotted initials as the search column also holds it ("s.a.c" -> "sac"),
-    other words unchanged."""
-    return word.replace(".", "") if _INITIALS.fullmatch(word) else word
+def dotless_initials(word: str) -> list[str]:
+    """The runs of dotted initials in a search word as the search column also holds them
+    ("s.a.c" -> ["sac"], "a.b.c.pe" -> ["abc"])."""
+    return [match.group().replace(".", "") for match in _INITIALS.finditer(word)]

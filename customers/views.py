@@ -201,19 +201,37 @@ def _action_target(request, pk) -> Customer | None:
     return customer
 
 
+def _gone(request, pk, default: str):
+    """Where a button goes when its customer no longer exists: back where it was, unless that
+    was one of the customer's own pages (now a 404); then ``default``."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target.startswith(reverse("customers:detail", args=[pk])):
+        return redirect(default)
+    return _back(request, default)
+
+
+def _after(request, pk, response, *, gone: str):
+    """``response``, unless the customer vanished while the action ran (purged between the page
+    and the service's lock: the service said so): then _gone."""
+    if queries.find_customer(actor=request.user, pk=pk) is None:
+        return _gone(request, pk, gone)
+    return response
+
+
 @require_POST
 @permission_required("customers.change_customer", raise_exception=True)
 def customer_deactivate(request, pk):
     customer = _action_target(request, pk)
     if customer is None:
-        return _back(request, reverse("customers:list"))
-    _run(
+        return _gone(request, pk, reverse("customers:list"))
+    done = _run(
         request,
         services.deactivate_customer,
         customer,
         f"Cliente «{customer.name}» desactivado: ya no aparece en el punto de venta ni en la facturación.",
     )
-    return _back(request, reverse("customers:detail", args=[customer.pk]))
+    back = _back(request, reverse("customers:detail", args=[pk]))
+    return back if done else _after(request, pk, back, gone=reverse("customers:list"))
 
 
 @require_POST
@@ -221,9 +239,10 @@ def customer_deactivate(request, pk):
 def customer_activate(request, pk):
     customer = _action_target(request, pk)
     if customer is None:
-        return _back(request, reverse("customers:list"))
-    _run(request, services.activate_customer, customer, f"Cliente «{customer.name}» activado.")
-    return _back(request, reverse("customers:detail", args=[customer.pk]))
+        return _gone(request, pk, reverse("customers:list"))
+    done = _run(request, services.activate_customer, customer, f"Cliente «{customer.name}» activado.")
+    back = _back(request, reverse("customers:detail", args=[pk]))
+    return back if done else _after(request, pk, back, gone=reverse("customers:list"))
 
 
 @permission_required("customers.delete_customer", raise_exception=True)
@@ -231,7 +250,7 @@ def customer_delete(request, pk):
     """Eliminar: a confirmation page (GET), then the move to the Papelera (POST)."""
     customer = _action_target(request, pk)
     if customer is None:
-        return _back(request, reverse("customers:list"))
+        return _gone(request, pk, reverse("customers:list"))
     if request.method == "POST":
         if _run(
             request,
@@ -240,10 +259,10 @@ def customer_delete(request, pk):
             f"Cliente «{customer.name}» enviado a la Papelera. Puede restaurarlo desde allí.",
         ):
             return _back(request, reverse("customers:list"))
-        return redirect("customers:detail", pk=customer.pk)
+        return _after(request, pk, redirect("customers:detail", pk=pk), gone=reverse("customers:list"))
     if customer.deleted_at is not None:
         messages.error(request, "Este cliente ya está en la Papelera.")
-        return redirect("customers:detail", pk=customer.pk)
+        return redirect("customers:detail", pk=pk)
     unpaid = services.unpaid_documents(customer=customer)
     context = {"customer": customer, "next": _safe_next(request), "unpaid": unpaid}
     return render(request, "customers/confirm_delete.html", context)
@@ -254,10 +273,10 @@ def customer_delete(request, pk):
 def customer_restore(request, pk):
     customer = _action_target(request, pk)
     if customer is None:
-        return _back(request, reverse("customers:trash"))
+        return _gone(request, pk, reverse("customers:trash"))
     if _run(request, services.restore_customer, customer, f"Cliente «{customer.name}» restaurado."):
-        return redirect("customers:detail", pk=customer.pk)
-    return _back(request, reverse("customers:trash"))
+        return redirect("customers:detail", pk=pk)
+    return _after(request, pk, _back(request, reverse("customers:trash")), gone=reverse("customers:trash"))
 
 
 @permission_required("customers.purge_customer", raise_exception=True)
@@ -270,10 +289,10 @@ def customer_purge(request, pk):
         name = customer.name
         if _run(request, services.purge_customer, customer, f"Cliente «{name}» eliminado definitivamente."):
             return redirect("customers:trash")
-        return redirect("customers:detail", pk=customer.pk)
+        return _after(request, pk, redirect("customers:detail", pk=pk), gone=reverse("customers:trash"))
     if customer.deleted_at is None:
         messages.error(request, "Solo se elimina definitivamente desde la Papelera: elimine el cliente primero.")
-        return redirect("customers:detail", pk=customer.pk)
+        return redirect("customers:detail", pk=pk)
     return render(request, "customers/confirm_purge.html", {"customer": customer, "next": _safe_next(request)})
 
 

@@ -1,6 +1,9 @@
 """The department, category and class filter indexes carry the list's yes/no and type columns
 (Customer.Meta.indexes says why). Built CONCURRENTLY before the old ones go, so a large
-customer table keeps taking writes and keeps its filters fast during the migration."""
+customer table keeps taking writes and keeps its filters fast during the migration. If a
+concurrent build fails midway (a full disk, a cancelled migrate), PostgreSQL leaves an INVALID
+index of that name behind: `DROP INDEX CONCURRENTLY customer_department_flags_idx;` (or the
+category / class one) and run migrate again."""
 
 from django.contrib.postgres.operations import AddIndexConcurrently, RemoveIndexConcurrently
 from django.db import migrations, models

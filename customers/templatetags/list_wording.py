@@ -65,10 +65,17 @@ def list_empty_state(context, page, filterset):
         "status": status,
         "list_url": list_url,
     }
+    # The ways out keep the estado chosen (a link to the bare list would go back to activos).
+    kept = {"estado": status} if status != DEFAULT_STATUS else {}
+    state["unfiltered_url"] = _url(list_url, {"q": term, **kept} if term else kept)
     if term and status != "todos":
         # The same search over every customer: it may be among the others.
-        state["everywhere_url"] = f"{list_url}?{urlencode({'q': term, 'estado': 'todos'})}"
+        state["everywhere_url"] = _url(list_url, {"q": term, "estado": "todos"})
     return state
+
+
+def _url(path: str, params: dict) -> str:
+    return f"{path}?{urlencode(params)}" if params else path
 
 
 @register.simple_tag

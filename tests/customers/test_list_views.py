@@ -3,8 +3,9 @@ to who may, checked again on the server), bad input, and the list page's query c
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
-from customers import services
+from customers import queries, services
 from customers.models import Customer
 from tests.factories import make_company, make_person
 from tests.roles import assert_can, assert_cannot, user_with_role
@@ -216,6 +217,48 @@ def test_a_tampered_id_goes_back_with_a_message_and_changes_nothing(as_admin):
         assert response.status_code == 200
         assert "Ese cliente ya no existe" in response.content.decode()
     assert Customer.objects.filter(is_active=True, deleted_at__isnull=True).count() == 1
+
+
+def test_restaurar_on_the_page_of_a_customer_purged_meanwhile_lands_in_the_papelera(as_admin):
+    customer = trashed(business_name="Gloria S.A.")
+    own_page = url("detail", customer)
+    services.purge_customer(actor=None, customer=customer)  # by someone else, while the page was open
+
+    response = as_admin.post(url("restore", customer), {"next": own_page}, follow=True)
+
+    assert (response.status_code, response.redirect_chain[-1][0]) == (200, TRASH)
+    assert "Ese cliente ya no existe" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "lands"),
+    [
+        ("deactivate", make_company, LIST),
+        ("delete", make_company, LIST),
+        ("restore", trashed, TRASH),
+        ("purge", trashed, TRASH),
+    ],
+)
+def test_a_customer_purged_while_its_button_runs_ends_on_a_page_not_a_404(as_admin, monkeypatch, name, make, lands):
+    # The page found the customer; someone purged it before the service took its lock.
+    customer = make(business_name="Gloria S.A.")
+    original = queries.find_customer
+    calls = []
+
+    def found_then_purged(*, actor, pk):
+        found = original(actor=actor, pk=pk)
+        if not calls and found is not None:
+            Customer.objects.filter(pk=pk).update(deleted_at=timezone.now())
+            services.purge_customer(actor=None, customer=found)
+        calls.append(pk)
+        return found
+
+    monkeypatch.setattr(queries, "find_customer", found_then_purged)
+    response = as_admin.post(url(name, customer), {"next": url("detail", customer)}, follow=True)
+
+    assert response.status_code == 200
+    assert response.redirect_chain[-1][0] == lands
+    assert "Ese cliente ya no existe" in response.content.decode()
 
 
 def test_a_button_on_a_stale_page_says_what_happened_and_keeps_the_list(as_admin):

@@ -117,6 +117,27 @@ def test_an_empty_search_among_suspended_customers_says_so(as_ventas):
     assert row.startswith("Ningún cliente suspendido coincide con «backus».")
 
 
+def test_the_ways_out_of_an_empty_list_keep_the_estado(as_ventas):
+    make_company(business_name="Gloria S.A.", is_active=False)
+
+    row = empty_row(as_ventas, LIST, {"q": "gloria", "estado": "suspendidos", "tipo": "persona"})
+    assert 'href="/clientes/?q=gloria&amp;estado=suspendidos">Buscar «gloria» sin filtros' in row
+    row = empty_row(as_ventas, LIST, {"estado": "suspendidos", "tipo": "persona"})
+    assert 'href="/clientes/?estado=suspendidos">Quitar filtros' in row
+    row = empty_row(as_ventas, LIST, {"tipo": "persona"})
+    assert 'href="/clientes/">Quitar filtros' in row
+
+
+def test_a_search_term_in_the_empty_states_and_counts_is_text_not_markup(as_ventas):
+    make_company(business_name="Gloria S.A.")
+    term = '<img src=x onerror="alert(1)">'
+
+    row = empty_row(as_ventas, LIST, {"q": term, "tipo": "persona"})
+    assert "<img" not in row and "&lt;img src=x" in row
+    trash = as_ventas.get(TRASH, {"q": term}).content.decode()
+    assert "<img src=x" not in trash and "coincide con «&lt;img src=x" in trash
+
+
 # --- the Papelera ----------------------------------------------------------------------------
 
 

@@ -112,6 +112,14 @@ def test_dotted_initials_are_found_with_or_without_their_dots():
     assert filterset("q=s.a.c").searching
 
 
+def test_dotted_initials_in_an_email_are_found_beside_another_word():
+    make_company(business_name="Ferretería Central", email="ventas@a.b.c.pe")
+    make_company(business_name="Ferretería Sur", email="ventas@abc.pe")
+
+    assert names("q=ferreteria a.b.c") == ["Ferretería Central"]
+    assert names("q=a.b.c.pe") == ["Ferretería Central"]
+
+
 def test_the_search_column_of_existing_customers_gains_the_variants():
     import importlib
 
@@ -416,14 +424,43 @@ def test_filters_whose_walk_in_name_order_is_slow_are_counted_instead(monkeypatc
 
 
 def test_filters_with_a_large_estimate_show_it_from_the_name_order(monkeypatch):
-    monkeypatch.setattr(queries, "COUNT_LIMIT", 3)
     monkeypatch.setattr(queries, "_estimate", lambda queryset: 50_000)
     for letter in "DCBA":
         make_company(business_name=f"Comercial {letter} S.A.C.")
 
-    page = listing("tipo=empresa")
+    fs = filterset("tipo=empresa")
+    page = queries.paginate_customers(fs.qs, page="1", searching=False, per_page=3)
     assert (page.count_exact, page.estimate) == (False, 50_000)
-    assert [c.name for c in page] == [f"Comercial {letter} S.A.C." for letter in "ABCD"]
+    assert [c.name for c in page] == [f"Comercial {letter} S.A.C." for letter in "ABC"]
+
+
+def test_after_a_walk_past_the_end_the_count_gets_the_lists_time_not_the_walks(monkeypatch):
+    monkeypatch.setattr(queries, "_estimate", lambda queryset: 50_000)
+    monkeypatch.setattr(queries, "WALK_TIMEOUT", "30ms")
+    make_company(business_name="Comercial B S.A.C.")
+    make_company(business_name="Comercial A S.A.C.")
+    original = queries._sorted_matches
+
+    def slower_than_a_walk(*args, **kwargs):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_sleep(0.1)")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(queries, "_sorted_matches", slower_than_a_walk)
+    page = listing("tipo=empresa&page=5")  # the walk finds nothing there; the count path answers
+    assert (page.timed_out, page.clamped, page.count) == (False, True, 2)
+    assert [c.name for c in page] == ["Comercial A S.A.C.", "Comercial B S.A.C."]
+
+
+def test_a_wrong_large_estimate_still_shows_the_exact_count_when_the_walk_reaches_the_end(monkeypatch):
+    # Two filters the planner takes as independent: it expects 50,000, there are 2.
+    monkeypatch.setattr(queries, "_estimate", lambda queryset: 50_000)
+    make_company(business_name="Comercial B S.A.C.")
+    make_company(business_name="Comercial A S.A.C.")
+
+    page = listing("tipo=empresa")
+    assert (page.count_exact, page.count, page.num_pages, page.has_next) == (True, 2, 1, False)
+    assert [c.name for c in page] == ["Comercial A S.A.C.", "Comercial B S.A.C."]
 
 
 def test_a_search_that_takes_too_long_is_stopped_with_an_empty_page(monkeypatch):
