@@ -70,7 +70,7 @@ def search_variants(text: str, *, document_number: str) -> list[str]:
     ("s.a.c." -> "sac"), and a document with dashes or dots as bare letters and digits
     ("958-58-9998" -> "958589998": a term of digits and dashes is searched as digits, like a
     phone)."""
-    variants = [match.group().replace(".", "") for match in _INITIALS.finditer(text)]
+    variants = dotless_initials(text)
     compact = _NOT_ALNUM.sub("", document_number)
     if compact and compact != document_number:
         variants.append(compact)
