@@ -71,9 +71,7 @@ def main() -> int:
         return _run_measure(args, args.database_url)
 
     with seed_bench.throwaway_database("bench_attributes", keep=args.keep) as env:
-        manage = [sys.executable, str(ROOT / "manage.py")]
-        subprocess.run([*manage, "migrate", "-v0"], env=env, check=True, cwd=ROOT)
-        seed_bench._seed([*manage, "seed_customers", str(args.count), "--seed", str(args.seed)], env)
+        seed_bench.migrate_and_seed(env, count=args.count, seed=args.seed)
         return _run_measure(args, env["DATABASE_URL"])
 
 

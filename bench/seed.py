@@ -32,13 +32,19 @@ def main() -> int:
     args = parser.parse_args()
 
     with throwaway_database("bench_seed", keep=args.keep) as env:
-        manage = [sys.executable, str(ROOT / "manage.py")]
-        began = time.perf_counter()
-        subprocess.run([*manage, "migrate", "-v0"], env=env, check=True, cwd=ROOT)
-        print(f"Migraciones aplicadas en {time.perf_counter() - began:.1f} s.", flush=True)
-        figure = _seed([*manage, "seed_customers", str(args.count), "--seed", str(args.seed)], env)
+        figure = migrate_and_seed(env, count=args.count, seed=args.seed)
     print(f"\nResultado: {figure}")
     return 0
+
+
+def migrate_and_seed(env: dict, *, count: int, seed: int) -> str:
+    """Apply the migrations and run `seed_customers` in the database of ``env``, showing its
+    progress; returns the command's final figure line."""
+    manage = [sys.executable, str(ROOT / "manage.py")]
+    began = time.perf_counter()
+    subprocess.run([*manage, "migrate", "-v0"], env=env, check=True, cwd=ROOT)
+    print(f"Migraciones aplicadas en {time.perf_counter() - began:.1f} s.", flush=True)
+    return _seed([*manage, "seed_customers", str(count), "--seed", str(seed)], env)
 
 
 @contextmanager
