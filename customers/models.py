@@ -156,7 +156,7 @@ class Customer(models.Model):
     name = models.CharField("nombre o razón social", max_length=250, editable=False)
     sort_key = models.CharField(max_length=250, editable=False)
     email = models.CharField("correo electrónico", max_length=254, blank=True)
-    phone = models.CharField("teléfono", max_length=20, blank=True)
+    phone = models.CharField("teléfono", max_length=30, blank=True)  # customers.phones: E.164[;ext=anexo]
     business_line = models.CharField("giro", max_length=150, blank=True)
     country = models.CharField("país", max_length=2, default="PE", db_default="PE")
     # From the RUC registry (SUNAT) when the document was looked up: ACTIVO / BAJA …, HABIDO / NO HABIDO …
@@ -363,7 +363,7 @@ class Address(models.Model):
 
 class CustomerPhone(models.Model):
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="phones", verbose_name="cliente")
-    number = models.CharField("teléfono", max_length=20)  # E.164
+    number = models.CharField("teléfono", max_length=30)  # E.164, then ;ext=anexo (customers.phones)
     whatsapp = models.BooleanField("WhatsApp", default=False)
     position = models.PositiveSmallIntegerField("orden", default=0)
 
@@ -383,7 +383,9 @@ class CustomerPhone(models.Model):
 
     @property
     def whatsapp_link(self) -> str:
-        return "https://wa.me/" + self.number.lstrip("+")
+        from customers.phones import whatsapp_link
+
+        return whatsapp_link(self.number)
 
 
 class CustomerEmail(models.Model):
@@ -412,7 +414,7 @@ class Contact(models.Model):
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contacts", verbose_name="cliente")
     name = models.CharField("nombre", max_length=150)
     role = models.CharField("cargo", max_length=100, blank=True)
-    phones = ArrayField(models.CharField(max_length=20), verbose_name="teléfonos", default=list, blank=True)
+    phones = ArrayField(models.CharField(max_length=30), verbose_name="teléfonos", default=list, blank=True)
     emails = ArrayField(models.CharField(max_length=254), verbose_name="correos", default=list, blank=True)
     note = models.CharField("nota", max_length=250, blank=True)
 

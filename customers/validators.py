@@ -4,12 +4,11 @@ Spanish message that says what is wrong, or returns the normalised value."""
 import re
 from urllib.parse import urlparse
 
-import phonenumbers
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
 from stdnum.pe import ruc as stdnum_ruc
 
-from customers.phones import DEFAULT_REGION
+from customers.phones import DEFAULT_REGION, parse_phone
 
 # SUNAT: RUC prefixes — 10 persona natural, 15/16/17 special cases, 20 persona jurídica.
 RUC_PREFIXES = ("10", "15", "16", "17", "20")
@@ -57,22 +56,18 @@ def validate_foreign_document(code: str, value: str) -> str:
     return value
 
 
-def normalize_phone(value: str, region: str = DEFAULT_REGION) -> str:
-    """'999 111 222' -> '+51999111222'. Raises if it is not a possible number."""
-    raw = (value or "").strip()
-    if not raw:
-        raise ValidationError("Ingrese el teléfono.", code="required")
-    try:
-        number = phonenumbers.parse(raw, region)
-    except phonenumbers.NumberParseException:
-        raise ValidationError(f"«{raw}» no es un teléfono válido.", code="invalid") from None
-    if not phonenumbers.is_valid_number(number):
-        raise ValidationError(
-            f"«{raw}» no es un teléfono válido (celular de 9 dígitos que empieza con 9, fijo con código de "
-            "ciudad, o número extranjero con +código de país).",
-            code="invalid",
-        )
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+def normalize_phone(value: str, region: str = DEFAULT_REGION, *, department: str = "") -> str:
+    """'999 111 222' -> '+51999111222'; '(01) 470 1234 anexo 205' -> '+5114701234;ext=205'
+    (customers.phones.parse_phone says what is accepted). Raises if it is not a possible number."""
+    return parse_phone(value, region, department=department).stored
+
+
+def normalize_whatsapp(value: str, region: str = DEFAULT_REGION) -> str:
+    """A WhatsApp number: a phone without an anexo (a chat cannot dial an extension)."""
+    phone = parse_phone(value, region)
+    if phone.extension:
+        raise ValidationError(f"«{value.strip()}»: un número de WhatsApp no lleva anexo.", code="extension")
+    return phone.e164
 
 
 _email_validator = EmailValidator(message="")

@@ -5,7 +5,7 @@ from django.utils.html import format_html
 
 from customers import lookup
 from customers.countries import country_name as _country_name
-from customers.phones import national_format
+from customers.phones import national_format, whatsapp_link
 
 register = template.Library()
 
@@ -32,7 +32,7 @@ def phone(value):
 
 @register.filter
 def wa_link(value):
-    return "https://wa.me/" + str(value).lstrip("+")
+    return whatsapp_link(str(value))
 
 
 @register.filter

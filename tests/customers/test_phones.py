@@ -1,0 +1,82 @@
+"""Phones as Peruvian offices write them (customers.phones)."""
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from customers import validators
+from customers.phones import is_landline, national_format, parse_phone, whatsapp_link
+from customers.text import phone_digits
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "(01) 4701234 anexo 205",
+        "01 470 1234 ext. 205",
+        "01-470-1234 anx. 205",
+        "(01) 470-1234 int. 205",
+        "014701234 #205",
+        "01 4701234 anexo: 205",
+        "4701234 ext. 205",
+    ],
+)
+def test_an_extension_is_kept_however_it_is_written(raw):
+    assert validators.normalize_phone(raw) == "+5114701234;ext=205"
+
+
+def test_the_extension_is_shown_after_the_number():
+    assert national_format("+5114701234;ext=205") == "(01) 470 1234 anexo 205"
+
+
+def test_a_seven_digit_number_is_a_lima_landline_and_says_so():
+    phone = parse_phone("470-1234")
+    assert (phone.e164, phone.assumed_lima) == ("+5114701234", True)
+    assert national_format(phone.stored) == "(01) 470 1234"
+
+
+def test_a_mobile_is_not_taken_for_a_lima_landline():
+    with pytest.raises(ValidationError):
+        parse_phone("9876543")  # 7 digits starting with 9: a mobile missing two digits
+
+
+def test_a_six_digit_landline_asks_for_its_area_code():
+    with pytest.raises(ValidationError) as error:
+        parse_phone("234567")
+    message = error.value.messages[0]
+    assert "código de su departamento" in message and "(054)" in message
+
+
+def test_a_six_digit_landline_names_the_code_of_the_customers_department():
+    with pytest.raises(ValidationError) as error:
+        validators.normalize_phone("234567", department="08")  # Cusco
+    assert "fijo de Cusco se escribe con su código 084" in error.value.messages[0]
+
+
+def test_a_province_landline_with_its_code_is_accepted_and_grouped():
+    assert national_format(validators.normalize_phone("(054) 234567")) == "(054) 234 567"
+
+
+def test_mobiles_are_grouped_in_threes():
+    assert national_format(validators.normalize_phone("987654321")) == "987 654 321"
+
+
+def test_an_overlong_extension_is_refused():
+    with pytest.raises(ValidationError) as error:
+        parse_phone("01 4701234 anexo 1234567")
+    assert "anexo admite hasta 6 dígitos" in error.value.messages[0]
+
+
+def test_landlines_and_mobiles_are_told_apart():
+    assert is_landline("+5114701234;ext=205")
+    assert not is_landline("+51987654321")
+
+
+def test_the_extension_is_not_searched_nor_dialled_by_whatsapp():
+    assert phone_digits("+5114701234;ext=205") == "5114701234 014701234"
+    assert whatsapp_link("+5114701234;ext=205") == "https://wa.me/5114701234"
+
+
+def test_a_whatsapp_number_has_no_extension():
+    with pytest.raises(ValidationError):
+        validators.normalize_whatsapp("01 4701234 anexo 5")
+    assert validators.normalize_whatsapp("987 654 321") == "+51987654321"
