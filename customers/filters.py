@@ -9,7 +9,7 @@ import re
 
 import django_filters
 from django import forms
-from django.db.models import Value
+from django.db.models import BooleanField, ExpressionWrapper, Q, Value
 from django.db.models.functions import StrIndex
 
 from attributes import filters as attribute_filters
@@ -45,9 +45,14 @@ KIND_CHOICES = [("empresa", "Empresa"), ("persona", "Persona natural"), ("extran
 ORDERINGS = {
     "nombre": ("sort_key", "id"),
     "-nombre": ("-sort_key", "-id"),
-    "documento": ("document_number", "id"),
+    # Customers without a document last in both directions: ascending walks
+    # customer_document_asc_idx (no_document first in the key), descending walks
+    # customer_document_sort_idx backwards, where "" is the smallest value anyway.
+    "documento": ("no_document", "document_number", "id"),
     "-documento": ("-document_number", "-id"),
 }
+# The expression customer_document_asc_idx holds (the list sorts on it under this name).
+NO_DOCUMENT = ExpressionWrapper(Q(document_number=""), output_field=BooleanField())
 ORDER_CHOICES = [
     ("nombre", "Nombre (A-Z)"),
     ("-nombre", "Nombre (Z-A)"),
@@ -246,7 +251,10 @@ class CustomerFilterSet(django_filters.FilterSet):
         return queryset.filter(requests_detraction=True) if value else queryset
 
     def filter_order(self, queryset, name, value):
-        return queryset.order_by(*ORDERINGS.get(value, ORDERINGS[DEFAULT_ORDER]))
+        order = ORDERINGS.get(value, ORDERINGS[DEFAULT_ORDER])
+        if "no_document" in order:
+            queryset = queryset.alias(no_document=NO_DOCUMENT)
+        return queryset.order_by(*order)
 
 
 def search(queryset, term: str):

@@ -256,8 +256,17 @@ class Customer(models.Model):
             GinIndex(fields=["search_text"], opclasses=["gin_trgm_ops"], name="customer_search_trgm"),
             # Attribute filters by value (containment: attributes @> '{"12": "Oro"}').
             GinIndex(fields=["attributes"], opclasses=["jsonb_path_ops"], name="customer_attributes_gin"),
-            # Sorting by document.
+            # Sorting by document: descending through this one backwards; ascending, with the
+            # customers without a document after the others, through the next one
+            # (customers.filters.ORDERINGS).
             models.Index(fields=["document_number", "id"], name="customer_document_sort_idx", condition=_OUTSIDE_TRASH),
+            models.Index(
+                models.ExpressionWrapper(models.Q(document_number=""), output_field=models.BooleanField()),
+                "document_number",
+                "id",
+                name="customer_document_asc_idx",
+                condition=_OUTSIDE_TRASH,
+            ),
             # Filters. A value held by few customers gets its own small index, or a list
             # filtered by it would read the whole table to fill a page (or to count). The
             # flags other filters test ride along as key columns: "departamento 08 con

@@ -351,6 +351,25 @@ def test_the_list_sorts_by_document():
     assert names("orden=-documento") == ["B S.A.C.", "A S.A.C."]
 
 
+def test_customers_without_a_document_come_last_in_both_directions():
+    make_company(business_name="B S.A.C.", document_number="20100113610")
+    make_company(business_name="A S.A.C.", document_number=GLORIA)
+    make_person(first_names="Sin", last_names="Documento", document_number="")
+
+    assert names("orden=documento") == ["A S.A.C.", "B S.A.C.", "Documento, Sin"]
+    assert names("orden=-documento") == ["B S.A.C.", "A S.A.C.", "Documento, Sin"]
+
+
+def test_the_document_order_walks_an_index():
+    for order in ("documento", "-documento"):
+        queryset = CustomerFilterSet({"orden": order}, queryset=queries.list_customers(actor=None)).qs
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("SET LOCAL enable_sort = off")
+        plan = queryset[:25].explain()
+        assert "customer_document_" in plan and "Sort" not in plan.split("Index")[0], plan
+
+
 # --- pages and the count ---------------------------------------------------------------------
 
 
