@@ -86,7 +86,7 @@ def _filters_for(definition: AttributeDefinition):
         for suffix, op, bound in (("_min", "gte", "desde"), ("_max", "lte", "hasta")):
             attrs = {"class": "form-control form-control-sm", "aria-label": f"{label} {bound}"}
             if is_date:
-                widget = forms.DateInput(attrs={**attrs, "type": "date"})
+                widget = forms.TextInput(attrs={**attrs, **values.DATE_INPUT_ATTRS, "autocomplete": "off"})
             else:
                 widget = forms.TextInput(attrs={**attrs, "inputmode": "decimal", "autocomplete": "off"})
             yield (

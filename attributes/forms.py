@@ -34,8 +34,9 @@ def build_field(definition: AttributeDefinition) -> forms.Field:
     if kind == Kind.DECIMAL:
         return forms.CharField(widget=forms.NumberInput(attrs={"class": "form-control", "step": "any"}), **common)
     if kind == Kind.DATE:
-        widget = forms.DateInput(attrs={"class": "form-control", "type": "date"}, format="%Y-%m-%d")
-        return forms.CharField(widget=widget, **common)
+        # Text, not <input type="date">: the browser's picker follows the browser's language
+        # (mm/dd/yyyy in an English Chrome), while the product writes dates dd/mm/aaaa.
+        return forms.CharField(widget=_input(**values.DATE_INPUT_ATTRS), **common)
     if kind == Kind.BOOLEAN:
         choices = [("", "Sin respuesta"), ("si", "Sí"), ("no", "No")]
         return forms.CharField(widget=forms.Select(choices=choices, attrs={"class": "form-select"}), **common)

@@ -38,6 +38,9 @@ FALSE_WORDS = {"no", "n", "false", "falso", "0"}
 SEARCHABLE = {Kind.TEXT, Kind.LONG_TEXT, Kind.EMAIL, Kind.URL, Kind.DNI, Kind.RUC, Kind.PHONE}
 SEARCH_PART_MAX = 200
 
+# The inputs of a fecha (customer form and list filters): dd/mm/aaaa whatever the browser's
+# language, read by _date (which also takes dd-mm-aaaa, d/m/aaaa and ISO).
+DATE_INPUT_ATTRS = {"placeholder": "dd/mm/aaaa", "inputmode": "numeric", "maxlength": 10, "data-date-input": ""}
 _DATE_DMY = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
 _DATE_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 
@@ -129,7 +132,7 @@ def input_value(definition: AttributeDefinition, stored):
     if stored is None:
         return [] if definition.kind == Kind.MULTIPLE else ""
     if definition.kind == Kind.DATE:
-        return stored  # <input type="date"> takes ISO; the browser shows dd/mm/aaaa
+        return format_value(definition, stored)  # dd/mm/aaaa, as typed
     if definition.kind == Kind.BOOLEAN:
         return "si" if stored else "no"
     return format_value(definition, stored) if definition.kind != Kind.MULTIPLE else list(stored)

@@ -78,6 +78,15 @@
     return false;
   }
 
+  function focusNextField(field) {
+    var fields = Array.prototype.filter.call(
+      field.form.querySelectorAll("input:not([type=hidden]), select, textarea"),
+      function (el) { return !el.disabled && el.tabIndex >= 0 && visible(el); }
+    );
+    var next = fields[fields.indexOf(field) + 1];
+    if (next) next.focus();
+  }
+
   function setupCustomerForm(form) {
     applyType(form, false);
     form.addEventListener("change", function (event) {
@@ -251,9 +260,12 @@
 
     button.addEventListener("click", lookup);
     number.addEventListener("keydown", function (event) {
-      if (event.key !== "Enter" || event.isComposing || !kind() || box.dataset.lookupConfigured !== "1") return;
-      event.preventDefault(); // instead of saving the form
-      lookup();
+      if (event.key !== "Enter" || event.isComposing) return;
+      // Never saves from here: the rest of the form is still to be filled. Enter looks the
+      // number up when it can, and otherwise moves on to the next field.
+      event.preventDefault();
+      if (kind() && box.dataset.lookupConfigured === "1") lookup();
+      else focusNextField(number);
     });
     number.addEventListener("input", forget);
     docType.addEventListener("change", forget);

@@ -50,12 +50,14 @@ def test_create_a_date_attribute_with_a_help_tip_and_fill_it_on_a_customer(as_ad
     expect(row).to_contain_text("Fecha")
     expect(page.locator("#attribute-list")).to_contain_text("Atributo «Aniversario» creado")
 
-    # An existing customer's edit form has the field, with its date picker and help tip.
+    # An existing customer's edit form has the field, dd/mm/aaaa whatever the browser's
+    # language (a date picker would follow it: mm/dd/yyyy in English), and its help tip.
     page.goto(f"/clientes/{customer.pk}/editar/")
     field = page.get_by_label("Aniversario")
-    expect(field).to_have_attribute("type", "date")
+    expect(field).to_have_attribute("placeholder", "dd/mm/aaaa")
+    expect(field).not_to_have_attribute("type", "date")
     expect(page.locator("#attribute-fields")).to_contain_text("Fecha de fundación de la empresa")
-    field.fill("2005-08-15")
+    field.fill("15/08/2005")
     page.screenshot(path=SCREENSHOTS.format("atributo-en-formulario"), full_page=True)
     page.get_by_role("button", name="Guardar").first.click()
 
