@@ -12,7 +12,7 @@ from attributes.forms import add_attribute_fields, attribute_data
 from customers import lookup, queries
 from customers.countries import country_choices
 from customers.models import Address, Customer
-from customers.phones import national_format
+from customers.phones import is_landline, national_format, parse_phone
 from customers.reference import DNI, RUC
 from customers.services import SOCIAL_FIELDS, TEXT_LIMITS
 
@@ -108,6 +108,13 @@ class DocumentTypeSelect(forms.Select):
         return option
 
 
+def _typed_landline(raw: str) -> bool:
+    try:
+        return is_landline(parse_phone(raw).stored)
+    except ValidationError:
+        return False
+
+
 def _bound(args, kwargs) -> bool:
     return (args[0] if args else kwargs.get("data")) is not None
 
@@ -168,9 +175,10 @@ class CustomerForm(ServiceForm):
     is_foreign = _check()
     document_type = forms.CharField(required=False)
     document_number = _text(20, autocomplete="off", inputmode="text", spellcheck="false")
-    business_name = _text(TEXT_LIMITS["business_name"], autocomplete="organization")
-    first_names = _text(TEXT_LIMITS["first_names"], autocomplete="given-name")
-    last_names = _text(TEXT_LIMITS["last_names"], autocomplete="family-name")
+    # data-capitalize: static/js/customers.js offers "Quispe Mamani" for "quispe mamani".
+    business_name = _text(TEXT_LIMITS["business_name"], autocomplete="organization", **{"data-capitalize": "company"})
+    first_names = _text(TEXT_LIMITS["first_names"], autocomplete="given-name", **{"data-capitalize": "person"})
+    last_names = _text(TEXT_LIMITS["last_names"], autocomplete="family-name", **{"data-capitalize": "person"})
     business_line = _text(TEXT_LIMITS["business_line"])
     country = _select()
     address_department = _select()
@@ -279,9 +287,12 @@ class CustomerForm(ServiceForm):
                 {
                     "number": str(self.data.get(f"phone_number_{i}") or ""),
                     "whatsapp": bool(self.data.get(f"phone_whatsapp_{i}")),
+                    "whatsapp_landline": bool(self.data.get(f"phone_whatsapp_landline_{i}")),
                 }
                 for i in indexes[: MAX_ROWS * 2]
             ]
+            for row in rows:
+                row["landline"] = _typed_landline(row["number"])
         else:
             rows = list(self.initial.get("phones") or [])
         rows = rows or [{"number": "", "whatsapp": False}]
@@ -343,7 +354,9 @@ class CustomerForm(ServiceForm):
             "country": c.get("country", "") if is_foreign else "",
             "note": c.get("note", ""),
             "phones": [
-                {"number": row["number"], "whatsapp": row["whatsapp"]} for row in self.phone_rows() if row["number"]
+                {"number": row["number"], "whatsapp": row["whatsapp"], "whatsapp_landline": row["whatsapp_landline"]}
+                for row in self.phone_rows()
+                if row["number"]
             ],
             "emails": [row["email"] for row in self.email_rows() if row["email"].strip()],
             "registry_status": c.get("registry_status", ""),
@@ -399,7 +412,17 @@ class CustomerForm(ServiceForm):
         initial["customer_class"] = str(customer.customer_class_id or "")
         initial["notification_emails"] = ", ".join(customer.notification_emails)
         initial["notification_whatsapp"] = ", ".join(national_format(n) for n in customer.notification_whatsapp)
-        initial["phones"] = [{"number": p.display, "whatsapp": p.whatsapp} for p in customer.phones.all()]
+        initial["phones"] = []
+        for phone in customer.phones.all():
+            landline = is_landline(phone.number)
+            initial["phones"].append(
+                {
+                    "number": phone.display,
+                    "whatsapp": phone.whatsapp,
+                    "landline": landline,
+                    "whatsapp_landline": landline and phone.whatsapp,  # saved so: it was confirmed
+                }
+            )
         initial["emails"] = [e.email for e in customer.emails.all()]
         address = customer.addresses.filter(is_default=True).select_related("district__province").first()
         if address is not None:
@@ -421,7 +444,7 @@ class CustomerForm(ServiceForm):
         self.mark_invalid()
 
     # The blank row the "Agregar teléfono/correo" buttons copy (static/js/customers.js).
-    template_row = {"index": "__i__", "number": "", "whatsapp": False, "email": ""}
+    template_row = {"index": "__i__", "number": "", "whatsapp": False, "email": "", "landline": False}
 
 
 class AddressForm(ServiceForm):

@@ -36,6 +36,7 @@ urlpatterns = [
     path("ubigeo/provincias/", views.ubigeo_provinces, name="ubigeo_provinces"),
     path("ubigeo/distritos/", views.ubigeo_districts, name="ubigeo_districts"),
     path("consulta/", views.document_lookup, name="document_lookup"),
+    path("telefono/", views.phone_check, name="phone_check"),
 ]
 
 # Mounted at /configuracion/ by config/urls.py, outside the "customers" namespace: the

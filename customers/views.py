@@ -15,7 +15,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import push_url, reswap, retarget, trigger_client_event
 
-from customers import lookup, notes, queries, services
+from customers import lookup, notes, phones, queries, services
 from customers.filters import DEFAULT_ORDER, DEFAULT_STATUS, MAX_SEARCH_LENGTH, CustomerFilterSet, TrashFilterSet
 from customers.forms import AddressForm, ChoiceForm, ContactForm, CustomerForm, CustomerSettingsForm
 from customers.models import Category, Customer, CustomerClass
@@ -649,3 +649,28 @@ def _lookup_answer(record) -> dict:
         "alert": record.alert,
         "cached": record.cached,
     }
+
+
+# --- a phone as the form will save it ----------------------------------------------------------
+
+
+@require_GET
+def phone_check(request):
+    """JSON for the phone rows of the customer form (static/js/customers.js): how the number
+    typed will be saved ("4701234" -> "(01) 470 1234", a Lima landline), whether it is a
+    landline (its WhatsApp flag is then asked about), or the Spanish message saying what is
+    wrong. The same parsing as the services (customers.phones.parse_phone)."""
+    user = request.user
+    if not (user.has_perm("customers.add_customer") or user.has_perm("customers.change_customer")):
+        raise PermissionDenied
+    raw = request.GET.get("numero", "")[:60]
+    department = request.GET.get("departamento", "").strip()[:2]
+    try:
+        phone = phones.parse_phone(raw, department=department)
+    except ValidationError as exc:
+        return JsonResponse({"ok": False, "message": " ".join(exc.messages)})
+    display = phones.national_format(phone.stored)
+    note = f"Fijo de Lima: se guardará como {display}." if phone.assumed_lima else ""
+    return JsonResponse(
+        {"ok": True, "display": display, "landline": phones.is_landline(phone.stored), "note": note}
+    )

@@ -87,12 +87,74 @@
     if (next) next.focus();
   }
 
+  // --- Names typed all in lower case ------------------------------------------------------
+  // "quispe mamani" is offered as "Quispe Mamani" in one click under the field; never
+  // changed silently (particles stay small: "María de la Cruz"; "S.A.C." in capitals).
+  var PERSON_PARTICLES = ["de", "del", "la", "las", "los", "y", "e", "da", "do", "dos", "van", "von"];
+  var COMPANY_PARTICLES = ["de", "del", "y", "e", "en", "para", "por", "con", "a"];
+  var LEGAL_FORMS = ["sac", "sa", "saa", "srl", "eirl", "sl", "scrl", "sacs"];
+
+  function capitalizeWord(word, index, particles) {
+    var bare = word.replace(/\./g, "");
+    if (/^([a-zñ]\.)+[a-zñ]?\.?$/i.test(word) || LEGAL_FORMS.indexOf(bare) !== -1) return word.toUpperCase();
+    if (index > 0 && particles.indexOf(word) !== -1) return word;
+    return word.split("-").map(function (part) {
+      return part.charAt(0).toLocaleUpperCase("es") + part.slice(1);
+    }).join("-");
+  }
+
+  function capitalized(value, particles) {
+    var index = 0;
+    return value.split(/(\s+|,)/).map(function (token) {
+      if (!token.trim() || token === ",") return token;
+      return capitalizeWord(token, index++, particles);
+    }).join("");
+  }
+
+  function allLowerCase(value) {
+    return /\p{L}/u.test(value) && value === value.toLocaleLowerCase("es") && value !== value.toLocaleUpperCase("es");
+  }
+
+  function setupCapitalization(form) {
+    form.querySelectorAll("[data-capitalize]").forEach(function (input) {
+      var particles = input.dataset.capitalize === "company" ? COMPANY_PARTICLES : PERSON_PARTICLES;
+      var box = document.createElement("div");
+      box.className = "form-text capitalize-hint";
+      box.hidden = true;
+      box.setAttribute("aria-live", "polite");
+      box.appendChild(document.createTextNode("Está todo en minúsculas. ¿Usar "));
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "btn btn-link btn-sm p-0 align-baseline capitalize-button";
+      box.appendChild(button);
+      box.appendChild(document.createTextNode("?"));
+      input.insertAdjacentElement("afterend", box);
+
+      function refresh() {
+        var value = input.value.trim();
+        var offer = allLowerCase(value) ? capitalized(value, particles) : "";
+        box.hidden = !offer || offer === value;
+        button.textContent = offer;
+      }
+      button.addEventListener("click", function () {
+        input.value = button.textContent;
+        input.dispatchEvent(new Event("input", { bubbles: true }));
+        refresh();
+        input.focus();
+      });
+      input.addEventListener("input", refresh);
+      refresh();
+    });
+  }
+
   function setupCustomerForm(form) {
+    setupCapitalization(form);
     applyType(form, false);
     form.addEventListener("change", function (event) {
       if (event.target.name === "kind" || event.target.name === "is_foreign") applyType(form, true);
     });
     form.querySelectorAll("[data-rows]").forEach(setupRows);
+    setupPhones(form);
     setupLookup(form);
     if (form.hasAttribute("data-has-errors")) {
       // Open the folded section that holds an error, then put the cursor on the first one.
@@ -279,6 +341,62 @@
       }
     });
     refresh();
+  }
+
+  // --- Phones: how each number will be saved, and WhatsApp on a landline -------------------
+  // customers:phone_check parses the number as the services will ("4701234" is a Lima
+  // landline: the field shows "(01) 470 1234" and says so; "234567" asks for its area code).
+  // A landline with WhatsApp ticked shows a question to confirm it (WhatsApp Business exists
+  // on landlines, but a mobile changed into a landline must not keep the flag unnoticed).
+  function setupPhones(form) {
+    var container = form.querySelector('[data-rows="phone"]');
+    if (!container || !container.dataset.phoneCheckUrl) return;
+
+    function question(row) {
+      var whatsapp = row.querySelector("[data-phone-whatsapp]");
+      var box = row.querySelector("[data-phone-landline]");
+      if (!box) return;
+      box.hidden = !(row.dataset.landline === "1" && whatsapp.checked);
+      if (box.hidden) box.querySelector("input").checked = false;
+    }
+
+    function check(input) {
+      var row = input.closest("[data-phone-row]");
+      var note = row.querySelector("[data-phone-note]");
+      var value = input.value.trim();
+      if (!value) {
+        note.textContent = "";
+        row.dataset.landline = "0";
+        question(row);
+        return;
+      }
+      var department = form.elements.address_department;
+      var params = new URLSearchParams({ numero: value, departamento: department ? department.value : "" });
+      fetch(container.dataset.phoneCheckUrl + "?" + params, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (response) {
+          if ((response.headers.get("Content-Type") || "").indexOf("application/json") === -1) throw new Error("phone");
+          return response.json();
+        })
+        .then(function (answer) {
+          if (input.value.trim() !== value) return; // typed on meanwhile
+          if (!answer.ok) {
+            note.textContent = answer.message;
+            note.className = "form-text phone-note text-danger";
+            return;
+          }
+          input.value = answer.display;
+          note.textContent = answer.note || "";
+          note.className = "form-text phone-note" + (answer.note ? " text-success-emphasis" : "");
+          row.dataset.landline = answer.landline ? "1" : "0";
+          question(row);
+        })
+        .catch(function () { note.textContent = ""; });
+    }
+
+    container.addEventListener("change", function (event) {
+      if (event.target.matches("[data-phone-number]")) check(event.target);
+      else if (event.target.matches("[data-phone-whatsapp]")) question(event.target.closest("[data-phone-row]"));
+    });
   }
 
   // --- Phone and e-mail rows ---------------------------------------------------------------
