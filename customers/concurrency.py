@@ -1,0 +1,192 @@
+"""Optimistic concurrency: no silent lost updates.
+
+Every record people edit (customer, address, contact, note, attribute definition, categoría and
+clase) has a `version` that each write through the services increases by one, under the row's
+lock. An edit says which version it started from (the form's hidden `version`; later the API's
+`If-Match` ETag, or the version an import row was previewed against) and which fields it
+changes (`changed`: what the person touched in the form; the keys of a PATCH; the columns that
+differ in an import row). Under the row lock the service calls `reconcile`:
+
+- same version: nothing happened meanwhile; the edit is written as it is;
+- another version, and the fields the others changed since the edit's version (read from the
+  history, version by version) do not overlap the fields this edit changes: the edit is applied
+  on top of the current row, field by field, keeping the others' changes;
+- otherwise (an overlap, or no history to prove there is none): StaleEdit, which names who
+  changed what and when, and carries, field by field, the current value next to the one typed,
+  so the form can keep everything typed and let the person save again on purpose (with the
+  current version).
+
+A field changed to the same value on both sides is not a conflict.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+
+@dataclass
+class Change:
+    """One save by someone else since the edit's version."""
+
+    who: str
+    when: datetime
+    lines: list[str]
+
+    @property
+    def when_text(self) -> str:
+        return timezone.localtime(self.when).strftime("%d/%m/%Y %H:%M")
+
+
+@dataclass
+class Conflict:
+    """A field both sides changed: its label, the current value and the one typed (as shown)."""
+
+    key: str
+    label: str
+    current: str
+    typed: str
+    current_input: object = None  # the current value as the form's input takes it, if any
+
+
+class StaleEdit(ValidationError):
+    """Refused: someone else saved the record since the edit's version and the changes
+    overlap (or can't be proved not to). `changes`: who changed what and when; `conflicts`:
+    field by field, the current value and the one typed; `current_version`: what to save
+    against on purpose."""
+
+    def __init__(self, *, what: str, changes=(), conflicts=(), current_version: int = 0, gone: bool = False):
+        self.what, self.changes, self.conflicts = what, list(changes), list(conflicts)
+        self.current_version, self.gone = current_version, gone
+        super().__init__(self.text(), code="stale")
+
+    def text(self) -> str:
+        if self.gone:
+            return f"No se guardó: {self.what} ya no existe (otro usuario lo eliminó mientras usted editaba)."
+        who = _join([c.who for c in self.changes]) or "otro usuario"
+        text = f"No se guardó: mientras usted editaba, {who} cambió {self.what}"
+        if self.changes:
+            text += " (" + "; ".join(f"{c.who}, {c.when_text}" for c in self.changes) + ")"
+        if self.conflicts:
+            fields = ", ".join(c.label for c in self.conflicts)
+            text += f", y usted también cambió: {fields}."
+        else:
+            text += "."
+        return (
+            text + " Lo que usted escribió sigue en el formulario: compare con los valores actuales y guarde de nuevo."
+        )
+
+
+def _join(names: list[str]) -> str:
+    unique = list(dict.fromkeys(names))
+    if len(unique) <= 1:
+        return "".join(unique)
+    return ", ".join(unique[:-1]) + " y " + unique[-1]
+
+
+def parse_version(value) -> int | None:
+    """The version a form or request sent; None when absent or not a number (no check then)."""
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return number if number > 0 else None
+
+
+def etag(version: int) -> str:
+    """The ETag of a version, for the API's If-Match (see parse_etag)."""
+    return f'"{version}"'
+
+
+def parse_etag(value: str) -> int | None:
+    """If-Match: "7" (or W/"7") -> 7."""
+    value = (value or "").strip()
+    if value.startswith("W/"):
+        value = value[2:]
+    return parse_version(value.strip('"'))
+
+
+def _same(a, b) -> bool:
+    empty = (None, "", [], {})
+    return (a in empty and b in empty) or a == b
+
+
+def changed_keys(base: dict, new: dict) -> set[str]:
+    """Keys whose value differs between two states (attributes compared one by one, as
+    "attributes.<id>")."""
+    keys = set()
+    for key in set(base) | set(new):
+        if key == "attributes":
+            old_values, new_values = base.get(key) or {}, new.get(key) or {}
+            keys |= {
+                f"attributes.{k}"
+                for k in set(old_values) | set(new_values)
+                if not _same(old_values.get(k), new_values.get(k))
+            }
+        elif not _same(base.get(key), new.get(key)):
+            keys.add(key)
+    return keys
+
+
+def value_of(state: dict, key: str):
+    if key.startswith("attributes."):
+        return (state.get("attributes") or {}).get(key.split(".", 1)[1])
+    return state.get(key)
+
+
+def reconcile(
+    *,
+    what: str,
+    version: int | None,
+    current_version: int,
+    changed: set[str] | None,
+    submitted: dict,
+    current: dict,
+    base: dict | None,
+    changes: list[Change],
+    label,
+    display,
+    input_value=None,
+) -> dict:
+    """The state to write (see the module's docstring), or StaleEdit.
+
+    submitted: the whole state the edit would write; current: the row's state now (locked);
+    base: the state at `version` from the history (None: not recorded, so nothing can be
+    proved); changed: the keys the edit changes (None: unknown, so every key it would write);
+    label(key) and display(key, value) word a conflict; input_value(key, value) gives the
+    current value as the form's input shows it."""
+    if version is None or version == current_version:
+        return submitted
+    mine = (
+        set(changed)
+        if changed is not None
+        else (changed_keys(current, submitted) if base is None else changed_keys(base, submitted))
+    )
+    theirs = changed_keys(base, current) if base is not None else None
+    overlap = {
+        key
+        for key in mine
+        if (theirs is None or key in theirs) and not _same(value_of(current, key), value_of(submitted, key))
+    }
+    if overlap:
+        conflicts = [
+            Conflict(
+                key=key,
+                label=label(key),
+                current=display(key, value_of(current, key)),
+                typed=display(key, value_of(submitted, key)),
+                current_input=input_value(key, value_of(current, key)) if input_value else None,
+            )
+            for key in sorted(overlap, key=lambda k: (k.startswith("attributes."), k))
+        ]
+        raise StaleEdit(what=what, changes=changes, conflicts=conflicts, current_version=current_version)
+    # No overlap: the current row, with this edit's own changes on top.
+    merged = dict(current)
+    merged["attributes"] = dict(current.get("attributes") or {})
+    for key in mine:
+        if key.startswith("attributes."):
+            merged["attributes"][key.split(".", 1)[1]] = value_of(submitted, key)
+        else:
+            merged[key] = submitted.get(key)
+    return merged
