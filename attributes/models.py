@@ -40,7 +40,7 @@ class AttributeDefinition(models.Model):
     position = models.PositiveIntegerField("orden", default=0)
     archived_at = models.DateTimeField("archivado el", null=True, blank=True)
     # Optimistic concurrency (customers.concurrency): +1 on every write through the services.
-    version = models.PositiveIntegerField("versión", default=1, db_default=1, editable=False)
+    version = models.IntegerField("versión", default=1, db_default=1, editable=False)
     created_at = models.DateTimeField("creado", auto_now_add=True)
     updated_at = models.DateTimeField("actualizado", auto_now=True)
     created_by = models.ForeignKey(

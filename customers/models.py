@@ -79,7 +79,7 @@ class ChoiceList(models.Model):
     name = models.CharField("nombre", max_length=60, unique=True)
     position = models.PositiveSmallIntegerField("orden", default=0)
     # Optimistic concurrency (customers.concurrency): +1 on every write through the services.
-    version = models.PositiveIntegerField("versión", default=1, db_default=1, editable=False)
+    version = models.IntegerField("versión", default=1, db_default=1, editable=False)
 
     class Meta:
         abstract = True
@@ -198,7 +198,7 @@ class Customer(models.Model):
     website = models.CharField("página web", max_length=300, blank=True, db_default="")
     is_active = models.BooleanField("activo", default=True)
     # Optimistic concurrency (customers.concurrency): +1 on every write through the services.
-    version = models.PositiveIntegerField("versión", default=1, db_default=1, editable=False)
+    version = models.IntegerField("versión", default=1, db_default=1, editable=False)
     # Values of the attributes the business defines (attributes.models.AttributeDefinition),
     # keyed by the definition's id as text; validated by attributes.services on every write.
     attributes = models.JSONField("atributos adicionales", default=dict, blank=True, db_default={})
@@ -355,7 +355,7 @@ class Address(models.Model):
     reference = models.CharField("indicaciones", max_length=250, blank=True)
     is_default = models.BooleanField("predeterminada", default=False)
     # Optimistic concurrency (customers.concurrency): +1 on every write through the services.
-    version = models.PositiveIntegerField("versión", default=1, db_default=1, editable=False)
+    version = models.IntegerField("versión", default=1, db_default=1, editable=False)
 
     class Meta:
         verbose_name = "dirección"
@@ -433,7 +433,7 @@ class Contact(models.Model):
     emails = ArrayField(models.CharField(max_length=254), verbose_name="correos", default=list, blank=True)
     note = models.CharField("nota", max_length=250, blank=True)
     # Optimistic concurrency (customers.concurrency): +1 on every write through the services.
-    version = models.PositiveIntegerField("versión", default=1, db_default=1, editable=False)
+    version = models.IntegerField("versión", default=1, db_default=1, editable=False)
 
     class Meta:
         verbose_name = "contacto"
@@ -481,7 +481,7 @@ class CustomerNote(models.Model):
     created_at = models.DateTimeField("fecha", auto_now_add=True)
     edited_at = models.DateTimeField("editada", null=True, blank=True)
     # Optimistic concurrency (customers.concurrency): +1 on every write through the services.
-    version = models.PositiveIntegerField("versión", default=1, db_default=1, editable=False)
+    version = models.IntegerField("versión", default=1, db_default=1, editable=False)
 
     # Edits and deletions of people's notes are recorded (who, when, the text before).
     history = HistoricalRecords(history_change_reason_field=models.TextField(null=True))

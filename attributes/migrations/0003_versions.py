@@ -13,11 +13,11 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='attributedefinition',
             name='version',
-            field=models.PositiveIntegerField(db_default=1, default=1, editable=False, verbose_name='versión'),
+            field=models.IntegerField(db_default=1, default=1, editable=False, verbose_name='versión'),
         ),
         migrations.AddField(
             model_name='historicalattributedefinition',
             name='version',
-            field=models.PositiveIntegerField(db_default=1, default=1, editable=False, verbose_name='versión'),
+            field=models.IntegerField(db_default=1, default=1, editable=False, verbose_name='versión'),
         ),
     ]

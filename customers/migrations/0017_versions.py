@@ -13,51 +13,51 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='address',
             name='version',
-            field=models.PositiveIntegerField(db_default=1, default=1, editable=False, verbose_name='versión'),
+            field=models.IntegerField(db_default=1, default=1, editable=False, verbose_name='versión'),
         ),
         migrations.AddField(
             model_name='category',
             name='version',
-            field=models.PositiveIntegerField(db_default=1, default=1, editable=False, verbose_name='versión'),
+            field=models.IntegerField(db_default=1, default=1, editable=False, verbose_name='versión'),
         ),
         migrations.AddField(
             model_name='contact',
             name='version',
-            field=models.PositiveIntegerField(db_default=1, default=1, editable=False, verbose_name='versión'),
+            field=models.IntegerField(db_default=1, default=1, editable=False, verbose_name='versión'),
         ),
         migrations.AddField(
             model_name='customer',
             name='version',
-            field=models.PositiveIntegerField(db_default=1, default=1, editable=False, verbose_name='versión'),
+            field=models.IntegerField(db_default=1, default=1, editable=False, verbose_name='versión'),
         ),
         migrations.AddField(
             model_name='customerclass',
             name='version',
-            field=models.PositiveIntegerField(db_default=1, default=1, editable=False, verbose_name='versión'),
+            field=models.IntegerField(db_default=1, default=1, editable=False, verbose_name='versión'),
         ),
         migrations.AddField(
             model_name='customernote',
             name='version',
-            field=models.PositiveIntegerField(db_default=1, default=1, editable=False, verbose_name='versión'),
+            field=models.IntegerField(db_default=1, default=1, editable=False, verbose_name='versión'),
         ),
         migrations.AddField(
             model_name='historicaladdress',
             name='version',
-            field=models.PositiveIntegerField(db_default=1, default=1, editable=False, verbose_name='versión'),
+            field=models.IntegerField(db_default=1, default=1, editable=False, verbose_name='versión'),
         ),
         migrations.AddField(
             model_name='historicalcontact',
             name='version',
-            field=models.PositiveIntegerField(db_default=1, default=1, editable=False, verbose_name='versión'),
+            field=models.IntegerField(db_default=1, default=1, editable=False, verbose_name='versión'),
         ),
         migrations.AddField(
             model_name='historicalcustomer',
             name='version',
-            field=models.PositiveIntegerField(db_default=1, default=1, editable=False, verbose_name='versión'),
+            field=models.IntegerField(db_default=1, default=1, editable=False, verbose_name='versión'),
         ),
         migrations.AddField(
             model_name='historicalcustomernote',
             name='version',
-            field=models.PositiveIntegerField(db_default=1, default=1, editable=False, verbose_name='versión'),
+            field=models.IntegerField(db_default=1, default=1, editable=False, verbose_name='versión'),
         ),
     ]
