@@ -2,6 +2,7 @@
 services take and show the services' errors next to each field; they decide nothing
 (every rule lives in customers.services)."""
 
+import json
 import re
 
 from django import forms
@@ -10,6 +11,7 @@ from django.urls import reverse
 
 from attributes.forms import add_attribute_fields, attribute_data
 from customers import lookup, queries
+from customers.concurrency import parse_version
 from customers.countries import country_choices
 from customers.models import Address, Customer
 from customers.phones import is_landline, national_format, parse_phone
@@ -108,6 +110,17 @@ class DocumentTypeSelect(forms.Select):
         return option
 
 
+def _plain(value):
+    """A widget value comparable between the page shown and the page posted."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (list, tuple)):
+        return sorted(str(item) for item in value)
+    return str(value).strip()
+
+
 def _typed_landline(raw: str) -> bool:
     try:
         return is_landline(parse_phone(raw).stored)
@@ -138,14 +151,75 @@ def _errors_to_form(form: forms.Form, error: ValidationError, aliases: dict | No
 
 
 class ServiceForm(forms.Form):
-    """A form whose rules live in a service: `apply_errors` shows what the service refused."""
+    """A form whose rules live in a service: `apply_errors` shows what the service refused.
+
+    An edit form (it calls ``init_version``) also carries the record's version and a snapshot of
+    the values it showed (hidden fields), so the service can tell a stale save and which
+    fields this person changed (customers.concurrency): ``edit_version`` and ``changed``."""
 
     extra_error_names: tuple[str, ...] = ()
     error_aliases: dict[str, str] = {}
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, record_version: int | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.extra_errors = {name: [] for name in self.extra_error_names}
+        self.stale = None
+        self.record_version = record_version
+
+    def init_version(self) -> None:
+        """The hidden version and snapshot; called by a versioned form once its fields are
+        all set up (the snapshot reads every input)."""
+        self.fields["version"] = forms.CharField(required=False, widget=forms.HiddenInput)
+        self.fields["shown"] = forms.CharField(required=False, widget=forms.HiddenInput)
+        if not self.is_bound:
+            self.initial["version"] = self.record_version or ""
+            self.initial["shown"] = json.dumps(self.snapshot(), ensure_ascii=False, separators=(",", ":"))
+
+    # --- optimistic concurrency ------------------------------------------------------------
+
+    def snapshot(self) -> dict:
+        """What each input holds now (the initial values before a POST, the typed ones after)."""
+        values = {}
+        for name in self.fields:
+            if name in ("version", "shown"):
+                continue
+            values[name] = _plain(self[name].value())
+        return values
+
+    @property
+    def edit_version(self) -> int | None:
+        return parse_version(self.data.get(self.add_prefix("version"))) if self.is_bound else None
+
+    @property
+    def changed(self) -> set[str] | None:
+        """Service keys of the fields this person changed since the form was shown; None when
+        the snapshot is missing or unreadable (the service then assumes every field)."""
+        try:
+            shown = json.loads(self.data.get(self.add_prefix("shown")) or "")
+        except ValueError:
+            return None
+        if not isinstance(shown, dict):
+            return None
+        now = self.snapshot()
+        return {self.service_key(name) for name in set(shown) | set(now) if shown.get(name) != now.get(name)}
+
+    def service_key(self, name: str) -> str:
+        """The service's key of a form field (overridden where they differ)."""
+        return name
+
+    def input_name(self, key: str) -> str | None:
+        """The form field that holds a service key, for "Usar el valor actual"."""
+        return key if key in self.fields else None
+
+    def show_stale(self, stale) -> None:
+        """A refused stale save: the message and the table above the form; the next save is
+        against the current version (on purpose, after seeing what changed)."""
+        self.stale = stale
+        for conflict in stale.conflicts:
+            conflict.input_name = self.input_name(conflict.key)
+        data = self.data.copy()
+        data[self.add_prefix("version")] = str(stale.current_version)
+        self.data = data
 
     def apply_errors(self, error: ValidationError) -> None:
         _errors_to_form(self, error, self.error_aliases)
@@ -248,6 +322,38 @@ class CustomerForm(ServiceForm):
             self.initial.setdefault("kind", Customer.Kind.COMPANY)
             self.initial.setdefault("document_type", RUC)
         add_attribute_fields(self, customer)  # attr_<id>: Atributos adicionales
+        if customer is not None:
+            self.record_version = customer.version
+            self.init_version()
+
+    # --- optimistic concurrency (ServiceForm) --------------------------------------------
+
+    _ADDRESS_FIELDS = {
+        f"address_{part}" for part in ("department", "province", "district", "street", "unit", "reference")
+    }
+
+    def snapshot(self) -> dict:
+        values = super().snapshot()
+        values["phones"] = [
+            [row["number"].strip(), bool(row["whatsapp"])] for row in self.phone_rows() if row["number"].strip()
+        ]
+        values["emails"] = [row["email"].strip().lower() for row in self.email_rows() if row["email"].strip()]
+        return values
+
+    def service_key(self, name: str) -> str:
+        if name in self._ADDRESS_FIELDS:
+            return "address"
+        if name.startswith("attr_"):
+            return "attributes." + name.removeprefix("attr_")
+        return name
+
+    def input_name(self, key: str) -> str | None:
+        if key.startswith("attributes."):
+            name = "attr_" + key.split(".", 1)[1]
+            return name if name in self.fields else None
+        if key in ("address", "phones", "emails", "kind", "is_foreign"):
+            return None  # several inputs: the table shows the current value to copy by hand
+        return super().input_name(key)
 
     # --- reading the browser's input ---------------------------------------------------
 

@@ -19,6 +19,7 @@ from customers import lookup, notes, phones, queries, services
 from customers.filters import DEFAULT_ORDER, DEFAULT_STATUS, MAX_SEARCH_LENGTH, CustomerFilterSet, TrashFilterSet
 from customers.forms import AddressForm, ChoiceForm, ContactForm, CustomerForm, CustomerSettingsForm
 from customers.models import Category, Customer, CustomerClass
+from customers.concurrency import StaleEdit
 from customers.services import DuplicateCustomerError
 
 logger = logging.getLogger(__name__)
@@ -130,7 +131,15 @@ def _customer_form(request, *, customer):
             if customer is None:
                 saved = services.create_customer(actor=request.user, data=form.service_data())
             else:
-                saved = services.update_customer(actor=request.user, customer=customer, data=form.service_data())
+                saved = services.update_customer(
+                    actor=request.user,
+                    customer=customer,
+                    data=form.service_data(),
+                    version=form.edit_version,
+                    changed=form.changed,
+                )
+        except StaleEdit as exc:
+            form.show_stale(exc)
         except DuplicateCustomerError as exc:
             duplicate = exc.duplicate
             form.apply_errors(exc)

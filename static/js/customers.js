@@ -156,7 +156,13 @@
     form.querySelectorAll("[data-rows]").forEach(setupRows);
     setupPhones(form);
     setupLookup(form);
-    if (form.hasAttribute("data-has-errors")) {
+    if (form.hasAttribute("data-stale")) {
+      var stale = document.getElementById("stale-edit");
+      if (stale) {
+        stale.scrollIntoView({ block: "start" });
+        stale.focus();
+      }
+    } else if (form.hasAttribute("data-has-errors")) {
       // Open the folded section that holds an error, then put the cursor on the first one.
       form.querySelectorAll(".collapse").forEach(function (section) {
         if (section.querySelector(".is-invalid")) section.classList.add("show");
@@ -518,4 +524,25 @@
   var panel = document.getElementById("side-panel");
   if (panel) setupPanel(panel);
   document.querySelectorAll("[data-tabs]").forEach(setupTabs);
+})();
+
+// A save refused because someone else changed the record (templates/customers/_stale.html):
+// "Usar el valor actual" puts the current value in its field. Delegated: panels load by htmx.
+(function () {
+  "use strict";
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-use-current]");
+    if (!button) return;
+    var form = button.closest("form") || document.querySelector("form[data-customer-form]");
+    var field = form && form.elements[button.dataset.useCurrent];
+    if (!field) return;
+    if (field.type === "checkbox") field.checked = button.dataset.value === "True" || button.dataset.value === "1";
+    else field.value = button.dataset.value;
+    field.dispatchEvent(new Event("change", { bubbles: true }));
+    field.dispatchEvent(new Event("input", { bubbles: true }));
+    var row = button.closest("tr");
+    if (row) row.classList.add("table-success");
+    button.textContent = "Valor actual puesto";
+    button.disabled = true;
+  });
 })();
