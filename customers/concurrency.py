@@ -19,9 +19,11 @@ differ in an import row). Under the row lock the service calls `reconcile`:
 A field changed to the same value on both sides is not a conflict.
 """
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
+from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
@@ -190,3 +192,82 @@ def reconcile(
         else:
             merged[key] = submitted.get(key)
     return merged
+
+
+# --- forms -----------------------------------------------------------------------------------
+
+
+def _plain(value):
+    """A widget value comparable between the page shown and the page posted."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (list, tuple)):
+        return sorted(str(item) for item in value)
+    return str(value).strip()
+
+
+class VersionedFormMixin:
+    """For a Django form that edits a versioned record: hidden `version` (the record's, when
+    the form was shown) and `shown` (a snapshot of every input then), so the service knows
+    the edit's version and which fields this person changed (`edit_version`, `changed`).
+    The form sets `record_version` and calls `init_version()` once its fields are set up."""
+
+    record_version: int | None = None
+    stale: StaleEdit | None = None
+
+    def init_version(self) -> None:
+        """The hidden version and snapshot; called by a versioned form once its fields are
+        all set up (the snapshot reads every input)."""
+        self.fields["version"] = forms.CharField(required=False, widget=forms.HiddenInput)
+        self.fields["shown"] = forms.CharField(required=False, widget=forms.HiddenInput)
+        if not self.is_bound:
+            self.initial["version"] = self.record_version or ""
+            self.initial["shown"] = json.dumps(self.snapshot(), ensure_ascii=False, separators=(",", ":"))
+
+    # --- optimistic concurrency ------------------------------------------------------------
+
+    def snapshot(self) -> dict:
+        """What each input holds now (the initial values before a POST, the typed ones after)."""
+        values = {}
+        for name in self.fields:
+            if name in ("version", "shown"):
+                continue
+            values[name] = _plain(self[name].value())
+        return values
+
+    @property
+    def edit_version(self) -> int | None:
+        return parse_version(self.data.get(self.add_prefix("version"))) if self.is_bound else None
+
+    @property
+    def changed(self) -> set[str] | None:
+        """Service keys of the fields this person changed since the form was shown; None when
+        the snapshot is missing or unreadable (the service then assumes every field)."""
+        try:
+            shown = json.loads(self.data.get(self.add_prefix("shown")) or "")
+        except ValueError:
+            return None
+        if not isinstance(shown, dict):
+            return None
+        now = self.snapshot()
+        return {self.service_key(name) for name in set(shown) | set(now) if shown.get(name) != now.get(name)}
+
+    def service_key(self, name: str) -> str:
+        """The service's key of a form field (overridden where they differ)."""
+        return name
+
+    def input_name(self, key: str) -> str | None:
+        """The form field that holds a service key, for "Usar el valor actual"."""
+        return key if key in self.fields else None
+
+    def show_stale(self, stale) -> None:
+        """A refused stale save: the message and the table above the form; the next save is
+        against the current version (on purpose, after seeing what changed)."""
+        self.stale = stale
+        for conflict in stale.conflicts:
+            conflict.input_name = self.input_name(conflict.key)
+        data = self.data.copy()
+        data[self.add_prefix("version")] = str(stale.current_version)
+        self.data = data

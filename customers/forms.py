@@ -2,7 +2,6 @@
 services take and show the services' errors next to each field; they decide nothing
 (every rule lives in customers.services)."""
 
-import json
 import re
 
 from django import forms
@@ -11,7 +10,7 @@ from django.urls import reverse
 
 from attributes.forms import add_attribute_fields, attribute_data
 from customers import lookup, queries
-from customers.concurrency import parse_version
+from customers.concurrency import VersionedFormMixin
 from customers.countries import country_choices
 from customers.models import Address, Customer
 from customers.phones import is_landline, national_format, parse_phone
@@ -110,17 +109,6 @@ class DocumentTypeSelect(forms.Select):
         return option
 
 
-def _plain(value):
-    """A widget value comparable between the page shown and the page posted."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, (list, tuple)):
-        return sorted(str(item) for item in value)
-    return str(value).strip()
-
-
 def _typed_landline(raw: str) -> bool:
     try:
         return is_landline(parse_phone(raw).stored)
@@ -150,7 +138,7 @@ def _errors_to_form(form: forms.Form, error: ValidationError, aliases: dict | No
         form.add_error(None, error.messages)
 
 
-class ServiceForm(forms.Form):
+class ServiceForm(VersionedFormMixin, forms.Form):
     """A form whose rules live in a service: `apply_errors` shows what the service refused.
 
     An edit form (it calls ``init_version``) also carries the record's version and a snapshot of
@@ -165,61 +153,6 @@ class ServiceForm(forms.Form):
         self.extra_errors = {name: [] for name in self.extra_error_names}
         self.stale = None
         self.record_version = record_version
-
-    def init_version(self) -> None:
-        """The hidden version and snapshot; called by a versioned form once its fields are
-        all set up (the snapshot reads every input)."""
-        self.fields["version"] = forms.CharField(required=False, widget=forms.HiddenInput)
-        self.fields["shown"] = forms.CharField(required=False, widget=forms.HiddenInput)
-        if not self.is_bound:
-            self.initial["version"] = self.record_version or ""
-            self.initial["shown"] = json.dumps(self.snapshot(), ensure_ascii=False, separators=(",", ":"))
-
-    # --- optimistic concurrency ------------------------------------------------------------
-
-    def snapshot(self) -> dict:
-        """What each input holds now (the initial values before a POST, the typed ones after)."""
-        values = {}
-        for name in self.fields:
-            if name in ("version", "shown"):
-                continue
-            values[name] = _plain(self[name].value())
-        return values
-
-    @property
-    def edit_version(self) -> int | None:
-        return parse_version(self.data.get(self.add_prefix("version"))) if self.is_bound else None
-
-    @property
-    def changed(self) -> set[str] | None:
-        """Service keys of the fields this person changed since the form was shown; None when
-        the snapshot is missing or unreadable (the service then assumes every field)."""
-        try:
-            shown = json.loads(self.data.get(self.add_prefix("shown")) or "")
-        except ValueError:
-            return None
-        if not isinstance(shown, dict):
-            return None
-        now = self.snapshot()
-        return {self.service_key(name) for name in set(shown) | set(now) if shown.get(name) != now.get(name)}
-
-    def service_key(self, name: str) -> str:
-        """The service's key of a form field (overridden where they differ)."""
-        return name
-
-    def input_name(self, key: str) -> str | None:
-        """The form field that holds a service key, for "Usar el valor actual"."""
-        return key if key in self.fields else None
-
-    def show_stale(self, stale) -> None:
-        """A refused stale save: the message and the table above the form; the next save is
-        against the current version (on purpose, after seeing what changed)."""
-        self.stale = stale
-        for conflict in stale.conflicts:
-            conflict.input_name = self.input_name(conflict.key)
-        data = self.data.copy()
-        data[self.add_prefix("version")] = str(stale.current_version)
-        self.data = data
 
     def apply_errors(self, error: ValidationError) -> None:
         _errors_to_form(self, error, self.error_aliases)

@@ -111,9 +111,7 @@ def parse_phone(value: str, region: str = DEFAULT_REGION, *, department: str = "
     if tail:
         number_part, extension = tail.group("number"), tail.group("extension")
         if len(extension) > MAX_EXTENSION_DIGITS:
-            raise ValidationError(
-                f"«{raw}»: el anexo admite hasta {MAX_EXTENSION_DIGITS} dígitos.", code="extension"
-            )
+            raise ValidationError(f"«{raw}»: el anexo admite hasta {MAX_EXTENSION_DIGITS} dígitos.", code="extension")
     digits = _PUNCTUATION.sub("", number_part)
     assumed_lima = False
     if region == DEFAULT_REGION and digits.isdigit() and not digits.startswith("0"):
@@ -177,7 +175,7 @@ def national_format(stored: str) -> str:
     if national.startswith("9") and len(national) == 9:
         return _grouped(national) + suffix
     area = "1" if national.startswith("1") else national[:2]
-    return f"(0{area}) {_grouped(national[len(area):])}{suffix}"
+    return f"(0{area}) {_grouped(national[len(area) :])}{suffix}"
 
 
 def whatsapp_link(stored: str) -> str:

@@ -16,10 +16,10 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import push_url, reswap, retarget, trigger_client_event
 
 from customers import lookup, notes, phones, queries, services
+from customers.concurrency import StaleEdit
 from customers.filters import DEFAULT_ORDER, DEFAULT_STATUS, MAX_SEARCH_LENGTH, CustomerFilterSet, TrashFilterSet
 from customers.forms import AddressForm, ChoiceForm, ContactForm, CustomerForm, CustomerSettingsForm
 from customers.models import Category, Customer, CustomerClass
-from customers.concurrency import StaleEdit
 from customers.services import DuplicateCustomerError
 
 logger = logging.getLogger(__name__)
@@ -680,6 +680,4 @@ def phone_check(request):
         return JsonResponse({"ok": False, "message": " ".join(exc.messages)})
     display = phones.national_format(phone.stored)
     note = f"Fijo de Lima: se guardará como {display}." if phone.assumed_lima else ""
-    return JsonResponse(
-        {"ok": True, "display": display, "landline": phones.is_landline(phone.stored), "note": note}
-    )
+    return JsonResponse({"ok": True, "display": display, "landline": phones.is_landline(phone.stored), "note": note})

@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('attributes', '0002_manage_permission_roles'),
+        ("attributes", "0002_manage_permission_roles"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='attributedefinition',
-            name='version',
-            field=models.IntegerField(db_default=1, default=1, editable=False, verbose_name='versión'),
+            model_name="attributedefinition",
+            name="version",
+            field=models.IntegerField(db_default=1, default=1, editable=False, verbose_name="versión"),
         ),
         migrations.AddField(
-            model_name='historicalattributedefinition',
-            name='version',
-            field=models.IntegerField(db_default=1, default=1, editable=False, verbose_name='versión'),
+            model_name="historicalattributedefinition",
+            name="version",
+            field=models.IntegerField(db_default=1, default=1, editable=False, verbose_name="versión"),
         ),
     ]

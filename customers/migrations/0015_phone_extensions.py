@@ -5,30 +5,41 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0014_search_variants'),
+        ("customers", "0014_search_variants"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='contact',
-            name='phones',
-            field=django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=30), blank=True, default=list, size=None, verbose_name='teléfonos'),
+            model_name="contact",
+            name="phones",
+            field=django.contrib.postgres.fields.ArrayField(
+                base_field=models.CharField(max_length=30),
+                blank=True,
+                default=list,
+                size=None,
+                verbose_name="teléfonos",
+            ),
         ),
         migrations.AlterField(
-            model_name='customer',
-            name='phone',
-            field=models.CharField(blank=True, max_length=30, verbose_name='teléfono'),
+            model_name="customer",
+            name="phone",
+            field=models.CharField(blank=True, max_length=30, verbose_name="teléfono"),
         ),
         migrations.AlterField(
-            model_name='customerphone',
-            name='number',
-            field=models.CharField(max_length=30, verbose_name='teléfono'),
+            model_name="customerphone",
+            name="number",
+            field=models.CharField(max_length=30, verbose_name="teléfono"),
         ),
         migrations.AlterField(
-            model_name='historicalcontact',
-            name='phones',
-            field=django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=30), blank=True, default=list, size=None, verbose_name='teléfonos'),
+            model_name="historicalcontact",
+            name="phones",
+            field=django.contrib.postgres.fields.ArrayField(
+                base_field=models.CharField(max_length=30),
+                blank=True,
+                default=list,
+                size=None,
+                verbose_name="teléfonos",
+            ),
         ),
     ]

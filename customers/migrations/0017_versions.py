@@ -4,60 +4,59 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0016_document_order_empties_last'),
+        ("customers", "0016_document_order_empties_last"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='address',
-            name='version',
-            field=models.IntegerField(db_default=1, default=1, editable=False, verbose_name='versión'),
+            model_name="address",
+            name="version",
+            field=models.IntegerField(db_default=1, default=1, editable=False, verbose_name="versión"),
         ),
         migrations.AddField(
-            model_name='category',
-            name='version',
-            field=models.IntegerField(db_default=1, default=1, editable=False, verbose_name='versión'),
+            model_name="category",
+            name="version",
+            field=models.IntegerField(db_default=1, default=1, editable=False, verbose_name="versión"),
         ),
         migrations.AddField(
-            model_name='contact',
-            name='version',
-            field=models.IntegerField(db_default=1, default=1, editable=False, verbose_name='versión'),
+            model_name="contact",
+            name="version",
+            field=models.IntegerField(db_default=1, default=1, editable=False, verbose_name="versión"),
         ),
         migrations.AddField(
-            model_name='customer',
-            name='version',
-            field=models.IntegerField(db_default=1, default=1, editable=False, verbose_name='versión'),
+            model_name="customer",
+            name="version",
+            field=models.IntegerField(db_default=1, default=1, editable=False, verbose_name="versión"),
         ),
         migrations.AddField(
-            model_name='customerclass',
-            name='version',
-            field=models.IntegerField(db_default=1, default=1, editable=False, verbose_name='versión'),
+            model_name="customerclass",
+            name="version",
+            field=models.IntegerField(db_default=1, default=1, editable=False, verbose_name="versión"),
         ),
         migrations.AddField(
-            model_name='customernote',
-            name='version',
-            field=models.IntegerField(db_default=1, default=1, editable=False, verbose_name='versión'),
+            model_name="customernote",
+            name="version",
+            field=models.IntegerField(db_default=1, default=1, editable=False, verbose_name="versión"),
         ),
         migrations.AddField(
-            model_name='historicaladdress',
-            name='version',
-            field=models.IntegerField(db_default=1, default=1, editable=False, verbose_name='versión'),
+            model_name="historicaladdress",
+            name="version",
+            field=models.IntegerField(db_default=1, default=1, editable=False, verbose_name="versión"),
         ),
         migrations.AddField(
-            model_name='historicalcontact',
-            name='version',
-            field=models.IntegerField(db_default=1, default=1, editable=False, verbose_name='versión'),
+            model_name="historicalcontact",
+            name="version",
+            field=models.IntegerField(db_default=1, default=1, editable=False, verbose_name="versión"),
         ),
         migrations.AddField(
-            model_name='historicalcustomer',
-            name='version',
-            field=models.IntegerField(db_default=1, default=1, editable=False, verbose_name='versión'),
+            model_name="historicalcustomer",
+            name="version",
+            field=models.IntegerField(db_default=1, default=1, editable=False, verbose_name="versión"),
         ),
         migrations.AddField(
-            model_name='historicalcustomernote',
-            name='version',
-            field=models.IntegerField(db_default=1, default=1, editable=False, verbose_name='versión'),
+            model_name="historicalcustomernote",
+            name="version",
+            field=models.IntegerField(db_default=1, default=1, editable=False, verbose_name="versión"),
         ),
     ]

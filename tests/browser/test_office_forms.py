@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from customers import services
 from customers.models import Customer
-from tests.factories import company_data, make_company, make_person
+from tests.factories import company_data, make_company
 from tests.roles import PASSWORD, user_with_role
 
 pytestmark = pytest.mark.browser
@@ -50,7 +50,9 @@ def test_phones_keep_their_anexo_and_lima_numbers_get_their_01(signed_in):
     first.press("Tab")
     # The field shows what was understood, and says why.
     expect(first).to_have_value("(01) 470 1234 anexo 205")
-    expect(page.locator("[data-phone-note]").first).to_have_text("Fijo de Lima: se guardará como (01) 470 1234 anexo 205.")
+    expect(page.locator("[data-phone-note]").first).to_have_text(
+        "Fijo de Lima: se guardará como (01) 470 1234 anexo 205."
+    )
     page.get_by_role("button", name="Agregar teléfono").click()
     second = page.get_by_role("textbox", name="Teléfono").nth(1)
     second.fill("234567")
@@ -166,10 +168,12 @@ def test_the_full_history_fits_a_phone(page, reference_data):
     sign_in(page)
     customer = services.create_customer(actor=None, data=company_data(business_line="Ferretería"))
     services.update_customer(
-        actor=None, customer=customer, data=company_data(
+        actor=None,
+        customer=customer,
+        data=company_data(
             document_number=customer.document_number,
             business_line="Ferretería y materiales de construcción para obras grandes",
-        )
+        ),
     )
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(f"/clientes/{customer.pk}/historial/")
