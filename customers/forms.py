@@ -518,6 +518,15 @@ class AddressForm(ServiceForm):
             kwargs["initial"] = initial
         super().__init__(*args, **kwargs)
         cascade_ubigeo(self, "department", "province", "district")
+        if address is not None:
+            self.record_version = address.version
+            self.init_version()
+
+    def service_key(self, name: str) -> str:
+        return "district_id" if name in ("department", "province", "district") else name
+
+    def input_name(self, key: str) -> str | None:
+        return None if key == "district_id" else super().input_name(key)
 
     def _value(self, name: str) -> str:
         if self.is_bound:
@@ -557,6 +566,9 @@ class ContactForm(ServiceForm):
                 "note": contact.note,
             }
         super().__init__(*args, **kwargs)
+        if contact is not None:
+            self.record_version = contact.version
+            self.init_version()
 
     def service_data(self) -> dict:
         return {f: self.cleaned_data.get(f, "") for f in ("name", "role", "phones", "emails", "note")}

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from config.auth import is_administrador
 from customers import history, notes, queries, services
+from customers.concurrency import StaleEdit, parse_version
 from customers.models import Customer, CustomerNote
 
 HISTORY_PAGE_SIZE = 50
@@ -73,15 +74,21 @@ def note_update(request, pk, note_pk):
     """GET: the note's edit form (in place); POST: save it. Only the author or an Administrador."""
     note = _note_for(request, pk, note_pk)
     if request.method == "POST":
+        text = request.POST.get("text", "")
         try:
-            note = notes.update_note(actor=request.user, note=note, text=request.POST.get("text", ""))
+            note = notes.update_note(
+                actor=request.user, note=note, text=text, version=parse_version(request.POST.get("version"))
+            )
         except ValidationError as exc:
             error = " ".join(exc.messages)
             if not request.htmx:
                 messages.error(request, error)
                 return redirect(_notes_url(note.customer))
-            text = request.POST.get("text", "")
             context = {"note": note, "customer": note.customer, "note_error": error, "note_text": text}
+            if isinstance(exc, StaleEdit):
+                # What they typed stays; the current text is shown next to it, and saving
+                # again (against the current version) saves theirs on purpose.
+                context.update(stale=exc, note_version=exc.current_version)
             return render(request, "customers/_note_form.html", context)
         if not request.htmx:
             messages.success(request, "Nota actualizada.")

@@ -92,6 +92,8 @@ class ChoiceList(models.Model):
 class Category(ChoiceList):
     """Categoría de cliente (PRO, NORMAL…)."""
 
+    history = HistoricalRecords(history_change_reason_field=models.TextField(null=True))
+
     class Meta(ChoiceList.Meta):
         verbose_name = "categoría de cliente"
         verbose_name_plural = "categorías de cliente"
@@ -99,6 +101,8 @@ class Category(ChoiceList):
 
 class CustomerClass(ChoiceList):
     """Clase de cliente."""
+
+    history = HistoricalRecords(history_change_reason_field=models.TextField(null=True))
 
     class Meta(ChoiceList.Meta):
         verbose_name = "clase de cliente"

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import push_url, reswap, retarget, trigger_client_event
 
 from customers import lookup, notes, phones, queries, services
-from customers.concurrency import StaleEdit
+from customers.concurrency import StaleEdit, parse_version
 from customers.filters import DEFAULT_ORDER, DEFAULT_STATUS, MAX_SEARCH_LENGTH, CustomerFilterSet, TrashFilterSet
 from customers.forms import AddressForm, ChoiceForm, ContactForm, CustomerForm, CustomerSettingsForm
 from customers.models import Category, Customer, CustomerClass
@@ -375,7 +375,16 @@ def _address_form(request, customer, *, address):
     form = AddressForm(request.POST if bound else None, customer=customer, address=address)
     if bound and form.is_valid():
         try:
-            services.save_address(actor=request.user, customer=customer, data=form.service_data(), address=address)
+            services.save_address(
+                actor=request.user,
+                customer=customer,
+                data=form.service_data(),
+                address=address,
+                version=form.edit_version,
+                changed=form.changed,
+            )
+        except StaleEdit as exc:
+            form.show_stale(exc)
         except ValidationError as exc:
             form.apply_errors(exc)
         else:
@@ -429,7 +438,16 @@ def _contact_form(request, customer, *, contact):
     form = ContactForm(request.POST if bound else None, contact=contact)
     if bound and form.is_valid():
         try:
-            services.save_contact(actor=request.user, customer=customer, data=form.service_data(), contact=contact)
+            services.save_contact(
+                actor=request.user,
+                customer=customer,
+                data=form.service_data(),
+                contact=contact,
+                version=form.edit_version,
+                changed=form.changed,
+            )
+        except StaleEdit as exc:
+            form.show_stale(exc)
         except ValidationError as exc:
             form.apply_errors(exc)
         else:
@@ -501,9 +519,11 @@ def customer_settings(request):
 def _choice_context(slug: str, **extra) -> dict:
     model, title, singular = CHOICE_LISTS[slug]
     row_errors = extra.pop("row_errors", {})
+    row_typed = extra.pop("row_typed", {})
     items = queries.list_choices_with_usage(model)
     for item in items:
         item.errors = row_errors.get(item.pk, [])
+        item.typed_name, item.typed_version = row_typed.get(item.pk, ("", ""))
     context = {
         "slug": slug,
         "title": title,
@@ -560,9 +580,20 @@ def choice_update(request, slug, item_pk):
     form = ChoiceForm(request.POST)
     form.is_valid()
     old_name = item.name
+    typed = form.cleaned_data.get("name", "")
     try:
         item = services.save_choice(
-            actor=request.user, model=model, name=form.cleaned_data.get("name", ""), instance=item
+            actor=request.user,
+            model=model,
+            name=typed,
+            instance=item,
+            version=parse_version(request.POST.get("version")),
+        )
+    except StaleEdit as exc:
+        # The row keeps the name typed, now against the current version: Renombrar again
+        # renames on purpose.
+        return _choice_response(
+            request, slug, row_errors={item.pk: exc.messages}, row_typed={item.pk: (typed, exc.current_version)}
         )
     except ValidationError as exc:
         form.apply_errors(exc)
