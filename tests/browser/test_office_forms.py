@@ -8,8 +8,8 @@ from playwright.sync_api import expect
 
 from customers import services
 from customers.models import Customer
+from tests.browser.conftest import sign_in as browser_sign_in
 from tests.factories import company_data, make_company
-from tests.roles import PASSWORD, user_with_role
 
 pytestmark = pytest.mark.browser
 
@@ -17,13 +17,7 @@ SCREENSHOTS = "/tmp/clientes-{}.png"  # noqa: S108
 
 
 def sign_in(page, username="vendedora", role="Ventas"):
-    user_with_role(role, username=username, first_name="Lucía", last_name="Flores")
-    page.goto("/ingresar/")
-    page.get_by_label("Usuario").fill(username)
-    page.get_by_label("Contraseña").fill(PASSWORD)
-    page.get_by_role("button", name="Ingresar").click()
-    expect(page).to_have_url(re.compile(r"/clientes/$"))
-    return page
+    return browser_sign_in(page, role, username=username, first_name="Lucía", last_name="Flores")
 
 
 @pytest.fixture
