@@ -256,6 +256,9 @@ class CustomerForm(ServiceForm):
             self.initial.setdefault("document_type", RUC)
         add_attribute_fields(self, customer)  # attr_<id>: Atributos adicionales
         if customer is not None:
+            # At creation they become the first contact and the first note; afterwards both
+            # live in their tabs (Contactos, Notas), where each has its own form.
+            del self.fields["contact_name"], self.fields["note"]
             self.record_version = customer.version
             self.init_version()
 
@@ -389,9 +392,9 @@ class CustomerForm(ServiceForm):
             "first_names": c.get("first_names", "") if person else "",
             "last_names": c.get("last_names", "") if person else "",
             "business_line": c.get("business_line", ""),
-            "contact_name": c.get("contact_name", "") if company else "",
+            "contact_name": c.get("contact_name", "") if company and "contact_name" in self.fields else "",
             "country": c.get("country", "") if is_foreign else "",
-            "note": c.get("note", ""),
+            "note": c.get("note", "") if "note" in self.fields else "",
             "phones": [
                 {"number": row["number"], "whatsapp": row["whatsapp"], "whatsapp_landline": row["whatsapp_landline"]}
                 for row in self.phone_rows()
@@ -431,8 +434,6 @@ class CustomerForm(ServiceForm):
                 "first_names",
                 "last_names",
                 "business_line",
-                "contact_name",
-                "note",
                 "requests_detraction",
                 "loyalty_enrolled",
                 "additional_info",
