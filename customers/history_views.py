@@ -160,10 +160,10 @@ def customer_revert(request, pk, history_id):
 @require_POST
 @permission_required("customers.view_customer", raise_exception=True)
 def customer_bulk(request):
-    """Desactivar / Activar / Eliminar the customers ticked in the list; all or nothing."""
+    """Suspender / Reactivar / Eliminar the customers ticked in the list; all or nothing."""
     action = request.POST.get("accion", "")
     if action not in services.BULK_ACTIONS:
-        messages.error(request, "Elija una acción: desactivar, activar o eliminar.")
+        messages.error(request, "Elija una acción: suspender, reactivar o eliminar.")
         return _back_to_list(request)
     _, permission, one, several = services.BULK_ACTIONS[action]
     if not request.user.has_perm(permission):

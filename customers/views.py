@@ -174,7 +174,7 @@ def customer_detail(request, pk):
     return render(request, "customers/detail.html", context)
 
 
-# --- Desactivar / Activar, Eliminar, Papelera ------------------------------------------------
+# --- Suspender / Reactivar, Eliminar, Papelera ------------------------------------------------
 # Each action is a POST (a link could be followed by a prefetch or a crawler), checks its
 # permission here and again in the service, and goes back where it came from with a message.
 
@@ -229,7 +229,7 @@ def _after(request, pk, response, *, gone: str):
 
 @require_POST
 @permission_required("customers.change_customer", raise_exception=True)
-def customer_deactivate(request, pk):
+def customer_suspend(request, pk):
     customer = _action_target(request, pk)
     if customer is None:
         return _gone(request, pk, reverse("customers:list"))
@@ -237,7 +237,7 @@ def customer_deactivate(request, pk):
         request,
         services.deactivate_customer,
         customer,
-        f"Cliente «{customer.name}» desactivado: ya no aparece en el punto de venta ni en la facturación.",
+        f"Cliente «{customer.name}» suspendido: ya no aparece en el punto de venta ni en la facturación.",
     )
     back = _back(request, reverse("customers:detail", args=[pk]))
     return back if done else _after(request, pk, back, gone=reverse("customers:list"))
@@ -245,11 +245,11 @@ def customer_deactivate(request, pk):
 
 @require_POST
 @permission_required("customers.change_customer", raise_exception=True)
-def customer_activate(request, pk):
+def customer_reactivate(request, pk):
     customer = _action_target(request, pk)
     if customer is None:
         return _gone(request, pk, reverse("customers:list"))
-    done = _run(request, services.activate_customer, customer, f"Cliente «{customer.name}» activado.")
+    done = _run(request, services.activate_customer, customer, f"Cliente «{customer.name}» reactivado.")
     back = _back(request, reverse("customers:detail", args=[pk]))
     return back if done else _after(request, pk, back, gone=reverse("customers:list"))
 

@@ -121,8 +121,8 @@ def test_the_form_panel_lifecycle_and_revert_pages_leave_one_record_per_change_w
         models=("contact",),
     )
     # Lifecycle, one by one and in bulk.
-    check({"customer": 1, "note": 1}, lambda: client.post(reverse("customers:deactivate", args=[customer.pk])))
-    check({"customer": 1, "note": 1}, lambda: client.post(reverse("customers:activate", args=[customer.pk])))
+    check({"customer": 1, "note": 1}, lambda: client.post(reverse("customers:suspend", args=[customer.pk])))
+    check({"customer": 1, "note": 1}, lambda: client.post(reverse("customers:reactivate", args=[customer.pk])))
     bulk = reverse("customers:bulk")
     check({"customer": 1, "note": 1}, lambda: client.post(bulk, {"accion": "desactivar", "ids": [customer.pk]}))
     check({"customer": 1, "note": 1}, lambda: client.post(bulk, {"accion": "activar", "ids": [customer.pk]}))

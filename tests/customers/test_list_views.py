@@ -154,7 +154,7 @@ def test_consulta_sees_no_row_actions(client):
 def test_ventas_may_edit_and_deactivate_but_not_delete(client):
     customer = make_company(business_name="Gloria S.A.")
     page = assert_can(client, "Ventas", "get", LIST).content.decode()
-    assert url("update", customer) in page and url("deactivate", customer) in page
+    assert url("update", customer) in page and url("suspend", customer) in page
     assert url("delete", customer) not in page
 
 
@@ -167,7 +167,7 @@ def test_the_administrador_sees_eliminar(client):
 def test_a_suspended_customer_offers_activar(as_ventas):
     customer = make_company(business_name="Gloria S.A.", is_active=False)
     page = as_ventas.get(LIST, {"estado": "suspendidos"}).content.decode()
-    assert url("activate", customer) in page and "Suspendido" in page
+    assert url("reactivate", customer) in page and "Suspendido" in page
 
 
 # --- Desactivar / Activar -----------------------------------------------------------------------
@@ -177,7 +177,7 @@ def test_ventas_deactivates_and_goes_back_to_the_list_it_came_from(client):
     customer = make_company(business_name="Gloria S.A.")
     back = f"{LIST}?q=gloria"
 
-    response = assert_can(client, "Ventas", "post", url("deactivate", customer), {"next": back})
+    response = assert_can(client, "Ventas", "post", url("suspend", customer), {"next": back})
 
     assert response.headers["Location"] == back
     assert not Customer.objects.get(pk=customer.pk).is_active
@@ -185,20 +185,20 @@ def test_ventas_deactivates_and_goes_back_to_the_list_it_came_from(client):
 
 def test_activar_brings_it_back(as_ventas):
     customer = make_company(business_name="Gloria S.A.", is_active=False)
-    as_ventas.post(url("activate", customer))
+    as_ventas.post(url("reactivate", customer))
     assert Customer.objects.get(pk=customer.pk).is_active
 
 
 @pytest.mark.parametrize("role", ["Consulta", "Créditos"])
 def test_read_only_roles_cannot_deactivate_and_nothing_changes(client, role):
     customer = make_company(business_name="Gloria S.A.")
-    assert_cannot(client, role, "post", url("deactivate", customer))
+    assert_cannot(client, role, "post", url("suspend", customer))
     assert Customer.objects.get(pk=customer.pk).is_active
 
 
 def test_deactivating_by_get_is_not_allowed_and_says_so_in_spanish(as_ventas):
     customer = make_company(business_name="Gloria S.A.")
-    response = as_ventas.get(url("deactivate", customer))
+    response = as_ventas.get(url("suspend", customer))
     assert (response.status_code, response["Allow"]) == (405, "POST")
     assert "Esta dirección no se abre como página" in response.content.decode()
     assert Customer.objects.get(pk=customer.pk).is_active
@@ -206,13 +206,13 @@ def test_deactivating_by_get_is_not_allowed_and_says_so_in_spanish(as_ventas):
 
 def test_a_next_to_another_site_is_ignored(as_ventas):
     customer = make_company(business_name="Gloria S.A.")
-    response = as_ventas.post(url("deactivate", customer), {"next": "https://example.com/"})
+    response = as_ventas.post(url("suspend", customer), {"next": "https://example.com/"})
     assert response.headers["Location"] == url("detail", customer)
 
 
 def test_a_tampered_id_goes_back_with_a_message_and_changes_nothing(as_admin):
     make_company(business_name="Gloria S.A.")
-    for name in ("deactivate", "activate", "delete", "restore", "purge"):
+    for name in ("suspend", "reactivate", "delete", "restore", "purge"):
         response = as_admin.post(reverse(f"customers:{name}", args=[999_999]), {"next": f"{LIST}?q=glo"}, follow=True)
         assert response.status_code == 200
         assert "Ese cliente ya no existe" in response.content.decode()
@@ -233,7 +233,7 @@ def test_restaurar_on_the_page_of_a_customer_purged_meanwhile_lands_in_the_papel
 @pytest.mark.parametrize(
     ("name", "make", "lands"),
     [
-        ("deactivate", make_company, LIST),
+        ("suspend", make_company, LIST),
         ("delete", make_company, LIST),
         ("restore", trashed, TRASH),
         ("purge", trashed, TRASH),
@@ -267,7 +267,7 @@ def test_a_button_on_a_stale_page_says_what_happened_and_keeps_the_list(as_admin
     services.trash_customer(actor=None, customer=customer)
     back = f"{LIST}?q=glo&tipo=empresa"
 
-    for name in ("deactivate", "activate"):
+    for name in ("suspend", "reactivate"):
         response = as_admin.post(url(name, customer), {"next": back}, follow=True)
         assert response.redirect_chain[-1][0] == back
         assert "está en la Papelera" in response.content.decode()
