@@ -150,8 +150,9 @@ def reconcile(
     label,
     display,
     input_value=None,
-) -> dict:
-    """The state to write (see the module's docstring), or StaleEdit.
+) -> set[str] | None:
+    """None: write the edit as it is (nothing happened since its version); a set: the keys
+    to write over the current row (a stale edit that overlaps nothing); or StaleEdit.
 
     submitted: the whole state the edit would write; current: the row's state now (locked);
     base: the state at `version` from the history (None: not recorded, so nothing can be
@@ -159,7 +160,7 @@ def reconcile(
     label(key) and display(key, value) word a conflict; input_value(key, value) gives the
     current value as the form's input shows it."""
     if version is None or version == current_version:
-        return submitted
+        return None
     mine = (
         set(changed)
         if changed is not None
@@ -183,15 +184,8 @@ def reconcile(
             for key in sorted(overlap, key=lambda k: (k.startswith("attributes."), k))
         ]
         raise StaleEdit(what=what, changes=changes, conflicts=conflicts, current_version=current_version)
-    # No overlap: the current row, with this edit's own changes on top.
-    merged = dict(current)
-    merged["attributes"] = dict(current.get("attributes") or {})
-    for key in mine:
-        if key.startswith("attributes."):
-            merged["attributes"][key.split(".", 1)[1]] = value_of(submitted, key)
-        else:
-            merged[key] = submitted.get(key)
-    return merged
+    # No overlap: the current row stays, with this edit's own changes on top.
+    return mine
 
 
 # --- forms -----------------------------------------------------------------------------------
