@@ -458,8 +458,8 @@ class CustomerNote(models.Model):
         MANUAL = "manual", "Nota"
         CREATED = "creado", "Creado"
         EDITED = "editado", "Editado"
-        DEACTIVATED = "desactivado", "Desactivado"
-        ACTIVATED = "activado", "Activado"
+        DEACTIVATED = "desactivado", "Suspendido"  # codes stay (migration 0019); words changed
+        ACTIVATED = "activado", "Reactivado"
         TRASHED = "eliminado", "Eliminado"
         RESTORED = "restaurado", "Restaurado"
         REVERTED = "revertido", "Revertido"

@@ -5,8 +5,8 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-BEFORE = [("customers", "0018_choice_history")]
-AFTER = [("customers", "0019_contact_name_and_note_to_records")]
+BEFORE = [("customers", "0019_suspend_words")]
+AFTER = [("customers", "0020_contact_name_and_note_to_records")]
 
 
 @pytest.mark.django_db(transaction=True)
