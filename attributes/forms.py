@@ -6,6 +6,7 @@ from django import forms
 
 from attributes import services, values
 from attributes.models import HELP_MAX, NAME_MAX, AttributeDefinition
+from customers.concurrency import VersionedFormMixin
 
 Kind = AttributeDefinition.Kind
 
@@ -89,7 +90,7 @@ def attribute_fields(form: forms.Form) -> list:
     return [(d, form[d.field_name]) for d in getattr(form, "attribute_definitions", [])]
 
 
-class DefinitionForm(forms.Form):
+class DefinitionForm(VersionedFormMixin, forms.Form):
     kind = forms.CharField(
         required=False,
         widget=forms.Select(
@@ -124,6 +125,9 @@ class DefinitionForm(forms.Form):
                 "max_value": values.decimal_text(definition.max_value) if definition.max_value is not None else "",
             }
         super().__init__(*args, **kwargs)
+        if definition is not None:
+            self.record_version = definition.version
+            self.init_version()
 
     @property
     def current_kind(self) -> str:
@@ -138,7 +142,7 @@ class DefinitionForm(forms.Form):
         return self.current_kind in (Kind.INTEGER, Kind.DECIMAL)
 
     def service_data(self) -> dict:
-        return {f: self.cleaned_data.get(f) for f in self.fields}
+        return {f: self.cleaned_data.get(f) for f in self.fields if f not in ("version", "shown")}
 
     def apply_errors(self, error) -> None:
         if hasattr(error, "error_dict"):

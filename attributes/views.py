@@ -11,6 +11,7 @@ from django_htmx.http import reswap, retarget, trigger_client_event
 
 from attributes import queries, services
 from attributes.forms import DefinitionForm
+from customers.concurrency import StaleEdit
 
 MANAGE = services.MANAGE
 
@@ -59,7 +60,15 @@ def _definition_form(request, *, definition):
             if definition is None:
                 saved = services.create_definition(actor=request.user, data=form.service_data())
             else:
-                saved = services.update_definition(actor=request.user, definition=definition, data=form.service_data())
+                saved = services.update_definition(
+                    actor=request.user,
+                    definition=definition,
+                    data=form.service_data(),
+                    version=form.edit_version,
+                    changed=form.changed,
+                )
+        except StaleEdit as exc:
+            form.show_stale(exc)
         except ValidationError as exc:
             form.apply_errors(exc)
         else:
