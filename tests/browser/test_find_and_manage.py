@@ -1,5 +1,5 @@
 """Finding and managing customers in a real browser: search and filter (htmx, the URL and the
-back button), the summary, Desactivar, Eliminar, the Papelera and Restaurar."""
+back button), the summary, Suspender, Eliminar, the Papelera and Restaurar."""
 
 import re
 
@@ -70,12 +70,12 @@ def test_search_filter_deactivate_delete_and_restore_from_the_papelera(customers
     page.get_by_label("Tipo").select_option(label="Persona natural")
     expect(results(page)).to_have_count(1)
 
-    # The summary, then Desactivar from its Más opciones.
+    # The summary, then Suspender from its Más opciones.
     page.get_by_role("link", name="Núñez Quispe, Rosa Elena", exact=True).click()
     expect(page.get_by_role("heading", name="Núñez Quispe, Rosa Elena")).to_be_visible()
     page.get_by_role("button", name="Más opciones").click()
-    page.get_by_role("button", name="Desactivar").click()
-    expect(page.get_by_text("desactivado: ya no aparece en el punto de venta")).to_be_visible()
+    page.get_by_role("button", name="Suspender").click()
+    expect(page.get_by_text("suspendido: ya no aparece en el punto de venta")).to_be_visible()
     expect(page.get_by_text("Suspendido", exact=True)).to_be_visible()
 
     # Eliminar asks first, then moves it to the Papelera.

@@ -46,14 +46,15 @@ def test_add_a_note_edit_the_phone_deactivate_and_see_all_three_in_the_timeline(
     page.get_by_role("button", name="Guardar").first.click()
     expect(page.get_by_text("actualizado")).to_be_visible()
 
-    # 3. Desactivar, from Más opciones.
+    # 3. Suspender, from Más opciones.
     page.get_by_role("button", name="Más opciones").click()
-    page.get_by_role("button", name="Desactivar").click()
-    expect(page.get_by_text("desactivado", exact=False).first).to_be_visible()
+    page.get_by_role("button", name="Suspender").click()
+    expect(page.get_by_text("suspendido", exact=False).first).to_be_visible()
 
     page.goto(f"/clientes/{customer.pk}/?tab=notas")
     notes = page.locator("#timeline .note")
-    expect(notes.nth(0)).to_contain_text("Desactivado")
+    expect(notes.nth(0)).to_contain_text("Suspendido")
+    expect(notes.nth(0)).to_contain_text("Cliente suspendido")
     expect(notes.nth(1)).to_contain_text("Teléfono: 999 111 222 → 988 777 666")
     expect(notes.nth(2)).to_contain_text("Pidió el catálogo de diciembre.")
     expect(notes.nth(3)).to_contain_text("Cliente creado.")
@@ -99,7 +100,7 @@ def test_deactivate_two_ticked_customers_from_the_list(signed_in):
     page.get_by_label(f"Seleccionar {names[0]}").check()
     page.get_by_label(f"Seleccionar {names[2]}").check()
     page.screenshot(path=SCREENSHOTS.format("seleccionados"), full_page=True)
-    page.get_by_role("button", name="Desactivar seleccionados").click()
-    expect(page.get_by_text("2 clientes desactivados.")).to_be_visible()
+    page.get_by_role("button", name="Suspender 2 clientes").click()
+    expect(page.get_by_text("2 clientes suspendidos.")).to_be_visible()
     expect(page.get_by_role("link", name=names[1], exact=True)).to_be_visible()
     expect(page.get_by_role("link", name=names[0], exact=True)).to_have_count(0)  # the list shows active ones

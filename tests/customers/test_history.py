@@ -124,8 +124,8 @@ def test_the_form_panel_lifecycle_and_revert_pages_leave_one_record_per_change_w
     check({"customer": 1, "note": 1}, lambda: client.post(reverse("customers:suspend", args=[customer.pk])))
     check({"customer": 1, "note": 1}, lambda: client.post(reverse("customers:reactivate", args=[customer.pk])))
     bulk = reverse("customers:bulk")
-    check({"customer": 1, "note": 1}, lambda: client.post(bulk, {"accion": "desactivar", "ids": [customer.pk]}))
-    check({"customer": 1, "note": 1}, lambda: client.post(bulk, {"accion": "activar", "ids": [customer.pk]}))
+    check({"customer": 1, "note": 1}, lambda: client.post(bulk, {"accion": "suspender", "ids": [customer.pk]}))
+    check({"customer": 1, "note": 1}, lambda: client.post(bulk, {"accion": "reactivar", "ids": [customer.pk]}))
     check({"customer": 1, "note": 1}, lambda: client.post(reverse("customers:delete", args=[customer.pk])))
     check({"customer": 1, "note": 1}, lambda: client.post(reverse("customers:restore", args=[customer.pk])))
     check({"customer": 1, "note": 1}, lambda: client.post(bulk, {"accion": "eliminar", "ids": [customer.pk]}))
@@ -292,7 +292,7 @@ def test_a_system_note_has_no_edit_page_even_for_an_administrador(client):
 def test_the_list_offers_bulk_actions_to_ventas_but_not_to_consulta(client):
     services.create_customer(actor=None, data=company_post_data())
     page = assert_can(client, "Ventas", "get", reverse("customers:list")).content.decode()
-    assert "Desactivar seleccionados" in page and "Eliminar seleccionados" not in page
+    assert "Suspender seleccionados" in page and "Eliminar seleccionados" not in page
     page = assert_can(client, "Consulta", "get", reverse("customers:list")).content.decode()
     assert 'name="ids"' not in page and "seleccionados" not in page
 
@@ -303,7 +303,7 @@ def test_bulk_actions_are_all_or_nothing_and_name_the_failing_customer(client):
     second = services.create_customer(actor=None, data=company_post_data(document_number="20131312955"))
     services.trash_customer(actor=None, customer=second)
     response = client.post(
-        reverse("customers:bulk"), {"accion": "desactivar", "ids": [first.pk, second.pk]}, follow=True
+        reverse("customers:bulk"), {"accion": "suspender", "ids": [first.pk, second.pk]}, follow=True
     )
     assert "No se aplicó ningún cambio" in response.content.decode()
     first.refresh_from_db()
@@ -326,7 +326,7 @@ def test_bulk_eliminar_names_the_customer_a_delete_rule_refuses(monkeypatch):
 
 def test_consulta_cannot_run_bulk_actions(client):
     customer = services.create_customer(actor=None, data=company_post_data())
-    assert_cannot(client, "Consulta", "post", reverse("customers:bulk"), {"accion": "desactivar", "ids": [customer.pk]})
+    assert_cannot(client, "Consulta", "post", reverse("customers:bulk"), {"accion": "suspender", "ids": [customer.pk]})
     assert_cannot(client, "Ventas", "post", reverse("customers:bulk"), {"accion": "eliminar", "ids": [customer.pk]})
     customer.refresh_from_db()
     assert customer.is_active and customer.deleted_at is None
@@ -394,7 +394,7 @@ def test_a_user_without_a_role_sees_no_notes_history_or_bulk_actions(client, sin
         ("post", reverse("customers:bulk")),
     ):
         assert (
-            getattr(client, method)(url, {"text": "x", "accion": "desactivar", "ids": [customer.pk]}).status_code == 403
+            getattr(client, method)(url, {"text": "x", "accion": "suspender", "ids": [customer.pk]}).status_code == 403
         )
     assert customer.notes.count() == 1
 

@@ -1,4 +1,4 @@
-"""Desactivar / Activar, Eliminar (the Papelera), Restaurar and the permanent deletion:
+"""Suspender / Reactivar, Eliminar (the Papelera), Restaurar and the permanent deletion:
 customers.services, with their permissions and refusals."""
 
 import pytest
@@ -57,7 +57,7 @@ def snapshot(customer: Customer) -> dict:
     }
 
 
-# --- Desactivar / Activar ---------------------------------------------------------------------
+# --- Suspender / Reactivar ---------------------------------------------------------------------
 
 
 def test_deactivating_keeps_the_customer_on_file_as_suspended(ventas):
@@ -276,6 +276,6 @@ def test_only_the_administrador_deletes_permanently(admin, role):
 def test_the_roles_hold_the_lifecycle_permissions_as_designed(admin, ventas):
     assert admin.has_perm("customers.restore_customer") and admin.has_perm("customers.purge_customer")
     assert admin.has_perm("customers.delete_customer")
-    assert ventas.has_perm("customers.change_customer")  # Desactivar / Activar is an edit
+    assert ventas.has_perm("customers.change_customer")  # Suspender / Reactivar is an edit
     for permission in ("delete_customer", "restore_customer", "purge_customer"):
         assert not ventas.has_perm(f"customers.{permission}")

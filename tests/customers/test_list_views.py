@@ -148,7 +148,7 @@ def test_the_list_page_runs_a_fixed_number_of_queries(client, django_assert_num_
 def test_consulta_sees_no_row_actions(client):
     make_company(business_name="Gloria S.A.")
     page = assert_can(client, "Consulta", "get", LIST).content.decode()
-    assert "Más opciones" not in page and "Desactivar" not in page
+    assert "Más opciones" not in page and "Suspender" not in page
 
 
 def test_ventas_may_edit_and_deactivate_but_not_delete(client):
@@ -170,7 +170,7 @@ def test_a_suspended_customer_offers_activar(as_ventas):
     assert url("reactivate", customer) in page and "Suspendido" in page
 
 
-# --- Desactivar / Activar -----------------------------------------------------------------------
+# --- Suspender / Reactivar -----------------------------------------------------------------------
 
 
 def test_ventas_deactivates_and_goes_back_to_the_list_it_came_from(client):
