@@ -54,8 +54,16 @@ def imports_of(module: str, path: Path, modules: dict) -> list[tuple[str, int]]:
         else:
             continue
         targets = {_project_module(name, modules) for name in names} - {None, module}
-        # "from a.b import c" also imports a.b's package a: only the deepest target counts.
+        # "from a.b import c" names a.b's package a too: only the deepest target counts.
         targets = {t for t in targets if not any(o != t and o.startswith(t + ".") for o in targets)}
+        # Importing customers.services.access from outside customers.services first runs
+        # customers/services/__init__.py, and whatever that imports: an arrow to the package.
+        for target in list(targets):
+            package = target.rpartition(".")[0]
+            while package:
+                if package in modules and not module.startswith(package + ".") and package != module:
+                    targets.add(package)
+                package = package.rpartition(".")[0]
         found += [(target, node.lineno) for target in sorted(targets)]
     return found
 
@@ -177,9 +185,7 @@ def test_an_import_of_a_higher_app_is_named_with_its_line(tmp_path):
     modules["customers.history"].write_text("")
     graph = {name: imports_of(name, path, modules) for name, path in modules.items()}
 
-    assert upward_imports(graph) == [
-        "attributes.services:5 imports customers.history (customers is above attributes)"
-    ]
+    assert upward_imports(graph) == ["attributes.services:5 imports customers.history (customers is above attributes)"]
 
 
 def test_relative_imports_and_packages_resolve_to_modules(tmp_path):
@@ -196,3 +202,31 @@ def test_relative_imports_and_packages_resolve_to_modules(tmp_path):
 
     assert graph["customers.services"] == [("customers.services.records", 1)]
     assert page_imports(graph) == ["customers.services.records:1 imports the page module customers.forms"]
+
+
+def test_importing_a_module_of_a_package_from_outside_runs_the_package_first(tmp_path):
+    # notes → services.access looks harmless, but it runs services/__init__, which imports
+    # records, which imports notes: importing notes first would find it half-initialised.
+    (tmp_path / "services").mkdir()
+    modules = {
+        "customers.notes": tmp_path / "notes.py",
+        "customers.services": tmp_path / "services" / "__init__.py",
+        "customers.services.records": tmp_path / "services" / "records.py",
+        "customers.services.access": tmp_path / "services" / "access.py",
+    }
+    modules["customers.notes"].write_text("from customers.services.access import locked_customer\n")
+    modules["customers.services"].write_text("from customers.services.records import create_customer\n")
+    modules["customers.services.records"].write_text(
+        "from customers.notes import record_note\nfrom customers.services.access import locked_customer\n"
+    )
+    modules["customers.services.access"].write_text("")
+    graph = {name: imports_of(name, path, modules) for name, path in modules.items()}
+
+    assert ("customers.services", 1) in graph["customers.notes"]
+    assert ("customers.services", 2) not in graph["customers.services.records"]  # inside the package
+    assert find_cycle(graph) == [
+        "customers.notes",
+        "customers.services",
+        "customers.services.records",
+        "customers.notes",
+    ]
