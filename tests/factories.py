@@ -50,6 +50,25 @@ def company_data(**overrides) -> dict:
     return data
 
 
+def company_post(**overrides) -> dict:
+    """What the browser's customer form sends for a Peruvian company (Gloria S.A., RUC
+    20100070970, Av. Larco 123 in Miraflores), without phones or e-mails; keywords override or
+    add form fields (``phone_number_0``, ``email_0``, attribute fields…)."""
+    data = {
+        "kind": "empresa",
+        "document_type": "6",
+        "document_number": "20100070970",
+        "business_name": "Gloria S.A.",
+        "business_line": "Lácteos",
+        "address_department": "15",
+        "address_province": "1501",
+        "address_district": "150122",
+        "address_street": "Av. Larco 123",
+    }
+    data.update(overrides)
+    return data
+
+
 def make_customer(**overrides) -> Customer:
     """A customer of the kind given (default: a Peruvian company)."""
     if overrides.get("kind", Customer.Kind.COMPANY) == Customer.Kind.PERSON:

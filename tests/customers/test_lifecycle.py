@@ -91,7 +91,18 @@ def test_a_customer_in_the_papelera_cannot_be_deactivated(admin):
     services.trash_customer(actor=admin, customer=customer)
 
     with pytest.raises(ValidationError, match="Papelera"):
+        services.deactivate_customer(actor=admin, customer=customer)
+    assert Customer.objects.get(pk=customer.pk).is_active
+
+
+def test_a_suspended_customer_in_the_papelera_cannot_be_activated(admin):
+    customer = company()
+    services.deactivate_customer(actor=admin, customer=customer)
+    services.trash_customer(actor=admin, customer=customer)
+
+    with pytest.raises(ValidationError, match="Papelera"):
         services.activate_customer(actor=admin, customer=customer)
+    assert not Customer.objects.get(pk=customer.pk).is_active
 
 
 def test_consulta_cannot_deactivate():

@@ -336,7 +336,7 @@ def test_the_timeline_pages_walk_every_note_once_newest_first(client):
     assert response.status_code == 200  # a bad cursor starts from the newest
 
 
-def test_the_import_names_its_creations_and_updates_through_the_same_services():
+def test_a_caller_names_the_reason_and_note_kind_of_a_creation_and_an_update():
     customer = new_company(reason="Importado de clientes.xlsx (fila 7)", note_kind="importado")
     assert (latest_note(customer).kind, latest_note(customer).text) == (
         "importado",
