@@ -6,7 +6,7 @@ from django import forms
 
 from attributes import services, values
 from attributes.models import HELP_MAX, NAME_MAX, AttributeDefinition
-from customers.concurrency import VersionedFormMixin
+from peru.concurrency import VersionedFormMixin
 
 Kind = AttributeDefinition.Kind
 

@@ -39,7 +39,7 @@ class AttributeDefinition(models.Model):
     max_value = models.DecimalField("máximo", max_digits=18, decimal_places=4, null=True, blank=True)
     position = models.PositiveIntegerField("orden", default=0)
     archived_at = models.DateTimeField("archivado el", null=True, blank=True)
-    # Optimistic concurrency (customers.concurrency): +1 on every write through the services.
+    # Optimistic concurrency (peru.concurrency): +1 on every write through the services.
     version = models.IntegerField("versión", default=1, db_default=1, editable=False)
     created_at = models.DateTimeField("creado", auto_now_add=True)
     updated_at = models.DateTimeField("actualizado", auto_now=True)

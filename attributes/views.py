@@ -11,7 +11,7 @@ from django_htmx.http import reswap, retarget, trigger_client_event
 
 from attributes import queries, services
 from attributes.forms import DefinitionForm
-from customers.concurrency import StaleEdit
+from peru.concurrency import StaleEdit
 
 MANAGE = services.MANAGE
 

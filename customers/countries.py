@@ -9,7 +9,7 @@ from functools import cache
 
 from babel import Locale
 
-from customers.text import sort_key
+from peru.text import sort_key
 
 # Codes CLDR names that are not ISO 3166-1 countries: exceptionally reserved or user-assigned
 # codes (Ascensión, Clipperton, Diego García, Ceuta y Melilla, Canarias, Tristán de Acuña,

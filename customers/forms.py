@@ -10,12 +10,12 @@ from django.urls import reverse
 
 from attributes.forms import add_attribute_fields, attribute_data
 from customers import lookup, queries
-from customers.concurrency import VersionedFormMixin
 from customers.countries import country_choices
 from customers.models import Address, Customer
-from customers.phones import is_landline, national_format, parse_phone
 from customers.reference import DNI, RUC
 from customers.services import SOCIAL_FIELDS, TEXT_LIMITS
+from peru.concurrency import VersionedFormMixin
+from peru.phones import is_landline, national_format, parse_phone
 
 # Which parts of the customer form each type shows. A spec is a list of alternatives separated
 # by spaces, each alternative tokens joined by "+"; it matches when every token of one
@@ -143,7 +143,7 @@ class ServiceForm(VersionedFormMixin, forms.Form):
 
     An edit form (it calls ``init_version``) also carries the record's version and a snapshot of
     the values it showed (hidden fields), so the service can tell a stale save and which
-    fields this person changed (customers.concurrency): ``edit_version`` and ``changed``."""
+    fields this person changed (peru.concurrency): ``edit_version`` and ``changed``."""
 
     extra_error_names: tuple[str, ...] = ()
     error_aliases: dict[str, str] = {}

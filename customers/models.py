@@ -5,6 +5,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from simple_history.models import HistoricalRecords
 
+from peru.phones import national_format
+
 
 class Department(models.Model):
     """Departamento (INEI ubigeo, 2 digits)."""
@@ -78,7 +80,7 @@ class ChoiceList(models.Model):
 
     name = models.CharField("nombre", max_length=60, unique=True)
     position = models.PositiveSmallIntegerField("orden", default=0)
-    # Optimistic concurrency (customers.concurrency): +1 on every write through the services.
+    # Optimistic concurrency (peru.concurrency): +1 on every write through the services.
     version = models.IntegerField("versión", default=1, db_default=1, editable=False)
 
     class Meta:
@@ -158,11 +160,11 @@ class Customer(models.Model):
     first_names = models.CharField("nombres", max_length=100, blank=True)
     last_names = models.CharField("apellidos", max_length=100, blank=True)
     # Razón social or "apellidos, nombres", kept by the services; sort_key orders it the
-    # Spanish way on any PostgreSQL collation (see customers.text.sort_key).
+    # Spanish way on any PostgreSQL collation (see peru.text.sort_key).
     name = models.CharField("nombre o razón social", max_length=250, editable=False)
     sort_key = models.CharField(max_length=250, editable=False)
     email = models.CharField("correo electrónico", max_length=254, blank=True)
-    phone = models.CharField("teléfono", max_length=30, blank=True)  # customers.phones: E.164[;ext=anexo]
+    phone = models.CharField("teléfono", max_length=30, blank=True)  # peru.phones: E.164[;ext=anexo]
     business_line = models.CharField("giro", max_length=150, blank=True)
     country = models.CharField("país", max_length=2, default="PE", db_default="PE")
     # From the RUC registry (SUNAT) when the document was looked up: ACTIVO / BAJA …, HABIDO / NO HABIDO …
@@ -201,13 +203,13 @@ class Customer(models.Model):
     youtube = models.CharField("YouTube", max_length=300, blank=True, db_default="")
     website = models.CharField("página web", max_length=300, blank=True, db_default="")
     is_active = models.BooleanField("activo", default=True)
-    # Optimistic concurrency (customers.concurrency): +1 on every write through the services.
+    # Optimistic concurrency (peru.concurrency): +1 on every write through the services.
     version = models.IntegerField("versión", default=1, db_default=1, editable=False)
     # Values of the attributes the business defines (attributes.models.AttributeDefinition),
     # keyed by the definition's id as text; validated by attributes.services on every write.
     attributes = models.JSONField("atributos adicionales", default=dict, blank=True, db_default={})
     # Copies the list reads without joins, kept by customers.services and customers.bulk:
-    # the folded name, document, every e-mail and the phone digits (customers.text.search_text),
+    # the folded name, document, every e-mail and the phone digits (peru.text.search_text),
     # searched through a trigram index; whether a phone has WhatsApp; and the departamento of
     # the default address.
     search_text = models.TextField("texto de búsqueda", editable=False, blank=True, default="", db_default="")
@@ -337,8 +339,6 @@ class Customer(models.Model):
 
     @property
     def phone_display(self) -> str:
-        from customers.phones import national_format
-
         return national_format(self.phone)
 
 
@@ -358,7 +358,7 @@ class Address(models.Model):
     unit = models.CharField("Dpto./Ofic./Casa", max_length=60, blank=True)
     reference = models.CharField("indicaciones", max_length=250, blank=True)
     is_default = models.BooleanField("predeterminada", default=False)
-    # Optimistic concurrency (customers.concurrency): +1 on every write through the services.
+    # Optimistic concurrency (peru.concurrency): +1 on every write through the services.
     version = models.IntegerField("versión", default=1, db_default=1, editable=False)
 
     class Meta:
@@ -382,7 +382,7 @@ class Address(models.Model):
 
 class CustomerPhone(models.Model):
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="phones", verbose_name="cliente")
-    number = models.CharField("teléfono", max_length=30)  # E.164, then ;ext=anexo (customers.phones)
+    number = models.CharField("teléfono", max_length=30)  # E.164, then ;ext=anexo (peru.phones)
     whatsapp = models.BooleanField("WhatsApp", default=False)
     position = models.PositiveSmallIntegerField("orden", default=0)
 
@@ -396,13 +396,11 @@ class CustomerPhone(models.Model):
 
     @property
     def display(self) -> str:
-        from customers.phones import national_format
-
         return national_format(self.number)
 
     @property
     def whatsapp_link(self) -> str:
-        from customers.phones import whatsapp_link
+        from peru.phones import whatsapp_link
 
         return whatsapp_link(self.number)
 
@@ -436,7 +434,7 @@ class Contact(models.Model):
     phones = ArrayField(models.CharField(max_length=30), verbose_name="teléfonos", default=list, blank=True)
     emails = ArrayField(models.CharField(max_length=254), verbose_name="correos", default=list, blank=True)
     note = models.CharField("nota", max_length=250, blank=True)
-    # Optimistic concurrency (customers.concurrency): +1 on every write through the services.
+    # Optimistic concurrency (peru.concurrency): +1 on every write through the services.
     version = models.IntegerField("versión", default=1, db_default=1, editable=False)
 
     class Meta:
@@ -484,7 +482,7 @@ class CustomerNote(models.Model):
     )
     created_at = models.DateTimeField("fecha", auto_now_add=True)
     edited_at = models.DateTimeField("editada", null=True, blank=True)
-    # Optimistic concurrency (customers.concurrency): +1 on every write through the services.
+    # Optimistic concurrency (peru.concurrency): +1 on every write through the services.
     version = models.IntegerField("versión", default=1, db_default=1, editable=False)
 
     # Edits and deletions of people's notes are recorded (who, when, the text before).

@@ -15,12 +15,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import push_url, reswap, retarget, trigger_client_event
 
-from customers import lookup, notes, phones, queries, services
-from customers.concurrency import StaleEdit, parse_version
+from customers import guards, lookup, notes, queries, services
 from customers.filters import DEFAULT_ORDER, DEFAULT_STATUS, MAX_SEARCH_LENGTH, CustomerFilterSet, TrashFilterSet
 from customers.forms import AddressForm, ChoiceForm, ContactForm, CustomerForm, CustomerSettingsForm
 from customers.models import Category, Customer, CustomerClass
 from customers.services import DuplicateCustomerError
+from peru import phones
+from peru.concurrency import StaleEdit, parse_version
 
 logger = logging.getLogger(__name__)
 
@@ -272,8 +273,8 @@ def customer_delete(request, pk):
     if customer.deleted_at is not None:
         messages.error(request, "Este cliente ya está en la Papelera.")
         return redirect("customers:detail", pk=pk)
-    unpaid = services.unpaid_documents(customer=customer)
-    context = {"customer": customer, "next": _safe_next(request), "unpaid": unpaid}
+    refusals = guards.reasons_not_to_trash(customer)
+    context = {"customer": customer, "next": _safe_next(request), "refusals": refusals}
     return render(request, "customers/confirm_delete.html", context)
 
 
@@ -699,7 +700,7 @@ def phone_check(request):
     """JSON for the phone rows of the customer form (static/js/customers.js): how the number
     typed will be saved ("4701234" -> "(01) 470 1234", a Lima landline), whether it is a
     landline (its WhatsApp flag is then asked about), or the Spanish message saying what is
-    wrong. The same parsing as the services (customers.phones.parse_phone)."""
+    wrong. The same parsing as the services (peru.phones.parse_phone)."""
     user = request.user
     if not (user.has_perm("customers.add_customer") or user.has_perm("customers.change_customer")):
         raise PermissionDenied

@@ -1,11 +1,11 @@
-"""Phones as Peruvian offices write them (customers.phones)."""
+"""Phones as Peruvian offices write them (peru.phones)."""
 
 import pytest
 from django.core.exceptions import ValidationError
 
-from customers import validators
-from customers.phones import is_landline, national_format, parse_phone, whatsapp_link
-from customers.text import phone_digits
+from peru import validators
+from peru.phones import is_landline, national_format, parse_phone, whatsapp_link
+from peru.text import phone_digits
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
 from stdnum.pe import ruc as stdnum_ruc
 
-from customers.phones import DEFAULT_REGION, parse_phone
+from peru.phones import DEFAULT_REGION, parse_phone
 
 # SUNAT: RUC prefixes — 10 persona natural, 15/16/17 special cases, 20 persona jurídica.
 RUC_PREFIXES = ("10", "15", "16", "17", "20")
@@ -58,7 +58,7 @@ def validate_foreign_document(code: str, value: str) -> str:
 
 def normalize_phone(value: str, region: str = DEFAULT_REGION, *, department: str = "") -> str:
     """'999 111 222' -> '+51999111222'; '(01) 470 1234 anexo 205' -> '+5114701234;ext=205'
-    (customers.phones.parse_phone says what is accepted). Raises if it is not a possible number."""
+    (peru.phones.parse_phone says what is accepted). Raises if it is not a possible number."""
     return parse_phone(value, region, department=department).stored
 
 
