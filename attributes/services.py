@@ -17,6 +17,7 @@ from django.utils import timezone
 from attributes import tasks, values
 from attributes.models import HELP_MAX, MAX_OPTIONS, NAME_MAX, OPTION_MAX, AttributeDefinition
 from attributes.stores import value_stores
+from peru.concurrency import StaleEdit, check_instance
 from peru.text import clean_spaces, fold
 
 MANAGE = "attributes.manage_attributedefinition"
@@ -51,13 +52,22 @@ def create_definition(*, actor, data: dict) -> AttributeDefinition:
     return definition
 
 
-def update_definition(*, actor, definition: AttributeDefinition, data: dict) -> AttributeDefinition:
+def update_definition(
+    *, actor, definition: AttributeDefinition, data: dict, version: int | None = None, changed=None
+) -> AttributeDefinition:
     """Rename, new help, required or not, new type/options/range: refused when an existing
-    value would not fit the new type, options or range."""
+    value would not fit the new type, options or range. `version` / `changed`: the edit's
+    version and fields; a stale edit is merged or refused field by field (peru.concurrency)."""
     _require(actor, MANAGE)
     cleaned = _clean_definition(data, instance=definition)
     with transaction.atomic():
-        locked = AttributeDefinition.objects.select_for_update().get(pk=definition.pk)
+        locked = AttributeDefinition.objects.select_for_update().filter(pk=definition.pk).first()
+        if locked is None:
+            raise StaleEdit(what="este atributo", gone=True)
+        keys = check_instance(locked=locked, version=version, changed=changed, submitted=cleaned, what="este atributo")
+        if keys is not None:  # stale, but no field of it changed on both sides
+            cleaned = {field: value if field in keys else getattr(locked, field) for field, value in cleaned.items()}
+        locked.version += 1
         old_kind = locked.kind
         changes_values = any(
             getattr(locked, field) != cleaned[field] for field in ("kind", "options", "min_value", "max_value")

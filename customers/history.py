@@ -29,7 +29,7 @@ from peru.phones import national_format
 
 # Fields of a customer the history page and the notes never show: bookkeeping of the
 # historical record itself, or values that follow from others (name follows the names).
-_HIDDEN = {"id", "name", "created_at", "created_by", "attributes", "registry_checked_at"}
+_HIDDEN = {"id", "name", "created_at", "created_by", "attributes", "registry_checked_at", "version"}
 CUSTOMER_EXTRA = ("phones", "emails")
 
 
@@ -125,7 +125,7 @@ def _describe_contact_points(old: dict, new: dict) -> list[str]:
     old_phones, new_phones = old.get("phones") or [], new.get("phones") or []
     if [list(p) for p in old_phones] != [list(p) for p in new_phones]:
         label = "Teléfono" if max(len(old_phones), len(new_phones)) <= 1 else "Teléfonos"
-        lines.append(f"{label}: {_phones_text(old_phones)} → {_phones_text(new_phones)}")
+        lines.append(f"{label}: {phones_text(old_phones)} → {phones_text(new_phones)}")
     old_emails, new_emails = old.get("emails") or [], new.get("emails") or []
     if list(old_emails) != list(new_emails):
         label = "Correo electrónico" if max(len(old_emails), len(new_emails)) <= 1 else "Correos electrónicos"
@@ -133,7 +133,7 @@ def _describe_contact_points(old: dict, new: dict) -> list[str]:
     return lines
 
 
-def _phones_text(phones) -> str:
+def phones_text(phones) -> str:
     if not phones:
         return "—"
     return ", ".join(national_format(n) + (" (WhatsApp)" if w else "") for n, w in phones)

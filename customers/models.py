@@ -171,8 +171,6 @@ class Customer(models.Model):
     registry_status = models.CharField("estado del contribuyente", max_length=40, blank=True, db_default="")
     registry_condition = models.CharField("condición del contribuyente", max_length=40, blank=True, db_default="")
     registry_checked_at = models.DateTimeField("consultado en el padrón", null=True, blank=True)
-    contact_name = models.CharField("nombre del contacto", max_length=150, blank=True, db_default="")
-    note = models.TextField("nota", blank=True, db_default="")
     category = models.ForeignKey(Category, on_delete=models.PROTECT, null=True, blank=True, verbose_name="categoría")
     customer_class = models.ForeignKey(
         CustomerClass, on_delete=models.PROTECT, null=True, blank=True, verbose_name="clase de cliente"
@@ -236,7 +234,8 @@ class Customer(models.Model):
         db_index=False,  # never filtered on; an index would only slow writes
     )
 
-    # The Papelera: a deleted customer keeps every row and leaves the uniqueness rules.
+    # The Papelera: a deleted customer keeps every row. The database lets its document and e-mails
+    # be reused, but the services keep them reserved (they offer to restore it) until it is purged.
     deleted_at = models.DateTimeField("eliminado", null=True, blank=True)
     deleted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -456,8 +455,8 @@ class CustomerNote(models.Model):
         MANUAL = "manual", "Nota"
         CREATED = "creado", "Creado"
         EDITED = "editado", "Editado"
-        DEACTIVATED = "desactivado", "Suspendido"  # codes stay (migration 0019); words changed
-        ACTIVATED = "activado", "Reactivado"
+        SUSPENDED = "desactivado", "Suspendido"  # codes stay (migration 0019); words changed
+        REACTIVATED = "activado", "Reactivado"
         TRASHED = "eliminado", "Eliminado"
         RESTORED = "restaurado", "Restaurado"
         REVERTED = "revertido", "Revertido"

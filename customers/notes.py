@@ -19,6 +19,7 @@ from django.utils.dateparse import parse_datetime
 from customers.history import stamp
 from customers.models import Customer, CustomerNote
 from customers.roles import is_administrador
+from peru.concurrency import StaleEdit, check_instance
 
 MAX_NOTE_LENGTH = 2000
 PAGE_SIZE = 30
@@ -48,13 +49,23 @@ def add_note(*, actor, customer: Customer, text: str) -> CustomerNote:
     return note
 
 
-def update_note(*, actor, note: CustomerNote, text: str) -> CustomerNote:
+def update_note(*, actor, note: CustomerNote, text: str, version: int | None = None) -> CustomerNote:
+    """`version`: the note's version when its edit form opened; a stale edit is refused
+    (peru.concurrency.StaleEdit) when someone else changed the text meanwhile, and when the
+    note was deleted meanwhile."""
     text = _clean_text(text)
     with transaction.atomic():
-        note = _locked(note)
+        try:
+            note = _locked(note)
+        except ValidationError:
+            if version is not None:
+                raise StaleEdit(what="esta nota", gone=True) from None
+            raise
         _require_owner(actor, note)
+        check_instance(locked=note, version=version, changed={"text"}, submitted={"text": text}, what="esta nota")
         if note.text != text:
             note.text, note.edited_at = text, timezone.now()
+            note.version += 1
             stamp(note, actor=actor, reason="Nota editada")
             note.save()
     return note

@@ -236,7 +236,7 @@ def customer_suspend(request, pk):
         return _gone(request, pk, reverse("customers:list"))
     done = _run(
         request,
-        services.deactivate_customer,
+        services.suspend_customer,
         customer,
         f"Cliente «{customer.name}» suspendido: ya no aparece en el punto de venta ni en la facturación.",
     )
@@ -250,7 +250,7 @@ def customer_reactivate(request, pk):
     customer = _action_target(request, pk)
     if customer is None:
         return _gone(request, pk, reverse("customers:list"))
-    done = _run(request, services.activate_customer, customer, f"Cliente «{customer.name}» reactivado.")
+    done = _run(request, services.reactivate_customer, customer, f"Cliente «{customer.name}» reactivado.")
     back = _back(request, reverse("customers:detail", args=[pk]))
     return back if done else _after(request, pk, back, gone=reverse("customers:list"))
 

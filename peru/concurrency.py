@@ -188,6 +188,83 @@ def reconcile(
     return mine
 
 
+# --- one-row records with their own history (django-simple-history) --------------------------
+
+
+def _plain_state(instance, fields) -> dict:
+    return {f.attname: getattr(instance, f.attname) for f in fields}
+
+
+def _plain_display(value) -> str:
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, bool):
+        return "Sí" if value else "No"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def check_instance(
+    *, locked, version, changed, submitted: dict, what: str, display=None, describe=None, who=None
+) -> set[str] | None:
+    """reconcile() for one row locked by the caller: its fields (attname → value) now, at
+    `version` (from its history: the latest record of that version) and in between (each
+    later record: who, when, what, worded by `describe(old, new)` lines)."""
+    if version is None or version == locked.version:
+        return None
+    model = type(locked)
+    recorded = {f.attname for f in model.history.model._meta.fields}
+    fields = [f for f in model._meta.concrete_fields if f.attname in recorded and f.attname not in ("id", "version")]
+    labels = {f.attname: str(f.verbose_name)[:1].upper() + str(f.verbose_name)[1:] for f in fields}
+    current = _plain_state(locked, fields)
+    submitted = {key: value for key, value in {**current, **submitted}.items() if key in current}
+    history = model.history.filter(id=locked.pk)
+    record = history.filter(version=version).order_by("-history_id").first()
+    base = _plain_state(record, fields) if record is not None and record.history_type != "-" else None
+    display = display or (lambda key, value: _plain_display(value))
+    describe = describe or (
+        lambda old, new: [
+            f"{labels[k]}: {display(k, old.get(k))} → {display(k, new.get(k))}" for k in sorted(changed_keys(old, new))
+        ]
+    )
+    who = who or (lambda user: (user.get_full_name() or user.get_username()) if user else "el sistema")
+    changes, previous = [], record
+    for later in history.filter(version__gt=version).select_related("history_user").order_by("history_id"):
+        new = _plain_state(later, fields)
+        lines = describe(_plain_state(previous, fields), new) if previous is not None else []
+        changes.append(Change(who=who(later.history_user), when=later.history_date, lines=lines))
+        previous = later
+    return reconcile(
+        what=what,
+        version=version,
+        current_version=locked.version,
+        changed=None if changed is None else {_attname(model, key) for key in changed},
+        submitted=submitted,
+        current=current,
+        base=base,
+        changes=changes,
+        label=lambda key: labels.get(key, key),
+        display=display,
+        input_value=lambda key, value: _input_text(value),
+    )
+
+
+def _attname(model, key: str) -> str:
+    try:
+        return model._meta.get_field(key).attname
+    except Exception:  # noqa: BLE001 — a key the model doesn't have (a form-only input)
+        return key
+
+
+def _input_text(value):
+    if isinstance(value, bool):
+        return "1" if value else ""
+    if isinstance(value, (list, tuple)):
+        return "\n".join(str(v) for v in value)
+    return "" if value is None else str(value)
+
+
 # --- forms -----------------------------------------------------------------------------------
 
 

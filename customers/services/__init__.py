@@ -19,11 +19,11 @@ from customers.services.configuration import (
 from customers.services.contacts import delete_contact, save_contact
 from customers.services.lifecycle import (
     BULK_ACTIONS,
-    activate_customer,
     bulk_lifecycle,
-    deactivate_customer,
     purge_customer,
+    reactivate_customer,
     restore_customer,
+    suspend_customer,
     trash_customer,
 )
 from customers.services.records import (
@@ -42,10 +42,10 @@ __all__ = [
     "TEXT_LIMITS",
     "DuplicateCustomerError",
     "DuplicateInfo",
-    "activate_customer",
+    "reactivate_customer",
     "bulk_lifecycle",
     "create_customer",
-    "deactivate_customer",
+    "suspend_customer",
     "delete_address",
     "delete_choice",
     "delete_contact",

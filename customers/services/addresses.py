@@ -8,10 +8,21 @@ from customers.models import Address, Customer, CustomerNote
 from customers.notes import record_note
 from customers.services.cleaning import as_bool, clean_address
 from customers.services.configuration import get_customer_settings
+from customers.services.versioning import check_record, gone
 
 
-def save_address(*, actor, customer: Customer, data: dict, address: Address | None = None) -> Address:
-    """Create (address=None) or update one of the customer's addresses."""
+def save_address(
+    *,
+    actor,
+    customer: Customer,
+    data: dict,
+    address: Address | None = None,
+    version: int | None = None,
+    changed: set[str] | None = None,
+) -> Address:
+    """Create (address=None) or update one of the customer's addresses. `version` / `changed`:
+    the edit's version and fields (customers.services.versioning): a stale edit is merged or
+    refused field by field."""
     if address is not None and address.customer_id != customer.pk:
         raise ValidationError("Esa dirección no pertenece a este cliente.")
     errors: dict = {}
@@ -28,21 +39,41 @@ def save_address(*, actor, customer: Customer, data: dict, address: Address | No
         creating = address is None
         if creating:
             address = Address(customer=customer)
+        else:
+            address = Address.objects.select_for_update().filter(pk=address.pk).first()
+            if address is None:
+                raise gone("esta dirección")
         old_state, old_text = (None, "") if creating else (instance_state(address), str(address))
-        address.kind = kind
-        address.district = cleaned["district"]
-        address.street, address.unit, address.reference = cleaned["street"], cleaned["unit"], cleaned["reference"]
+        values = {
+            "kind": kind,
+            "district_id": cleaned["district"].pk if cleaned["district"] else None,
+            "street": cleaned["street"],
+            "unit": cleaned["unit"],
+            "reference": cleaned["reference"],
+        }
+        if not creating:
+            keys = check_record(
+                locked=address, version=version, changed=changed, submitted=values, what="esta dirección"
+            )
+            if keys is not None:  # stale, but no field of it changed on both sides
+                values = {key: value for key, value in values.items() if key in keys}
+                make_default = make_default and "is_default" in keys
+        for field, value in values.items():
+            setattr(address, field, value)
         address.country = customer.country
         if make_default or previous_default is None:
             if previous_default is not None:
                 # Saved one by one (not queryset.update()) so the change is recorded.
                 previous_default.is_default = False
+                previous_default.version += 1
                 stamp(previous_default, actor=actor, reason="Otra dirección es la predeterminada")
-                previous_default.save(update_fields=["is_default"])
+                previous_default.save(update_fields=["is_default", "version"])
             address.is_default = True
         new_state = instance_state(address)
         if creating or new_state != old_state:
             reason = "Dirección agregada" if creating else "Dirección editada"
+            if not creating:
+                address.version += 1
             stamp(address, actor=actor, reason=reason)
             address.save()
             if creating:
@@ -65,11 +96,13 @@ def make_default_address(*, actor, address: Address) -> Address:
         previous = Address.objects.filter(customer_id=address.customer_id, is_default=True).exclude(pk=address.pk)
         for other in previous:  # at most one; saved one by one so the change is recorded
             other.is_default = False
+            other.version += 1
             stamp(other, actor=actor, reason="Otra dirección es la predeterminada")
-            other.save(update_fields=["is_default"])
+            other.save(update_fields=["is_default", "version"])
         address.is_default = True
+        address.version += 1
         stamp(address, actor=actor, reason="Dirección predeterminada")
-        address.save(update_fields=["is_default"])
+        address.save(update_fields=["is_default", "version"])
         text = f"Dirección predeterminada: {address}."
         record_note(customer=address.customer, actor=actor, kind=CustomerNote.Kind.ADDRESS, text=text)
         _sync_department(address.customer)
@@ -93,8 +126,9 @@ def delete_address(*, actor, address: Address) -> None:
             successor = remaining.order_by("id").first()
             if successor:
                 successor.is_default = True
+                successor.version += 1
                 stamp(successor, actor=actor, reason="Dirección predeterminada")
-                successor.save(update_fields=["is_default"])
+                successor.save(update_fields=["is_default", "version"])
                 text += f"\nDirección predeterminada: {successor}."
             _sync_department(customer)
         record_note(customer=customer, actor=actor, kind=CustomerNote.Kind.ADDRESS, text=text)

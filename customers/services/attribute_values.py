@@ -23,7 +23,8 @@ class CustomerAttributeValues:
         """A set-based UPDATE, then one history record and one note per customer."""
         with connection.cursor() as cursor:
             cursor.executemany(
-                f"UPDATE {Customer._meta.db_table} SET attributes = jsonb_set(attributes, ARRAY[%s], %s::jsonb)"  # noqa: S608 (model's table)
+                f"UPDATE {Customer._meta.db_table} SET attributes = jsonb_set(attributes, ARRAY[%s], %s::jsonb),"  # noqa: S608 (model's table)
+                " version = version + 1"  # an edit opened before the conversion is stale
                 " WHERE id = %s",
                 [(key, json.dumps(value), pk) for pk, value in changed],
             )

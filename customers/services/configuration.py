@@ -4,7 +4,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
+from customers.history import stamp
 from customers.models import Category, Customer, CustomerSettings
+from peru.concurrency import StaleEdit, check_instance
 from peru.text import clean_spaces
 
 
@@ -23,8 +25,9 @@ def update_customer_settings(*, actor, data: dict) -> CustomerSettings:
     return settings
 
 
-def save_choice(*, actor, model, name: str, instance=None):
-    """Create or rename a Category or CustomerClass."""
+def save_choice(*, actor, model, name: str, instance=None, version: int | None = None):
+    """Create or rename a Category or CustomerClass. `version`: the row's when the page showed
+    it; a rename refused (StaleEdit) when someone renamed it meanwhile."""
     label = model._meta.verbose_name
     name = clean_spaces(name)
     if not name:
@@ -36,10 +39,23 @@ def save_choice(*, actor, model, name: str, instance=None):
         clash = clash.exclude(pk=instance.pk)
     if clash.exists():
         raise ValidationError({"name": [f"Ya existe una {label} con ese nombre."]})
-    instance = instance or model(position=model.objects.count())
-    instance.name = name
     try:
         with transaction.atomic():
+            if instance is None:
+                instance = model(position=model.objects.count())
+            else:
+                locked = model.objects.select_for_update().filter(pk=instance.pk).first()
+                if locked is None:
+                    raise StaleEdit(what=f"esta {label}", gone=True)
+                check_instance(
+                    locked=locked, version=version, changed={"name"}, submitted={"name": name}, what=f"esta {label}"
+                )
+                if locked.name == name:
+                    return locked
+                instance = locked
+                instance.version += 1
+            instance.name = name
+            stamp(instance, actor=actor, reason="Renombrada" if instance.pk else "Agregada")
             instance.save()
     except IntegrityError:
         raise ValidationError({"name": [f"Ya existe una {label} con ese nombre."]}) from None

@@ -7,11 +7,21 @@ from customers.history import describe_changes, instance_state, stamp
 from customers.models import Contact, Customer, CustomerNote
 from customers.notes import record_note
 from customers.services.cleaning import clean_list, clean_text
+from customers.services.versioning import check_record, gone
 from peru import validators
 from peru.text import clean_spaces
 
 
-def save_contact(*, actor, customer: Customer, data: dict, contact: Contact | None = None) -> Contact:
+def save_contact(
+    *,
+    actor,
+    customer: Customer,
+    data: dict,
+    contact: Contact | None = None,
+    version: int | None = None,
+    changed: set[str] | None = None,
+) -> Contact:
+    """Create (contact=None) or edit a contact; `version` / `changed` as for save_address."""
     if contact is not None and contact.customer_id != customer.pk:
         raise ValidationError("Ese contacto no pertenece a este cliente.")
     errors: dict = {}
@@ -31,13 +41,27 @@ def save_contact(*, actor, customer: Customer, data: dict, contact: Contact | No
     if errors:
         raise ValidationError(errors)
     creating = contact is None
-    contact = contact or Contact(customer=customer)
-    old_state, old_name = (None, "") if creating else (instance_state(contact), contact.name)
-    contact.name, contact.role, contact.note, contact.phones, contact.emails = name, role, note, phones, emails
-    new_state = instance_state(contact)
-    if not creating and new_state == old_state:
-        return contact
+    values = {"name": name, "role": role, "note": note, "phones": phones, "emails": emails}
     with transaction.atomic():
+        if creating:
+            contact = Contact(customer=customer)
+        else:
+            contact = Contact.objects.select_for_update().filter(pk=contact.pk).first()
+            if contact is None:
+                raise gone("este contacto")
+            keys = check_record(
+                locked=contact, version=version, changed=changed, submitted=values, what="este contacto"
+            )
+            if keys is not None:  # stale, but no field of it changed on both sides
+                values = {key: value for key, value in values.items() if key in keys}
+        old_state, old_name = (None, "") if creating else (instance_state(contact), contact.name)
+        for field, value in values.items():
+            setattr(contact, field, value)
+        new_state = instance_state(contact)
+        if not creating and new_state == old_state:
+            return contact
+        if not creating:
+            contact.version += 1
         stamp(contact, actor=actor, reason="Contacto agregado" if creating else "Contacto editado")
         contact.save()
         if creating:

@@ -1,4 +1,4 @@
-"""Desactivar / Activar, the Papelera (Eliminar, Restaurar, Eliminar definitivamente), and the
+"""Suspender / Reactivar, the Papelera (Eliminar, Restaurar, Eliminar definitivamente), and the
 list's bulk actions.
 
 Views check permissions before calling; these check again when given a user (actor=None is
@@ -16,13 +16,14 @@ from customers.notes import record_note
 from customers.services.access import locked_customer, require_permission
 
 
-def deactivate_customer(*, actor, customer: Customer) -> Customer:
-    """Desactivar (suspender): the customer stays on file and in the list's "Suspendidos",
-    but the point of sale and invoicing can no longer pick it."""
+def suspend_customer(*, actor, customer: Customer) -> Customer:
+    """Suspender: the customer stays on file and in the list's "Suspendidos", but the point
+    of sale and invoicing can no longer pick it (Activo / Suspendido, the second source
+    document's words)."""
     return _set_active(actor=actor, customer=customer, active=False)
 
 
-def activate_customer(*, actor, customer: Customer) -> Customer:
+def reactivate_customer(*, actor, customer: Customer) -> Customer:
     return _set_active(actor=actor, customer=customer, active=True)
 
 
@@ -31,28 +32,32 @@ def _set_active(*, actor, customer: Customer, active: bool) -> Customer:
     with transaction.atomic():
         locked = locked_customer(customer)
         if locked.deleted_at is not None:
-            raise ValidationError("Este cliente está en la Papelera: restáurelo antes de activarlo o desactivarlo.")
+            raise ValidationError("Este cliente está en la Papelera: restáurelo antes de suspenderlo o reactivarlo.")
         if locked.is_active != active:
             locked.is_active = active
-            stamp(locked, actor=actor, reason="Activado" if active else "Desactivado")
-            locked.save(update_fields=["is_active", "updated_at"])
+            locked.version += 1
+            stamp(locked, actor=actor, reason="Reactivado" if active else "Suspendido")
+            locked.save(update_fields=["is_active", "version", "updated_at"])
             if active:
-                record_note(customer=locked, actor=actor, kind=CustomerNote.Kind.ACTIVATED, text="Cliente activado.")
+                record_note(
+                    customer=locked, actor=actor, kind=CustomerNote.Kind.REACTIVATED, text="Cliente reactivado."
+                )
             else:
                 record_note(
                     customer=locked,
                     actor=actor,
-                    kind=CustomerNote.Kind.DEACTIVATED,
-                    text="Cliente desactivado: no aparece en el punto de venta ni en la facturación.",
+                    kind=CustomerNote.Kind.SUSPENDED,
+                    text="Cliente suspendido: no aparece en el punto de venta ni en la facturación.",
                 )
-    customer.is_active, customer.updated_at = locked.is_active, locked.updated_at
+    customer.is_active, customer.updated_at, customer.version = locked.is_active, locked.updated_at, locked.version
     return locked
 
 
 def trash_customer(*, actor, customer: Customer) -> Customer:
     """Eliminar: the customer moves to the Papelera with every row it has (addresses,
-    contacts, phones, e-mails) and leaves the uniqueness rules of document and e-mail, so a
-    new customer may take them. Refused while an app above says it may not go
+    contacts, phones, e-mails). Its document and e-mails stay reserved while it is there: a new
+    customer with them is refused with the way back (Restaurar), so no duplicate is made;
+    Eliminar definitivamente frees them. Refused while an app above says it may not go
     (customers.guards: unpaid credit documents, for example)."""
     require_permission(actor, "customers.delete_customer")
     with transaction.atomic():
@@ -62,12 +67,13 @@ def trash_customer(*, actor, customer: Customer) -> Customer:
         reasons = reasons_not_to_trash(locked)
         if reasons:
             raise ValidationError(
-                f"No se puede eliminar «{locked.name}»: {'; '.join(reasons)}. Desactívelo en su lugar."
+                f"No se puede eliminar «{locked.name}»: {'; '.join(reasons)}. Suspéndalo en su lugar."
             )
         locked.deleted_at = timezone.now()
         locked.deleted_by = actor if getattr(actor, "pk", None) else None
+        locked.version += 1
         stamp(locked, actor=actor, reason="Enviado a la Papelera")
-        locked.save(update_fields=["deleted_at", "deleted_by", "updated_at"])
+        locked.save(update_fields=["deleted_at", "deleted_by", "version", "updated_at"])
         # in_trash is a copy of deleted_at for the unique index, not history of its own.
         CustomerEmail.objects.filter(customer=locked).update(in_trash=True)
         record_note(customer=locked, actor=actor, kind=CustomerNote.Kind.TRASHED, text="Cliente enviado a la Papelera.")
@@ -86,8 +92,9 @@ def restore_customer(*, actor, customer: Customer) -> Customer:
                 raise ValidationError("Este cliente no está en la Papelera.")
             _check_restore_conflicts(locked)
             locked.deleted_at, locked.deleted_by = None, None
+            locked.version += 1
             stamp(locked, actor=actor, reason="Restaurado de la Papelera")
-            locked.save(update_fields=["deleted_at", "deleted_by", "updated_at"])
+            locked.save(update_fields=["deleted_at", "deleted_by", "version", "updated_at"])
             CustomerEmail.objects.filter(customer=locked).update(in_trash=False)
             record_note(
                 customer=locked, actor=actor, kind=CustomerNote.Kind.RESTORED, text="Cliente restaurado de la Papelera."
@@ -149,17 +156,17 @@ def purge_customer(*, actor, customer: Customer) -> None:
 
 BULK_ACTIONS = {
     # code: (service, permission, what the message says of one customer, of several)
-    "desactivar": (deactivate_customer, "customers.change_customer", "desactivado", "desactivados"),
-    "activar": (activate_customer, "customers.change_customer", "activado", "activados"),
+    "suspender": (suspend_customer, "customers.change_customer", "suspendido", "suspendidos"),
+    "reactivar": (reactivate_customer, "customers.change_customer", "reactivado", "reactivados"),
     "eliminar": (trash_customer, "customers.delete_customer", "enviado a la Papelera", "enviados a la Papelera"),
 }
 
 
 def bulk_lifecycle(*, actor, action: str, customer_ids: list[int]) -> int:
-    """Desactivar / Activar / Eliminar the chosen customers, each through its own service (so
+    """Suspender / Reactivar / Eliminar the chosen customers, each through its own service (so
     each leaves its history record and note), all in one transaction: all or nothing."""
     if action not in BULK_ACTIONS:
-        raise ValidationError("Acción desconocida: elija desactivar, activar o eliminar.")
+        raise ValidationError("Acción desconocida: elija suspender, reactivar o eliminar.")
     service, permission, *_ = BULK_ACTIONS[action]
     require_permission(actor, permission)
     ids = sorted({int(pk) for pk in customer_ids})

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -26,6 +26,7 @@ from customers.history import (
 from customers.models import (
     Address,
     Category,
+    Contact,
     Customer,
     CustomerClass,
     CustomerEmail,
@@ -48,7 +49,9 @@ from customers.services.cleaning import (
     lookup_row,
 )
 from customers.services.configuration import get_customer_settings
+from customers.services.versioning import ADDRESS_KEY, check_customer, gone
 from peru import validators
+from peru.phones import is_landline, national_format
 from peru.text import clean_spaces, person_display_name, search_text, sort_key
 
 SOCIAL_FIELDS = ["facebook", "instagram", "tiktok", "x", "linkedin", "youtube"]
@@ -78,11 +81,33 @@ def create_customer(
 
 
 def update_customer(
-    *, actor, customer: Customer, data: dict, reason: str = "Editado", note_kind: str = CustomerNote.Kind.EDITED
+    *,
+    actor,
+    customer: Customer,
+    data: dict,
+    reason: str = "Editado",
+    note_kind: str = CustomerNote.Kind.EDITED,
+    version: int | None = None,
+    changed: set[str] | None = None,
 ) -> Customer:
     """`reason` and `note_kind` name the change in the history and the Notas timeline (a
-    revert, an import); the note lists every field that changed, before → after."""
-    return _save_customer(actor=actor, customer=customer, data=data, creating=False, reason=reason, note_kind=note_kind)
+    revert, an import); the note lists every field that changed, before → after.
+
+    `version`: the customer's version the edit started from (the form's, an API If-Match, an
+    import row's preview); `changed`: the keys it changes (form fields, PATCH keys). With a
+    version, a stale edit is merged or refused (StaleEdit) field by field
+    (customers.services.versioning). Without one (the system, a revert), it writes as it is;
+    every save locks the row and moves the version on either way."""
+    return _save_customer(
+        actor=actor,
+        customer=customer,
+        data=data,
+        creating=False,
+        reason=reason,
+        note_kind=note_kind,
+        version=version,
+        changed=changed,
+    )
 
 
 def revert_customer(*, actor, customer: Customer, history_id: int) -> Customer:
@@ -100,7 +125,8 @@ def revert_customer(*, actor, customer: Customer, history_id: int) -> Customer:
         if f.name not in ("id", "name", "created_at", "created_by", "is_active", "deleted_at", "deleted_by")
     }
     data["attributes"] = _attributes_to_revert(record.attributes or {}, customer.attributes or {})
-    data["phones"] = [{"number": n, "whatsapp": w} for n, w in record.phones or []]
+    # A landline with WhatsApp in that version was confirmed when it was saved.
+    data["phones"] = [{"number": n, "whatsapp": w, "whatsapp_landline": w} for n, w in record.phones or []]
     data["emails"] = list(record.emails or [])
     when = timezone.localtime(record.history_date).strftime("%d/%m/%Y %H:%M")
     reason = f"Revertido a la versión del {when} por {user_name(actor)}"
@@ -122,7 +148,17 @@ def _attributes_to_revert(recorded: dict, current: dict) -> dict:
     return result
 
 
-def _save_customer(*, actor, customer: Customer, data: dict, creating: bool, reason: str, note_kind: str) -> Customer:
+def _save_customer(
+    *,
+    actor,
+    customer: Customer,
+    data: dict,
+    creating: bool,
+    reason: str,
+    note_kind: str,
+    version: int | None = None,
+    changed: set[str] | None = None,
+) -> Customer:
     settings = get_customer_settings()
     cleaned, errors = _clean_customer_data(data, settings=settings, customer=customer)
     if errors:
@@ -130,6 +166,16 @@ def _save_customer(*, actor, customer: Customer, data: dict, creating: bool, rea
     try:
         with transaction.atomic():
             lock_attribute_rules(version=cleaned["attribute_rules"])
+            if not creating:
+                # The row as it is now, locked: another person's save in between is compared
+                # with this edit (never silently undone), and the note's "before" is true.
+                locked = _lock(customer)
+                keys = check_customer(
+                    locked=locked, version=version, changed=changed, submitted=_submitted_state(cleaned)
+                )
+                _refresh_from(customer, locked)
+                if keys is not None:
+                    _keep_current(cleaned, customer, keys)
             _check_duplicates(cleaned, exclude_pk=customer.pk)
             before = None if creating else customer_state(customer)
             for field, value in cleaned["fields"].items():
@@ -141,6 +187,8 @@ def _save_customer(*, actor, customer: Customer, data: dict, creating: bool, rea
             after = customer_state(customer, phones=cleaned["phones"], emails=cleaned["emails"])
             changed = creating or after != before
             # One historical record per change, none for a save that changes nothing.
+            if changed and not creating:
+                customer.version += 1
             if changed:
                 set_contact_points(customer, phones=cleaned["phones"], emails=cleaned["emails"])
                 stamp(customer, actor=actor, reason=reason)
@@ -158,6 +206,7 @@ def _save_customer(*, actor, customer: Customer, data: dict, creating: bool, rea
             if creating:
                 text = "Cliente creado." if note_kind == CustomerNote.Kind.CREATED else f"{reason}."
                 record_note(customer=customer, actor=actor, kind=note_kind, text=text)
+                _save_first_contact_and_note(customer, cleaned, actor=actor)
             elif changed or lines or note_kind != CustomerNote.Kind.EDITED:
                 header = "" if note_kind == CustomerNote.Kind.EDITED else reason + "."
                 text = "\n".join([header, *lines]).strip() or "Datos actualizados."
@@ -184,10 +233,14 @@ def _clean_customer_data(data: dict, *, settings: CustomerSettings, customer: Cu
     is_foreign = as_bool(data.get("is_foreign"))
     fields["kind"], fields["is_foreign"] = kind, is_foreign
 
-    for field in ("business_name", "first_names", "last_names", "business_line", "contact_name"):
+    for field in ("business_name", "first_names", "last_names", "business_line"):
         fields[field] = clean_text(data, field, errors)
-    for field in ("note", "additional_info", "description"):
+    for field in ("additional_info", "description"):
         fields[field] = clean_long_text(data, field, errors)
+    # The creation form's "Nombre y apellido del contacto" and "Nota": the first contact and
+    # the first person's note (_save_first_contact_and_note); an edit has them in their tabs.
+    first_contact = clean_text(data, "contact_name", errors) if kind == Customer.Kind.COMPANY else ""
+    first_note = clean_long_text(data, "note", errors)
 
     # Document type and number, by type of customer.
     doc_type = lookup_row(DocumentType, data.get("document_type"), "document_type", "El tipo de documento", errors)
@@ -239,7 +292,12 @@ def _clean_customer_data(data: dict, *, settings: CustomerSettings, customer: Cu
     fields["loyalty_enrolled"] = as_bool(data.get("loyalty_enrolled"))
 
     # Phones (E.164) with their WhatsApp flag, e-mails (lower case), notification lists.
-    phones = _clean_phones(data.get("phones") or [], errors)
+    phones = _clean_phones(
+        data.get("phones") or [],
+        errors,
+        department=_department_of(data, customer),
+        confirmed=_whatsapp_landlines(customer),
+    )
     emails = clean_list(data.get("emails"), validators.normalize_email, "emails", errors)
     if settings.require_email and not emails and "emails" not in errors:
         errors["emails"] = ["Ingrese al menos un correo electrónico (obligatorio en la configuración)."]
@@ -251,7 +309,7 @@ def _clean_customer_data(data: dict, *, settings: CustomerSettings, customer: Cu
         data.get("notification_emails"), validators.normalize_email, "notification_emails", errors
     )
     fields["notification_whatsapp"] = clean_list(
-        data.get("notification_whatsapp"), validators.normalize_phone, "notification_whatsapp", errors
+        data.get("notification_whatsapp"), validators.normalize_whatsapp, "notification_whatsapp", errors
     )
 
     for network in SOCIAL_FIELDS:
@@ -287,7 +345,15 @@ def _clean_customer_data(data: dict, *, settings: CustomerSettings, customer: Cu
     fields["attributes"], attribute_errors, rules = clean_attribute_values(data=data, current=stored_values)
     errors.update(attribute_errors)
 
-    cleaned = {"fields": fields, "phones": phones, "emails": emails, "address": address, "attribute_rules": rules}
+    cleaned = {
+        "fields": fields,
+        "phones": phones,
+        "emails": emails,
+        "address": address,
+        "attribute_rules": rules,
+        "first_contact": first_contact,
+        "first_note": first_note,
+    }
     return cleaned, errors
 
 
@@ -309,7 +375,11 @@ def _clean_document(kind: str, is_foreign: bool, doc_type: DocumentType, number:
     raise ValidationError("Una persona natural peruana se identifica con DNI o RUC.")
 
 
-def _clean_phones(items, errors: dict) -> list[tuple[str, bool]]:
+def _clean_phones(items, errors: dict, *, department: str = "", confirmed=frozenset()) -> list[tuple[str, bool]]:
+    """(stored number, whatsapp) pairs. A landline with WhatsApp ticked needs
+    "whatsapp_landline" (the person confirmed it: WhatsApp Business works on landlines), unless
+    it was saved so before (`confirmed`): a mobile turned into a landline must not keep the
+    flag unnoticed."""
     result, seen, messages = [], set(), []
     if isinstance(items, str):
         items = [{"number": n} for n in as_list(items)]
@@ -320,18 +390,117 @@ def _clean_phones(items, errors: dict) -> list[tuple[str, bool]]:
         if not raw:
             continue
         try:
-            number = validators.normalize_phone(raw)
+            number = validators.normalize_phone(raw, department=department)
         except ValidationError as exc:
             messages.extend(exc.messages)
             continue
+        whatsapp = as_bool(item.get("whatsapp"))
+        if whatsapp and is_landline(number) and not (as_bool(item.get("whatsapp_landline")) or number in confirmed):
+            messages.append(
+                f"El {national_format(number)} es un teléfono fijo: ¿tiene WhatsApp (WhatsApp Business)? "
+                "Quite WhatsApp o confírmelo en esa fila."
+            )
+            continue
         if number not in seen:
             seen.add(number)
-            result.append((number, as_bool(item.get("whatsapp"))))
+            result.append((number, whatsapp))
     if len(result) > MAX_LIST_ITEMS:
         messages.append(f"Máximo {MAX_LIST_ITEMS} teléfonos.")
     if messages:
         errors["phones"] = messages
     return result
+
+
+def _department_of(data: dict, customer: Customer) -> str:
+    """The customer's departamento (INEI code), to name the area code a 6-digit landline needs."""
+    address = data.get("address") if isinstance(data.get("address"), dict) else {}
+    code = str(address.get("department") or address.get("district") or "")[:2]
+    return code or (customer.department_id or "")
+
+
+def _whatsapp_landlines(customer: Customer) -> set[str]:
+    if not customer.pk:
+        return set()
+    return set(customer.phones.filter(whatsapp=True).values_list("number", flat=True))
+
+
+# --- optimistic concurrency (customers.services.versioning) -----------------------------------
+
+
+def _lock(customer: Customer) -> Customer:
+    try:
+        return Customer.objects.select_for_update().get(pk=customer.pk)
+    except Customer.DoesNotExist:
+        raise gone("este cliente") from None
+
+
+def _refresh_from(customer: Customer, locked: Customer) -> None:
+    for f in Customer._meta.concrete_fields:
+        setattr(customer, f.attname, getattr(locked, f.attname))
+    customer._state.fields_cache.clear()  # related rows cached from before the lock
+
+
+def _submitted_state(cleaned: dict) -> dict:
+    """What this edit would write, shaped as customer_state() (plus the main address)."""
+    state = {}
+    for name, value in cleaned["fields"].items():
+        f = Customer._meta.get_field(name)
+        state[f.attname] = value.pk if isinstance(value, models.Model) else value
+    state["phones"] = [[number, bool(whatsapp)] for number, whatsapp in cleaned["phones"]]
+    state["emails"] = list(cleaned["emails"])
+    address = cleaned["address"]
+    if address:
+        district = address["district"]
+        state[ADDRESS_KEY] = (district.pk if district else "", address["street"], address["unit"], address["reference"])
+    return state
+
+
+def _keep_current(cleaned: dict, customer: Customer, keys: set[str]) -> None:
+    """A stale edit that overlaps nothing: only its own changes (`keys`) go over the row as
+    it is now (`customer`, refreshed under the lock)."""
+    fields = cleaned["fields"]
+    derived = {"name", "sort_key", "email", "phone", "attributes"}
+    for name in list(fields):
+        f = Customer._meta.get_field(name)
+        if name not in derived and f.attname not in keys:
+            fields[name] = getattr(customer, name)
+    attributes = dict(customer.attributes or {})
+    for key in keys:
+        if key.startswith("attributes."):
+            attribute = key.split(".", 1)[1]
+            value = (fields.get("attributes") or {}).get(attribute)
+            if value is None:
+                attributes.pop(attribute, None)
+            else:
+                attributes[attribute] = value
+    fields["attributes"] = attributes
+    if "phones" not in keys:
+        cleaned["phones"] = [(p.number, p.whatsapp) for p in customer.phones.all()]
+    if "emails" not in keys:
+        cleaned["emails"] = [e.email for e in customer.emails.all()]
+    if ADDRESS_KEY not in keys:
+        cleaned["address"] = None
+    if fields["kind"] == Customer.Kind.COMPANY:
+        fields["name"] = fields["business_name"]
+    else:
+        fields["name"] = person_display_name(fields["first_names"], fields["last_names"])
+    fields["sort_key"] = sort_key(fields["name"])
+    fields["email"] = cleaned["emails"][0] if cleaned["emails"] else ""
+    fields["phone"] = cleaned["phones"][0][0] if cleaned["phones"] else ""
+
+
+def _save_first_contact_and_note(customer: Customer, cleaned: dict, *, actor) -> None:
+    """At creation: the form's contact name as the customer's first Contact, and its Nota as
+    the first person's note of the timeline (after "Cliente creado.", by the same author)."""
+    author = actor if getattr(actor, "pk", None) else None
+    if cleaned["first_contact"]:
+        contact = Contact(customer=customer, name=cleaned["first_contact"])
+        stamp(contact, actor=actor, reason="Contacto agregado")
+        contact.save()
+    if cleaned["first_note"]:
+        note = CustomerNote(customer=customer, kind=CustomerNote.Kind.MANUAL, text=cleaned["first_note"], author=author)
+        stamp(note, actor=actor, reason="Nota agregada")
+        note.save()
 
 
 def _check_duplicates(cleaned: dict, *, exclude_pk: int | None) -> None:
@@ -361,7 +530,13 @@ def _check_duplicates(cleaned: dict, *, exclude_pk: int | None) -> None:
 def _raise_duplicate(field: str, message: str, match: Customer) -> None:
     in_trash = match.deleted_at is not None
     if in_trash:
-        message = f"{message} en la Papelera: «{match.name}». Puede restaurarlo en lugar de crear uno nuevo."
+        # The Papelera keeps the document and e-mails reserved: restoring is the way back
+        # (Eliminar definitivamente, by an Administrador, frees them).
+        message = (
+            f"{message} en la Papelera: «{match.name}». Un cliente en la Papelera conserva su documento y sus "
+            "correos: restáurelo en lugar de crear uno nuevo (o, si ya no corresponde, un Administrador puede "
+            "eliminarlo definitivamente desde la Papelera)."
+        )
     else:
         message = f"{message}: «{match.name}»."
     raise DuplicateCustomerError(field, message, DuplicateInfo(match.pk, match.name, in_trash))
@@ -419,9 +594,19 @@ def _save_main_address(customer: Customer, address: dict, *, actor, reason: str)
     if old_state is not None and instance_state(current) == old_state:
         return []
     stamp(current, actor=actor, reason=reason)
+    if old_state is not None:
+        current.version += 1
     current.save()
     new_text = str(current)
-    return [f"Dirección principal: {old_text or '—'} → {new_text or '—'}"] if old_text != new_text else []
+    lines = [f"Dirección principal: {old_text or '—'} → {new_text or '—'}"] if old_text != new_text else []
+    # What the address's text doesn't show (Indicaciones) is named on its own line.
+    if old_state is not None:
+        lines += [
+            line
+            for line in describe_changes(Address, old_state, instance_state(current))
+            if line.startswith("Indicaciones:")
+        ]
+    return lines
 
 
 # --- estado and condición del contribuyente (the RUC lookup, customers.lookup) ------------

@@ -12,14 +12,13 @@ from customers.history import (
     customer_state,
     describe_changes,
     display_value,
-    instance_state,
     phones_text,
     record_state,
     tracked_fields,
     user_name,
 )
 from customers.models import Address, Customer, CustomerNote
-from peru.concurrency import Change, StaleEdit, reconcile
+from peru.concurrency import Change, StaleEdit, check_instance, reconcile
 
 ADDRESS_KEY = "address"
 
@@ -195,49 +194,24 @@ def _customer_input(key: str, value):
     return "" if value is None else str(value)
 
 
-# --- one-row records: addresses, contacts, notes, definitions, categorías, clases -----------
+# --- one-row records: addresses, contacts, notes, categorías, clases --------------------------
 
 
 def check_record(*, locked, version: int | None, changed, submitted: dict, what: str) -> set[str] | None:
-    """As check_customer, for a record with its own history (and `version`). `submitted`:
-    instance_state()-shaped, the fields the edit writes."""
-    if version is None or version == locked.version:
-        return None
+    """check_customer for a record with its own history and `version`; `submitted`:
+    instance_state()-shaped, the fields the edit writes. Worded as the notes and the full
+    history word them."""
     model = type(locked)
-    current = instance_state(locked)
-    submitted = {**current, **submitted}
-    history = model.history.filter(id=locked.pk)
-    record = history.filter(version=version).order_by("-history_id").first()
-    base = record_state(record) if record is not None and record.history_type != "-" else None
-    changes = []
-    previous = record
-    for later in history.filter(version__gt=version).select_related("history_user").order_by("history_id"):
-        lines = describe_changes(model, record_state(previous), record_state(later)) if previous else []
-        changes.append(Change(who=_who(later.history_user), when=later.history_date, lines=lines))
-        previous = later
-    keys = None if changed is None else {_attname(model, key) for key in changed}
-    result = reconcile(
-        what=what,
+    return check_instance(
+        locked=locked,
         version=version,
-        current_version=locked.version,
-        changed=keys,
+        changed=changed,
         submitted=submitted,
-        current=current,
-        base=base,
-        changes=changes,
-        label=lambda key: _field_label(model, key),
+        what=what,
         display=lambda key, value: _field_display(model, key, value),
-        input_value=lambda key, value: _record_input(model, key, value),
+        describe=lambda old, new: describe_changes(model, old, new),
+        who=_who,
     )
-    return result
-
-
-def _record_input(model, key: str, value):
-    if isinstance(value, bool):
-        return "1" if value else ""
-    if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
-    return "" if value is None else str(value)
 
 
 def gone(what: str) -> StaleEdit:

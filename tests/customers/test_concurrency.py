@@ -41,7 +41,7 @@ def test_every_save_moves_the_version_on(people):
     services.update_customer(
         actor=ana, customer=customer, data=gloria(document_number=customer.document_number, business_line="Leche")
     )
-    services.deactivate_customer(actor=ana, customer=customer)
+    services.suspend_customer(actor=ana, customer=customer)
     assert Customer.objects.get(pk=customer.pk).version == 3
 
 

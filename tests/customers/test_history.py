@@ -173,7 +173,7 @@ def test_the_historical_customer_keeps_the_phones_and_emails_of_each_version():
     )
     record = customer.history.get()
     assert (record.phones, record.emails, record.history_type) == ([["+51999111222", True]], ["rosa@correo.pe"], "+")
-    services.deactivate_customer(actor=None, customer=customer)
+    services.suspend_customer(actor=None, customer=customer)
     assert customer.history.latest("history_id").phones == [["+51999111222", True]]
 
 

@@ -63,7 +63,7 @@ def snapshot(customer: Customer) -> dict:
 def test_deactivating_keeps_the_customer_on_file_as_suspended(ventas):
     customer = company()
 
-    services.deactivate_customer(actor=ventas, customer=customer)
+    services.suspend_customer(actor=ventas, customer=customer)
 
     customer.refresh_from_db()
     assert (customer.is_active, customer.deleted_at) == (False, None)
@@ -71,17 +71,17 @@ def test_deactivating_keeps_the_customer_on_file_as_suspended(ventas):
 
 def test_activating_brings_a_suspended_customer_back(ventas):
     customer = company()
-    services.deactivate_customer(actor=ventas, customer=customer)
+    services.suspend_customer(actor=ventas, customer=customer)
 
-    services.activate_customer(actor=ventas, customer=customer)
+    services.reactivate_customer(actor=ventas, customer=customer)
 
     assert Customer.objects.get(pk=customer.pk).is_active
 
 
 def test_deactivating_twice_is_harmless(ventas):
     customer = company()
-    services.deactivate_customer(actor=ventas, customer=customer)
-    services.deactivate_customer(actor=ventas, customer=customer)
+    services.suspend_customer(actor=ventas, customer=customer)
+    services.suspend_customer(actor=ventas, customer=customer)
 
     assert not Customer.objects.get(pk=customer.pk).is_active
 
@@ -91,17 +91,17 @@ def test_a_customer_in_the_papelera_cannot_be_deactivated(admin):
     services.trash_customer(actor=admin, customer=customer)
 
     with pytest.raises(ValidationError, match="Papelera"):
-        services.deactivate_customer(actor=admin, customer=customer)
+        services.suspend_customer(actor=admin, customer=customer)
     assert Customer.objects.get(pk=customer.pk).is_active
 
 
 def test_a_suspended_customer_in_the_papelera_cannot_be_activated(admin):
     customer = company()
-    services.deactivate_customer(actor=admin, customer=customer)
+    services.suspend_customer(actor=admin, customer=customer)
     services.trash_customer(actor=admin, customer=customer)
 
     with pytest.raises(ValidationError, match="Papelera"):
-        services.activate_customer(actor=admin, customer=customer)
+        services.reactivate_customer(actor=admin, customer=customer)
     assert not Customer.objects.get(pk=customer.pk).is_active
 
 
@@ -109,7 +109,7 @@ def test_consulta_cannot_deactivate():
     customer = company()
 
     with pytest.raises(PermissionDenied):
-        services.deactivate_customer(actor=user_with_role("Consulta"), customer=customer)
+        services.suspend_customer(actor=user_with_role("Consulta"), customer=customer)
     assert Customer.objects.get(pk=customer.pk).is_active
 
 
@@ -155,7 +155,7 @@ def test_eliminar_is_refused_while_an_app_above_says_the_customer_may_not_go(adm
     # What the credit app will register at start-up: its unpaid documents, for its own customer only.
     delete_guards.register_trash_guard(lambda c: ["tiene 1 documento por cobrar"] if c.pk == customer.pk else [])
 
-    with pytest.raises(ValidationError, match="«Gloria S.A.»: tiene 1 documento por cobrar. Desactívelo"):
+    with pytest.raises(ValidationError, match="«Gloria S.A.»: tiene 1 documento por cobrar. Suspéndalo"):
         services.trash_customer(actor=admin, customer=customer)
     assert Customer.objects.get(pk=customer.pk).deleted_at is None
     services.trash_customer(actor=admin, customer=other)
@@ -204,7 +204,7 @@ def test_restoring_brings_the_customer_back_exactly_as_it_was(admin):
     services.save_address(
         actor=admin, customer=customer, data={"kind": "entrega", "district": "080101", "street": "Av. Sol 1"}
     )
-    services.deactivate_customer(actor=admin, customer=customer)
+    services.suspend_customer(actor=admin, customer=customer)
     before = snapshot(customer)
 
     services.trash_customer(actor=admin, customer=customer)

@@ -318,9 +318,9 @@ def test_eliminar_refused_for_unpaid_documents_suggests_desactivar(as_admin, del
     delete_guards.register_trash_guard(lambda c: ["tiene 1 documento por cobrar"])
 
     page = as_admin.get(url("delete", customer)).content.decode()
-    assert "documento por cobrar" in page and "Desactívelo" in page
+    assert "documento por cobrar" in page and "Suspéndalo" in page
     response = as_admin.post(url("delete", customer), follow=True)
-    assert "Desactívelo en su lugar" in response.content.decode()
+    assert "Suspéndalo en su lugar" in response.content.decode()
     assert Customer.objects.get(pk=customer.pk).deleted_at is None
 
 

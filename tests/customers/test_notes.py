@@ -105,8 +105,8 @@ def test_deactivate_activate_trash_and_restore_each_leave_their_note_by_the_acto
     admin = user_with_role("Administrador", first_name="Luz")
     customer = new_company()
     for action, kind in (
-        (services.deactivate_customer, "desactivado"),
-        (services.activate_customer, "activado"),
+        (services.suspend_customer, "desactivado"),
+        (services.reactivate_customer, "activado"),
         (services.trash_customer, "eliminado"),
         (services.restore_customer, "restaurado"),
     ):
@@ -124,9 +124,9 @@ def test_deactivate_activate_trash_and_restore_each_leave_their_note_by_the_acto
 
 def test_deactivating_an_inactive_customer_leaves_nothing():
     customer = new_company()
-    services.deactivate_customer(actor=None, customer=customer)
+    services.suspend_customer(actor=None, customer=customer)
     count = customer.notes.count()
-    services.deactivate_customer(actor=None, customer=customer)
+    services.suspend_customer(actor=None, customer=customer)
     assert customer.notes.count() == count
 
 
