@@ -82,6 +82,8 @@ def save_address(
                 lines = describe_changes(Address, old_state, new_state)
                 text = "\n".join([f"Dirección editada: {old_text}.", *lines])
             record_note(customer=customer, actor=actor, kind=CustomerNote.Kind.ADDRESS, text=text)
+            if address.is_default or previous_default is not None and not previous_default.is_default:
+                _new_customer_version(customer, actor=actor, reason=reason)
         if address.is_default:
             _sync_department(customer)
     return address
@@ -105,6 +107,7 @@ def make_default_address(*, actor, address: Address) -> Address:
         address.save(update_fields=["is_default", "version"])
         text = f"Dirección predeterminada: {address}."
         record_note(customer=address.customer, actor=actor, kind=CustomerNote.Kind.ADDRESS, text=text)
+        _new_customer_version(address.customer, actor=actor, reason="Dirección predeterminada")
         _sync_department(address.customer)
     return address
 
@@ -130,8 +133,20 @@ def delete_address(*, actor, address: Address) -> None:
                 stamp(successor, actor=actor, reason="Dirección predeterminada")
                 successor.save(update_fields=["is_default", "version"])
                 text += f"\nDirección predeterminada: {successor}."
+            _new_customer_version(customer, actor=actor, reason="Dirección eliminada")
             _sync_department(customer)
         record_note(customer=customer, actor=actor, kind=CustomerNote.Kind.ADDRESS, text=text)
+
+
+def _new_customer_version(customer: Customer, *, actor, reason: str) -> None:
+    """The main address belongs to the customer's form too: a change of it here is a new
+    version of the customer (with its historical record), so a customer form opened before
+    it is stale (customers.services.versioning). The caller holds the customer's lock."""
+    locked = Customer.objects.get(pk=customer.pk)
+    locked.version += 1
+    stamp(locked, actor=actor, reason=reason)
+    locked.save(update_fields=["version", "updated_at"])
+    customer.version = locked.version
 
 
 def _sync_department(customer: Customer) -> None:

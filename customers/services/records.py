@@ -49,7 +49,7 @@ from customers.services.cleaning import (
     lookup_row,
 )
 from customers.services.configuration import get_customer_settings
-from customers.services.versioning import ADDRESS_KEY, check_customer, gone
+from customers.services.versioning import ADDRESS_KEY, check_customer, gone, main_address_state
 from peru import validators
 from peru.phones import is_landline, national_format
 from peru.text import clean_spaces, person_display_name, search_text, sort_key
@@ -185,7 +185,10 @@ def _save_customer(
                 exclude=["document_type", "category", "customer_class", "created_by", "deleted_by", "department"]
             )
             after = customer_state(customer, phones=cleaned["phones"], emails=cleaned["emails"])
-            changed = creating or after != before
+            # The main address is part of the customer's form: its change is a new version too.
+            address = cleaned["address"]
+            address_changed = bool(address) and not creating and _address_tuple(address) != main_address_state(customer)
+            changed = creating or after != before or address_changed
             # One historical record per change, none for a save that changes nothing.
             if changed and not creating:
                 customer.version += 1
@@ -440,6 +443,11 @@ def _refresh_from(customer: Customer, locked: Customer) -> None:
     customer._state.fields_cache.clear()  # related rows cached from before the lock
 
 
+def _address_tuple(address: dict) -> tuple:
+    district = address["district"]
+    return (district.pk if district else "", address["street"], address["unit"], address["reference"])
+
+
 def _submitted_state(cleaned: dict) -> dict:
     """What this edit would write, shaped as customer_state() (plus the main address)."""
     state = {}
@@ -448,10 +456,8 @@ def _submitted_state(cleaned: dict) -> dict:
         state[f.attname] = value.pk if isinstance(value, models.Model) else value
     state["phones"] = [[number, bool(whatsapp)] for number, whatsapp in cleaned["phones"]]
     state["emails"] = list(cleaned["emails"])
-    address = cleaned["address"]
-    if address:
-        district = address["district"]
-        state[ADDRESS_KEY] = (district.pk if district else "", address["street"], address["unit"], address["reference"])
+    if cleaned["address"]:
+        state[ADDRESS_KEY] = _address_tuple(cleaned["address"])
     return state
 
 

@@ -48,7 +48,7 @@ def main_address_state(customer: Customer) -> tuple | None:
 
 def _main_address_as_of(customer_id: int, when) -> tuple | None:
     records = (
-        Address.history.filter(customer_id=customer_id, history_date__lte=when)
+        Address.history.filter(customer_id=customer_id, history_date__lt=when)
         .order_by("id", "-history_date", "-history_id")
         .distinct("id")
     )
@@ -69,10 +69,14 @@ def check_customer(*, locked: Customer, version: int | None, changed, submitted:
     current[ADDRESS_KEY] = main_address_state(locked)
     submitted = {**current, **submitted}
     record = Customer.history.filter(id=locked.pk, version=version).order_by("-history_id").first()
+    later = Customer.history.filter(id=locked.pk, version__gt=version).order_by("history_id").first()
     base = None
-    if record is not None and record.history_type != "-":
+    if record is not None and record.history_type != "-" and later is not None:
         base = record_state(record)
-        base[ADDRESS_KEY] = _main_address_as_of(locked.pk, record.history_date)
+        # The main address as it was when the next version began (it is saved after the
+        # customer's row in the same transaction, so "as of" the version's own record is
+        # too early; anything before the next version's record belongs to this one).
+        base[ADDRESS_KEY] = _main_address_as_of(locked.pk, later.history_date)
     changes = _customer_changes(locked, version)
     keys = None if changed is None else {_attname(Customer, key) for key in changed}
     result = reconcile(

@@ -170,7 +170,9 @@ def test_without_the_history_of_that_version_nothing_can_be_proved_so_it_asks(pe
     assert [c.key for c in refused.value.conflicts] == ["business_name"]
 
 
-def test_an_edit_that_does_not_say_what_it_changed_is_refused_on_any_difference(people):
+def test_an_edit_that_does_not_say_what_it_changed_is_compared_with_its_version(people):
+    """An import row or a PATCH without `changed`: what differs from the version it started
+    from is its change (read from the history); the rest is the other person's to keep."""
     ana, beto = people
     customer = services.create_customer(actor=ana, data=gloria())
     doc = customer.document_number
@@ -182,10 +184,14 @@ def test_an_edit_that_does_not_say_what_it_changed_is_refused_on_any_difference(
         version=1,
         changed={"business_line"},
     )
-    # Beto's data still holds the old Giro: without `changed`, it counts as his change.
-    with pytest.raises(StaleEdit):
+    services.update_customer(
+        actor=beto, customer=opened, data=gloria(document_number=doc, business_name="Gloria S.A.A."), version=1
+    )
+    customer = Customer.objects.get(pk=customer.pk)
+    assert (customer.business_line, customer.name) == ("Leche", "Gloria S.A.A.")
+    with pytest.raises(StaleEdit):  # and a different Giro from version 1 is a conflict
         services.update_customer(
-            actor=beto, customer=opened, data=gloria(document_number=doc, business_name="Gloria S.A.A."), version=1
+            actor=beto, customer=opened, data=gloria(document_number=doc, business_line="Yogur"), version=1
         )
 
 
