@@ -46,7 +46,8 @@ def snapshot(customer: Customer) -> dict:
         "fields": {
             f.attname: getattr(customer, f.attname)
             for f in Customer._meta.concrete_fields
-            if f.attname not in ("updated_at", "deleted_at", "deleted_by_id")
+            # version: every write moves it on (optimistic concurrency), the data stays
+            if f.attname not in ("updated_at", "deleted_at", "deleted_by_id", "version")
         },
         "addresses": list(Address.objects.filter(customer=customer).order_by("id").values()),
         "contacts": list(Contact.objects.filter(customer=customer).order_by("id").values()),
