@@ -69,7 +69,8 @@ class StaleEdit(ValidationError):
         who = _join([c.who for c in self.changes]) or "otro usuario"
         text = f"No se guardó: mientras usted editaba, {who} cambió {self.what}"
         if self.changes:
-            text += " (" + "; ".join(f"{c.who}, {c.when_text}" for c in self.changes) + ")"
+            single = len({c.who for c in self.changes}) == 1
+            text += " (" + "; ".join(c.when_text if single else f"{c.who}, {c.when_text}" for c in self.changes) + ")"
         if self.conflicts:
             fields = ", ".join(c.label for c in self.conflicts)
             text += f", y usted también cambió: {fields}."

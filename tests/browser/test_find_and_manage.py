@@ -76,7 +76,7 @@ def test_search_filter_deactivate_delete_and_restore_from_the_papelera(customers
     page.get_by_role("button", name="Más opciones").click()
     page.get_by_role("button", name="Suspender").click()
     expect(page.get_by_text("suspendido: ya no aparece en el punto de venta")).to_be_visible()
-    expect(page.get_by_text("Suspendido", exact=True)).to_be_visible()
+    expect(page.locator(".badge.text-bg-secondary", has_text="Suspendido")).to_be_visible()  # the state badge
 
     # Eliminar asks first, then moves it to the Papelera.
     page.get_by_role("button", name="Más opciones").click()
@@ -98,7 +98,7 @@ def test_search_filter_deactivate_delete_and_restore_from_the_papelera(customers
     row.get_by_role("button", name="Restaurar Núñez Quispe, Rosa Elena").click()
 
     expect(page.get_by_text("Cliente «Núñez Quispe, Rosa Elena» restaurado.")).to_be_visible()
-    expect(page.get_by_text("Suspendido", exact=True)).to_be_visible()
+    expect(page.locator(".badge.text-bg-secondary", has_text="Suspendido")).to_be_visible()  # the state badge
     rosa = Customer.objects.get(pk=customers.pk)
     assert (rosa.deleted_at, rosa.is_active) == (None, False)
     assert rosa.addresses.get().district_id == "150101"

@@ -83,7 +83,7 @@ def test_a_mobile_changed_into_a_landline_asks_about_whatsapp(signed_in):
     # Saving without answering is refused, with everything typed kept.
     page.get_by_role("button", name="Guardar").click()
     expect(page.locator("#phones-error")).to_contain_text("es un teléfono fijo")
-    expect(page.get_by_role("textbox", name="Teléfono")).to_have_value("01 4701234")
+    expect(page.get_by_role("textbox", name="Teléfono")).to_have_value("(01) 470 1234")
     assert customer.phones.get().number == "+51987654321"
 
     # Unticking WhatsApp answers it.
