@@ -17,7 +17,7 @@ Spanish phrase that completes "No se puede eliminar «Gloria S.A.»: …" (for e
 "tiene 2 documentos por cobrar"); an empty list lets it go.
 
 - trash guards: Eliminar (to the Papelera) — trash_customer, and the confirmation page that
-  offers Desactivar instead. E.g. unpaid credit documents.
+  offers Suspender instead. E.g. unpaid credit documents.
 - purge guards: Eliminar definitivamente — purge_customer. E.g. any document that points at
   the customer (an invoice, a credit line).
 

@@ -3,12 +3,13 @@
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from customers.access import writable_customer
 from customers.history import describe_changes, instance_state, stamp
 from customers.models import Address, Customer, CustomerNote
 from customers.notes import record_note
 from customers.services.cleaning import as_bool, clean_address
 from customers.services.configuration import get_customer_settings
-from customers.services.versioning import check_record, gone
+from customers.services.versioning import check_record
 
 
 def save_address(
@@ -25,24 +26,21 @@ def save_address(
     refused field by field."""
     if address is not None and address.customer_id != customer.pk:
         raise ValidationError("Esa dirección no pertenece a este cliente.")
-    errors: dict = {}
-    kind = data.get("kind") or Address.Kind.DELIVERY
-    if kind not in Address.Kind.values:
-        errors["kind"] = ["Elija fiscal, entrega u otra."]
-    cleaned = clean_address(data, errors, prefix="", is_foreign=customer.is_foreign, required=True)
-    if errors:
-        raise ValidationError(errors)
     make_default = as_bool(data.get("is_default"))
     with transaction.atomic():
-        Customer.objects.select_for_update().filter(pk=customer.pk).first()
-        previous_default = customer.addresses.filter(is_default=True).exclude(pk=getattr(address, "pk", None)).first()
+        # Every address write locks the customer first: they take turns, and each reads the
+        # customer and its addresses as the one before left them.
+        locked = writable_customer(customer, to="cambiar sus direcciones")
+        errors: dict = {}
+        kind = data.get("kind") or Address.Kind.DELIVERY
+        if kind not in Address.Kind.values:
+            errors["kind"] = ["Elija fiscal, entrega u otra."]
+        cleaned = clean_address(data, errors, prefix="", is_foreign=locked.is_foreign, required=True)
+        if errors:
+            raise ValidationError(errors)
         creating = address is None
-        if creating:
-            address = Address(customer=customer)
-        else:
-            address = Address.objects.select_for_update().filter(pk=address.pk).first()
-            if address is None:
-                raise gone("esta dirección")
+        address = Address(customer=locked) if creating else _current(address)
+        previous_default = locked.addresses.filter(is_default=True).exclude(pk=address.pk).first()
         old_state, old_text = (None, "") if creating else (instance_state(address), str(address))
         values = {
             "kind": kind,
@@ -52,15 +50,17 @@ def save_address(
             "reference": cleaned["reference"],
         }
         if not creating:
+            # Another person's save since this edit's version: merged field by field when
+            # nothing overlaps, refused (StaleEdit) otherwise.
             keys = check_record(
                 locked=address, version=version, changed=changed, submitted=values, what="esta dirección"
             )
-            if keys is not None:  # stale, but no field of it changed on both sides
+            if keys is not None:
                 values = {key: value for key, value in values.items() if key in keys}
                 make_default = make_default and "is_default" in keys
         for field, value in values.items():
             setattr(address, field, value)
-        address.country = customer.country
+        address.country = locked.country
         if make_default or previous_default is None:
             if previous_default is not None:
                 # Saved one by one (not queryset.update()) so the change is recorded.
@@ -81,21 +81,23 @@ def save_address(
             else:
                 lines = describe_changes(Address, old_state, new_state)
                 text = "\n".join([f"Dirección editada: {old_text}.", *lines])
-            record_note(customer=customer, actor=actor, kind=CustomerNote.Kind.ADDRESS, text=text)
+            record_note(customer=locked, actor=actor, kind=CustomerNote.Kind.ADDRESS, text=text)
             if address.is_default or previous_default is not None and not previous_default.is_default:
-                _new_customer_version(customer, actor=actor, reason=reason)
+                _new_customer_version(locked, actor=actor, reason=reason)
         if address.is_default:
-            _sync_department(customer)
+            _sync_department(locked)
+    customer.department_id = locked.department_id
     return address
 
 
 def make_default_address(*, actor, address: Address) -> Address:
     """The customer's default address becomes this one; the others stay as they are."""
     with transaction.atomic():
-        Customer.objects.select_for_update().filter(pk=address.customer_id).first()
+        customer = writable_customer(Customer(pk=address.customer_id), to="cambiar sus direcciones")
+        address = _current(address)
         if address.is_default:
             return address
-        previous = Address.objects.filter(customer_id=address.customer_id, is_default=True).exclude(pk=address.pk)
+        previous = Address.objects.filter(customer_id=customer.pk, is_default=True).exclude(pk=address.pk)
         for other in previous:  # at most one; saved one by one so the change is recorded
             other.is_default = False
             other.version += 1
@@ -106,16 +108,16 @@ def make_default_address(*, actor, address: Address) -> Address:
         stamp(address, actor=actor, reason="Dirección predeterminada")
         address.save(update_fields=["is_default", "version"])
         text = f"Dirección predeterminada: {address}."
-        record_note(customer=address.customer, actor=actor, kind=CustomerNote.Kind.ADDRESS, text=text)
-        _new_customer_version(address.customer, actor=actor, reason="Dirección predeterminada")
-        _sync_department(address.customer)
+        record_note(customer=customer, actor=actor, kind=CustomerNote.Kind.ADDRESS, text=text)
+        _new_customer_version(customer, actor=actor, reason="Dirección predeterminada")
+        _sync_department(customer)
     return address
 
 
 def delete_address(*, actor, address: Address) -> None:
-    customer = address.customer
     with transaction.atomic():
-        Customer.objects.select_for_update().filter(pk=customer.pk).first()
+        customer = writable_customer(Customer(pk=address.customer_id), to="cambiar sus direcciones")
+        address = _current(address)
         remaining = customer.addresses.exclude(pk=address.pk)
         settings = get_customer_settings()
         needs_address = (customer.kind == Customer.Kind.COMPANY and not customer.is_foreign) or settings.require_address
@@ -141,12 +143,19 @@ def delete_address(*, actor, address: Address) -> None:
 def _new_customer_version(customer: Customer, *, actor, reason: str) -> None:
     """The main address belongs to the customer's form too: a change of it here is a new
     version of the customer (with its historical record), so a customer form opened before
-    it is stale (customers.services.versioning). The caller holds the customer's lock."""
-    locked = Customer.objects.get(pk=customer.pk)
-    locked.version += 1
-    stamp(locked, actor=actor, reason=reason)
-    locked.save(update_fields=["version", "updated_at"])
-    customer.version = locked.version
+    it is stale (customers.services.versioning). `customer`: the row locked by the caller."""
+    customer.version += 1
+    stamp(customer, actor=actor, reason=reason)
+    customer.save(update_fields=["version", "updated_at"])
+
+
+def _current(address: Address) -> Address:
+    """The address as stored now (the customer's row is locked: no other write is under way);
+    one deleted meanwhile is not brought back by saving the caller's copy."""
+    current = Address.objects.select_related("district").filter(pk=address.pk, customer_id=address.customer_id).first()
+    if current is None:
+        raise ValidationError("Esa dirección ya no existe.")
+    return current
 
 
 def _sync_department(customer: Customer) -> None:

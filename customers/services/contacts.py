@@ -3,11 +3,12 @@
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from customers.access import writable_customer
 from customers.history import describe_changes, instance_state, stamp
 from customers.models import Contact, Customer, CustomerNote
 from customers.notes import record_note
 from customers.services.cleaning import clean_list, clean_text
-from customers.services.versioning import check_record, gone
+from customers.services.versioning import check_record
 from peru import validators
 from peru.text import clean_spaces
 
@@ -43,16 +44,15 @@ def save_contact(
     creating = contact is None
     values = {"name": name, "role": role, "note": note, "phones": phones, "emails": emails}
     with transaction.atomic():
-        if creating:
-            contact = Contact(customer=customer)
-        else:
-            contact = Contact.objects.select_for_update().filter(pk=contact.pk).first()
-            if contact is None:
-                raise gone("este contacto")
+        locked = writable_customer(customer, to="cambiar sus contactos")
+        contact = Contact(customer=locked) if creating else _current(contact)
+        if not creating:
+            # Another person's save since this edit's version: merged field by field when
+            # nothing overlaps, refused (StaleEdit) otherwise.
             keys = check_record(
                 locked=contact, version=version, changed=changed, submitted=values, what="este contacto"
             )
-            if keys is not None:  # stale, but no field of it changed on both sides
+            if keys is not None:
                 values = {key: value for key, value in values.items() if key in keys}
         old_state, old_name = (None, "") if creating else (instance_state(contact), contact.name)
         for field, value in values.items():
@@ -68,13 +68,24 @@ def save_contact(
             text = f"Contacto agregado: {contact.name}."
         else:
             text = "\n".join([f"Contacto editado: {old_name}.", *describe_changes(Contact, old_state, new_state)])
-        record_note(customer=customer, actor=actor, kind=CustomerNote.Kind.CONTACT, text=text)
+        record_note(customer=locked, actor=actor, kind=CustomerNote.Kind.CONTACT, text=text)
     return contact
 
 
 def delete_contact(*, actor, contact: Contact) -> None:
     with transaction.atomic():
+        customer = writable_customer(Customer(pk=contact.customer_id), to="cambiar sus contactos")
+        contact = _current(contact)
         stamp(contact, actor=actor, reason="Contacto eliminado")
         contact.delete()
         text = f"Contacto eliminado: {contact.name}."
-        record_note(customer=contact.customer, actor=actor, kind=CustomerNote.Kind.CONTACT, text=text)
+        record_note(customer=customer, actor=actor, kind=CustomerNote.Kind.CONTACT, text=text)
+
+
+def _current(contact: Contact) -> Contact:
+    """The contact as stored now (the customer's row is locked: no other write is under way);
+    one deleted meanwhile is not brought back by saving the caller's copy."""
+    current = Contact.objects.filter(pk=contact.pk, customer_id=contact.customer_id).first()
+    if current is None:
+        raise ValidationError("Ese contacto ya no existe.")
+    return current
