@@ -313,7 +313,7 @@ def test_ventas_cannot_delete(client, method):
     assert Customer.objects.get(pk=customer.pk).deleted_at is None
 
 
-def test_eliminar_refused_for_unpaid_documents_suggests_desactivar(as_admin, delete_guards):
+def test_eliminar_refused_for_unpaid_documents_suggests_suspender(as_admin, delete_guards):
     customer = make_company(business_name="Gloria S.A.")
     delete_guards.register_trash_guard(lambda c: ["tiene 1 documento por cobrar"])
 

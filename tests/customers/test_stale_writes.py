@@ -103,7 +103,7 @@ def test_a_suspension_racing_an_edit_survives_it_and_the_edit_is_saved():
     page = Customer.objects.get(pk=customer.pk)  # is_active=True on the editor's page
 
     outcome, waited = _race(
-        lambda: services.deactivate_customer(actor=None, customer=Customer.objects.get(pk=customer.pk)),
+        lambda: services.suspend_customer(actor=None, customer=Customer.objects.get(pk=customer.pk)),
         lambda: services.update_customer(actor=None, customer=page, data=_edit(page, business_name="Gloria Editada")),
     )
 
@@ -242,7 +242,7 @@ def test_ventas_cannot_edit_its_own_note_on_a_customer_in_the_papelera(client, t
 def test_an_edit_of_a_suspended_customer_keeps_it_suspended(db):
     customer = _new_company()
     page = Customer.objects.get(pk=customer.pk)
-    services.deactivate_customer(actor=None, customer=customer)
+    services.suspend_customer(actor=None, customer=customer)
 
     services.update_customer(actor=None, customer=page, data=_edit(page, business_name="Gloria Editada"))
 
