@@ -232,7 +232,9 @@ def _page_of_many(queryset: QuerySet, *, number: int, per_page: int, clamped: bo
     if len(rows) < per_page:
         # The walk reached the end: the estimate was wrong, and the total is known.
         return CustomerPage(rows, number, per_page, offset + len(rows), clamped=clamped)
-    return CustomerPage(rows, number, per_page, COUNT_LIMIT, count_exact=False, estimate=estimate, clamped=clamped)
+    return CustomerPage(
+        rows, number, per_page, COUNT_LIMIT, count_exact=False, estimate=estimate, clamped=clamped
+    )
 
 
 def _cancelled(exc: OperationalError) -> bool:
