@@ -13,7 +13,7 @@ from tests.factories import company_data, make_company
 
 pytestmark = pytest.mark.browser
 
-SCREENSHOTS = "/tmp/clientes-{}.png"  # noqa: S108
+SCREENSHOTS = "/tmp/clientes-office-{}.png"  # noqa: S108
 
 
 def sign_in(page, username="vendedora", role="Ventas"):
@@ -178,3 +178,41 @@ def test_the_full_history_fits_a_phone(page, reference_data):
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"la página mide {width} px"
     page.screenshot(path=SCREENSHOTS.format("historial-telefono"), full_page=True)
+
+
+def test_the_contact_and_note_typed_at_creation_show_in_their_tabs(signed_in):
+    page = signed_in
+    page.goto("/clientes/nuevo/")
+    fill_company(page, name="Panadería San Martín S.A.C.")
+    page.get_by_label("Nombre y apellido del contacto").fill("Rosa Quispe")
+    page.get_by_label("Nota").fill("Entregar antes de las 9.")
+    page.screenshot(path=SCREENSHOTS.format("alta-contacto-nota"), full_page=True)
+    page.get_by_role("button", name="Guardar").click()
+    expect(page.get_by_role("heading", name="Panadería San Martín S.A.C.")).to_be_visible()
+
+    page.get_by_role("tab", name="Contactos").click()
+    expect(page.locator("#contacts")).to_contain_text("Rosa Quispe")
+    page.get_by_role("tab", name="Notas").click()
+    first = page.locator("#timeline .note").first
+    expect(first).to_contain_text("Entregar antes de las 9.")
+    expect(first).to_contain_text("Lucía Flores")
+    expect(page.locator("#timeline .note").nth(1)).to_contain_text("Cliente creado.")
+    # The edit form sends both to their tabs instead of a field nobody sees.
+    page.goto(page.url.split("?")[0] + "editar/")
+    expect(page.get_by_label("Nota")).to_have_count(0)
+    expect(page.get_by_role("link", name="Contactos")).to_be_visible()
+
+
+def test_the_delete_confirmation_says_the_document_stays_reserved(page, reference_data):
+    sign_in(page, username="admin", role="Administrador")
+    customer = make_company(business_name="Gloria S.A.")
+    page.goto(f"/clientes/{customer.pk}/eliminar/")
+    expect(page.locator("main")).to_contain_text("siguen siendo suyos")
+    expect(page.locator("main")).not_to_contain_text("quedarán libres para otro cliente")
+    page.get_by_role("button", name="Eliminar").click()
+    page.goto("/clientes/nuevo/")
+    fill_company(page, name="Otra S.A.C.")
+    page.get_by_label("Número de documento").fill(customer.document_number)
+    page.get_by_role("button", name="Guardar").click()
+    expect(page.locator("#form-errors")).to_contain_text("en la Papelera")
+    expect(page.get_by_role("button", name="Restaurarlo")).to_be_visible()

@@ -89,7 +89,7 @@ def test_an_overlapping_save_is_refused_naming_who_changed_what(two_people):
     # Everything Beto typed is still in the form; nothing of his was saved.
     expect(beto.get_by_label("Giro")).to_have_value("Materiales de construcción")
     expect(beto.get_by_label("Indicaciones")).to_have_value("Al lado del banco")
-    beto.screenshot(path="/tmp/clientes-edicion-en-conflicto.png", full_page=True)  # noqa: S108
+    beto.screenshot(path="/tmp/clientes-office-edicion-en-conflicto.png", full_page=True)  # noqa: S108
     assert Customer.objects.get(pk=customer.pk).business_line == "Ferretería y pinturas"
 
     # He takes Ana's Giro for that field and saves again, on purpose.
