@@ -185,7 +185,7 @@ def test_the_contact_and_note_typed_at_creation_show_in_their_tabs(signed_in):
     page.goto("/clientes/nuevo/")
     fill_company(page, name="Panadería San Martín S.A.C.")
     page.get_by_label("Nombre y apellido del contacto").fill("Rosa Quispe")
-    page.get_by_label("Nota").fill("Entregar antes de las 9.")
+    page.get_by_role("textbox", name="Nota").fill("Entregar antes de las 9.")
     page.screenshot(path=SCREENSHOTS.format("alta-contacto-nota"), full_page=True)
     page.get_by_role("button", name="Guardar").click()
     expect(page.get_by_role("heading", name="Panadería San Martín S.A.C.")).to_be_visible()
@@ -199,7 +199,7 @@ def test_the_contact_and_note_typed_at_creation_show_in_their_tabs(signed_in):
     expect(page.locator("#timeline .note").nth(1)).to_contain_text("Cliente creado.")
     # The edit form sends both to their tabs instead of a field nobody sees.
     page.goto(page.url.split("?")[0] + "editar/")
-    expect(page.get_by_label("Nota")).to_have_count(0)
+    expect(page.get_by_role("textbox", name="Nota")).to_have_count(0)
     expect(page.get_by_role("link", name="Contactos")).to_be_visible()
 
 
