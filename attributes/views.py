@@ -22,7 +22,7 @@ def definition_list(request):
 
 
 def _list_context(request, **extra) -> dict:
-    return {"definitions": list(queries.list_definitions(actor=request.user)), **extra}
+    return {"definitions": list(queries.list_definitions()), **extra}
 
 
 def _refresh(request, *, message: str = "", error: str = ""):
@@ -49,7 +49,7 @@ def definition_create(request):
 
 @permission_required(MANAGE, raise_exception=True)
 def definition_update(request, pk):
-    return _definition_form(request, definition=queries.get_definition(actor=request.user, pk=pk))
+    return _definition_form(request, definition=queries.get_definition(pk=pk))
 
 
 def _definition_form(request, *, definition):
@@ -86,7 +86,7 @@ def _definition_form(request, *, definition):
 
 
 def _action(request, pk, action, success: str, **kwargs):
-    definition = queries.get_definition(actor=request.user, pk=pk)
+    definition = queries.get_definition(pk=pk)
     try:
         action(actor=request.user, definition=definition, **kwargs)
     except ValidationError as exc:

@@ -254,6 +254,7 @@ class Customer(models.Model):
         permissions = [
             ("restore_customer", "Puede restaurar clientes de la Papelera"),
             ("purge_customer", "Puede eliminar definitivamente"),
+            ("revert_customer", "Puede revertir un cliente a una versión anterior"),
         ]
         indexes = [
             models.Index(fields=["sort_key", "id"], name="customer_sort_idx"),
@@ -455,7 +456,7 @@ class CustomerNote(models.Model):
         MANUAL = "manual", "Nota"
         CREATED = "creado", "Creado"
         EDITED = "editado", "Editado"
-        SUSPENDED = "desactivado", "Suspendido"  # codes stay (migration 0019); words changed
+        SUSPENDED = "desactivado", "Suspendido"  # codes stay (migration 0020); words changed
         REACTIVATED = "activado", "Reactivado"
         TRASHED = "eliminado", "Eliminado"
         RESTORED = "restaurado", "Restaurado"

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("customers", "0014_search_variants"),
+        ("customers", "0015_revert_permission"),
     ]
 
     operations = [
