@@ -330,13 +330,15 @@ def test_a_stale_note_edit_is_refused_and_a_deleted_note_says_so(people):
     assert refused.value.gone
 
 
-def test_a_stale_rename_of_a_categoria_is_refused(people):
-    ana, beto = people
+def test_a_stale_rename_of_a_categoria_is_refused(db):
+    ana = user_with_role("Administrador", username="ana", first_name="Ana", last_name="Ruiz")
+    beto = user_with_role("Administrador", username="beto", first_name="Beto", last_name="Díaz")
     category = Category.objects.create(name="Mayorista")
     services.save_choice(actor=ana, model=Category, name="Mayoristas", instance=category, version=1)
     with pytest.raises(StaleEdit) as refused:
         services.save_choice(actor=beto, model=Category, name="Por mayor", instance=category, version=1)
     assert "Mayoristas" in refused.value.conflicts[0].current
+    assert refused.value.changes[0].who == "Ana Ruiz"
 
 
 def test_a_stale_edit_of_an_attribute_definition_is_refused(db):
