@@ -362,7 +362,7 @@ def test_customers_without_a_document_come_last_in_both_directions():
 
 def test_the_document_order_walks_an_index():
     for order in ("documento", "-documento"):
-        queryset = CustomerFilterSet({"orden": order}, queryset=queries.list_customers(actor=None)).qs
+        queryset = CustomerFilterSet({"orden": order}, queryset=queries.list_customers()).qs
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL enable_seqscan = off")
             cursor.execute("SET LOCAL enable_sort = off")

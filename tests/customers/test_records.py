@@ -31,7 +31,7 @@ def test_a_person_sent_with_a_razon_social_and_a_contact_is_stored_without_them(
     )
 
     stored = Customer.objects.get(pk=customer.pk)
-    assert (stored.business_name, stored.contact_name) == ("", "")
+    assert stored.business_name == "" and not stored.contacts.exists()
     assert stored.name == "Quispe Ñahui, Rosa Elena"
 
 
@@ -68,7 +68,9 @@ def test_changing_a_company_into_a_person_drops_its_razon_social():
     services.update_customer(actor=None, customer=customer, data=data)
 
     stored = Customer.objects.get(pk=customer.pk)
-    assert (stored.kind, stored.business_name, stored.contact_name) == ("persona", "", "")
+    assert (stored.kind, stored.business_name) == ("persona", "")
+    # The company's contact became a real Contact at creation: a record of its own, kept.
+    assert list(stored.contacts.values_list("name", flat=True)) == ["Ana Ruiz"]
 
 
 def test_the_form_sends_what_was_typed_and_the_service_drops_the_other_types_fields(client):

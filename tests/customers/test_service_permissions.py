@@ -32,7 +32,7 @@ def world():
     trashed = services.create_customer(actor=None, data=company_data(business_name="Papelera S.A."))
     services.trash_customer(actor=None, customer=trashed)
     suspended = services.create_customer(actor=None, data=company_data(business_name="Suspendida S.A."))
-    services.deactivate_customer(actor=None, customer=suspended)
+    services.suspend_customer(actor=None, customer=suspended)
     category = services.save_choice(actor=None, model=Category, name="Mayorista")
     first = make_definition(name="Zona de reparto")
     definition = make_definition(name="Código interno")
@@ -105,13 +105,13 @@ WRITES = {
         {"Administrador", "Ventas"},
         lambda w, actor: services.delete_contact(actor=actor, contact=w["contact"]),
     ),
-    "deactivate_customer": (
+    "suspend_customer": (
         {"Administrador", "Ventas"},
-        lambda w, actor: services.deactivate_customer(actor=actor, customer=w["customer"]),
+        lambda w, actor: services.suspend_customer(actor=actor, customer=w["customer"]),
     ),
-    "activate_customer": (
+    "reactivate_customer": (
         {"Administrador", "Ventas"},
-        lambda w, actor: services.activate_customer(actor=actor, customer=w["suspended"]),
+        lambda w, actor: services.reactivate_customer(actor=actor, customer=w["suspended"]),
     ),
     "trash_customer": (
         {"Administrador"},
@@ -125,9 +125,9 @@ WRITES = {
         {"Administrador"},
         lambda w, actor: services.purge_customer(actor=actor, customer=w["trashed"]),
     ),
-    "bulk_lifecycle (desactivar)": (
+    "bulk_lifecycle (suspender)": (
         {"Administrador", "Ventas"},
-        lambda w, actor: services.bulk_lifecycle(actor=actor, action="desactivar", customer_ids=[w["customer"].pk]),
+        lambda w, actor: services.bulk_lifecycle(actor=actor, action="suspender", customer_ids=[w["customer"].pk]),
     ),
     "bulk_lifecycle (eliminar)": (
         {"Administrador"},
