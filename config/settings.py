@@ -203,10 +203,12 @@ LOOKUP_TIMEOUT_CONNECT = env_float("LOOKUP_TIMEOUT_CONNECT", 2)  # seconds
 LOOKUP_TIMEOUT_READ = env_float("LOOKUP_TIMEOUT_READ", 5)  # seconds
 LOOKUP_RETRIES = env_int("LOOKUP_RETRIES", 2)  # after the first attempt; timeouts, connection errors, 5xx
 LOOKUP_BACKOFF = 0.5  # seconds before the first retry, doubled before each next one
+# The whole lookup (every attempt, back-off and read) ends within this many seconds.
+LOOKUP_DEADLINE = env_float("LOOKUP_DEADLINE", 6)
 LOOKUP_RATE_LIMIT = env_int("LOOKUP_RATE_LIMIT", 20)  # lookups per user per minute
 LOOKUP_CACHE_SECONDS = env_int("LOOKUP_CACHE_SECONDS", 24 * 60 * 60)
-if LOOKUP_TIMEOUT_CONNECT <= 0 or LOOKUP_TIMEOUT_READ <= 0:
-    raise ImproperlyConfigured("LOOKUP_TIMEOUT_CONNECT y LOOKUP_TIMEOUT_READ deben ser mayores que 0")
+if LOOKUP_TIMEOUT_CONNECT <= 0 or LOOKUP_TIMEOUT_READ <= 0 or LOOKUP_DEADLINE <= 0:
+    raise ImproperlyConfigured("LOOKUP_TIMEOUT_CONNECT, LOOKUP_TIMEOUT_READ y LOOKUP_DEADLINE deben ser mayores que 0")
 if LOOKUP_RETRIES < 0 or LOOKUP_RATE_LIMIT < 1 or LOOKUP_CACHE_SECONDS < 0:
     raise ImproperlyConfigured(
         "LOOKUP_RETRIES y LOOKUP_CACHE_SECONDS no pueden ser negativos; LOOKUP_RATE_LIMIT debe ser al menos 1"

@@ -164,6 +164,75 @@ def test_a_slow_answer_within_the_read_timeout_is_used(registry):
     assert registry.hits() == 1
 
 
+@pytest.fixture
+def canary():
+    """Another HTTP server on another loopback port: the address a hostile redirect points to."""
+    from tests.fake_registry import FakeRegistry
+
+    server = FakeRegistry().start()
+    yield server
+    server.stop()
+
+
+def test_a_redirect_to_another_host_is_not_followed(registry, canary):
+    canary.add_ruc(GLORIA, **gloria(nombre="DATOS DEL CANARIO"))
+    registry.behaviour, registry.redirect_to = "redirect", canary.url
+
+    with pytest.raises(LookupFailed) as failure:
+        find("ruc", GLORIA)
+
+    assert canary.hits() == 0
+    assert registry.hits() == 1  # a redirect is an answer, not a failure to retry
+    assert failure.value.message == (
+        f"No se pudo consultar el RUC {GLORIA} (el servicio redirigió la consulta a otra dirección); "
+        "ingrese los datos manualmente."
+    )
+
+
+def test_a_redirect_within_the_same_service_is_not_followed_either(registry):
+    registry.add_ruc(GLORIA, **gloria())
+    registry.behaviour, registry.redirect_to = "redirect", registry.url + "/otra"
+
+    with pytest.raises(LookupFailed, match="redirigió"):
+        find("ruc", GLORIA)
+    assert registry.hits() == 1
+
+
+def test_the_view_says_no_se_pudo_consultar_for_a_redirect(client, registry, canary, ventas_user):
+    canary.add_ruc(GLORIA, **gloria(nombre="DATOS DEL CANARIO"))
+    registry.behaviour, registry.redirect_to = "redirect", canary.url
+    client.force_login(ventas_user)
+
+    answer = client.get(lookup_url("ruc", GLORIA)).json()
+
+    assert answer["ok"] is False and answer["error"] == "unavailable"
+    assert "CANARIO" not in str(answer)
+    assert canary.hits() == 0
+
+
+def test_one_deadline_bounds_every_attempt_of_a_hanging_service(registry, settings):
+    # Ten retries of a 0.3 s read timeout would take over 3 s; the deadline leaves room for
+    # the first attempt and part of a second, no more.
+    settings.LOOKUP_RETRIES, settings.LOOKUP_DEADLINE = 10, 0.5
+    registry.behaviour = "hang"
+
+    with pytest.raises(LookupFailed, match="no respondió a tiempo"):
+        find("ruc", GLORIA)
+
+    assert registry.hits() <= 2
+
+
+def test_one_deadline_bounds_a_trickled_answer_and_its_retries(registry, settings):
+    settings.LOOKUP_RETRIES, settings.LOOKUP_DEADLINE = 10, 0.5
+    registry.add_ruc(GLORIA, **gloria())
+    registry.behaviour, registry.delay = "trickle", 0.05
+
+    with pytest.raises(LookupFailed, match="no respondió a tiempo"):
+        find("ruc", GLORIA)
+
+    assert registry.hits() <= 2
+
+
 def test_an_answer_trickled_byte_by_byte_is_cut_at_the_deadline(registry):
     # Each byte arrives within the read timeout, but the whole answer would take seconds.
     registry.add_ruc(GLORIA, **gloria())
