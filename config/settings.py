@@ -122,11 +122,16 @@ SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 9 * 60 * 60)  # a working day
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
-# Failed logins are throttled per (user, address). The address is REMOTE_ADDR unless
+# Failed logins are throttled per (user, address) and per user from any address
+# (config.security.AccountLimitHandler). The address is REMOTE_ADDR unless
 # TRUSTED_PROXY_COUNT says how many proxies in front of us append to X-Forwarded-For.
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_ACCOUNT_FAILURE_LIMIT = env_int("AXES_ACCOUNT_FAILURE_LIMIT", 20)
 AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 15) / 60  # hours
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username"]
+AXES_HANDLER = "config.security.AccountLimitHandler"
+if AXES_FAILURE_LIMIT < 1 or AXES_ACCOUNT_FAILURE_LIMIT < AXES_FAILURE_LIMIT:
+    raise ImproperlyConfigured("AXES_FAILURE_LIMIT debe ser al menos 1 y AXES_ACCOUNT_FAILURE_LIMIT no menor que él")
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_CLIENT_IP_CALLABLE = "config.security.client_ip"
