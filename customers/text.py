@@ -11,6 +11,20 @@ def clean_spaces(value: str | None) -> str:
     return _SPACES.sub(" ", value or "").strip()
 
 
+def normalize_digits(value) -> str:
+    """NFKC, before any document, phone or number is validated: full-width (４６１) and
+    superscript (⁴⁶¹) digits become 0-9 and full-width letters ASCII, so a number typed any of
+    those ways is one number for the uniqueness rules and the registry. Digits of other
+    scripts (Arabic-Indic ٤٦١, Devanagari ४६१) are left as they are: the validators accept
+    only [0-9] and refuse them (see has_other_digits)."""
+    return unicodedata.normalize("NFKC", str(value or ""))
+
+
+def has_other_digits(value: str) -> bool:
+    """Whether `value` holds a digit that is not 0-9 (str.isdigit() and Decimal accept them)."""
+    return any(ch.isdigit() and not "0" <= ch <= "9" for ch in value)
+
+
 def fold(value: str) -> str:
     """Lower-case and strip accents: 'Núñez' -> 'nunez'. For search keys."""
     decomposed = unicodedata.normalize("NFKD", value.lower())
