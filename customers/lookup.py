@@ -180,7 +180,10 @@ def lookup_document(*, actor, kind: str, number: str) -> RegistryRecord:
     key = f"{CACHE_PREFIX}:{kind}:{number}"
     cached = cache.get(key)
     if cached is not None:
-        return RegistryRecord.from_cache(cached)
+        record = RegistryRecord.from_cache(cached)
+        if record.found and kind == RUC and registry_answer(kind, number) is None:
+            _remember_answer(record)
+        return record
     _count_against_rate_limit(actor)
     started = time.monotonic()
     try:
@@ -193,7 +196,31 @@ def lookup_document(*, actor, kind: str, number: str) -> RegistryRecord:
     if record is None:
         record = RegistryRecord(kind=kind, number=number, found=False)
     cache.set(key, record.to_cache(), settings.LOOKUP_CACHE_SECONDS)
+    if record.found and kind == RUC:
+        _remember_answer(record)
     return record
+
+
+def _answer_key(kind: str, number: str) -> str:
+    return f"{CACHE_PREFIX}:answered:{kind}:{number}"
+
+
+def _remember_answer(record: RegistryRecord) -> None:
+    """The server's own note of what the registry answered and when, for the services to
+    stamp a customer's estado, condición and registry_checked_at with (the browser only says
+    that the user kept the lookup's values). Kept at least a working session, whatever
+    LOOKUP_CACHE_SECONDS says, so a form filled by the lupa can be saved later that day."""
+    timeout = max(settings.LOOKUP_CACHE_SECONDS, settings.SESSION_COOKIE_AGE)
+    cache.set(_answer_key(record.kind, record.number), record.to_cache(), timeout)
+
+
+def registry_answer(kind: str, number: str) -> RegistryRecord | None:
+    """What the registry last answered this server about a RUC or DNI (found), or None."""
+    try:
+        data = cache.get(_answer_key(kind, number))
+        return RegistryRecord.from_cache(data) if data else None
+    except (TypeError, ValueError):  # an entry of an older shape
+        return None
 
 
 def _since(started: float) -> float:

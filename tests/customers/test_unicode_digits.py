@@ -28,7 +28,13 @@ DEVANAGARI = "४६१३९९७८"
 
 
 def person(number: str) -> dict:
-    return {"kind": "persona", "document_type": "1", "document_number": number, "first_names": "Rosa", "last_names": "Quispe"}
+    return {
+        "kind": "persona",
+        "document_type": "1",
+        "document_number": number,
+        "first_names": "Rosa",
+        "last_names": "Quispe",
+    }
 
 
 @pytest.mark.parametrize("typed", [FULL_WIDTH, SUPERSCRIPT])
@@ -96,7 +102,9 @@ def test_the_migration_turns_other_digits_into_the_ascii_number():
     assert customer.document_number == DNI
     assert DNI in customer.search_text.split()
     note = CustomerNote.objects.get(customer=customer)
-    assert note.text == f"Número de documento corregido: «{ARABIC_INDIC}» → «{DNI}» (escrito con dígitos que no son 0-9)."
+    assert (
+        note.text == f"Número de documento corregido: «{ARABIC_INDIC}» → «{DNI}» (escrito con dígitos que no son 0-9)."
+    )
 
 
 def test_the_migration_keeps_both_customers_of_a_colliding_number_and_says_so():
