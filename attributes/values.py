@@ -20,7 +20,15 @@ from django.core.exceptions import ValidationError
 from attributes.models import AttributeDefinition
 from customers import validators
 from customers.phones import national_format
-from customers.text import clean_spaces, fold, has_other_digits, normalize_digits, phone_digits
+from customers.text import (
+    CONTROL_MESSAGE,
+    clean_spaces,
+    fold,
+    has_control_characters,
+    has_other_digits,
+    normalize_digits,
+    phone_digits,
+)
 
 Kind = AttributeDefinition.Kind
 
@@ -154,8 +162,8 @@ def search_parts(definitions, values: dict) -> list[str]:
 
 def _text(raw, limit: int, *, single_line: bool) -> str:
     value = clean_spaces(str(raw)) if single_line else str(raw).strip()
-    if "\x00" in value:
-        raise ValidationError("El texto tiene caracteres no válidos.", code="invalid")
+    if has_control_characters(value):
+        raise ValidationError(f"El texto {CONTROL_MESSAGE[0].lower()}{CONTROL_MESSAGE[1:]}", code="invalid")
     if len(value) > limit:
         raise ValidationError(f"Máximo {limit} caracteres (tiene {len(value)}).", code="length")
     return value

@@ -1,5 +1,7 @@
 from django.shortcuts import render
 
+from customers.text import has_control_characters
+
 
 class MethodNotAllowedPage:
     """An action's address opened as a page (a bookmark, a copied link) gets Django's empty 405,
@@ -17,3 +19,21 @@ class MethodNotAllowedPage:
                 page["Allow"] = response["Allow"]
             return page
         return response
+
+
+class RefuseControlCharacters:
+    """Query parameters (keys or values) with a control character — NUL and the like, which
+    PostgreSQL refuses in a query — get the Spanish 400 page before any view or filter (the
+    list's, the ubigeo selects', the admin's changelist) sees them. No person types them in
+    an address; what people type in forms is checked by the services, with a message."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if any(
+            has_control_characters(key) or any(map(has_control_characters, values))
+            for key, values in request.GET.lists()
+        ):
+            return render(request, "400.html", status=400)
+        return self.get_response(request)

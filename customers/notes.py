@@ -19,6 +19,7 @@ from django.utils.dateparse import parse_datetime
 from config.auth import is_administrador
 from customers.history import stamp
 from customers.models import Customer, CustomerNote
+from customers.text import CONTROL_MESSAGE, has_control_characters
 
 MAX_NOTE_LENGTH = 2000
 # A cursor (?antes=) outside these dates is not one this page wrote: the first page is shown.
@@ -98,6 +99,8 @@ def _locked(note: CustomerNote) -> CustomerNote:
 
 def _clean_text(text) -> str:
     text = str(text or "").strip()
+    if has_control_characters(text):
+        raise ValidationError({"text": [f"La nota {CONTROL_MESSAGE[0].lower()}{CONTROL_MESSAGE[1:]}"]})
     if not text:
         raise ValidationError({"text": ["Escriba el texto de la nota."]})
     if len(text) > MAX_NOTE_LENGTH:

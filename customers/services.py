@@ -32,7 +32,13 @@ from customers.models import (
 )
 from customers.notes import record_note
 from customers.reference import DNI, RUC
-from customers.text import clean_spaces, person_display_name, search_text, sort_key
+from customers.text import (
+    clean_spaces,
+    control_character_errors,
+    person_display_name,
+    search_text,
+    sort_key,
+)
 
 # Longest text each field accepts (model max_length for short fields; a sane cap for long ones).
 TEXT_LIMITS = {
@@ -150,6 +156,12 @@ def _save_customer(*, actor, customer: Customer, data: dict, creating: bool, rea
     return customer
 
 
+def _refuse_control_characters(data: dict, *, skip=()) -> None:
+    errors = control_character_errors(data, skip=skip)
+    if errors:
+        raise ValidationError(errors)
+
+
 def _text(data: dict, field: str, errors: dict) -> str:
     value = clean_spaces(str(data.get(field) or ""))
     limit = TEXT_LIMITS.get(field)
@@ -197,6 +209,9 @@ def _lookup(model, value, field: str, label: str, errors: dict):
 
 
 def _clean_customer_data(data: dict, *, settings: CustomerSettings, customer: Customer) -> tuple[dict, dict]:
+    # Before anything reads the database with them (PostgreSQL refuses NUL in a query).
+    # Attribute values are checked by their own rules (attributes.values).
+    _refuse_control_characters(data, skip=("attributes",))
     errors: dict[str, list[str]] = {}
     fields: dict = {}
 
@@ -505,6 +520,7 @@ def save_address(*, actor, customer: Customer, data: dict, address: Address | No
     """Create (address=None) or update one of the customer's addresses."""
     if address is not None and address.customer_id != customer.pk:
         raise ValidationError("Esa dirección no pertenece a este cliente.")
+    _refuse_control_characters(data)
     errors: dict = {}
     kind = data.get("kind") or Address.Kind.DELIVERY
     if kind not in Address.Kind.values:
@@ -597,6 +613,7 @@ def delete_address(*, actor, address: Address) -> None:
 def save_contact(*, actor, customer: Customer, data: dict, contact: Contact | None = None) -> Contact:
     if contact is not None and contact.customer_id != customer.pk:
         raise ValidationError("Ese contacto no pertenece a este cliente.")
+    _refuse_control_characters(data)
     errors: dict = {}
     name = _text({"name": data.get("name")}, "name", errors)
     role = clean_spaces(str(data.get("role") or ""))
@@ -645,6 +662,7 @@ def delete_contact(*, actor, contact: Contact) -> None:
 def save_choice(*, actor, model, name: str, instance=None):
     """Create or rename a Category or CustomerClass."""
     label = model._meta.verbose_name
+    _refuse_control_characters({"name": name})
     name = clean_spaces(name)
     if not name:
         raise ValidationError({"name": [f"Ingrese el nombre de la {label}."]})
