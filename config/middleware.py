@@ -1,5 +1,8 @@
+from django.conf import settings
 from django.shortcuts import render
+from django.utils.cache import add_never_cache_headers
 
+from config.audit import log_event
 from customers.text import has_control_characters
 
 
@@ -35,5 +38,27 @@ class RefuseControlCharacters:
             has_control_characters(key) or any(map(has_control_characters, values))
             for key, values in request.GET.lists()
         ):
+            log_event(request, "Parámetro con caracteres de control")
             return render(request, "400.html", status=400)
         return self.get_response(request)
+
+
+class SecurityHeaders:
+    """What every answer says about itself: a Content-Security-Policy (settings.CSP: scripts
+    and styles only from our own static files, so an injected <script> or inline handler does
+    not run), "Cache-Control: no-store" on whatever a signed-in user sees (a shared computer's
+    back button or disk cache must not show customers after Cerrar sesión), and a log line
+    for every refusal (403) that no one logged yet."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.setdefault("Content-Security-Policy", settings.CSP)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            add_never_cache_headers(response)
+        if response.status_code == 403 and not getattr(request, "_security_logged", False):
+            log_event(request, "Acceso denegado")
+        return response
