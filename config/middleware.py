@@ -1,9 +1,10 @@
 from django.conf import settings
+from django.http import QueryDict
 from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers
 
 from config.audit import log_event
-from customers.text import has_control_characters
+from customers.text import has_control_characters, strip_control_characters
 
 
 class MethodNotAllowedPage:
@@ -24,11 +25,12 @@ class MethodNotAllowedPage:
         return response
 
 
-class RefuseControlCharacters:
-    """Query parameters (keys or values) with a control character — NUL and the like, which
-    PostgreSQL refuses in a query — get the Spanish 400 page before any view or filter (the
-    list's, the ubigeo selects', the admin's changelist) sees them. No person types them in
-    an address; what people type in forms is checked by the services, with a message."""
+class DropControlCharacters:
+    """Control characters — NUL and the like, which PostgreSQL refuses in a query — are taken
+    out of the query parameters (keys and values) before any view or filter sees them: the
+    list's search, the ubigeo selects, the admin's changelist filters. A search pasted with
+    one finds what it would without it; nobody types them in an address, so the event is
+    logged. What people type in forms is checked by the services, with a message."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -38,8 +40,12 @@ class RefuseControlCharacters:
             has_control_characters(key) or any(map(has_control_characters, values))
             for key, values in request.GET.lists()
         ):
-            log_event(request, "Parámetro con caracteres de control")
-            return render(request, "400.html", status=400)
+            cleaned = QueryDict(mutable=True)
+            for key, values in request.GET.lists():
+                cleaned.setlist(strip_control_characters(key), [strip_control_characters(v) for v in values])
+            cleaned._mutable = False
+            request.GET = cleaned
+            log_event(request, "Parámetro con caracteres de control (quitados)")
         return self.get_response(request)
 
 

@@ -7,8 +7,8 @@ _SPACES = re.compile(r"\s+")
 
 # Control characters: C0 but tab, line feed and carriage return; DEL; C1. PostgreSQL refuses
 # NUL in text (a 500 where it reached a query), and the rest are invisible garbage. The one
-# rule for every edge: the middleware refuses them in query parameters (400), the services in
-# what people type, import and the API send (control_character_errors).
+# rule for every edge: the middleware drops them from query parameters, the services refuse
+# them in what people type, import and the API send (control_character_errors).
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 CONTROL_MESSAGE = (
     "Tiene caracteres de control (invisibles, suelen venir al copiar de otro programa) que no se "
@@ -18,6 +18,10 @@ CONTROL_MESSAGE = (
 
 def has_control_characters(value) -> bool:
     return isinstance(value, str) and _CONTROL.search(value) is not None
+
+
+def strip_control_characters(value: str) -> str:
+    return _CONTROL.sub("", value)
 
 
 def control_character_errors(data: dict, *, skip=()) -> dict[str, list[str]]:

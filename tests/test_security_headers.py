@@ -89,7 +89,8 @@ def test_an_anonymous_refusal_names_anonimo(client, caplog):
     caplog.set_level(logging.INFO, logger="clientes.security")
     client.get("/clientes/ubigeo/provincias/?department=%00", REMOTE_ADDR="10.0.0.12")
     assert security_lines(caplog)[-1] == (
-        "Parámetro con caracteres de control | usuario=anónimo | dirección=10.0.0.12 | GET /clientes/ubigeo/provincias/"
+        "Parámetro con caracteres de control (quitados) | usuario=anónimo | dirección=10.0.0.12 | "
+        "GET /clientes/ubigeo/provincias/"
     )
 
 
