@@ -4,7 +4,7 @@ from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers
 
 from config.audit import log_event
-from customers.text import has_control_characters, strip_control_characters
+from peru.text import has_control_characters, strip_control_characters
 
 
 class MethodNotAllowedPage:

@@ -1,6 +1,6 @@
 """Control characters at the edges (issue 19, point 2): a NUL in a query parameter or in what
 a person typed used to reach PostgreSQL ("text fields cannot contain NUL") and answer 500.
-One rule (customers.text): the middleware drops them from query parameters (config.middleware),
+One rule (peru.text): the middleware drops them from query parameters (config.middleware),
 the services refuse typed text with a message under the field.
 """
 
@@ -13,7 +13,7 @@ from attributes.models import AttributeDefinition
 from attributes.values import parse_value
 from customers import notes, services
 from customers.models import CustomerNote
-from customers.text import CONTROL_MESSAGE
+from peru.text import CONTROL_MESSAGE
 from tests.factories import company_data, make_company
 from tests.roles import user_with_role
 

@@ -1,6 +1,6 @@
 """Document numbers written with other digits (full-width ４６１…, superscript, Arabic-Indic
 ٤٦١…, Devanagari ४६१…) become the ASCII number they stand for, the way the validators now
-store them (customers.text.normalize_digits), so the uniqueness rule sees one number.
+store them (peru.text.normalize_digits), so the uniqueness rule sees one number.
 
 A number whose ASCII form already belongs to another customer of the same document type is
 left as it is (nothing is merged or lost): both customers get a note naming the other, and the

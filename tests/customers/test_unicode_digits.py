@@ -2,7 +2,7 @@
 
 str.isdigit() and Decimal() accept digits of every script, so DNI 46139978 typed with
 full-width, superscript, Arabic-Indic or Devanagari digits used to be five customers (and
-those numbers went to the registry). customers.text.normalize_digits (NFKC) runs before every
+those numbers went to the registry). peru.text.normalize_digits (NFKC) runs before every
 validator; anything then outside 0-9 is refused. Migration 0015 fixes rows saved before.
 """
 
@@ -14,8 +14,9 @@ from django.core.exceptions import ValidationError
 
 from attributes.models import AttributeDefinition
 from attributes.values import parse_value
-from customers import services, validators
+from customers import services
 from customers.models import Customer, CustomerNote
+from peru import validators
 from tests.factories import make_person
 
 pytestmark = pytest.mark.django_db
