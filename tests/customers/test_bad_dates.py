@@ -126,3 +126,13 @@ def test_the_migration_empties_out_of_range_times_in_customers_and_their_history
     assert list(Customer.objects.filter(registry_checked_at__isnull=True).values_list("pk", flat=True)) == [bad.pk]
     assert not bad.history.filter(registry_checked_at__isnull=False).exists()
     assert Customer.objects.get(pk=good.pk).registry_checked_at.year == 2025
+
+
+@pytest.mark.parametrize("bound", ["0001-01-01", "01/01/0001", "9999-12-31", "31/12/99999"])
+def test_a_date_filter_out_of_range_is_ignored_with_a_spanish_notice(admin_client, bound):
+    from tests.attributes.factories import make_definition
+
+    aniversario = make_definition(kind="fecha", name="Aniversario")
+    response = admin_client.get(reverse("customers:list"), {f"{aniversario.field_name}_min": bound})
+    assert response.status_code == 200
+    assert "Se ignoró el filtro «Aniversario (desde)»" in response.content.decode()
