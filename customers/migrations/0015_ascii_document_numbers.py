@@ -29,40 +29,44 @@ def fold(value: str) -> str:
 def fix_numbers(apps, schema_editor):
     Customer = apps.get_model("customers", "Customer")
     CustomerNote = apps.get_model("customers", "CustomerNote")
-    suspects = Customer.objects.filter(document_number__regex=r"[^\x01-\x7f]").order_by("pk")
-    for customer in suspects.only("pk", "document_type_id", "document_number", "search_text", "deleted_at"):
-        old = customer.document_number
-        new = ascii_number(old)
-        if new == old or not new.isascii():
-            continue
-        taken = (
-            Customer.objects.filter(document_type_id=customer.document_type_id, document_number=new)
-            .exclude(pk=customer.pk)
-            .only("pk", "name")
-            .first()
-        )
-        if taken is not None:
+    # Two reads of the table, whatever its size: the rows with a character outside ASCII, then
+    # the customers (in the Papelera too) that already hold the numbers those rows stand for.
+    suspects = list(
+        Customer.objects.filter(document_number__regex=r"[^\x01-\x7f]")
+        .order_by("pk")
+        .values_list("pk", "document_type_id", "document_number", "name", "search_text")
+    )
+    fixes = [(row, ascii_number(row[2])) for row in suspects]
+    fixes = [(row, new) for row, new in fixes if new != row[2] and new.isascii()]
+    holders = {
+        (document_type, number): (pk, name)
+        for pk, document_type, number, name in Customer.objects.filter(
+            document_number__in={new for _, new in fixes}
+        ).values_list("pk", "document_type_id", "document_number", "name")
+    }
+    for (pk, document_type, old, name, search_text), new in fixes:
+        taken = holders.get((document_type, new))
+        if taken is not None and taken[0] != pk:
             # Two customers for one number: keep both, say so on both, let a person decide.
-            print(f"\n  customers.0015: cliente {customer.pk} «{old}» = cliente {taken.pk} «{new}»; se dejan ambos")
+            print(f"\n  customers.0015: cliente {pk} «{old}» = cliente {taken[0]} «{new}»; se dejan ambos")
             CustomerNote.objects.create(
-                customer_id=customer.pk,
+                customer_id=pk,
                 kind=NOTE_KIND,
                 text=f"El número de documento «{old}» es el {new} escrito con otros dígitos, y ese número ya "
-                f"es del cliente «{taken.name}» (#{taken.pk}). Revise cuál conservar y elimine el otro.",
+                f"es del cliente «{taken[1]}» (#{taken[0]}). Revise cuál conservar y elimine el otro.",
             )
             CustomerNote.objects.create(
-                customer_id=taken.pk,
+                customer_id=taken[0],
                 kind=NOTE_KIND,
-                text=f"El cliente #{customer.pk} tiene este mismo número de documento escrito con otros "
+                text=f"El cliente #{pk} tiene este mismo número de documento escrito con otros "
                 f"dígitos («{old}»). Revise cuál conservar y elimine el otro.",
             )
             continue
-        search_text = customer.search_text.replace(fold(old), new) if fold(old) else customer.search_text
-        Customer.objects.filter(pk=customer.pk, document_number=old).update(
-            document_number=new, search_text=search_text
-        )
+        search_text = search_text.replace(fold(old), new) if fold(old) else search_text
+        Customer.objects.filter(pk=pk, document_number=old).update(document_number=new, search_text=search_text)
+        holders[(document_type, new)] = (pk, name)
         CustomerNote.objects.create(
-            customer_id=customer.pk,
+            customer_id=pk,
             kind=NOTE_KIND,
             text=f"Número de documento corregido: «{old}» → «{new}» (escrito con dígitos que no son 0-9).",
         )

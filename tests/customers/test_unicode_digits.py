@@ -125,3 +125,15 @@ def test_the_migration_leaves_ascii_numbers_alone():
     customer = make_person(document_number=DNI)
     fix_numbers(django_apps, None)
     assert not CustomerNote.objects.filter(customer=customer).exists()
+
+
+def test_the_migration_fixes_the_first_of_two_spellings_and_notes_the_second():
+    first = make_person(document_number=FULL_WIDTH)
+    second = make_person(document_number=ARABIC_INDIC)
+
+    fix_numbers(django_apps, None)
+
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.document_number, second.document_number) == (DNI, ARABIC_INDIC)
+    assert f"#{first.pk}" in CustomerNote.objects.get(customer=second).text
