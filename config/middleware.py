@@ -61,7 +61,10 @@ class SecurityHeaders:
 
     def __call__(self, request):
         response = self.get_response(request)
-        response.setdefault("Content-Security-Policy", settings.CSP)
+        # With DEBUG on, Django's own error pages (tracebacks, URL lists) are inline styles and
+        # scripts: they keep working for the developer. Production never has DEBUG on.
+        if not (settings.DEBUG and response.status_code >= 400):
+            response.setdefault("Content-Security-Policy", settings.CSP)
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
             add_never_cache_headers(response)

@@ -176,3 +176,10 @@ def test_gunicorn_announces_no_software():
     finally:
         server.terminate()
         server.wait(10)
+
+
+def test_with_debug_on_the_error_pages_keep_their_inline_styles_but_pages_keep_the_policy(client, ana, settings):
+    settings.DEBUG = True
+    client.force_login(ana)
+    assert "Content-Security-Policy" not in client.get("/no-existe/")
+    assert "Content-Security-Policy" in client.get(reverse("customers:list"))
