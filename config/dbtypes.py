@@ -6,7 +6,7 @@ raises on the first kind ("timestamp too small") and Django's templates on the s
 such value, written before the services checked their dates, made every page that read its
 row answer 500. Each new connection reads timestamptz through SafeTimestamptzLoader, which
 gives None for those values (pages show "—"), and logs it. Migration
-customers/0016_repair_registry_dates repairs the values themselves.
+customers/0017_repair_registry_dates repairs the values themselves.
 """
 
 import logging

@@ -3,7 +3,7 @@
 The form's hidden registry_checked_at used to be taken as sent: 0001-01-01T00:00:00+14:00 was
 saved, and from then on every page that read that customer (summary, edit, history, list,
 admin, search) answered 500 for everybody. Now the server stamps the time of its own lookup,
-a stored value Python cannot show reads as empty (config/dbtypes.py), and migration 0016
+a stored value Python cannot show reads as empty (config/dbtypes.py), and migration 0017
 repairs the values already stored.
 """
 
@@ -111,7 +111,7 @@ def test_a_notes_cursor_out_of_range_shows_the_first_page(admin_client):
         assert response.status_code == 200
 
 
-repair = importlib.import_module("customers.migrations.0016_repair_registry_dates").repair
+repair = importlib.import_module("customers.migrations.0017_repair_registry_dates").repair
 
 
 def test_the_migration_empties_out_of_range_times_in_customers_and_their_history():

@@ -3,7 +3,7 @@
 str.isdigit() and Decimal() accept digits of every script, so DNI 46139978 typed with
 full-width, superscript, Arabic-Indic or Devanagari digits used to be five customers (and
 those numbers went to the registry). peru.text.normalize_digits (NFKC) runs before every
-validator; anything then outside 0-9 is refused. Migration 0015 fixes rows saved before.
+validator; anything then outside 0-9 is refused. Migration 0016 fixes rows saved before.
 """
 
 import importlib
@@ -89,9 +89,9 @@ def test_attribute_dates_take_only_ascii_digits():
         parse_value(fecha, "١٢/٠٥/٢٠٢٥")
 
 
-# --- migration 0015: rows saved before the rule ---------------------------------------------
+# --- migration 0016: rows saved before the rule ---------------------------------------------
 
-fix_numbers = importlib.import_module("customers.migrations.0015_ascii_document_numbers").fix_numbers
+fix_numbers = importlib.import_module("customers.migrations.0016_ascii_document_numbers").fix_numbers
 
 
 def test_the_migration_turns_other_digits_into_the_ascii_number():

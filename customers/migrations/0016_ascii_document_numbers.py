@@ -48,7 +48,7 @@ def fix_numbers(apps, schema_editor):
         taken = holders.get((document_type, new))
         if taken is not None and taken[0] != pk:
             # Two customers for one number: keep both, say so on both, let a person decide.
-            print(f"\n  customers.0015: cliente {pk} «{old}» = cliente {taken[0]} «{new}»; se dejan ambos")
+            print(f"\n  customers.0016: cliente {pk} «{old}» = cliente {taken[0]} «{new}»; se dejan ambos")
             CustomerNote.objects.create(
                 customer_id=pk,
                 kind=NOTE_KIND,
@@ -73,6 +73,6 @@ def fix_numbers(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("customers", "0014_search_variants")]
+    dependencies = [("customers", "0015_revert_permission")]
 
     operations = [migrations.RunPython(fix_numbers, migrations.RunPython.noop)]

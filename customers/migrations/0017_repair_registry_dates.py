@@ -18,10 +18,10 @@ def repair(apps, schema_editor):
     for model in ("Customer", "HistoricalCustomer"):
         fixed = apps.get_model("customers", model).objects.filter(out_of_range).update(registry_checked_at=None)
         if fixed:
-            print(f"\n  customers.0016: {fixed} {model} con registry_checked_at fuera de rango, ahora vacío")
+            print(f"\n  customers.0017: {fixed} {model} con registry_checked_at fuera de rango, ahora vacío")
 
 
 class Migration(migrations.Migration):
-    dependencies = [("customers", "0015_ascii_document_numbers")]
+    dependencies = [("customers", "0016_ascii_document_numbers")]
 
     operations = [migrations.RunPython(repair, migrations.RunPython.noop)]
