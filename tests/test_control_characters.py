@@ -14,7 +14,7 @@ from attributes.values import parse_value
 from customers import notes, services
 from customers.models import CustomerNote
 from peru.text import CONTROL_MESSAGE
-from tests.factories import company_data, make_company
+from tests.factories import company_data, company_post, make_company
 from tests.roles import user_with_role
 
 pytestmark = pytest.mark.django_db
@@ -98,17 +98,7 @@ def test_tabs_and_line_breaks_are_not_control_characters_here(ventas):
 
 
 def test_the_customer_form_shows_the_message_under_the_field(web):
-    data = {
-        "kind": "empresa",
-        "document_type": "6",
-        "document_number": "20100070970",
-        "business_name": "Gloria\x01 S.A.",
-        "business_line": "Lácteos",
-        "address_department": "15",
-        "address_province": "1501",
-        "address_district": "150122",
-        "address_street": "Av. Larco 123",
-    }
+    data = company_post(business_name="Gloria\x01 S.A.")
     response = web.post(reverse("customers:create"), data)
     assert response.status_code == 200
     assert CONTROL_MESSAGE in response.content.decode()

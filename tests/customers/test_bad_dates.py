@@ -15,7 +15,7 @@ from django.test import Client
 from django.urls import reverse
 
 from customers.models import Customer
-from tests.factories import make_company
+from tests.factories import company_post, make_company
 from tests.roles import user_with_role
 
 pytestmark = pytest.mark.django_db
@@ -48,20 +48,7 @@ def pages(customer) -> list[str]:
 
 
 def test_the_form_cannot_set_when_the_registry_was_asked(admin_client):
-    post = {
-        "kind": "empresa",
-        "document_type": "6",
-        "document_number": GLORIA,
-        "business_name": "Gloria S.A.",
-        "business_line": "Lácteos",
-        "address_department": "15",
-        "address_province": "1501",
-        "address_district": "150122",
-        "address_street": "Av. Larco 123",
-        "registry_status": "ACTIVO",
-        "registry_condition": "HABIDO",
-        "registry_checked_at": POISON,
-    }
+    post = company_post(registry_status="ACTIVO", registry_condition="HABIDO", registry_checked_at=POISON)
     assert admin_client.post(reverse("customers:create"), post).status_code == 302
     customer = Customer.objects.get()
     assert customer.registry_checked_at is None
