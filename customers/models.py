@@ -456,7 +456,7 @@ class CustomerNote(models.Model):
         MANUAL = "manual", "Nota"
         CREATED = "creado", "Creado"
         EDITED = "editado", "Editado"
-        SUSPENDED = "desactivado", "Suspendido"  # codes stay (migration 0020); words changed
+        SUSPENDED = "desactivado", "Suspendido"  # codes stay (migration 0022); words changed
         REACTIVATED = "activado", "Reactivado"
         TRASHED = "eliminado", "Eliminado"
         RESTORED = "restaurado", "Restaurado"

@@ -9,16 +9,20 @@ from django.core.validators import EmailValidator, URLValidator
 from stdnum.pe import ruc as stdnum_ruc
 
 from peru.phones import DEFAULT_REGION, parse_phone
+from peru.text import has_other_digits, normalize_digits
 
 # SUNAT: RUC prefixes — 10 persona natural, 15/16/17 special cases, 20 persona jurídica.
 RUC_PREFIXES = ("10", "15", "16", "17", "20")
 
 
+_ASCII_DIGITS = re.compile(r"[0-9]+")
+
+
 def _digits_only(value: str, label: str, length: int) -> str:
-    value = (value or "").strip().replace(" ", "")
+    value = normalize_digits(value).strip().replace(" ", "")
     if not value:
         raise ValidationError(f"Ingrese el {label}.", code="required")
-    if not value.isdigit():
+    if not _ASCII_DIGITS.fullmatch(value):
         raise ValidationError(f"El {label} solo puede tener números.", code="not_digits")
     if len(value) != length:
         raise ValidationError(f"El {label} debe tener {length} dígitos (tiene {len(value)}).", code="length")
@@ -45,7 +49,7 @@ _FOREIGN_PATTERN = re.compile(r"^[A-Z0-9-]+$")
 
 
 def validate_foreign_document(code: str, value: str) -> str:
-    value = (value or "").strip().upper().replace(" ", "")
+    value = normalize_digits(value).strip().upper().replace(" ", "")
     if not value:
         raise ValidationError("Ingrese el número de documento.", code="required")
     maximum = _FOREIGN_MAX.get(code, 15)
@@ -56,15 +60,23 @@ def validate_foreign_document(code: str, value: str) -> str:
     return value
 
 
+def _phone_text(value: str) -> str:
+    """What was typed, with digits of other scripts (Arabic-Indic, full-width…) as 0-9."""
+    raw = normalize_digits(value or "").strip()
+    if has_other_digits(raw):
+        raise ValidationError(f"«{raw}» no es un teléfono válido: escriba los números con 0-9.", code="invalid")
+    return raw
+
+
 def normalize_phone(value: str, region: str = DEFAULT_REGION, *, department: str = "") -> str:
     """'999 111 222' -> '+51999111222'; '(01) 470 1234 anexo 205' -> '+5114701234;ext=205'
     (peru.phones.parse_phone says what is accepted). Raises if it is not a possible number."""
-    return parse_phone(value, region, department=department).stored
+    return parse_phone(_phone_text(value), region, department=department).stored
 
 
 def normalize_whatsapp(value: str, region: str = DEFAULT_REGION) -> str:
     """A WhatsApp number: a phone without an anexo (a chat cannot dial an extension)."""
-    phone = parse_phone(value, region)
+    phone = parse_phone(_phone_text(value), region)
     if phone.extension:
         raise ValidationError(f"«{value.strip()}»: un número de WhatsApp no lleva anexo.", code="extension")
     return phone.e164

@@ -57,7 +57,7 @@ def backwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("customers", "0019_choice_history")]
+    dependencies = [("customers", "0021_choice_history")]
 
     operations = [
         migrations.AlterField(

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("customers", "0015_revert_permission"),
+        ("customers", "0017_repair_registry_dates"),
     ]
 
     operations = [

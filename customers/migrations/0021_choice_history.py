@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("customers", "0018_versions"),
+        ("customers", "0020_versions"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
