@@ -13,6 +13,11 @@
     var count = ticked(form);
     form.querySelectorAll("[data-bulk-label]").forEach(function (button) {
       button.disabled = count === 0;
+      // static/js/app.js asks the question in data-confirm before the form goes.
+      if (button.hasAttribute("data-confirm")) {
+        var what = count === 1 ? "el cliente marcado" : "los " + count + " clientes marcados";
+        button.setAttribute("data-confirm", "¿Enviar " + what + " a la Papelera?");
+      }
       button.textContent = count === 0
         ? button.dataset.bulkLabel + " seleccionados"
         : button.dataset.bulkLabel + " " + count + (count === 1 ? " cliente" : " clientes");
@@ -27,16 +32,6 @@
 
   document.addEventListener("change", function (event) {
     if (event.target.name === "ids") refresh();
-  });
-  document.addEventListener("submit", function (event) {
-    var form = event.target;
-    if (!form.hasAttribute || !form.hasAttribute("data-bulk-form")) return;
-    var button = event.submitter;
-    if (button && button.hasAttribute("data-bulk-confirm")) {
-      var count = ticked(form);
-      var what = count === 1 ? "el cliente marcado" : "los " + count + " clientes marcados";
-      if (!window.confirm("¿Enviar " + what + " a la Papelera?")) event.preventDefault();
-    }
   });
   document.body.addEventListener("htmx:afterSettle", refresh);
   window.addEventListener("pageshow", refresh); // back button: the browser may restore ticks

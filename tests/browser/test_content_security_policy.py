@@ -103,6 +103,6 @@ def test_the_bulk_eliminar_still_asks_first(page, reference_data):
         dialog.dismiss()
 
     page.on("dialog", answer)
-    page.get_by_role("button", name="Eliminar seleccionados").click()
-    assert asked == ["¿Enviar los clientes marcados a la Papelera?"]
+    page.get_by_role("button", name="Eliminar 1 cliente").click()  # the count in the label
+    assert asked == ["¿Enviar el cliente marcado a la Papelera?"]
     expect(page).to_have_url(re.compile(r"/clientes/$"))  # dismissed: nothing was sent
