@@ -154,7 +154,8 @@ def is_configured() -> bool:
 
 
 def get_provider() -> "RegistryProvider | None":
-    if not is_configured():
+    """The online service, when LOOKUP_BASE_URL names one."""
+    if not settings.LOOKUP_BASE_URL:
         return None
     return HttpProvider(
         base_url=settings.LOOKUP_BASE_URL,
