@@ -14,12 +14,14 @@ a Python loop over 15 fields of 15 million lines would take minutes. PostgreSQL 
 encoding (COPY … ENCODING 'LATIN1').
 """
 
+import contextlib
 import re
 import unicodedata
 import zipfile
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 
 # Columns of padron_taxpayer, in COPY order; the header names each one answers to (folded:
 # lower case, no accents, letters and digits only).
@@ -288,13 +290,11 @@ class Source:
                 f"El zip no es el del padrón: se expande más de {MAX_COMPRESSION_RATIO} veces (una «bomba zip»)."
             )
         self.total_bytes = info.file_size
-        try:
-            year, month, day = info.date_time[:3]
-            from datetime import date
-
-            self.member_date = date(year, month, day)
-        except ValueError:
-            self.member_date = None
+        year, month, day = info.date_time[:3]
+        # (1980, 1, 1) is the zip format's "no date".
+        if (year, month, day) != (1980, 1, 1):
+            with contextlib.suppress(ValueError):
+                self.member_date = date(year, month, day)
         return self._archive.open(info)
 
     def read(self, size: int) -> bytes:

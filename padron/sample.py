@@ -9,6 +9,7 @@ write_padron() streams: 15,000,000 lines take about a minute and a few MB of mem
 
 import io
 import random
+import time
 import zipfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -174,9 +175,13 @@ def write_padron(
     if as_zip is None:
         as_zip = path is not None and path.suffix.lower() == ".zip"
     if as_zip:
-        with zipfile.ZipFile(path or target, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
-            with archive.open(member, "w", force_zip64=True) as raw:
-                _write_lines(raw, header, rows, encoding)
+        info = zipfile.ZipInfo(member, date_time=time.localtime()[:6])
+        info.compress_type = zipfile.ZIP_DEFLATED
+        with (
+            zipfile.ZipFile(path or target, "w", compresslevel=1) as archive,
+            archive.open(info, "w", force_zip64=True) as raw,
+        ):
+            _write_lines(raw, header, rows, encoding)
     elif path is not None:
         with open(path, "wb") as raw:
             _write_lines(raw, header, rows, encoding)

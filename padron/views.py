@@ -51,7 +51,8 @@ def padron_page(request):
 @permission_required(services.PERMISSION, raise_exception=True)
 def padron_status(request):
     """The progress of the latest load (htmx polls it every second while it runs)."""
-    return render(request, "padron/_status.html", _status_context(queries.latest_load()))
+    context = {**_status_context(queries.latest_load()), "oob": bool(request.htmx)}
+    return render(request, "padron/_status.html", context)
 
 
 @require_POST

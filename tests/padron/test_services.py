@@ -117,7 +117,7 @@ def test_a_zip_with_other_files_is_refused_and_nothing_changes(padron_path, tmp_
 
 def test_the_padron_date_is_the_zip_entry_date(padron_path):
     done = load(padron_path(name="padron.zip"))
-    assert done.file_date == date.today() or done.file_date is not None
+    assert done.file_date == date.today()
 
 
 # --- starting from the page, retrying --------------------------------------------------------
