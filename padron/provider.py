@@ -12,21 +12,20 @@ from padron import queries
 
 class PadronProvider(RegistryProvider):
     def available(self) -> bool:
-        return queries.current_load() is not None
+        return queries.current_padron() is not None
 
     def find(self, kind: str, number: str) -> RegistryRecord | None:
         """The padrón's record of the RUC; found=False when the padrón in use lacks it; None
         for a DNI or when no padrón is loaded (then the online provider decides)."""
         if kind != RUC:
             return None
-        load = queries.current_load()
-        if load is None:
+        current = queries.current_padron()
+        if current is None:
             return None
-        source = padron_source(load.file_date)
+        file_date, loaded_at = current
+        source = padron_source(file_date)
         # The padrón's date is when SUNAT said so (the customer's registry_checked_at).
-        checked_at = (
-            timezone.make_aware(datetime.combine(load.file_date, time(0, 0))) if load.file_date else load.finished_at
-        )
+        checked_at = timezone.make_aware(datetime.combine(file_date, time(0, 0))) if file_date else loaded_at
         taxpayer = queries.find_taxpayer(number)
         if taxpayer is None:
             return RegistryRecord(kind=kind, number=number, found=False, source=source, checked_at=checked_at)

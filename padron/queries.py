@@ -1,7 +1,7 @@
 """Reads of the padrón: the load in use, a RUC, names, the progress of a load."""
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from django.db import connection
 
@@ -33,6 +33,12 @@ def current_load() -> PadronLoad | None:
     return PadronLoad.objects.filter(is_current=True).first()
 
 
+def current_padron() -> tuple[date | None, datetime] | None:
+    """(date of the padrón in use, when it was loaded), or None: what the lupa needs, in one
+    light query (it runs on every lookup)."""
+    return PadronLoad.objects.filter(is_current=True).values_list("file_date", "finished_at").first()
+
+
 def latest_load() -> PadronLoad | None:
     return PadronLoad.objects.select_related("created_by").first()
 
@@ -52,7 +58,8 @@ def load_is_running() -> bool:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = 0 "
-            "AND objid = %s AND objsubid = 1 AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))",
+            "AND objid = %s AND objsubid = 1 "
+            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))",
             [LOAD_LOCK],
         )
         return cursor.fetchone()[0]
@@ -67,10 +74,11 @@ def _text(value: str) -> str:
     return "" if value in ("", "-") else value
 
 
-_SELECT = (
-    "SELECT ruc, name, status, condition, ubigeo, road_type, road_name, zone_code, zone_type, number, interior, "
-    f"lot, apartment, block, kilometre FROM {schema.TABLE}"
+_COLUMNS = (
+    "ruc, name, status, condition, ubigeo, road_type, road_name, zone_code, zone_type, number, interior, "
+    "lot, apartment, block, kilometre"
 )
+_SELECT = f"SELECT {_COLUMNS} FROM {schema.TABLE}"  # noqa: S608  (constants)
 
 
 def _taxpayer(row) -> Taxpayer:

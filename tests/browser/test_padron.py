@@ -69,7 +69,9 @@ def test_a_company_is_filled_from_its_ruc_with_only_the_padron(page, reference_d
     expect(page.get_by_text("BAJA DE OFICIO").first).to_be_visible()
 
 
-def test_the_administrador_uploads_the_padron_and_sees_it_in_use(page, reference_data, empty_padron, settings, tmp_path):
+def test_the_administrador_uploads_the_padron_and_sees_it_in_use(
+    page, reference_data, empty_padron, settings, tmp_path
+):
     # The task runs as soon as it is queued (the worker's part), in the request.
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     settings.MEDIA_ROOT = tmp_path

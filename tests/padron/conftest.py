@@ -12,12 +12,37 @@ PERSON = "10072567094"
 
 def standard_lines():
     return [
-        padron_line(GLORIA, "GLORIA S A", "ACTIVO", "HABIDO", "150115", "AV.", "REPUBLICA DE PANAMA", "URB.",
-                    "SANTA CATALINA", "2461"),
-        padron_line(ALICORP, "ALICORP SAA", "BAJA DE OFICIO", "NO HABIDO", "150101", "AV.", "ARGENTINA", "-", "-",
-                    "4793"),
-        padron_line(PERSON, "QUISPE MUÑOZ ROSA ELENA", "ACTIVO", "HABIDO", "080108", "-", "-", "P.J.", "SANTA ROSA",
-                    "-", "-", "5", "-", "C"),
+        padron_line(
+            GLORIA,
+            "GLORIA S A",
+            "ACTIVO",
+            "HABIDO",
+            "150115",
+            "AV.",
+            "REPUBLICA DE PANAMA",
+            "URB.",
+            "SANTA CATALINA",
+            "2461",
+        ),
+        padron_line(
+            ALICORP, "ALICORP SAA", "BAJA DE OFICIO", "NO HABIDO", "150101", "AV.", "ARGENTINA", "-", "-", "4793"
+        ),
+        padron_line(
+            PERSON,
+            "QUISPE MUÑOZ ROSA ELENA",
+            "ACTIVO",
+            "HABIDO",
+            "080108",
+            "-",
+            "-",
+            "P.J.",
+            "SANTA ROSA",
+            "-",
+            "-",
+            "5",
+            "-",
+            "C",
+        ),
     ]
 
 

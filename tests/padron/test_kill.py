@@ -15,7 +15,7 @@ from django.db import connection
 
 from padron import queries, services
 from padron.models import PadronLoad
-from padron.sample import generate_lines, write_padron
+from padron.sample import write_padron
 from tests.padron.conftest import GLORIA
 
 ROOT = Path(__file__).resolve().parents[2]

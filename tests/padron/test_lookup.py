@@ -74,7 +74,9 @@ def test_the_form_fields_say_the_data_came_from_the_padron(padron, client):
     assert fields["business_name"] == "GLORIA S A"
     assert fields["address_street"] == "AV. REPUBLICA DE PANAMA NRO. 2461 URB. SANTA CATALINA"
     assert (fields["address_department"], fields["address_province"], fields["address_district"]) == (
-        "15", "1501", "150115",
+        "15",
+        "1501",
+        "150115",
     )
     assert answer["source"] == "padrón reducido del RUC de SUNAT del 28/11/2026"
     assert "Fuente: padrón reducido del RUC de SUNAT del 28/11/2026." in answer["message"]

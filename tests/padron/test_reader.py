@@ -146,12 +146,14 @@ def test_a_zip_with_other_files_is_refused():
 
 def test_a_zip_bomb_is_refused_before_reading_it():
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        with archive.open("padron_reducido_ruc.txt", "w", force_zip64=True) as member:
-            member.write((HEADER + "\n").encode("latin-1"))
-            zeros = b"0" * (1 << 20)
-            for _ in range(200):
-                member.write(zeros)
+    with (
+        zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive,
+        archive.open("padron_reducido_ruc.txt", "w", force_zip64=True) as member,
+    ):
+        member.write((HEADER + "\n").encode("latin-1"))
+        zeros = b"0" * (1 << 20)
+        for _ in range(200):
+            member.write(zeros)
     with pytest.raises(reader.NotAPadron, match="bomba zip"):
         reader.Source(io.BytesIO(buffer.getvalue()), name="x.zip", max_bytes=1 << 40).open()
 

@@ -35,8 +35,9 @@ def test_a_load_fills_the_padron_and_becomes_the_one_in_use(padron_path):
 
 def test_a_reload_replaces_the_padron_whole(padron_path):
     first = load(padron_path(), file_date=date(2026, 11, 1))
-    second = load(padron_path([padron_line(GLORIA, "GLORIA SOCIEDAD ANONIMA")], name="otro.txt"),
-                  file_date=date(2026, 11, 28))
+    second = load(
+        padron_path([padron_line(GLORIA, "GLORIA SOCIEDAD ANONIMA")], name="otro.txt"), file_date=date(2026, 11, 28)
+    )
     first.refresh_from_db()
     assert not first.is_current and second.is_current
     assert queries.find_taxpayer(GLORIA).name == "GLORIA SOCIEDAD ANONIMA"
@@ -129,7 +130,9 @@ def upload(name="padron_reducido_ruc.zip", lines=None):
     return SimpleUploadedFile(name, buffer.getvalue())
 
 
-def test_an_upload_is_stored_and_queued(administrador, tasks_backend, settings, tmp_path, django_capture_on_commit_callbacks):
+def test_an_upload_is_stored_and_queued(
+    administrador, tasks_backend, settings, tmp_path, django_capture_on_commit_callbacks
+):
     settings.MEDIA_ROOT = tmp_path
     with django_capture_on_commit_callbacks(execute=True):
         queued = services.start_load(actor=administrador, upload=upload())
@@ -232,9 +235,7 @@ def test_the_refresh_leaves_alone_trash_and_newer_online_lookups(padron_path):
     from django.utils import timezone
 
     trashed = make_company(document_number=ALICORP, registry_status="ACTIVO", deleted_at=timezone.now())
-    newer = make_company(
-        document_number=GLORIA, registry_status="BAJA DEFINITIVA", registry_checked_at=timezone.now()
-    )
+    newer = make_company(document_number=GLORIA, registry_status="BAJA DEFINITIVA", registry_checked_at=timezone.now())
     done = load(padron_path(), file_date=date(2026, 11, 28))
     assert services.refresh_customers(load_id=done.pk) == 0
     trashed.refresh_from_db()

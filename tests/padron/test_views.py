@@ -66,9 +66,16 @@ def test_an_upload_queues_the_load_and_the_page_polls_its_progress(
 
 def test_the_progress_shows_lines_of_the_estimated_total_and_rejections(client, administrador, media):
     load = PadronLoad.objects.create(
-        source=PadronLoad.Source.UPLOAD, file_name="padron/x.zip", original_name="padron_reducido_ruc.zip",
-        status=PadronLoad.Status.RUNNING, bytes_total=1000, bytes_read=250, lines_read=2_500_000,
-        rows_loaded=2_499_990, rows_rejected=10, rejected_by_reason={"dígito verificador del RUC incorrecto": 10},
+        source=PadronLoad.Source.UPLOAD,
+        file_name="padron/x.zip",
+        original_name="padron_reducido_ruc.zip",
+        status=PadronLoad.Status.RUNNING,
+        bytes_total=1000,
+        bytes_read=250,
+        lines_read=2_500_000,
+        rows_loaded=2_499_990,
+        rows_rejected=10,
+        rejected_by_reason={"dígito verificador del RUC incorrecto": 10},
         rejected_samples=[[1234, "dígito verificador del RUC incorrecto", "20100070971|X|"]],
     )
     client.force_login(administrador)
@@ -84,7 +91,9 @@ def test_the_progress_shows_lines_of_the_estimated_total_and_rejections(client, 
 
 def test_an_interrupted_load_offers_a_retry_and_stops_polling(client, administrador, media):
     load = PadronLoad.objects.create(
-        source=PadronLoad.Source.UPLOAD, file_name="padron/x.zip", original_name="x.zip",
+        source=PadronLoad.Source.UPLOAD,
+        file_name="padron/x.zip",
+        original_name="x.zip",
         status=PadronLoad.Status.RUNNING,
     )
     client.force_login(administrador)

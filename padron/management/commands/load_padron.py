@@ -43,7 +43,10 @@ class Command(BaseCommand):
 
     def _report(self, load):
         percent = 100 * load.bytes_read / load.bytes_total if load.bytes_total else 0
-        text = f"{load.phase or 'Cargando'}: {load.lines_read:,} líneas leídas ({percent:.0f}%), {load.rows_rejected:,} rechazadas"
+        text = (
+            f"{load.phase or 'Cargando'}: {load.lines_read:,} líneas leídas ({percent:.0f}%), "
+            f"{load.rows_rejected:,} rechazadas"
+        )
         if text != self._shown and self.stdout.isatty():
             self.stdout.write("\r" + text, ending="")
         elif text != self._shown:
