@@ -51,7 +51,7 @@ class PadronLoad(models.Model):
     message = models.TextField("mensaje", blank=True)
     is_current = models.BooleanField("en uso", default=False)
     taxpayer_count = models.BigIntegerField("RUC en el padrón", default=0)
-    # The refresh of customers' estado/condición after the load (padron.services.refresh_customers).
+    # The refresh of customers' estado/condición after the load (padron.loading.refresh_customers).
     customers_checked = models.BigIntegerField(default=0)
     customers_updated = models.BigIntegerField(default=0)
     customers_refreshed_at = models.DateTimeField(null=True, blank=True)

@@ -5,9 +5,9 @@ from datetime import date, datetime
 
 from django.db import connection
 
-from customers.text import clean_spaces
 from padron import schema
 from padron.models import PadronLoad
+from peru.text import clean_spaces
 
 SEARCH_LIMIT = 10
 MIN_SEARCH = 3

@@ -13,7 +13,7 @@ from urllib.parse import quote
 import pytest
 from django.db import connection
 
-from padron import queries, services
+from padron import loading, queries, services
 from padron.models import PadronLoad
 from padron.sample import write_padron
 from tests.padron.conftest import GLORIA
@@ -76,6 +76,6 @@ def test_kill_9_mid_load_keeps_the_previous_padron_and_the_load_retryable(clean_
         assert cursor.fetchone() == (None,)
 
     retried = services.retry_load(actor=None, load=load)
-    done = services.run_load(retried.pk)
+    done = loading.run_load(retried.pk)
     assert done.status == PadronLoad.Status.DONE and done.attempts == 2
     assert done.taxpayer_count == 20_000 and queries.current_load() == done

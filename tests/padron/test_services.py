@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 
 from customers.models import CustomerNote
-from padron import queries, reader, services
+from padron import loading, queries, reader, services
 from padron.models import PadronLoad
 from padron.sample import generate_lines, padron_line, write_padron
 from tests.factories import make_company
@@ -139,7 +139,7 @@ def test_an_upload_is_stored_and_queued(
     assert queued.status == PadronLoad.Status.QUEUED and queued.source == PadronLoad.Source.UPLOAD
     assert (tmp_path / queued.file_name).is_file()
     assert [r.kwargs for r in tasks_backend.results] == [{"load_id": queued.pk}]
-    done = services.run_load(queued.pk)
+    done = loading.run_load(queued.pk)
     assert done.status == PadronLoad.Status.DONE and done.taxpayer_count == 3
     assert not (tmp_path / queued.file_name).exists()  # an upload is deleted once loaded
 
@@ -167,7 +167,7 @@ def test_a_file_already_in_storage_can_be_loaded(administrador, settings, tmp_pa
     write_padron(tmp_path / "padron" / "padron_reducido_ruc.zip", standard_lines())
     assert services.stored_files() == ["padron/padron_reducido_ruc.zip"]
     queued = services.start_load(actor=administrador, storage_name="padron/padron_reducido_ruc.zip")
-    assert services.run_load(queued.pk).status == PadronLoad.Status.DONE
+    assert loading.run_load(queued.pk).status == PadronLoad.Status.DONE
     assert (tmp_path / "padron" / "padron_reducido_ruc.zip").exists()  # not ours to delete
 
 
@@ -186,14 +186,14 @@ def test_an_interrupted_load_can_be_retried(administrador, settings, tmp_path, t
     assert queries.is_interrupted(queued)
     retried = services.retry_load(actor=administrador, load=queued)
     assert retried.status == PadronLoad.Status.QUEUED
-    assert services.run_load(retried.pk).status == PadronLoad.Status.DONE
+    assert loading.run_load(retried.pk).status == PadronLoad.Status.DONE
 
 
 def test_a_running_load_cannot_be_retried(administrador, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     queued = services.start_load(actor=administrador, upload=upload())
     PadronLoad.objects.filter(pk=queued.pk).update(status=PadronLoad.Status.RUNNING)
-    with services._load_lock():
+    with loading._load_lock():
         assert not queries.is_interrupted(PadronLoad.objects.get(pk=queued.pk))
         with pytest.raises(ValidationError, match="sigue en curso"):
             services.retry_load(actor=administrador, load=queued)
@@ -206,7 +206,7 @@ def test_the_refresh_updates_customers_with_history_and_a_note(padron_path):
     alicorp = make_company(document_number=ALICORP, registry_status="ACTIVO", registry_condition="HABIDO")
     gloria = make_company(document_number=GLORIA, registry_status="ACTIVO", registry_condition="HABIDO")
     done = load(padron_path(), file_date=date(2026, 11, 28))
-    assert services.refresh_customers(load_id=done.pk) == 1
+    assert loading.refresh_customers(load_id=done.pk) == 1
     alicorp.refresh_from_db()
     assert (alicorp.registry_status, alicorp.registry_condition) == ("BAJA DE OFICIO", "NO HABIDO")
     assert alicorp.registry_checked_at.date() == date(2026, 11, 28)
@@ -225,7 +225,7 @@ def test_the_refresh_updates_customers_with_history_and_a_note(padron_path):
 def test_the_refresh_fills_customers_never_looked_up(padron_path):
     gloria = make_company(document_number=GLORIA)
     done = load(padron_path(), file_date=date(2026, 11, 28))
-    services.refresh_customers(load_id=done.pk)
+    loading.refresh_customers(load_id=done.pk)
     gloria.refresh_from_db()
     assert (gloria.registry_status, gloria.registry_condition) == ("ACTIVO", "HABIDO")
     assert gloria.notes.get().text == "Padrón SUNAT del 28/11/2026: estado ACTIVO, condición HABIDO"
@@ -237,7 +237,7 @@ def test_the_refresh_leaves_alone_trash_and_newer_online_lookups(padron_path):
     trashed = make_company(document_number=ALICORP, registry_status="ACTIVO", deleted_at=timezone.now())
     newer = make_company(document_number=GLORIA, registry_status="BAJA DEFINITIVA", registry_checked_at=timezone.now())
     done = load(padron_path(), file_date=date(2026, 11, 28))
-    assert services.refresh_customers(load_id=done.pk) == 0
+    assert loading.refresh_customers(load_id=done.pk) == 0
     trashed.refresh_from_db()
     newer.refresh_from_db()
     assert trashed.registry_status == "ACTIVO" and newer.registry_status == "BAJA DEFINITIVA"
@@ -247,7 +247,7 @@ def test_a_replaced_load_refreshes_nothing(padron_path):
     make_company(document_number=ALICORP)
     first = load(padron_path(), file_date=date(2026, 11, 1))
     load(padron_path(name="b.txt"), file_date=date(2026, 11, 2))
-    assert services.refresh_customers(load_id=first.pk) == 0
+    assert loading.refresh_customers(load_id=first.pk) == 0
 
 
 def test_a_successful_load_queues_the_refresh(padron_path, tasks_backend, django_capture_on_commit_callbacks):

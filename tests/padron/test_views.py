@@ -5,7 +5,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from padron import queries, services
+from padron import loading, queries, services
 from padron.models import PadronLoad
 from padron.sample import padron_line, write_padron
 from tests.padron.conftest import GLORIA, standard_lines
@@ -79,7 +79,7 @@ def test_the_progress_shows_lines_of_the_estimated_total_and_rejections(client, 
         rejected_samples=[[1234, "dígito verificador del RUC incorrecto", "20100070971|X|"]],
     )
     client.force_login(administrador)
-    with services._load_lock():  # the worker holds it while it loads
+    with loading._load_lock():  # the worker holds it while it loads
         status = client.get(reverse("padron:status")).content.decode()
     assert 'aria-valuenow="25"' in status
     assert "2,500,000 de unas 10,000,000" in status

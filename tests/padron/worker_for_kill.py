@@ -2,7 +2,7 @@
 
     python tests/padron/worker_for_kill.py LOAD_ID      (DATABASE_URL: the test database)
 
-It runs the task's own code (padron.services.run_load); only the reading is slowed down
+It runs the task's own code (padron.loading.run_load); only the reading is slowed down
 (small chunks, a pause after each) so the test can catch it in the middle.
 """
 
@@ -18,7 +18,7 @@ import django  # noqa: E402
 
 django.setup()
 
-from padron import reader, services  # noqa: E402
+from padron import loading, reader  # noqa: E402
 
 original = reader.read_chunks
 
@@ -30,4 +30,4 @@ def slow_chunks(source, layout, rejections, **options):
 
 
 reader.read_chunks = slow_chunks
-services.run_load(int(sys.argv[1]))
+loading.run_load(int(sys.argv[1]))
