@@ -81,7 +81,7 @@ def test_the_progress_shows_lines_of_the_estimated_total_and_rejections(client, 
     client.force_login(administrador)
     with loading._load_lock():  # the worker holds it while it loads
         status = client.get(reverse("padron:status")).content.decode()
-    assert 'aria-valuenow="25"' in status
+    assert 'value="25" max="100"' in status
     assert "2,500,000 de unas 10,000,000" in status
     assert "dígito verificador del RUC incorrecto: 10" in status
     assert "1,234" in status and "20100070971|X|" in status
