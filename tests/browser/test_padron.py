@@ -12,8 +12,8 @@ from playwright.sync_api import expect
 
 from padron import services
 from padron.sample import generate_lines, write_padron
+from tests.browser.conftest import sign_in
 from tests.padron.conftest import ALICORP, GLORIA, standard_lines
-from tests.roles import PASSWORD, user_with_role
 
 pytestmark = pytest.mark.browser
 
@@ -27,21 +27,12 @@ def empty_padron(db):
         cursor.execute("TRUNCATE padron_taxpayer")
 
 
-def sign_in(page, role: str, username: str):
-    user_with_role(role, username=username)
-    page.goto("/ingresar/")
-    page.get_by_label("Usuario").fill(username)
-    page.get_by_label("Contraseña").fill(PASSWORD)
-    page.get_by_role("button", name="Ingresar").click()
-    expect(page).to_have_url(re.compile(r"/clientes/$"))
-
-
 def test_a_company_is_filled_from_its_ruc_with_only_the_padron(page, reference_data, empty_padron, tmp_path, settings):
     assert settings.LOOKUP_BASE_URL == ""  # no online service
     path = tmp_path / "padron_reducido_ruc.zip"
     write_padron(path, [*standard_lines(), *generate_lines(300, seed=7)])
     services.load_path(str(path), file_date=date(2026, 11, 28))
-    sign_in(page, "Ventas", "vendedora")
+    sign_in(page, "Ventas", username="vendedora")
 
     page.goto("/clientes/nuevo/")
     page.get_by_label("Número de documento").fill(GLORIA)
@@ -79,7 +70,7 @@ def test_the_administrador_uploads_the_padron_and_sees_it_in_use(
     write_padron(buffer, [*standard_lines(), *generate_lines(50), "20100070970|LINEA CORTADA|"], as_zip=True)
     zipped = tmp_path / "padron_reducido_ruc.zip"
     zipped.write_bytes(buffer.getvalue())
-    sign_in(page, "Administrador", "jefa")
+    sign_in(page, "Administrador", username="jefa")
 
     page.goto("/configuracion/")
     page.get_by_role("link", name="Cargar padrón").click()
