@@ -15,6 +15,7 @@ encoding (COPY … ENCODING 'LATIN1').
 """
 
 import contextlib
+import functools
 import re
 import unicodedata
 import zipfile
@@ -156,15 +157,18 @@ def _partial_sums(weights: tuple[int, ...]) -> dict[bytes, int]:
     return sums
 
 
-_HEAD_SUMS = _partial_sums((5, 4, 3, 2, 7))
-_TAIL_SUMS = _partial_sums((6, 5, 4, 3, 2))
+@functools.cache
+def _check_tables() -> tuple[dict[bytes, int], dict[bytes, int]]:
+    """Built on first use (about 15 MB): web processes that never load a padrón don't pay."""
+    return _partial_sums((5, 4, 3, 2, 7)), _partial_sums((6, 5, 4, 3, 2))
 
 
 def ruc_problem(ruc: bytes) -> str | None:
     """None when ``ruc`` is a valid RUC (SUNAT's mod-11 check digit), else the reason."""
     if len(ruc) != 11 or not ruc.isdigit() or ruc[:2] not in RUC_PREFIXES:
         return BAD_RUC
-    if (11 - (_HEAD_SUMS[ruc[:5]] + _TAIL_SUMS[ruc[5:10]]) % 11) % 10 != ruc[10] - 48:
+    heads, tails = _check_tables()
+    if (11 - (heads[ruc[:5]] + tails[ruc[5:10]]) % 11) % 10 != ruc[10] - 48:
         return CHECK_DIGIT
     return None
 
@@ -176,7 +180,7 @@ def parse_lines(lines: list[bytes], first_number: int, layout: Layout, rejection
     RUC, a missing trailing pipe, another column order) takes the careful one."""
     separators = layout.field_count - 1
     standard = layout.standard
-    heads, tails, prefixes = _HEAD_SUMS, _TAIL_SUMS, RUC_PREFIXES
+    (heads, tails), prefixes = _check_tables(), RUC_PREFIXES
     good = []
     append = good.append
     for offset, line in enumerate(lines):
