@@ -171,7 +171,7 @@ def _copy_into_new_table(load: PadronLoad, source: reader.Source, layout: reader
     # transaction), so the first reads after the swap don't rewrite every page for hint bits.
     statement = (
         f"COPY {schema.NEW_TABLE} ({columns}) FROM STDIN "
-        f"(FORMAT text, DELIMITER '|', ENCODING '{layout.copy_encoding}', FREEZE)"
+        "(FORMAT text, DELIMITER '|', ENCODING '{encoding}', FREEZE)"
     )
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {schema.NEW_TABLE}")
@@ -181,7 +181,8 @@ def _copy_into_new_table(load: PadronLoad, source: reader.Source, layout: reader
     with connection.wrap_database_errors, pg.cursor() as cursor:
         for chunk in _read_ahead(reader.read_chunks(source, layout, rejections)):
             if chunk.copy_text:
-                with cursor.copy(statement) as copy:
+                # The encoding may be known only after the first chunk (reader._detect_utf8).
+                with cursor.copy(statement.format(encoding=layout.copy_encoding)) as copy:
                     copy.write(chunk.copy_text)
             lines += chunk.lines
             load.lines_read = lines

@@ -336,6 +336,7 @@ def read_chunks(
     (a truncated .txt), or when the zip turns out damaged."""
     number = 2  # line 1 is the header
     pending = b""
+    first = True
     while True:
         data = source.read(chunk_bytes)
         at_end = not data
@@ -356,6 +357,9 @@ def read_chunks(
             body, pending = data[: cut + 1], data[cut + 1 :]
         if at_end and not body.endswith(b"\n"):
             _check_last_line(body, number, layout)
+        if first:
+            first = False
+            _detect_utf8(body, layout)
         if b"\x00" in body:  # PostgreSQL refuses NUL in text
             body = body.replace(b"\x00", b"")
         lines = body.splitlines()
@@ -366,6 +370,18 @@ def read_chunks(
         number += len(lines)
         if at_end:
             return
+
+
+def _detect_utf8(body: bytes, layout: Layout) -> None:
+    """A header without accents says nothing of the encoding: the first chunk decides. SUNAT
+    writes Latin-1, where Ñ is one byte; text that is valid UTF-8 with non-ASCII letters is a
+    file someone re-saved as UTF-8 (Latin-1 text is almost never valid UTF-8)."""
+    if layout.encoding == "latin-1" and layout.header.isascii() and not body.isascii():
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError:
+            return
+        layout.encoding = "utf-8"
 
 
 def _check_last_line(body: bytes, number: int, layout: Layout) -> None:

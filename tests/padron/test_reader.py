@@ -108,6 +108,14 @@ def test_a_utf8_file_is_read_as_utf8():
     assert rows[2][1].encode("latin-1").decode("utf-8") == "QUISPE MUÑOZ ROSA ELENA"
 
 
+def test_a_utf8_body_under_a_header_without_accents_is_read_as_utf8():
+    header = "RUC|NOMBRE O RAZON SOCIAL|ESTADO DEL CONTRIBUYENTE|CONDICION DE DOMICILIO|UBIGEO|"
+    lines = [f"{GLORIA}|MUÑOZ E HIJOS S.A.C.|ACTIVO|HABIDO|150101|"]
+    rows, _, layout = read(file_bytes(lines, header=header, encoding="utf-8"))
+    assert layout.encoding == "utf-8"
+    assert rows[0][1].encode("latin-1").decode("utf-8") == "MUÑOZ E HIJOS S.A.C."
+
+
 def test_lines_not_valid_in_a_utf8_file_are_refused_as_encoding_errors():
     data = file_bytes(standard_lines(), encoding="utf-8") + padron_line(GLORIA, "PE\xd1A").encode("latin-1") + b"\r\n"
     rows, rejections, _ = read(data)

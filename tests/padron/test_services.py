@@ -62,6 +62,11 @@ def test_bad_lines_are_reported_and_the_good_ones_loaded(padron_path):
     assert "2 líneas rechazadas" in done.message
 
 
+def test_a_utf8_file_loads_with_its_accents(padron_path):
+    load(padron_path(encoding="utf-8"))
+    assert queries.find_taxpayer(PERSON).name == "QUISPE MUÑOZ ROSA ELENA"
+
+
 def test_a_ruc_on_two_lines_keeps_the_last(padron_path):
     lines = [*standard_lines(), padron_line(GLORIA, "GLORIA NUEVA")]
     done = load(padron_path(lines))
