@@ -39,6 +39,9 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--keep", action="store_true", help="no borrar la base de datos al terminar")
     parser.add_argument("--generate-only", action="store_true", help="solo escribir el archivo")
+    parser.add_argument(
+        "--clientes", type=int, default=20_000, help="clientes sembrados, la mitad con RUC del padrón (refresco)"
+    )
     parser.add_argument("--measure", help=argparse.SUPPRESS)  # inner process: the file
     args = parser.parse_args()
     if args.measure:
@@ -48,6 +51,9 @@ def main() -> int:
         return 0
     with seed_bench.throwaway_database("bench_padron", keep=args.keep) as env:
         subprocess.run([sys.executable, str(ROOT / "manage.py"), "migrate", "-v0"], env=env, check=True, cwd=ROOT)
+        if args.clientes:
+            manage = [sys.executable, str(ROOT / "manage.py"), "seed_customers", str(args.clientes)]
+            subprocess.run(manage, env=env, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
         command = [sys.executable, __file__, "--measure", str(path), "--seed", str(args.seed)]
         return subprocess.run(command, env=env, cwd=ROOT).returncode
 
@@ -170,6 +176,8 @@ def _measure(path: Path, args) -> int:
     terms += ["zzzz", "xq", "empresa que no existe"]
     by_name = _timed(queries.search_taxpayers, terms)
 
+    refreshed, refresh_seconds, customers = _refresh(connection, load)
+
     megabytes = peak / 1024 / 1024
     zip_gb = path.stat().st_size / 1e9
     rows = [
@@ -186,11 +194,44 @@ def _measure(path: Path, args) -> int:
         _line(f"RUC (queries.find_taxpayer, {len(rucs):,}, la mitad ausentes)", by_ruc),
         _line(f"RUC por la lupa (lookup_document, {len(rucs[:500])})", by_lupa),
         _line(f"nombre (search_taxpayers, {len(terms)} términos)", by_name),
+        "",
+        f"Refresco de estado/condición de clientes (loading.refresh_customers, {customers:,} clientes con RUC "
+        f"del padrón): {refreshed:,} actualizados con historial y nota en {refresh_seconds:.1f} s "
+        f"({refreshed / refresh_seconds if refresh_seconds else 0:,.0f} clientes/s)",
     ]
     print("\n" + "\n".join(rows))
     if errors:
         print("Errores durante la carga:", errors[:3])
     return 0
+
+
+def _refresh(connection, load) -> tuple[int, float, int]:
+    """Give half the seeded companies a RUC of the padrón (their estado and condición empty, as
+    never looked up), then time the refresh that follows a load."""
+    from padron import loading
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM customers_customer WHERE document_type_id = '6'")
+        companies = cursor.fetchone()[0]
+        wanted = companies // 2
+        if not wanted:
+            return 0, 0.0, 0
+        cursor.execute(
+            """
+            WITH c AS (SELECT id, row_number() OVER (ORDER BY id) AS n FROM customers_customer
+                       WHERE document_type_id = '6' ORDER BY id LIMIT %s),
+                 p AS (SELECT ruc, row_number() OVER () AS n FROM
+                       (SELECT ruc FROM padron_taxpayer TABLESAMPLE SYSTEM (1) LIMIT %s) s)
+            UPDATE customers_customer SET document_number = lpad(p.ruc::text, 11, '0'),
+                   registry_status = '', registry_condition = '', registry_checked_at = NULL
+            FROM c JOIN p USING (n) WHERE customers_customer.id = c.id
+            """,
+            [wanted, wanted],
+        )
+        customers = cursor.rowcount
+    began = time.perf_counter()
+    refreshed = loading.refresh_customers(load_id=load.pk)
+    return refreshed, time.perf_counter() - began, customers
 
 
 def _line(label: str, times: list[float]) -> str:
