@@ -19,14 +19,13 @@ class PadronProvider(RegistryProvider):
         for a DNI or when no padrón is loaded (then the online provider decides)."""
         if kind != RUC:
             return None
-        current = queries.current_padron()
-        if current is None:
+        found = queries.find_in_current_padron(number)
+        if found is None:
             return None
-        file_date, loaded_at = current
+        file_date, loaded_at, taxpayer = found
         source = padron_source(file_date)
         # The padrón's date is when SUNAT said so (the customer's registry_checked_at).
         checked_at = timezone.make_aware(datetime.combine(file_date, time(0, 0))) if file_date else loaded_at
-        taxpayer = queries.find_taxpayer(number)
         if taxpayer is None:
             return RegistryRecord(kind=kind, number=number, found=False, source=source, checked_at=checked_at)
         return RegistryRecord(

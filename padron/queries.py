@@ -148,6 +148,25 @@ def find_taxpayer(ruc: str) -> Taxpayer | None:
     return _taxpayer(row) if row else None
 
 
+def find_in_current_padron(ruc: str) -> tuple[date | None, datetime, Taxpayer | None] | None:
+    """(padrón's date, when it was loaded, the RUC's line or None) in one round trip — the
+    lupa's question; None when no padrón is loaded."""
+    if len(ruc) != 11 or not ruc.isdigit():
+        return None
+    columns = ", ".join(f"t.{column.strip()}" for column in _COLUMNS.split(","))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT l.file_date, l.finished_at, {columns} FROM {PadronLoad._meta.db_table} l "  # noqa: S608
+            f"LEFT JOIN {schema.TABLE} t ON t.ruc = %s WHERE l.is_current",
+            [int(ruc)],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    file_date, loaded_at, *taxpayer = row
+    return file_date, loaded_at, (_taxpayer(taxpayer) if taxpayer[0] is not None else None)
+
+
 def search_key(text: str) -> str:
     """What the user typed, folded the way padron_taxpayer's name index is (schema.NAME_KEY_SQL
     folds in SQL; this does the same in Python for the length checks)."""
