@@ -30,9 +30,8 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from customers.bulk import _read_ahead
-from customers.history import stamp
+from customers.history import record_bulk_change
 from customers.models import Customer, CustomerNote
-from customers.notes import record_note
 from padron import queries, reader, schema
 from padron.models import PadronLoad
 
@@ -42,7 +41,7 @@ logger = logging.getLogger(__name__)
 # whose first line happens to match, or one damaged throughout): the previous one stays.
 MAX_REJECTED_SHARE = 0.10
 PROGRESS_SECONDS = 1.0
-REFRESH_BATCH = 500
+REFRESH_BATCH = 2_000
 
 
 # --- the load itself ---------------------------------------------------------------------------
@@ -170,8 +169,7 @@ def _copy_into_new_table(load: PadronLoad, source: reader.Source, layout: reader
     # FREEZE: rows written frozen, as VACUUM would leave them (the table is new in this
     # transaction), so the first reads after the swap don't rewrite every page for hint bits.
     statement = (
-        f"COPY {schema.NEW_TABLE} ({columns}) FROM STDIN "
-        "(FORMAT text, DELIMITER '|', ENCODING '{encoding}', FREEZE)"
+        f"COPY {schema.NEW_TABLE} ({columns}) FROM STDIN (FORMAT text, DELIMITER '|', ENCODING '{{encoding}}', FREEZE)"
     )
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {schema.NEW_TABLE}")
@@ -327,9 +325,15 @@ class _Progress:
 
 def refresh_customers(*, load_id: int, batch: int = REFRESH_BATCH) -> int:
     """Bring the estado/condición saved on customers with a RUC in line with the padrón in
-    use: each change is saved with its history and a note «Padrón SUNAT del dd/mm/aaaa: estado
-    BAJA DE OFICIO (antes ACTIVO)». Customers in the Papelera, RUCs the padrón lacks, and
-    values looked up online after the padrón's date are left alone. Returns how many changed."""
+    use: each change is saved with its history record and a note «Padrón SUNAT del dd/mm/aaaa:
+    estado BAJA DE OFICIO (antes ACTIVO)». Customers in the Papelera, RUCs the padrón lacks,
+    and values looked up online after the padrón's date are left alone. Returns how many changed.
+
+    Set-based, a batch at a time: customers with the same change (before → after) are updated
+    by one UPDATE and recorded by one INSERT … SELECT of history and one of notes
+    (customers.history.record_bulk_change), since a first load may touch every customer with a
+    RUC. The UPDATE repeats the old values in its WHERE: a customer edited meanwhile keeps the
+    edit (the next load compares again)."""
     load = PadronLoad.objects.filter(pk=load_id, is_current=True).first()
     if load is None or load.file_date is None:
         return 0  # a newer padrón replaced this one (its own refresh will run)
@@ -338,26 +342,28 @@ def refresh_customers(*, load_id: int, batch: int = REFRESH_BATCH) -> int:
     newer_than = checked_at + timedelta(days=1)
     updated = checked = 0
     last_id = 0
-    while True:
-        rows = _differing(after=last_id, limit=batch, newer_than=newer_than)
-        if not rows:
-            break
+    while rows := _differing(after=last_id, limit=batch, newer_than=newer_than):
         last_id = rows[-1][0]
+        changes: dict[tuple[str, str, str, str], list[int]] = {}
+        for pk, old_status, old_condition, status, condition in rows:
+            changes.setdefault((old_status, old_condition, status, condition), []).append(pk)
         with transaction.atomic():
-            wanted = {pk: (status, condition) for pk, status, condition in rows}
-            for customer in Customer.objects.select_for_update().filter(pk__in=wanted, deleted_at__isnull=True):
-                status, condition = wanted[customer.pk]
-                if (customer.registry_status, customer.registry_condition) == (status, condition):
-                    continue
-                text = _change_text(reason, customer, status, condition)
-                customer.registry_status, customer.registry_condition = status, condition
-                customer.registry_checked_at = checked_at
-                stamp(customer, actor=None, reason=reason)
-                customer.save(
-                    update_fields=["registry_status", "registry_condition", "registry_checked_at", "updated_at"]
+            for (old_status, old_condition, status, condition), ids in changes.items():
+                same = Customer.objects.filter(
+                    pk__in=ids, registry_status=old_status, registry_condition=old_condition, deleted_at__isnull=True
                 )
-                record_note(customer=customer, actor=None, kind=CustomerNote.Kind.PADRON, text=text)
-                updated += 1
+                ids = list(same.select_for_update().values_list("pk", flat=True))
+                Customer.objects.filter(pk__in=ids).update(
+                    registry_status=status,
+                    registry_condition=condition,
+                    registry_checked_at=checked_at,
+                    updated_at=timezone.now(),
+                )
+                text = _change_text(reason, old_status, old_condition, status, condition)
+                record_bulk_change(
+                    customer_ids=ids, actor=None, reason=reason, note_text=text, kind=CustomerNote.Kind.PADRON
+                )
+                updated += len(ids)
         checked += len(rows)
     PadronLoad.objects.filter(pk=load.pk).update(
         customers_checked=checked, customers_updated=updated, customers_refreshed_at=timezone.now()
@@ -369,14 +375,14 @@ def _clean_sql(column: str) -> str:
     return f"left(upper(coalesce(nullif(btrim(p.{column}), '-'), '')), 40)"
 
 
-def _differing(*, after: int, limit: int, newer_than) -> list[tuple[int, str, str]]:
-    """(customer id, estado, condición) of the next customers, in id order, whose saved values
-    differ from the padrón's."""
+def _differing(*, after: int, limit: int, newer_than) -> list[tuple[int, str, str, str, str]]:
+    """(customer id, saved estado, saved condición, padrón's estado, padrón's condición) of
+    the next customers, in id order, whose saved values differ from the padrón's."""
     status, condition = _clean_sql("status"), _clean_sql("condition")
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            SELECT c.id, {status}, {condition}
+            SELECT c.id, c.registry_status, c.registry_condition, {status}, {condition}
             FROM {Customer._meta.db_table} c
             JOIN {schema.TABLE} p
               ON p.ruc = CASE WHEN c.document_number ~ '^[0-9]{{11}}$' THEN c.document_number::bigint END
@@ -391,12 +397,9 @@ def _differing(*, after: int, limit: int, newer_than) -> list[tuple[int, str, st
         return cursor.fetchall()
 
 
-def _change_text(reason: str, customer: Customer, status: str, condition: str) -> str:
+def _change_text(reason: str, old_status: str, old_condition: str, status: str, condition: str) -> str:
     parts = []
-    for label, old, new in (
-        ("estado", customer.registry_status, status),
-        ("condición", customer.registry_condition, condition),
-    ):
+    for label, old, new in (("estado", old_status, status), ("condición", old_condition, condition)):
         if old != new:
             parts.append(f"{label} {new or '—'}" + (f" (antes {old})" if old else ""))
     return f"{reason}: " + ", ".join(parts)

@@ -162,5 +162,3 @@ def load_path(path: str, *, actor=None, file_date: date | None = None, report=No
     if load.status == PadronLoad.Status.DONE:
         tasks.refresh_customers.enqueue(load_id=load.pk)
     return load
-
-

@@ -220,7 +220,8 @@ def test_the_refresh_updates_customers_with_history_and_a_note(padron_path):
     assert note.text == (
         "Padrón SUNAT del 28/11/2026: estado BAJA DE OFICIO (antes ACTIVO), condición NO HABIDO (antes HABIDO)"
     )
-    record = alicorp.history.first()
+    # (history_date is the transaction's now(): in a test, earlier than the factory's record)
+    record = alicorp.history.get(history_type="~")
     assert record.registry_status == "BAJA DE OFICIO" and record.history_change_reason == "Padrón SUNAT del 28/11/2026"
     assert not gloria.notes.exists()  # nothing changed for Gloria
     done.refresh_from_db()
