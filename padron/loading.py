@@ -190,8 +190,6 @@ def _copy_into_new_table(load: PadronLoad, source: reader.Source, layout: reader
             load.rejected_by_reason = dict(rejections.counts)
             load.rejected_samples = rejections.samples
             progress.tick()
-    if load.bytes_total and load.bytes_read < load.bytes_total * 0.999 and load.source != PadronLoad.Source.PATH:
-        load.bytes_read = load.bytes_total
     progress.tick(force=True)
 
 

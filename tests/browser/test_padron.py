@@ -17,6 +17,8 @@ from tests.padron.conftest import ALICORP, GLORIA, standard_lines
 
 pytestmark = pytest.mark.browser
 
+SCREENSHOTS = "/tmp/clientes-{}.png"  # noqa: S108  (where CI and people look for them)
+
 
 @pytest.fixture
 def empty_padron(db):
@@ -54,6 +56,7 @@ def test_a_company_is_filled_from_its_ruc_with_only_the_padron(page, reference_d
     expect(page.get_by_label("Número de documento")).to_have_value(ALICORP)
     expect(page.get_by_label("Razón social")).to_have_value("ALICORP SAA")
     expect(status).to_contain_text("Atención: RUC en estado BAJA DE OFICIO; contribuyente NO HABIDO")
+    page.screenshot(path=SCREENSHOTS.format("padron-lupa"), full_page=True)
     page.get_by_label("Giro").fill("Alimentos")
     page.get_by_role("button", name="Guardar").first.click()
     expect(page.get_by_role("heading", name="ALICORP SAA")).to_be_visible()
@@ -80,3 +83,4 @@ def test_the_administrador_uploads_the_padron_and_sees_it_in_use(
 
     expect(page.locator("[data-padron-current]")).to_contain_text(f"Padrón del {date.today():%d/%m/%Y} · 53 RUC")
     expect(page.get_by_text("cantidad de campos incorrecta: 1")).to_be_visible()
+    page.screenshot(path=SCREENSHOTS.format("padron-cargado"), full_page=True)
