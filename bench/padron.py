@@ -128,14 +128,23 @@ def _measure(path: Path, args) -> int:
     )
     peak = 0
     watched = psutil.Process(process.pid)
+    # CPU seconds of the load (its process, and PostgreSQL's processes of this server): on a
+    # machine shared with other work the wall clock says more about the others than about us.
+    server = _server_processes(connection, psutil)
+    server_before = _cpu(server)
+    load_cpu = 0.0
     reader = threading.Thread(target=lambda: [print("  " + line, end="", flush=True) for line in process.stdout])
     reader.start()
     while process.poll() is None:
         with contextlib.suppress(psutil.Error):
             peak = max(peak, sum(p.memory_info().rss for p in [watched, *watched.children(recursive=True)]))
+            times = watched.cpu_times()
+            load_cpu = times.user + times.system
+        server = _server_processes(connection, psutil, server)
         time.sleep(0.2)
     reader.join()
     elapsed = time.perf_counter() - began
+    server_cpu = _cpu(server) - server_before
     stop.set()
     watcher.join()
     if process.returncode:
@@ -184,6 +193,8 @@ def _measure(path: Path, args) -> int:
         f"Carga de {load.lines_read:,} líneas ({load.taxpayer_count:,} RUC, {load.rows_rejected:,} rechazadas)",
         f"  la carga (lectura, COPY, índices, reemplazo): {seconds:.1f} s → {load.lines_read / seconds:,.0f} líneas/s",
         f"  el proceso load_padron entero (con el arranque de Django): {elapsed:.1f} s",
+        f"  CPU: load_padron {load_cpu:.0f} s ({load.lines_read / load_cpu if load_cpu else 0:,.0f} líneas por "
+        f"segundo de CPU), PostgreSQL {server_cpu:.0f} s; carga media de la máquina {os.getloadavg()[0]:.1f}",
         f"  memoria máxima del proceso (RSS): {megabytes:.0f} MB",
         f"  disco: tabla {table_bytes / 1e9:.2f} GB + índices {index_bytes / 1e9:.2f} GB (base entera {database});",
         f"         durante el reemplazo conviven el padrón anterior y el nuevo; el zip pesa {zip_gb:.2f} GB",
@@ -203,6 +214,27 @@ def _measure(path: Path, args) -> int:
     if errors:
         print("Errores durante la carga:", errors[:3])
     return 0
+
+
+def _server_processes(connection, psutil, known: dict | None = None) -> dict:
+    """{pid: Process} of the PostgreSQL server this database lives on (its postmaster's
+    children), when it runs on this machine; new ones are added to ``known``."""
+    known = dict(known or {})
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT setting FROM pg_settings WHERE name = 'data_directory'")
+            pid = int((Path(cursor.fetchone()[0]) / "postmaster.pid").read_text().split()[0])
+        for child in psutil.Process(pid).children():
+            known.setdefault(child.pid, child)
+            with contextlib.suppress(psutil.Error):
+                known[child.pid]._last = sum(child.cpu_times()[:2])
+    except (OSError, ValueError, IndexError, psutil.Error):
+        pass
+    return known
+
+
+def _cpu(processes: dict) -> float:
+    return sum(getattr(p, "_last", 0.0) for p in processes.values())
 
 
 def _refresh(connection, load) -> tuple[int, float, int]:

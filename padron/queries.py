@@ -188,7 +188,7 @@ def search_taxpayers(text: str, *, limit: int = SEARCH_LIMIT) -> list[Taxpayer]:
     pattern = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     with connection.cursor() as cursor:
         cursor.execute(
-            f"{_SELECT} WHERE {key} LIKE {typed} ORDER BY {key}, ruc LIMIT %s",
+            f"{_SELECT} WHERE {key} LIKE {typed} ORDER BY {key} LIMIT %s",
             [pattern, limit],
         )
         return [_taxpayer(row) for row in cursor.fetchall()]

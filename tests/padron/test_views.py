@@ -187,3 +187,26 @@ def test_the_name_search_asks_for_three_letters(client, ventas):
 
 def test_the_name_search_is_for_who_creates_or_edits_customers(client):
     assert_cannot(client, "Consulta", "get", reverse("padron:search") + "?q=gloria")
+
+
+def test_the_name_search_reads_the_name_index_in_order(padron_path):
+    """A prefix of the folded name: a range of padron_taxpayer_name_idx, already in name order
+    (no sort of every match: «quispe» is hundreds of thousands of lines in the real padrón)."""
+    from django.db import connection
+
+    services.load_path(str(padron_path()))
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        queries_run = []
+        with connection.execute_wrapper(
+            lambda execute, sql, params, many, context: (
+                queries_run.append((sql, params)) or execute(sql, params, many, context)
+            )
+        ):
+            queries.search_taxpayers("quispe")
+        sql, params = queries_run[-1]
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "padron_taxpayer_name_idx" in plan
+    assert "Sort" not in plan
