@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("customers", "0014_search_variants"),
+        ("customers", "0015_revert_permission"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
