@@ -43,15 +43,6 @@ def latest_load() -> PadronLoad | None:
     return PadronLoad.objects.select_related("created_by").first()
 
 
-def active_load() -> PadronLoad | None:
-    """The load queued or running, if any (one at a time)."""
-    return PadronLoad.objects.filter(status__in=[PadronLoad.Status.QUEUED, PadronLoad.Status.RUNNING]).first()
-
-
-def get_load(pk: int) -> PadronLoad:
-    return PadronLoad.objects.select_related("created_by").get(pk=pk)
-
-
 def load_is_running() -> bool:
     """A worker holds the load's lock right now. A load marked RUNNING while nobody holds it
     was interrupted (its worker was killed): it can be retried."""
@@ -175,16 +166,17 @@ def search_key(text: str) -> str:
 
 def search_taxpayers(text: str, *, limit: int = SEARCH_LIMIT) -> list[Taxpayer]:
     """Taxpayers whose name starts with ``text`` (accents and case ignored), in name order.
-    Starts with, not contains: the padrón holds about 17 million names, and only a prefix
-    answers from the btree in a few milliseconds whatever is typed (bench/padron.py); persons
-    are listed surname first (QUISPE MAMANI ROSA), so a surname finds them too."""
+    Starts with, not contains: the padrón holds about 17 million names; a prefix is a range of
+    the name's btree, read in order and left after ``limit`` entries whatever is typed (a
+    trigram index for "contains" would take minutes to build at each load and gigabytes).
+    Persons are listed surname first (QUISPE MAMANI ROSA), so a surname finds them too."""
     text = search_key(text)
     if len(text) < MIN_SEARCH:
         return []
     key = schema.NAME_KEY_SQL.format(column="name")
     typed = schema.NAME_KEY_SQL.format(column="%s")
-    # ^@ (starts_with) is served by a "C"-collated btree on PostgreSQL ≥ 15 … but LIKE with the
-    # prefix escaped is understood by every supported version's planner.
+    # LIKE 'prefix%' on the "C"-collated key: the typed text goes through the same SQL
+    # expression (a constant, folded at planning), which the planner turns into an index range.
     pattern = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     with connection.cursor() as cursor:
         cursor.execute(
@@ -192,13 +184,3 @@ def search_taxpayers(text: str, *, limit: int = SEARCH_LIMIT) -> list[Taxpayer]:
             [pattern, limit],
         )
         return [_taxpayer(row) for row in cursor.fetchall()]
-
-
-def taxpayer_count() -> int:
-    load = current_load()
-    return load.taxpayer_count if load else 0
-
-
-def padron_date() -> date | None:
-    load = current_load()
-    return load.file_date if load else None

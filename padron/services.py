@@ -4,7 +4,6 @@ queues the worker's task (padron.tasks), or from `manage.py load_padron FILE`, w
 its own process. The load itself is padron.loading; one runs at a time.
 """
 
-import logging
 import os
 import uuid
 from datetime import date
@@ -17,8 +16,6 @@ from django.db import connection, transaction
 
 from padron import loading, queries, tasks
 from padron.models import PadronLoad
-
-logger = logging.getLogger(__name__)
 
 PERMISSION = "padron.load_padron"
 EXTENSIONS = (".zip", ".txt")
@@ -72,7 +69,9 @@ def start_load(*, actor, upload=None, storage_name: str = "") -> PadronLoad:
 
     saved = ""
     if upload is not None:
-        saved = default_storage.save(f"{settings.PADRON_STORAGE_DIR}/{uuid.uuid4().hex}{extension}", upload)
+        # In a folder of their own: the page lists the files put in PADRON_STORAGE_DIR by hand.
+        name = f"{settings.PADRON_STORAGE_DIR}/subidos/{uuid.uuid4().hex}{extension}"
+        saved = default_storage.save(name, upload)
     try:
         with transaction.atomic():
             _one_at_a_time()
@@ -91,11 +90,15 @@ def start_load(*, actor, upload=None, storage_name: str = "") -> PadronLoad:
     return load
 
 
-def _one_at_a_time() -> None:
+def _one_at_a_time(*, besides: PadronLoad | None = None) -> None:
+    """Refuse while another load is queued or running (an interrupted one does not count).
+    The transaction's advisory lock makes two simultaneous starts take turns."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_START_LOCK])
-    active = queries.active_load()
-    if active is not None and not queries.is_interrupted(active):
+    others = PadronLoad.objects.filter(status__in=[PadronLoad.Status.QUEUED, PadronLoad.Status.RUNNING])
+    if besides is not None:
+        others = others.exclude(pk=besides.pk)
+    if any(not queries.is_interrupted(other) for other in others):
         raise ValidationError("Ya hay una carga del padrón en curso: espere a que termine.")
 
 
@@ -114,7 +117,7 @@ def retry_load(*, actor, load: PadronLoad) -> PadronLoad:
     """Queue again a load that failed or was interrupted (its worker died), from its file."""
     _require(actor)
     with transaction.atomic():
-        _one_at_a_time_except(load)
+        _one_at_a_time(besides=load)
         load = PadronLoad.objects.select_for_update().get(pk=load.pk)
         if load.status == PadronLoad.Status.DONE:
             raise ValidationError("Esa carga ya terminó.")
@@ -126,14 +129,6 @@ def retry_load(*, actor, load: PadronLoad) -> PadronLoad:
         load.save(update_fields=["status", "message", "phase"])
         _enqueue_load(load)
     return load
-
-
-def _one_at_a_time_except(load: PadronLoad) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_START_LOCK])
-    active = queries.active_load()
-    if active is not None and active.pk != load.pk and not queries.is_interrupted(active):
-        raise ValidationError("Ya hay otra carga del padrón en curso: espere a que termine.")
 
 
 def _source_exists(load: PadronLoad) -> bool:

@@ -25,7 +25,7 @@ def companies():
 
 
 def names(value: str) -> list[str]:
-    filterset = CustomerFilterSet({"padron": value}, queryset=queries.list_customers(actor=None))
+    filterset = CustomerFilterSet({"padron": value}, queryset=queries.list_customers())
     return [c.name for c in filterset.qs]
 
 
@@ -42,13 +42,13 @@ def test_no_habido_or_no_hallado(companies):
 
 
 def test_the_filter_counts_as_an_active_filter(companies):
-    filterset = CustomerFilterSet({"padron": "alerta"}, queryset=queries.list_customers(actor=None))
+    filterset = CustomerFilterSet({"padron": "alerta"}, queryset=queries.list_customers())
     assert filterset.active_filters == 1
 
 
 @pytest.mark.parametrize("value", ["alerta", "no_activo", "no_habido"])
 def test_each_value_can_use_the_partial_index(companies, value):
-    filterset = CustomerFilterSet({"padron": value}, queryset=queries.list_customers(actor=None))
+    filterset = CustomerFilterSet({"padron": value}, queryset=queries.list_customers())
     sql, params = filterset.qs.query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
