@@ -5,8 +5,8 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-BEFORE = [("customers", "0022_suspend_words")]
-AFTER = [("customers", "0023_contact_name_and_note_to_records")]
+BEFORE = [("customers", "0023_suspend_words")]
+AFTER = [("customers", "0024_contact_name_and_note_to_records")]
 
 
 @pytest.mark.django_db(transaction=True)

@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     atomic = False
 
-    dependencies = [("customers", "0018_phone_extensions")]
+    dependencies = [("customers", "0019_phone_extensions")]
 
     operations = [
         AddIndexConcurrently(

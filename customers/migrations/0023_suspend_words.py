@@ -29,6 +29,7 @@ KINDS = [
     ("credito_bloqueado", "Crédito bloqueado"),
     ("credito_desbloqueado", "Crédito desbloqueado"),
     ("cupo_cambiado", "Cupo cambiado"),
+    ("padron", "Padrón SUNAT"),
 ]
 
 
@@ -57,7 +58,7 @@ def backwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("customers", "0021_choice_history")]
+    dependencies = [("customers", "0022_choice_history")]
 
     operations = [
         migrations.AlterField(

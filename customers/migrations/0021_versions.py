@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("customers", "0019_document_order_empties_last"),
+        ("customers", "0020_document_order_empties_last"),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("customers", "0017_repair_registry_dates"),
+        ("customers", "0018_padron_note_and_filter"),
     ]
 
     operations = [

@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("customers", "0020_versions"),
+        ("customers", "0021_versions"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -70,7 +70,7 @@ def restore_columns(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("customers", "0022_suspend_words")]
+    dependencies = [("customers", "0023_suspend_words")]
 
     operations = [
         # Backwards, the columns come back first (RemoveField undone), then restore_columns.
