@@ -27,6 +27,7 @@ urlpatterns = [
     path("clientes/", include("customers.urls")),
     path("configuracion/", include(settings_urlpatterns)),
     path("atributos/", include("attributes.urls")),
+    path("credito/", include("credit.urls")),
     path("admin/", admin.site.urls),
     path("favicon.ico", favicon, name="favicon"),
 ]

@@ -317,3 +317,20 @@ def test_recompute_reports_and_fixes_a_corrupted_balance():
     services.recompute_balances(fix=True)
     assert services.recompute_balances() == []
     assert balance_of(customer) == Decimal("400.00")
+
+
+def test_recompute_command_reports_then_fixes():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    customer = make_company()
+    make_document(customer, total="80")
+    CreditAccount.objects.filter(customer=customer).update(balance=Decimal("1.00"))
+    out = StringIO()
+    call_command("recompute_balances", stdout=out)
+    assert f"balance de {customer.pk}: guardado 1.00, calculado 80.00" in out.getvalue()
+    call_command("recompute_balances", "--fix", stdout=StringIO())
+    out = StringIO()
+    call_command("recompute_balances", stdout=out)
+    assert "Sin diferencias" in out.getvalue()
