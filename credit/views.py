@@ -43,9 +43,15 @@ def _done(request, customer, *, tab: str, message: str):
     """After a panel saved: close it and reload the summary's tab (htmx), or go back to it."""
     if request.htmx:
         response = render(request, "credit/_saved.html", {"message": message})
-        return trigger_client_event(response, "creditChanged", {"tab": tab, "message": message})
+        return _changed(response, message)
     messages.success(request, message)
     return redirect(reverse("customers:detail", args=[customer.pk]) + f"?tab={tab}")
+
+
+def _changed(response, message: str):
+    """customers.extensions' event: the summary's tabs and the list reload; the panel closes."""
+    response = trigger_client_event(response, "customerChanged", {"message": message})
+    return trigger_client_event(response, "closePanel", {})
 
 
 # --- Condiciones de venta --------------------------------------------------------------------
@@ -114,8 +120,7 @@ def block_toggle(request, pk):
             message = f"Crédito de «{customer.name}» {'bloqueado' if blocked else 'desbloqueado'}."
             if request.POST.get("next") == "list":
                 if request.htmx:
-                    response = render(request, "credit/_saved.html", {"message": message})
-                    return trigger_client_event(response, "creditChanged", {"tab": "", "message": message})
+                    return _changed(render(request, "credit/_saved.html", {"message": message}), message)
                 messages.success(request, message)
                 return redirect("customers:list")
             return _done(request, customer, tab="condiciones", message=message)
