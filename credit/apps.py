@@ -8,7 +8,13 @@ class CreditConfig(AppConfig):
     def ready(self):
         # customers never imports credit: credit fills the registries customers owns.
         from credit.filters import load_credit_rows, make_credit_filter
+        from credit.services import referencing_document_reasons, unpaid_document_reasons
         from customers import extensions
+        from customers.guards import register_purge_guard, register_trash_guard
+
+        # Eliminar is refused while a comprobante is unpaid; Eliminar definitivamente while any exists.
+        register_trash_guard(unpaid_document_reasons)
+        register_purge_guard(referencing_document_reasons)
 
         extensions.register_summary_tab(
             extensions.SummaryTab("condiciones", "Condiciones de venta", "credit:conditions", "credit.view_creditaccount")

@@ -16,9 +16,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from config.auth import is_administrador
 from customers.history import stamp
 from customers.models import Customer, CustomerNote
+from customers.roles import is_administrador
 
 MAX_NOTE_LENGTH = 2000
 PAGE_SIZE = 30

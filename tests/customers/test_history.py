@@ -310,14 +310,12 @@ def test_bulk_actions_are_all_or_nothing_and_name_the_failing_customer(client):
     assert first.is_active
 
 
-def test_bulk_eliminar_names_the_customer_a_delete_rule_refuses(monkeypatch):
+def test_bulk_eliminar_names_the_customer_a_delete_rule_refuses(delete_guards):
     first = services.create_customer(actor=None, data=company_post_data())
     second = services.create_customer(
         actor=None, data=company_post_data(document_number="20131312955", business_name="Deudora S.A.")
     )
-    monkeypatch.setattr(
-        services, "unpaid_documents", lambda *, customer: ["F001-1"] if customer.pk == second.pk else []
-    )
+    delete_guards.register_trash_guard(lambda c: ["tiene 1 documento por cobrar"] if c.pk == second.pk else [])
     with pytest.raises(Exception, match="«Deudora S.A.»: No se puede eliminar"):
         services.bulk_lifecycle(actor=None, action="eliminar", customer_ids=[first.pk, second.pk])
     assert Customer.objects.filter(deleted_at__isnull=True).count() == 2
