@@ -109,12 +109,12 @@ def block_toggle(request, pk):
     errors, reason = {}, ""
     if request.method == "POST":
         reason = request.POST.get("reason", "")
-        service = services.block_credit if request.POST.get("action") == "bloquear" else services.unblock_credit
+        service = services.block_credit if request.POST.get("operation") == "bloquear" else services.unblock_credit
         try:
             service(actor=request.user, customer=customer, reason=reason)
         except ValidationError as exc:
             errors = _errors(exc)
-            block = request.POST.get("action") == "bloquear"
+            block = request.POST.get("operation") == "bloquear"
         else:
             blocked = service is services.block_credit
             message = f"Crédito de «{customer.name}» {'bloqueado' if blocked else 'desbloqueado'}."

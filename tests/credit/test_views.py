@@ -81,14 +81,14 @@ def test_a_bad_cupo_shows_the_message_at_the_field(client, customer):
 
 def test_block_without_reason_is_refused_at_the_field(client, customer):
     url = reverse("credit:block", args=[customer.pk])
-    response = assert_can(client, "Créditos", "post", url, {"action": "bloquear", "reason": ""}, **HTMX)
+    response = assert_can(client, "Créditos", "post", url, {"operation": "bloquear", "reason": ""}, **HTMX)
     assert "Escriba el motivo del bloqueo." in response.content.decode()
     assert not CreditAccount.objects.filter(customer=customer, is_blocked=True).exists()
 
 
 def test_block_with_reason_leaves_the_note(client, customer):
     url = reverse("credit:block", args=[customer.pk])
-    assert_can(client, "Créditos", "post", url, {"action": "bloquear", "reason": "Cheque rebotado"}, **HTMX)
+    assert_can(client, "Créditos", "post", url, {"operation": "bloquear", "reason": "Cheque rebotado"}, **HTMX)
     assert CustomerNote.objects.filter(customer=customer, kind="credito_bloqueado", text__contains="Cheque rebotado").exists()
 
 
