@@ -73,14 +73,14 @@ LIST_MODELS = {"listas-de-precios": PriceList, "formas-de-pago": PaymentTerm}
 
 
 def save_price_list(*, actor, data: dict, price_list: PriceList | None = None) -> PriceList:
-    return _save_list_item(actor=actor, model=PriceList, item=price_list, data=data)
+    return save_list_item(actor=actor, model=PriceList, item=price_list, data=data)
 
 
 def save_payment_term(*, actor, data: dict, payment_term: PaymentTerm | None = None) -> PaymentTerm:
-    return _save_list_item(actor=actor, model=PaymentTerm, item=payment_term, data=data)
+    return save_list_item(actor=actor, model=PaymentTerm, item=payment_term, data=data)
 
 
-def _save_list_item(*, actor, model, item, data: dict):
+def save_list_item(*, actor, model, item, data: dict):
     label = model._meta.model_name
     _require(actor, f"credit.{'change' if item else 'add'}_{label}")
     errors: dict[str, list[str]] = {}

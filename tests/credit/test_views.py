@@ -134,3 +134,16 @@ def test_request_queue_approval(client, customer):
     assert_can(client, "Créditos", "post", reverse("credit:request_decide", args=[credit_request.pk]),
                {"decision": "aprobar", "amount": "4000"})
     assert CreditAccount.objects.get(customer=customer).credit_limit == Decimal("4000.00")
+
+
+def test_admin_lists_credit_and_refuses_deleting_a_list_in_use(client, customer):
+    price_list = PriceList.objects.get(name="Lista general")
+    CreditAccount.objects.create(customer=customer, price_list=price_list)
+    make_document(customer)
+    client.force_login(user_with_role("Administrador", is_staff=True))
+    for model in ("document", "payment", "creditaccount", "pricelist", "paymentterm", "creditrequest", "pointsmovement"):
+        assert client.get(reverse(f"admin:credit_{model}_changelist")).status_code == 200
+    # The admin itself names the customers that use it (PROTECT); the service would refuse too.
+    response = client.post(reverse("admin:credit_pricelist_delete", args=[price_list.pk]), {"post": "yes"}, follow=True)
+    assert "No se puede eliminar" in response.content.decode()
+    assert PriceList.objects.filter(pk=price_list.pk).exists()
