@@ -96,7 +96,7 @@ def _measure(args) -> int:
 
     def query_path(query: str):
         data = QueryDict(query)
-        filterset = CustomerFilterSet(data, queryset=queries.list_customers(actor=None))
+        filterset = CustomerFilterSet(data, queryset=queries.list_customers())
         page = queries.paginate_customers(filterset.qs, page=data.get("page"), searching=filterset.searching)
         load_credit_rows(page.rows)
         return page

@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -13,6 +13,7 @@ from django.utils.dateparse import parse_datetime
 from attributes.models import AttributeDefinition
 from attributes.services import clean_attribute_values, lock_attribute_rules
 from attributes.services import search_parts as attribute_search_parts
+from customers.access import require_permission, writable_customer
 from customers.countries import is_country
 from customers.history import (
     customer_state,
@@ -36,7 +37,6 @@ from customers.models import (
 )
 from customers.notes import record_note
 from customers.reference import DNI, RUC
-from customers.roles import is_administrador
 from customers.services.cleaning import (
     MAX_LIST_ITEMS,
     as_bool,
@@ -52,6 +52,11 @@ from peru import validators
 from peru.text import clean_spaces, person_display_name, search_text, sort_key
 
 SOCIAL_FIELDS = ["facebook", "instagram", "tiktok", "x", "linkedin", "youtube"]
+# The fields only one type of customer has; the others (giro, notes…) are for both.
+TYPE_FIELDS = {
+    Customer.Kind.COMPANY: ("business_name", "contact_name"),
+    Customer.Kind.PERSON: ("first_names", "last_names"),
+}
 
 
 @dataclass(frozen=True)
@@ -73,6 +78,7 @@ class DuplicateCustomerError(ValidationError):
 def create_customer(
     *, actor, data: dict, reason: str = "Creado", note_kind: str = CustomerNote.Kind.CREATED
 ) -> Customer:
+    require_permission(actor, "customers.add_customer")
     customer = Customer(created_by=actor if getattr(actor, "pk", None) else None)
     return _save_customer(actor=actor, customer=customer, data=data, creating=True, reason=reason, note_kind=note_kind)
 
@@ -82,15 +88,16 @@ def update_customer(
 ) -> Customer:
     """`reason` and `note_kind` name the change in the history and the Notas timeline (a
     revert, an import); the note lists every field that changed, before → after."""
+    require_permission(actor, "customers.change_customer")
     return _save_customer(actor=actor, customer=customer, data=data, creating=False, reason=reason, note_kind=note_kind)
 
 
 def revert_customer(*, actor, customer: Customer, history_id: int) -> Customer:
-    """Administrador only: the customer's data, phones and e-mails as they were at that
-    version, through update_customer (validation and uniqueness apply as to any edit).
-    Addresses and contacts keep their own history and stay as they are."""
-    if actor is not None and not is_administrador(actor):
-        raise PermissionDenied
+    """The customer's data, phones and e-mails as they were at that version, through
+    update_customer (validation and uniqueness apply as to any edit). Addresses and contacts
+    keep their own history and stay as they are. Permission customers.revert_customer
+    (Administrador)."""
+    require_permission(actor, "customers.revert_customer")
     record = Customer.history.filter(id=customer.pk, history_id=history_id).first()
     if record is None or record.history_type == "-":
         raise ValidationError("Esa versión no existe para este cliente.")
@@ -104,8 +111,9 @@ def revert_customer(*, actor, customer: Customer, history_id: int) -> Customer:
     data["emails"] = list(record.emails or [])
     when = timezone.localtime(record.history_date).strftime("%d/%m/%Y %H:%M")
     reason = f"Revertido a la versión del {when} por {user_name(actor)}"
-    return update_customer(
-        actor=actor, customer=customer, data=data, reason=reason, note_kind=CustomerNote.Kind.REVERTED
+    # Not update_customer: reverting is its own permission, whoever may edit or not.
+    return _save_customer(
+        actor=actor, customer=customer, data=data, creating=False, reason=reason, note_kind=CustomerNote.Kind.REVERTED
     )
 
 
@@ -124,54 +132,73 @@ def _attributes_to_revert(recorded: dict, current: dict) -> dict:
 
 def _save_customer(*, actor, customer: Customer, data: dict, creating: bool, reason: str, note_kind: str) -> Customer:
     settings = get_customer_settings()
-    cleaned, errors = _clean_customer_data(data, settings=settings, customer=customer)
-    if errors:
-        raise ValidationError(errors)
+    cleaned = None
     try:
         with transaction.atomic():
+            # An edit works on the row as it is now, locked, not on the caller's copy: a form
+            # opened before someone sent the customer to the Papelera or suspended it must
+            # not write that old state back. In the Papelera it is read-only.
+            target = customer if creating else writable_customer(customer, to="editarlo")
+            cleaned, errors = _clean_customer_data(data, settings=settings, customer=target)
+            if errors:
+                raise ValidationError(errors)
             lock_attribute_rules(version=cleaned["attribute_rules"])
-            _check_duplicates(cleaned, exclude_pk=customer.pk)
-            before = None if creating else customer_state(customer)
+            _check_duplicates(cleaned, exclude_pk=target.pk)
+            before = None if creating else customer_state(target)
             for field, value in cleaned["fields"].items():
-                setattr(customer, field, value)
-            _set_list_copies(customer, cleaned)
-            customer.full_clean(
+                setattr(target, field, value)
+            copies = _set_list_copies(target, cleaned)
+            target.full_clean(
                 exclude=["document_type", "category", "customer_class", "created_by", "deleted_by", "department"]
             )
-            after = customer_state(customer, phones=cleaned["phones"], emails=cleaned["emails"])
+            after = customer_state(target, phones=cleaned["phones"], emails=cleaned["emails"])
             changed = creating or after != before
             # One historical record per change, none for a save that changes nothing.
             if changed:
-                set_contact_points(customer, phones=cleaned["phones"], emails=cleaned["emails"])
-                stamp(customer, actor=actor, reason=reason)
+                set_contact_points(target, phones=cleaned["phones"], emails=cleaned["emails"])
+                stamp(target, actor=actor, reason=reason)
             else:
-                customer.skip_history_when_saving = True
+                target.skip_history_when_saving = True
             try:
-                customer.save()
+                if creating:
+                    target.save()
+                else:  # only what an edit owns: never is_active, deleted_at or created_by
+                    target.save(update_fields=[*cleaned["fields"], *copies, "updated_at"])
             finally:
-                customer.__dict__.pop("skip_history_when_saving", None)
-            _replace_phones(customer, cleaned["phones"])
-            _replace_emails(customer, cleaned["emails"])
+                target.__dict__.pop("skip_history_when_saving", None)
+            _replace_phones(target, cleaned["phones"])
+            _replace_emails(target, cleaned["emails"])
             lines = [] if creating else describe_changes(Customer, before, after)
             if cleaned["address"] is not None:
-                lines += _save_main_address(customer, cleaned["address"], actor=actor, reason=reason)
+                lines += _save_main_address(target, cleaned["address"], actor=actor, reason=reason)
             if creating:
                 text = "Cliente creado." if note_kind == CustomerNote.Kind.CREATED else f"{reason}."
-                record_note(customer=customer, actor=actor, kind=note_kind, text=text)
+                record_note(customer=target, actor=actor, kind=note_kind, text=text)
             elif changed or lines or note_kind != CustomerNote.Kind.EDITED:
                 header = "" if note_kind == CustomerNote.Kind.EDITED else reason + "."
                 text = "\n".join([header, *lines]).strip() or "Datos actualizados."
-                record_note(customer=customer, actor=actor, kind=note_kind, text=text)
+                record_note(customer=target, actor=actor, kind=note_kind, text=text)
     except IntegrityError as exc:
         # Another transaction saved the same document or e-mail between our check and our
         # write; the database refused it. Say which customer, as the check would have.
         if creating:  # the rolled-back INSERT left its id on the instance
             customer.pk, customer._state.adding = None, True
-        _check_duplicates(cleaned, exclude_pk=customer.pk)
+        if cleaned is not None:
+            _check_duplicates(cleaned, exclude_pk=customer.pk)
         raise ValidationError(
             "No se pudo guardar: otro usuario guardó datos en conflicto al mismo tiempo. Vuelva a intentarlo."
         ) from exc
+    if not creating:
+        _copy_state(target, customer)
     return customer
+
+
+def _copy_state(source: Customer, customer: Customer) -> None:
+    """The caller's copy shows what is stored now (a suspension made meanwhile included)."""
+    for field in Customer._meta.concrete_fields:
+        setattr(customer, field.attname, getattr(source, field.attname))
+        if field.is_relation and field.is_cached(source):
+            setattr(customer, field.name, getattr(source, field.name))
 
 
 def _clean_customer_data(data: dict, *, settings: CustomerSettings, customer: Customer) -> tuple[dict, dict]:
@@ -184,8 +211,12 @@ def _clean_customer_data(data: dict, *, settings: CustomerSettings, customer: Cu
     is_foreign = as_bool(data.get("is_foreign"))
     fields["kind"], fields["is_foreign"] = kind, is_foreign
 
+    # What each type keeps (first source document): razón social and contact name for a
+    # company, names for a person. A value sent for the other type (typed in the form before
+    # the type changed, or by an import or the API) is not stored.
+    kept = {"business_line", *TYPE_FIELDS.get(kind, ())}
     for field in ("business_name", "first_names", "last_names", "business_line", "contact_name"):
-        fields[field] = clean_text(data, field, errors)
+        fields[field] = clean_text(data, field, errors) if field in kept else ""
     for field in ("note", "additional_info", "description"):
         fields[field] = clean_long_text(data, field, errors)
 
@@ -224,12 +255,13 @@ def _clean_customer_data(data: dict, *, settings: CustomerSettings, customer: Cu
         fields["name"] = person_display_name(fields["first_names"], fields["last_names"])
     fields["sort_key"] = sort_key(fields.get("name", ""))
 
-    country = str(data.get("country") or ("" if is_foreign else "PE")).strip().upper()
+    # A Peruvian customer is in Peru whatever country was sent; a foreign one names its own.
+    country = str(data.get("country") or "").strip().upper() if is_foreign else "PE"
     if is_foreign and (not country or country == "PE"):
         errors["country"] = ["Elija el país del cliente extranjero."]
-    elif not is_country(country):
+    elif is_foreign and not is_country(country):
         errors["country"] = ["Ese país no existe; elija uno de la lista."]
-    fields["country"] = "PE" if not is_foreign else country
+    fields["country"] = country
 
     fields["category"] = lookup_row(Category, data.get("category"), "category", "La categoría", errors)
     fields["customer_class"] = lookup_row(
@@ -367,8 +399,9 @@ def _raise_duplicate(field: str, message: str, match: Customer) -> None:
     raise DuplicateCustomerError(field, message, DuplicateInfo(match.pk, match.name, in_trash))
 
 
-def _set_list_copies(customer: Customer, cleaned: dict) -> None:
-    """Customer.search_text, has_whatsapp and department, from what this save writes."""
+def _set_list_copies(customer: Customer, cleaned: dict) -> list[str]:
+    """Customer.search_text, has_whatsapp and department, from what this save writes; returns
+    the fields it set."""
     customer.search_text = search_text(
         name=cleaned["fields"].get("name", ""),
         document_number=cleaned["fields"].get("document_number", ""),
@@ -378,9 +411,11 @@ def _set_list_copies(customer: Customer, cleaned: dict) -> None:
     )
     customer.has_whatsapp = any(whatsapp for _, whatsapp in cleaned["phones"])
     address = cleaned["address"]
-    if address:  # the main address is written with this save; otherwise it stays as it is
-        district = address["district"]
-        customer.department_id = district.pk[:2] if district is not None else None
+    if not address:  # the main address is written with this save; otherwise it stays as it is
+        return ["search_text", "has_whatsapp"]
+    district = address["district"]
+    customer.department_id = district.pk[:2] if district is not None else None
+    return ["search_text", "has_whatsapp", "department"]
 
 
 def _replace_phones(customer: Customer, phones: list[tuple[str, bool]]) -> None:
