@@ -131,6 +131,10 @@ class CreditAccount(models.Model):
         indexes = [
             models.Index(fields=["customer"], name="credit_blocked_idx", condition=models.Q(is_blocked=True)),
             models.Index(fields=["customer"], name="credit_with_limit_idx", condition=models.Q(credit_limit__gt=0)),
+            # "excedido": saldo above the cupo, few customers.
+            models.Index(
+                fields=["customer"], name="credit_exceeded_idx", condition=models.Q(balance__gt=models.F("credit_limit"))
+            ),
             models.Index(fields=["oldest_due_date"], name="credit_oldest_due_idx"),
         ]
         constraints = [

@@ -93,3 +93,11 @@ def test_balance_row_after_documents(customers):
     from credit.models import CreditAccount
 
     assert CreditAccount.objects.get(customer=customers["exceeded"]).balance == Decimal("150.00")
+
+
+@pytest.mark.parametrize("value", ["bloqueado", "excedido"])
+def test_selective_filters_past_the_small_set_use_exists(customers, monkeypatch, value):
+    from credit import filters
+
+    monkeypatch.setattr(filters, "FEW", 0)
+    assert _names(value) == {"bloqueado": {"Bloqueado S.A.C."}, "excedido": {"Excedido S.A.C."}}[value]
