@@ -812,26 +812,22 @@ class BalanceDifference:
     computed: object
 
 
-_EXPECTED_SQL = """
-    WITH docs AS (
-        SELECT customer_id, due_date,
-               ROUND((total - paid - credited) * exchange_rate, 2) AS owed_pen,
-               (total - paid - credited) AS owed
-        FROM credit_document
-        WHERE NOT is_voided AND doc_type <> '07'
-    ), expected AS (
-        SELECT customer_id,
-               SUM(owed_pen) AS balance,
-               COUNT(*) FILTER (WHERE owed > 0) AS open_documents,
-               MIN(due_date) FILTER (WHERE owed > 0) AS oldest_due_date
-        FROM docs GROUP BY customer_id
-    )
+# Each customer's balance row as the documents say it should be (one pass, GROUP BY).
+BALANCES_FROM_DOCUMENTS = """
+    SELECT customer_id,
+           SUM(ROUND((total - paid - credited) * exchange_rate, 2)) AS balance,
+           COUNT(*) FILTER (WHERE total - paid - credited > 0) AS open_documents,
+           MIN(due_date) FILTER (WHERE total - paid - credited > 0) AS oldest_due_date
+    FROM credit_document WHERE NOT is_voided AND doc_type <> '07' GROUP BY customer_id
+"""
+
+_EXPECTED_SQL = f"""
     SELECT COALESCE(a.customer_id, e.customer_id),
            a.balance, COALESCE(e.balance, 0),
            a.open_documents, COALESCE(e.open_documents, 0),
            a.oldest_due_date, e.oldest_due_date
     FROM credit_creditaccount a
-    FULL JOIN expected e ON e.customer_id = a.customer_id
+    FULL JOIN ({BALANCES_FROM_DOCUMENTS}) e ON e.customer_id = a.customer_id
     WHERE a.customer_id IS NULL
        OR a.balance <> COALESCE(e.balance, 0)
        OR a.open_documents <> COALESCE(e.open_documents, 0)
@@ -888,17 +884,18 @@ def recompute_balances(*, fix: bool = False) -> list[BalanceDifference]:
         if fix and rows:
             missing = [r[0] for r in rows if r[1] is None]
             CreditAccount.objects.bulk_create([CreditAccount(customer_id=pk) for pk in missing], ignore_conflicts=True)
-            cursor.execute(
-                "UPDATE credit_creditaccount a SET balance = COALESCE(e.balance, 0), "
-                "open_documents = COALESCE(e.open_documents, 0), oldest_due_date = e.oldest_due_date "
-                "FROM (SELECT a2.customer_id, x.balance, x.open_documents, x.oldest_due_date "
-                "      FROM credit_creditaccount a2 LEFT JOIN ("
-                "        SELECT customer_id, SUM(ROUND((total - paid - credited) * exchange_rate, 2)) AS balance, "
-                "               COUNT(*) FILTER (WHERE total - paid - credited > 0) AS open_documents, "
-                "               MIN(due_date) FILTER (WHERE total - paid - credited > 0) AS oldest_due_date "
-                "        FROM credit_document WHERE NOT is_voided AND doc_type <> '07' GROUP BY customer_id"
-                "      ) x ON x.customer_id = a2.customer_id WHERE a2.customer_id = ANY(%s)) e "
-                "WHERE e.customer_id = a.customer_id",
-                [[r[0] for r in rows]],
-            )
+            fill_balances(cursor, customer_ids=[r[0] for r in rows])
     return differences
+
+
+def fill_balances(cursor, *, customer_ids: list[int] | None = None) -> None:
+    """Write the balance rows (all, or those of customer_ids) from the documents, set-based:
+    recompute_balances --fix and seed_credit."""
+    only = "AND a.customer_id = ANY(%s)" if customer_ids is not None else ""
+    cursor.execute(
+        f"UPDATE credit_creditaccount a SET balance = COALESCE(e.balance, 0), "  # noqa: S608 (fixed SQL)
+        f"open_documents = COALESCE(e.open_documents, 0), oldest_due_date = e.oldest_due_date "
+        f"FROM credit_creditaccount a2 LEFT JOIN ({BALANCES_FROM_DOCUMENTS}) e ON e.customer_id = a2.customer_id "
+        f"WHERE a2.customer_id = a.customer_id {only}",
+        [customer_ids] if customer_ids is not None else [],
+    )

@@ -21,6 +21,7 @@ from django.db import connection, transaction
 from django.db.models import Max
 
 from credit.models import CreditAccount, Document, PaymentTerm
+from credit.services import fill_balances
 from customers.models import Customer
 
 BATCH = 50_000
@@ -60,7 +61,7 @@ class Command(BaseCommand):
             cursor.execute("SELECT setval(pg_get_serial_sequence('credit_document', 'id'), (SELECT MAX(id) FROM credit_document))")
             cursor.execute("SELECT setval(pg_get_serial_sequence('credit_payment', 'id'), COALESCE((SELECT MAX(id) FROM credit_payment), 1))")
             filled = perf_counter()
-            cursor.execute(_FILL_BALANCES)
+            fill_balances(cursor)
             self.stdout.write(f"  filas de saldo llenadas en {perf_counter() - filled:.1f} s")
             for table in TABLES:
                 cursor.execute(f"ANALYZE {table}")
@@ -79,18 +80,6 @@ def _next_id(table: str) -> int:
         return cursor.fetchone()[0]
 
 
-_FILL_BALANCES = """
-    UPDATE credit_creditaccount a
-    SET balance = x.balance, open_documents = x.open_documents, oldest_due_date = x.oldest_due_date
-    FROM (
-        SELECT customer_id,
-               SUM(ROUND((total - paid - credited) * exchange_rate, 2)) AS balance,
-               COUNT(*) FILTER (WHERE total - paid - credited > 0) AS open_documents,
-               MIN(due_date) FILTER (WHERE total - paid - credited > 0) AS oldest_due_date
-        FROM credit_document WHERE NOT is_voided AND doc_type <> '07' GROUP BY customer_id
-    ) x
-    WHERE x.customer_id = a.customer_id
-"""
 
 
 def _generate(ids, *, rng, per_customer, heavy, today, method_id, start_doc, start_number, pay_id, existing):
