@@ -147,3 +147,21 @@ def test_admin_lists_credit_and_refuses_deleting_a_list_in_use(client, customer)
     response = client.post(reverse("admin:credit_pricelist_delete", args=[price_list.pk]), {"post": "yes"}, follow=True)
     assert "No se puede eliminar" in response.content.decode()
     assert PriceList.objects.filter(pk=price_list.pk).exists()
+
+
+def test_credit_pages_have_no_inline_script_or_style(client, customer):
+    # The Content-Security-Policy (script-src/style-src 'self') would block them.
+    import re
+
+    document = make_document(customer)
+    client.force_login(user_with_role("Administrador"))
+    urls = [reverse("credit:settings"), reverse("credit:requests"), reverse("credit:my_requests")]
+    urls += [reverse(name, args=[customer.pk]) for name in (
+        "credit:conditions", "credit:conditions_edit", "credit:block", "credit:panel", "credit:documents",
+        "credit:document_create", "credit:project_create", "credit:points", "credit:points_adjust", "credit:request_create",
+    )]
+    urls += [reverse("credit:payment_create", args=[customer.pk, document.pk])]
+    for url in urls:
+        html = client.get(url).content.decode()
+        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), url
+        assert not re.search(r"\s(style|on[a-z]+)=\"", html), url
