@@ -20,7 +20,7 @@ def test_eliminar_is_refused_while_documents_are_unpaid():
     with pytest.raises(ValidationError) as exc:
         customer_services.trash_customer(actor=None, customer=customer)
     assert exc.value.messages == [
-        "No se puede eliminar «Deudor S.A.C.»: tiene 3 comprobantes por cobrar (S/ 1,250.00). Desactívelo en su lugar."
+        "No se puede eliminar «Deudor S.A.C.»: tiene 3 comprobantes por cobrar (S/ 1,250.00). Suspéndalo en su lugar."
     ]
     customer.refresh_from_db()
     assert customer.deleted_at is None
@@ -48,7 +48,7 @@ def test_a_customer_without_documents_is_purged():
 def test_deactivated_customer_keeps_its_documents():
     customer = make_company()
     make_document(customer, total="10")
-    customer_services.deactivate_customer(actor=None, customer=customer)
+    customer_services.suspend_customer(actor=None, customer=customer)
     assert customer.documents.count() == 1
 
 
