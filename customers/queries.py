@@ -1,4 +1,5 @@
 import json
+import time
 from dataclasses import dataclass
 
 from django.db import OperationalError, connection, transaction
@@ -145,9 +146,19 @@ def page_number(value) -> tuple[int, bool]:
     return number, True
 
 
-def paginate_customers(queryset: QuerySet, *, page, searching: bool, per_page: int = PAGE_SIZE) -> CustomerPage:
+def paginate_customers(
+    queryset: QuerySet,
+    *,
+    page,
+    searching: bool,
+    per_page: int = PAGE_SIZE,
+    common_word: tuple[str, QuerySet] | None = None,
+) -> CustomerPage:
     """One page of ``queryset`` (the FilterSet's qs, ordered by one of its orderings) with the
-    count the page can afford; ``searching``: a word goes through the trigram index."""
+    count the page can afford; ``searching``: a word goes through the trigram index.
+    ``common_word``: (word, the list without the search) when the search is that one word
+    and nothing but the estado narrows the list (CustomerFilterSet.common_word): the word
+    statistics may say it surely has too many matches to count."""
     number, usable = page_number(page)
     order = tuple(queryset.query.order_by) or ("sort_key", "id")
     max_pages = max(1, COUNT_LIMIT // per_page)
@@ -163,7 +174,10 @@ def paginate_customers(queryset: QuerySet, *, page, searching: bool, per_page: i
                 page = _page_of_many(queryset, number=number, per_page=per_page, clamped=not usable)
                 if page is not None:
                     return page
-            ids, total = _sorted_matches(queryset, order, offset=(number - 1) * per_page, per_page=per_page)
+            if searching and common_word and _surely_many_with(*common_word):
+                ids, total = [], COUNT_LIMIT + 1
+            else:
+                ids, total = _sorted_matches(queryset, order, offset=(number - 1) * per_page, per_page=per_page)
             if total is None and number > 1:
                 # Past the last page: count, then show the last page.
                 total = _count_matches(queryset)
@@ -232,9 +246,53 @@ def _page_of_many(queryset: QuerySet, *, number: int, per_page: int, clamped: bo
     if len(rows) < per_page:
         # The walk reached the end: the estimate was wrong, and the total is known.
         return CustomerPage(rows, number, per_page, offset + len(rows), clamped=clamped)
-    return CustomerPage(
-        rows, number, per_page, COUNT_LIMIT, count_exact=False, estimate=estimate, clamped=clamped
-    )
+    return CustomerPage(rows, number, per_page, COUNT_LIMIT, count_exact=False, estimate=estimate, clamped=clamped)
+
+
+# A search for one word that the statistics of customer_search_words (migration 0015: ANALYZE
+# keeps the share of customers holding each common word, e-mail domains included) put in
+# COMMON_WORD_MATCHES customers or more skips the count: finding 10,001 matches of "sac" or
+# "gmail.com" only to say "más de 10,000" cost 70-180 ms at 1M (bench/list_http.py), the
+# newest-first page 2-5 ms. A word holds every search term it contains ("garci" is in every
+# "garcia"), so the share of the commonest such word is a lower bound of the term's share.
+# The share comes from a sample of 30,000 rows refreshed by autovacuum: hence a margin of 2
+# over COUNT_LIMIT (a word seen in 2% of the sample is in far more than 1% of the table).
+COMMON_WORD_MATCHES = 2 * COUNT_LIMIT
+WORD_STATISTICS_SECONDS = 300  # how long a process reuses the statistics it read
+_word_statistics: dict = {"read_at": None, "words": ()}
+
+
+def _common_words() -> tuple:
+    """(word, share) of the commonest words of the search column, read at most every
+    WORD_STATISTICS_SECONDS; empty before the first ANALYZE or on a server without them."""
+    now = time.monotonic()
+    read_at = _word_statistics["read_at"]
+    if read_at is None or now - read_at > WORD_STATISTICS_SECONDS:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats_ext_exprs "
+                "WHERE statistics_name = 'customer_search_words' AND most_common_elems IS NOT NULL"
+            )
+            row = cursor.fetchone()
+        words = tuple(zip(row[0], row[1], strict=False)) if row else ()
+        _word_statistics.update(read_at=now, words=words)
+    return _word_statistics["words"]
+
+
+def common_word_share(term: str) -> float:
+    """The share of customers that surely hold ``term`` (folded, one word): that of the
+    commonest word containing it, or 0."""
+    return max((share for word, share in _common_words() if term in word), default=0.0)
+
+
+def _surely_many_with(word: str, among: QuerySet) -> bool:
+    """Whether the statistics say ``word`` is in COMMON_WORD_MATCHES or more of ``among`` (the
+    list without the search: its estimate comes from btree statistics and is close)."""
+    share = common_word_share(word)
+    if share * COMMON_WORD_MATCHES < 1:
+        return False  # no such common word: skip the EXPLAIN too
+    estimate = _estimate(among)
+    return estimate is not None and share * estimate >= COMMON_WORD_MATCHES
 
 
 def _cancelled(exc: OperationalError) -> bool:

@@ -38,7 +38,12 @@ def customer_list(request):
     """The module's home: search, filters, sortable columns, pages. An htmx request (typing
     in the search box, a filter, a column or page link) gets only the results."""
     filterset = CustomerFilterSet(request.GET, queryset=queries.list_customers(actor=request.user))
-    page = queries.paginate_customers(filterset.qs, page=request.GET.get("page"), searching=filterset.searching)
+    page = queries.paginate_customers(
+        filterset.qs,
+        page=request.GET.get("page"),
+        searching=filterset.searching,
+        common_word=filterset.common_word,
+    )
     context = {"filterset": filterset, "page": page, "notices": _list_notices(filterset, page)}
     if not page.rows and not page.timed_out and not filterset.search_term and not filterset.active_filters:
         # An empty list with nothing typed or chosen: a new business, or only suspended ones.
