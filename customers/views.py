@@ -43,6 +43,7 @@ def customer_list(request):
         page=request.GET.get("page"),
         searching=filterset.searching,
         common_word=filterset.common_word,
+        cursor=queries.page_cursor(request.GET),
     )
     context = {"filterset": filterset, "page": page, "notices": _list_notices(filterset, page)}
     if not page.rows and not page.timed_out and not filterset.search_term and not filterset.active_filters:

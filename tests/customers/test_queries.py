@@ -552,3 +552,56 @@ def test_a_search_that_takes_too_long_is_stopped_with_an_empty_page(monkeypatch)
     page = listing("q=gloria")
     assert page.timed_out and page.rows == []
     assert Customer.objects.count() == 1  # the connection still works afterwards
+
+
+# --- keyset pages in lists too long to count ----------------------------------------------------
+
+
+def _page(query: str, number: int, cursor=None) -> queries.CustomerPage:
+    fs = filterset(query)
+    return queries.paginate_customers(
+        fs.qs, page=str(number), searching=fs.searching, common_word=fs.common_word, per_page=3, cursor=cursor
+    )
+
+
+def test_newest_first_pages_continue_from_the_row_before_them(monkeypatch):
+    monkeypatch.setattr(queries, "COUNT_LIMIT", 9)  # 3 pages of 3 may be walked
+    for i in range(12):
+        make_company(business_name=f"Comercial {i:02d} S.A.C.")
+
+    first = _page("q=comercial", 1)
+    second = _page("q=comercial", 2, ("tras", first.last_pk))
+    third = _page("q=comercial", 3, ("tras", second.last_pk))
+    assert first.newest_first and second.newest_first
+    assert [c.pk for c in second] == [c.pk for c in _page("q=comercial", 2)]  # the same rows as by number
+    assert [c.pk for c in third] == [c.pk for c in _page("q=comercial", 3)]
+    assert [c.pk for c in _page("q=comercial", 2, ("antes", third.first_pk))] == [c.pk for c in second]
+
+
+@pytest.mark.parametrize("orden", ["nombre", "-nombre", "documento", "-documento"])
+def test_alphabetical_pages_of_a_long_filter_continue_from_their_neighbour(monkeypatch, orden):
+    monkeypatch.setattr(queries, "_estimate", lambda queryset: 50_000)
+    for i in range(10):
+        make_company(business_name=f"Comercial {9 - i:02d} S.A.C.")
+    query = f"tipo=empresa&orden={orden}"
+
+    by_number = [[c.pk for c in _page(query, n)] for n in (1, 2, 3)]
+    first = _page(query, 1)
+    second = _page(query, 2, ("tras", first.last_pk))
+    third = _page(query, 3, ("tras", second.last_pk))
+    assert not second.count_exact
+    assert [[c.pk for c in page] for page in (first, second, third)] == by_number
+    assert [c.pk for c in _page(query, 2, ("antes", third.first_pk))] == by_number[1]
+
+
+def test_a_cursor_to_a_row_that_is_gone_falls_back_to_the_page_number(monkeypatch):
+    monkeypatch.setattr(queries, "COUNT_LIMIT", 9)
+    for i in range(12):
+        make_company(business_name=f"Comercial {i:02d} S.A.C.")
+    expected = [c.pk for c in _page("q=comercial", 2)]
+    assert [c.pk for c in _page("q=comercial", 2, ("tras", 999_999_999))] == expected
+
+
+@pytest.mark.parametrize("params", [{"tras": "abc"}, {"antes": "-4"}, {"tras": "9" * 30}, {}])
+def test_garbage_cursors_are_ignored(params):
+    assert queries.page_cursor(params) is None
