@@ -353,7 +353,8 @@ def _rows(queryset: QuerySet, order: tuple, *, offset: int, per_page: int, curso
                 column = connection.ops.quote_name(model._meta.get_field(field).column)
                 where, params = f'({table}.{column}, {table}."id") {comparison} (%s, %s)', [key, pk]
             walk = order if forward else tuple(f[1:] if f.startswith("-") else f"-{f}" for f in order)
-            rows = list(queryset.extra(where=[where], params=params).order_by(*walk)[:per_page])
+            # ``where`` holds only quoted names of our own; the values go as parameters.
+            rows = list(queryset.extra(where=[where], params=params).order_by(*walk)[:per_page])  # noqa: S610
             return rows if forward else rows[::-1]
     return list(queryset.order_by(*order)[offset : offset + per_page])
 
