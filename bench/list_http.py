@@ -143,6 +143,10 @@ KINDS: dict[str, list[str]] = {
         "tipo=empresa&orden=-nombre",
         "departamento=04&orden=documento",
     ],
+    # Reached as a person does, following Siguiente from page 1 (LINK_DEPTHS pages deep); the
+    # links of a list too long to count continue from the page's rows (keyset).
+    "páginas por enlace": ["q=garcia", "q=comercial", "departamento=08", "tipo=persona", "orden=-nombre", "q=sac"],
+    # Typed or bookmarked page numbers: the rows before them are skipped.
     "páginas profundas": [
         "page=2",
         "page=40",
@@ -300,8 +304,29 @@ def sign_in(base: str) -> requests.Session:
 
 
 def _url(base: str, query: str) -> str:
-    pairs = [tuple(pair.split("=", 1)) for pair in query.split("&") if pair]
+    from urllib.parse import unquote_plus
+
+    pairs = [tuple(unquote_plus(part) for part in pair.split("=", 1)) for pair in query.split("&") if pair]
     return f"{base}/clientes/?{urlencode(pairs)}"
+
+
+LINK_DEPTHS = (5, 20, 60)
+_NEXT = re.compile(r'href="([^"]+)"[^>]*>Siguiente<')
+
+
+def _linked_pages(session, base: str, start: str) -> list[str]:
+    """The query strings of the pages LINK_DEPTHS deep, following Siguiente from ``start``."""
+    from html import unescape
+
+    found, url = [], _url(base, start)
+    for depth in range(1, max(LINK_DEPTHS) + 1):
+        match = _NEXT.search(session.get(url, timeout=60).text)
+        if not match:
+            break
+        url = base + unescape(match.group(1))
+        if depth + 1 in LINK_DEPTHS:
+            found.append(url.split("?", 1)[1])
+    return found
 
 
 def measure(session, base: str, *, per_kind: int, seed: int, only) -> tuple[dict, dict]:
@@ -310,6 +335,9 @@ def measure(session, base: str, *, per_kind: int, seed: int, only) -> tuple[dict
     for kind, queries in KINDS.items():
         if only and kind not in only:
             continue
+        if kind == "páginas por enlace":
+            print("Siguiendo los enlaces Siguiente …", flush=True)
+            queries = [page for start in queries for page in _linked_pages(session, base, start)]
         for shape in ("página", "htmx"):
             plan += [(kind, shape, rng.choice(queries)) for _ in range(per_kind)]
     rng.shuffle(plan)
