@@ -24,7 +24,7 @@ from attributes import values
 from attributes.models import AttributeDefinition
 from attributes.queries import attribute_value
 from attributes.services import active_definitions
-from customers.text import clean_spaces, fold, search_words
+from peru.text import clean_spaces, fold, search_words
 
 Kind = AttributeDefinition.Kind
 YES_NO = [("si", "Sí"), ("no", "No")]

@@ -8,7 +8,6 @@ customers have one); archiving hides the field and keeps the values; deleting is
 while no customer has a value.
 """
 
-import json
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -17,9 +16,8 @@ from django.utils import timezone
 
 from attributes import tasks, values
 from attributes.models import HELP_MAX, MAX_OPTIONS, NAME_MAX, OPTION_MAX, AttributeDefinition
-from customers.history import record_bulk_change
-from customers.models import Customer
-from customers.text import clean_spaces, fold
+from attributes.stores import value_stores
+from peru.text import clean_spaces, fold
 
 MANAGE = "attributes.manage_attributedefinition"
 Kind = AttributeDefinition.Kind
@@ -152,8 +150,8 @@ def delete_definition(*, actor, definition: AttributeDefinition) -> None:
 
 
 def count_values(definition: AttributeDefinition) -> int:
-    """Customers (the Papelera's included) that have a value of this attribute."""
-    return Customer.objects.filter(attributes__has_key=definition.key).count()
+    """Rows (customers, the Papelera's included) that have a value of this attribute."""
+    return sum(store.count(definition.key) for store in value_stores())
 
 
 def _save(definition: AttributeDefinition, actor, reason: str) -> None:
@@ -267,22 +265,23 @@ def _convert_values(*, actor, old: AttributeDefinition, new: AttributeDefinition
     refuses the change (nothing is written); those that fit are rewritten in the new form
     (e.g. texto "12" → número 12) in this transaction."""
     key = old.key
-    rows = Customer.objects.filter(attributes__has_key=key).values_list("pk", "attributes")
-    changed, failed, example = [], 0, None
-    for pk, stored in rows.iterator(chunk_size=5000):
-        current = stored.get(key)
-        raw = values.format_value(old, current)  # as the export writes it, read as an import would
-        try:
-            converted = values.parse_value(new, raw)
-        except ValidationError:
-            failed += 1
-            example = example or values.format_value(old, current)
-            continue
-        if converted is None:
-            failed += 1
-            continue
-        if converted != current:
-            changed.append((pk, converted))
+    changed_by_store, failed, example = [], 0, None
+    for store in value_stores():
+        changed = []
+        for pk, current in store.values(key):
+            raw = values.format_value(old, current)  # as the export writes it, read as an import would
+            try:
+                converted = values.parse_value(new, raw)
+            except ValidationError:
+                failed += 1
+                example = example or values.format_value(old, current)
+                continue
+            if converted is None:
+                failed += 1
+                continue
+            if converted != current:
+                changed.append((pk, converted))
+        changed_by_store.append((store, changed))
     if failed:
         raise ValidationError(
             {
@@ -293,22 +292,19 @@ def _convert_values(*, actor, old: AttributeDefinition, new: AttributeDefinition
                 ]
             }
         )
-    if changed:
-        with connection.cursor() as cursor:
-            cursor.executemany(
-                "UPDATE customers_customer SET attributes = jsonb_set(attributes, ARRAY[%s], %s::jsonb) WHERE id = %s",
-                [(key, json.dumps(value), pk) for pk, value in changed],
+    for store, changed in changed_by_store:
+        if changed:
+            # One history record and one note per row whose value changed form.
+            store.rewrite(
+                key=key,
+                changed=changed,
+                actor=actor,
+                reason=f"Atributo «{new.name}» convertido",
+                note_text=f"{new.name}: valor convertido al tipo {new.get_kind_display().lower()}.",
             )
-        # One history record and one note per customer whose value changed form.
-        record_bulk_change(
-            customer_ids=[pk for pk, _ in changed],
-            actor=actor,
-            reason=f"Atributo «{new.name}» convertido",
-            note_text=f"{new.name}: valor convertido al tipo {new.get_kind_display().lower()}.",
-        )
 
 
-# --- values on customers -----------------------------------------------------------------
+# --- values on the rows that hold them (customers) -----------------------------------------------------------------
 
 
 def active_definitions() -> list[AttributeDefinition]:
@@ -321,8 +317,9 @@ def attribute_columns() -> list[AttributeDefinition]:
     return active_definitions()
 
 
-def clean_attribute_values(*, data: dict, customer: Customer) -> tuple[dict, dict, tuple]:
-    """The attribute values to store on ``customer`` from ``data["attributes"]`` — a dict of
+def clean_attribute_values(*, data: dict, current: dict) -> tuple[dict, dict, tuple]:
+    """The attribute values to store from ``data["attributes"]`` over the ``current`` ones (the
+    values the row holds now, {} for a new one) — a dict of
     {definition id or name: raw value} — the errors, keyed "attr_<id>" (or "attributes" for
     keys that are no attribute), and the version of the definitions they were checked against
     (for lock_attribute_rules). Without data["attributes"] the stored values stay.
@@ -331,7 +328,7 @@ def clean_attribute_values(*, data: dict, customer: Customer) -> tuple[dict, dic
     version = _rules_version((d.pk, d.updated_at) for d in definitions)
     by_key = {d.key: d for d in definitions}
     by_name = {fold(d.name): d for d in definitions}
-    current = customer.attributes if customer.pk and isinstance(customer.attributes, dict) else {}
+    current = current if isinstance(current, dict) else {}
     errors: dict[str, list[str]] = {}
     result = {k: v for k, v in current.items() if k in by_key and by_key[k].archived}
     posted = data.get("attributes")
@@ -389,11 +386,12 @@ def _rules_version(rows) -> tuple:
     return tuple(sorted(rows))
 
 
-def missing_required(customer: Customer, definitions: list | None = None) -> list[AttributeDefinition]:
-    """Required attributes the customer has no value for (created before they were required):
-    its summary shows them, and its next edit must fill them."""
+def missing_required(holder, definitions: list | None = None) -> list[AttributeDefinition]:
+    """Required attributes the holder (a row with an ``attributes`` dict: a customer) has no
+    value for (created before they were required): its summary shows them, and its next edit
+    must fill them."""
     definitions = active_definitions() if definitions is None else definitions
-    stored = customer.attributes or {}
+    stored = holder.attributes or {}
     return [d for d in definitions if d.required and not d.archived and d.key not in stored]
 
 

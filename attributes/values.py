@@ -18,9 +18,9 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 
 from attributes.models import AttributeDefinition
-from customers import validators
-from customers.phones import national_format
-from customers.text import clean_spaces, fold, phone_digits
+from peru import validators
+from peru.phones import national_format
+from peru.text import clean_spaces, fold, phone_digits
 
 Kind = AttributeDefinition.Kind
 

@@ -151,7 +151,7 @@ def _requests(rng: random.Random, count: int) -> list[tuple[str, str, str]]:
 def _samples(rng: random.Random) -> dict[str, list[str]]:
     """Search terms as people type them, from customers picked at random."""
     from customers.models import Customer
-    from customers.text import fold
+    from peru.text import fold
 
     top = Customer.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     ids = [rng.randint(1, top) for _ in range(400)]

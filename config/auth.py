@@ -3,18 +3,7 @@ features add, without having to re-assign them to the group."""
 
 from django.contrib.auth.backends import ModelBackend
 
-from customers.roles import ADMINISTRADOR
-
-
-def is_administrador(user) -> bool:
-    """Active member of the Administrador group; asked once per request (cached on the user)."""
-    if user.is_anonymous or not user.is_active:
-        return False
-    cached = getattr(user, "_is_administrador", None)
-    if cached is None:
-        cached = user.groups.filter(name=ADMINISTRADOR).exists()
-        user._is_administrador = cached
-    return cached
+from customers.roles import is_administrador
 
 
 def can_use_admin(user) -> bool:

@@ -163,7 +163,7 @@ USE_TZ = True
 USE_THOUSAND_SEPARATOR = True
 FORMAT_MODULE_PATH = ["config.formats"]
 
-# Reverting goes through customers.history.revert_customer (validation, uniqueness, a note);
+# Reverting goes through customers.services.revert_customer (validation, uniqueness, a note);
 # the admin shows the history read-only.
 SIMPLE_HISTORY_REVERT_DISABLED = True
 

@@ -46,7 +46,7 @@ class ReadOnlyAdminMixin:
 class ReadOnlyHistoryAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
     """The object's history ("Historial"), read-only: SIMPLE_HISTORY_REVERT_DISABLED hides the
     revert button, and a crafted POST to a version's page is refused too (reverting goes
-    through customers.history.revert_customer, with its rules and note)."""
+    through customers.services.revert_customer, with its rules and note)."""
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         if request.method == "POST":

@@ -25,7 +25,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from customers.models import Address, Customer, CustomerEmail, CustomerPhone
-from customers.text import search_text
+from peru.text import search_text
 
 # Keys of a row dict (see customers.sample_data) written as customer columns, in COPY order.
 CUSTOMER_FIELDS = (

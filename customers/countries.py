@@ -5,7 +5,7 @@ from functools import cache
 
 import pycountry
 
-from customers.text import sort_key
+from peru.text import sort_key
 
 
 @cache

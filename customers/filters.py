@@ -14,7 +14,7 @@ from django.db.models.functions import StrIndex
 
 from attributes import filters as attribute_filters
 from customers.models import Category, Customer, CustomerClass, Department
-from customers.text import dotless_initials, search_words, sort_key
+from peru.text import dotless_initials, search_words, sort_key
 
 # Longer search terms are cut here (the page says so): no name, document, e-mail or phone is
 # this long, and every extra word is one more pattern for the database to match.
@@ -31,7 +31,7 @@ def indexable(word: str) -> bool:
 def index_word(word: str) -> str | None:
     """What the trigram index can look for to find ``word``: the word itself, or for dotted
     initials ("s.a.c", "a.b.c.pe": no three letters in a row) the dotless copy the search column
-    holds (customers.text.search_variants); None when neither has a trigram."""
+    holds (peru.text.search_variants); None when neither has a trigram."""
     if indexable(word):
         return word
     return next((bare for bare in dotless_initials(word) if indexable(bare)), None)

@@ -12,9 +12,9 @@ from attributes.forms import add_attribute_fields, attribute_data
 from customers import lookup, queries
 from customers.countries import country_choices
 from customers.models import Address, Customer
-from customers.phones import national_format
 from customers.reference import DNI, RUC
 from customers.services import SOCIAL_FIELDS, TEXT_LIMITS
+from peru.phones import national_format
 
 # Which parts of the customer form each type shows. A spec is a list of alternatives separated
 # by spaces, each alternative tokens joined by "+"; it matches when every token of one

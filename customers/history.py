@@ -7,8 +7,8 @@
 - `describe_changes` turns two states into "Teléfono: 999 111 222 → 988 777 666" lines, for
   the Notas timeline and for the full history page.
 - `customer_versions` reads the full history of a customer (its own records, its addresses'
-  and its contacts'), and `revert_customer` brings a customer back to one of its versions
-  through the services, so every rule still applies.
+  and its contacts'); bringing a customer back to one of them is a write, so it lives with
+  the services (customers.services.revert_customer), where every rule still applies.
 """
 
 import re
@@ -16,16 +16,16 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cached_property
 
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models
+from django.db import connection, models
 from django.dispatch import receiver
 from django.utils import timezone
 from simple_history.signals import pre_create_historical_record
 
-from config.auth import is_administrador
+from attributes.models import AttributeDefinition
+from attributes.values import format_value
 from customers.countries import country_name
 from customers.models import Address, Contact, Customer, CustomerNote
-from customers.phones import national_format
+from peru.phones import national_format
 
 # Fields of a customer the history page and the notes never show: bookkeeping of the
 # historical record itself, or values that follow from others (name follows the names).
@@ -63,7 +63,7 @@ def _fill_contact_points(sender, instance, history_instance, **kwargs):
 
 def customer_state(customer: Customer, *, phones: list | None = None, emails: list | None = None) -> dict:
     """The customer's recorded fields (attname → value) plus its phones and e-mails."""
-    state = {f.attname: getattr(customer, f.attname) for f in _tracked_fields(Customer)}
+    state = {f.attname: getattr(customer, f.attname) for f in tracked_fields(Customer)}
     if phones is None:
         phones = list(customer.phones.values_list("number", "whatsapp")) if customer.pk else []
     if emails is None:
@@ -76,17 +76,17 @@ def customer_state(customer: Customer, *, phones: list | None = None, emails: li
 def record_state(record) -> dict:
     """The same dict as customer_state / instance_state, from a historical record."""
     model = record.instance_type
-    state = {f.attname: getattr(record, f.attname) for f in _tracked_fields(model)}
+    state = {f.attname: getattr(record, f.attname) for f in tracked_fields(model)}
     if model is Customer:
         state["phones"], state["emails"] = record.phones or [], record.emails or []
     return state
 
 
 def instance_state(instance) -> dict:
-    return {f.attname: getattr(instance, f.attname) for f in _tracked_fields(type(instance))}
+    return {f.attname: getattr(instance, f.attname) for f in tracked_fields(type(instance))}
 
 
-def _tracked_fields(model) -> list:
+def tracked_fields(model) -> list:
     recorded = {f.attname for f in model.history.model._meta.fields}
     return [f for f in model._meta.concrete_fields if f.attname in recorded]
 
@@ -94,7 +94,7 @@ def _tracked_fields(model) -> list:
 def describe_changes(model, old: dict, new: dict) -> list[str]:
     """One line per field that changed: "Etiqueta: antes → después", in Spanish labels."""
     lines = []
-    for f in _tracked_fields(model):
+    for f in tracked_fields(model):
         if f.name in _HIDDEN or f.attname == "customer_id":
             continue
         before, after = old.get(f.attname), new.get(f.attname)
@@ -109,7 +109,7 @@ def describe_changes(model, old: dict, new: dict) -> list[str]:
 
 def describe_state(model, state: dict) -> list[str]:
     """A new row in lines "Etiqueta: valor", leaving out what is empty or No."""
-    blank = {f.attname: None for f in _tracked_fields(model)}
+    blank = {f.attname: None for f in tracked_fields(model)}
     shown = {key: None if value is False else value for key, value in state.items()}
     lines = describe_changes(model, {**blank, "phones": [], "emails": [], "attributes": {}}, shown)
     return [re.sub(r": — → ", ": ", line, count=1) for line in lines]
@@ -145,9 +145,6 @@ def _describe_attributes(old: dict, new: dict) -> list[str]:
     keys = [key for key in set(old) | set(new) if not _same(old.get(key), new.get(key))]
     if not keys:
         return []
-    from attributes.models import AttributeDefinition
-    from attributes.values import format_value
-
     found = AttributeDefinition.objects.filter(pk__in=[int(k) for k in keys if str(k).isdigit()])
     definitions = {d.key: d for d in found}
     lines = []
@@ -284,47 +281,6 @@ def customer_versions(*, customer: Customer) -> list[Version]:
     return versions
 
 
-def revert_customer(*, actor, customer: Customer, history_id: int) -> Customer:
-    """Administrador only: the customer's data, phones and e-mails as they were at that
-    version, through customers.services (validation and uniqueness apply as to any edit).
-    Addresses and contacts keep their own history and stay as they are."""
-    from customers import services
-
-    if actor is not None and not is_administrador(actor):
-        raise PermissionDenied
-    record = Customer.history.filter(id=customer.pk, history_id=history_id).first()
-    if record is None or record.history_type == "-":
-        raise ValidationError("Esa versión no existe para este cliente.")
-    data = {
-        f.name: getattr(record, f.attname)
-        for f in _tracked_fields(Customer)
-        if f.name not in ("id", "name", "created_at", "created_by", "is_active", "deleted_at", "deleted_by")
-    }
-    data["attributes"] = _attributes_to_revert(record.attributes or {}, customer.attributes or {})
-    data["phones"] = [{"number": n, "whatsapp": w} for n, w in record.phones or []]
-    data["emails"] = list(record.emails or [])
-    when = timezone.localtime(record.history_date).strftime("%d/%m/%Y %H:%M")
-    reason = f"Revertido a la versión del {when} por {user_name(actor)}"
-    return services.update_customer(
-        actor=actor, customer=customer, data=data, reason=reason, note_kind=CustomerNote.Kind.REVERTED
-    )
-
-
-def _attributes_to_revert(recorded: dict, current: dict) -> dict:
-    """The version's values of the attributes in use now. Archived ones keep their current
-    values (they cannot be changed); a required attribute the version lacks keeps its current
-    value, so the revert doesn't fail on a rule that came later."""
-    from attributes.models import AttributeDefinition
-
-    result = {}
-    for definition in AttributeDefinition.objects.filter(archived_at__isnull=True):
-        value = recorded.get(definition.key)
-        if value is None and definition.required:
-            value = current.get(definition.key)
-        result[definition.key] = value
-    return result
-
-
 # --- set-based writes (COPY loads, attribute conversions) ---------------------------------------
 
 
@@ -349,10 +305,8 @@ def record_bulk_change(*, customer_ids: list[int], actor, reason: str, note_text
 
 def _insert_history(model, where: str, params: list, *, history_type: str, actor, reason: str) -> None:
     """The rows of `model` matching `where` (alias c) copied into its historical table."""
-    from django.db import connection
-
     quote = connection.ops.quote_name
-    columns = [quote(f.column) for f in _tracked_fields(model)]
+    columns = [quote(f.column) for f in tracked_fields(model)]
     history_columns = ["history_date", "history_change_reason", "history_type", "history_user_id"]
     extra_columns, extra_values = [], []
     if model is Customer:
@@ -377,8 +331,6 @@ def _insert_history(model, where: str, params: list, *, history_type: str, actor
 
 
 def _insert_notes(where: str, params: list, *, actor, kind: str, text: str) -> int:
-    from django.db import connection
-
     quote = connection.ops.quote_name
     user_id = actor.pk if getattr(actor, "pk", None) else None
     with connection.cursor() as cursor:

@@ -12,9 +12,9 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from config.auth import is_administrador
 from customers import history, notes, queries, services
 from customers.models import Customer, CustomerNote
+from customers.roles import is_administrador
 
 HISTORY_PAGE_SIZE = 50
 
@@ -139,7 +139,7 @@ def customer_revert(request, pk, history_id):
         raise PermissionDenied
     customer = queries.get_customer_for_update(actor=request.user, pk=pk)
     try:
-        history.revert_customer(actor=request.user, customer=customer, history_id=history_id)
+        services.revert_customer(actor=request.user, customer=customer, history_id=history_id)
     except ValidationError as exc:
         messages.error(request, "No se pudo revertir: " + " ".join(exc.messages))
         return redirect("customers:history", pk=customer.pk)

@@ -27,8 +27,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from customers.models import Department, District, Province
-from customers.text import clean_spaces, fold
-from customers.validators import validate_dni, validate_ruc
+from peru.text import clean_spaces, fold
+from peru.validators import validate_dni, validate_ruc
 
 logger = logging.getLogger(__name__)
 

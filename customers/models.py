@@ -5,6 +5,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from simple_history.models import HistoricalRecords
 
+from peru.phones import national_format
+
 
 class Department(models.Model):
     """Departamento (INEI ubigeo, 2 digits)."""
@@ -152,7 +154,7 @@ class Customer(models.Model):
     first_names = models.CharField("nombres", max_length=100, blank=True)
     last_names = models.CharField("apellidos", max_length=100, blank=True)
     # Razón social or "apellidos, nombres", kept by the services; sort_key orders it the
-    # Spanish way on any PostgreSQL collation (see customers.text.sort_key).
+    # Spanish way on any PostgreSQL collation (see peru.text.sort_key).
     name = models.CharField("nombre o razón social", max_length=250, editable=False)
     sort_key = models.CharField(max_length=250, editable=False)
     email = models.CharField("correo electrónico", max_length=254, blank=True)
@@ -199,7 +201,7 @@ class Customer(models.Model):
     # keyed by the definition's id as text; validated by attributes.services on every write.
     attributes = models.JSONField("atributos adicionales", default=dict, blank=True, db_default={})
     # Copies the list reads without joins, kept by customers.services and customers.bulk:
-    # the folded name, document, every e-mail and the phone digits (customers.text.search_text),
+    # the folded name, document, every e-mail and the phone digits (peru.text.search_text),
     # searched through a trigram index; whether a phone has WhatsApp; and the departamento of
     # the default address.
     search_text = models.TextField("texto de búsqueda", editable=False, blank=True, default="", db_default="")
@@ -320,8 +322,6 @@ class Customer(models.Model):
 
     @property
     def phone_display(self) -> str:
-        from customers.phones import national_format
-
         return national_format(self.phone)
 
 
@@ -377,8 +377,6 @@ class CustomerPhone(models.Model):
 
     @property
     def display(self) -> str:
-        from customers.phones import national_format
-
         return national_format(self.number)
 
     @property

@@ -17,7 +17,7 @@ from customers.models import (
     DocumentType,
     Province,
 )
-from customers.text import sort_key
+from peru.text import sort_key
 
 
 def list_customers(*, actor) -> QuerySet[Customer]:

@@ -46,6 +46,17 @@ ROLE_PERMISSIONS: dict[str, str | list[str]] = {
 ROLES = list(ROLE_PERMISSIONS)
 
 
+def is_administrador(user) -> bool:
+    """Active member of the Administrador group; asked once per request (cached on the user)."""
+    if user.is_anonymous or not user.is_active:
+        return False
+    cached = getattr(user, "_is_administrador", None)
+    if cached is None:
+        cached = user.groups.filter(name=ADMINISTRADOR).exists()
+        user._is_administrador = cached
+    return cached
+
+
 def sync_roles(apps=None) -> None:
     """Create the groups and give each exactly its permissions (idempotent).
 

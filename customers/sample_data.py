@@ -8,7 +8,7 @@ seed command passes the highest customer id).
 
 Rows are plain dicts in the shape customers.bulk.bulk_insert_customers() writes, with the
 values customers.services would store (e-mail lower case, phones in E.164, name and sort_key
-from customers.text):
+from peru.text):
 
     {"kind": "empresa", "is_foreign": False, "document_type": "6", "document_number": "20…",
      "business_name": "…", "first_names": "", "last_names": "", "name": "…", "sort_key": "…",
@@ -33,7 +33,7 @@ from stdnum.es import dni as es_dni
 from stdnum.pe import ruc
 
 from customers.reference import DNI, RUC, ubigeo_rows
-from customers.text import fold, person_display_name, sort_key
+from peru.text import fold, person_display_name, sort_key
 
 COMPANY, PERSON = "empresa", "persona"
 CARNE_EXTRANJERIA, PASAPORTE, FOREIGN_PERSON_TIN, FOREIGN_COMPANY_TIN = "4", "7", "C", "D"
@@ -468,7 +468,7 @@ def foreign_company_tin(country: str, index: int) -> str:
 
 
 def _chile_rut(body: int) -> str:
-    # Without the thousands dots: customers.validators accepts only letters, digits and hyphens.
+    # Without the thousands dots: peru.validators accepts only letters, digits and hyphens.
     return f"{body}-{rut.calc_check_digit(str(body))}"
 
 

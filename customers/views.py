@@ -15,7 +15,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import push_url, reswap, retarget, trigger_client_event
 
-from customers import lookup, notes, queries, services
+from customers import guards, lookup, notes, queries, services
 from customers.filters import DEFAULT_ORDER, DEFAULT_STATUS, MAX_SEARCH_LENGTH, CustomerFilterSet, TrashFilterSet
 from customers.forms import AddressForm, ChoiceForm, ContactForm, CustomerForm, CustomerSettingsForm
 from customers.models import Category, Customer, CustomerClass
@@ -269,8 +269,8 @@ def customer_delete(request, pk):
     if customer.deleted_at is not None:
         messages.error(request, "Este cliente ya está en la Papelera.")
         return redirect("customers:detail", pk=pk)
-    unpaid = services.unpaid_documents(customer=customer)
-    context = {"customer": customer, "next": _safe_next(request), "unpaid": unpaid}
+    refusals = guards.reasons_not_to_trash(customer)
+    context = {"customer": customer, "next": _safe_next(request), "refusals": refusals}
     return render(request, "customers/confirm_delete.html", context)
 
 

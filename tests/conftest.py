@@ -25,6 +25,12 @@ def _static_root(tmp_path_factory):
     return tmp_path_factory.mktemp("staticfiles")
 
 
+def use_in_memory_tasks(settings) -> None:
+    """Point django-tasks at a new DummyBackend: assigning TASKS re-creates the backend, so
+    what earlier code enqueued is gone and ``task_backends["default"].results`` starts empty."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+
+
 @pytest.fixture(autouse=True)
 def _test_settings(settings, _static_root):
     """Settings every test runs with, whatever the developer's environment says.
@@ -38,7 +44,7 @@ def _test_settings(settings, _static_root):
       STATIC_ROOT is an empty folder, which WhiteNoise wants to exist.
     - Passwords: a fast hasher; the project's PBKDF2 costs about 0.3 s per user.
     """
-    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    use_in_memory_tasks(settings)
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -6,7 +6,7 @@
     ruc, dni = valid_ruc(), valid_dni()                                   # never repeated in a run
     services.create_customer(actor=None, data=company_data(business_name="Gloria S.A."))
 
-Rows are created through the ORM with name and sort_key computed by customers.text, as the
+Rows are created through the ORM with name and sort_key computed by peru.text, as the
 services do; phone and e-mail also get their CustomerPhone / CustomerEmail rows (the phone
 has WhatsApp when has_whatsapp=True is given), and search_text and department are kept as the
 services keep them. Any keyword overrides the default of that field.
@@ -17,7 +17,7 @@ import itertools
 from customers import sample_data
 from customers.models import Address, Customer, CustomerEmail, CustomerPhone
 from customers.reference import DNI, RUC
-from customers.text import clean_spaces, person_display_name, search_text, sort_key
+from peru.text import clean_spaces, person_display_name, search_text, sort_key
 
 # Indexes far above the ones seed_customers and load_demo_data use (those start at the highest
 # customer id), so documents and e-mails made here never collide with seeded ones.
@@ -45,6 +45,25 @@ def company_data(**overrides) -> dict:
         "business_name": "Inversiones Quispe S.A.C.",
         "business_line": "Ferretería",
         "address": {"district": "150101", "street": "Av. Abancay 456"},
+    }
+    data.update(overrides)
+    return data
+
+
+def company_post(**overrides) -> dict:
+    """What the browser's customer form sends for a Peruvian company (Gloria S.A., RUC
+    20100070970, Av. Larco 123 in Miraflores), without phones or e-mails; keywords override or
+    add form fields (``phone_number_0``, ``email_0``, attribute fields…)."""
+    data = {
+        "kind": "empresa",
+        "document_type": "6",
+        "document_number": "20100070970",
+        "business_name": "Gloria S.A.",
+        "business_line": "Lácteos",
+        "address_department": "15",
+        "address_province": "1501",
+        "address_district": "150122",
+        "address_street": "Av. Larco 123",
     }
     data.update(overrides)
     return data

@@ -1,8 +1,7 @@
 """Signing in and out: Spanish pages, session handling, and login throttling (django-axes).
 
 Axes keeps failed attempts in its own tables (AccessAttempt…); each test runs in a rolled-back
-transaction, so a lockout made here never reaches another test
-(test_a_lockout_does_not_outlive_its_test checks it).
+transaction, so a lockout made here never reaches another test.
 """
 
 from datetime import timedelta
@@ -11,6 +10,7 @@ import pytest
 from axes.models import AccessAttempt
 from django.conf import settings as django_settings
 from django.contrib.sessions.models import Session
+from django.core.management import call_command
 from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils import timezone
@@ -238,9 +238,15 @@ def test_a_successful_sign_in_resets_the_failures(client, ana, settings):
     assert is_signed_in(client)
 
 
-def test_a_lockout_does_not_outlive_its_test(client, ana):
-    # Runs after the lockout tests above, with the same user and the default address.
-    assert not AccessAttempt.objects.exists()
+def test_an_administrator_unlocks_a_locked_out_user_with_axes_reset(client, ana, settings):
+    # What README tells an administrator to run when a person is locked out.
+    fail(client, settings.AXES_FAILURE_LIMIT)
+    sign_in(client)
+    assert not is_signed_in(client)
+
+    call_command("axes_reset_username", "ana", verbosity=0)
+
+    assert not AccessAttempt.objects.filter(username="ana").exists()
     sign_in(client)
     assert is_signed_in(client)
 

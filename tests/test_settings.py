@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from django_tasks import task
 
+from tests.conftest import use_in_memory_tasks
+
 ROOT = Path(__file__).resolve().parent.parent
 
 PRODUCTION = {
@@ -107,8 +109,15 @@ def test_tasks_go_to_the_in_memory_backend_in_tests(tasks_backend, db):
     assert not DBTaskResult.objects.exists()
 
 
-def test_each_test_starts_with_no_enqueued_tasks(tasks_backend):
-    assert tasks_backend.results == []
+def test_each_test_starts_with_no_enqueued_tasks(settings, db):
+    from django_tasks import task_backends
+
+    _noop_task.enqueue()
+    assert len(task_backends["default"].results) == 1
+
+    use_in_memory_tasks(settings)  # what the autouse fixture does before every test
+
+    assert task_backends["default"].results == []
 
 
 def test_a_bad_lookup_timeout_fails_with_a_message_naming_the_variable():

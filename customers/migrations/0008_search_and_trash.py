@@ -14,7 +14,7 @@ BATCH = 5_000
 
 
 def fill_copies(apps, schema_editor):
-    from customers.text import search_text
+    from peru.text import search_text
 
     Customer = apps.get_model("customers", "Customer")
     CustomerEmail = apps.get_model("customers", "CustomerEmail")

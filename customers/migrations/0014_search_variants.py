@@ -1,6 +1,6 @@
 """Customer.search_text gains the words people type for dotted initials ("s.a.c" finds
 "S.A.C.", "a.b.c" an e-mail at a.b.c.pe) and for documents written with dashes ("958-58-9998"),
-as customers.text.search_variants writes them at the end of the column; existing customers only
+as peru.text.search_variants writes them at the end of the column; existing customers only
 need them appended.
 
 This migration keeps its own copy of that rule (migrations never change with the code). It runs

@@ -5,7 +5,7 @@ from django.utils.html import format_html
 
 from customers import lookup
 from customers.countries import country_name as _country_name
-from customers.phones import national_format
+from peru.phones import national_format
 
 register = template.Library()
 

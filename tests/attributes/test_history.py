@@ -4,9 +4,8 @@ formatted as the summary shows them; revert brings them back; a type conversion 
 import pytest
 
 from attributes import services
-from customers.history import revert_customer
 from customers.models import Customer, CustomerNote
-from customers.services import create_customer, update_customer
+from customers.services import create_customer, revert_customer, update_customer
 from tests.attributes.factories import make_definition
 from tests.factories import company_data
 from tests.roles import user_with_role

@@ -9,6 +9,7 @@ from attributes.models import AttributeDefinition
 from customers.models import Customer
 from customers.services import create_customer, update_customer
 from tests.attributes.factories import make_definition
+from tests.concurrency import backend_pid, release_when_blocked
 from tests.factories import company_data, make_company
 from tests.roles import user_with_role
 
@@ -286,8 +287,9 @@ def test_a_customer_saved_while_its_attribute_is_retyped_is_refused_not_stored_i
     worker = threading.Thread(target=retype)
     worker.start()
     assert retyped.wait(timeout=10)
-    # Checked against the texto definition still visible, then held until the retype commits.
-    threading.Timer(0.5, release.set).start()
+    # Checked against the texto definition still visible, then held on the definitions' lock:
+    # the retype commits only once this session is seen waiting for it.
+    watcher = release_when_blocked(backend_pid(), release)
     with pytest.raises(ValidationError, match="Los atributos adicionales cambiaron"):
         update_customer(
             actor=None,
@@ -295,6 +297,8 @@ def test_a_customer_saved_while_its_attribute_is_retyped_is_refused_not_stored_i
             data=company_data(document_number=customer.document_number, attributes={code.key: "ABC"}),
         )
     worker.join(timeout=10)
+    watcher.join(timeout=10)
+    assert watcher.saw_wait, "the customer's save never waited for the retype"
 
     customer.refresh_from_db()
     assert customer.attributes == {}

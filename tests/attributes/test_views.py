@@ -7,6 +7,7 @@ from django.urls import reverse
 from attributes import services
 from attributes.models import AttributeDefinition
 from customers.models import Customer
+from tests import factories
 from tests.attributes.factories import make_definition
 from tests.factories import make_company, valid_ruc
 from tests.roles import assert_can, assert_cannot, user_with_role
@@ -31,19 +32,7 @@ def as_ventas(client):
 
 
 def company_post(**overrides) -> dict:
-    data = {
-        "kind": "empresa",
-        "document_type": "6",
-        "document_number": valid_ruc(),
-        "business_name": "Gloria S.A.",
-        "business_line": "Lácteos",
-        "address_department": "15",
-        "address_province": "1501",
-        "address_district": "150122",
-        "address_street": "Av. Larco 123",
-    }
-    data.update(overrides)
-    return data
+    return factories.company_post(**{"document_number": valid_ruc(), **overrides})
 
 
 # --- permissions -------------------------------------------------------------------------------

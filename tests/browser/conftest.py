@@ -4,10 +4,13 @@ The browser is the system's (apt-get install chromium), never one downloaded by 
 """
 
 import os
+import re
 import shutil
 from pathlib import Path
 
 import pytest
+
+from tests.roles import PASSWORD, user_with_role
 
 # Playwright's sync API runs an event loop in this thread; Django would take the test's own
 # database queries for async code and refuse them.
@@ -51,3 +54,17 @@ def page(browser, live_server):
     page = context.new_page()
     yield page
     context.close()
+
+
+def sign_in(page, role_name: str, *, username: str, **user):
+    """Create a user with `role_name` (and first_name, last_name… as given) and sign in through
+    the login page, as a person would; returns the page, on the customer list."""
+    from playwright.sync_api import expect
+
+    user_with_role(role_name, username=username, **user)
+    page.goto("/ingresar/")
+    page.get_by_label("Usuario").fill(username)
+    page.get_by_label("Contraseña").fill(PASSWORD)
+    page.get_by_role("button", name="Ingresar").click()
+    expect(page).to_have_url(re.compile(r"/clientes/$"))
+    return page

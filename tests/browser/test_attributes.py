@@ -1,14 +1,12 @@
 """Atributos adicionales in a real browser: an Administrador creates a date attribute with a
 help tip in the side panel, then fills it on a customer and sees it on the summary."""
 
-import re
-
 import pytest
 from playwright.sync_api import expect
 
 from customers.models import Customer
+from tests.browser.conftest import sign_in
 from tests.factories import make_address, make_company
-from tests.roles import PASSWORD, user_with_role
 
 pytestmark = pytest.mark.browser
 
@@ -17,13 +15,7 @@ SCREENSHOTS = "/tmp/clientes-{}.png"  # noqa: S108  (where CI and people look fo
 
 @pytest.fixture
 def as_admin(page, reference_data):
-    user_with_role("Administrador", username="admin-atributos", first_name="Ana", last_name="Rojas")
-    page.goto("/ingresar/")
-    page.get_by_label("Usuario").fill("admin-atributos")
-    page.get_by_label("Contraseña").fill(PASSWORD)
-    page.get_by_role("button", name="Ingresar").click()
-    expect(page).to_have_url(re.compile(r"/clientes/$"))
-    return page
+    return sign_in(page, "Administrador", username="admin-atributos", first_name="Ana", last_name="Rojas")
 
 
 def test_create_a_date_attribute_with_a_help_tip_and_fill_it_on_a_customer(as_admin):

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from customers import services
 from customers.models import Customer
-from tests.roles import PASSWORD, user_with_role
+from tests.browser.conftest import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -18,13 +18,7 @@ SCREENSHOTS = "/tmp/clientes-{}.png"  # noqa: S108  (where CI and people look fo
 @pytest.fixture
 def signed_in(page, reference_data):
     """The page, signed in as a Ventas user (creates and edits customers, not Configuración)."""
-    user_with_role("Ventas", username="vendedora", first_name="Lucía", last_name="Flores")
-    page.goto("/ingresar/")
-    page.get_by_label("Usuario").fill("vendedora")
-    page.get_by_label("Contraseña").fill(PASSWORD)
-    page.get_by_role("button", name="Ingresar").click()
-    expect(page).to_have_url(re.compile(r"/clientes/$"))
-    return page
+    return sign_in(page, "Ventas", username="vendedora", first_name="Lucía", last_name="Flores")
 
 
 def test_create_a_company_with_the_cascading_ubigeo_selects(signed_in):

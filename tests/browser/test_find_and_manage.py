@@ -7,8 +7,8 @@ import pytest
 from playwright.sync_api import expect
 
 from customers.models import Customer
+from tests.browser.conftest import sign_in
 from tests.factories import make_address, make_company, make_person
-from tests.roles import PASSWORD, user_with_role
 
 pytestmark = pytest.mark.browser
 
@@ -18,13 +18,7 @@ SCREENSHOTS = "/tmp/clientes-{}.png"  # noqa: S108  (where CI and people look fo
 @pytest.fixture
 def signed_in(page, reference_data):
     """The page, signed in as an Administrador (the role that may delete and restore)."""
-    user_with_role("Administrador", username="ana", first_name="Ana", last_name="Torres")
-    page.goto("/ingresar/")
-    page.get_by_label("Usuario").fill("ana")
-    page.get_by_label("Contraseña").fill(PASSWORD)
-    page.get_by_role("button", name="Ingresar").click()
-    expect(page).to_have_url(re.compile(r"/clientes/$"))
-    return page
+    return sign_in(page, "Administrador", username="ana", first_name="Ana", last_name="Torres")
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.conftest import sign_in
 from tests.factories import make_company, make_person
-from tests.roles import PASSWORD, user_with_role
 
 pytestmark = pytest.mark.browser
 
@@ -18,14 +18,8 @@ PHONE = {"width": 390, "height": 844}
 @pytest.fixture
 def on_a_phone(page, reference_data):
     """Signed in as Ventas (who gets the row menu) on a phone-sized screen."""
-    user_with_role("Ventas", username="vero")
     page.set_viewport_size(PHONE)
-    page.goto("/ingresar/")
-    page.get_by_label("Usuario").fill("vero")
-    page.get_by_label("Contraseña").fill(PASSWORD)
-    page.get_by_role("button", name="Ingresar").click()
-    expect(page).to_have_url(re.compile(r"/clientes/$"))
-    return page
+    return sign_in(page, "Ventas", username="vero")
 
 
 @pytest.fixture

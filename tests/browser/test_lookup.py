@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from customers.models import Customer
-from tests.roles import PASSWORD, user_with_role
+from tests.browser.conftest import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -19,13 +19,7 @@ SUNAT = "20131312955"
 
 @pytest.fixture
 def signed_in(page, reference_data):
-    user_with_role("Ventas", username="vendedora", first_name="Lucía", last_name="Flores")
-    page.goto("/ingresar/")
-    page.get_by_label("Usuario").fill("vendedora")
-    page.get_by_label("Contraseña").fill(PASSWORD)
-    page.get_by_role("button", name="Ingresar").click()
-    expect(page).to_have_url(re.compile(r"/clientes/$"))
-    return page
+    return sign_in(page, "Ventas", username="vendedora", first_name="Lucía", last_name="Flores")
 
 
 def test_the_lupa_fills_a_ruc_and_a_dead_service_leaves_the_form_as_it_was(signed_in, registry):

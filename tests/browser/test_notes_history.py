@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from customers import services
-from tests.roles import PASSWORD, user_with_role
+from tests.browser.conftest import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -16,13 +16,7 @@ SCREENSHOTS = "/tmp/clientes-{}.png"  # noqa: S108  (where CI and people look fo
 
 @pytest.fixture
 def signed_in(page, reference_data):
-    user_with_role("Ventas", username="vendedora", first_name="Lucía", last_name="Flores")
-    page.goto("/ingresar/")
-    page.get_by_label("Usuario").fill("vendedora")
-    page.get_by_label("Contraseña").fill(PASSWORD)
-    page.get_by_role("button", name="Ingresar").click()
-    expect(page).to_have_url(re.compile(r"/clientes/$"))
-    return page
+    return sign_in(page, "Ventas", username="vendedora", first_name="Lucía", last_name="Flores")
 
 
 def test_add_a_note_edit_the_phone_deactivate_and_see_all_three_in_the_timeline(signed_in):

@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from customers import services
 from customers.models import Address, Contact, Customer, CustomerNote
+from tests import factories
 from tests.factories import valid_ruc
 from tests.roles import assert_can, assert_cannot, user_with_role
 
@@ -15,21 +16,7 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 def company_post(**overrides) -> dict:
-    data = {
-        "kind": "empresa",
-        "document_type": "6",
-        "document_number": "20100070970",
-        "business_name": "Gloria S.A.",
-        "business_line": "Lácteos",
-        "address_department": "15",
-        "address_province": "1501",
-        "address_district": "150122",
-        "address_street": "Av. Larco 123",
-        "phone_number_0": "999 111 222",
-        "email_0": "ventas@gloria.pe",
-    }
-    data.update(overrides)
-    return data
+    return factories.company_post(**{"phone_number_0": "999 111 222", "email_0": "ventas@gloria.pe", **overrides})
 
 
 class Ledger:
@@ -55,7 +42,7 @@ def _last(model):
     return model.history.latest("history_id")
 
 
-def test_every_write_path_leaves_one_record_per_change_with_the_acting_user(client):
+def test_the_form_panel_lifecycle_and_revert_pages_leave_one_record_per_change_with_the_acting_user(client):
     admin = user_with_role("Administrador", first_name="Luz")
     client.force_login(admin)
 
@@ -207,17 +194,15 @@ def test_every_role_that_views_customers_sees_the_full_history(client, role):
 
 
 def company_post_data(**overrides) -> dict:
-    data = {
-        "kind": "empresa",
-        "document_type": "6",
+    """Gloria S.A. as the services take it, with one phone."""
+    gloria = {
         "document_number": "20100070970",
         "business_name": "Gloria S.A.",
         "business_line": "Lácteos",
         "phones": ["999111222"],
         "address": {"district": "150122", "street": "Av. Larco 123"},
     }
-    data.update(overrides)
-    return data
+    return factories.company_data(**{**gloria, **overrides})
 
 
 def test_the_summary_links_to_the_history(client):
@@ -325,14 +310,12 @@ def test_bulk_actions_are_all_or_nothing_and_name_the_failing_customer(client):
     assert first.is_active
 
 
-def test_bulk_deactivation_names_the_customer_a_rule_refuses(monkeypatch):
+def test_bulk_eliminar_names_the_customer_a_delete_rule_refuses(delete_guards):
     first = services.create_customer(actor=None, data=company_post_data())
     second = services.create_customer(
         actor=None, data=company_post_data(document_number="20131312955", business_name="Deudora S.A.")
     )
-    monkeypatch.setattr(
-        services, "unpaid_documents", lambda *, customer: ["F001-1"] if customer.pk == second.pk else []
-    )
+    delete_guards.register_trash_guard(lambda c: ["tiene 1 documento por cobrar"] if c.pk == second.pk else [])
     with pytest.raises(Exception, match="«Deudora S.A.»: No se puede eliminar"):
         services.bulk_lifecycle(actor=None, action="eliminar", customer_ids=[first.pk, second.pk])
     assert Customer.objects.filter(deleted_at__isnull=True).count() == 2

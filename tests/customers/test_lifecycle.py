@@ -91,7 +91,18 @@ def test_a_customer_in_the_papelera_cannot_be_deactivated(admin):
     services.trash_customer(actor=admin, customer=customer)
 
     with pytest.raises(ValidationError, match="Papelera"):
+        services.deactivate_customer(actor=admin, customer=customer)
+    assert Customer.objects.get(pk=customer.pk).is_active
+
+
+def test_a_suspended_customer_in_the_papelera_cannot_be_activated(admin):
+    customer = company()
+    services.deactivate_customer(actor=admin, customer=customer)
+    services.trash_customer(actor=admin, customer=customer)
+
+    with pytest.raises(ValidationError, match="Papelera"):
         services.activate_customer(actor=admin, customer=customer)
+    assert not Customer.objects.get(pk=customer.pk).is_active
 
 
 def test_consulta_cannot_deactivate():
@@ -138,15 +149,34 @@ def test_a_trashed_customer_leaves_the_uniqueness_rules_of_the_database(admin):
     assert newcomer.document_number == GLORIA
 
 
-def test_eliminar_is_refused_while_the_customer_has_unpaid_documents(admin, monkeypatch):
+def test_eliminar_is_refused_while_an_app_above_says_the_customer_may_not_go(admin, delete_guards):
     customer = company()
-    # The credit issue brings the documents; until then the hook says there are none.
-    assert services.unpaid_documents(customer=customer) == []
-    monkeypatch.setattr(services, "unpaid_documents", lambda *, customer: ["F001-123"])
+    other = company(document_number="20131312955", business_name="Otra S.A.", emails=["otra@otra.pe"])
+    # What the credit app will register at start-up: its unpaid documents, for its own customer only.
+    delete_guards.register_trash_guard(lambda c: ["tiene 1 documento por cobrar"] if c.pk == customer.pk else [])
 
-    with pytest.raises(ValidationError, match="Desactívelo"):
+    with pytest.raises(ValidationError, match="«Gloria S.A.»: tiene 1 documento por cobrar. Desactívelo"):
         services.trash_customer(actor=admin, customer=customer)
     assert Customer.objects.get(pk=customer.pk).deleted_at is None
+    services.trash_customer(actor=admin, customer=other)
+    assert Customer.objects.get(pk=other.pk).deleted_at is not None
+
+
+def test_every_registered_guard_is_asked_and_its_reasons_shown(admin, delete_guards):
+    customer = company()
+    delete_guards.register_trash_guard(lambda c: [])
+    delete_guards.register_trash_guard(lambda c: ["tiene 2 documentos por cobrar", "tiene una letra protestada"])
+
+    with pytest.raises(ValidationError, match="por cobrar; tiene una letra protestada"):
+        services.trash_customer(actor=admin, customer=customer)
+
+
+def test_a_guard_registered_for_the_permanent_deletion_does_not_stop_eliminar(admin, delete_guards):
+    customer = company()
+    delete_guards.register_purge_guard(lambda c: ["1 factura lo menciona"])
+
+    services.trash_customer(actor=admin, customer=customer)
+    assert Customer.objects.get(pk=customer.pk).deleted_at is not None
 
 
 def test_a_customer_already_in_the_papelera_is_not_deleted_again(admin):
@@ -242,12 +272,12 @@ def test_the_permanent_deletion_works_only_from_the_papelera(admin):
     assert Customer.objects.filter(pk=customer.pk).exists()
 
 
-def test_the_permanent_deletion_is_refused_while_a_document_refers_to_the_customer(admin, monkeypatch):
+def test_the_permanent_deletion_is_refused_while_a_document_refers_to_the_customer(admin, delete_guards):
     customer = company()
     services.trash_customer(actor=admin, customer=customer)
-    monkeypatch.setattr(services, "referencing_documents", lambda *, customer: ["F001-123"])
+    delete_guards.register_purge_guard(lambda c: ["1 factura lo menciona"])
 
-    with pytest.raises(ValidationError, match="lo mencionan"):
+    with pytest.raises(ValidationError, match="definitivamente «Gloria S.A.»: 1 factura lo menciona"):
         services.purge_customer(actor=admin, customer=customer)
     assert Customer.objects.filter(pk=customer.pk).exists()
 

@@ -334,9 +334,9 @@ def test_ventas_cannot_delete(client, method):
     assert Customer.objects.get(pk=customer.pk).deleted_at is None
 
 
-def test_eliminar_refused_for_unpaid_documents_suggests_desactivar(as_admin, monkeypatch):
+def test_eliminar_refused_for_unpaid_documents_suggests_desactivar(as_admin, delete_guards):
     customer = make_company(business_name="Gloria S.A.")
-    monkeypatch.setattr(services, "unpaid_documents", lambda *, customer: ["F001-1"])
+    delete_guards.register_trash_guard(lambda c: ["tiene 1 documento por cobrar"])
 
     page = as_admin.get(url("delete", customer)).content.decode()
     assert "documento por cobrar" in page and "Desactívelo" in page

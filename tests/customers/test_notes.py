@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from customers import history, notes, services
+from customers import notes, services
 from customers.models import Customer, CustomerNote
 from tests.roles import user_with_role
 
@@ -255,7 +255,7 @@ def test_an_administrador_reverts_a_customer_and_a_note_says_so():
         customer=customer,
         data=edit_data(customer, business_name="Otra S.A.", phones=[{"number": "988777666"}]),
     )
-    history.revert_customer(actor=admin, customer=customer, history_id=first.history_id)
+    services.revert_customer(actor=admin, customer=customer, history_id=first.history_id)
     customer.refresh_from_db()
     assert customer.name == "Gloria S.A."
     assert list(customer.phones.values_list("number", flat=True)) == ["+51999111222"]
@@ -270,7 +270,7 @@ def test_an_administrador_reverts_a_customer_and_a_note_says_so():
 def test_only_an_administrador_may_revert():
     customer = new_company()
     with pytest.raises(PermissionDenied):
-        history.revert_customer(
+        services.revert_customer(
             actor=user_with_role("Ventas"), customer=customer, history_id=customer.history.first().history_id
         )
 
@@ -281,7 +281,7 @@ def test_a_revert_that_would_duplicate_a_document_is_refused_in_spanish():
     services.update_customer(actor=None, customer=customer, data=edit_data(customer, document_number="20131312955"))
     new_company(document_number="20100070970", emails=["otra@gloria.pe"])  # takes the old RUC
     with pytest.raises(ValidationError, match="Ya existe un cliente con ese RUC"):
-        history.revert_customer(actor=None, customer=customer, history_id=first.history_id)
+        services.revert_customer(actor=None, customer=customer, history_id=first.history_id)
     customer.refresh_from_db()
     assert customer.document_number == "20131312955"
 
@@ -336,7 +336,7 @@ def test_the_timeline_pages_walk_every_note_once_newest_first(client):
     assert response.status_code == 200  # a bad cursor starts from the newest
 
 
-def test_the_import_names_its_creations_and_updates_through_the_same_services():
+def test_a_caller_names_the_reason_and_note_kind_of_a_creation_and_an_update():
     customer = new_company(reason="Importado de clientes.xlsx (fila 7)", note_kind="importado")
     assert (latest_note(customer).kind, latest_note(customer).text) == (
         "importado",

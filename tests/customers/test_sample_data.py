@@ -4,11 +4,12 @@ import phonenumbers
 import pytest
 from stdnum.pe import cui, ruc
 
-from customers import sample_data, validators
+from customers import sample_data
 from customers.management.commands.load_demo_data import demo_rows
 from customers.reference import DNI, RUC, ubigeo_rows
 from customers.sample_data import generate_customers
-from customers.text import person_display_name, sort_key
+from peru import validators
+from peru.text import person_display_name, sort_key
 from tests.factories import valid_dni, valid_ruc
 
 DEPARTMENTS, _, DISTRICTS = ubigeo_rows()

@@ -11,7 +11,7 @@ from customers import services
 from customers.bulk import REBUILT_INDEXES, bulk_insert_customers
 from customers.models import Customer
 from customers.sample_data import generate_customers
-from customers.text import search_text, search_words
+from peru.text import search_text, search_words
 
 pytestmark = pytest.mark.django_db
 

@@ -352,8 +352,13 @@ def test_deleting_the_default_address_promotes_another(ventas):
 def test_an_address_of_another_customer_cannot_be_edited_through_this_one(ventas):
     a = services.create_customer(actor=ventas, data=company_data())
     b = services.create_customer(actor=ventas, data=company_data(document_number=BACKUS, business_name="Backus"))
-    with pytest.raises(ValidationError):
-        services.save_address(actor=ventas, customer=b, data={"street": "x"}, address=a.addresses.get())
+    address = a.addresses.get()
+    # A complete, valid address: only the ownership can refuse it.
+    valid = {"kind": "fiscal", "district": "150122", "street": "Av. Larco 999"}
+    with pytest.raises(ValidationError, match="no pertenece a este cliente"):
+        services.save_address(actor=ventas, customer=b, data=valid, address=address)
+    address.refresh_from_db()
+    assert (address.customer_id, address.street) == (a.pk, "Av. Arequipa 123")
 
 
 def test_contacts_keep_validated_phones_and_emails(ventas):

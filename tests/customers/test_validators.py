@@ -2,7 +2,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from stdnum.pe import ruc as stdnum_ruc
 
-from customers import validators
+from peru import validators
 
 # Real RUCs (SUNAT padrón): Gloria S.A., Backus, a RUC 10 of a person.
 VALID_RUCS = ["20100070970", "20100113610", "10068127519"]

@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from customers import services
 from customers.models import Address, Category, Contact, Customer, CustomerClass, CustomerSettings
-from tests.factories import valid_dni, valid_ruc
+from tests import factories
+from tests.factories import valid_dni
 from tests.roles import assert_can, assert_cannot, user_with_role
 
 pytestmark = pytest.mark.django_db
@@ -19,45 +20,28 @@ pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
+# A mobile with WhatsApp, a landline and an e-mail typed in capitals, besides the shared form data.
+CONTACT_POINTS = {
+    "address_unit": "Of. 501",
+    "phone_number_0": "987 654 321",
+    "phone_whatsapp_0": "on",
+    "phone_number_3": "01 444 5555",
+    "email_0": "Ventas@Gloria.PE",
+}
+
+
 def company_post(**overrides) -> dict:
-    """What the browser sends for a Peruvian company (Gloria S.A., Miraflores)."""
-    data = {
-        "kind": "empresa",
-        "document_type": "6",
-        "document_number": "20100070970",
-        "business_name": "Gloria S.A.",
-        "business_line": "Lácteos",
-        "address_department": "15",
-        "address_province": "1501",
-        "address_district": "150122",
-        "address_street": "Av. Larco 123",
-        "address_unit": "Of. 501",
-        "phone_number_0": "987 654 321",
-        "phone_whatsapp_0": "on",
-        "phone_number_3": "01 444 5555",
-        "email_0": "Ventas@Gloria.PE",
-    }
-    data.update(overrides)
-    return data
+    return factories.company_post(**{**CONTACT_POINTS, **overrides})
 
 
 def make_company(**overrides) -> Customer:
-    data = {
-        "kind": "empresa",
-        "document_type": "6",
-        "document_number": valid_ruc(),
-        "business_name": "Inversiones Quispe S.A.C.",
-        "business_line": "Ferretería",
-        "address": {"district": "150101", "street": "Av. Abancay 456"},
-    }
-    data.update(overrides)
-    return services.create_customer(actor=None, data=data)
+    """A company created through the services (with its fiscal address and history), not the ORM."""
+    return services.create_customer(actor=None, data=factories.company_data(**overrides))
 
 
 def make_person(**overrides) -> Customer:
     data = {"kind": "persona", "document_type": "1", "first_names": "Rosa Elena", "last_names": "Quispe Ñahui"}
-    data.update(overrides)
-    return services.create_customer(actor=None, data=data)
+    return services.create_customer(actor=None, data={**data, **overrides})
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.db.models import Max
 
-from attributes.sample_data import load_demo_attributes
 from customers.bulk import bulk_insert_customers
+from customers.demo_attributes import load_demo_attributes
 from customers.history import record_bulk_creation
 from customers.models import Customer
 from customers.sample_data import generate_customers
@@ -39,7 +39,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             after_id = Customer._base_manager.aggregate(last=Max("id"))["last"] or 0
             total = bulk_insert_customers(demo_rows())
-            load_demo_attributes()  # a list and a date attribute, with values (attributes.sample_data)
+            load_demo_attributes()  # a list and a date attribute, with values (customers.demo_attributes)
             # COPY writes no history: each demo customer opens with its "Creado" entry all the same.
             note = "Cliente creado (datos de demostración)."
             record_bulk_creation(after_id=after_id, reason="Creado", note_text=note)

@@ -1,10 +1,13 @@
 """Demo Atributos adicionales for manage.py load_demo_data: a list and a date, with values
-for most demo customers, so the tab, the form and the filters have something to show."""
+for most demo customers, so the tab, the form and the filters have something to show. On the
+customers' side: the definitions go through the attributes services, the values into
+Customer.attributes."""
 
 from django.db import connection, transaction
 
 from attributes import services
 from attributes.models import AttributeDefinition
+from customers.models import Customer
 
 LEVELS = ["Estándar", "Bronce", "Plata", "Oro"]
 
@@ -33,11 +36,11 @@ def load_demo_attributes() -> int:
         with connection.cursor() as cursor:
             cursor.execute(
                 f"""
-                UPDATE customers_customer SET attributes = attributes || jsonb_build_object(
+                UPDATE {Customer._meta.db_table} SET attributes = attributes || jsonb_build_object(
                     %s, ({options})[1 + (id * 7) %% 4]::text,
                     %s, to_char(date '1970-01-01' + ((id * 7919) %% 19000)::int, 'YYYY-MM-DD')
                 ) WHERE id %% 5 <> 0
-                """,  # noqa: S608  (fixed option names only)
+                """,  # noqa: S608  (the model's table, fixed option names)
                 [level.key, anniversary.key],
             )
             return cursor.rowcount

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
 from stdnum.pe import ruc as stdnum_ruc
 
-from customers.phones import DEFAULT_REGION
+from peru.phones import DEFAULT_REGION
 
 # SUNAT: RUC prefixes — 10 persona natural, 15/16/17 special cases, 20 persona jurídica.
 RUC_PREFIXES = ("10", "15", "16", "17", "20")

@@ -1,0 +1,64 @@
+"""Business rules for customers: every entry point (forms, admin, import, API) calls these.
+
+Each write validates everything first, collecting every error by field (Spanish messages),
+then writes in one transaction: it either completes or leaves the database as it was.
+
+By subject: records (the customer's own data, duplicates, revert), addresses, contacts,
+lifecycle (Desactivar / Activar, the Papelera, bulk actions), configuration (settings,
+categorías, clases); cleaning holds what they share, customers.access the permission check
+and the row lock. Callers import from here.
+"""
+
+from customers.services.addresses import delete_address, make_default_address, save_address
+from customers.services.cleaning import MAX_LIST_ITEMS, TEXT_LIMITS
+from customers.services.configuration import (
+    delete_choice,
+    get_customer_settings,
+    save_choice,
+    update_customer_settings,
+)
+from customers.services.contacts import delete_contact, save_contact
+from customers.services.lifecycle import (
+    BULK_ACTIONS,
+    activate_customer,
+    bulk_lifecycle,
+    deactivate_customer,
+    purge_customer,
+    restore_customer,
+    trash_customer,
+)
+from customers.services.records import (
+    SOCIAL_FIELDS,
+    DuplicateCustomerError,
+    DuplicateInfo,
+    create_customer,
+    revert_customer,
+    update_customer,
+)
+
+__all__ = [
+    "BULK_ACTIONS",
+    "MAX_LIST_ITEMS",
+    "SOCIAL_FIELDS",
+    "TEXT_LIMITS",
+    "DuplicateCustomerError",
+    "DuplicateInfo",
+    "activate_customer",
+    "bulk_lifecycle",
+    "create_customer",
+    "deactivate_customer",
+    "delete_address",
+    "delete_choice",
+    "delete_contact",
+    "get_customer_settings",
+    "make_default_address",
+    "purge_customer",
+    "restore_customer",
+    "revert_customer",
+    "save_address",
+    "save_choice",
+    "save_contact",
+    "trash_customer",
+    "update_customer",
+    "update_customer_settings",
+]
