@@ -45,7 +45,7 @@ def main() -> int:
 
     def page(query: str, *, common: bool = True, cursor=None, number=None):
         data = QueryDict(query)
-        fs = CustomerFilterSet(data, queryset=queries.list_customers(actor=None))
+        fs = CustomerFilterSet(data, queryset=queries.list_customers())
         start = time.perf_counter()
         result = queries.paginate_customers(
             fs.qs,
