@@ -128,7 +128,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--dev-server",
             action="store_true",
-            help="Servidor de desarrollo de Django (un proceso, recarga manual) en lugar de gunicorn.",
+            help="Servidor de desarrollo de Django en lugar de gunicorn (solo para desarrollo).",
         )
 
     def handle(self, *args, host, port, no_demo, dev_server=False, **options):
