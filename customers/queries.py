@@ -261,7 +261,7 @@ def _page_of_many(
     return CustomerPage(rows, number, per_page, COUNT_LIMIT, count_exact=False, estimate=estimate, clamped=clamped)
 
 
-# A search for one word that the statistics of customer_search_words (migration 0016: ANALYZE
+# A search for one word that the statistics of customer_search_words (migration 0019: ANALYZE
 # keeps the share of customers holding each common word, e-mail domains included) put in
 # COMMON_WORD_MATCHES customers or more skips the count: finding 10,001 matches of "sac" or
 # "gmail.com" only to say "más de 10,000" cost 70-180 ms at 1M (bench/list_http.py), the

@@ -620,7 +620,7 @@ def document_lookup(request):
     if not record.found:
         return _lookup_failure(
             "not_found",
-            f"No se encontró el {record.label} {record.number} en el padrón; "
+            f"No se encontró el {record.label} {record.number} en el {record.source or 'padrón'}; "
             "verifique el número o ingrese los datos manualmente.",
         )
     return JsonResponse(_lookup_answer(record))
@@ -643,26 +643,24 @@ def _lookup_answer(record) -> dict:
             fields["address_department"] = district.province.department_id
             fields["address_province"] = district.province_id
             fields["address_district"] = district.code
-        fields.update(
-            registry_status=record.status,
-            registry_condition=record.condition,
-            registry_checked_at=record.checked_at.isoformat(),
-        )
+        fields.update(registry_status=record.status, registry_condition=record.condition)
         registry = " · ".join(v for v in (record.status, record.condition) if v)
         message = f"RUC {record.number}: {record.name}" + (f" — {registry}" if registry else "") + "."
         if record.street and district is None:
             message += " Elija departamento, provincia y distrito."
     else:
-        fields.update(registry_status="", registry_condition="", registry_checked_at="")
+        fields.update(registry_status="", registry_condition="")
         message = f"DNI {record.number}: {record.name}."
         if not (record.first_names or record.last_names):
             message += " El padrón no separa nombres y apellidos: ingréselos."
+    source = record.source or "consulta en línea"
     return {
         "ok": True,
         "tipo": record.kind,
         "numero": record.number,
         "fields": fields,
-        "message": message + " Revise los datos y guarde.",
+        "source": source,
+        "message": f"{message} Fuente: {source}. Revise los datos y guarde.",
         "alert": record.alert,
         "cached": record.cached,
     }

@@ -388,7 +388,7 @@ def test_a_search_with_more_matches_than_the_limit_shows_the_newest_first(monkey
 
 @pytest.fixture
 def word_statistics(monkeypatch):
-    """A small list limit, and the search words' statistics (migration 0016) as ANALYZE
+    """A small list limit, and the search words' statistics (migration 0019) as ANALYZE
     leaves them, read afresh: counts run in the test's transaction, so does ANALYZE."""
     monkeypatch.setattr(queries, "COUNT_LIMIT", 3)
     monkeypatch.setattr(queries, "COMMON_WORD_MATCHES", 6)

@@ -14,7 +14,7 @@ CREATE STATISTICS IF NOT EXISTS customer_search_words
 
 
 class Migration(migrations.Migration):
-    dependencies = [("customers", "0015_revert_permission")]
+    dependencies = [("customers", "0018_padron_note_and_filter")]
 
     operations = [
         migrations.RunSQL(CREATE, "DROP STATISTICS IF EXISTS customer_search_words"),
