@@ -33,9 +33,6 @@
       }
       button.after(menu);
     }
-    // A click that came before this script ran left Bootstrap a dropdown without a menu.
-    var early = bootstrap.Dropdown.getInstance(button);
-    if (early && early._menu !== menu) early.dispose();
     pointAt(menu, button);
   }
 

@@ -40,7 +40,6 @@ def test_the_list_row_fits_a_phone_with_its_menu_button_on_screen(customers, on_
     button = page.get_by_role("button", name="Más opciones de Agencia de Viajes del Águila Hermanos S.A.C.")
     box = button.bounding_box()
     assert box["x"] + box["width"] <= PHONE["width"]
-    page.wait_for_load_state()  # the row menu's script (static/js/list.js) has run
     button.click()
     expect(page.get_by_role("link", name="Editar", exact=True)).to_be_visible()
 
