@@ -121,26 +121,3 @@ def test_the_list_and_the_papelera_fit_a_phone(customers, signed_in):
     page.goto("/clientes/papelera/")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     expect(page.locator("#result-count")).to_have_text("La Papelera está vacía")
-
-
-def test_the_row_menu_acts_on_its_own_row(customers, signed_in):
-    # One menu serves every row (static/js/list.js): opened from a row, it acts on that row.
-    page = signed_in
-    gloria = results(page).filter(has_text="Gloria S.A.")
-    gloria.get_by_role("button", name="Más opciones de Gloria S.A.").click()
-    expect(gloria.get_by_role("link", name="Editar", exact=True)).to_be_visible()
-    # Closed, then opened from another row: the same menu now points there.
-    page.keyboard.press("Escape")
-    backus = results(page).filter(has_text="Backus S.A.A.")
-    backus.get_by_role("button", name="Más opciones de Backus S.A.A.").click()
-    expect(gloria.get_by_role("link", name="Editar", exact=True)).to_have_count(0)
-    backus.get_by_role("button", name="Desactivar").click()
-
-    expect(page.get_by_text("desactivado: ya no aparece en el punto de venta")).to_be_visible()
-    assert not Customer.objects.get(business_name="Backus S.A.A.").is_active
-    assert Customer.objects.get(business_name="Gloria S.A.").is_active
-    # A suspended row's menu offers Activar.
-    page.get_by_label("Estado").select_option(label="Suspendidos")
-    expect(results(page)).to_have_count(1)
-    results(page).first.get_by_role("button", name="Más opciones de Backus S.A.A.").click()
-    expect(results(page).first.get_by_role("button", name="Activar")).to_be_visible()
