@@ -28,6 +28,7 @@ urlpatterns = [
     path("configuracion/padron/", include("padron.urls")),
     path("configuracion/", include(settings_urlpatterns)),
     path("atributos/", include("attributes.urls")),
+    path("credito/", include("credit.urls")),
     path("admin/", admin.site.urls),
     path("favicon.ico", favicon, name="favicon"),
 ]
