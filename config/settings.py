@@ -85,10 +85,16 @@ TEMPLATES = [
 ]
 
 # Database: DATABASE_URL for any PostgreSQL; without it, the embedded server in .local/pgdata.
+# A connection is kept for DB_CONN_MAX_AGE seconds and reused by the next request of the same
+# thread (checked first: CONN_HEALTH_CHECKS); gunicorn's threads bound how many there are.
+# `manage.py run --dev-server` sets 0: its request threads would each leave one behind.
+_conn_max_age = env_int("DB_CONN_MAX_AGE", 60)
 _database_url = env_str("DATABASE_URL")
 if _database_url:
     try:
-        DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60, conn_health_checks=True)}
+        DATABASES = {
+            "default": dj_database_url.parse(_database_url, conn_max_age=_conn_max_age, conn_health_checks=True)
+        }
     except ValueError as exc:
         raise ImproperlyConfigured(f"DATABASE_URL no es válida: {exc}") from None
     if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
@@ -100,7 +106,7 @@ else:
             "NAME": "clientes",
             "USER": "postgres",
             "HOST": "",  # the socket folder, filled in by config.db when the server is up
-            "CONN_MAX_AGE": 60,
+            "CONN_MAX_AGE": _conn_max_age,
             "CONN_HEALTH_CHECKS": True,
             "TEST": {"NAME": "test_clientes"},
         }

@@ -197,6 +197,18 @@ class CustomerFilterSet(django_filters.FilterSet):
         return any(index_word(word) for word in search_words(self.search_term)) or attribute_filters.searching(self)
 
     @property
+    def common_word(self):
+        """(word, the list without the search) when the search is one word the trigram index
+        looks for and nothing but the estado narrows the list; None otherwise. The list's
+        count strategy (customers.queries.paginate_customers) checks that word's statistics."""
+        words = search_words(self.search_term)
+        if len(words) != 1 or index_word(words[0]) != words[0]:
+            return None
+        if self.active_filters != (self.status != DEFAULT_STATUS):
+            return None  # another filter: the word's share of the whole list says nothing of it
+        return words[0], self.filter_status(self.queryset, "estado", self.status)
+
+    @property
     def short_search(self) -> bool:
         """No word with 3 letters or digits in a row: names that start so (the page says so)."""
         return bool(self.search_term) and not self.searching

@@ -1,4 +1,5 @@
 import json
+import time
 from dataclasses import dataclass
 
 from django.db import OperationalError, connection, transaction
@@ -119,6 +120,14 @@ class CustomerPage:
         return (self.number - 1) * self.per_page + len(self.rows)
 
     @property
+    def first_pk(self):
+        return self.rows[0].pk if self.rows else None
+
+    @property
+    def last_pk(self):
+        return self.rows[-1].pk if self.rows else None
+
+    @property
     def page_range(self) -> list:
         """Page numbers to link, with None for a gap: 1 … 4 5 [6] 7 8 … 40."""
         last = self.num_pages
@@ -143,9 +152,22 @@ def page_number(value) -> tuple[int, bool]:
     return number, True
 
 
-def paginate_customers(queryset: QuerySet, *, page, searching: bool, per_page: int = PAGE_SIZE) -> CustomerPage:
+def paginate_customers(
+    queryset: QuerySet,
+    *,
+    page,
+    searching: bool,
+    per_page: int = PAGE_SIZE,
+    common_word: tuple[str, QuerySet] | None = None,
+    cursor: tuple[str, int] | None = None,
+) -> CustomerPage:
     """One page of ``queryset`` (the FilterSet's qs, ordered by one of its orderings) with the
-    count the page can afford; ``searching``: a word goes through the trigram index."""
+    count the page can afford; ``searching``: a word goes through the trigram index.
+    ``common_word``: (word, the list without the search) when the search is that one word
+    and nothing but the estado narrows the list (CustomerFilterSet.common_word): the word
+    statistics may say it surely has too many matches to count. ``cursor`` (page_cursor()):
+    in a list too long to count, the page right after or before that row, found from it
+    through the index instead of skipping all the rows before it."""
     number, usable = page_number(page)
     order = tuple(queryset.query.order_by) or ("sort_key", "id")
     max_pages = max(1, COUNT_LIMIT // per_page)
@@ -158,10 +180,13 @@ def paginate_customers(queryset: QuerySet, *, page, searching: bool, per_page: i
             if number > max_pages:
                 number, usable = max_pages, False
             if not searching:
-                page = _page_of_many(queryset, number=number, per_page=per_page, clamped=not usable)
+                page = _page_of_many(queryset, number=number, per_page=per_page, clamped=not usable, cursor=cursor)
                 if page is not None:
                     return page
-            ids, total = _sorted_matches(queryset, order, offset=(number - 1) * per_page, per_page=per_page)
+            if searching and common_word and _surely_many_with(*common_word):
+                ids, total = [], COUNT_LIMIT + 1
+            else:
+                ids, total = _sorted_matches(queryset, order, offset=(number - 1) * per_page, per_page=per_page)
             if total is None and number > 1:
                 # Past the last page: count, then show the last page.
                 total = _count_matches(queryset)
@@ -180,11 +205,11 @@ def paginate_customers(queryset: QuerySet, *, page, searching: bool, per_page: i
             offset = (number - 1) * per_page
             if searching:
                 _set_local(enable_indexscan="on", enable_bitmapscan="off", enable_sort="off")
-                rows = list(queryset.order_by("-pk")[offset : offset + per_page])
+                rows = _rows(queryset, ("-pk",), offset=offset, per_page=per_page, cursor=cursor)
                 return CustomerPage(
                     rows, number, per_page, COUNT_LIMIT, count_exact=False, newest_first=True, clamped=not usable
                 )
-            rows = list(queryset[offset : offset + per_page])
+            rows = _rows(queryset, order, offset=offset, per_page=per_page, cursor=cursor)
             estimate = _estimate(queryset)
             return CustomerPage(
                 rows, number, per_page, COUNT_LIMIT, count_exact=False, estimate=estimate, clamped=not usable
@@ -207,7 +232,9 @@ SURELY_MANY = 3 * COUNT_LIMIT
 WALK_TIMEOUT = "60ms"
 
 
-def _page_of_many(queryset: QuerySet, *, number: int, per_page: int, clamped: bool) -> CustomerPage | None:
+def _page_of_many(
+    queryset: QuerySet, *, number: int, per_page: int, clamped: bool, cursor: tuple[str, int] | None = None
+) -> CustomerPage | None:
     """The page straight from the index order when the estimate says there are surely more
     than COUNT_LIMIT matches; None otherwise (or when that page turns out empty or slow to find)."""
     estimate = _estimate(queryset)
@@ -219,7 +246,8 @@ def _page_of_many(queryset: QuerySet, *, number: int, per_page: int, clamped: bo
         # back also undoes its SET LOCAL.
         with transaction.atomic():
             _set_local(statement_timeout=WALK_TIMEOUT)
-            rows = list(queryset[offset : offset + per_page])
+            order = tuple(queryset.query.order_by) or ("sort_key", "id")
+            rows = _rows(queryset, order, offset=offset, per_page=per_page, cursor=cursor)
     except OperationalError as exc:
         if not _cancelled(exc):
             raise
@@ -231,6 +259,102 @@ def _page_of_many(queryset: QuerySet, *, number: int, per_page: int, clamped: bo
         # The walk reached the end: the estimate was wrong, and the total is known.
         return CustomerPage(rows, number, per_page, offset + len(rows), clamped=clamped)
     return CustomerPage(rows, number, per_page, COUNT_LIMIT, count_exact=False, estimate=estimate, clamped=clamped)
+
+
+# A search for one word that the statistics of customer_search_words (migration 0019: ANALYZE
+# keeps the share of customers holding each common word, e-mail domains included) put in
+# COMMON_WORD_MATCHES customers or more skips the count: finding 10,001 matches of "sac" or
+# "gmail.com" only to say "más de 10,000" cost 70-180 ms at 1M (bench/list_http.py), the
+# newest-first page 2-5 ms. A word holds every search term it contains ("garci" is in every
+# "garcia"), so the share of the commonest such word is a lower bound of the term's share.
+# The share comes from a sample of 30,000 rows refreshed by autovacuum: hence a margin of 2
+# over COUNT_LIMIT (a word seen in 2% of the sample is in far more than 1% of the table).
+COMMON_WORD_MATCHES = 2 * COUNT_LIMIT
+WORD_STATISTICS_SECONDS = 300  # how long a process reuses the statistics it read
+_word_statistics: dict = {"read_at": None, "words": ()}
+
+
+def _common_words() -> tuple:
+    """(word, share) of the commonest words of the search column, read at most every
+    WORD_STATISTICS_SECONDS; empty before the first ANALYZE or on a server without them."""
+    now = time.monotonic()
+    read_at = _word_statistics["read_at"]
+    if read_at is None or now - read_at > WORD_STATISTICS_SECONDS:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats_ext_exprs "
+                "WHERE statistics_name = 'customer_search_words' AND most_common_elems IS NOT NULL"
+            )
+            row = cursor.fetchone()
+        words = tuple(zip(row[0], row[1], strict=False)) if row else ()
+        _word_statistics.update(read_at=now, words=words)
+    return _word_statistics["words"]
+
+
+def common_word_share(term: str) -> float:
+    """The share of customers that surely hold ``term`` (folded, one word): that of the
+    commonest word containing it, or 0."""
+    return max((share for word, share in _common_words() if term in word), default=0.0)
+
+
+def _surely_many_with(word: str, among: QuerySet) -> bool:
+    """Whether the statistics say ``word`` is in COMMON_WORD_MATCHES or more of ``among`` (the
+    list without the search: its estimate comes from btree statistics and is close)."""
+    share = common_word_share(word)
+    if share * COMMON_WORD_MATCHES < 1:
+        return False  # no such common word: skip the EXPLAIN too
+    estimate = _estimate(among)
+    return estimate is not None and share * estimate >= COMMON_WORD_MATCHES
+
+
+# --- keyset pages -----------------------------------------------------------------------------
+#
+# In a list too long to count, page N skipped (N-1) × 25 matches: page 200 of "comercial"
+# newest first read 5,000 matches of the primary key walk, 100,000 rows (250-450 ms at 1M), and
+# page 100 of a departamento walked the name index through 65,000 rows. The links of such a
+# list (Anterior, Siguiente) carry the id of the row they continue from ("tras" / "antes"), and
+# the page starts there through the same index, however deep. A typed page number without it
+# still skips rows, within the list's time limit.
+
+CURSORS = ("tras", "antes")
+
+
+def page_cursor(params) -> tuple[str, int] | None:
+    """("tras", id) or ("antes", id) from the query string of a list link; None for none or
+    garbage (the page number answers then)."""
+    for direction in CURSORS:
+        value = str(params.get(direction) or "").strip()
+        if value.isdigit() and 0 < int(value) < 2**63:
+            return direction, int(value)
+    return None
+
+
+def _rows(queryset: QuerySet, order: tuple, *, offset: int, per_page: int, cursor) -> list:
+    """The page of ``queryset`` in ``order``: after/before the cursor's row when there is one
+    (and it still exists), else the rows from ``offset``."""
+    if cursor:
+        direction, pk = cursor
+        field = order[0].lstrip("-")
+        model = queryset.model
+        if field == "pk":
+            key = pk if model._default_manager.filter(pk=pk).exists() else None
+        else:
+            key = model._default_manager.filter(pk=pk).values_list(field, flat=True).first()
+        if key is not None:
+            forward = direction == "tras"
+            ascending = not order[0].startswith("-")
+            comparison = ">" if forward == ascending else "<"
+            table = connection.ops.quote_name(model._meta.db_table)
+            if field == "pk":
+                where, params = f'{table}."id" {comparison} %s', [pk]
+            else:
+                column = connection.ops.quote_name(model._meta.get_field(field).column)
+                where, params = f'({table}.{column}, {table}."id") {comparison} (%s, %s)', [key, pk]
+            walk = order if forward else tuple(f[1:] if f.startswith("-") else f"-{f}" for f in order)
+            # ``where`` holds only quoted names of our own; the values go as parameters.
+            rows = list(queryset.extra(where=[where], params=params).order_by(*walk)[:per_page])  # noqa: S610
+            return rows if forward else rows[::-1]
+    return list(queryset.order_by(*order)[offset : offset + per_page])
 
 
 def _cancelled(exc: OperationalError) -> bool:

@@ -40,7 +40,13 @@ def customer_list(request):
     """The module's home: search, filters, sortable columns, pages. An htmx request (typing
     in the search box, a filter, a column or page link) gets only the results."""
     filterset = CustomerFilterSet(request.GET, queryset=queries.list_customers())
-    page = queries.paginate_customers(filterset.qs, page=request.GET.get("page"), searching=filterset.searching)
+    page = queries.paginate_customers(
+        filterset.qs,
+        page=request.GET.get("page"),
+        searching=filterset.searching,
+        common_word=filterset.common_word,
+        cursor=queries.page_cursor(request.GET),
+    )
     # Columns of the apps above (credit's "Crédito disponible"): one query for the page's rows.
     columns = extensions.list_columns(request.user)
     extensions.load_columns(columns, page.rows)

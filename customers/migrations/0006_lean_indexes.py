@@ -6,35 +6,55 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0005_customer_records_data'),
+        ("customers", "0005_customer_records_data"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='customer',
-            name='created_by',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='creado por'),
+            model_name="customer",
+            name="created_by",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="creado por",
+            ),
         ),
         migrations.AlterField(
-            model_name='customer',
-            name='deleted_by',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='eliminado por'),
+            model_name="customer",
+            name="deleted_by",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="eliminado por",
+            ),
         ),
         migrations.AlterField(
-            model_name='customer',
-            name='document_type',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, to='customers.documenttype', verbose_name='tipo de documento'),
+            model_name="customer",
+            name="document_type",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                to="customers.documenttype",
+                verbose_name="tipo de documento",
+            ),
         ),
         migrations.AlterField(
-            model_name='customer',
-            name='sort_key',
+            model_name="customer",
+            name="sort_key",
             field=models.CharField(editable=False, max_length=250),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(fields=['sort_key', 'id'], name='customer_sort_idx'),
+            model_name="customer",
+            index=models.Index(fields=["sort_key", "id"], name="customer_sort_idx"),
         ),
     ]

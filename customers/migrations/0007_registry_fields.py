@@ -4,25 +4,26 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0006_lean_indexes'),
+        ("customers", "0006_lean_indexes"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='customer',
-            name='registry_checked_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='consultado en el padrón'),
+            model_name="customer",
+            name="registry_checked_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="consultado en el padrón"),
         ),
         migrations.AddField(
-            model_name='customer',
-            name='registry_condition',
-            field=models.CharField(blank=True, db_default='', max_length=40, verbose_name='condición del contribuyente'),
+            model_name="customer",
+            name="registry_condition",
+            field=models.CharField(
+                blank=True, db_default="", max_length=40, verbose_name="condición del contribuyente"
+            ),
         ),
         migrations.AddField(
-            model_name='customer',
-            name='registry_status',
-            field=models.CharField(blank=True, db_default='', max_length=40, verbose_name='estado del contribuyente'),
+            model_name="customer",
+            name="registry_status",
+            field=models.CharField(blank=True, db_default="", max_length=40, verbose_name="estado del contribuyente"),
         ),
     ]

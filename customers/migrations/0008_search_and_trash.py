@@ -30,8 +30,10 @@ def fill_copies(apps, schema_editor):
         last = rows[-1][0]
         ids = [pk for pk, _, _ in rows]
         emails, phones = {}, {}
-        for customer_id, email in CustomerEmail.objects.filter(customer_id__in=ids).order_by("position", "id").values_list(
-            "customer_id", "email"
+        for customer_id, email in (
+            CustomerEmail.objects.filter(customer_id__in=ids)
+            .order_by("position", "id")
+            .values_list("customer_id", "email")
         ):
             emails.setdefault(customer_id, []).append(email)
         whatsapp = set()
@@ -57,7 +59,8 @@ def fill_copies(apps, schema_editor):
         ]
         with schema_editor.connection.cursor() as cursor:
             cursor.executemany(
-                "UPDATE customers_customer SET search_text = %s, has_whatsapp = %s, department_id = %s WHERE id = %s", updates
+                "UPDATE customers_customer SET search_text = %s, has_whatsapp = %s, department_id = %s WHERE id = %s",
+                updates,
             )
 
 
@@ -68,72 +71,126 @@ def sync_roles(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0007_registry_fields'),
+        ("customers", "0007_registry_fields"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='customer',
-            options={'ordering': ['sort_key', 'id'], 'permissions': [('restore_customer', 'Puede restaurar clientes de la Papelera'), ('purge_customer', 'Puede eliminar definitivamente')], 'verbose_name': 'cliente', 'verbose_name_plural': 'clientes'},
+            name="customer",
+            options={
+                "ordering": ["sort_key", "id"],
+                "permissions": [
+                    ("restore_customer", "Puede restaurar clientes de la Papelera"),
+                    ("purge_customer", "Puede eliminar definitivamente"),
+                ],
+                "verbose_name": "cliente",
+                "verbose_name_plural": "clientes",
+            },
         ),
         migrations.AddField(
-            model_name='customer',
-            name='department',
-            field=models.ForeignKey(blank=True, db_index=False, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='customers.department', verbose_name='departamento'),
+            model_name="customer",
+            name="department",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                editable=False,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="customers.department",
+                verbose_name="departamento",
+            ),
         ),
         migrations.AddField(
-            model_name='customer',
-            name='has_whatsapp',
-            field=models.BooleanField(db_default=False, default=False, editable=False, verbose_name='con WhatsApp'),
+            model_name="customer",
+            name="has_whatsapp",
+            field=models.BooleanField(db_default=False, default=False, editable=False, verbose_name="con WhatsApp"),
         ),
         migrations.AddField(
-            model_name='customer',
-            name='search_text',
-            field=models.TextField(blank=True, db_default='', default='', editable=False, verbose_name='texto de búsqueda'),
+            model_name="customer",
+            name="search_text",
+            field=models.TextField(
+                blank=True, db_default="", default="", editable=False, verbose_name="texto de búsqueda"
+            ),
         ),
         migrations.RunPython(fill_copies, migrations.RunPython.noop),
         migrations.RunPython(sync_roles, migrations.RunPython.noop),
         migrations.AddIndex(
-            model_name='customer',
-            index=django.contrib.postgres.indexes.GinIndex(fields=['search_text'], name='customer_search_trgm', opclasses=['gin_trgm_ops']),
+            model_name="customer",
+            index=django.contrib.postgres.indexes.GinIndex(
+                fields=["search_text"], name="customer_search_trgm", opclasses=["gin_trgm_ops"]
+            ),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(condition=models.Q(('deleted_at__isnull', True)), fields=['kind', 'sort_key', 'id'], name='customer_kind_sort_idx'),
+            model_name="customer",
+            index=models.Index(
+                condition=models.Q(("deleted_at__isnull", True)),
+                fields=["kind", "sort_key", "id"],
+                name="customer_kind_sort_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(condition=models.Q(('deleted_at__isnull', True)), fields=['document_number', 'id'], name='customer_document_sort_idx'),
+            model_name="customer",
+            index=models.Index(
+                condition=models.Q(("deleted_at__isnull", True)),
+                fields=["document_number", "id"],
+                name="customer_document_sort_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(condition=models.Q(('deleted_at__isnull', True)), fields=['department'], name='customer_department_idx'),
+            model_name="customer",
+            index=models.Index(
+                condition=models.Q(("deleted_at__isnull", True)), fields=["department"], name="customer_department_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(condition=models.Q(('deleted_at__isnull', True), ('category__isnull', False)), fields=['category'], name='customer_category_idx'),
+            model_name="customer",
+            index=models.Index(
+                condition=models.Q(("deleted_at__isnull", True), ("category__isnull", False)),
+                fields=["category"],
+                name="customer_category_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(condition=models.Q(('deleted_at__isnull', True), ('customer_class__isnull', False)), fields=['customer_class'], name='customer_class_idx'),
+            model_name="customer",
+            index=models.Index(
+                condition=models.Q(("deleted_at__isnull", True), ("customer_class__isnull", False)),
+                fields=["customer_class"],
+                name="customer_class_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(condition=models.Q(('deleted_at__isnull', True), ('is_active', False)), fields=['sort_key', 'id'], name='customer_suspended_idx'),
+            model_name="customer",
+            index=models.Index(
+                condition=models.Q(("deleted_at__isnull", True), ("is_active", False)),
+                fields=["sort_key", "id"],
+                name="customer_suspended_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(condition=models.Q(('deleted_at__isnull', True), ('is_foreign', True)), fields=['sort_key', 'id'], name='customer_foreign_idx'),
+            model_name="customer",
+            index=models.Index(
+                condition=models.Q(("deleted_at__isnull", True), ("is_foreign", True)),
+                fields=["sort_key", "id"],
+                name="customer_foreign_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(condition=models.Q(('deleted_at__isnull', True), ('requests_detraction', True)), fields=['sort_key', 'id'], name='customer_detraction_idx'),
+            model_name="customer",
+            index=models.Index(
+                condition=models.Q(("deleted_at__isnull", True), ("requests_detraction", True)),
+                fields=["sort_key", "id"],
+                name="customer_detraction_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(condition=models.Q(('deleted_at__isnull', True), _negated=True), fields=['-deleted_at', '-id'], name='customer_trash_idx'),
+            model_name="customer",
+            index=models.Index(
+                condition=models.Q(("deleted_at__isnull", True), _negated=True),
+                fields=["-deleted_at", "-id"],
+                name="customer_trash_idx",
+            ),
         ),
     ]

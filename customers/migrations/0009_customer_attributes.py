@@ -6,20 +6,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0008_search_and_trash'),
+        ("customers", "0008_search_and_trash"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='customer',
-            name='attributes',
-            field=models.JSONField(blank=True, db_default={}, default=dict, verbose_name='atributos adicionales'),
+            model_name="customer",
+            name="attributes",
+            field=models.JSONField(blank=True, db_default={}, default=dict, verbose_name="atributos adicionales"),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=django.contrib.postgres.indexes.GinIndex(fields=['attributes'], name='customer_attributes_gin', opclasses=['jsonb_path_ops']),
+            model_name="customer",
+            index=django.contrib.postgres.indexes.GinIndex(
+                fields=["attributes"], name="customer_attributes_gin", opclasses=["jsonb_path_ops"]
+            ),
         ),
     ]

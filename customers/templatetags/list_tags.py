@@ -21,8 +21,17 @@ def _url(request, **changes) -> str:
 
 
 @register.simple_tag(takes_context=True)
-def page_url(context, number) -> str:
-    return _url(context["request"], page=str(number) if number != 1 else None)
+def page_url(context, number, after=None, before=None) -> str:
+    """The link to page ``number``; in a list too long to count, Siguiente passes the id of
+    the page's last row (``after``) and Anterior that of its first (``before``), so the next
+    page starts there through the index (customers.queries.page_cursor)."""
+    first = number == 1
+    return _url(
+        context["request"],
+        page=None if first else str(number),
+        tras=None if first or after is None else str(after),
+        antes=None if first or before is None else str(before),
+    )
 
 
 @register.simple_tag(takes_context=True)
@@ -34,7 +43,7 @@ def sort_header(context, key: str, label: str, locked: bool = False):
         return format_html('<span title="Afine la búsqueda para ordenar por esta columna">{}</span>', label)
     ascending, descending = current == key, current == f"-{key}"
     target = f"-{key}" if ascending else key
-    url = _url(context["request"], orden=target, page=None)
+    url = _url(context["request"], orden=target, page=None, tras=None, antes=None)
     arrow = " ▲" if ascending else " ▼" if descending else ""
     hint = "descendente" if ascending else "ascendente"
     return format_html(

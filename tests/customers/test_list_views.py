@@ -468,3 +468,15 @@ def test_the_address_bar_gets_the_search_without_empty_fields_and_defaults(as_ve
     query = {"q": "glo", "estado": "activos", "tipo": "", "departamento": "", "orden": "nombre", "page": "1"}
     response = as_ventas.get(LIST, query, **HTMX)
     assert response.headers["HX-Push-Url"] == f"{LIST}?q=glo"
+
+
+def test_a_list_too_long_to_count_says_pagina_n_de_muchas_and_links_from_its_rows(as_ventas, monkeypatch):
+    monkeypatch.setattr(queries, "COUNT_LIMIT", 75)  # 3 pages may be walked
+    made = [make_company(business_name=f"Comercial {i:02d} S.A.C.") for i in range(80)]
+    page = as_ventas.get(LIST, {"q": "comercial", "page": "2"}).content.decode()
+    assert "Página 2 de muchas" in page
+    # Newest first: page 2 holds the 26th to 50th newest; Siguiente goes on after the last one.
+    assert f"page=3&amp;tras={made[30].pk}" in page
+    after = as_ventas.get(LIST, {"q": "comercial", "page": "3", "tras": str(made[30].pk)}).content.decode()
+    assert "Comercial 29 S.A.C." in after and "Comercial 30 S.A.C." not in after
+    assert "Página 3 de muchas" in after and f"page=2&amp;antes={made[29].pk}" in after  # Anterior

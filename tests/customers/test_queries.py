@@ -18,7 +18,9 @@ GLORIA = "20100070970"
 def listing(query: str = "") -> queries.CustomerPage:
     data = QueryDict(query)
     filterset = CustomerFilterSet(data, queryset=queries.list_customers())
-    return queries.paginate_customers(filterset.qs, page=data.get("page"), searching=filterset.searching)
+    return queries.paginate_customers(
+        filterset.qs, page=data.get("page"), searching=filterset.searching, common_word=filterset.common_word
+    )
 
 
 def names(query: str = "") -> list[str]:
@@ -403,6 +405,78 @@ def test_a_search_with_more_matches_than_the_limit_shows_the_newest_first(monkey
     assert [c.pk for c in page] == [c.pk for c in reversed(made)]
 
 
+@pytest.fixture
+def word_statistics(monkeypatch):
+    """A small list limit, and the search words' statistics (migration 0019) as ANALYZE
+    leaves them, read afresh: counts run in the test's transaction, so does ANALYZE."""
+    monkeypatch.setattr(queries, "COUNT_LIMIT", 3)
+    monkeypatch.setattr(queries, "COMMON_WORD_MATCHES", 6)
+    monkeypatch.setattr(queries, "_word_statistics", {"read_at": None, "words": ()})
+
+    def analyze():
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE customers_customer")
+        queries._word_statistics["read_at"] = None
+
+    return analyze
+
+
+def _count_queries(monkeypatch) -> list:
+    counted = []
+    original = queries._sorted_matches
+    monkeypatch.setattr(queries, "_sorted_matches", lambda *a, **k: counted.append(1) or original(*a, **k))
+    return counted
+
+
+def test_a_word_the_statistics_find_in_many_customers_is_shown_newest_first_without_counting(
+    monkeypatch, word_statistics
+):
+    made = [make_company(business_name=f"Comercial {i:02d} S.A.C.") for i in range(12)]
+    make_person(first_names="Rosa", last_names="Quispe")
+    word_statistics()
+    counted = _count_queries(monkeypatch)
+
+    page = listing("q=comerc")  # inside the common word "comercial"
+    assert (page.count_exact, page.newest_first) == (False, True)
+    assert [c.pk for c in page] == [c.pk for c in reversed(made)]
+    assert not counted
+
+
+def test_a_word_below_the_margin_is_counted_and_sorted(monkeypatch, word_statistics):
+    for letter in "CBA":
+        make_company(business_name=f"Comercial {letter} S.A.C.")
+    for i in range(12):
+        make_person(first_names="Rosa", last_names=f"Quispe{i:02d}")
+    word_statistics()  # "comercial" is in 3 of 15: 3 is below the margin of 6
+    counted = _count_queries(monkeypatch)
+
+    page = listing("q=comercial")
+    assert counted
+    assert (page.count_exact, page.newest_first) == (True, False)
+    assert [c.name for c in page] == [f"Comercial {letter} S.A.C." for letter in "ABC"]
+
+
+@pytest.mark.parametrize("query", ["q=comercial&tipo=empresa", "q=comercial sac", "q=comercial&whatsapp=on"])
+def test_the_word_statistics_are_not_used_with_another_filter_or_word(monkeypatch, word_statistics, query):
+    for i in range(12):
+        make_company(business_name=f"Comercial {i:02d} S.A.C.")
+    word_statistics()
+    counted = _count_queries(monkeypatch)
+
+    assert filterset(query).common_word is None
+    listing(query)
+    assert counted
+
+
+def test_the_estado_alone_still_uses_the_word_statistics(monkeypatch, word_statistics):
+    for i in range(12):
+        make_company(business_name=f"Comercial {i:02d} S.A.C.")
+    word_statistics()
+
+    word, among = filterset("q=Comercial&estado=todos").common_word
+    assert word == "comercial" and among.count() == 12
+
+
 def test_filters_alone_keep_the_alphabetical_order_above_the_limit_with_an_estimate(monkeypatch):
     monkeypatch.setattr(queries, "COUNT_LIMIT", 3)
     for letter in "EDCBA":
@@ -497,3 +571,56 @@ def test_a_search_that_takes_too_long_is_stopped_with_an_empty_page(monkeypatch)
     page = listing("q=gloria")
     assert page.timed_out and page.rows == []
     assert Customer.objects.count() == 1  # the connection still works afterwards
+
+
+# --- keyset pages in lists too long to count ----------------------------------------------------
+
+
+def _page(query: str, number: int, cursor=None) -> queries.CustomerPage:
+    fs = filterset(query)
+    return queries.paginate_customers(
+        fs.qs, page=str(number), searching=fs.searching, common_word=fs.common_word, per_page=3, cursor=cursor
+    )
+
+
+def test_newest_first_pages_continue_from_the_row_before_them(monkeypatch):
+    monkeypatch.setattr(queries, "COUNT_LIMIT", 9)  # 3 pages of 3 may be walked
+    for i in range(12):
+        make_company(business_name=f"Comercial {i:02d} S.A.C.")
+
+    first = _page("q=comercial", 1)
+    second = _page("q=comercial", 2, ("tras", first.last_pk))
+    third = _page("q=comercial", 3, ("tras", second.last_pk))
+    assert first.newest_first and second.newest_first
+    assert [c.pk for c in second] == [c.pk for c in _page("q=comercial", 2)]  # the same rows as by number
+    assert [c.pk for c in third] == [c.pk for c in _page("q=comercial", 3)]
+    assert [c.pk for c in _page("q=comercial", 2, ("antes", third.first_pk))] == [c.pk for c in second]
+
+
+@pytest.mark.parametrize("orden", ["nombre", "-nombre", "documento", "-documento"])
+def test_alphabetical_pages_of_a_long_filter_continue_from_their_neighbour(monkeypatch, orden):
+    monkeypatch.setattr(queries, "_estimate", lambda queryset: 50_000)
+    for i in range(10):
+        make_company(business_name=f"Comercial {9 - i:02d} S.A.C.")
+    query = f"tipo=empresa&orden={orden}"
+
+    by_number = [[c.pk for c in _page(query, n)] for n in (1, 2, 3)]
+    first = _page(query, 1)
+    second = _page(query, 2, ("tras", first.last_pk))
+    third = _page(query, 3, ("tras", second.last_pk))
+    assert not second.count_exact
+    assert [[c.pk for c in page] for page in (first, second, third)] == by_number
+    assert [c.pk for c in _page(query, 2, ("antes", third.first_pk))] == by_number[1]
+
+
+def test_a_cursor_to_a_row_that_is_gone_falls_back_to_the_page_number(monkeypatch):
+    monkeypatch.setattr(queries, "COUNT_LIMIT", 9)
+    for i in range(12):
+        make_company(business_name=f"Comercial {i:02d} S.A.C.")
+    expected = [c.pk for c in _page("q=comercial", 2)]
+    assert [c.pk for c in _page("q=comercial", 2, ("tras", 999_999_999))] == expected
+
+
+@pytest.mark.parametrize("params", [{"tras": "abc"}, {"antes": "-4"}, {"tras": "9" * 30}, {}])
+def test_garbage_cursors_are_ignored(params):
+    assert queries.page_cursor(params) is None

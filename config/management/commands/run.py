@@ -4,6 +4,12 @@ Starts the embedded PostgreSQL (unless DATABASE_URL is set), applies migrations,
 cache table, loads the reference data, loads the demo data and creates an administrator the
 first time, then runs the task worker and the web server until Ctrl-C, which stops all of it,
 database included.
+
+The web server is gunicorn (web_server_command()): a few processes with a few threads each,
+sized to the machine, DEBUG off, static files by WhiteNoise, and one persistent database
+connection per thread at most, so a burst of requests never opens more connections than
+threads. `--dev-server` runs Django's development server instead (a thread and, without
+persistent connections, a database connection per request).
 """
 
 import contextlib
@@ -30,6 +36,9 @@ from config import embedded
 from customers.roles import ADMINISTRADOR
 
 ADMIN_USERNAME = "admin"
+# Threads per gunicorn process: a list request waits on PostgreSQL about half of its time,
+# so a few threads per core keep both cores busy (bench/README.md, burst.py).
+DEFAULT_THREADS = 4
 _PR_SET_PDEATHSIG = 1
 
 
@@ -40,6 +49,68 @@ def _child_setup() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def web_workers() -> int:
+    """gunicorn processes: one per core this process may use (at least 2), or WEB_WORKERS."""
+    return _positive_env("WEB_WORKERS", max(2, len(os.sched_getaffinity(0))))
+
+
+def web_threads() -> int:
+    return _positive_env("WEB_THREADS", DEFAULT_THREADS)
+
+
+def _positive_env(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip() or str(default)
+    if not value.isdigit() or int(value) < 1:
+        raise CommandError(f"{name} debe ser un número entero mayor que 0, no {value!r}.")
+    return int(value)
+
+
+def web_server_command(
+    *, host: str, port: int, dev_server: bool = False, workers: int | None = None, threads: int | None = None
+) -> tuple[list[str], dict[str, str]]:
+    """The web server's command line and the environment it needs on top of ours.
+
+    gunicorn with threads: each thread keeps one database connection (CONN_MAX_AGE) and reuses
+    it, so the web server holds at most workers × threads connections, however many clients
+    come. The development server starts a thread per request; with persistent connections
+    each of those threads left one behind (100 of 100 after a burst of 50 clients), so it
+    runs with CONN_MAX_AGE 0 (a connection per request, closed at its end).
+    """
+    if dev_server:
+        command = [
+            sys.executable,
+            str(Path(settings.BASE_DIR) / "manage.py"),
+            "runserver",
+            f"{host}:{port}",
+            "--noreload",
+            "--skip-checks",
+        ]
+        return command, {"DB_CONN_MAX_AGE": "0", "PGAPPNAME": "clientes-web"}
+    workers = workers or web_workers()
+    threads = threads or web_threads()
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "config.wsgi:application",
+        "--bind",
+        f"{host}:{port}",
+        "--worker-class",
+        "gthread",
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+        "--graceful-timeout",
+        "5",
+        "--no-control-socket",  # gunicorn 27 would share one socket under ~/.gunicorn between runs
+        "--error-logfile",
+        "-",
+    ]
+    # DEBUG off whatever the shell says: debug pages show settings and keep every query in memory.
+    return command, {"DEBUG": "false", "PGAPPNAME": "clientes-web"}
 
 
 def _is_disk_full(exc: BaseException) -> bool:
@@ -54,8 +125,13 @@ class Command(BaseCommand):
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
         parser.add_argument("--no-demo", action="store_true", help="No cargar los clientes de demostración.")
+        parser.add_argument(
+            "--dev-server",
+            action="store_true",
+            help="Servidor de desarrollo de Django en lugar de gunicorn (solo para desarrollo).",
+        )
 
-    def handle(self, *args, host, port, no_demo, **options):
+    def handle(self, *args, host, port, no_demo, dev_server=False, **options):
         self.data_dir = embedded.DATA_ROOT
         self.children: list[tuple[str, subprocess.Popen]] = []
         # Explicit: a shell that starts us in the background sets SIGINT to "ignore".
@@ -65,7 +141,7 @@ class Command(BaseCommand):
             self._take_run_lock(host, port)
             self._check_port_free(host, port)
             self._prepare_database(no_demo)
-            self._serve(host, port)
+            self._serve(host, port, dev_server=dev_server)
         except KeyboardInterrupt:
             pass
         except CommandError:
@@ -171,11 +247,21 @@ class Command(BaseCommand):
 
     # --- running -------------------------------------------------------------------------
 
-    def _serve(self, host: str, port: int) -> None:
+    def _serve(self, host: str, port: int, *, dev_server: bool = False) -> None:
         manage = str(Path(settings.BASE_DIR) / "manage.py")
+        web, web_env = web_server_command(host=host, port=port, dev_server=dev_server)
         connections.close_all()
-        self._start("worker", [sys.executable, manage, "db_worker", "--no-reload", "--interval", "1"])
-        self._start("web", [sys.executable, manage, "runserver", f"{host}:{port}", "--noreload", "--skip-checks"])
+        self._start(
+            "worker",
+            [sys.executable, manage, "db_worker", "--no-reload", "--interval", "1"],
+            {"PGAPPNAME": "clientes-worker"},
+        )
+        self._start("web", web, web_env)
+        if dev_server:
+            self._say("Servidor de desarrollo de Django (--dev-server).")
+        else:
+            workers, threads = web[web.index("--workers") + 1], web[web.index("--threads") + 1]
+            self._say(f"gunicorn: {workers} procesos × {threads} hilos.")
         self.stdout.write(self.style.SUCCESS(f"\nClientes está listo en http://{host}:{port}  (Ctrl-C para detener)\n"))
         while True:
             for name, child in self.children:
@@ -186,10 +272,10 @@ class Command(BaseCommand):
                     )
             time.sleep(0.5)
 
-    def _start(self, name: str, command: list[str]) -> None:
+    def _start(self, name: str, command: list[str], env: dict[str, str]) -> None:
         # Own process group: Ctrl-C in the terminal reaches only `run`, which then stops each
         # child once, in order (a second SIGINT would make the worker abandon its task).
-        child = subprocess.Popen(command, preexec_fn=_child_setup, process_group=0)
+        child = subprocess.Popen(command, env={**os.environ, **env}, preexec_fn=_child_setup, process_group=0)
         self.children.append((name, child))
 
     def _shutdown(self) -> None:
@@ -211,8 +297,10 @@ class Command(BaseCommand):
             if embedded.stop():
                 self._say(f"PostgreSQL embebido detenido. Los datos quedan en {embedded.PGDATA}")
             else:
-                self._say("PostgreSQL embebido sigue en marcha: otro proceso (p. ej. las pruebas) aún lo usa; "
-                          "se detendrá cuando ese proceso termine.")
+                self._say(
+                    "PostgreSQL embebido sigue en marcha: otro proceso (p. ej. las pruebas) aún lo usa; "
+                    "se detendrá cuando ese proceso termine."
+                )
 
     def _say(self, message: str) -> None:
         self.stdout.write(message)
