@@ -6,8 +6,8 @@ from config.auth import can_use_admin
 # not been built yet shows as disabled rather than linking to a dead page.
 NAVIGATION = [
     ("Clientes", "customers:list", "customers.view_customer"),
-    # Importing creates customers: only the roles that may create them (customers/roles.py).
-    ("Importar", "customers:import", "customers.add_customer"),
+    # A permission of its own (customers/roles.py: Administrador).
+    ("Importar", "customers:import", "customers.import_customer"),
     ("Papelera", "customers:trash", "customers.view_customer"),
     ("Atributos adicionales", "attributes:list", "attributes.manage_attributedefinition"),
     ("Configuración", "settings", "customers.change_customersettings"),

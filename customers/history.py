@@ -303,6 +303,23 @@ def record_bulk_change(*, customer_ids: list[int], actor, reason: str, note_text
     return _insert_notes("c.id = ANY(%s)", [ids], actor=actor, kind=CustomerNote.Kind.EDITED, text=note_text)
 
 
+def record_bulk_import(
+    *, created_ids: list, updated_ids: list, new_address_ids: list, changed_address_ids: list, actor, reason: str
+) -> None:
+    """The historical records of an import's bulk writes: "+" for each customer and address it
+    created, "~" for each it changed (the customers' phones and e-mails as written). Notes are
+    the caller's (each says what changed in that customer)."""
+    for model, ids, kind in (
+        (Customer, created_ids, "+"),
+        (Customer, updated_ids, "~"),
+        (Address, new_address_ids, "+"),
+        (Address, changed_address_ids, "~"),
+    ):
+        for start in range(0, len(ids), 50_000):
+            chunk = list(ids[start : start + 50_000])
+            _insert_history(model, "c.id = ANY(%s)", [chunk], history_type=kind, actor=actor, reason=reason)
+
+
 def _insert_history(model, where: str, params: list, *, history_type: str, actor, reason: str) -> None:
     """The rows of `model` matching `where` (alias c) copied into its historical table."""
     quote = connection.ops.quote_name

@@ -36,6 +36,7 @@ ROLE_PERMISSIONS: dict[str, str | list[str]] = {
         "customers.change_customer",
         *_EDIT_CUSTOMER_DETAILS,
         "customers.add_customernote",
+        "customers.export_customer",
     ],
     # Credit staff: view customers and write notes; sales conditions and credit arrive with the credit app.
     CREDITOS: [*_VIEW_CUSTOMERS, "customers.add_customernote"],

@@ -30,8 +30,10 @@ from customers.services.records import (
     SOCIAL_FIELDS,
     DuplicateCustomerError,
     DuplicateInfo,
+    clean_customer_data,
     create_customer,
     revert_customer,
+    set_list_copies,
     update_customer,
 )
 
@@ -44,6 +46,7 @@ __all__ = [
     "DuplicateInfo",
     "activate_customer",
     "bulk_lifecycle",
+    "clean_customer_data",
     "create_customer",
     "deactivate_customer",
     "delete_address",
@@ -57,6 +60,7 @@ __all__ = [
     "save_address",
     "save_choice",
     "save_contact",
+    "set_list_copies",
     "trash_customer",
     "update_customer",
     "update_customer_settings",

@@ -134,7 +134,7 @@ def _save_customer(*, actor, customer: Customer, data: dict, creating: bool, rea
             before = None if creating else customer_state(customer)
             for field, value in cleaned["fields"].items():
                 setattr(customer, field, value)
-            _set_list_copies(customer, cleaned)
+            set_list_copies(customer, cleaned)
             customer.full_clean(
                 exclude=["document_type", "category", "customer_class", "created_by", "deleted_by", "department"]
             )
@@ -174,7 +174,19 @@ def _save_customer(*, actor, customer: Customer, data: dict, creating: bool, rea
     return customer
 
 
-def _clean_customer_data(data: dict, *, settings: CustomerSettings, customer: Customer) -> tuple[dict, dict]:
+def clean_customer_data(
+    data: dict, *, settings: CustomerSettings, customer: Customer, definitions: list | None = None
+) -> tuple[dict, dict]:
+    """What create_customer / update_customer would write for ``data`` over ``customer`` (a new,
+    unsaved one to create) and every error by field, without writing: the import validates
+    its rows with it. ``definitions``: every attribute definition, read once by a caller that
+    cleans many rows. Checks against other rows (duplicates) are the caller's."""
+    return _clean_customer_data(data, settings=settings, customer=customer, definitions=definitions)
+
+
+def _clean_customer_data(
+    data: dict, *, settings: CustomerSettings, customer: Customer, definitions: list | None = None
+) -> tuple[dict, dict]:
     errors: dict[str, list[str]] = {}
     fields: dict = {}
 
@@ -284,10 +296,13 @@ def _clean_customer_data(data: dict, *, settings: CustomerSettings, customer: Cu
 
     # Atributos adicionales: the same rule for the form, the import and the API.
     stored_values = customer.attributes if customer.pk else {}
-    fields["attributes"], attribute_errors, rules = clean_attribute_values(data=data, current=stored_values)
+    fields["attributes"], attribute_errors, rules = clean_attribute_values(
+        data=data, current=stored_values, definitions=definitions
+    )
     errors.update(attribute_errors)
 
     cleaned = {"fields": fields, "phones": phones, "emails": emails, "address": address, "attribute_rules": rules}
+    cleaned["definitions"] = definitions
     return cleaned, errors
 
 
@@ -367,14 +382,15 @@ def _raise_duplicate(field: str, message: str, match: Customer) -> None:
     raise DuplicateCustomerError(field, message, DuplicateInfo(match.pk, match.name, in_trash))
 
 
-def _set_list_copies(customer: Customer, cleaned: dict) -> None:
-    """Customer.search_text, has_whatsapp and department, from what this save writes."""
+def set_list_copies(customer: Customer, cleaned: dict) -> None:
+    """Customer.search_text, has_whatsapp and department, from what this save writes
+    (``cleaned`` from clean_customer_data)."""
     customer.search_text = search_text(
         name=cleaned["fields"].get("name", ""),
         document_number=cleaned["fields"].get("document_number", ""),
         emails=cleaned["emails"],
         phones=[number for number, _ in cleaned["phones"]],
-        extra=attribute_search_parts(cleaned["fields"].get("attributes")),
+        extra=attribute_search_parts(cleaned["fields"].get("attributes"), cleaned.get("definitions")),
     )
     customer.has_whatsapp = any(whatsapp for _, whatsapp in cleaned["phones"])
     address = cleaned["address"]
