@@ -292,7 +292,9 @@ def unescape_formula(text: str) -> str:
     return text
 
 
-def write_xlsx(path_or_file, sheets: list[tuple[str, list[str], object]], *, widths: dict | None = None) -> None:
+def write_xlsx(
+    path_or_file, sheets: list[tuple[str, list[str], object]], *, widths: dict | None = None, escape: bool = True
+) -> None:
     """sheets: (title, headers, iterable of rows). Write-only mode: memory stays flat. Text cells
     are written as text and escaped against formulas."""
     from openpyxl import Workbook
@@ -312,7 +314,7 @@ def write_xlsx(path_or_file, sheets: list[tuple[str, list[str], object]], *, wid
         if headers:
             sheet.append(header_cells)
         for row in rows:
-            sheet.append([escape_formula(v) if isinstance(v, str) else v for v in row])
+            sheet.append([escape_formula(v) if escape and isinstance(v, str) else v for v in row])
     workbook.save(path_or_file)
 
 
