@@ -35,6 +35,7 @@ from customers import import_columns as cols
 from customers import spreadsheets
 from customers.history import describe_changes, record_bulk_import, tracked_fields
 from customers.import_template import build_template
+from customers.reference import DNI
 from customers.models import Address, Customer, CustomerEmail, CustomerNote, CustomerPhone, ImportJob
 from customers.services import clean_customer_data, get_customer_settings, set_list_copies
 from customers.services.access import require_permission
@@ -345,6 +346,8 @@ def _clean_row(result, data, customer, lookups, settings, by_pk, *, since, can_c
         target = Customer()
         full = {**data}
         full.pop("whatsapp_only", None)
+        if full.get("kind") == Customer.Kind.PERSON and not full.get("is_foreign") and "document_type" not in full:
+            full["document_type"] = lookups.document_types.get(DNI)  # a person's DNI is optional
         if "address" in full:
             full["address"] = {"district": None, "street": "", "unit": "", "reference": "", **full["address"]}
     else:
