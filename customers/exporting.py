@@ -29,7 +29,6 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Coalesce
 from django.http import FileResponse, StreamingHttpResponse
 
@@ -76,18 +75,19 @@ def _text(expression):
 
 
 def _attribute(definition: AttributeDefinition):
-    value = KeyTextTransform(definition.key, "attributes")
+    # ->> with the key as text: Django's KeyTextTransform reads a digit key as an array index.
+    value = Func(F("attributes"), Value(definition.key), template="(%(expressions)s)", arg_joiner=" ->> ",
+                 output_field=TextField())
     if definition.kind == Kind.DATE:
         return Coalesce(Func(Cast(value, output_field=CharField()), template="to_char(%(expressions)s::date, 'DD/MM/YYYY')",
-                             output_field=TextField()), Value(""))
+                             output_field=TextField()), Value(""), output_field=TextField())
     if definition.kind == Kind.BOOLEAN:
-        return Case(When(**{f"attributes__{definition.key}": True}, then=Value("Sí")),
-                    When(**{f"attributes__{definition.key}": False}, then=Value("No")), default=Value(""),
+        return Func(value, template="CASE %(expressions)s WHEN 'true' THEN 'Sí' WHEN 'false' THEN 'No' ELSE '' END",
                     output_field=TextField())
     if definition.kind == Kind.MULTIPLE:
         return Coalesce(Func(F("attributes"), Value(definition.key), output_field=TextField(), template=(
             "(SELECT string_agg(item, '; ') FROM jsonb_array_elements_text(%(expressions)s) AS item)"
-        ), arg_joiner=" -> "), Value(""))
+        ), arg_joiner=" -> "), Value(""), output_field=TextField())
     if definition.kind == Kind.PHONE:
         return _text(NationalPhone(value))
     return _text(value)

@@ -120,8 +120,12 @@ def start_import(*, actor, upload) -> ImportJob:
 def preview_import(job_id: int) -> ImportJob:
     """Read and check every row of the job's file; count what the import would do."""
     job = ImportJob.objects.select_related("created_by").get(pk=job_id)
-    if job.status != ImportJob.Status.CHECKING:
+    claimed = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.PENDING).update(
+        status=ImportJob.Status.CHECKING
+    )
+    if not claimed:
         return job
+    job.status = ImportJob.Status.CHECKING
     with _job_lock(job.pk):
         try:
             with _local_copy(job) as path:

@@ -487,6 +487,7 @@ class ImportJob(models.Model):
     page shows while a worker runs it (customers.importing)."""
 
     class Status(models.TextChoices):
+        PENDING = "pendiente", "En cola para revisar"
         CHECKING = "revisando", "Revisando el archivo"
         READY = "lista", "Vista previa lista"
         QUEUED = "en_cola", "En cola para importar"
@@ -504,7 +505,7 @@ class ImportJob(models.Model):
     file_name = models.CharField("nombre del archivo", max_length=255)
     file_size = models.PositiveBigIntegerField("tamaño", default=0)
     file_sha256 = models.CharField(max_length=64)
-    status = models.CharField("estado", max_length=12, choices=Status.choices, default=Status.CHECKING)
+    status = models.CharField("estado", max_length=12, choices=Status.choices, default=Status.PENDING)
     mode = models.CharField("modo", max_length=8, choices=Mode.choices, default=Mode.ALL_OR_NOTHING)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name="usuario"
@@ -540,7 +541,7 @@ class ImportJob(models.Model):
 
     @property
     def running(self) -> bool:
-        return self.status in (self.Status.CHECKING, self.Status.QUEUED, self.Status.IMPORTING)
+        return self.status in (self.Status.PENDING, self.Status.CHECKING, self.Status.QUEUED, self.Status.IMPORTING)
 
     @property
     def percent(self) -> int:
