@@ -38,7 +38,7 @@ from customers.import_template import build_template
 from customers.reference import DNI
 from customers.models import Address, Customer, CustomerEmail, CustomerNote, CustomerPhone, ImportJob
 from customers.services import clean_customer_data, get_customer_settings, set_list_copies
-from customers.services.access import require_permission
+from customers.access import require_permission
 
 # How many errors a job keeps to show (the error report holds every one).
 SHOWN_ERRORS = 500

@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from customers.access import writable_customer
 from customers.history import stamp
 from customers.models import Customer, CustomerNote
 from customers.roles import is_administrador
@@ -39,31 +40,30 @@ def add_note(*, actor, customer: Customer, text: str) -> CustomerNote:
     """A note written by a person."""
     _require_add(actor)
     text = _clean_text(text)
-    if customer.deleted_at is not None:
-        raise ValidationError("Este cliente está en la Papelera: restáurelo antes de agregar notas.")
-    note = CustomerNote(customer=customer, kind=CustomerNote.Kind.MANUAL, text=text, author=_user(actor))
-    stamp(note, actor=actor, reason="Nota agregada")
     with transaction.atomic():
+        locked = writable_customer(customer, to="agregar notas")
+        note = CustomerNote(customer=locked, kind=CustomerNote.Kind.MANUAL, text=text, author=_user(actor))
+        stamp(note, actor=actor, reason="Nota agregada")
         note.save()
     return note
 
 
 def update_note(*, actor, note: CustomerNote, text: str) -> CustomerNote:
     text = _clean_text(text)
+    _require_owner(actor, note)  # author and kind never change: the caller's copy tells
     with transaction.atomic():
         note = _locked(note)
-        _require_owner(actor, note)
         if note.text != text:
             note.text, note.edited_at = text, timezone.now()
             stamp(note, actor=actor, reason="Nota editada")
-            note.save()
+            note.save(update_fields=["text", "edited_at"])
     return note
 
 
 def delete_note(*, actor, note: CustomerNote) -> None:
+    _require_owner(actor, note)
     with transaction.atomic():
         note = _locked(note)
-        _require_owner(actor, note)
         stamp(note, actor=actor, reason="Nota eliminada")
         note.delete()
 
@@ -88,6 +88,9 @@ def _require_owner(actor, note: CustomerNote) -> None:
 
 
 def _locked(note: CustomerNote) -> CustomerNote:
+    """The note as stored now, locked, after its customer's row (the order every write of a
+    customer takes its locks in); refused while the customer is in the Papelera."""
+    writable_customer(Customer(pk=note.customer_id), to="cambiar sus notas")
     try:
         return CustomerNote.objects.select_for_update().get(pk=note.pk)
     except CustomerNote.DoesNotExist:

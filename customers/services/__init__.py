@@ -5,7 +5,8 @@ then writes in one transaction: it either completes or leaves the database as it
 
 By subject: records (the customer's own data, duplicates, revert), addresses, contacts,
 lifecycle (Desactivar / Activar, the Papelera, bulk actions), configuration (settings,
-categorías, clases); cleaning and access hold what they share. Callers import from here.
+categorías, clases); cleaning holds what they share, customers.access the permission check
+and the row lock. Callers import from here.
 """
 
 from customers.services.addresses import delete_address, make_default_address, save_address

@@ -3,6 +3,7 @@
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from customers.access import writable_customer
 from customers.history import describe_changes, instance_state, stamp
 from customers.models import Address, Customer, CustomerNote
 from customers.notes import record_note
@@ -14,25 +15,26 @@ def save_address(*, actor, customer: Customer, data: dict, address: Address | No
     """Create (address=None) or update one of the customer's addresses."""
     if address is not None and address.customer_id != customer.pk:
         raise ValidationError("Esa dirección no pertenece a este cliente.")
-    errors: dict = {}
-    kind = data.get("kind") or Address.Kind.DELIVERY
-    if kind not in Address.Kind.values:
-        errors["kind"] = ["Elija fiscal, entrega u otra."]
-    cleaned = clean_address(data, errors, prefix="", is_foreign=customer.is_foreign, required=True)
-    if errors:
-        raise ValidationError(errors)
     make_default = as_bool(data.get("is_default"))
     with transaction.atomic():
-        Customer.objects.select_for_update().filter(pk=customer.pk).first()
-        previous_default = customer.addresses.filter(is_default=True).exclude(pk=getattr(address, "pk", None)).first()
+        # Every address write locks the customer first: they take turns, and each reads the
+        # customer and its addresses as the one before left them.
+        locked = writable_customer(customer, to="cambiar sus direcciones")
+        errors: dict = {}
+        kind = data.get("kind") or Address.Kind.DELIVERY
+        if kind not in Address.Kind.values:
+            errors["kind"] = ["Elija fiscal, entrega u otra."]
+        cleaned = clean_address(data, errors, prefix="", is_foreign=locked.is_foreign, required=True)
+        if errors:
+            raise ValidationError(errors)
         creating = address is None
-        if creating:
-            address = Address(customer=customer)
+        address = Address(customer=locked) if creating else _current(address)
+        previous_default = locked.addresses.filter(is_default=True).exclude(pk=address.pk).first()
         old_state, old_text = (None, "") if creating else (instance_state(address), str(address))
         address.kind = kind
         address.district = cleaned["district"]
         address.street, address.unit, address.reference = cleaned["street"], cleaned["unit"], cleaned["reference"]
-        address.country = customer.country
+        address.country = locked.country
         if make_default or previous_default is None:
             if previous_default is not None:
                 # Saved one by one (not queryset.update()) so the change is recorded.
@@ -50,19 +52,21 @@ def save_address(*, actor, customer: Customer, data: dict, address: Address | No
             else:
                 lines = describe_changes(Address, old_state, new_state)
                 text = "\n".join([f"Dirección editada: {old_text}.", *lines])
-            record_note(customer=customer, actor=actor, kind=CustomerNote.Kind.ADDRESS, text=text)
+            record_note(customer=locked, actor=actor, kind=CustomerNote.Kind.ADDRESS, text=text)
         if address.is_default:
-            _sync_department(customer)
+            _sync_department(locked)
+    customer.department_id = locked.department_id
     return address
 
 
 def make_default_address(*, actor, address: Address) -> Address:
     """The customer's default address becomes this one; the others stay as they are."""
     with transaction.atomic():
-        Customer.objects.select_for_update().filter(pk=address.customer_id).first()
+        customer = writable_customer(Customer(pk=address.customer_id), to="cambiar sus direcciones")
+        address = _current(address)
         if address.is_default:
             return address
-        previous = Address.objects.filter(customer_id=address.customer_id, is_default=True).exclude(pk=address.pk)
+        previous = Address.objects.filter(customer_id=customer.pk, is_default=True).exclude(pk=address.pk)
         for other in previous:  # at most one; saved one by one so the change is recorded
             other.is_default = False
             stamp(other, actor=actor, reason="Otra dirección es la predeterminada")
@@ -71,15 +75,15 @@ def make_default_address(*, actor, address: Address) -> Address:
         stamp(address, actor=actor, reason="Dirección predeterminada")
         address.save(update_fields=["is_default"])
         text = f"Dirección predeterminada: {address}."
-        record_note(customer=address.customer, actor=actor, kind=CustomerNote.Kind.ADDRESS, text=text)
-        _sync_department(address.customer)
+        record_note(customer=customer, actor=actor, kind=CustomerNote.Kind.ADDRESS, text=text)
+        _sync_department(customer)
     return address
 
 
 def delete_address(*, actor, address: Address) -> None:
-    customer = address.customer
     with transaction.atomic():
-        Customer.objects.select_for_update().filter(pk=customer.pk).first()
+        customer = writable_customer(Customer(pk=address.customer_id), to="cambiar sus direcciones")
+        address = _current(address)
         remaining = customer.addresses.exclude(pk=address.pk)
         settings = get_customer_settings()
         needs_address = (customer.kind == Customer.Kind.COMPANY and not customer.is_foreign) or settings.require_address
@@ -98,6 +102,15 @@ def delete_address(*, actor, address: Address) -> None:
                 text += f"\nDirección predeterminada: {successor}."
             _sync_department(customer)
         record_note(customer=customer, actor=actor, kind=CustomerNote.Kind.ADDRESS, text=text)
+
+
+def _current(address: Address) -> Address:
+    """The address as stored now (the customer's row is locked: no other write is under way);
+    one deleted meanwhile is not brought back by saving the caller's copy."""
+    current = Address.objects.select_related("district").filter(pk=address.pk, customer_id=address.customer_id).first()
+    if current is None:
+        raise ValidationError("Esa dirección ya no existe.")
+    return current
 
 
 def _sync_department(customer: Customer) -> None:

@@ -3,6 +3,7 @@
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from customers.access import writable_customer
 from customers.history import describe_changes, instance_state, stamp
 from customers.models import Contact, Customer, CustomerNote
 from customers.notes import record_note
@@ -31,26 +32,38 @@ def save_contact(*, actor, customer: Customer, data: dict, contact: Contact | No
     if errors:
         raise ValidationError(errors)
     creating = contact is None
-    contact = contact or Contact(customer=customer)
-    old_state, old_name = (None, "") if creating else (instance_state(contact), contact.name)
-    contact.name, contact.role, contact.note, contact.phones, contact.emails = name, role, note, phones, emails
-    new_state = instance_state(contact)
-    if not creating and new_state == old_state:
-        return contact
     with transaction.atomic():
+        locked = writable_customer(customer, to="cambiar sus contactos")
+        contact = Contact(customer=locked) if creating else _current(contact)
+        old_state, old_name = (None, "") if creating else (instance_state(contact), contact.name)
+        contact.name, contact.role, contact.note, contact.phones, contact.emails = name, role, note, phones, emails
+        new_state = instance_state(contact)
+        if not creating and new_state == old_state:
+            return contact
         stamp(contact, actor=actor, reason="Contacto agregado" if creating else "Contacto editado")
         contact.save()
         if creating:
             text = f"Contacto agregado: {contact.name}."
         else:
             text = "\n".join([f"Contacto editado: {old_name}.", *describe_changes(Contact, old_state, new_state)])
-        record_note(customer=customer, actor=actor, kind=CustomerNote.Kind.CONTACT, text=text)
+        record_note(customer=locked, actor=actor, kind=CustomerNote.Kind.CONTACT, text=text)
     return contact
 
 
 def delete_contact(*, actor, contact: Contact) -> None:
     with transaction.atomic():
+        customer = writable_customer(Customer(pk=contact.customer_id), to="cambiar sus contactos")
+        contact = _current(contact)
         stamp(contact, actor=actor, reason="Contacto eliminado")
         contact.delete()
         text = f"Contacto eliminado: {contact.name}."
-        record_note(customer=contact.customer, actor=actor, kind=CustomerNote.Kind.CONTACT, text=text)
+        record_note(customer=customer, actor=actor, kind=CustomerNote.Kind.CONTACT, text=text)
+
+
+def _current(contact: Contact) -> Contact:
+    """The contact as stored now (the customer's row is locked: no other write is under way);
+    one deleted meanwhile is not brought back by saving the caller's copy."""
+    current = Contact.objects.filter(pk=contact.pk, customer_id=contact.customer_id).first()
+    if current is None:
+        raise ValidationError("Ese contacto ya no existe.")
+    return current

@@ -9,11 +9,11 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from customers.access import locked_customer, require_permission, writable_customer
 from customers.guards import reasons_not_to_purge, reasons_not_to_trash
 from customers.history import stamp
 from customers.models import Customer, CustomerEmail, CustomerNote, DocumentType
 from customers.notes import record_note
-from customers.services.access import locked_customer, require_permission
 
 
 def deactivate_customer(*, actor, customer: Customer) -> Customer:
@@ -29,9 +29,7 @@ def activate_customer(*, actor, customer: Customer) -> Customer:
 def _set_active(*, actor, customer: Customer, active: bool) -> Customer:
     require_permission(actor, "customers.change_customer")
     with transaction.atomic():
-        locked = locked_customer(customer)
-        if locked.deleted_at is not None:
-            raise ValidationError("Este cliente está en la Papelera: restáurelo antes de activarlo o desactivarlo.")
+        locked = writable_customer(customer, to="activarlo o desactivarlo")
         if locked.is_active != active:
             locked.is_active = active
             stamp(locked, actor=actor, reason="Activado" if active else "Desactivado")

@@ -13,6 +13,7 @@ from django.utils.dateparse import parse_datetime
 from attributes.models import AttributeDefinition
 from attributes.services import clean_attribute_values, lock_attribute_rules
 from attributes.services import search_parts as attribute_search_parts
+from customers.access import writable_customer
 from customers.countries import is_country
 from customers.history import (
     customer_state,
@@ -124,54 +125,73 @@ def _attributes_to_revert(recorded: dict, current: dict) -> dict:
 
 def _save_customer(*, actor, customer: Customer, data: dict, creating: bool, reason: str, note_kind: str) -> Customer:
     settings = get_customer_settings()
-    cleaned, errors = _clean_customer_data(data, settings=settings, customer=customer)
-    if errors:
-        raise ValidationError(errors)
+    cleaned = None
     try:
         with transaction.atomic():
+            # An edit works on the row as it is now, locked, not on the caller's copy: a form
+            # opened before someone sent the customer to the Papelera or suspended it must
+            # not write that old state back. In the Papelera it is read-only.
+            target = customer if creating else writable_customer(customer, to="editarlo")
+            cleaned, errors = _clean_customer_data(data, settings=settings, customer=target)
+            if errors:
+                raise ValidationError(errors)
             lock_attribute_rules(version=cleaned["attribute_rules"])
-            _check_duplicates(cleaned, exclude_pk=customer.pk)
-            before = None if creating else customer_state(customer)
+            _check_duplicates(cleaned, exclude_pk=target.pk)
+            before = None if creating else customer_state(target)
             for field, value in cleaned["fields"].items():
-                setattr(customer, field, value)
-            set_list_copies(customer, cleaned)
-            customer.full_clean(
+                setattr(target, field, value)
+            copies = set_list_copies(target, cleaned)
+            target.full_clean(
                 exclude=["document_type", "category", "customer_class", "created_by", "deleted_by", "department"]
             )
-            after = customer_state(customer, phones=cleaned["phones"], emails=cleaned["emails"])
+            after = customer_state(target, phones=cleaned["phones"], emails=cleaned["emails"])
             changed = creating or after != before
             # One historical record per change, none for a save that changes nothing.
             if changed:
-                set_contact_points(customer, phones=cleaned["phones"], emails=cleaned["emails"])
-                stamp(customer, actor=actor, reason=reason)
+                set_contact_points(target, phones=cleaned["phones"], emails=cleaned["emails"])
+                stamp(target, actor=actor, reason=reason)
             else:
-                customer.skip_history_when_saving = True
+                target.skip_history_when_saving = True
             try:
-                customer.save()
+                if creating:
+                    target.save()
+                else:  # only what an edit owns: never is_active, deleted_at or created_by
+                    target.save(update_fields=[*cleaned["fields"], *copies, "updated_at"])
             finally:
-                customer.__dict__.pop("skip_history_when_saving", None)
-            _replace_phones(customer, cleaned["phones"])
-            _replace_emails(customer, cleaned["emails"])
+                target.__dict__.pop("skip_history_when_saving", None)
+            _replace_phones(target, cleaned["phones"])
+            _replace_emails(target, cleaned["emails"])
             lines = [] if creating else describe_changes(Customer, before, after)
             if cleaned["address"] is not None:
-                lines += _save_main_address(customer, cleaned["address"], actor=actor, reason=reason)
+                lines += _save_main_address(target, cleaned["address"], actor=actor, reason=reason)
             if creating:
                 text = "Cliente creado." if note_kind == CustomerNote.Kind.CREATED else f"{reason}."
-                record_note(customer=customer, actor=actor, kind=note_kind, text=text)
+                record_note(customer=target, actor=actor, kind=note_kind, text=text)
             elif changed or lines or note_kind != CustomerNote.Kind.EDITED:
                 header = "" if note_kind == CustomerNote.Kind.EDITED else reason + "."
                 text = "\n".join([header, *lines]).strip() or "Datos actualizados."
-                record_note(customer=customer, actor=actor, kind=note_kind, text=text)
+                record_note(customer=target, actor=actor, kind=note_kind, text=text)
     except IntegrityError as exc:
         # Another transaction saved the same document or e-mail between our check and our
         # write; the database refused it. Say which customer, as the check would have.
         if creating:  # the rolled-back INSERT left its id on the instance
             customer.pk, customer._state.adding = None, True
-        _check_duplicates(cleaned, exclude_pk=customer.pk)
+        if cleaned is not None:
+            _check_duplicates(cleaned, exclude_pk=customer.pk)
         raise ValidationError(
             "No se pudo guardar: otro usuario guardó datos en conflicto al mismo tiempo. Vuelva a intentarlo."
         ) from exc
+    if not creating:
+        _copy_state(target, customer)
     return customer
+
+
+def _copy_state(source: Customer, customer: Customer) -> None:
+    """The caller's copy shows what is stored now (a suspension made meanwhile included)."""
+    for field in Customer._meta.concrete_fields:
+        setattr(customer, field.attname, getattr(source, field.attname))
+        if field.is_relation and field.is_cached(source):
+            setattr(customer, field.name, getattr(source, field.name))
 
 
 def clean_customer_data(
@@ -382,9 +402,9 @@ def _raise_duplicate(field: str, message: str, match: Customer) -> None:
     raise DuplicateCustomerError(field, message, DuplicateInfo(match.pk, match.name, in_trash))
 
 
-def set_list_copies(customer: Customer, cleaned: dict) -> None:
+def set_list_copies(customer: Customer, cleaned: dict) -> list[str]:
     """Customer.search_text, has_whatsapp and department, from what this save writes
-    (``cleaned`` from clean_customer_data)."""
+    (``cleaned`` from clean_customer_data); returns the fields it set."""
     customer.search_text = search_text(
         name=cleaned["fields"].get("name", ""),
         document_number=cleaned["fields"].get("document_number", ""),
@@ -394,9 +414,11 @@ def set_list_copies(customer: Customer, cleaned: dict) -> None:
     )
     customer.has_whatsapp = any(whatsapp for _, whatsapp in cleaned["phones"])
     address = cleaned["address"]
-    if address:  # the main address is written with this save; otherwise it stays as it is
-        district = address["district"]
-        customer.department_id = district.pk[:2] if district is not None else None
+    if not address:  # the main address is written with this save; otherwise it stays as it is
+        return ["search_text", "has_whatsapp"]
+    district = address["district"]
+    customer.department_id = district.pk[:2] if district is not None else None
+    return ["search_text", "has_whatsapp", "department"]
 
 
 def _replace_phones(customer: Customer, phones: list[tuple[str, bool]]) -> None:
