@@ -76,18 +76,41 @@ def _text(expression):
 
 def _attribute(definition: AttributeDefinition):
     # ->> with the key as text: Django's KeyTextTransform reads a digit key as an array index.
-    value = Func(F("attributes"), Value(definition.key), template="(%(expressions)s)", arg_joiner=" ->> ",
-                 output_field=TextField())
+    value = Func(
+        F("attributes"),
+        Value(definition.key),
+        template="(%(expressions)s)",
+        arg_joiner=" ->> ",
+        output_field=TextField(),
+    )
     if definition.kind == Kind.DATE:
-        return Coalesce(Func(Cast(value, output_field=CharField()), template="to_char(%(expressions)s::date, 'DD/MM/YYYY')",
-                             output_field=TextField()), Value(""), output_field=TextField())
+        return Coalesce(
+            Func(
+                Cast(value, output_field=CharField()),
+                template="to_char(%(expressions)s::date, 'DD/MM/YYYY')",
+                output_field=TextField(),
+            ),
+            Value(""),
+            output_field=TextField(),
+        )
     if definition.kind == Kind.BOOLEAN:
-        return Func(value, template="CASE %(expressions)s WHEN 'true' THEN 'Sí' WHEN 'false' THEN 'No' ELSE '' END",
-                    output_field=TextField())
+        return Func(
+            value,
+            template="CASE %(expressions)s WHEN 'true' THEN 'Sí' WHEN 'false' THEN 'No' ELSE '' END",
+            output_field=TextField(),
+        )
     if definition.kind == Kind.MULTIPLE:
-        return Coalesce(Func(F("attributes"), Value(definition.key), output_field=TextField(), template=(
-            "(SELECT string_agg(item, '; ') FROM jsonb_array_elements_text(%(expressions)s) AS item)"
-        ), arg_joiner=" -> "), Value(""), output_field=TextField())
+        return Coalesce(
+            Func(
+                F("attributes"),
+                Value(definition.key),
+                output_field=TextField(),
+                template=("(SELECT string_agg(item, '; ') FROM jsonb_array_elements_text(%(expressions)s) AS item)"),
+                arg_joiner=" -> ",
+            ),
+            Value(""),
+            output_field=TextField(),
+        )
     if definition.kind == Kind.PHONE:
         return _text(NationalPhone(value))
     return _text(value)
@@ -109,16 +132,18 @@ def export_columns() -> list[tuple[str, object]]:
         .values("text")
     )
     by_key = {
-        "kind": Case(When(kind="empresa", then=Value("Empresa")), default=Value("Persona natural"),
-                     output_field=TextField()),
+        "kind": Case(
+            When(kind="empresa", then=Value("Empresa")), default=Value("Persona natural"), output_field=TextField()
+        ),
         "is_foreign": YesNo("is_foreign"),
         "document_type": F("document_type__short_name"),
         "document_number": _text("document_number"),
         "country": F("country"),
         "emails": _text(Subquery(emails)),
         "phones": _text(Subquery(phones)),
-        "whatsapp": YesNo(Coalesce(Subquery(first_phone.values("whatsapp")[:1]), Value(False),
-                                   output_field=BooleanField())),
+        "whatsapp": YesNo(
+            Coalesce(Subquery(first_phone.values("whatsapp")[:1]), Value(False), output_field=BooleanField())
+        ),
         "department": _text("main_address__district__province__department__name"),
         "province": _text("main_address__district__province__name"),
         "district": _text("main_address__district__name"),
@@ -137,8 +162,10 @@ def export_columns() -> list[tuple[str, object]]:
     columns += [(d.name, _attribute(d)) for d in attribute_columns()]
     estado, creado, modificado = EXPORT_ONLY
     columns += [
-        (estado, Case(When(is_active=True, then=Value("Activo")), default=Value("Suspendido"),
-                      output_field=TextField())),
+        (
+            estado,
+            Case(When(is_active=True, then=Value("Activo")), default=Value("Suspendido"), output_field=TextField()),
+        ),
         (creado, Dmy("created_at")),
         (modificado, Dmy("updated_at")),
     ]
@@ -148,9 +175,7 @@ def export_columns() -> list[tuple[str, object]]:
 def export_rows(queryset):
     """The queryset (the list's FilterSet) as rows of text cells, in the list's order."""
     columns = export_columns()
-    queryset = queryset.annotate(
-        main_address=FilteredRelation("addresses", condition=Q(addresses__is_default=True))
-    )
+    queryset = queryset.annotate(main_address=FilteredRelation("addresses", condition=Q(addresses__is_default=True)))
     names = []
     annotations = {}
     for index, (_header, expression) in enumerate(columns):

@@ -11,8 +11,6 @@ cells that would run as formulas.
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.core.exceptions import ValidationError
-
 from attributes.models import AttributeDefinition
 from attributes.values import FALSE_WORDS, TRUE_WORDS
 from customers.countries import country_choices
@@ -34,35 +32,88 @@ class Column:
 
 # In the template's order. key: what the row's dict calls it (see row_data).
 COLUMNS = [
-    Column("kind", "Tipo de cliente", "Empresa o Persona natural", ("tipo", "tipo cliente", "tipo de persona"),
-           "Empresa", "Persona natural"),
+    Column(
+        "kind",
+        "Tipo de cliente",
+        "Empresa o Persona natural",
+        ("tipo", "tipo cliente", "tipo de persona"),
+        "Empresa",
+        "Persona natural",
+    ),
     Column("is_foreign", "Extranjero", "Sí o No (vacío: No)", ("es extranjero",), "No", "No"),
-    Column("document_type", "Tipo de documento", "RUC, DNI, CE, Pasaporte… o el código SUNAT (6, 1, 4, 7…)",
-           ("tipo doc", "tipo documento", "tipo de doc", "tipo doc identidad", "tipo de documento de identidad"),
-           "RUC", "DNI"),
-    Column("document_number", "Número de documento", "RUC de 11 dígitos, DNI de 8",
-           ("documento", "nro documento", "n documento", "numero documento", "nro. documento", "num doc",
-            "ruc", "dni", "ruc/dni", "ruc o dni", "doc", "numero de documento de identidad", "nro doc"),
-           "20100070970", "07654321"),
-    Column("business_name", "Razón social", "Empresas", ("razon social", "empresa", "nombre o razon social",
-                                                         "denominacion"), "Gloria S.A.", ""),
+    Column(
+        "document_type",
+        "Tipo de documento",
+        "RUC, DNI, CE, Pasaporte… o el código SUNAT (6, 1, 4, 7…)",
+        ("tipo doc", "tipo documento", "tipo de doc", "tipo doc identidad", "tipo de documento de identidad"),
+        "RUC",
+        "DNI",
+    ),
+    Column(
+        "document_number",
+        "Número de documento",
+        "RUC de 11 dígitos, DNI de 8",
+        (
+            "documento",
+            "nro documento",
+            "n documento",
+            "numero documento",
+            "nro. documento",
+            "num doc",
+            "ruc",
+            "dni",
+            "ruc/dni",
+            "ruc o dni",
+            "doc",
+            "numero de documento de identidad",
+            "nro doc",
+        ),
+        "20100070970",
+        "07654321",
+    ),
+    Column(
+        "business_name",
+        "Razón social",
+        "Empresas",
+        ("razon social", "empresa", "nombre o razon social", "denominacion"),
+        "Gloria S.A.",
+        "",
+    ),
     Column("first_names", "Nombres", "Personas", ("nombre", "nombres del cliente"), "", "Rosa Elena"),
     Column("last_names", "Apellidos", "Personas", ("apellido", "apellidos del cliente"), "", "Quispe Mamani"),
-    Column("business_line", "Giro", "Actividad de la empresa", ("actividad", "rubro", "actividad economica"),
-           "Lácteos", ""),
+    Column(
+        "business_line", "Giro", "Actividad de la empresa", ("actividad", "rubro", "actividad economica"), "Lácteos", ""
+    ),
     Column("country", "País", "Código de 2 letras o nombre (vacío: Perú)", ("pais", "nacionalidad"), "PE", "PE"),
-    Column("emails", "Correos electrónicos", "Separados por coma", ("correo", "correo electronico", "email",
-                                                                    "e-mail", "emails", "correos", "mail"),
-           "ventas@gloria.com.pe", "rosa.quispe@gmail.com"),
-    Column("phones", "Teléfonos", "Separados por coma", ("telefono", "celular", "movil", "telefonos", "tel",
-                                                         "fono"), "01 470 7170", "987 654 321"),
+    Column(
+        "emails",
+        "Correos electrónicos",
+        "Separados por coma",
+        ("correo", "correo electronico", "email", "e-mail", "emails", "correos", "mail"),
+        "ventas@gloria.com.pe",
+        "rosa.quispe@gmail.com",
+    ),
+    Column(
+        "phones",
+        "Teléfonos",
+        "Separados por coma",
+        ("telefono", "celular", "movil", "telefonos", "tel", "fono"),
+        "01 470 7170",
+        "987 654 321",
+    ),
     Column("whatsapp", "WhatsApp", "Sí si el primer teléfono tiene WhatsApp", ("tiene whatsapp",), "No", "Sí"),
     Column("department", "Departamento", "Nombre (Lima, Áncash…) o código", ("dpto", "region"), "Lima", "Cusco"),
     Column("province", "Provincia", "Nombre o código", (), "Lima", "Cusco"),
     Column("district", "Distrito", "Nombre o ubigeo", (), "Miraflores", "Wanchaq"),
     Column("ubigeo", "Ubigeo", "6 dígitos; si lo escribe, no hacen falta los nombres", ("codigo ubigeo",), "", ""),
-    Column("street", "Dirección", "Calle y número", ("direccion", "calle", "domicilio", "direccion fiscal",
-                                                     "domicilio fiscal"), "Av. Larco 123", "Jr. Ayacucho 456"),
+    Column(
+        "street",
+        "Dirección",
+        "Calle y número",
+        ("direccion", "calle", "domicilio", "direccion fiscal", "domicilio fiscal"),
+        "Av. Larco 123",
+        "Jr. Ayacucho 456",
+    ),
     Column("unit", "Dpto./Ofic./Casa", "", ("dpto ofic casa", "interior", "oficina"), "Of. 501", ""),
     Column("reference", "Indicaciones", "Referencia para llegar", ("referencia",), "Frente al parque", ""),
     Column("contact_name", "Nombre del contacto", "", ("contacto", "persona de contacto"), "Ana Ruiz", ""),
@@ -151,8 +202,12 @@ class Lookups:
         for doc in DocumentType.objects.all():
             for text in (doc.code, doc.short_name, doc.name):
                 lookups.document_types.setdefault(fold(clean_spaces(text)), doc)
-        lookups.document_types.update({"ce": DocumentType.objects.filter(pk="4").first(),
-                                       "carne de extranjeria": DocumentType.objects.filter(pk="4").first()})
+        lookups.document_types.update(
+            {
+                "ce": DocumentType.objects.filter(pk="4").first(),
+                "carne de extranjeria": DocumentType.objects.filter(pk="4").first(),
+            }
+        )
         lookups.categories = {fold(clean_spaces(c.name)): c for c in Category.objects.all()}
         lookups.classes = {fold(clean_spaces(c.name)): c for c in CustomerClass.objects.all()}
         for district in District.objects.select_related("province__department"):
@@ -215,7 +270,7 @@ def amount(raw):
         text = raw.strip()
         for prefix in ("S/.", "S/", "s/.", "s/", "PEN", "US$", "$"):
             if text.startswith(prefix):
-                text = text[len(prefix):]
+                text = text[len(prefix) :]
                 break
         return text.strip().replace("\u00a0", "").replace(" ", "")
     return raw
@@ -229,8 +284,20 @@ def row_data(cells: dict, lookups: Lookups, errors: dict) -> dict:
     def text(key):
         return text_of(cells.get(key))
 
-    for key in ("business_name", "first_names", "last_names", "business_line", "contact_name", "website",
-                "facebook", "instagram", "tiktok", "x", "linkedin", "youtube"):
+    for key in (
+        "business_name",
+        "first_names",
+        "last_names",
+        "business_line",
+        "contact_name",
+        "website",
+        "facebook",
+        "instagram",
+        "tiktok",
+        "x",
+        "linkedin",
+        "youtube",
+    ):
         if text(key):
             data[key] = text(key)
     for key in ("note", "additional_info", "description"):
@@ -275,9 +342,13 @@ def row_data(cells: dict, lookups: Lookups, errors: dict) -> dict:
         data["document_number"] = document_digits(raw_number, doc_type)
     if "kind" not in data and "kind" not in errors:
         number = data.get("document_number", "")
-        if doc_type is not None and doc_type.code == RUC and number.startswith("2"):
-            data["kind"] = Customer.Kind.COMPANY
-        elif data.get("business_name") and not data.get("first_names"):
+        if (
+            doc_type is not None
+            and doc_type.code == RUC
+            and number.startswith("2")
+            or data.get("business_name")
+            and not data.get("first_names")
+        ):
             data["kind"] = Customer.Kind.COMPANY
         elif data.get("first_names") or data.get("last_names"):
             data["kind"] = Customer.Kind.PERSON
@@ -300,8 +371,10 @@ def row_data(cells: dict, lookups: Lookups, errors: dict) -> dict:
     elif cells.get("whatsapp") not in (None, ""):
         data["whatsapp_only"] = yes_no(cells.get("whatsapp"), errors, "whatsapp")
 
-    for key, table, label in (("category", lookups.categories, "categoría"), ("customer_class", lookups.classes,
-                                                                               "clase de cliente")):
+    for key, table, label in (
+        ("category", lookups.categories, "categoría"),
+        ("customer_class", lookups.classes, "clase de cliente"),
+    ):
         if text(key):
             found = table.get(fold(text(key)))
             if found is None:
@@ -353,8 +426,9 @@ def _address(cells: dict, lookups: Lookups, errors: dict) -> dict | None:
         else:
             address["district"] = district
     elif district_text:
-        district = _district_by_name(district_text, text_of(cells.get("province")),
-                                     text_of(cells.get("department")), lookups, errors)
+        district = _district_by_name(
+            district_text, text_of(cells.get("province")), text_of(cells.get("department")), lookups, errors
+        )
         if district is not None:
             address["district"] = district
     elif text_of(cells.get("department")) or text_of(cells.get("province")):
@@ -370,7 +444,8 @@ def _district_by_name(name: str, province: str, department: str, lookups: Lookup
     if department:
         key = fold(department)
         candidates = [
-            d for d in candidates
+            d
+            for d in candidates
             if fold(d.province.department.name) == key or d.province.department_id == department.zfill(2)
         ]
     if len(candidates) == 1:
@@ -389,10 +464,31 @@ def customer_data(customer: Customer, *, phones: list, emails: list, address) ->
     """What the customer holds now, as a data dict: the base a row's cells update."""
     data = {
         name: getattr(customer, name)
-        for name in ("kind", "is_foreign", "document_number", "business_name", "first_names", "last_names",
-                     "business_line", "contact_name", "note", "additional_info", "description", "country",
-                     "requests_detraction", "loyalty_enrolled", "notification_emails", "notification_whatsapp",
-                     "facebook", "instagram", "tiktok", "x", "linkedin", "youtube", "website")
+        for name in (
+            "kind",
+            "is_foreign",
+            "document_number",
+            "business_name",
+            "first_names",
+            "last_names",
+            "business_line",
+            "contact_name",
+            "note",
+            "additional_info",
+            "description",
+            "country",
+            "requests_detraction",
+            "loyalty_enrolled",
+            "notification_emails",
+            "notification_whatsapp",
+            "facebook",
+            "instagram",
+            "tiktok",
+            "x",
+            "linkedin",
+            "youtube",
+            "website",
+        )
     }
     data["document_type"] = customer.document_type
     data["category"] = customer.category
@@ -401,8 +497,12 @@ def customer_data(customer: Customer, *, phones: list, emails: list, address) ->
     data["emails"] = list(emails)
     data["attributes"] = dict(customer.attributes or {})
     if address is not None:
-        data["address"] = {"district": address.district, "street": address.street, "unit": address.unit,
-                           "reference": address.reference}
+        data["address"] = {
+            "district": address.district,
+            "street": address.street,
+            "unit": address.unit,
+            "reference": address.reference,
+        }
     return data
 
 

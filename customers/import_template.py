@@ -73,8 +73,9 @@ def build_template() -> bytes:
     for header, formula in lists_by_header.items():
         if not formula or header not in position:
             continue
-        validation = DataValidation(type="list", formula1=formula if formula.startswith('"') else f"={formula}",
-                                    allow_blank=True)
+        validation = DataValidation(
+            type="list", formula1=formula if formula.startswith('"') else f"={formula}", allow_blank=True
+        )
         validation.error = "Elija un valor de la lista."
         validation.errorTitle = header
         sheet.add_data_validation(validation)

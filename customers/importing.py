@@ -33,12 +33,12 @@ from django.utils import timezone
 from attributes.services import lock_attribute_rules
 from customers import import_columns as cols
 from customers import spreadsheets
+from customers.access import require_permission
 from customers.history import describe_changes, record_bulk_import, tracked_fields
 from customers.import_template import build_template
-from customers.reference import DNI
 from customers.models import Address, Customer, CustomerEmail, CustomerNote, CustomerPhone, ImportJob
+from customers.reference import DNI
 from customers.services import clean_customer_data, get_customer_settings, set_list_copies
-from customers.access import require_permission
 
 # How many errors a job keeps to show (the error report holds every one).
 SHOWN_ERRORS = 500
@@ -179,8 +179,10 @@ def analyze(
             key = ""
         seen_keys.add(key)
         keys.append(key)
-    if "document_number" not in seen_keys and "emails" not in seen_keys and not (
-        {"business_name", "first_names", "last_names"} & seen_keys
+    if (
+        "document_number" not in seen_keys
+        and "emails" not in seen_keys
+        and not ({"business_name", "first_names", "last_names"} & seen_keys)
     ):
         raise ImportRefused(
             "No se reconoció ninguna columna de clientes (Número de documento, Razón social, Nombres…). "
@@ -211,13 +213,21 @@ def analyze(
         results.append(result)
         parsed.append((result, data))
         if len(parsed) >= CHUNK:
-            _clean_chunk(parsed, lookups, settings, since=since, lock=lock, perms=(can_create, can_change),
-                         labels=definitions_by_key)
+            _clean_chunk(
+                parsed,
+                lookups,
+                settings,
+                since=since,
+                lock=lock,
+                perms=(can_create, can_change),
+                labels=definitions_by_key,
+            )
             parsed = []
             progress(len(results))
     if parsed:
-        _clean_chunk(parsed, lookups, settings, since=since, lock=lock, perms=(can_create, can_change),
-                     labels=definitions_by_key)
+        _clean_chunk(
+            parsed, lookups, settings, since=since, lock=lock, perms=(can_create, can_change), labels=definitions_by_key
+        )
     progress(len(results), final=True)
     _mark_repeats(results)
     version = ()
@@ -244,7 +254,9 @@ def _clean_chunk(parsed, lookups, settings, *, since, lock: bool, perms, labels)
     numbers = {d["document_number"] for _, d in parsed if d.get("document_number")}
     emails = set()
     for _, data in parsed:
-        emails.update(e.strip().lower() for e in str(data.get("emails") or "").replace(";", ",").split(",") if e.strip())
+        emails.update(
+            e.strip().lower() for e in str(data.get("emails") or "").replace(";", ",").split(",") if e.strip()
+        )
     live = Customer.objects.filter(deleted_at__isnull=True, document_number__in=numbers)
     if lock:
         live = live.select_for_update(of=("self",))
@@ -257,8 +269,10 @@ def _clean_chunk(parsed, lookups, settings, *, since, lock: bool, perms, labels)
     }
     owners = {}
     if emails:
-        for row in CustomerEmail.objects.annotate(lowered=Lower("email")).filter(lowered__in=emails).values(
-            "lowered", "customer_id", "in_trash"
+        for row in (
+            CustomerEmail.objects.annotate(lowered=Lower("email"))
+            .filter(lowered__in=emails)
+            .values("lowered", "customer_id", "in_trash")
         ):
             if not row["in_trash"] or row["lowered"] not in owners:
                 owners[row["lowered"]] = row["customer_id"]
@@ -279,12 +293,14 @@ def _clean_chunk(parsed, lookups, settings, *, since, lock: bool, perms, labels)
         by_id.update({c.pk: c for c in extra})
     ids = list(by_id)
     phones, mails, addresses = {}, {}, {}
-    for pk, number, whatsapp in CustomerPhone.objects.filter(customer_id__in=ids).order_by(
-        "position", "id"
-    ).values_list("customer_id", "number", "whatsapp"):
+    for pk, number, whatsapp in (
+        CustomerPhone.objects.filter(customer_id__in=ids)
+        .order_by("position", "id")
+        .values_list("customer_id", "number", "whatsapp")
+    ):
         phones.setdefault(pk, []).append((number, whatsapp))
-    for pk, email in CustomerEmail.objects.filter(customer_id__in=ids).order_by("position", "id").values_list(
-        "customer_id", "email"
+    for pk, email in (
+        CustomerEmail.objects.filter(customer_id__in=ids).order_by("position", "id").values_list("customer_id", "email")
     ):
         mails.setdefault(pk, []).append(email)
     for address in Address.objects.filter(customer_id__in=ids, is_default=True).select_related("district"):
@@ -298,8 +314,11 @@ def _clean_chunk(parsed, lookups, settings, *, since, lock: bool, perms, labels)
             customer = by_document[key]
         elif key and key in trashed:
             result.errors.append(
-                (cols.column_label("document_number", labels),
-                 f"Ese documento es de «{trashed[key].name}», que está en la Papelera: restáurelo antes de importar.")
+                (
+                    cols.column_label("document_number", labels),
+                    f"Ese documento es de «{trashed[key].name}», que está en la Papelera: "
+                    "restáurelo antes de importar.",
+                )
             )
         if customer is None and not result.errors:
             first = _first_email(data)
@@ -314,8 +333,18 @@ def _clean_chunk(parsed, lookups, settings, *, since, lock: bool, perms, labels)
         if result.errors:
             result.action = "error"
             continue
-        _clean_row(result, data, customer, lookups, settings, lookups_by_pk, since=since,
-                   can_create=can_create, can_change=can_change, labels=labels)
+        _clean_row(
+            result,
+            data,
+            customer,
+            lookups,
+            settings,
+            lookups_by_pk,
+            since=since,
+            can_create=can_create,
+            can_change=can_change,
+            labels=labels,
+        )
 
 
 def _doc_key(data: dict):
@@ -337,9 +366,7 @@ def _check_email_owners(result, data, customer_id, owners, labels) -> None:
         email = item.strip().lower()
         owner = owners.get(email)
         if email and owner is not None and owner != customer_id:
-            result.errors.append(
-                (cols.column_label("emails", labels), f"El correo {email} ya es de otro cliente.")
-            )
+            result.errors.append((cols.column_label("emails", labels), f"El correo {email} ya es de otro cliente."))
 
 
 def _clean_row(result, data, customer, lookups, settings, by_pk, *, since, can_create, can_change, labels) -> None:
@@ -360,8 +387,11 @@ def _clean_row(result, data, customer, lookups, settings, by_pk, *, since, can_c
             return
         if since is not None and customer.updated_at > since:
             result.errors.append(
-                ("—", f"«{customer.name}» cambió después de la vista previa (otra persona lo modificó); "
-                      "revise el archivo y vuelva a subirlo.")
+                (
+                    "—",
+                    f"«{customer.name}» cambió después de la vista previa (otra persona lo modificó); "
+                    "revise el archivo y vuelva a subirlo.",
+                )
             )
             return
         target = customer
@@ -399,12 +429,17 @@ def _clean_row(result, data, customer, lookups, settings, by_pk, *, since, can_c
     wanted = cleaned["address"]
     if wanted:
         old = (current.district_id, current.street, current.unit, current.reference) if current else None
-        new = (wanted["district"].pk if wanted["district"] else None, wanted["street"], wanted["unit"],
-               wanted["reference"])
+        new = (
+            wanted["district"].pk if wanted["district"] else None,
+            wanted["street"],
+            wanted["unit"],
+            wanted["reference"],
+        )
         if old != new:
             result.address_changed = True
-            lines.append(f"Dirección principal: {str(current) if current else '—'} → "
-                         f"{', '.join(x for x in (wanted['street'], wanted['unit'], wanted['district'].name if wanted['district'] else '') if x) or '—'}")
+            district_name = wanted["district"].name if wanted["district"] else ""
+            new_text = ", ".join(x for x in (wanted["street"], wanted["unit"], district_name) if x)
+            lines.append(f"Dirección principal: {str(current) if current else '—'} → {new_text or '—'}")
     result.note_lines = lines
     result.action = "update" if lines or before != after else "unchanged"
 
@@ -506,8 +541,15 @@ def run_import(job_id: int) -> ImportJob:
                     raise ImportRefused("El archivo guardado no es el de la vista previa; súbalo de nuevo.")
                 separate = not connection.in_atomic_block
                 with transaction.atomic():
-                    analysis = analyze(path, job.file_name, actor=job.created_by, job=job, lock=True,
-                                       mapping=job.mapping, separate_progress=separate)
+                    analysis = analyze(
+                        path,
+                        job.file_name,
+                        actor=job.created_by,
+                        job=job,
+                        lock=True,
+                        mapping=job.mapping,
+                        separate_progress=separate,
+                    )
                     if analysis.rules_version:
                         lock_attribute_rules(version=analysis.rules_version)
                     failed = analysis.error_rows
@@ -522,7 +564,9 @@ def run_import(job_id: int) -> ImportJob:
         except (spreadsheets.FileRefused, ImportRefused, ValidationError, IntegrityError) as exc:
             job.status, job.message = ImportJob.Status.FAILED, _message(exc)
             if isinstance(exc, IntegrityError):
-                job.message = "Otro usuario guardó datos en conflicto mientras se importaba; no se guardó nada. Reintente."
+                job.message = (
+                    "Otro usuario guardó datos en conflicto mientras se importaba; no se guardó nada. Reintente."
+                )
             if "analysis" in locals() and analysis.error_rows:
                 _save_error_report(job, analysis)
             job.finished_at = timezone.now()
@@ -612,12 +656,20 @@ def write_rows(analysis: Analysis, *, actor, file_name: str) -> tuple[int, int]:
         reason=f"Importado de {file_name}",
     )
     notes = [
-        CustomerNote(customer_id=r.customer.pk, kind=CustomerNote.Kind.IMPORTED, author=user,
-                     text=f"Creado por importación de {file_name}.")
+        CustomerNote(
+            customer_id=r.customer.pk,
+            kind=CustomerNote.Kind.IMPORTED,
+            author=user,
+            text=f"Creado por importación de {file_name}.",
+        )
         for r in creates
     ] + [
-        CustomerNote(customer_id=r.customer.pk, kind=CustomerNote.Kind.IMPORTED, author=user,
-                     text="\n".join([f"Actualizado por importación de {file_name}.", *r.note_lines]))
+        CustomerNote(
+            customer_id=r.customer.pk,
+            kind=CustomerNote.Kind.IMPORTED,
+            author=user,
+            text="\n".join([f"Actualizado por importación de {file_name}.", *r.note_lines]),
+        )
         for r in updates
     ]
     CustomerNote.objects.bulk_create(notes, batch_size=CHUNK)
@@ -625,20 +677,58 @@ def write_rows(analysis: Analysis, *, actor, file_name: str) -> tuple[int, int]:
 
 
 _UPDATED_FIELDS = [
-    "kind", "is_foreign", "document_type", "document_number", "business_name", "first_names", "last_names", "name",
-    "sort_key", "email", "phone", "business_line", "country", "registry_status", "registry_condition",
-    "registry_checked_at", "contact_name", "note", "category", "customer_class", "requests_detraction",
-    "loyalty_enrolled", "additional_info", "description", "notification_emails", "notification_whatsapp",
-    "facebook", "instagram", "tiktok", "x", "linkedin", "youtube", "website", "attributes", "search_text",
-    "has_whatsapp", "department", "updated_at",
+    "kind",
+    "is_foreign",
+    "document_type",
+    "document_number",
+    "business_name",
+    "first_names",
+    "last_names",
+    "name",
+    "sort_key",
+    "email",
+    "phone",
+    "business_line",
+    "country",
+    "registry_status",
+    "registry_condition",
+    "registry_checked_at",
+    "contact_name",
+    "note",
+    "category",
+    "customer_class",
+    "requests_detraction",
+    "loyalty_enrolled",
+    "additional_info",
+    "description",
+    "notification_emails",
+    "notification_whatsapp",
+    "facebook",
+    "instagram",
+    "tiktok",
+    "x",
+    "linkedin",
+    "youtube",
+    "website",
+    "attributes",
+    "search_text",
+    "has_whatsapp",
+    "department",
+    "updated_at",
 ]
 
 
 def _new_address(result: RowResult) -> Address:
     wanted = result.cleaned["address"]
     return Address(
-        customer_id=result.customer.pk, kind=Address.Kind.FISCAL, is_default=True, district=wanted["district"],
-        street=wanted["street"], unit=wanted["unit"], reference=wanted["reference"], country=result.customer.country,
+        customer_id=result.customer.pk,
+        kind=Address.Kind.FISCAL,
+        is_default=True,
+        district=wanted["district"],
+        street=wanted["street"],
+        unit=wanted["unit"],
+        reference=wanted["reference"],
+        country=result.customer.country,
     )
 
 
@@ -650,10 +740,11 @@ def _write_children(batch: list[RowResult], *, replace: bool) -> None:
     phones, emails = [], []
     for result in batch:
         pk = result.customer.pk
-        phones += [CustomerPhone(customer_id=pk, number=n, whatsapp=w, position=i)
-                   for i, (n, w) in enumerate(result.cleaned["phones"])]
-        emails += [CustomerEmail(customer_id=pk, email=e, position=i)
-                   for i, e in enumerate(result.cleaned["emails"])]
+        phones += [
+            CustomerPhone(customer_id=pk, number=n, whatsapp=w, position=i)
+            for i, (n, w) in enumerate(result.cleaned["phones"])
+        ]
+        emails += [CustomerEmail(customer_id=pk, email=e, position=i) for i, e in enumerate(result.cleaned["emails"])]
     CustomerPhone.objects.bulk_create(phones)
     CustomerEmail.objects.bulk_create(emails)
 
@@ -675,8 +766,11 @@ def rejected_rows_xlsx(analysis: Analysis) -> bytes:
     """The rows with errors, as they came, plus a first column with their errors: fix and upload."""
     headers = ["Errores", "Fila", *analysis.headers]
     rows = (
-        ["; ".join(f"{column}: {message}" if column != "—" else message for column, message in r.errors),
-         r.number, *[spreadsheets.cell_text(c) if c is not None else None for c in r.raw]]
+        [
+            "; ".join(f"{column}: {message}" if column != "—" else message for column, message in r.errors),
+            r.number,
+            *[spreadsheets.cell_text(c) if c is not None else None for c in r.raw],
+        ]
         for r in analysis.error_rows
     )
     return spreadsheets.xlsx_bytes([("Clientes", headers, rows)])

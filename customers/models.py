@@ -558,3 +558,6 @@ class ImportMapping(models.Model):
     class Meta:
         verbose_name = "columnas de importación"
         verbose_name_plural = "columnas de importación"
+
+    def __str__(self):
+        return ", ".join(f"{header} → {key or 'ignorar'}" for header, key in self.mapping.items())[:200]

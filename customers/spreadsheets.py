@@ -75,7 +75,9 @@ def detect_kind(path: str, name: str) -> str:
         return XLSX
     if head.startswith(_OLE_MAGIC):
         if _is_encrypted_ooxml(path):
-            raise FileRefused("El libro está protegido con contraseña. Quite la contraseña en Excel y vuelva a subirlo.")
+            raise FileRefused(
+                "El libro está protegido con contraseña. Quite la contraseña en Excel y vuelva a subirlo."
+            )
         return XLS
     if head.startswith(b"MZ") or head.startswith(b"\x7fELF") or head.startswith(b"%PDF"):
         raise FileRefused("El archivo no es una hoja de cálculo. Suba un .xlsx, .xls o .csv.")

@@ -16,8 +16,20 @@ from customers.models import Customer, CustomerNote, ImportJob
 from tests.factories import make_company, make_person, valid_dni, valid_ruc
 from tests.roles import user_with_role
 
-HEADERS = ["Tipo de cliente", "Tipo de documento", "Número de documento", "Razón social", "Giro", "Nombres",
-           "Apellidos", "Departamento", "Provincia", "Distrito", "Dirección", "Correos electrónicos"]
+HEADERS = [
+    "Tipo de cliente",
+    "Tipo de documento",
+    "Número de documento",
+    "Razón social",
+    "Giro",
+    "Nombres",
+    "Apellidos",
+    "Departamento",
+    "Provincia",
+    "Distrito",
+    "Dirección",
+    "Correos electrónicos",
+]
 
 
 def xlsx(rows, headers=HEADERS, title="Clientes") -> bytes:
@@ -33,16 +45,29 @@ def xlsx(rows, headers=HEADERS, title="Clientes") -> bytes:
 
 
 def company(ruc=None, name="Gloria S.A.", **kw):
-    row = {"Tipo de cliente": "Empresa", "Tipo de documento": "RUC", "Número de documento": ruc or valid_ruc(),
-           "Razón social": name, "Giro": "Lácteos", "Departamento": "Lima", "Provincia": "Lima",
-           "Distrito": "Miraflores", "Dirección": "Av. Larco 123"}
+    row = {
+        "Tipo de cliente": "Empresa",
+        "Tipo de documento": "RUC",
+        "Número de documento": ruc or valid_ruc(),
+        "Razón social": name,
+        "Giro": "Lácteos",
+        "Departamento": "Lima",
+        "Provincia": "Lima",
+        "Distrito": "Miraflores",
+        "Dirección": "Av. Larco 123",
+    }
     row.update(kw)
     return [row.get(h) for h in HEADERS]
 
 
 def person(dni=None, first="Rosa", last="Quispe", **kw):
-    row = {"Tipo de cliente": "Persona natural", "Tipo de documento": "DNI", "Número de documento": dni,
-           "Nombres": first, "Apellidos": last}
+    row = {
+        "Tipo de cliente": "Persona natural",
+        "Tipo de documento": "DNI",
+        "Número de documento": dni,
+        "Nombres": first,
+        "Apellidos": last,
+    }
     row.update(kw)
     return [row.get(h) for h in HEADERS]
 
@@ -68,12 +93,14 @@ def run(actor, job, mode="todo") -> ImportJob:
 def test_preview_counts_creates_updates_unchanged_and_errors_and_writes_nothing(admin):
     existing = make_company(business_name="Antigua S.A.C.")
     same = make_person(first_names="Ana", last_names="Ruiz", document_type_id="1", document_number=valid_dni())
-    content = xlsx([
-        company(),
-        company(ruc=existing.document_number, name="Nueva Razón S.A.C."),
-        person(dni=same.document_number, first="Ana", last="Ruiz"),
-        person(dni="12AB"),
-    ])
+    content = xlsx(
+        [
+            company(),
+            company(ruc=existing.document_number, name="Nueva Razón S.A.C."),
+            person(dni=same.document_number, first="Ana", last="Ruiz"),
+            person(dni="12AB"),
+        ]
+    )
     before = Customer.objects.count()
     job = preview(admin, content)
     assert (job.status, job.to_create, job.to_update, job.unchanged, job.error_rows) == ("lista", 1, 1, 1, 1)
@@ -146,8 +173,10 @@ def test_dates_as_excel_serials_or_text_and_amounts_as_soles_text(admin):
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "cp1252"])
 @pytest.mark.parametrize("separator", [",", ";"])
 def test_csv_in_both_encodings_and_both_separators(admin, encoding, separator):
-    lines = [separator.join(["Tipo de cliente", "Número de documento", "Nombres", "Apellidos"]),
-             separator.join(["Persona natural", "", "José", "Núñez Peña"])]
+    lines = [
+        separator.join(["Tipo de cliente", "Número de documento", "Nombres", "Apellidos"]),
+        separator.join(["Persona natural", "", "José", "Núñez Peña"]),
+    ]
     job = preview(admin, "\r\n".join(lines).encode(encoding), name="clientes.csv")
     assert job.error_rows == 0, (job.errors, job.warnings)
     job = run(admin, job)
@@ -195,7 +224,10 @@ def test_update_matched_by_document_keeps_what_the_file_leaves_empty(admin):
 
 def test_update_matched_by_email_when_the_row_has_no_document(admin):
     existing = make_person(first_names="Ana", last_names="Ruiz", document_number="", email="ana@correo.pe")
-    job = run(admin, preview(admin, xlsx([person(first="Ana María", last="Ruiz", **{"Correos electrónicos": "ANA@correo.pe"})])))
+    job = run(
+        admin,
+        preview(admin, xlsx([person(first="Ana María", last="Ruiz", **{"Correos electrónicos": "ANA@correo.pe"})])),
+    )
     assert job.updated == 1, job.errors
     existing.refresh_from_db()
     assert existing.first_names == "Ana María"
@@ -203,14 +235,22 @@ def test_update_matched_by_email_when_the_row_has_no_document(admin):
 
 def test_history_and_a_note_for_every_created_and_updated_customer(admin):
     existing = make_company(business_name="Antigua S.A.C.")
-    job = run(admin, preview(admin, xlsx([company(name="Nueva S.A."), company(ruc=existing.document_number,
-                                                                               name="Cambiada S.A.")]),
-                             name="marzo.xlsx"))
+    job = run(
+        admin,
+        preview(
+            admin,
+            xlsx([company(name="Nueva S.A."), company(ruc=existing.document_number, name="Cambiada S.A.")]),
+            name="marzo.xlsx",
+        ),
+    )
     assert (job.created, job.updated) == (1, 1)
     created = Customer.objects.get(business_name="Nueva S.A.")
     record = created.history.get()
-    assert (record.history_type, record.history_user, record.history_change_reason) == ("+", admin,
-                                                                                          "Importado de marzo.xlsx")
+    assert (record.history_type, record.history_user, record.history_change_reason) == (
+        "+",
+        admin,
+        "Importado de marzo.xlsx",
+    )
     assert existing.history.filter(history_type="~", history_user=admin).count() == 1
     assert created.addresses.get().history.filter(history_type="+").count() == 1
     assert CustomerNote.objects.get(customer=created).text == "Creado por importación de marzo.xlsx."
@@ -222,7 +262,9 @@ def test_history_and_a_note_for_every_created_and_updated_customer(admin):
 def test_an_update_of_a_customer_changed_after_the_preview_is_reported_not_overwritten(admin):
     existing = make_company(business_name="Antigua S.A.C.")
     job = preview(admin, xlsx([company(ruc=existing.document_number, name="Del archivo S.A.")]))
-    Customer.objects.filter(pk=existing.pk).update(business_name="De otra persona", updated_at=job.previewed_at.replace(year=2099))
+    Customer.objects.filter(pk=existing.pk).update(
+        business_name="De otra persona", updated_at=job.previewed_at.replace(year=2099)
+    )
     job = run(admin, job)
     assert job.status == "fallida"
     assert "cambió después de la vista previa" in job.errors[0][2]

@@ -30,8 +30,9 @@ def exported(client, query="") -> list[list[str]]:
     return list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
 
 
-@pytest.mark.parametrize(("role", "status"), [("Administrador", 200), ("Ventas", 200), ("Créditos", 403),
-                                              ("Consulta", 403)])
+@pytest.mark.parametrize(
+    ("role", "status"), [("Administrador", 200), ("Ventas", 200), ("Créditos", 403), ("Consulta", 403)]
+)
 def test_export_permission(client, db, role, status):
     client.force_login(user_with_role(role))
     assert client.get(EXPORT).status_code == status
@@ -67,11 +68,11 @@ def test_export_has_every_field_and_attribute(client, db):
 
 
 def test_cells_that_would_run_as_formulas_are_escaped(client, db):
-    make_company(business_name="=HYPERLINK(\"http://x\")", business_line="+SUM(A1)")
+    make_company(business_name='=HYPERLINK("http://x")', business_line="+SUM(A1)")
     client.force_login(user_with_role("Ventas"))
     headers, row = exported(client)
     values = dict(zip(headers, row, strict=True))
-    assert values["Razón social"] == "'=HYPERLINK(\"http://x\")"
+    assert values["Razón social"] == '\'=HYPERLINK("http://x")'
     assert values["Giro"] == "'+SUM(A1)"
 
 
