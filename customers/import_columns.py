@@ -195,6 +195,7 @@ class Lookups:
     districts: dict = field(default_factory=dict)  # code → District (with province)
     district_names: dict = field(default_factory=dict)  # folded name → [District]
     countries: dict = field(default_factory=dict)  # folded name or code → code
+    rows_by_pk: dict = field(default_factory=dict)  # (model, pk) → row, for customer_data
 
     @classmethod
     def load(cls):
@@ -210,6 +211,9 @@ class Lookups:
         )
         lookups.categories = {fold(clean_spaces(c.name)): c for c in Category.objects.all()}
         lookups.classes = {fold(clean_spaces(c.name)): c for c in CustomerClass.objects.all()}
+        for model, rows in ((DocumentType, lookups.document_types), (Category, lookups.categories),
+                            (CustomerClass, lookups.classes)):
+            lookups.rows_by_pk.update({(model, row.pk): row for row in rows.values() if row is not None})
         for district in District.objects.select_related("province__department"):
             lookups.districts[district.code] = district
             lookups.district_names.setdefault(fold(district.name), []).append(district)
@@ -460,7 +464,7 @@ def _district_by_name(name: str, province: str, department: str, lookups: Lookup
     return None
 
 
-def customer_data(customer: Customer, *, phones: list, emails: list, address) -> dict:
+def customer_data(customer: Customer, *, phones: list, emails: list, address, lookups: Lookups) -> dict:
     """What the customer holds now, as a data dict: the base a row's cells update."""
     data = {
         name: getattr(customer, name)
@@ -490,9 +494,10 @@ def customer_data(customer: Customer, *, phones: list, emails: list, address) ->
             "website",
         )
     }
-    data["document_type"] = customer.document_type
-    data["category"] = customer.category
-    data["customer_class"] = customer.customer_class
+    rows = lookups.rows_by_pk
+    data["document_type"] = rows.get((DocumentType, customer.document_type_id), customer.document_type_id)
+    data["category"] = rows.get((Category, customer.category_id), customer.category_id)
+    data["customer_class"] = rows.get((CustomerClass, customer.customer_class_id), customer.customer_class_id)
     data["phones"] = [{"number": n, "whatsapp": w} for n, w in phones]
     data["emails"] = list(emails)
     data["attributes"] = dict(customer.attributes or {})

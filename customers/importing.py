@@ -303,7 +303,9 @@ def _clean_chunk(parsed, lookups, settings, *, since, lock: bool, perms, labels)
         CustomerEmail.objects.filter(customer_id__in=ids).order_by("position", "id").values_list("customer_id", "email")
     ):
         mails.setdefault(pk, []).append(email)
-    for address in Address.objects.filter(customer_id__in=ids, is_default=True).select_related("district"):
+    for address in Address.objects.filter(customer_id__in=ids, is_default=True):
+        if address.district_id:  # read once per file, not once per row
+            address.district = lookups.districts.get(address.district_id)
         addresses[address.customer_id] = address
     lookups_by_pk = {"phones": phones, "emails": mails, "addresses": addresses}
 
@@ -400,6 +402,7 @@ def _clean_row(result, data, customer, lookups, settings, by_pk, *, since, can_c
             phones=by_pk["phones"].get(customer.pk, []),
             emails=by_pk["emails"].get(customer.pk, []),
             address=by_pk["addresses"].get(customer.pk),
+            lookups=lookups,
         )
         full = cols.merge(base, data)
     cleaned, errors = clean_customer_data(full, settings=settings, customer=target, definitions=lookups.definitions)
