@@ -34,6 +34,7 @@ from attributes.services import lock_attribute_rules
 from customers import import_columns as cols
 from customers import spreadsheets
 from customers.access import require_permission
+from customers.bulk import update_rows
 from customers.history import describe_changes, record_bulk_import, tracked_fields
 from customers.import_template import build_template
 from customers.models import Address, Customer, CustomerEmail, CustomerNote, CustomerPhone, ImportJob
@@ -626,7 +627,7 @@ def write_rows(analysis: Analysis, *, actor, file_name: str) -> tuple[int, int]:
             set_list_copies(customer, result.cleaned)
             customer.updated_at = now
             customers.append(customer)
-        Customer.objects.bulk_update(customers, field_names, batch_size=500)
+        update_rows(Customer, customers, field_names)
         updated_ids += [c.pk for c in customers]
         _write_children([r for r in batch if r.phones_changed or r.emails_changed], replace=True)
         changed = [r for r in batch if r.address_changed]
@@ -645,7 +646,7 @@ def write_rows(analysis: Analysis, *, actor, file_name: str) -> tuple[int, int]:
             address.street, address.unit, address.reference = wanted["street"], wanted["unit"], wanted["reference"]
             address.country = result.customer.country
             to_update.append(address)
-        Address.objects.bulk_update(to_update, ["district", "street", "unit", "reference", "country"])
+        update_rows(Address, to_update, ["district", "street", "unit", "reference", "country"])
         Address.objects.bulk_create(to_create)
         changed_address_ids += [a.pk for a in to_update]
         new_address_ids += [a.pk for a in to_create]
