@@ -122,14 +122,22 @@ def _import(rows: int) -> int:
         f"({job.status}{': ' + job.message if job.message else ''})",
         flush=True,
     )
-    print(f"De punta a punta (subir, revisar, confirmar, escribir, historial y notas): {total_s:.1f} s, "
-          f"{rows / total_s:,.0f} filas/s", flush=True)
-    print(f"  historial: {Customer.history.filter(history_change_reason='Importado de bench.xlsx').count():,} "
-          "registros", flush=True)
+    print(
+        f"De punta a punta (subir, revisar, confirmar, escribir, historial y notas): {total_s:.1f} s, "
+        f"{rows / total_s:,.0f} filas/s",
+        flush=True,
+    )
+    print(
+        f"  historial: {Customer.history.filter(history_change_reason='Importado de bench.xlsx').count():,} registros",
+        flush=True,
+    )
     ours = rows / total_s
     theirs = _django_import_export(path, 2_000)
-    print(f"django-import-export por defecto (fila por fila, 2,000 filas del mismo archivo): {theirs:,.0f} filas/s "
-          f"→ esta importación es {ours / theirs:.0f} veces más rápida", flush=True)
+    print(
+        f"django-import-export por defecto (fila por fila, 2,000 filas del mismo archivo): {theirs:,.0f} filas/s "
+        f"→ esta importación es {ours / theirs:.0f} veces más rápida",
+        flush=True,
+    )
     print(f"Memoria máxima del proceso: {_peak_mb():,.0f} MB", flush=True)
     os.unlink(path)
     return 0
@@ -157,8 +165,15 @@ def _write_file(path: str, rows: int, top: int) -> None:
         Customer.objects.filter(deleted_at__isnull=True, is_foreign=False, document_type_id__in=["1", "6"])
         .exclude(document_number="")
         .order_by("?")
-        .values_list("kind", "document_type__short_name", "document_number", "business_name", "first_names",
-                     "last_names", "business_line")[: rows // 2]
+        .values_list(
+            "kind",
+            "document_type__short_name",
+            "document_number",
+            "business_name",
+            "first_names",
+            "last_names",
+            "business_line",
+        )[: rows // 2]
     )
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Clientes")
@@ -167,31 +182,69 @@ def _write_file(path: str, rows: int, top: int) -> None:
     written = 0
     for kind, doc_type, number, business, first, last, line in existing:
         is_company = kind == "empresa"
-        sheet.append(_row(is_company, doc_type, number, business, first, last, (line or "Comercio") + " y servicios",
-                          f"{written}"))
+        sheet.append(
+            _row(
+                is_company, doc_type, number, business, first, last, (line or "Comercio") + " y servicios", f"{written}"
+            )
+        )
         written += 1
     while written < rows:
         index += 1
         if index % 2:
-            sheet.append(_row(True, "RUC", sample_data.company_ruc(index), f"Empresa Nueva {index} S.A.C.", "", "",
-                              "Comercio", f"{written}"))
+            sheet.append(
+                _row(
+                    True,
+                    "RUC",
+                    sample_data.company_ruc(index),
+                    f"Empresa Nueva {index} S.A.C.",
+                    "",
+                    "",
+                    "Comercio",
+                    f"{written}",
+                )
+            )
         else:
-            sheet.append(_row(False, "DNI", sample_data.person_dni(index), "", "Nuevo", f"Cliente {index}", "",
-                              f"{written}"))
+            sheet.append(
+                _row(False, "DNI", sample_data.person_dni(index), "", "Nuevo", f"Cliente {index}", "", f"{written}")
+            )
         written += 1
     workbook.save(path)
 
 
-_BENCH_KEYS = {"kind", "document_type", "document_number", "business_name", "first_names", "last_names",
-               "business_line", "department", "province", "district", "street", "phones", "emails"}
+_BENCH_KEYS = {
+    "kind",
+    "document_type",
+    "document_number",
+    "business_name",
+    "first_names",
+    "last_names",
+    "business_line",
+    "department",
+    "province",
+    "district",
+    "street",
+    "phones",
+    "emails",
+}
 
 
 def _row(company: bool, doc_type, number, business, first, last, line, n):
     # The template's column order: Tipo de cliente, Tipo de documento, Número, Razón social,
     # Nombres, Apellidos, Giro, Correos, Teléfonos, Departamento, Provincia, Distrito, Dirección.
     return [
-        "Empresa" if company else "Persona natural", doc_type, number, business, first, last, line,
-        "", f"9{int(n) % 100_000_000:08d}", "Lima", "Lima", "Miraflores", f"Av. Larco {int(n) % 9000 + 1}",
+        "Empresa" if company else "Persona natural",
+        doc_type,
+        number,
+        business,
+        first,
+        last,
+        line,
+        "",
+        f"9{int(n) % 100_000_000:08d}",
+        "Lima",
+        "Lima",
+        "Miraflores",
+        f"Av. Larco {int(n) % 9000 + 1}",
     ]
 
 
@@ -210,8 +263,17 @@ def _django_import_export(path: str, rows: int) -> float:
 
         class Meta:
             model = Customer
-            fields = ("kind", "document_type", "document_number", "business_name", "first_names", "last_names",
-                      "business_line", "name", "sort_key")
+            fields = (
+                "kind",
+                "document_type",
+                "document_number",
+                "business_name",
+                "first_names",
+                "last_names",
+                "business_line",
+                "name",
+                "sort_key",
+            )
             import_id_fields = ("document_type", "document_number")
 
         def before_save_instance(self, instance, row, **kwargs):
@@ -219,8 +281,19 @@ def _django_import_export(path: str, rows: int) -> float:
             instance.sort_key = sort_key(instance.name)
 
     sheet = CalamineWorkbook.from_path(path).get_sheet_by_index(0).to_python()
-    dataset = tablib.Dataset(headers=["kind", "document_type", "document_number", "business_name", "first_names",
-                                      "last_names", "business_line", "name", "sort_key"])
+    dataset = tablib.Dataset(
+        headers=[
+            "kind",
+            "document_type",
+            "document_number",
+            "business_name",
+            "first_names",
+            "last_names",
+            "business_line",
+            "name",
+            "sort_key",
+        ]
+    )
     codes = {"RUC": "6", "DNI": "1"}
     for cells in sheet[1 : rows + 1]:
         kind = "empresa" if cells[0] == "Empresa" else "persona"
@@ -249,9 +322,11 @@ def _export_csv() -> int:
             sink.write(chunk)
     seconds = time.perf_counter() - began
     rows = lines - 1
-    print(f"\nExportar CSV (todas las columnas y atributos): {rows:,} clientes en {seconds:.1f} s, "
-          f"{rows / seconds:,.0f} filas/s, {size / 1_048_576:,.0f} MB; memoria máxima del proceso {_peak_mb():,.0f} MB",
-          flush=True)
+    print(
+        f"\nExportar CSV (todas las columnas y atributos): {rows:,} clientes en {seconds:.1f} s, "
+        f"{rows / seconds:,.0f} filas/s, {size / 1_048_576:,.0f} MB; memoria máxima del proceso {_peak_mb():,.0f} MB",
+        flush=True,
+    )
     return 0
 
 
@@ -264,8 +339,11 @@ def _export_xlsx() -> int:
     with open(os.devnull, "wb") as sink:
         rows = exporting.write_export_xlsx(filterset.qs[:100_000], sink)
     seconds = time.perf_counter() - began
-    print(f"Exportar Excel (lista filtrada «Persona natural», primeros 100,000): {rows:,} filas en {seconds:.1f} s, "
-          f"{rows / seconds:,.0f} filas/s; memoria máxima del proceso {_peak_mb():,.0f} MB", flush=True)
+    print(
+        f"Exportar Excel (lista filtrada «Persona natural», primeros 100,000): {rows:,} filas en {seconds:.1f} s, "
+        f"{rows / seconds:,.0f} filas/s; memoria máxima del proceso {_peak_mb():,.0f} MB",
+        flush=True,
+    )
     return 0
 
 

@@ -1,8 +1,6 @@
 """Importar in a real browser: download the template, fill it, upload it, watch the worker's
 progress, read the preview, confirm, see the result and the customers in the list."""
 
-import io
-
 import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import expect
@@ -58,4 +56,4 @@ def test_template_upload_progress_preview_confirm(page, reference_data, settings
         page.get_by_role("button", name="Más opciones", exact=True).click()
         page.get_by_role("link", name="Descargar CSV").click()
     assert download.value.suggested_filename == "clientes.csv"
-    assert io.BytesIO(open(download.value.path(), "rb").read()).read(3) == b"\xef\xbb\xbf"
+    assert download.value.path().read_bytes()[:3] == b"\xef\xbb\xbf"
