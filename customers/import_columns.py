@@ -8,6 +8,7 @@ any case and with or without accents, stray spaces, the apostrophe the export pu
 cells that would run as formulas.
 """
 
+import difflib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -17,6 +18,7 @@ from customers.countries import country_choices
 from customers.models import Category, Customer, CustomerClass, District, DocumentType
 from customers.reference import DNI, RUC
 from customers.spreadsheets import cell_text, unescape_formula
+from peru import validators
 from peru.text import clean_spaces, fold
 
 
@@ -197,6 +199,10 @@ class Lookups:
     countries: dict = field(default_factory=dict)  # folded name or code → code
     rows_by_pk: dict = field(default_factory=dict)  # (model, pk) → row, for customer_data
 
+    @staticmethod
+    def load_definitions() -> list:
+        return list(AttributeDefinition.objects.all())
+
     @classmethod
     def load(cls):
         lookups = cls(definitions=list(AttributeDefinition.objects.all()))
@@ -211,8 +217,11 @@ class Lookups:
         )
         lookups.categories = {fold(clean_spaces(c.name)): c for c in Category.objects.all()}
         lookups.classes = {fold(clean_spaces(c.name)): c for c in CustomerClass.objects.all()}
-        for model, rows in ((DocumentType, lookups.document_types), (Category, lookups.categories),
-                            (CustomerClass, lookups.classes)):
+        for model, rows in (
+            (DocumentType, lookups.document_types),
+            (Category, lookups.categories),
+            (CustomerClass, lookups.classes),
+        ):
             lookups.rows_by_pk.update({(model, row.pk): row for row in rows.values() if row is not None})
         for district in District.objects.select_related("province__department"):
             lookups.districts[district.code] = district
@@ -528,3 +537,91 @@ def merge(base: dict, row: dict) -> dict:
     if "address" in data and data["address"] is not None:
         data["address"] = {"district": None, "street": "", "unit": "", "reference": "", **data["address"]}
     return data
+
+
+# --- the mapping step: which field each column of a foreign file is --------------------------
+
+
+def column_choices(definitions: list) -> list[tuple[str, str]]:
+    """(key, label) of what a column can be: "" (ignorar), each field, each active attribute."""
+    choices = [("", "Ignorar esta columna")]
+    choices += [(c.key, c.header) for c in COLUMNS]
+    choices += [(f"attr:{d.key}", f"Atributo: {d.name}") for d in definitions if not d.archived]
+    return choices
+
+
+def map_columns(headers: list, sample: list, lookups: Lookups, *, chosen: dict, remembered: dict) -> list[dict]:
+    """What each column is, and how that was decided: "elegido" (the mapping step), "guardado"
+    (the mapping chosen before for a file with these headers), "nombre" (a known header),
+    "sugerido" (a similar header, or values that look like one field), or "" (ignored)."""
+    known = known_headers(lookups.definitions)
+    active = {f"attr:{d.key}" for d in lookups.definitions if not d.archived}
+    valid = {c.key for c in COLUMNS} | active
+    columns, used = [], set()
+    for header in headers:
+        if header in chosen:
+            key, how = chosen[header], "elegido"
+        elif header in remembered and (remembered[header] in valid or remembered[header] == ""):
+            key, how = remembered[header], "guardado"
+        elif header_key(header) in known:
+            key, how = known[header_key(header)], "nombre"
+        else:
+            key, how = "", ""
+        if key and key not in valid:
+            key = ""
+        columns.append({"header": header, "key": key, "how": how})
+        used.add(key)
+    for index, column in enumerate(columns):
+        if column["how"] or not column["header"]:
+            continue
+        values = [text_of(row[index]) for row in sample if index < len(row)]
+        guess = _by_values([v for v in values if v], lookups) or _similar_header(column["header"], known)
+        if guess and guess not in used and guess in valid:
+            column["key"], column["how"] = guess, "sugerido"
+            used.add(guess)
+    return columns
+
+
+def _similar_header(header: str, known: dict) -> str:
+    key = header_key(header)
+    words = set(key.split())
+    # "Nro. RUC/DNI del cliente", "E-mail de contacto": a known header inside a longer one.
+    for text, column in sorted(known.items(), key=lambda item: -len(item[0])):
+        if column and len(text) > 3 and (text in key or (len(text.split()) == 1 and text in words)):
+            return column
+    match = difflib.get_close_matches(key, [k for k, v in known.items() if v], n=1, cutoff=0.8)
+    return known[match[0]] if match else ""
+
+
+def _by_values(values: list[str], lookups: Lookups) -> str:
+    """The field most sample values are valid for (an 11-digit column that validates as RUC is
+    the document; one with @ the e-mails…)."""
+    if len(values) < 1:
+        return ""
+
+    def share(test) -> float:
+        hits = 0
+        for value in values:
+            try:
+                hits += bool(test(value))
+            except Exception:  # noqa: S112 - a value that fails a validator is simply no hit
+                continue
+        return hits / len(values)
+
+    digits = [v.replace(" ", "").replace("-", "") for v in values]
+    if share(lambda v: validators.validate_ruc(v.replace(" ", "").replace("-", ""))) >= 0.6:
+        return "document_number"
+    if share(lambda v: len(v) <= 6 and v.zfill(6) in lookups.districts) >= 0.6:
+        return "ubigeo"
+    if sum(d.isdigit() and 7 <= len(d) <= 8 for d in digits) / len(values) >= 0.6:
+        return "document_number"
+    if share(lambda v: "@" in v and validators.normalize_email(v.split(",")[0].strip())) >= 0.6:
+        return "emails"
+    if share(lambda v: len(v.replace(" ", "")) >= 7 and validators.normalize_phone(v.split(",")[0])) >= 0.6:
+        return "phones"
+    departments = {fold(d.province.department.name) for d in lookups.districts.values()}
+    if share(lambda v: fold(v) in departments) >= 0.6:
+        return "department"
+    if share(lambda v: fold(v) in lookups.district_names) >= 0.6:
+        return "district"
+    return ""

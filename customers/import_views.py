@@ -67,7 +67,11 @@ def import_detail(request, pk):
     """The job: progress while it runs (htmx polls the partial), then the preview or the result."""
     job = _job(request, pk)
     template = "customers/_import_job.html" if request.htmx else "customers/import_job.html"
-    return render(request, template, {"job": job, "owner": job.created_by_id == request.user.pk})
+    context = {"job": job, "owner": job.created_by_id == request.user.pk}
+    if job.status == ImportJob.Status.READY and job.columns:
+        context["column_choices"] = importing.column_choices()
+        context["mapping_open"] = any(c["how"] in ("", "sugerido") for c in job.columns if c["header"])
+    return render(request, template, context)
 
 
 @require_POST
@@ -82,6 +86,24 @@ def import_confirm(request, pk):
         messages.error(request, " ".join(exc.messages))
         return redirect("customers:import_detail", pk=job.pk)
     _run(job)
+    return redirect("customers:import_detail", pk=job.pk)
+
+
+@require_POST
+@permission_required("customers.import_customer", raise_exception=True)
+def import_columns(request, pk):
+    """The mapping step: what each column of the file is; the preview runs again."""
+    job = _job(request, pk)
+    mapping = {column["header"]: request.POST.get(f"col_{index}", "") for index, column in enumerate(job.columns)}
+    try:
+        job = importing.choose_columns(actor=request.user, job=job, mapping=mapping)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("customers:import_detail", pk=job.pk)
+    if job.file_size <= settings.IMPORT_INLINE_MAX_BYTES:
+        importing.preview_import(job.pk)
+    else:
+        tasks.preview_import.enqueue(job_id=job.pk)
     return redirect("customers:import_detail", pk=job.pk)
 
 

@@ -20,6 +20,7 @@ advisory lock vanishes with its connection, so the next look at the job marks it
 
 import hashlib
 import os
+from itertools import chain, islice
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,12 +38,21 @@ from customers.access import require_permission
 from customers.bulk import update_rows
 from customers.history import describe_changes, record_bulk_import, tracked_fields
 from customers.import_template import build_template
-from customers.models import Address, Customer, CustomerEmail, CustomerNote, CustomerPhone, ImportJob
+from customers.models import (
+    Address,
+    Customer,
+    CustomerEmail,
+    CustomerNote,
+    CustomerPhone,
+    ImportJob,
+    ImportMapping,
+)
 from customers.reference import DNI
 from customers.services import clean_customer_data, get_customer_settings, set_list_copies
 
 # How many errors a job keeps to show (the error report holds every one).
 SHOWN_ERRORS = 500
+SAMPLE_ROWS = 30  # rows read to guess what an unknown column holds
 CHUNK = 2_000
 PROGRESS_EVERY = 1_000
 _LOCK_CLASS = 0x1D0C  # advisory lock namespace of import jobs: (class, job id)
@@ -72,6 +82,7 @@ class Analysis:
     rows: list
     warnings: list
     rules_version: tuple = ()
+    columns: list = field(default_factory=list)  # [{"header", "key", "how"}] for the mapping step
 
     def count(self, action: str) -> int:
         return sum(1 for r in self.rows if r.action == action)
@@ -139,6 +150,7 @@ def preview_import(job_id: int) -> ImportJob:
         job.rows_total = job.rows_done = len(analysis.rows)
         job.errors = _shown_errors(analysis)
         job.warnings = analysis.warnings
+        job.columns = analysis.columns
         job.previewed_at = timezone.now()
         job.status = ImportJob.Status.READY
         if analysis.error_rows:
@@ -164,20 +176,27 @@ def analyze(
     if not any(table.headers):
         raise ImportRefused("El archivo no tiene una fila de títulos (Tipo de cliente, Número de documento…).")
     lookups = cols.Lookups.load()
-    known = cols.known_headers(lookups.definitions)
     definitions_by_key = {d.key: d for d in lookups.definitions}
+    sample = list(islice(table.rows, SAMPLE_ROWS))
+    table.rows = chain(sample, table.rows)
+    columns = cols.map_columns(
+        table.headers,
+        [cells for _, cells in sample],
+        lookups,
+        chosen=mapping or {},
+        remembered=_remembered(table.headers),
+    )
     keys, warnings, seen_keys = [], [], set()
-    for header in table.headers:
-        key = (mapping or {}).get(header)
-        if key is None:
-            key = known.get(cols.header_key(header))
-        if key is None:
-            if header:
-                warnings.append(f"Se ignoró la columna «{header[:60]}»: no es un dato de clientes.")
-            key = ""
+    for column in columns:
+        header, key = column["header"], column["key"]
+        if not key and header and not column["how"]:
+            warnings.append(f"Se ignoró la columna «{header[:60]}»: no es un dato de clientes.")
         if key and key in seen_keys:
             warnings.append(f"La columna «{header[:60]}» está repetida: se usa la primera.")
             key = ""
+        if column["how"] == "sugerido" and key:
+            label = cols.column_label(key, definitions_by_key)
+            warnings.append(f"La columna «{header[:60]}» se leyó como «{label}» (por su nombre o sus datos).")
         seen_keys.add(key)
         keys.append(key)
     if (
@@ -236,7 +255,48 @@ def analyze(
         if result.cleaned is not None:
             version = result.cleaned["attribute_rules"]
             break
-    return Analysis(headers=table.headers, rows=results, warnings=warnings, rules_version=version)
+    return Analysis(headers=table.headers, rows=results, warnings=warnings, rules_version=version, columns=columns)
+
+
+def headers_key(headers: list) -> str:
+    return hashlib.sha256("\x1f".join(cols.header_key(h) for h in headers).encode()).hexdigest()
+
+
+def _remembered(headers: list) -> dict:
+    found = ImportMapping.objects.filter(headers_key=headers_key(headers)).first()
+    return found.mapping if found else {}
+
+
+def choose_columns(*, actor, job: ImportJob, mapping: dict) -> ImportJob:
+    """The mapping step: the owner says what each column of the file is (a field, an attribute,
+    or "" to ignore it); the choice is remembered for the next file with the same headers and
+    the preview runs again."""
+    require_permission(actor, "customers.import_customer")
+    if actor is not None and job.created_by_id != actor.pk:
+        raise PermissionDenied
+    valid = {key for key, _ in column_choices()}
+    headers = [c["header"] for c in job.columns]
+    clean = {}
+    for header in headers:
+        key = mapping.get(header, "")
+        if key not in valid:
+            raise ValidationError(f"Elija qué es la columna «{header[:60]}».")
+        clean[header] = key
+    chosen = [k for k in clean.values() if k]
+    if len(chosen) != len(set(chosen)):
+        raise ValidationError("Dos columnas del archivo no pueden ser el mismo dato.")
+    claimed = ImportJob.objects.filter(pk=job.pk, status__in=[ImportJob.Status.READY]).update(
+        status=ImportJob.Status.PENDING, mapping=clean, errors=[], warnings=[], error_report=""
+    )
+    if not claimed:
+        raise ValidationError("Esta importación ya no está en vista previa.")
+    ImportMapping.objects.update_or_create(headers_key=headers_key(headers), defaults={"mapping": clean})
+    job.refresh_from_db()
+    return job
+
+
+def column_choices() -> list[tuple[str, str]]:
+    return cols.column_choices(cols.Lookups.load_definitions())
 
 
 def _customers_table(tables: list) -> spreadsheets.Table:

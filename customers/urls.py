@@ -13,6 +13,7 @@ urlpatterns = [
     path("importar/plantilla.xlsx", import_views.import_template, name="import_template"),
     path("importar/<int:pk>/", import_views.import_detail, name="import_detail"),
     path("importar/<int:pk>/confirmar/", import_views.import_confirm, name="import_confirm"),
+    path("importar/<int:pk>/columnas/", import_views.import_columns, name="import_columns"),
     path("importar/<int:pk>/reintentar/", import_views.import_retry, name="import_retry"),
     path("importar/<int:pk>/errores.xlsx", import_views.import_report, name="import_report"),
     path("<int:pk>/", views.customer_detail, name="detail"),
