@@ -20,10 +20,10 @@ advisory lock vanishes with its connection, so the next look at the job marks it
 
 import hashlib
 import os
-from itertools import chain, islice
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import chain, islice
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
