@@ -247,6 +247,7 @@ class Customer(models.Model):
         permissions = [
             ("restore_customer", "Puede restaurar clientes de la Papelera"),
             ("purge_customer", "Puede eliminar definitivamente"),
+            ("revert_customer", "Puede revertir un cliente a una versión anterior"),
             ("import_customer", "Puede importar clientes desde Excel o CSV"),
             ("export_customer", "Puede exportar clientes a CSV o Excel"),
         ]
