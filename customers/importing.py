@@ -669,11 +669,11 @@ def write_rows(analysis: Analysis, *, actor, file_name: str) -> tuple[int, int]:
             set_list_copies(customer, result.cleaned)
             customers.append(customer)
             result.customer = customer
-        Customer.objects.bulk_create(customers)
+        Customer.objects.bulk_create(customers, batch_size=500)
         created_ids += [c.pk for c in customers]
         _write_children(batch, replace=False)
         addresses = [_new_address(r) for r in batch if r.cleaned["address"]]
-        Address.objects.bulk_create(addresses)
+        Address.objects.bulk_create(addresses, batch_size=1_000)
         new_address_ids += [a.pk for a in addresses]
 
     field_names = [f for f in _UPDATED_FIELDS]
@@ -809,8 +809,8 @@ def _write_children(batch: list[RowResult], *, replace: bool) -> None:
             for i, (n, w) in enumerate(result.cleaned["phones"])
         ]
         emails += [CustomerEmail(customer_id=pk, email=e, position=i) for i, e in enumerate(result.cleaned["emails"])]
-    CustomerPhone.objects.bulk_create(phones)
-    CustomerEmail.objects.bulk_create(emails)
+    CustomerPhone.objects.bulk_create(phones, batch_size=1_000)
+    CustomerEmail.objects.bulk_create(emails, batch_size=1_000)
 
 
 # --- reports, progress, locks ------------------------------------------------------------------

@@ -430,3 +430,17 @@ def test_the_filled_template_imports(admin):
     workbook.save(buffer)
     job = run(admin, preview(admin, buffer.getvalue()))
     assert (job.created, job.error_rows) == (2, 0), job.errors
+
+
+@pytest.mark.parametrize(
+    ("role", "allowed"), [("Administrador", True), ("Ventas", False), ("Créditos", False), ("Consulta", False)]
+)
+def test_only_roles_with_importar_may_start_an_import(db, role, allowed):
+    actor = user_with_role(role)
+    upload = SimpleUploadedFile("c.xlsx", xlsx([company()]))
+    if allowed:
+        assert importing.start_import(actor=actor, upload=upload).pk
+    else:
+        with pytest.raises(PermissionDenied):
+            importing.start_import(actor=actor, upload=upload)
+        assert not ImportJob.objects.exists()
