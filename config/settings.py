@@ -192,8 +192,6 @@ IMPORT_INLINE_MAX_BYTES = env_int("IMPORT_INLINE_KB", 256) * 1024
 # The admin's Importar / Exportar (django-import-export) ask for the same permissions.
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "import"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "export"
-DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
-FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 # Cache in the database: shared by every app server and worker, so the RUC/DNI lookup's answers
 # and per-user counters hold across processes and machines. `createcachetable` makes the table
