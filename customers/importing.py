@@ -151,6 +151,9 @@ def preview_import(job_id: int) -> ImportJob:
         job.errors = _shown_errors(analysis)
         job.warnings = analysis.warnings
         job.columns = analysis.columns
+        # The confirmed import reads the columns exactly as this preview did, whatever mapping
+        # is remembered for these headers by then.
+        job.mapping = {c["header"]: c["key"] for c in analysis.columns if c["header"]}
         job.previewed_at = timezone.now()
         job.status = ImportJob.Status.READY
         if analysis.error_rows:
