@@ -6,7 +6,7 @@ from openpyxl import load_workbook
 from playwright.sync_api import expect
 
 from customers import importing
-from customers.models import Customer, ImportJob
+from customers.models import Category, Customer, ImportJob
 from tests.browser.conftest import sign_in
 
 pytestmark = pytest.mark.browser
@@ -14,6 +14,8 @@ pytestmark = pytest.mark.browser
 
 def test_template_upload_progress_preview_confirm(page, reference_data, settings, tmp_path):
     settings.IMPORT_INLINE_MAX_BYTES = 10  # every file goes to the worker, as large ones do
+    for name in ("PRO", "NORMAL"):  # the template's examples use the seeded categorías, which
+        Category.objects.get_or_create(name=name)  # earlier transactional tests flushed
     page = sign_in(page, "Administrador", username="admin-importa")
     page.get_by_role("link", name="Importar", exact=True).click()
     expect(page.get_by_role("heading", name="Importar clientes desde Excel")).to_be_visible()
