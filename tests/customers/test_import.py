@@ -3,11 +3,11 @@ confirm modes, matching, history and notes, safety against hostile files, permis
 
 import io
 import zipfile
-from datetime import date
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from openpyxl import Workbook, load_workbook
 
 from attributes.models import AttributeDefinition
@@ -414,7 +414,7 @@ def test_a_huge_declared_dimension_is_read_as_the_rows_it_has(admin):
 
 def test_the_template_has_a_column_per_field_and_active_attribute_and_drop_downs(admin):
     AttributeDefinition.objects.create(name="Nivel", kind="lista", options=["Oro", "Plata"], position=1)
-    AttributeDefinition.objects.create(name="Viejo", kind="texto", position=2, archived_at=date(2024, 1, 1))
+    AttributeDefinition.objects.create(name="Viejo", kind="texto", position=2, archived_at=timezone.now())
     workbook = load_workbook(io.BytesIO(importing.template_xlsx()))
     assert workbook.sheetnames == ["Clientes", "Listas", "Instrucciones"]
     headers = [c.value for c in workbook["Clientes"][1]]
