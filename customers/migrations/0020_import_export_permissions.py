@@ -10,6 +10,6 @@ def sync_roles(apps, schema_editor):
 class Migration(migrations.Migration):
     """importar (Administrador) and exportar (Administrador, Ventas): customers/roles.py."""
 
-    dependencies = [("customers", "0018_imports")]
+    dependencies = [("customers", "0019_imports")]
 
     operations = [migrations.RunPython(sync_roles, migrations.RunPython.noop)]
