@@ -327,14 +327,16 @@ def attribute_columns() -> list[AttributeDefinition]:
     return active_definitions()
 
 
-def clean_attribute_values(*, data: dict, current: dict) -> tuple[dict, dict, tuple]:
+def clean_attribute_values(*, data: dict, current: dict, definitions: list | None = None) -> tuple[dict, dict, tuple]:
     """The attribute values to store from ``data["attributes"]`` over the ``current`` ones (the
     values the row holds now, {} for a new one) — a dict of
     {definition id or name: raw value} — the errors, keyed "attr_<id>" (or "attributes" for
     keys that are no attribute), and the version of the definitions they were checked against
     (for lock_attribute_rules). Without data["attributes"] the stored values stay.
-    Values of archived attributes are always kept as they are and may not be sent."""
-    definitions = list(AttributeDefinition.objects.all())
+    Values of archived attributes are always kept as they are and may not be sent.
+    ``definitions``: every definition (archived too), read once by a caller that cleans many
+    rows (the import); read here otherwise."""
+    definitions = list(AttributeDefinition.objects.all()) if definitions is None else definitions
     version = _rules_version((d.pk, d.updated_at) for d in definitions)
     by_key = {d.key: d for d in definitions}
     by_name = {fold(d.name): d for d in definitions}
@@ -405,9 +407,13 @@ def missing_required(holder, definitions: list | None = None) -> list[AttributeD
     return [d for d in definitions if d.required and not d.archived and d.key not in stored]
 
 
-def search_parts(values_by_key: dict) -> list[str]:
-    """Folded searchable values for Customer.search_text (customers.services._set_list_copies)."""
+def search_parts(values_by_key: dict, definitions: list | None = None) -> list[str]:
+    """Folded searchable values for Customer.search_text (customers.services.set_list_copies);
+    ``definitions`` as in clean_attribute_values."""
     if not values_by_key:
         return []
-    definitions = AttributeDefinition.objects.filter(pk__in=[int(k) for k in values_by_key if k.isdigit()])
+    if definitions is None:
+        definitions = AttributeDefinition.objects.filter(pk__in=[int(k) for k in values_by_key if k.isdigit()])
+    else:
+        definitions = [d for d in definitions if d.key in values_by_key]
     return values.search_parts(definitions, values_by_key)

@@ -7,8 +7,8 @@ from credit.queries import pending_request_count
 # not been built yet shows as disabled rather than linking to a dead page.
 NAVIGATION = [
     ("Clientes", "customers:list", "customers.view_customer"),
-    # Importing creates customers: only the roles that may create them (customers/roles.py).
-    ("Importar", "customers:import", "customers.add_customer"),
+    # A permission of its own (customers/roles.py: Administrador).
+    ("Importar", "customers:import", "customers.import_customer"),
     ("Papelera", "customers:trash", "customers.view_customer"),
     ("Atributos adicionales", "attributes:list", "attributes.manage_attributedefinition"),
     # Créditos' queue of raise-cupo requests, with the count of pending ones (BADGES below).

@@ -203,6 +203,16 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or BASE_DIR / ".local" / "media")
 # Background tasks: django-tasks with the database backend; worker: manage.py db_worker.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
+# Import of customers (customers.importing): limits checked before a file is parsed, and the
+# size under which the preview runs in the request instead of waiting for the worker.
+IMPORT_MAX_BYTES = env_int("IMPORT_MAX_MB", 20) * 1_048_576
+IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 200_000)
+IMPORT_MAX_UNCOMPRESSED_BYTES = 600 * 1_048_576
+IMPORT_INLINE_MAX_BYTES = env_int("IMPORT_INLINE_KB", 256) * 1024
+# The admin's Importar / Exportar (django-import-export) ask for the same permissions.
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "import"
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "export"
+
 # Cache in the database: shared by every app server and worker, so the RUC/DNI lookup's answers
 # and per-user counters hold across processes and machines. `createcachetable` makes the table
 # (`manage.py run` does; in production run it after `migrate`).

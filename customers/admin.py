@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html
+from import_export.admin import ImportExportMixin
 from simple_history.admin import SimpleHistoryAdmin
 
 from customers import services
@@ -31,6 +32,7 @@ from customers.models import (
     DocumentType,
     Province,
 )
+from customers.resources import CustomerResource
 
 
 class ReadOnlyAdminMixin:
@@ -82,7 +84,13 @@ class ContactInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(Customer)
-class CustomerAdmin(ReadOnlyHistoryAdmin):
+class CustomerAdmin(ImportExportMixin, ReadOnlyHistoryAdmin):
+    # Importar / Exportar through django-import-export with the app's own rules
+    # (customers.resources); permissions customers.import_customer / export_customer
+    # (settings.IMPORT_EXPORT_*_PERMISSION_CODE).
+    resource_classes = [CustomerResource]
+    # Each imported customer gets its history record and note; a LogEntry per row would repeat them.
+    skip_admin_log = True
     list_display = ["name", "document_type", "document_number", "email", "phone", "is_active", "app_link"]
     list_filter = ["kind", "is_foreign", "is_active", "document_type", "category"]
     search_fields = ["name", "document_number", "email"]

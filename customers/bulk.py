@@ -328,3 +328,36 @@ def _copy_value(value) -> str:
 
 def _escaped(row: dict, names: tuple[str, ...]) -> str:
     return "\t".join(_copy_value((row[name] or None) if name in _NULLABLE_KEYS else row[name]) for name in names)
+
+
+def update_rows(model, objects: list, names: list[str], *, batch: int = 1_000) -> int:
+    """UPDATE … FROM (VALUES …): the given fields of each object, one statement per batch.
+
+    Django's bulk_update builds a CASE WHEN per field and row, which costs about 0.1 s per row
+    of 40 fields in Python alone; a VALUES list is a few µs per value. Bypasses save() and
+    signals, as bulk_update does (the import records history with customers.history)."""
+    if not objects:
+        return 0
+    quote = connection.ops.quote_name
+    fields = [model._meta.get_field(name) for name in names]
+    pk = model._meta.pk
+    columns = ", ".join(quote(f.column) for f in [pk, *fields])
+    assignments = ", ".join(f"{quote(f.column)} = v.{quote(f.column)}::{f.db_type(connection)}" for f in fields)
+    table = quote(model._meta.db_table)
+    placeholder = "(" + ", ".join(["%s"] * (len(fields) + 1)) + ")"
+    updated = 0
+    with connection.cursor() as cursor:
+        for start in range(0, len(objects), batch):
+            chunk = objects[start : start + batch]
+            params = []
+            for obj in chunk:
+                params.append(obj.pk)
+                params.extend(f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields)
+            values = ", ".join([placeholder] * len(chunk))
+            cursor.execute(
+                f"UPDATE {table} AS t SET {assignments} FROM (VALUES {values}) AS v ({columns})"  # noqa: S608
+                f" WHERE t.{quote(pk.column)} = v.{quote(pk.column)}",
+                params,
+            )
+            updated += cursor.rowcount
+    return updated

@@ -261,6 +261,8 @@ class Customer(models.Model):
             ("restore_customer", "Puede restaurar clientes de la Papelera"),
             ("purge_customer", "Puede eliminar definitivamente"),
             ("revert_customer", "Puede revertir un cliente a una versión anterior"),
+            ("import_customer", "Puede importar clientes desde Excel o CSV"),
+            ("export_customer", "Puede exportar clientes a CSV o Excel"),
         ]
         indexes = [
             models.Index(fields=["sort_key", "id"], name="customer_sort_idx"),
@@ -514,3 +516,87 @@ class CustomerNote(models.Model):
     @property
     def is_manual(self) -> bool:
         return self.kind == self.Kind.MANUAL
+
+
+class ImportJob(models.Model):
+    """One uploaded file on its way in: checked (vista previa), then imported or left. The row
+    is the import history (who, when, which file, counts, error report) and the progress a
+    page shows while a worker runs it (customers.importing)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pendiente", "En cola para revisar"
+        CHECKING = "revisando", "Revisando el archivo"
+        READY = "lista", "Vista previa lista"
+        QUEUED = "en_cola", "En cola para importar"
+        IMPORTING = "importando", "Importando"
+        DONE = "terminada", "Terminada"
+        FAILED = "fallida", "Fallida"
+        REFUSED = "rechazada", "Archivo rechazado"
+        CANCELLED = "cancelada", "Cancelada"
+
+    class Mode(models.TextChoices):
+        ALL_OR_NOTHING = "todo", "Todo o nada"
+        VALID_ONLY = "validas", "Solo las filas válidas"
+
+    file = models.FileField("archivo", upload_to="imports/%Y/%m/", max_length=300)
+    file_name = models.CharField("nombre del archivo", max_length=255)
+    file_size = models.PositiveBigIntegerField("tamaño", default=0)
+    file_sha256 = models.CharField(max_length=64)
+    status = models.CharField("estado", max_length=12, choices=Status.choices, default=Status.PENDING)
+    mode = models.CharField("modo", max_length=8, choices=Mode.choices, default=Mode.ALL_OR_NOTHING)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name="usuario"
+    )
+    created_at = models.DateTimeField("subido", auto_now_add=True)
+    previewed_at = models.DateTimeField("revisado", null=True, blank=True)
+    finished_at = models.DateTimeField("terminado", null=True, blank=True)
+    # Progress of the step running now (rows read of the file's rows, errors found so far).
+    rows_total = models.PositiveIntegerField("filas", default=0)
+    rows_done = models.PositiveIntegerField("filas procesadas", default=0)
+    # The preview's counts, then what the import wrote.
+    to_create = models.PositiveIntegerField("por crear", default=0)
+    to_update = models.PositiveIntegerField("por actualizar", default=0)
+    unchanged = models.PositiveIntegerField("sin cambios", default=0)
+    error_rows = models.PositiveIntegerField("filas con errores", default=0)
+    created = models.PositiveIntegerField("creados", default=0)
+    updated = models.PositiveIntegerField("actualizados", default=0)
+    rejected = models.PositiveIntegerField("rechazadas", default=0)
+    errors = models.JSONField("errores", default=list, blank=True)  # [[row, column, message], …] (the first ones)
+    warnings = models.JSONField("avisos", default=list, blank=True)
+    message = models.TextField("mensaje", blank=True)
+    error_report = models.FileField("reporte de errores", upload_to="imports/%Y/%m/", max_length=300, blank=True)
+    # The file's column → field chosen in the mapping step ("" = ignorar), by the file's header,
+    # and how each column was read in the last preview ([{"header", "key", "how"}]).
+    mapping = models.JSONField("columnas elegidas", default=dict, blank=True)
+    columns = models.JSONField("columnas", default=list, blank=True)
+
+    class Meta:
+        verbose_name = "importación"
+        verbose_name_plural = "importaciones"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.file_name} ({self.get_status_display()})"
+
+    @property
+    def running(self) -> bool:
+        return self.status in (self.Status.PENDING, self.Status.CHECKING, self.Status.QUEUED, self.Status.IMPORTING)
+
+    @property
+    def percent(self) -> int:
+        return int(100 * self.rows_done / self.rows_total) if self.rows_total else 0
+
+
+class ImportMapping(models.Model):
+    """The column mapping chosen for a file with these headers, offered again for the next one."""
+
+    headers_key = models.CharField(max_length=64, unique=True)  # sha256 of the folded headers
+    mapping = models.JSONField(default=dict)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "columnas de importación"
+        verbose_name_plural = "columnas de importación"
+
+    def __str__(self):
+        return ", ".join(f"{header} → {key or 'ignorar'}" for header, key in self.mapping.items())[:200]

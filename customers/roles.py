@@ -60,6 +60,7 @@ ROLE_PERMISSIONS: dict[str, str | list[str]] = {
         *_VIEW_CREDIT,
         # Ventas asks Créditos for a higher cupo.
         "credit.add_creditrequest",
+        "customers.export_customer",
     ],
     # Credit staff: view customers and write notes; condiciones de venta, cupo, bloqueo,
     # comprobantes, pagos, puntos and the queue of raise-cupo requests (the credit app).

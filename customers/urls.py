@@ -1,6 +1,6 @@
 from django.urls import path
 
-from customers import history_views, views
+from customers import history_views, import_views, views
 
 app_name = "customers"
 
@@ -8,6 +8,14 @@ urlpatterns = [
     path("", views.customer_list, name="list"),
     path("nuevo/", views.customer_create, name="create"),
     path("papelera/", views.customer_trash, name="trash"),
+    path("exportar/", import_views.customer_export, name="export"),
+    path("importar/", import_views.customer_import, name="import"),
+    path("importar/plantilla.xlsx", import_views.import_template, name="import_template"),
+    path("importar/<int:pk>/", import_views.import_detail, name="import_detail"),
+    path("importar/<int:pk>/confirmar/", import_views.import_confirm, name="import_confirm"),
+    path("importar/<int:pk>/columnas/", import_views.import_columns, name="import_columns"),
+    path("importar/<int:pk>/reintentar/", import_views.import_retry, name="import_retry"),
+    path("importar/<int:pk>/errores.xlsx", import_views.import_report, name="import_report"),
     path("<int:pk>/", views.customer_detail, name="detail"),
     path("<int:pk>/editar/", views.customer_update, name="update"),
     path("<int:pk>/suspender/", views.customer_suspend, name="suspend"),

@@ -36,8 +36,10 @@ from customers.services.records import (
     SOCIAL_FIELDS,
     DuplicateCustomerError,
     DuplicateInfo,
+    clean_customer_data,
     create_customer,
     revert_customer,
+    set_list_copies,
     update_customer,
 )
 
@@ -57,6 +59,7 @@ __all__ = [
     "check_purge",
     "check_trash",
     "clean_choice_name",
+    "clean_customer_data",
     "create_customer",
     "suspend_customer",
     "delete_address",
@@ -70,6 +73,7 @@ __all__ = [
     "save_address",
     "save_choice",
     "save_contact",
+    "set_list_copies",
     "trash_customer",
     "update_customer",
     "update_customer_settings",

@@ -104,11 +104,15 @@ def clean_address(data: dict, errors: dict, *, prefix: str, is_foreign: bool, re
             errors[prefix + field] = [f"Máximo {limit} caracteres (tiene {len(value)})."]
     district = None
     if not is_foreign:
-        code = str(data.get("district") or "").strip()
+        given = data.get("district")
+        code = "" if isinstance(given, District) else str(given or "").strip()
         province = str(data.get("province") or "").strip()
         department = str(data.get("department") or "").strip()
-        if code:
+        if isinstance(given, District):  # already read by the caller (the import reads them all once)
+            district = given
+        elif code:
             district = District.objects.select_related("province").filter(pk=code).first()
+        if district is not None or code:
             if district is None:
                 errors[prefix + "district"] = ["Ese distrito no existe; elíjalo de la lista."]
             elif province and district.province_id != province:

@@ -191,7 +191,7 @@ def _save_customer(
             before = None if creating else customer_state(target)
             for field, value in cleaned["fields"].items():
                 setattr(target, field, value)
-            copies = _set_list_copies(target, cleaned)
+            copies = set_list_copies(target, cleaned)
             target.full_clean(
                 exclude=["document_type", "category", "customer_class", "created_by", "deleted_by", "department"]
             )
@@ -251,7 +251,22 @@ def _copy_state(source: Customer, customer: Customer) -> None:
             setattr(customer, field.name, getattr(source, field.name))
 
 
-def _clean_customer_data(data: dict, *, settings: CustomerSettings, customer: Customer) -> tuple[dict, dict]:
+def clean_customer_data(
+    data: dict, *, settings: CustomerSettings, customer: Customer, definitions: list | None = None
+) -> tuple[dict, dict]:
+    """What create_customer / update_customer would write for ``data`` over ``customer`` (a new,
+    unsaved one to create) and every error by field, without writing: the import validates
+    its rows with it. ``definitions``: every attribute definition, read once by a caller that
+    cleans many rows. Checks against other rows (duplicates) are the caller's."""
+    try:
+        return _clean_customer_data(data, settings=settings, customer=customer, definitions=definitions)
+    except ValidationError as exc:  # refused before cleaning (control characters): errors as usual
+        return {}, exc.message_dict
+
+
+def _clean_customer_data(
+    data: dict, *, settings: CustomerSettings, customer: Customer, definitions: list | None = None
+) -> tuple[dict, dict]:
     # Attribute values are checked by their own rules (attributes.values).
     refuse_control_characters(data, skip=("attributes",))
     errors: dict[str, list[str]] = {}
@@ -377,7 +392,9 @@ def _clean_customer_data(data: dict, *, settings: CustomerSettings, customer: Cu
 
     # Atributos adicionales: the same rule for the form, the import and the API.
     stored_values = customer.attributes if customer.pk else {}
-    fields["attributes"], attribute_errors, rules = clean_attribute_values(data=data, current=stored_values)
+    fields["attributes"], attribute_errors, rules = clean_attribute_values(
+        data=data, current=stored_values, definitions=definitions
+    )
     errors.update(attribute_errors)
 
     cleaned = {
@@ -389,6 +406,7 @@ def _clean_customer_data(data: dict, *, settings: CustomerSettings, customer: Cu
         "first_contact": first_contact,
         "first_note": first_note,
     }
+    cleaned["definitions"] = definitions
     return cleaned, errors
 
 
@@ -567,15 +585,15 @@ def _raise_duplicate(field: str, message: str, match: Customer) -> None:
     raise DuplicateCustomerError(field, message, DuplicateInfo(match.pk, match.name, in_trash))
 
 
-def _set_list_copies(customer: Customer, cleaned: dict) -> list[str]:
-    """Customer.search_text, has_whatsapp and department, from what this save writes; returns
-    the fields it set."""
+def set_list_copies(customer: Customer, cleaned: dict) -> list[str]:
+    """Customer.search_text, has_whatsapp and department, from what this save writes
+    (``cleaned`` from clean_customer_data); returns the fields it set."""
     customer.search_text = search_text(
         name=cleaned["fields"].get("name", ""),
         document_number=cleaned["fields"].get("document_number", ""),
         emails=cleaned["emails"],
         phones=[number for number, _ in cleaned["phones"]],
-        extra=attribute_search_parts(cleaned["fields"].get("attributes")),
+        extra=attribute_search_parts(cleaned["fields"].get("attributes"), cleaned.get("definitions")),
     )
     customer.has_whatsapp = any(whatsapp for _, whatsapp in cleaned["phones"])
     address = cleaned["address"]

@@ -75,3 +75,12 @@ def about(number) -> str:
         digits = len(str(number)) - 2
         number = round(number, -digits)
     return f"{number:,}"
+
+
+@register.simple_tag
+def export_query(request, file_format: str) -> str:
+    """The list's query (search, filters, order) for the export link, without the page."""
+    params = request.GET.copy()
+    params.pop("page", None)
+    params["formato"] = file_format
+    return params.urlencode()

@@ -220,9 +220,9 @@ def test_a_customer_summary_leads_back_to_the_list(as_ventas):
 
 
 @pytest.mark.parametrize(
-    ("role", "shown"), [("Administrador", True), ("Ventas", True), ("Créditos", False), ("Consulta", False)]
+    ("role", "shown"), [("Administrador", True), ("Ventas", False), ("Créditos", False), ("Consulta", False)]
 )
-def test_importar_is_in_the_menu_only_for_roles_that_may_create_customers(client, role, shown):
+def test_importar_is_in_the_menu_only_for_roles_that_may_import(client, role, shown):
     client.force_login(user_with_role(role))
     nav = client.get(LIST).content.decode().split('id="menu-principal"', 1)[1].split("</ul>", 1)[0]
     assert ("Importar" in nav) is shown

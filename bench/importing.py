@@ -1,0 +1,351 @@
+"""Benchmark of the import and the export at N customers (default 1,000,000).
+
+    .venv/bin/python bench/importing.py [N] [--rows R] [--keep]
+    .venv/bin/python bench/importing.py --database-url postgres://…   # reuse a seeded database
+
+It creates a throwaway database (as bench/seed.py does) and seeds N customers, then:
+
+1. writes an .xlsx of R rows (default 100,000; not timed): half of them existing customers
+   (matched by RUC/DNI, one field changed), half new ones;
+2. times the import end to end through customers.importing, as the page and the worker run
+   it: upload checks, preview (read, clean, match: the figure the user waits for), then the
+   confirmed import (read and clean again inside the transaction with the matched customers
+   locked, bulk writes, one history record and one note per customer);
+3. times django-import-export's default row-by-row ModelResource import of the first 2,000
+   rows of the same file, for the ratio;
+4. exports every customer to CSV (COPY) and the first 100,000 of a filtered list to .xlsx,
+   each in a fresh process, printing rows/s and the process's peak memory.
+See bench/README.md.
+"""
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import seed as seed_bench  # noqa: E402  (bench/seed.py: the throwaway database helpers)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("count", nargs="?", type=int, default=1_000_000, help="clientes (por defecto 1,000,000)")
+    parser.add_argument("--rows", type=int, default=100_000, help="filas del archivo importado")
+    parser.add_argument("--keep", action="store_true", help="no borrar la base de datos al terminar")
+    parser.add_argument("--database-url", help="usar una base ya sembrada (no se crea ni se borra)")
+    parser.add_argument("--step", help=argparse.SUPPRESS)  # inner process
+    args = parser.parse_args()
+    if args.step:
+        return _inner(args)
+    if args.database_url:
+        return _steps(args, args.database_url)
+    with seed_bench.throwaway_database("bench_importing", keep=args.keep) as env:
+        seed_bench.migrate_and_seed(env, count=args.count, seed=0)
+        return _steps(args, env["DATABASE_URL"])
+
+
+def _steps(args, url: str) -> int:
+    env = {**os.environ, "DATABASE_URL": url}
+    for step in ("import", "export-csv", "export-xlsx"):
+        command = [sys.executable, __file__, "--step", step, "--rows", str(args.rows)]
+        result = subprocess.run(command, env=env, cwd=ROOT)
+        if result.returncode:
+            return result.returncode
+    return 0
+
+
+def _setup():
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _inner(args) -> int:
+    _setup()
+    if args.step == "import":
+        return _import(args.rows)
+    if args.step == "export-csv":
+        return _export_csv()
+    return _export_xlsx()
+
+
+def _import(rows: int) -> int:
+    import tempfile
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.db import connection
+
+    from customers import importing
+    from customers.models import Customer, ImportJob
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*), max(id) FROM customers_customer")
+        total, top = cursor.fetchone()
+    print(f"\n{total:,} clientes en la base. Archivo de {rows:,} filas (mitad existentes, mitad nuevos) …", flush=True)
+    path = tempfile.mktemp(suffix=".xlsx")  # noqa: S306 - a bench file of our own
+    began = time.perf_counter()
+    _write_file(path, rows, top)
+    print(f"  archivo escrito en {time.perf_counter() - began:.0f} s (no se mide)", flush=True)
+
+    user = _admin_user()
+    with open(path, "rb") as handle:
+        content = handle.read()
+    began = time.perf_counter()
+    job = importing.start_import(actor=user, upload=SimpleUploadedFile("bench.xlsx", content))
+    job = importing.preview_import(job.pk)
+    preview_s = time.perf_counter() - began
+    print(
+        f"Vista previa: {preview_s:.1f} s ({rows / preview_s:,.0f} filas/s) — crear {job.to_create:,}, "
+        f"actualizar {job.to_update:,}, sin cambios {job.unchanged:,}, con errores {job.error_rows:,}",
+        flush=True,
+    )
+    if job.errors:
+        print("  primeros errores:", job.errors[:3])
+    began = time.perf_counter()
+    job = importing.confirm_import(actor=user, job=job, mode=ImportJob.Mode.VALID_ONLY)
+    job = importing.run_import(job.pk)
+    import_s = time.perf_counter() - began
+    total_s = preview_s + import_s
+    print(
+        f"Importación confirmada: {import_s:.1f} s — creados {job.created:,}, actualizados {job.updated:,} "
+        f"({job.status}{': ' + job.message if job.message else ''})",
+        flush=True,
+    )
+    print(
+        f"De punta a punta (subir, revisar, confirmar, escribir, historial y notas): {total_s:.1f} s, "
+        f"{rows / total_s:,.0f} filas/s",
+        flush=True,
+    )
+    print(
+        f"  historial: {Customer.history.filter(history_change_reason='Importado de bench.xlsx').count():,} registros",
+        flush=True,
+    )
+    ours = rows / total_s
+    theirs = _django_import_export(path, 2_000)
+    print(
+        f"django-import-export por defecto (fila por fila, 2,000 filas del mismo archivo): {theirs:,.0f} filas/s "
+        f"→ esta importación es {ours / theirs:.0f} veces más rápida",
+        flush=True,
+    )
+    print(f"Memoria máxima del proceso: {_peak_mb():,.0f} MB", flush=True)
+    os.unlink(path)
+    return 0
+
+
+def _admin_user():
+    from django.contrib.auth import get_user_model
+
+    from customers.roles import sync_roles
+
+    sync_roles()
+    user, _ = get_user_model().objects.get_or_create(username="bench-import", defaults={"is_superuser": True})
+    return user
+
+
+def _write_file(path: str, rows: int, top: int) -> None:
+    from openpyxl import Workbook
+
+    from customers import sample_data
+    from customers.import_columns import COLUMNS
+    from customers.models import Customer
+
+    headers = [c.header for c in COLUMNS if c.key in _BENCH_KEYS]
+    existing = list(
+        Customer.objects.filter(deleted_at__isnull=True, is_foreign=False, document_type_id__in=["1", "6"])
+        .exclude(document_number="")
+        .order_by("?")
+        .values_list(
+            "kind",
+            "document_type__short_name",
+            "document_number",
+            "business_name",
+            "first_names",
+            "last_names",
+            "business_line",
+        )[: rows // 2]
+    )
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Clientes")
+    sheet.append(headers)
+    index = top + 10_000_000
+    written = 0
+    for kind, doc_type, number, business, first, last, line in existing:
+        is_company = kind == "empresa"
+        sheet.append(
+            _row(
+                is_company, doc_type, number, business, first, last, (line or "Comercio") + " y servicios", f"{written}"
+            )
+        )
+        written += 1
+    while written < rows:
+        index += 1
+        if index % 2:
+            sheet.append(
+                _row(
+                    True,
+                    "RUC",
+                    sample_data.company_ruc(index),
+                    f"Empresa Nueva {index} S.A.C.",
+                    "",
+                    "",
+                    "Comercio",
+                    f"{written}",
+                )
+            )
+        else:
+            sheet.append(
+                _row(False, "DNI", sample_data.person_dni(index), "", "Nuevo", f"Cliente {index}", "", f"{written}")
+            )
+        written += 1
+    workbook.save(path)
+
+
+_BENCH_KEYS = {
+    "kind",
+    "document_type",
+    "document_number",
+    "business_name",
+    "first_names",
+    "last_names",
+    "business_line",
+    "department",
+    "province",
+    "district",
+    "street",
+    "phones",
+    "emails",
+}
+
+
+def _row(company: bool, doc_type, number, business, first, last, line, n):
+    # The template's column order: Tipo de cliente, Tipo de documento, Número, Razón social,
+    # Nombres, Apellidos, Giro, Correos, Teléfonos, Departamento, Provincia, Distrito, Dirección.
+    return [
+        "Empresa" if company else "Persona natural",
+        doc_type,
+        number,
+        business,
+        first,
+        last,
+        line,
+        "",
+        f"9{int(n) % 100_000_000:08d}",
+        "Lima",
+        "Lima",
+        "Miraflores",
+        f"Av. Larco {int(n) % 9000 + 1}",
+    ]
+
+
+def _django_import_export(path: str, rows: int) -> float:
+    """The same file's first rows through a plain ModelResource, row by row (its default)."""
+    import tablib
+    from django.db import transaction
+    from import_export import fields, resources
+    from python_calamine import CalamineWorkbook
+
+    from customers.models import Customer
+    from peru.text import person_display_name, sort_key
+
+    class PlainResource(resources.ModelResource):
+        document_type = fields.Field(attribute="document_type_id", column_name="document_type")
+
+        class Meta:
+            model = Customer
+            fields = (
+                "kind",
+                "document_type",
+                "document_number",
+                "business_name",
+                "first_names",
+                "last_names",
+                "business_line",
+                "name",
+                "sort_key",
+            )
+            import_id_fields = ("document_type", "document_number")
+
+        def before_save_instance(self, instance, row, **kwargs):
+            instance.name = instance.business_name or person_display_name(instance.first_names, instance.last_names)
+            instance.sort_key = sort_key(instance.name)
+
+    sheet = CalamineWorkbook.from_path(path).get_sheet_by_index(0).to_python()
+    dataset = tablib.Dataset(
+        headers=[
+            "kind",
+            "document_type",
+            "document_number",
+            "business_name",
+            "first_names",
+            "last_names",
+            "business_line",
+            "name",
+            "sort_key",
+        ]
+    )
+    codes = {"RUC": "6", "DNI": "1"}
+    for cells in sheet[1 : rows + 1]:
+        kind = "empresa" if cells[0] == "Empresa" else "persona"
+        dataset.append([kind, codes[cells[1]], str(cells[2]), cells[3], cells[4], cells[5], cells[6], "", ""])
+    began = time.perf_counter()
+    with transaction.atomic():
+        result = PlainResource().import_data(dataset, dry_run=False)
+        transaction.set_rollback(True)
+    seconds = time.perf_counter() - began
+    if result.has_errors() or result.has_validation_errors():
+        print("  (django-import-export informó errores; la cifra es indicativa)")
+    return rows / seconds
+
+
+def _export_csv() -> int:
+    from customers import exporting, queries
+    from customers.filters import CustomerFilterSet
+
+    filterset = CustomerFilterSet({"estado": "todos"}, queryset=queries.list_customers())
+    began = time.perf_counter()
+    size = lines = 0
+    with open(os.devnull, "wb") as sink:
+        for chunk in exporting.csv_chunks(filterset.qs):
+            size += len(chunk)
+            lines += chunk.count(b"\n")
+            sink.write(chunk)
+    seconds = time.perf_counter() - began
+    rows = lines - 1
+    print(
+        f"\nExportar CSV (todas las columnas y atributos): {rows:,} clientes en {seconds:.1f} s, "
+        f"{rows / seconds:,.0f} filas/s, {size / 1_048_576:,.0f} MB; memoria máxima del proceso {_peak_mb():,.0f} MB",
+        flush=True,
+    )
+    return 0
+
+
+def _export_xlsx() -> int:
+    from customers import exporting, queries
+    from customers.filters import CustomerFilterSet
+
+    filterset = CustomerFilterSet({"tipo": "persona"}, queryset=queries.list_customers())
+    began = time.perf_counter()
+    with open(os.devnull, "wb") as sink:
+        rows = exporting.write_export_xlsx(filterset.qs[:100_000], sink)
+    seconds = time.perf_counter() - began
+    print(
+        f"Exportar Excel (lista filtrada «Persona natural», primeros 100,000): {rows:,} filas en {seconds:.1f} s, "
+        f"{rows / seconds:,.0f} filas/s; memoria máxima del proceso {_peak_mb():,.0f} MB",
+        flush=True,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,118 @@
+"""The import template (.xlsx): a Clientes sheet with one column per field and per active
+attribute, two example rows and drop-down lists; an Instrucciones sheet; a hidden Listas sheet
+the drop-downs read (departamentos, tipos de documento, categorías, options of list attributes)."""
+
+import io
+
+from openpyxl import Workbook
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from attributes.models import AttributeDefinition
+from attributes.services import attribute_columns
+from customers.import_columns import COLUMNS
+from customers.models import Category, CustomerClass, Department, DocumentType
+from customers.spreadsheets import max_bytes, max_rows
+
+ROWS_WITH_LISTS = 5_000
+_YES_NO = '"Sí,No"'
+
+
+def build_template() -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Clientes"
+    definitions = attribute_columns()
+    headers = [c.header for c in COLUMNS] + [d.name for d in definitions]
+    sheet.append(headers)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="DDEBF7")
+    sheet.append([c.example_company for c in COLUMNS] + ["" for _ in definitions])
+    sheet.append([c.example_person for c in COLUMNS] + ["" for _ in definitions])
+    sheet.freeze_panes = "A2"
+    for index, header in enumerate(headers, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = max(12, min(30, len(header) + 4))
+        # Documents and ubigeo as text: Excel would drop a DNI's leading zero.
+        if header in ("Número de documento", "Ubigeo", "Teléfonos"):
+            for row in range(2, ROWS_WITH_LISTS + 2):
+                sheet.cell(row=row, column=index).number_format = "@"
+
+    lists = workbook.create_sheet("Listas")
+    lists.sheet_state = "hidden"
+    columns = {}
+
+    def add_list(title: str, values: list[str]) -> str | None:
+        if not values:
+            return None
+        column = get_column_letter(len(columns) + 1)
+        lists.cell(row=1, column=len(columns) + 1, value=title)
+        for row, value in enumerate(values, start=2):
+            lists.cell(row=row, column=len(columns) + 1, value=value)
+        columns[title] = column
+        return f"Listas!${column}$2:${column}${len(values) + 1}"
+
+    position = {header: get_column_letter(i) for i, header in enumerate(headers, start=1)}
+    lists_by_header = {
+        "Tipo de cliente": '"Empresa,Persona natural"',
+        "Extranjero": _YES_NO,
+        "WhatsApp": _YES_NO,
+        "Solicita detracción": _YES_NO,
+        "Programa de puntos": _YES_NO,
+        "Tipo de documento": add_list("Tipos de documento", [d.short_name for d in DocumentType.objects.all()]),
+        "Departamento": add_list("Departamentos", [d.name for d in Department.objects.order_by("name")]),
+        "Categoría": add_list("Categorías", [c.name for c in Category.objects.all()]),
+        "Clase de cliente": add_list("Clases", [c.name for c in CustomerClass.objects.all()]),
+    }
+    for definition in definitions:
+        if definition.kind == AttributeDefinition.Kind.BOOLEAN:
+            lists_by_header[definition.name] = _YES_NO
+        elif definition.kind == AttributeDefinition.Kind.CHOICE:
+            lists_by_header[definition.name] = add_list(definition.name, list(definition.options))
+    for header, formula in lists_by_header.items():
+        if not formula or header not in position:
+            continue
+        validation = DataValidation(
+            type="list", formula1=formula if formula.startswith('"') else f"={formula}", allow_blank=True
+        )
+        validation.error = "Elija un valor de la lista."
+        validation.errorTitle = header
+        sheet.add_data_validation(validation)
+        column = position[header]
+        validation.add(f"{column}2:{column}{ROWS_WITH_LISTS + 1}")
+
+    help_sheet = workbook.create_sheet("Instrucciones")
+    help_sheet.column_dimensions["A"].width = 30
+    help_sheet.column_dimensions["B"].width = 90
+    help_sheet.append(["Cómo llenar esta plantilla"])
+    help_sheet["A1"].font = Font(bold=True, size=14)
+    for line in (
+        "Una fila por cliente en la hoja Clientes. Borre las dos filas de ejemplo.",
+        "Si el número de documento (o, sin documento, el primer correo) ya es de un cliente, la fila lo actualiza; "
+        "si no, crea uno nuevo.",
+        "Una celda vacía no borra el dato de un cliente que ya existe.",
+        "Empresa peruana: RUC, razón social, giro y dirección (con distrito) son obligatorios. "
+        "Persona natural: nombres y apellidos; el DNI es opcional.",
+        "Ubigeo: escriba el código de 6 dígitos, o departamento, provincia y distrito por su nombre "
+        "(con o sin tildes).",
+        "Fechas como dd/mm/aaaa; montos como 1500.50 o «S/ 1,500.50».",
+        "Puede subir .xlsx, .xls o .csv (separado por comas o por punto y coma). "
+        f"Máximo {max_bytes() // 1_048_576} MB y {max_rows():,} filas.",
+        "Antes de guardar nada verá una vista previa con los errores por fila y columna.",
+    ):
+        help_sheet.append(["", line])
+    help_sheet.append([])
+    help_sheet.append(["Columna", "Qué escribir"])
+    for column in COLUMNS:
+        help_sheet.append([column.header, column.help])
+    for definition in definitions:
+        text = definition.help_text or definition.get_kind_display()
+        if definition.options:
+            text += " (" + ", ".join(definition.options) + ")"
+        if definition.required:
+            text += " — obligatorio"
+        help_sheet.append([definition.name, text])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,145 @@
+"""Importar and export pages: thin views over customers.importing and customers.exporting."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from customers import exporting, importing, queries, tasks
+from customers.filters import CustomerFilterSet
+from customers.models import ImportJob
+from customers.roles import is_administrador
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+HISTORY_SIZE = 30
+
+
+@permission_required("customers.import_customer", raise_exception=True)
+def customer_import(request):
+    """Upload a file (POST) or see the page: template link, upload form, import history."""
+    error = ""
+    if request.method == "POST":
+        upload = request.FILES.get("archivo")
+        if upload is None:
+            error = "Elija el archivo que quiere importar (.xlsx, .xls o .csv)."
+        else:
+            try:
+                job = importing.start_import(actor=request.user, upload=upload)
+            except ValidationError as exc:
+                error = " ".join(exc.messages)
+            else:
+                if job.file_size <= settings.IMPORT_INLINE_MAX_BYTES:
+                    importing.preview_import(job.pk)
+                else:
+                    tasks.preview_import.enqueue(job_id=job.pk)
+                return redirect("customers:import_detail", pk=job.pk)
+    jobs = ImportJob.objects.select_related("created_by")
+    if not is_administrador(request.user):
+        jobs = jobs.filter(created_by=request.user)
+    context = {
+        "jobs": jobs[:HISTORY_SIZE],
+        "error": error,
+        "max_mb": settings.IMPORT_MAX_BYTES // 1_048_576,
+        "max_rows": settings.IMPORT_MAX_ROWS,
+    }
+    return render(request, "customers/import.html", context, status=400 if error else 200)
+
+
+@permission_required("customers.import_customer", raise_exception=True)
+def import_template(request):
+    response = HttpResponse(importing.template_xlsx(), content_type=XLSX_TYPE)
+    response["Content-Disposition"] = 'attachment; filename="plantilla-clientes.xlsx"'
+    return response
+
+
+def _job(request, pk) -> ImportJob:
+    job = get_object_or_404(ImportJob.objects.select_related("created_by"), pk=pk)
+    if job.created_by_id != request.user.pk and not is_administrador(request.user):
+        raise Http404
+    return importing.reap_if_dead(job)
+
+
+@permission_required("customers.import_customer", raise_exception=True)
+def import_detail(request, pk):
+    """The job: progress while it runs (htmx polls the partial), then the preview or the result."""
+    job = _job(request, pk)
+    template = "customers/_import_job.html" if request.htmx else "customers/import_job.html"
+    context = {"job": job, "owner": job.created_by_id == request.user.pk}
+    if job.status == ImportJob.Status.READY and job.columns:
+        context["column_choices"] = importing.column_choices()
+        context["mapping_open"] = any(c["how"] in ("", "sugerido") for c in job.columns if c["header"])
+    return render(request, template, context)
+
+
+@require_POST
+@permission_required("customers.import_customer", raise_exception=True)
+def import_confirm(request, pk):
+    job = _job(request, pk)
+    try:
+        job = importing.confirm_import(actor=request.user, job=job, mode=request.POST.get("modo", ""))
+    except PermissionDenied:
+        raise
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("customers:import_detail", pk=job.pk)
+    _run(job)
+    return redirect("customers:import_detail", pk=job.pk)
+
+
+@require_POST
+@permission_required("customers.import_customer", raise_exception=True)
+def import_columns(request, pk):
+    """The mapping step: what each column of the file is; the preview runs again."""
+    job = _job(request, pk)
+    mapping = {column["header"]: request.POST.get(f"col_{index}", "") for index, column in enumerate(job.columns)}
+    try:
+        job = importing.choose_columns(actor=request.user, job=job, mapping=mapping)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("customers:import_detail", pk=job.pk)
+    if job.file_size <= settings.IMPORT_INLINE_MAX_BYTES:
+        importing.preview_import(job.pk)
+    else:
+        tasks.preview_import.enqueue(job_id=job.pk)
+    return redirect("customers:import_detail", pk=job.pk)
+
+
+@require_POST
+@permission_required("customers.import_customer", raise_exception=True)
+def import_retry(request, pk):
+    job = _job(request, pk)
+    try:
+        job = importing.retry_import(actor=request.user, job=job)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("customers:import_detail", pk=job.pk)
+    _run(job)
+    return redirect("customers:import_detail", pk=job.pk)
+
+
+def _run(job: ImportJob) -> None:
+    if job.file_size <= settings.IMPORT_INLINE_MAX_BYTES:
+        importing.run_import(job.pk)
+    else:
+        tasks.run_import.enqueue(job_id=job.pk)
+
+
+@permission_required("customers.import_customer", raise_exception=True)
+def import_report(request, pk):
+    job = _job(request, pk)
+    if not job.error_report:
+        raise Http404
+    name = job.error_report.name.rsplit("/", 1)[-1]
+    return FileResponse(job.error_report.open("rb"), as_attachment=True, filename=name, content_type=XLSX_TYPE)
+
+
+@permission_required("customers.export_customer", raise_exception=True)
+def customer_export(request):
+    """The list's customers as they are filtered now (the list's own FilterSet), as CSV or Excel."""
+    filterset = CustomerFilterSet(request.GET, queryset=queries.list_customers())
+    if request.GET.get("formato") == "xlsx":
+        return exporting.xlsx_response(filterset.qs)
+    return exporting.csv_response(filterset.qs)

@@ -1,0 +1,326 @@
+"""Reading the spreadsheets people upload (.xlsx, .xls, .csv) into rows of cells, safely, and
+writing .xlsx files (templates, error reports, exports).
+
+Everything a hostile or broken file could do is refused with a Spanish message (FileRefused)
+before any row reaches the import: a renamed executable, an encrypted workbook, a zip bomb
+(the zip's declared sizes, ratios and file count are checked before inflating anything), XML
+with a DOCTYPE (entity expansion), more rows than allowed (counted while streaming, whatever
+the sheet's declared dimension says). Reading uses python-calamine (Rust, about 18 times
+faster than openpyxl here); writing uses openpyxl's write-only mode, which parses nothing (and
+openpyxl reads XML through defusedxml wherever it does parse).
+"""
+
+import codecs
+import csv
+import io
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
+from django.conf import settings
+from python_calamine import CalamineError, CalamineWorkbook
+
+XLSX, XLS, CSV = "xlsx", "xls", "csv"
+_ZIP_MAGIC = b"PK\x03\x04"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+# Members a workbook may have, and how much larger than its compressed size one may inflate:
+# real sheets compress 5-20 times; a zip bomb, thousands.
+MAX_ZIP_MEMBERS = 2_000
+MAX_RATIO = 200
+MAX_CSV_FIELD = 32_767  # Excel's own limit for a cell
+
+
+class FileRefused(Exception):
+    """The file can't be read as a spreadsheet; the message says why, in Spanish."""
+
+
+@dataclass
+class Table:
+    """A sheet: its header row and an iterator of (row number in the sheet, cells)."""
+
+    name: str
+    headers: list[str]
+    rows: Iterator[tuple[int, list]]
+
+
+def max_bytes() -> int:
+    return settings.IMPORT_MAX_BYTES
+
+
+def max_rows() -> int:
+    return settings.IMPORT_MAX_ROWS
+
+
+def check_upload(name: str, size: int) -> None:
+    """What can be said before reading a byte: the size."""
+    if size == 0:
+        raise FileRefused("El archivo está vacío.")
+    if size > max_bytes():
+        raise FileRefused(
+            f"El archivo pesa {size / 1_048_576:.1f} MB; el máximo es {max_bytes() / 1_048_576:.0f} MB. "
+            "Divídalo en varios archivos."
+        )
+
+
+def detect_kind(path: str, name: str) -> str:
+    """xlsx, xls or csv, from the file's first bytes (a renamed file is judged by its content)."""
+    with open(path, "rb") as handle:
+        head = handle.read(8)
+    lowered = name.lower()
+    if not head:
+        raise FileRefused("El archivo está vacío.")
+    if head.startswith(_ZIP_MAGIC):
+        _check_zip(path)
+        return XLSX
+    if head.startswith(_OLE_MAGIC):
+        if _is_encrypted_ooxml(path):
+            raise FileRefused(
+                "El libro está protegido con contraseña. Quite la contraseña en Excel y vuelva a subirlo."
+            )
+        return XLS
+    if head.startswith(b"MZ") or head.startswith(b"\x7fELF") or head.startswith(b"%PDF"):
+        raise FileRefused("El archivo no es una hoja de cálculo. Suba un .xlsx, .xls o .csv.")
+    if lowered.endswith((".xlsx", ".xls")):
+        raise FileRefused("El archivo no es un libro de Excel válido (¿está dañado o se cambió su extensión?).")
+    with open(path, "rb") as handle:
+        sample = handle.read(4096)
+    if b"\x00" in sample and not sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise FileRefused("El archivo no es una hoja de cálculo. Suba un .xlsx, .xls o .csv.")
+    return CSV
+
+
+def _is_encrypted_ooxml(path: str) -> bool:
+    # An encrypted .xlsx is an OLE container holding "EncryptedPackage" (names in UTF-16).
+    with open(path, "rb") as handle:
+        head = handle.read(1 << 20)
+    return "EncryptedPackage".encode("utf-16-le") in head or "EncryptionInfo".encode("utf-16-le") in head
+
+
+def _check_zip(path: str) -> None:
+    """Declared sizes and counts, before anything is inflated; and no DOCTYPE in any XML part."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+            if len(members) > MAX_ZIP_MEMBERS:
+                raise FileRefused("El archivo tiene demasiadas partes para ser una hoja de cálculo.")
+            names = {m.filename for m in members}
+            if "xl/workbook.xml" not in names and "xl/workbook.bin" not in names:
+                raise FileRefused("El archivo .zip no es un libro de Excel. Suba un .xlsx, .xls o .csv.")
+            total = 0
+            for member in members:
+                total += member.file_size
+                ratio = member.file_size / max(member.compress_size, 1)
+                if ratio > MAX_RATIO and member.file_size > 1_048_576:
+                    raise FileRefused("El archivo está comprimido de forma sospechosa (¿una bomba zip?); no se leyó.")
+                if member.flag_bits & 0x1:
+                    raise FileRefused("El libro está protegido con contraseña. Quite la contraseña y vuelva a subirlo.")
+            if total > settings.IMPORT_MAX_UNCOMPRESSED_BYTES:
+                raise FileRefused(
+                    "El libro ocupa demasiado al descomprimirlo "
+                    f"({total / 1_048_576:.0f} MB; máximo {settings.IMPORT_MAX_UNCOMPRESSED_BYTES / 1_048_576:.0f} MB)."
+                )
+            for member in members:
+                if member.filename.endswith((".xml", ".rels")):
+                    with archive.open(member) as part:
+                        head = part.read(2048)
+                    if b"<!DOCTYPE" in head.upper() or b"<!ENTITY" in head.upper():
+                        raise FileRefused("El libro contiene definiciones XML no permitidas (DOCTYPE); no se leyó.")
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, NotImplementedError) as exc:
+        raise FileRefused("El archivo está dañado: no se pudo abrir como libro de Excel.") from exc
+
+
+def open_tables(path: str, kind: str) -> list[Table]:
+    """Every sheet (a CSV is one), each with a header row; rows stream lazily."""
+    if kind == CSV:
+        return [_csv_table(path)]
+    try:
+        workbook = CalamineWorkbook.from_path(path)
+        names = list(workbook.sheet_names)
+    except (CalamineError, ValueError, OSError) as exc:
+        raise FileRefused(_calamine_message(exc)) from exc
+    except Exception as exc:  # calamine raises its own types for broken files
+        raise FileRefused(_calamine_message(exc)) from exc
+    return [_sheet_table(workbook, name) for name in names]
+
+
+def _calamine_message(exc) -> str:
+    text = str(exc).lower()
+    if "password" in text or "encrypt" in text:
+        return "El libro está protegido con contraseña. Quite la contraseña y vuelva a subirlo."
+    return "El archivo está dañado o no es una hoja de cálculo: no se pudo leer."
+
+
+def _sheet_table(workbook, name: str) -> Table:
+    try:
+        sheet = workbook.get_sheet_by_name(name)
+        iterator = iter(sheet.iter_rows())
+        headers = []
+        for header_cells in iterator:
+            if any(_blank(c) is False for c in header_cells):
+                headers = [_header(c) for c in header_cells]
+                break
+    except Exception as exc:
+        raise FileRefused(_calamine_message(exc)) from exc
+    start = sheet.start[0] if sheet.start else 0
+    return Table(name, headers, _numbered(iterator, first=start + 2))
+
+
+def _numbered(iterator, *, first: int) -> Iterator[tuple[int, list]]:
+    """Rows with their number as the spreadsheet shows it; empty rows skipped; the row cap
+    counted here, as rows arrive."""
+    limit = max_rows()
+    count = 0
+    number = first - 1
+    try:
+        for cells in iterator:
+            number += 1
+            if all(_blank(c) for c in cells):
+                continue
+            count += 1
+            if count > limit:
+                raise FileRefused(f"El archivo tiene más de {limit:,} filas de datos; divídalo en varios archivos.")
+            yield number, list(cells)
+    except FileRefused:
+        raise
+    except UnicodeDecodeError as exc:
+        raise FileRefused("El archivo CSV tiene caracteres que no se pudieron leer.") from exc
+    except csv.Error as exc:
+        raise FileRefused(f"El archivo CSV está mal formado cerca de la fila {number}: {exc}.") from exc
+    except Exception as exc:  # a sheet that breaks half-way
+        raise FileRefused(_calamine_message(exc)) from exc
+
+
+def _blank(cell) -> bool:
+    return cell is None or (isinstance(cell, str) and not cell.strip())
+
+
+def _header(cell) -> str:
+    if isinstance(cell, float) and cell.is_integer():
+        cell = int(cell)
+    return " ".join(str(cell or "").split())
+
+
+def _csv_table(path: str) -> Table:
+    encoding = _csv_encoding(path)
+    with open(path, encoding=encoding, newline="") as handle:
+        sample = handle.read(64 * 1024)
+    delimiter = _delimiter(sample)
+    csv.field_size_limit(MAX_CSV_FIELD * 4)
+    handle = open(path, encoding=encoding, newline="")  # noqa: SIM115 - closed when the rows end
+
+    def rows():
+        with handle:
+            yield from csv.reader(handle, delimiter=delimiter)
+
+    iterator = rows()
+    headers = []
+    try:
+        for cells in iterator:
+            if any(not _blank(c) for c in cells):
+                headers = [_header(c) for c in cells]
+                break
+    except (csv.Error, UnicodeDecodeError) as exc:
+        raise FileRefused("El archivo CSV está mal formado en su primera fila.") from exc
+    return Table("CSV", headers, _numbered(iterator, first=2))
+
+
+def _csv_encoding(path: str) -> str:
+    """UTF-8 (with or without BOM) when the bytes are valid UTF-8; else Windows-1252, what Excel
+    on Windows writes for "CSV (delimitado por comas)"."""
+    with open(path, "rb") as handle:
+        head = handle.read(4)
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with open(path, "rb") as handle:
+            while chunk := handle.read(1 << 20):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return "cp1252"
+    return "utf-8"
+
+
+def _delimiter(sample: str) -> str:
+    """Comma or semicolon (Excel in Spanish writes semicolons): the one that splits the first
+    lines into the same, larger number of fields."""
+    lines = [line for line in sample.splitlines()[:20] if line.strip()]
+    if not lines:
+        return ","
+    best, best_score = ",", -1
+    for candidate in (";", ",", "\t"):
+        counts = [len(next(csv.reader([line], delimiter=candidate))) for line in lines[:10]]
+        score = counts[0] if counts and counts[0] > 1 and all(c == counts[0] for c in counts[:5]) else 0
+        score = score or (max(counts) if counts and max(counts) > 1 else 0) / 100
+        if score > best_score:
+            best, best_score = candidate, score
+    return best
+
+
+# --- writing -----------------------------------------------------------------------------------
+
+
+def cell_text(value) -> str:
+    """A cell's value as text (what a CSV would hold): integral floats without ".0"."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.strftime("%d/%m/%Y")
+    if isinstance(value, date):
+        return value.strftime("%d/%m/%Y")
+    if isinstance(value, time):
+        return value.strftime("%H:%M")
+    return str(value)
+
+
+def escape_formula(text: str) -> str:
+    """A cell that starts with = + - @ (or a tab / carriage return) would run as a formula in
+    Excel or LibreOffice (OWASP "CSV injection"): a leading apostrophe keeps it text. The import
+    removes that apostrophe again."""
+    if text and text[0] in "=+-@\t\r":
+        return "'" + text
+    return text
+
+
+def unescape_formula(text: str) -> str:
+    if len(text) > 1 and text[0] == "'" and text[1] in "=+-@":
+        return text[1:]
+    return text
+
+
+def write_xlsx(
+    path_or_file, sheets: list[tuple[str, list[str], object]], *, widths: dict | None = None, escape: bool = True
+) -> None:
+    """sheets: (title, headers, iterable of rows). Write-only mode: memory stays flat. Text cells
+    are written as text and escaped against formulas."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    workbook = Workbook(write_only=True)
+    for title, headers, rows in sheets:
+        sheet = workbook.create_sheet(title=title[:31])
+        for index, width in (widths or {}).get(title, {}).items():
+            sheet.column_dimensions[index].width = width
+        header_cells = []
+        for header in headers:
+            cell = WriteOnlyCell(sheet, value=header)
+            cell.font = Font(bold=True)
+            header_cells.append(cell)
+        if headers:
+            sheet.append(header_cells)
+        for row in rows:
+            sheet.append([escape_formula(v) if escape and isinstance(v, str) else v for v in row])
+    workbook.save(path_or_file)
+
+
+def xlsx_bytes(sheets) -> bytes:
+    buffer = io.BytesIO()
+    write_xlsx(buffer, sheets)
+    return buffer.getvalue()

@@ -1,0 +1,61 @@
+"""Importar in a real browser: download the template, fill it, upload it, watch the worker's
+progress, read the preview, confirm, see the result and the customers in the list."""
+
+import pytest
+from openpyxl import load_workbook
+from playwright.sync_api import expect
+
+from customers import importing
+from customers.models import Category, Customer, ImportJob
+from tests.browser.conftest import sign_in
+
+pytestmark = pytest.mark.browser
+
+
+def test_template_upload_progress_preview_confirm(page, reference_data, settings, tmp_path):
+    settings.IMPORT_INLINE_MAX_BYTES = 10  # every file goes to the worker, as large ones do
+    for name in ("PRO", "NORMAL"):  # the template's examples use the seeded categorías, which
+        Category.objects.get_or_create(name=name)  # earlier transactional tests flushed
+    page = sign_in(page, "Administrador", username="admin-importa")
+    page.get_by_role("link", name="Importar", exact=True).click()
+    expect(page.get_by_role("heading", name="Importar clientes desde Excel")).to_be_visible()
+
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Descargar plantilla (.xlsx)").click()
+    template = tmp_path / "plantilla.xlsx"
+    download.value.save_as(template)
+    workbook = load_workbook(template)
+    sheet = workbook["Clientes"]
+    sheet["D3"] = "7654321"  # the example person's DNI, typed without its leading zero
+    sheet.append(["Persona natural", "No", "DNI", "abc", "", "Juan", "Pérez"])  # a row with an error
+    filled = tmp_path / "clientes.xlsx"
+    workbook.save(filled)
+
+    page.get_by_label("Archivo .xlsx, .xls o .csv").set_input_files(str(filled))
+    page.get_by_role("button", name="Revisar archivo").click()
+    expect(page.locator("#import-status")).to_have_text("En cola para revisar")
+    expect(page.get_by_text("Puede salir de esta página y volver")).to_be_visible()
+
+    importing.preview_import(ImportJob.objects.get().pk)  # the worker's turn
+    expect(page.locator("#import-status")).to_have_text("Vista previa lista")  # htmx polled it
+    counts = page.locator("#import-counts")
+    expect(counts).to_contain_text("2")
+    expect(page.locator("#import-errors")).to_contain_text("El DNI solo puede tener números.")
+    expect(page.get_by_label("Todo o nada (no disponible: corrija primero las filas con errores)")).to_be_disabled()
+
+    page.get_by_label("Solo las filas válidas; descargar las rechazadas para corregirlas").check()
+    page.get_by_role("button", name="Importar").click()
+    expect(page.locator("#import-status")).to_have_text("En cola para importar")
+    importing.run_import(ImportJob.objects.get().pk)
+    expect(page.locator("#import-status")).to_have_text("Terminada")
+    expect(page.get_by_role("link", name="Descargar filas con errores (.xlsx)")).to_be_visible()
+    assert set(Customer.objects.values_list("name", flat=True)) == {"Gloria S.A.", "Quispe Mamani, Rosa Elena"}
+    assert Customer.objects.get(first_names="Rosa Elena").document_number == "07654321"
+
+    page.get_by_role("link", name="Ver clientes").click()
+    expect(page.get_by_role("link", name="Gloria S.A.").first).to_be_visible()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Más opciones", exact=True).click()
+        page.get_by_role("link", name="Descargar CSV").click()
+    assert download.value.suggested_filename == "clientes.csv"
+    assert download.value.path().read_bytes()[:3] == b"\xef\xbb\xbf"

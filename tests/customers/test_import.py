@@ -1,0 +1,446 @@
+"""The customer import: files made by openpyxl and CSVs as Excel writes them, preview counts,
+confirm modes, matching, history and notes, safety against hostile files, permissions."""
+
+import io
+import zipfile
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+from openpyxl import Workbook, load_workbook
+
+from attributes.models import AttributeDefinition
+from customers import importing
+from customers.models import Customer, CustomerNote, ImportJob
+from tests.factories import make_company, make_person, valid_dni, valid_ruc
+from tests.roles import user_with_role
+
+HEADERS = [
+    "Tipo de cliente",
+    "Tipo de documento",
+    "Número de documento",
+    "Razón social",
+    "Giro",
+    "Nombres",
+    "Apellidos",
+    "Departamento",
+    "Provincia",
+    "Distrito",
+    "Dirección",
+    "Correos electrónicos",
+]
+
+
+def xlsx(rows, headers=HEADERS, title="Clientes") -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = title
+    sheet.append(headers)
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def company(ruc=None, name="Gloria S.A.", **kw):
+    row = {
+        "Tipo de cliente": "Empresa",
+        "Tipo de documento": "RUC",
+        "Número de documento": ruc or valid_ruc(),
+        "Razón social": name,
+        "Giro": "Lácteos",
+        "Departamento": "Lima",
+        "Provincia": "Lima",
+        "Distrito": "Miraflores",
+        "Dirección": "Av. Larco 123",
+    }
+    row.update(kw)
+    return [row.get(h) for h in HEADERS]
+
+
+def person(dni=None, first="Rosa", last="Quispe", **kw):
+    row = {
+        "Tipo de cliente": "Persona natural",
+        "Tipo de documento": "DNI",
+        "Número de documento": dni,
+        "Nombres": first,
+        "Apellidos": last,
+    }
+    row.update(kw)
+    return [row.get(h) for h in HEADERS]
+
+
+@pytest.fixture
+def admin(db):
+    return user_with_role("Administrador")
+
+
+def preview(actor, content: bytes, name="clientes.xlsx") -> ImportJob:
+    job = importing.start_import(actor=actor, upload=SimpleUploadedFile(name, content))
+    return importing.preview_import(job.pk)
+
+
+def run(actor, job, mode="todo") -> ImportJob:
+    job = importing.confirm_import(actor=actor, job=job, mode=mode)
+    return importing.run_import(job.pk)
+
+
+# --- preview ------------------------------------------------------------------------------------
+
+
+def test_preview_counts_creates_updates_unchanged_and_errors_and_writes_nothing(admin):
+    existing = make_company(business_name="Antigua S.A.C.")
+    same = make_person(first_names="Ana", last_names="Ruiz", document_type_id="1", document_number=valid_dni())
+    content = xlsx(
+        [
+            company(),
+            company(ruc=existing.document_number, name="Nueva Razón S.A.C."),
+            person(dni=same.document_number, first="Ana", last="Ruiz"),
+            person(dni="12AB"),
+        ]
+    )
+    before = Customer.objects.count()
+    job = preview(admin, content)
+    assert (job.status, job.to_create, job.to_update, job.unchanged, job.error_rows) == ("lista", 1, 1, 1, 1)
+    assert job.errors == [[5, "Número de documento", "El DNI solo puede tener números."]]
+    assert Customer.objects.count() == before
+    assert Customer.objects.get(pk=existing.pk).business_name == "Antigua S.A.C."
+
+
+def test_unknown_columns_are_ignored_with_a_warning(admin):
+    content = xlsx([company() + ["algo"]], headers=[*HEADERS, "Código interno"])
+    job = preview(admin, content)
+    assert job.to_create == 1
+    assert job.warnings == ["Se ignoró la columna «Código interno»: no es un dato de clientes."]
+
+
+def test_the_same_customer_twice_in_a_file_is_reported(admin):
+    ruc = valid_ruc()
+    job = preview(admin, xlsx([company(ruc=ruc), company(ruc=ruc, name="Otra")]))
+    assert (job.to_create, job.error_rows) == (1, 1)
+    assert job.errors[0][0] == 3 and "fila 2" in job.errors[0][2]
+
+
+# --- real-spreadsheet quirks ------------------------------------------------------------------
+
+
+def test_ruc_as_float_and_dni_that_lost_its_leading_zero(admin):
+    ruc = valid_ruc()
+    job = run(admin, preview(admin, xlsx([company(ruc=float(ruc)), person(dni=7654321)])))
+    assert job.created == 2
+    assert Customer.objects.filter(document_number=ruc).exists()
+    assert Customer.objects.filter(document_number="07654321", document_type_id="1").exists()
+
+
+def test_headers_and_ubigeo_names_in_any_case_and_without_accents(admin):
+    headers = [h.upper().replace("Ó", "O").replace("Ú", "U") for h in HEADERS]
+    row = company(Departamento="ANCASH", Provincia="huaraz", Distrito="  Huaraz ")
+    job = run(admin, preview(admin, xlsx([row], headers=headers)))
+    assert job.created == 1, job.errors
+    customer = Customer.objects.get(document_number=row[2])
+    assert customer.addresses.get().district_id == "020101"
+
+
+def test_ubigeo_by_code_as_a_number(admin):
+    headers = [*HEADERS, "Ubigeo"]
+    row = company(Departamento=None, Provincia=None, Distrito=None) + [80101.0]
+    job = run(admin, preview(admin, xlsx([row], headers=headers)))
+    assert job.created == 1, job.errors
+    assert Customer.objects.get(document_number=row[2]).addresses.get().district_id == "080101"
+
+
+def test_stray_spaces_and_empty_trailing_rows(admin):
+    content = xlsx([person(first="  Rosa   Elena ", last=" Quispe  "), [None] * len(HEADERS), ["  "] * 3])
+    job = run(admin, preview(admin, content))
+    assert (job.created, job.error_rows) == (1, 0)
+    assert Customer.objects.filter(first_names="Rosa Elena", last_names="Quispe").exists()
+
+
+def test_dates_as_excel_serials_or_text_and_amounts_as_soles_text(admin):
+    since = AttributeDefinition.objects.create(name="Cliente desde", kind="fecha", position=1)
+    budget = AttributeDefinition.objects.create(name="Presupuesto", kind="decimal", position=2)
+    headers = [*HEADERS, "cliente desde", "PRESUPUESTO"]
+    rows = [person(first="Uno") + [45292, "S/ 1,500.00"], person(first="Dos") + ["15/03/2024", 2500.5]]
+    job = run(admin, preview(admin, xlsx(rows, headers=headers)))
+    assert job.created == 2, job.errors
+    one, two = Customer.objects.get(first_names="Uno"), Customer.objects.get(first_names="Dos")
+    assert one.attributes == {since.key: "2024-01-01", budget.key: 1500}
+    assert two.attributes == {since.key: "2024-03-15", budget.key: 2500.5}
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "cp1252"])
+@pytest.mark.parametrize("separator", [",", ";"])
+def test_csv_in_both_encodings_and_both_separators(admin, encoding, separator):
+    lines = [
+        separator.join(["Tipo de cliente", "Número de documento", "Nombres", "Apellidos"]),
+        separator.join(["Persona natural", "", "José", "Núñez Peña"]),
+    ]
+    job = preview(admin, "\r\n".join(lines).encode(encoding), name="clientes.csv")
+    assert job.error_rows == 0, (job.errors, job.warnings)
+    job = run(admin, job)
+    assert job.created == 1, (job.errors, job.message)
+    assert Customer.objects.filter(first_names="José", last_names="Núñez Peña").exists()
+
+
+# --- confirm ----------------------------------------------------------------------------------
+
+
+def test_all_or_nothing_is_refused_while_rows_have_errors(admin):
+    job = preview(admin, xlsx([company(), person(dni="x")]))
+    with pytest.raises(ValidationError):
+        importing.confirm_import(actor=admin, job=job, mode="todo")
+    assert Customer.objects.count() == 0
+
+
+def test_all_or_nothing_writes_nothing_when_a_row_fails_at_confirm(admin):
+    ruc = valid_ruc()
+    job = preview(admin, xlsx([company(), company(ruc=ruc)]))
+    make_company(document_number=ruc)  # someone created it after the preview
+    job = run(admin, job)
+    assert job.status == "fallida"
+    assert "No se importó nada" in job.message
+    assert Customer.objects.count() == 1
+
+
+def test_valid_rows_only_imports_them_and_offers_the_rejected_ones(admin):
+    job = run(admin, preview(admin, xlsx([company(name="Buena S.A."), person(dni="mal")])), mode="validas")
+    assert (job.status, job.created, job.rejected) == ("terminada", 1, 1)
+    report = load_workbook(io.BytesIO(job.error_report.read()))
+    rows = list(report.active.iter_rows(values_only=True))
+    assert rows[0][:3] == ("Errores", "Fila", "Tipo de cliente")
+    assert rows[1][1] == 3 and "DNI" in rows[1][0]
+
+
+def test_update_matched_by_document_keeps_what_the_file_leaves_empty(admin):
+    existing = make_company(business_name="Antigua S.A.C.", business_line="Textil")
+    row = company(ruc=existing.document_number, name="Nueva S.A.C.", Giro=None)
+    job = run(admin, preview(admin, xlsx([row])))
+    assert job.updated == 1, job.errors
+    existing.refresh_from_db()
+    assert (existing.business_name, existing.business_line) == ("Nueva S.A.C.", "Textil")
+
+
+def test_update_matched_by_email_when_the_row_has_no_document(admin):
+    existing = make_person(first_names="Ana", last_names="Ruiz", document_number="", email="ana@correo.pe")
+    job = run(
+        admin,
+        preview(admin, xlsx([person(first="Ana María", last="Ruiz", **{"Correos electrónicos": "ANA@correo.pe"})])),
+    )
+    assert job.updated == 1, job.errors
+    existing.refresh_from_db()
+    assert existing.first_names == "Ana María"
+
+
+def test_history_and_a_note_for_every_created_and_updated_customer(admin):
+    existing = make_company(business_name="Antigua S.A.C.")
+    job = run(
+        admin,
+        preview(
+            admin,
+            xlsx([company(name="Nueva S.A."), company(ruc=existing.document_number, name="Cambiada S.A.")]),
+            name="marzo.xlsx",
+        ),
+    )
+    assert (job.created, job.updated) == (1, 1)
+    created = Customer.objects.get(business_name="Nueva S.A.")
+    record = created.history.get()
+    assert (record.history_type, record.history_user, record.history_change_reason) == (
+        "+",
+        admin,
+        "Importado de marzo.xlsx",
+    )
+    assert existing.history.filter(history_type="~", history_user=admin).count() == 1
+    assert created.addresses.get().history.filter(history_type="+").count() == 1
+    assert CustomerNote.objects.get(customer=created).text == "Creado por importación de marzo.xlsx."
+    note = CustomerNote.objects.get(customer=existing, kind="importado").text
+    assert note.startswith("Actualizado por importación de marzo.xlsx.")
+    assert "Razón social: Antigua S.A.C. → Cambiada S.A." in note
+
+
+def test_an_update_of_a_customer_changed_after_the_preview_is_reported_not_overwritten(admin):
+    existing = make_company(business_name="Antigua S.A.C.")
+    job = preview(admin, xlsx([company(ruc=existing.document_number, name="Del archivo S.A.")]))
+    Customer.objects.filter(pk=existing.pk).update(
+        business_name="De otra persona", updated_at=job.previewed_at.replace(year=2099)
+    )
+    job = run(admin, job)
+    assert job.status == "fallida"
+    assert "cambió después de la vista previa" in job.errors[0][2]
+    existing.refresh_from_db()
+    assert existing.business_name == "De otra persona"
+
+
+# --- safety -----------------------------------------------------------------------------------
+
+
+def test_a_second_confirm_does_nothing(admin):
+    job = run(admin, preview(admin, xlsx([company()])))
+    with pytest.raises(ValidationError):
+        importing.confirm_import(actor=admin, job=job, mode="todo")
+    assert importing.run_import(job.pk).created == 1
+    assert Customer.objects.count() == 1
+
+
+def test_another_users_job_cannot_be_confirmed(admin):
+    job = preview(admin, xlsx([company()]))
+    with pytest.raises(PermissionDenied):
+        importing.confirm_import(actor=user_with_role("Administrador"), job=job, mode="todo")
+
+
+def test_a_swapped_file_is_not_imported(admin):
+    job = preview(admin, xlsx([company()]))
+    importing.confirm_import(actor=admin, job=job, mode="todo")
+    with open(job.file.path, "wb") as handle:
+        handle.write(xlsx([company(name="Otra"), company(name="Más")]))
+    job = importing.run_import(job.pk)
+    assert job.status == "fallida" and "no es el de la vista previa" in job.message
+    assert Customer.objects.count() == 0
+
+
+def test_rows_that_update_need_the_edit_permission(admin):
+    existing = make_company()
+    importer = user_with_role("Consulta")
+    importer.user_permissions.add(*_perms("import_customer", "add_customer"))
+    job = preview(importer, xlsx([company(ruc=existing.document_number, name="Otra")]))
+    assert job.error_rows == 1 and "permiso para modificar" in job.errors[0][2]
+
+
+def _perms(*codenames):
+    from django.contrib.auth.models import Permission
+
+    return Permission.objects.filter(content_type__app_label="customers", codename__in=codenames)
+
+
+def test_a_worker_killed_mid_import_leaves_the_job_failed_and_retryable(admin):
+    job = preview(admin, xlsx([company()]))
+    importing.confirm_import(actor=admin, job=job, mode="todo")
+    # What a kill -9 leaves: the job marked as importing, its transaction rolled back (nothing
+    # written) and no process holding the job's lock.
+    ImportJob.objects.filter(pk=job.pk).update(status="importando")
+    job = importing.reap_if_dead(ImportJob.objects.get(pk=job.pk))
+    assert job.status == "fallida" and "se interrumpió" in job.message
+    job = importing.retry_import(actor=admin, job=job)
+    job = importing.run_import(job.pk)
+    assert (job.status, job.created) == ("terminada", 1)
+    assert Customer.objects.count() == 1
+
+
+def refused(actor, content: bytes, name: str) -> str:
+    with pytest.raises(ValidationError) as info:
+        job = importing.start_import(actor=actor, upload=SimpleUploadedFile(name, content))
+        job = importing.preview_import(job.pk)
+        assert job.status == "rechazada"
+        raise ValidationError(job.message)
+    assert Customer.objects.count() == 0
+    return " ".join(info.value.messages)
+
+
+def test_empty_file(admin):
+    assert refused(admin, b"", "vacio.xlsx") == "El archivo está vacío."
+
+
+def test_renamed_executable(admin):
+    assert "no es una hoja de cálculo" in refused(admin, b"MZ\x90\x00" + b"\x00" * 500, "clientes.xlsx")
+
+
+def test_zip_that_is_not_a_workbook(admin):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("hola.txt", "hola")
+    assert "no es un libro de Excel" in refused(admin, buffer.getvalue(), "clientes.xlsx")
+
+
+def test_zip_bomb(admin):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+        archive.writestr("xl/worksheets/sheet1.xml", b"0" * 50_000_000)
+    assert "bomba zip" in refused(admin, buffer.getvalue(), "bomba.xlsx")
+
+
+def test_entity_expansion(admin):
+    content = xlsx([company()])
+    source = zipfile.ZipFile(io.BytesIO(content))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                doctype = b'<!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>'
+                data = data.replace(b"?>", b"?>" + doctype, 1) if b"?>" in data[:100] else doctype + data
+            archive.writestr(item, data)
+    assert "DOCTYPE" in refused(admin, buffer.getvalue(), "entidades.xlsx")
+
+
+def test_encrypted_workbook(admin):
+    ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600 + "EncryptedPackage".encode("utf-16-le") + b"\x00" * 600
+    assert "contraseña" in refused(admin, ole, "secreto.xlsx")
+
+
+def test_malformed_workbook(admin):
+    content = xlsx([company()])[:2000]
+    assert "dañado" in refused(admin, content, "roto.xlsx")
+
+
+def test_file_size_limit_before_parsing(admin, settings):
+    settings.IMPORT_MAX_BYTES = 1000
+    assert "el máximo es" in refused(admin, b"a,b\n" * 400, "grande.csv")
+
+
+def test_row_cap_counted_while_streaming_whatever_the_declared_dimension(admin, settings):
+    settings.IMPORT_MAX_ROWS = 3
+    content = xlsx([person(first=f"P{i}") for i in range(5)])
+    assert "más de 3 filas" in refused(admin, content, "filas.xlsx")
+
+
+def test_a_huge_declared_dimension_is_read_as_the_rows_it_has(admin):
+    content = xlsx([person(first="Uno")])
+    source = zipfile.ZipFile(io.BytesIO(content))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b'<dimension ref="A1:L2"/>', b'<dimension ref="A1:XFD1048576"/>')
+            archive.writestr(item, data)
+    job = preview(admin, buffer.getvalue())
+    assert (job.status, job.to_create) == ("lista", 1)
+
+
+# --- the template --------------------------------------------------------------------------------
+
+
+def test_the_template_has_a_column_per_field_and_active_attribute_and_drop_downs(admin):
+    AttributeDefinition.objects.create(name="Nivel", kind="lista", options=["Oro", "Plata"], position=1)
+    AttributeDefinition.objects.create(name="Viejo", kind="texto", position=2, archived_at=timezone.now())
+    workbook = load_workbook(io.BytesIO(importing.template_xlsx()))
+    assert workbook.sheetnames == ["Clientes", "Listas", "Instrucciones"]
+    headers = [c.value for c in workbook["Clientes"][1]]
+    assert headers[:3] == ["Tipo de cliente", "Extranjero", "Tipo de documento"]
+    assert "Nivel" in headers and "Viejo" not in headers
+    validated = {str(v.sqref).split(":")[0][:-1] for v in workbook["Clientes"].data_validations.dataValidation}
+    assert {"A", "C", "M"} <= validated  # tipo, tipo de documento, departamento
+
+
+def test_the_filled_template_imports(admin):
+    workbook = load_workbook(io.BytesIO(importing.template_xlsx()))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    job = run(admin, preview(admin, buffer.getvalue()))
+    assert (job.created, job.error_rows) == (2, 0), job.errors
+
+
+@pytest.mark.parametrize(
+    ("role", "allowed"), [("Administrador", True), ("Ventas", False), ("Créditos", False), ("Consulta", False)]
+)
+def test_only_roles_with_importar_may_start_an_import(db, role, allowed):
+    actor = user_with_role(role)
+    upload = SimpleUploadedFile("c.xlsx", xlsx([company()]))
+    if allowed:
+        assert importing.start_import(actor=actor, upload=upload).pk
+    else:
+        with pytest.raises(PermissionDenied):
+            importing.start_import(actor=actor, upload=upload)
+        assert not ImportJob.objects.exists()

@@ -1,0 +1,139 @@
+"""Import and export pages: permissions, the export equals the filtered list, formula escaping,
+the background path with its progress."""
+
+import csv
+import io
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django_tasks import task_backends
+from openpyxl import load_workbook
+
+from attributes.models import AttributeDefinition
+from customers import importing
+from customers.models import Customer, ImportJob
+from tests.customers.test_import import company, xlsx
+from tests.factories import make_company, make_person
+from tests.roles import user_with_role
+
+EXPORT = reverse("customers:export")
+IMPORT = reverse("customers:import")
+
+
+def exported(client, query="") -> list[list[str]]:
+    response = client.get(f"{EXPORT}?formato=csv&{query}")
+    assert response.status_code == 200
+    body = b"".join(response.streaming_content)
+    assert body.startswith(b"\xef\xbb\xbf")
+    return list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+
+
+@pytest.mark.parametrize(
+    ("role", "status"), [("Administrador", 200), ("Ventas", 200), ("Créditos", 403), ("Consulta", 403)]
+)
+def test_export_permission(client, db, role, status):
+    client.force_login(user_with_role(role))
+    assert client.get(EXPORT).status_code == status
+
+
+@pytest.mark.parametrize(("role", "status"), [("Administrador", 200), ("Ventas", 403), ("Consulta", 403)])
+def test_import_permission(client, db, role, status):
+    client.force_login(user_with_role(role))
+    assert client.get(IMPORT).status_code == status
+    assert client.get(reverse("customers:import_template")).status_code == status
+
+
+def test_export_has_exactly_the_filtered_list(client, db):
+    make_person(first_names="Rosa", last_names="Quispe")
+    make_person(first_names="Rosa", last_names="Mamani", is_active=False)
+    make_company(business_name="Quispe Hermanos S.A.C.")
+    client.force_login(user_with_role("Ventas"))
+    rows = exported(client, "q=quispe&tipo=persona")
+    assert [r[6] for r in rows[1:]] == ["Quispe"]
+    everyone = exported(client, "estado=todos")
+    assert len(everyone) == 4
+
+
+def test_export_has_every_field_and_attribute(client, db):
+    level = AttributeDefinition.objects.create(name="Nivel", kind="lista", options=["Oro", "Plata"], position=1)
+    since = AttributeDefinition.objects.create(name="Desde", kind="fecha", position=2)
+    make_company(business_name="Gloria S.A.", attributes={level.key: "Oro", since.key: "2024-03-15"})
+    client.force_login(user_with_role("Ventas"))
+    headers, row = exported(client)
+    values = dict(zip(headers, row, strict=True))
+    assert values["Razón social"] == "Gloria S.A." and values["Nivel"] == "Oro" and values["Desde"] == "15/03/2024"
+    assert values["Tipo de documento"] == "RUC" and values["Estado"] == "Activo"
+
+
+def test_cells_that_would_run_as_formulas_are_escaped(client, db):
+    make_company(business_name='=HYPERLINK("http://x")', business_line="+SUM(A1)")
+    client.force_login(user_with_role("Ventas"))
+    headers, row = exported(client)
+    values = dict(zip(headers, row, strict=True))
+    assert values["Razón social"] == '\'=HYPERLINK("http://x")'
+    assert values["Giro"] == "'+SUM(A1)"
+
+
+def test_excel_export_round_trips_through_the_import(client, db):
+    make_company(business_name="-Menos S.A.C.")
+    admin = user_with_role("Administrador")
+    client.force_login(admin)
+    response = client.get(f"{EXPORT}?formato=xlsx")
+    content = b"".join(response.streaming_content)
+    sheet = load_workbook(io.BytesIO(content)).active
+    assert sheet["E2"].value == "'-Menos S.A.C."
+    job = importing.start_import(actor=admin, upload=SimpleUploadedFile("export.xlsx", content))
+    job = importing.preview_import(job.pk)
+    assert (job.unchanged, job.error_rows, job.warnings) == (1, 0, []), job.errors
+
+
+def test_upload_preview_confirm_through_the_pages(client, db):
+    admin = user_with_role("Administrador")
+    client.force_login(admin)
+    response = client.post(IMPORT, {"archivo": SimpleUploadedFile("c.xlsx", xlsx([company()]))})
+    job = ImportJob.objects.get()
+    assert response.url == reverse("customers:import_detail", args=[job.pk])
+    page = client.get(response.url).content.decode()
+    assert "Vista previa lista" in page and "por crear" in page
+    client.post(reverse("customers:import_confirm", args=[job.pk]), {"modo": "todo"})
+    assert Customer.objects.count() == 1
+    assert "Terminada" in client.get(IMPORT).content.decode()
+
+
+def test_a_refused_upload_says_why(client, db):
+    client.force_login(user_with_role("Administrador"))
+    response = client.post(IMPORT, {"archivo": SimpleUploadedFile("virus.xlsx", b"MZ" + b"\x00" * 100)})
+    assert response.status_code == 400
+    assert "no es una hoja de cálculo" in response.content.decode()
+    assert not ImportJob.objects.exists()
+
+
+def test_another_users_job_is_not_shown(client, db):
+    owner = user_with_role("Administrador")
+    job = importing.start_import(actor=owner, upload=SimpleUploadedFile("c.xlsx", xlsx([company()])))
+    other = user_with_role("Ventas")
+    other.user_permissions.add(Permission.objects.get(codename="import_customer"))
+    client.force_login(other)
+    assert client.get(reverse("customers:import_detail", args=[job.pk])).status_code == 404
+
+
+def test_a_large_file_runs_in_the_background_with_progress(client, db, settings):
+    settings.IMPORT_INLINE_MAX_BYTES = 10
+    admin = user_with_role("Administrador")
+    client.force_login(admin)
+    response = client.post(IMPORT, {"archivo": SimpleUploadedFile("c.xlsx", xlsx([company(), company()]))})
+    job = ImportJob.objects.get()
+    assert job.status == "pendiente"
+    (queued,) = task_backends["default"].results
+    assert queued.task.name == "preview_import" and queued.args == [] and queued.kwargs == {"job_id": job.pk}
+    page = client.get(response.url, headers={"HX-Request": "true"}).content.decode()
+    assert 'hx-trigger="every 1s"' in page and "Puede salir de esta página" in page
+    importing.preview_import(job.pk)
+    client.post(reverse("customers:import_confirm", args=[job.pk]), {"modo": "todo"})
+    assert ImportJob.objects.get().status == "en_cola"
+    assert task_backends["default"].results[-1].task.name == "run_import"
+    importing.run_import(job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.created, job.rows_done, job.rows_total) == ("terminada", 2, 2, 2)
