@@ -118,7 +118,6 @@ COLUMNS = [
     ),
     Column("unit", "Dpto./Ofic./Casa", "", ("dpto ofic casa", "interior", "oficina"), "Of. 501", ""),
     Column("reference", "Indicaciones", "Referencia para llegar", ("referencia",), "Frente al parque", ""),
-    Column("contact_name", "Nombre del contacto", "", ("contacto", "persona de contacto"), "Ana Ruiz", ""),
     Column("category", "Categoría", "Una de las categorías de Configuración", ("categoria",), "PRO", "NORMAL"),
     Column("customer_class", "Clase de cliente", "Una de las clases de Configuración", ("clase",), "", ""),
     Column("requests_detraction", "Solicita detracción", "Sí o No", ("detraccion",), "No", "No"),
@@ -132,7 +131,6 @@ COLUMNS = [
     Column("linkedin", "LinkedIn", "", (), "", ""),
     Column("youtube", "YouTube", "", (), "", ""),
     Column("website", "Página web", "", ("web", "sitio web", "pagina"), "https://www.gloria.com.pe", ""),
-    Column("note", "Nota", "", ("notas", "observaciones", "observacion"), "", ""),
     Column("additional_info", "Información adicional", "", ("informacion adicional",), "", ""),
     Column("description", "Descripción", "", ("descripcion",), "", ""),
 ]
@@ -302,7 +300,6 @@ def row_data(cells: dict, lookups: Lookups, errors: dict) -> dict:
         "first_names",
         "last_names",
         "business_line",
-        "contact_name",
         "website",
         "facebook",
         "instagram",
@@ -313,7 +310,7 @@ def row_data(cells: dict, lookups: Lookups, errors: dict) -> dict:
     ):
         if text(key):
             data[key] = text(key)
-    for key in ("note", "additional_info", "description"):
+    for key in ("additional_info", "description"):
         raw = cells.get(key)
         if raw not in (None, "") and str(raw).strip():
             data[key] = unescape_formula(cell_text(raw).strip())
@@ -485,8 +482,6 @@ def customer_data(customer: Customer, *, phones: list, emails: list, address, lo
             "first_names",
             "last_names",
             "business_line",
-            "contact_name",
-            "note",
             "additional_info",
             "description",
             "country",

@@ -689,6 +689,9 @@ def write_rows(analysis: Analysis, *, actor, file_name: str) -> tuple[int, int]:
                 setattr(customer, name, value)
             set_list_copies(customer, result.cleaned)
             customer.updated_at = now
+            # A new version, as every edit makes: a form opened before the import is then
+            # refused as stale instead of saving over what the import wrote.
+            customer.version += 1
             customers.append(customer)
         update_rows(Customer, customers, field_names)
         updated_ids += [c.pk for c in customers]
@@ -760,8 +763,6 @@ _UPDATED_FIELDS = [
     "registry_status",
     "registry_condition",
     "registry_checked_at",
-    "contact_name",
-    "note",
     "category",
     "customer_class",
     "requests_detraction",
@@ -782,6 +783,7 @@ _UPDATED_FIELDS = [
     "has_whatsapp",
     "department",
     "updated_at",
+    "version",
 ]
 
 

@@ -222,6 +222,15 @@ def test_update_matched_by_document_keeps_what_the_file_leaves_empty(admin):
     assert (existing.business_name, existing.business_line) == ("Nueva S.A.C.", "Textil")
 
 
+def test_an_imported_update_makes_a_new_version_so_a_form_opened_before_is_stale(admin):
+    existing = make_company(business_name="Antigua S.A.C.")
+    before = existing.version
+    job = run(admin, preview(admin, xlsx([company(ruc=existing.document_number, name="Nueva S.A.C.")])))
+    assert job.updated == 1, job.errors
+    existing.refresh_from_db()
+    assert existing.version == before + 1
+
+
 def test_update_matched_by_email_when_the_row_has_no_document(admin):
     existing = make_person(first_names="Ana", last_names="Ruiz", document_number="", email="ana@correo.pe")
     job = run(
