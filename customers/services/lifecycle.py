@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from customers import events
 from customers.access import locked_customer, require_permission, writable_customer
 from customers.guards import reasons_not_to_purge, reasons_not_to_trash
 from customers.history import stamp
@@ -34,6 +35,7 @@ def _set_active(*, actor, customer: Customer, active: bool) -> Customer:
             locked.is_active = active
             stamp(locked, actor=actor, reason="Activado" if active else "Desactivado")
             locked.save(update_fields=["is_active", "updated_at"])
+            events.customer_event(events.ACTIVATED if active else events.DEACTIVATED, locked)
             if active:
                 record_note(customer=locked, actor=actor, kind=CustomerNote.Kind.ACTIVATED, text="Cliente activado.")
             else:
@@ -69,6 +71,7 @@ def trash_customer(*, actor, customer: Customer) -> Customer:
         # in_trash is a copy of deleted_at for the unique index, not history of its own.
         CustomerEmail.objects.filter(customer=locked).update(in_trash=True)
         record_note(customer=locked, actor=actor, kind=CustomerNote.Kind.TRASHED, text="Cliente enviado a la Papelera.")
+        events.customer_event(events.TRASHED, locked)
     customer.deleted_at, customer.deleted_by = locked.deleted_at, locked.deleted_by
     return locked
 
@@ -90,6 +93,7 @@ def restore_customer(*, actor, customer: Customer) -> Customer:
             record_note(
                 customer=locked, actor=actor, kind=CustomerNote.Kind.RESTORED, text="Cliente restaurado de la Papelera."
             )
+            events.customer_event(events.RESTORED, locked)
     except IntegrityError:
         # Someone took the document or an e-mail between the check and the write.
         _check_restore_conflicts(locked_customer(customer))
@@ -139,6 +143,7 @@ def purge_customer(*, actor, customer: Customer) -> None:
         if reasons:
             raise ValidationError(f"No se puede eliminar definitivamente «{locked.name}»: {'; '.join(reasons)}.")
         # The notes go with the customer; the historical records stay (history_type "-").
+        events.customer_event(events.PURGED, locked)
         stamp(locked, actor=actor, reason="Eliminado definitivamente")
         locked.delete()
 

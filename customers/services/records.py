@@ -13,6 +13,7 @@ from django.utils.dateparse import parse_datetime
 from attributes.models import AttributeDefinition
 from attributes.services import clean_attribute_values, lock_attribute_rules
 from attributes.services import search_parts as attribute_search_parts
+from customers import events
 from customers.access import writable_customer
 from customers.countries import is_country
 from customers.history import (
@@ -167,10 +168,13 @@ def _save_customer(*, actor, customer: Customer, data: dict, creating: bool, rea
             if creating:
                 text = "Cliente creado." if note_kind == CustomerNote.Kind.CREATED else f"{reason}."
                 record_note(customer=target, actor=actor, kind=note_kind, text=text)
+                events.customer_event(events.CREATED, target)
             elif changed or lines or note_kind != CustomerNote.Kind.EDITED:
                 header = "" if note_kind == CustomerNote.Kind.EDITED else reason + "."
                 text = "\n".join([header, *lines]).strip() or "Datos actualizados."
                 record_note(customer=target, actor=actor, kind=note_kind, text=text)
+                if changed or lines:
+                    events.customer_event(events.UPDATED, target, {"changes": lines})
     except IntegrityError as exc:
         # Another transaction saved the same document or e-mail between our check and our
         # write; the database refused it. Say which customer, as the check would have.
