@@ -294,6 +294,8 @@ class Customer(models.Model):
                 name="customer_detraction_idx",
                 condition=_OUTSIDE_TRASH & models.Q(requests_detraction=True),
             ),
+            # The integration API's changes feed (GET /api/v1/customers/changes?since=…).
+            models.Index(fields=["updated_at", "id"], name="customer_changes_idx"),
             # The Papelera, newest first.
             models.Index(fields=["-deleted_at", "-id"], name="customer_trash_idx", condition=~_OUTSIDE_TRASH),
         ]
