@@ -9,13 +9,12 @@ from django.http import Http404, HttpRequest
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from ninja import Header, Query, Router
-from ninja.responses import codes_4xx
 
 from customers import services
 from customers.filters import CustomerFilterSet
 from customers.models import Customer
 from customers.queries import get_customer, list_customers, paginate_customers
-from integrations.api.errors import ApiError
+from integrations.api.errors import ERROR_CODES, ApiError
 from integrations.api.schemas import (
     ChangesOut,
     CustomerIn,
@@ -29,7 +28,7 @@ from integrations.representation import detail, summary
 
 router = Router(tags=["clientes"])
 
-ERRORS = {codes_4xx: Error}
+ERRORS = {ERROR_CODES: Error}
 MAX_SEARCH_RESULTS = 50
 MAX_CHANGES = 500
 # Rows changed within the last seconds are left for the next call: a transaction that began

@@ -13,6 +13,10 @@ from ninja.errors import ValidationError as NinjaValidationError
 logger = logging.getLogger("integrations.api")
 
 
+# Every error status any operation may answer (published in the schema for each operation).
+ERROR_CODES = frozenset({400, 401, 403, 404, 409, 412, 413, 422, 428, 429, 500})
+
+
 class ApiError(Exception):
     def __init__(self, status: int, detail: str, *, errors: dict | None = None, headers: dict | None = None):
         super().__init__(detail)
