@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from ninja import Header, Query, Router
+from ninja import Header, Query, Router, Status
 
 from customers import services
 from customers.filters import CustomerFilterSet
@@ -152,7 +152,7 @@ def create_customer(
             "Esa Idempotency-Key ya se usó con otros datos: use una clave nueva para cada cliente.",
             errors={"Idempotency-Key": ["Clave ya usada con otros datos."]},
         ) from None
-    return (200 if replayed else status), body
+    return Status(200 if replayed else status, body)
 
 
 @router.patch("/customers/{int:customer_id}", response={200: CustomerOut, **ERRORS}, summary="Modificar un cliente")
