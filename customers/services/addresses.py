@@ -3,6 +3,7 @@
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from customers import events
 from customers.access import writable_customer
 from customers.history import describe_changes, instance_state, stamp
 from customers.models import Address, Customer, CustomerNote
@@ -53,6 +54,7 @@ def save_address(*, actor, customer: Customer, data: dict, address: Address | No
                 lines = describe_changes(Address, old_state, new_state)
                 text = "\n".join([f"Dirección editada: {old_text}.", *lines])
             record_note(customer=locked, actor=actor, kind=CustomerNote.Kind.ADDRESS, text=text)
+            events.customer_event(events.UPDATED, locked, {"changes": [text]})
         if address.is_default:
             _sync_department(locked)
     customer.department_id = locked.department_id
@@ -76,6 +78,7 @@ def make_default_address(*, actor, address: Address) -> Address:
         address.save(update_fields=["is_default"])
         text = f"Dirección predeterminada: {address}."
         record_note(customer=customer, actor=actor, kind=CustomerNote.Kind.ADDRESS, text=text)
+        events.customer_event(events.UPDATED, customer, {"changes": [text]})
         _sync_department(customer)
     return address
 
@@ -102,6 +105,7 @@ def delete_address(*, actor, address: Address) -> None:
                 text += f"\nDirección predeterminada: {successor}."
             _sync_department(customer)
         record_note(customer=customer, actor=actor, kind=CustomerNote.Kind.ADDRESS, text=text)
+        events.customer_event(events.UPDATED, customer, {"changes": [text]})
 
 
 def _current(address: Address) -> Address:
