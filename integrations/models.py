@@ -48,6 +48,22 @@ class ApiToken(models.Model):
         return self.name
 
 
+class RateCounter(models.Model):
+    """Requests of one token in one clock minute (the API's rate limit). UNLOGGED (migration
+    0002): a counter costs no WAL and no disk flush, and losing the current minute's counts in
+    a crash is harmless."""
+
+    token = models.ForeignKey(ApiToken, on_delete=models.CASCADE, related_name="+", db_index=False)
+    minute = models.BigIntegerField()
+    count = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["token", "minute"], name="rate_counter_token_minute")]
+
+    def __str__(self):
+        return f"{self.token_id}@{self.minute}: {self.count}"
+
+
 class IdempotencyRecord(models.Model):
     """The first answer to a create sent with an Idempotency-Key, replayed for the same key."""
 
