@@ -24,9 +24,10 @@ def index_name(definition_id: int) -> str:
     return f"customer_attr_{int(definition_id)}_idx"
 
 
-def value_sql(definition_id: int, table: str = TABLE) -> str:
-    """SQL of the attribute's value, written exactly as the index's expression is."""
-    return f'("{table}"."attributes" -> \'{int(definition_id)}\')'
+def value_expression(column: str, definition_id: int) -> str:
+    """``(attributes -> '<id>')``: the expression of the attribute's index; the list's filters
+    (attributes.queries.attribute_value) write the same one, so the planner uses the index."""
+    return f"({column} -> '{int(definition_id)}')"
 
 
 def existing_indexes() -> set[str]:
@@ -54,7 +55,7 @@ def sync_index(definition_id: int) -> str:
         row = cursor.fetchone()
         if row is not None and not row[0]:
             cursor.execute(f'DROP INDEX{concurrently} IF EXISTS "{name}"')
-        expression = f"(attributes -> '{int(definition_id)}')"
+        expression = value_expression("attributes", definition_id)
         cursor.execute(f'CREATE INDEX{concurrently} IF NOT EXISTS "{name}" ON {TABLE} ({expression})')
         # The planner needs the expression's statistics at once, not after the next autovacuum.
         cursor.execute(f"ANALYZE {TABLE}")

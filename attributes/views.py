@@ -21,7 +21,7 @@ def definition_list(request):
 
 
 def _list_context(request, **extra) -> dict:
-    return {"definitions": list(queries.list_definitions(actor=request.user)), **extra}
+    return {"definitions": list(queries.list_definitions()), **extra}
 
 
 def _refresh(request, *, message: str = "", error: str = ""):
@@ -48,7 +48,7 @@ def definition_create(request):
 
 @permission_required(MANAGE, raise_exception=True)
 def definition_update(request, pk):
-    return _definition_form(request, definition=queries.get_definition(actor=request.user, pk=pk))
+    return _definition_form(request, definition=queries.get_definition(pk=pk))
 
 
 def _definition_form(request, *, definition):
@@ -77,7 +77,7 @@ def _definition_form(request, *, definition):
 
 
 def _action(request, pk, action, success: str, **kwargs):
-    definition = queries.get_definition(actor=request.user, pk=pk)
+    definition = queries.get_definition(pk=pk)
     try:
         action(actor=request.user, definition=definition, **kwargs)
     except ValidationError as exc:

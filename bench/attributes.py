@@ -229,7 +229,7 @@ def _pass(requests, title: str) -> dict:
 
     def one(query: str):
         data = QueryDict(query)
-        filterset = CustomerFilterSet(data, queryset=queries.list_customers(actor=None))
+        filterset = CustomerFilterSet(data, queryset=queries.list_customers())
         assert not filterset.invalid_filters(), (query, filterset.errors)
         return queries.paginate_customers(filterset.qs, page=data.get("page"), searching=filterset.searching)
 

@@ -187,7 +187,7 @@ def _pass(requests, title: str) -> dict:
 
     def one(query: str):
         data = QueryDict(query)
-        filterset = CustomerFilterSet(data, queryset=queries.list_customers(actor=None))
+        filterset = CustomerFilterSet(data, queryset=queries.list_customers())
         page = queries.paginate_customers(filterset.qs, page=data.get("page"), searching=filterset.searching)
         return page
 

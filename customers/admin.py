@@ -6,8 +6,11 @@ app's edit page instead of offering a second, rule-free way to change them. Cate
 classes and the settings go through the same services as the Configuración page.
 """
 
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
@@ -131,21 +134,44 @@ class CustomerNoteAdmin(ReadOnlyHistoryAdmin):
     show_full_result_count = False
 
 
+class ChoiceAdminForm(forms.ModelForm):
+    def clean_name(self):
+        # The service's rule, asked before saving so a refusal shows on the form (a refusal
+        # in save_model would come after the admin has decided the save succeeded).
+        try:
+            return services.clean_choice_name(
+                model=self._meta.model, name=self.cleaned_data.get("name") or "", instance=self.instance
+            )
+        except ValidationError as exc:
+            raise ValidationError(exc.message_dict["name"]) from None
+
+    def validate_unique(self):
+        pass  # clean_name says it in Spanish, as the Configuración page does
+
+
 class ChoiceAdmin(admin.ModelAdmin):
+    form = ChoiceAdminForm
     list_display = ["name", "position"]
     fields = ["name"]
 
     def save_model(self, request, obj, form, change):
-        try:
-            services.save_choice(actor=request.user, model=type(obj), name=obj.name, instance=obj if change else None)
-        except ValidationError as exc:
-            self.message_user(request, " ".join(exc.messages), messages.ERROR)
+        services.save_choice(actor=request.user, model=type(obj), name=obj.name, instance=obj)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        # A category in use is refused with the service's message, before Django's own page
+        # about protected objects (the PROTECT foreign key would refuse it later, in English terms).
+        obj = self.get_object(request, unquote(object_id))
+        if obj is not None:
+            try:
+                services.check_delete_choice(obj)
+            except ValidationError as exc:
+                self.message_user(request, " ".join(exc.messages), messages.ERROR)
+                opts = self.opts
+                return redirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk]))
+        return super().delete_view(request, object_id, extra_context)
 
     def delete_model(self, request, obj):
-        try:
-            services.delete_choice(actor=request.user, instance=obj)
-        except ValidationError as exc:
-            self.message_user(request, " ".join(exc.messages), messages.ERROR)
+        services.delete_choice(actor=request.user, instance=obj)
 
     def get_actions(self, request):
         return {}  # bulk delete would skip the "in use" rule

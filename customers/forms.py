@@ -13,7 +13,14 @@ from customers import lookup, queries
 from customers.countries import country_choices
 from customers.models import Address, Customer
 from customers.reference import DNI, RUC
-from customers.services import SOCIAL_FIELDS, TEXT_LIMITS
+from customers.services import (
+    ADDRESS_LIMITS,
+    CHOICE_NAME_MAX,
+    CONTACT_LIMITS,
+    MAX_LIST_ITEMS,
+    SOCIAL_FIELDS,
+    TEXT_LIMITS,
+)
 from peru.phones import national_format
 
 # Which parts of the customer form each type shows. A spec is a list of alternatives separated
@@ -21,8 +28,6 @@ from peru.phones import national_format
 # alternative is in the form's state (see CustomerForm.state). static/js/customers.js applies
 # the same specs in the browser when the type changes.
 SHOW_ADDRESS = "empresa extranjero reqaddr"  # the address section (templates/customers/form.html)
-
-MAX_ROWS = 10  # phones or e-mails in one form (the services accept 10 of each)
 
 _PHONE_KEY = re.compile(r"^phone_number_(\d{1,3})$")
 _EMAIL_KEY = re.compile(r"^email_(\d{1,3})$")
@@ -176,9 +181,9 @@ class CustomerForm(ServiceForm):
     address_department = _select()
     address_province = _select()
     address_district = _select()
-    address_street = _text(200, autocomplete="street-address")
-    address_unit = _text(60)
-    address_reference = _text(250)
+    address_street = _text(ADDRESS_LIMITS["street"], autocomplete="street-address")
+    address_unit = _text(ADDRESS_LIMITS["unit"])
+    address_reference = _text(ADDRESS_LIMITS["reference"])
     contact_name = _text(TEXT_LIMITS["contact_name"], autocomplete="off")
     note = _textarea(TEXT_LIMITS["note"], rows=2)
     category = _select()
@@ -280,7 +285,7 @@ class CustomerForm(ServiceForm):
                     "number": str(self.data.get(f"phone_number_{i}") or ""),
                     "whatsapp": bool(self.data.get(f"phone_whatsapp_{i}")),
                 }
-                for i in indexes[: MAX_ROWS * 2]
+                for i in indexes[: MAX_LIST_ITEMS * 2]
             ]
         else:
             rows = list(self.initial.get("phones") or [])
@@ -290,7 +295,7 @@ class CustomerForm(ServiceForm):
     def email_rows(self) -> list[dict]:
         if self.is_bound:
             indexes = sorted(int(m.group(1)) for key in self.data if (m := _EMAIL_KEY.match(key)))
-            rows = [{"email": str(self.data.get(f"email_{i}") or "")} for i in indexes[: MAX_ROWS * 2]]
+            rows = [{"email": str(self.data.get(f"email_{i}") or "")} for i in indexes[: MAX_LIST_ITEMS * 2]]
         else:
             rows = [{"email": e} for e in self.initial.get("emails") or []]
         rows = rows or [{"email": ""}]
@@ -323,24 +328,21 @@ class CustomerForm(ServiceForm):
     # --- to and from the services ------------------------------------------------------
 
     def service_data(self) -> dict:
-        """The dict create_customer/update_customer take, with only the fields the chosen type
-        shows (a value typed under another type and then hidden is not saved)."""
+        """The dict create_customer/update_customer take: what the browser sent. Which fields
+        a type keeps (a value typed under another type and then hidden) is the services' rule."""
         c = self.cleaned_data
-        kind = self._value("kind")
         is_foreign = bool(c.get("is_foreign"))
-        company = kind == Customer.Kind.COMPANY
-        person = kind == Customer.Kind.PERSON
         data = {
-            "kind": kind,
+            "kind": self._value("kind"),
             "is_foreign": is_foreign,
             "document_type": c.get("document_type") or "",
             "document_number": c.get("document_number") or "",
-            "business_name": c.get("business_name", "") if company else "",
-            "first_names": c.get("first_names", "") if person else "",
-            "last_names": c.get("last_names", "") if person else "",
+            "business_name": c.get("business_name", ""),
+            "first_names": c.get("first_names", ""),
+            "last_names": c.get("last_names", ""),
             "business_line": c.get("business_line", ""),
-            "contact_name": c.get("contact_name", "") if company else "",
-            "country": c.get("country", "") if is_foreign else "",
+            "contact_name": c.get("contact_name", ""),
+            "country": c.get("country", ""),
             "note": c.get("note", ""),
             "phones": [
                 {"number": row["number"], "whatsapp": row["whatsapp"]} for row in self.phone_rows() if row["number"]
@@ -433,9 +435,9 @@ class AddressForm(ServiceForm):
     department = _select()
     province = _select()
     district = _select()
-    street = _text(200, autocomplete="street-address")
-    unit = _text(60)
-    reference = _text(250)
+    street = _text(ADDRESS_LIMITS["street"], autocomplete="street-address")
+    unit = _text(ADDRESS_LIMITS["unit"])
+    reference = _text(ADDRESS_LIMITS["reference"])
     is_default = forms.BooleanField(required=False, widget=forms.CheckboxInput(attrs={"class": "form-check-input"}))
 
     def __init__(self, *args, customer: Customer, address: Address | None = None, **kwargs):
@@ -479,11 +481,11 @@ class AddressForm(ServiceForm):
 
 
 class ContactForm(ServiceForm):
-    name = _text(150, autocomplete="off")
-    role = _text(100, autocomplete="off")
+    name = _text(CONTACT_LIMITS["name"], autocomplete="off")
+    role = _text(CONTACT_LIMITS["role"], autocomplete="off")
     phones = _text(None, placeholder="987 654 321, 01 234 5678", autocomplete="off")
     emails = _text(None, placeholder="nombre@empresa.pe", autocomplete="off")
-    note = _text(250, autocomplete="off")
+    note = _text(CONTACT_LIMITS["note"], autocomplete="off")
 
     def __init__(self, *args, contact=None, **kwargs):
         if contact is not None and not _bound(args, kwargs):
@@ -519,4 +521,4 @@ class CustomerSettingsForm(forms.Form):
 class ChoiceForm(ServiceForm):
     """Name of a categoría or clase (Configuración)."""
 
-    name = _text(60, autocomplete="off")
+    name = _text(CHOICE_NAME_MAX, autocomplete="off")

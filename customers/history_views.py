@@ -9,12 +9,11 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from customers import history, notes, queries, services
 from customers.models import Customer, CustomerNote
-from customers.roles import is_administrador
+from customers.views import redirect_back
 
 HISTORY_PAGE_SIZE = 50
 
@@ -127,17 +126,15 @@ def customer_history(request, pk):
     context = {
         "customer": customer,
         "page": page,
-        "can_revert": is_administrador(request.user) and customer.deleted_at is None,
+        "can_revert": request.user.has_perm("customers.revert_customer") and customer.deleted_at is None,
     }
     return render(request, "customers/history.html", context)
 
 
 @require_POST
-@permission_required("customers.change_customer", raise_exception=True)
+@permission_required("customers.revert_customer", raise_exception=True)
 def customer_revert(request, pk, history_id):
-    if not is_administrador(request.user):
-        raise PermissionDenied
-    customer = queries.get_customer_for_update(actor=request.user, pk=pk)
+    customer = queries.get_customer_for_update(pk=pk)
     try:
         services.revert_customer(actor=request.user, customer=customer, history_id=history_id)
     except ValidationError as exc:
@@ -155,30 +152,11 @@ def customer_revert(request, pk, history_id):
 def customer_bulk(request):
     """Desactivar / Activar / Eliminar the customers ticked in the list; all or nothing."""
     action = request.POST.get("accion", "")
-    if action not in services.BULK_ACTIONS:
-        messages.error(request, "Elija una acción: desactivar, activar o eliminar.")
-        return _back_to_list(request)
-    _, permission, one, several = services.BULK_ACTIONS[action]
-    if not request.user.has_perm(permission):
-        raise PermissionDenied
     try:
-        ids = [int(value) for value in request.POST.getlist("ids")]
-    except ValueError:
-        ids = None
-    if not ids:
-        messages.error(request, "Seleccione al menos un cliente de la lista.")
-        return _back_to_list(request)
-    try:
-        count = services.bulk_lifecycle(actor=request.user, action=action, customer_ids=ids)
+        count = services.bulk_lifecycle(actor=request.user, action=action, customer_ids=request.POST.getlist("ids"))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
-        return _back_to_list(request)
+        return redirect_back(request, reverse("customers:list"))
+    _, _, one, several = services.BULK_ACTIONS[action]
     messages.success(request, f"1 cliente {one}." if count == 1 else f"{count} clientes {several}.")
-    return _back_to_list(request)
-
-
-def _back_to_list(request):
-    target = request.POST.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        return redirect(target)
-    return redirect("customers:list")
+    return redirect_back(request, reverse("customers:list"))

@@ -23,7 +23,7 @@ import requests
 import urllib3
 from django.conf import settings
 from django.core.cache import cache
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from customers.models import Department, District, Province
@@ -161,14 +161,22 @@ def failure_message(kind: str, number: str, reason: str = "") -> str:
     return f"No se pudo consultar {subject}{detail}; ingrese los datos manualmente."
 
 
+def may_look_up(user) -> bool:
+    """Who may ask the registry: whoever creates or edits customers (the lupa of their form).
+    None is the system (an import, a command)."""
+    return user is None or user.has_perm("customers.add_customer") or user.has_perm("customers.change_customer")
+
+
 def lookup_document(*, actor, kind: str, number: str) -> RegistryRecord:
     """What the registry says about a RUC or DNI; `found` is False when it does not have it.
 
     Raises ValidationError for a wrong number (checked here, before any HTTP call) and
     LookupFailed when there is no answer: not configured, rate limit, service down, slow or
     answering nonsense. Answers, found or not, are cached for LOOKUP_CACHE_SECONDS; failures
-    are not, so the next try asks again.
+    are not, so the next try asks again. PermissionDenied unless may_look_up(actor).
     """
+    if not may_look_up(actor):
+        raise PermissionDenied
     if kind not in LABELS:
         raise ValidationError("Elija RUC o DNI.", code="kind")
     number = VALIDATORS[kind](str(number or ""))

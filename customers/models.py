@@ -247,6 +247,7 @@ class Customer(models.Model):
         permissions = [
             ("restore_customer", "Puede restaurar clientes de la Papelera"),
             ("purge_customer", "Puede eliminar definitivamente"),
+            ("revert_customer", "Puede revertir un cliente a una versión anterior"),
         ]
         indexes = [
             models.Index(fields=["sort_key", "id"], name="customer_sort_idx"),

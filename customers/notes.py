@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from customers.access import writable_customer
+from customers.access import require_permission, writable_customer
 from customers.history import stamp
 from customers.models import Customer, CustomerNote
 from customers.roles import is_administrador
@@ -38,7 +38,7 @@ def record_note(*, customer: Customer, actor, kind: str, text: str) -> CustomerN
 
 def add_note(*, actor, customer: Customer, text: str) -> CustomerNote:
     """A note written by a person."""
-    _require_add(actor)
+    require_permission(actor, "customers.add_customernote")
     text = _clean_text(text)
     with transaction.atomic():
         locked = writable_customer(customer, to="agregar notas")
@@ -73,11 +73,6 @@ def can_change_note(user, note: CustomerNote) -> bool:
     if not note.is_manual or user is None or not user.is_authenticated:
         return False
     return is_administrador(user) or (note.author_id is not None and note.author_id == user.pk)
-
-
-def _require_add(actor) -> None:
-    if actor is not None and not actor.has_perm("customers.add_customernote"):
-        raise PermissionDenied
 
 
 def _require_owner(actor, note: CustomerNote) -> None:

@@ -18,9 +18,12 @@ from customers.models import (
 )
 from peru.text import sort_key
 
+# Every role that may view customers (the views check customers.view_customer) sees all of
+# them: these reads take no acting user.
 
-def list_customers(*, actor) -> QuerySet[Customer]:
-    """Customers the actor may see (outside the Papelera), in Spanish alphabetical order.
+
+def list_customers() -> QuerySet[Customer]:
+    """Customers outside the Papelera, in Spanish alphabetical order.
     customers.filters.CustomerFilterSet narrows it; paginate_customers() reads one page."""
     return (
         Customer.objects.filter(deleted_at__isnull=True)
@@ -29,18 +32,13 @@ def list_customers(*, actor) -> QuerySet[Customer]:
     )
 
 
-def list_trash(*, actor) -> QuerySet[Customer]:
+def list_trash() -> QuerySet[Customer]:
     """The Papelera: deleted customers, the most recently deleted first, with who did it."""
     return (
         Customer.objects.filter(deleted_at__isnull=False)
         .select_related("document_type", "deleted_by")
         .order_by("-deleted_at", "-id")
     )
-
-
-def get_trashed_customer(*, actor, pk) -> Customer:
-    """A customer in the Papelera; 404 otherwise (restoring or purging works only there)."""
-    return get_object_or_404(Customer.objects.select_related("document_type"), pk=pk, deleted_at__isnull=False)
 
 
 # --- one page of the list, at a million customers -------------------------------------------
@@ -232,9 +230,7 @@ def _page_of_many(queryset: QuerySet, *, number: int, per_page: int, clamped: bo
     if len(rows) < per_page:
         # The walk reached the end: the estimate was wrong, and the total is known.
         return CustomerPage(rows, number, per_page, offset + len(rows), clamped=clamped)
-    return CustomerPage(
-        rows, number, per_page, COUNT_LIMIT, count_exact=False, estimate=estimate, clamped=clamped
-    )
+    return CustomerPage(rows, number, per_page, COUNT_LIMIT, count_exact=False, estimate=estimate, clamped=clamped)
 
 
 def _cancelled(exc: OperationalError) -> bool:
@@ -280,7 +276,7 @@ def _estimate(queryset: QuerySet) -> int | None:
         return None
 
 
-def get_customer(*, actor, pk) -> Customer:
+def get_customer(*, pk) -> Customer:
     """One customer with what its summary shows (trashed ones included: the summary says so).
     404 when it does not exist."""
     addresses = Address.objects.select_related("district__province__department").order_by("-is_default", "id")
@@ -296,13 +292,13 @@ def get_customer(*, actor, pk) -> Customer:
     return get_object_or_404(queryset, pk=pk)
 
 
-def find_customer(*, actor, pk) -> Customer | None:
+def find_customer(*, pk) -> Customer | None:
     """The customer a lifecycle button acts on, in or out of the Papelera (the service checks
     the state under a lock); None when it no longer exists."""
     return Customer.objects.select_related("document_type").filter(pk=pk).first()
 
 
-def get_customer_for_update(*, actor, pk) -> Customer:
+def get_customer_for_update(*, pk) -> Customer:
     """The customer an edit form or panel works on: 404 when missing or in the Papelera
     (a trashed customer is restored first, then edited)."""
     return get_object_or_404(Customer.objects.select_related("document_type"), pk=pk, deleted_at__isnull=True)

@@ -514,7 +514,3 @@ def generate_company(index: int, *, seed: int = 0) -> dict:
 
 def generate_person(index: int, *, seed: int = 0) -> dict:
     return _Generator(random.Random(seed)).person(index)
-
-
-def generate_foreign(index: int, *, seed: int = 0) -> dict:
-    return _Generator(random.Random(seed)).foreign(index)

@@ -15,7 +15,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import push_url, reswap, retarget, trigger_client_event
 
-from customers import guards, lookup, notes, queries, services
+from customers import lookup, notes, queries, services
 from customers.filters import DEFAULT_ORDER, DEFAULT_STATUS, MAX_SEARCH_LENGTH, CustomerFilterSet, TrashFilterSet
 from customers.forms import AddressForm, ChoiceForm, ContactForm, CustomerForm, CustomerSettingsForm
 from customers.models import Category, Customer, CustomerClass
@@ -37,12 +37,12 @@ TABS = [
 def customer_list(request):
     """The module's home: search, filters, sortable columns, pages. An htmx request (typing
     in the search box, a filter, a column or page link) gets only the results."""
-    filterset = CustomerFilterSet(request.GET, queryset=queries.list_customers(actor=request.user))
+    filterset = CustomerFilterSet(request.GET, queryset=queries.list_customers())
     page = queries.paginate_customers(filterset.qs, page=request.GET.get("page"), searching=filterset.searching)
     context = {"filterset": filterset, "page": page, "notices": _list_notices(filterset, page)}
     if not page.rows and not page.timed_out and not filterset.search_term and not filterset.active_filters:
         # An empty list with nothing typed or chosen: a new business, or only suspended ones.
-        context["first_customer"] = not queries.list_customers(actor=request.user).exists()
+        context["first_customer"] = not queries.list_customers().exists()
     return _list_response(request, "customers/list.html", "customers/_table.html", context)
 
 
@@ -93,7 +93,7 @@ def _list_notices(filterset, page) -> list[str]:
 @permission_required("customers.view_customer", raise_exception=True)
 def customer_trash(request):
     """The Papelera: deleted customers, who deleted them and when, with search."""
-    filterset = TrashFilterSet(request.GET, queryset=queries.list_trash(actor=request.user))
+    filterset = TrashFilterSet(request.GET, queryset=queries.list_trash())
     number, usable = queries.page_number(request.GET.get("page"))
     paginator = Paginator(filterset.qs, queries.PAGE_SIZE)
     page = paginator.get_page(number)
@@ -116,7 +116,7 @@ def customer_create(request):
 
 @permission_required("customers.change_customer", raise_exception=True)
 def customer_update(request, pk):
-    customer = queries.get_customer_for_update(actor=request.user, pk=pk)
+    customer = queries.get_customer_for_update(pk=pk)
     return _customer_form(request, customer=customer)
 
 
@@ -149,7 +149,7 @@ def _customer_form(request, *, customer):
 
 @permission_required("customers.view_customer", raise_exception=True)
 def customer_detail(request, pk):
-    customer = queries.get_customer(actor=request.user, pk=pk)
+    customer = queries.get_customer(pk=pk)
     tab = request.GET.get("tab")
     if tab not in dict(TABS):
         tab = "datos"
@@ -170,7 +170,7 @@ def customer_detail(request, pk):
 # permission here and again in the service, and goes back where it came from with a message.
 
 
-def _back(request, default: str):
+def redirect_back(request, default: str):
     """Where the form came from (?next= or the form's "next"), if it is one of our pages."""
     target = request.POST.get("next") or request.GET.get("next") or ""
     if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
@@ -195,7 +195,7 @@ GONE = "Ese cliente ya no existe: puede que se haya eliminado definitivamente."
 
 
 def _action_target(request, pk) -> Customer | None:
-    customer = queries.find_customer(actor=request.user, pk=pk)
+    customer = queries.find_customer(pk=pk)
     if customer is None:
         messages.error(request, GONE)
     return customer
@@ -207,13 +207,13 @@ def _gone(request, pk, default: str):
     target = request.POST.get("next") or request.GET.get("next") or ""
     if target.startswith(reverse("customers:detail", args=[pk])):
         return redirect(default)
-    return _back(request, default)
+    return redirect_back(request, default)
 
 
 def _after(request, pk, response, *, gone: str):
     """``response``, unless the customer vanished while the action ran (purged between the page
     and the service's lock: the service said so): then _gone."""
-    if queries.find_customer(actor=request.user, pk=pk) is None:
+    if queries.find_customer(pk=pk) is None:
         return _gone(request, pk, gone)
     return response
 
@@ -230,7 +230,7 @@ def customer_deactivate(request, pk):
         customer,
         f"Cliente «{customer.name}» desactivado: ya no aparece en el punto de venta ni en la facturación.",
     )
-    back = _back(request, reverse("customers:detail", args=[pk]))
+    back = redirect_back(request, reverse("customers:detail", args=[pk]))
     return back if done else _after(request, pk, back, gone=reverse("customers:list"))
 
 
@@ -241,7 +241,7 @@ def customer_activate(request, pk):
     if customer is None:
         return _gone(request, pk, reverse("customers:list"))
     done = _run(request, services.activate_customer, customer, f"Cliente «{customer.name}» activado.")
-    back = _back(request, reverse("customers:detail", args=[pk]))
+    back = redirect_back(request, reverse("customers:detail", args=[pk]))
     return back if done else _after(request, pk, back, gone=reverse("customers:list"))
 
 
@@ -258,13 +258,17 @@ def customer_delete(request, pk):
             customer,
             f"Cliente «{customer.name}» enviado a la Papelera. Puede restaurarlo desde allí.",
         ):
-            return _back(request, reverse("customers:list"))
+            return redirect_back(request, reverse("customers:list"))
         return _after(request, pk, redirect("customers:detail", pk=pk), gone=reverse("customers:list"))
-    if customer.deleted_at is not None:
-        messages.error(request, "Este cliente ya está en la Papelera.")
-        return redirect("customers:detail", pk=pk)
-    refusals = guards.reasons_not_to_trash(customer)
-    context = {"customer": customer, "next": _safe_next(request), "refusals": refusals}
+    refusal = ""
+    try:
+        services.check_trash(customer)
+    except ValidationError as exc:
+        if exc.code == "state":  # already in the Papelera: nothing to confirm
+            messages.error(request, " ".join(exc.messages))
+            return redirect("customers:detail", pk=pk)
+        refusal = " ".join(exc.messages)  # the page says why and offers Desactivar
+    context = {"customer": customer, "next": _safe_next(request), "refusal": refusal}
     return render(request, "customers/confirm_delete.html", context)
 
 
@@ -276,7 +280,7 @@ def customer_restore(request, pk):
         return _gone(request, pk, reverse("customers:trash"))
     if _run(request, services.restore_customer, customer, f"Cliente «{customer.name}» restaurado."):
         return redirect("customers:detail", pk=pk)
-    return _after(request, pk, _back(request, reverse("customers:trash")), gone=reverse("customers:trash"))
+    return _after(request, pk, redirect_back(request, reverse("customers:trash")), gone=reverse("customers:trash"))
 
 
 @permission_required("customers.purge_customer", raise_exception=True)
@@ -290,8 +294,10 @@ def customer_purge(request, pk):
         if _run(request, services.purge_customer, customer, f"Cliente «{name}» eliminado definitivamente."):
             return redirect("customers:trash")
         return _after(request, pk, redirect("customers:detail", pk=pk), gone=reverse("customers:trash"))
-    if customer.deleted_at is None:
-        messages.error(request, "Solo se elimina definitivamente desde la Papelera: elimine el cliente primero.")
+    try:
+        services.check_purge(customer)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
         return redirect("customers:detail", pk=pk)
     return render(request, "customers/confirm_purge.html", {"customer": customer, "next": _safe_next(request)})
 
@@ -350,13 +356,13 @@ def _refresh_list(request, customer, *, kind: str, message: str = "", error: str
 
 @permission_required("customers.add_address", raise_exception=True)
 def address_create(request, pk):
-    customer = queries.get_customer_for_update(actor=request.user, pk=pk)
+    customer = queries.get_customer_for_update(pk=pk)
     return _address_form(request, customer, address=None)
 
 
 @permission_required("customers.change_address", raise_exception=True)
 def address_update(request, pk, address_pk):
-    customer = queries.get_customer_for_update(actor=request.user, pk=pk)
+    customer = queries.get_customer_for_update(pk=pk)
     address = queries.get_address(customer=customer, pk=address_pk)
     return _address_form(request, customer, address=address)
 
@@ -381,16 +387,19 @@ def _address_form(request, customer, *, address):
 @require_POST
 @permission_required("customers.change_address", raise_exception=True)
 def address_make_default(request, pk, address_pk):
-    customer = queries.get_customer_for_update(actor=request.user, pk=pk)
+    customer = queries.get_customer_for_update(pk=pk)
     address = queries.get_address(customer=customer, pk=address_pk)
-    services.make_default_address(actor=request.user, address=address)
+    try:
+        services.make_default_address(actor=request.user, address=address)
+    except ValidationError as exc:
+        return _refresh_list(request, customer, kind="addresses", error=" ".join(exc.messages))
     return _refresh_list(request, customer, kind="addresses", message="Dirección predeterminada cambiada.")
 
 
 @require_POST
 @permission_required("customers.delete_address", raise_exception=True)
 def address_delete(request, pk, address_pk):
-    customer = queries.get_customer_for_update(actor=request.user, pk=pk)
+    customer = queries.get_customer_for_update(pk=pk)
     address = queries.get_address(customer=customer, pk=address_pk)
     try:
         services.delete_address(actor=request.user, address=address)
@@ -404,13 +413,13 @@ def address_delete(request, pk, address_pk):
 
 @permission_required("customers.add_contact", raise_exception=True)
 def contact_create(request, pk):
-    customer = queries.get_customer_for_update(actor=request.user, pk=pk)
+    customer = queries.get_customer_for_update(pk=pk)
     return _contact_form(request, customer, contact=None)
 
 
 @permission_required("customers.change_contact", raise_exception=True)
 def contact_update(request, pk, contact_pk):
-    customer = queries.get_customer_for_update(actor=request.user, pk=pk)
+    customer = queries.get_customer_for_update(pk=pk)
     contact = queries.get_contact(customer=customer, pk=contact_pk)
     return _contact_form(request, customer, contact=contact)
 
@@ -435,9 +444,12 @@ def _contact_form(request, customer, *, contact):
 @require_POST
 @permission_required("customers.delete_contact", raise_exception=True)
 def contact_delete(request, pk, contact_pk):
-    customer = queries.get_customer_for_update(actor=request.user, pk=pk)
+    customer = queries.get_customer_for_update(pk=pk)
     contact = queries.get_contact(customer=customer, pk=contact_pk)
-    services.delete_contact(actor=request.user, contact=contact)
+    try:
+        services.delete_contact(actor=request.user, contact=contact)
+    except ValidationError as exc:
+        return _refresh_list(request, customer, kind="contacts", error=" ".join(exc.messages))
     return _refresh_list(request, customer, kind="contacts", message="Contacto eliminado.")
 
 
@@ -584,13 +596,12 @@ def document_lookup(request):
     by the form's field names, or a Spanish message saying why there is none. Every outcome
     of the lookup is a 200 with "ok"; only a wrong number (400) and the rate limit (429) differ.
     Never a 500: whatever breaks, the user types the data by hand."""
-    user = request.user
-    if not (user.has_perm("customers.add_customer") or user.has_perm("customers.change_customer")):
-        raise PermissionDenied
     kind = request.GET.get("tipo", "").strip().lower()
     number = request.GET.get("numero", "").strip()
     try:
-        record = lookup.lookup_document(actor=user, kind=kind, number=number)
+        record = lookup.lookup_document(actor=request.user, kind=kind, number=number)
+    except PermissionDenied:
+        raise  # a 403, before anything is asked (lookup.may_look_up)
     except ValidationError as exc:
         return _lookup_failure("invalid", " ".join(exc.messages), status=400)
     except lookup.LookupRateLimited as exc:

@@ -10,8 +10,11 @@ and the row lock. Callers import from here.
 """
 
 from customers.services.addresses import delete_address, make_default_address, save_address
-from customers.services.cleaning import MAX_LIST_ITEMS, TEXT_LIMITS
+from customers.services.cleaning import ADDRESS_LIMITS, CONTACT_LIMITS, MAX_LIST_ITEMS, TEXT_LIMITS
 from customers.services.configuration import (
+    CHOICE_NAME_MAX,
+    check_delete_choice,
+    clean_choice_name,
     delete_choice,
     get_customer_settings,
     save_choice,
@@ -22,6 +25,8 @@ from customers.services.lifecycle import (
     BULK_ACTIONS,
     activate_customer,
     bulk_lifecycle,
+    check_purge,
+    check_trash,
     deactivate_customer,
     purge_customer,
     restore_customer,
@@ -37,7 +42,10 @@ from customers.services.records import (
 )
 
 __all__ = [
+    "ADDRESS_LIMITS",
     "BULK_ACTIONS",
+    "CHOICE_NAME_MAX",
+    "CONTACT_LIMITS",
     "MAX_LIST_ITEMS",
     "SOCIAL_FIELDS",
     "TEXT_LIMITS",
@@ -45,6 +53,10 @@ __all__ = [
     "DuplicateInfo",
     "activate_customer",
     "bulk_lifecycle",
+    "check_delete_choice",
+    "check_purge",
+    "check_trash",
+    "clean_choice_name",
     "create_customer",
     "deactivate_customer",
     "delete_address",

@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from customers import events
-from customers.access import writable_customer
+from customers.access import require_permission, writable_customer
 from customers.history import describe_changes, instance_state, stamp
 from customers.models import Address, Customer, CustomerNote
 from customers.notes import record_note
@@ -14,6 +14,7 @@ from customers.services.configuration import get_customer_settings
 
 def save_address(*, actor, customer: Customer, data: dict, address: Address | None = None) -> Address:
     """Create (address=None) or update one of the customer's addresses."""
+    require_permission(actor, "customers.add_address" if address is None else "customers.change_address")
     if address is not None and address.customer_id != customer.pk:
         raise ValidationError("Esa dirección no pertenece a este cliente.")
     make_default = as_bool(data.get("is_default"))
@@ -63,6 +64,7 @@ def save_address(*, actor, customer: Customer, data: dict, address: Address | No
 
 def make_default_address(*, actor, address: Address) -> Address:
     """The customer's default address becomes this one; the others stay as they are."""
+    require_permission(actor, "customers.change_address")
     with transaction.atomic():
         customer = writable_customer(Customer(pk=address.customer_id), to="cambiar sus direcciones")
         address = _current(address)
@@ -84,6 +86,7 @@ def make_default_address(*, actor, address: Address) -> Address:
 
 
 def delete_address(*, actor, address: Address) -> None:
+    require_permission(actor, "customers.delete_address")
     with transaction.atomic():
         customer = writable_customer(Customer(pk=address.customer_id), to="cambiar sus direcciones")
         address = _current(address)

@@ -17,8 +17,9 @@ TEXT_LIMITS = {
     "additional_info": 5000,
     "description": 2000,
 }
-
-
+ADDRESS_LIMITS = {"street": 200, "unit": 60, "reference": 250}
+CONTACT_LIMITS = {"name": 150, "role": 100, "note": 250}
+# Phones, e-mails and each notification list of one customer or contact.
 MAX_LIST_ITEMS = 10
 
 
@@ -89,7 +90,8 @@ def clean_address(data: dict, errors: dict, *, prefix: str, is_foreign: bool, re
     street = clean_spaces(str(data.get("street") or ""))
     unit = clean_spaces(str(data.get("unit") or ""))
     reference = clean_spaces(str(data.get("reference") or ""))
-    for field, value, limit in (("street", street, 200), ("unit", unit, 60), ("reference", reference, 250)):
+    for field, value in (("street", street), ("unit", unit), ("reference", reference)):
+        limit = ADDRESS_LIMITS[field]
         if len(value) > limit:
             errors[prefix + field] = [f"Máximo {limit} caracteres (tiene {len(value)})."]
     district = None

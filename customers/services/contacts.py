@@ -4,30 +4,26 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from customers import events
-from customers.access import writable_customer
+from customers.access import require_permission, writable_customer
 from customers.history import describe_changes, instance_state, stamp
 from customers.models import Contact, Customer, CustomerNote
 from customers.notes import record_note
-from customers.services.cleaning import clean_list, clean_text
+from customers.services.cleaning import CONTACT_LIMITS, clean_list
 from peru import validators
 from peru.text import clean_spaces
 
 
 def save_contact(*, actor, customer: Customer, data: dict, contact: Contact | None = None) -> Contact:
+    require_permission(actor, "customers.add_contact" if contact is None else "customers.change_contact")
     if contact is not None and contact.customer_id != customer.pk:
         raise ValidationError("Ese contacto no pertenece a este cliente.")
     errors: dict = {}
-    name = clean_text({"name": data.get("name")}, "name", errors)
-    role = clean_spaces(str(data.get("role") or ""))
-    note = clean_spaces(str(data.get("note") or ""))
+    name, role, note = (clean_spaces(str(data.get(field) or "")) for field in ("name", "role", "note"))
+    for field, value in (("name", name), ("role", role), ("note", note)):
+        if len(value) > CONTACT_LIMITS[field]:
+            errors[field] = [f"Máximo {CONTACT_LIMITS[field]} caracteres (tiene {len(value)})."]
     if not name:
         errors["name"] = ["Ingrese el nombre del contacto."]
-    elif len(name) > 150:
-        errors["name"] = [f"Máximo 150 caracteres (tiene {len(name)})."]
-    if len(role) > 100:
-        errors["role"] = [f"Máximo 100 caracteres (tiene {len(role)})."]
-    if len(note) > 250:
-        errors["note"] = [f"Máximo 250 caracteres (tiene {len(note)})."]
     phones = clean_list(data.get("phones"), validators.normalize_phone, "phones", errors)
     emails = clean_list(data.get("emails"), validators.normalize_email, "emails", errors)
     if errors:
@@ -53,6 +49,7 @@ def save_contact(*, actor, customer: Customer, data: dict, contact: Contact | No
 
 
 def delete_contact(*, actor, contact: Contact) -> None:
+    require_permission(actor, "customers.delete_contact")
     with transaction.atomic():
         customer = writable_customer(Customer(pk=contact.customer_id), to="cambiar sus contactos")
         contact = _current(contact)

@@ -1,8 +1,8 @@
 """Desactivar / Activar, the Papelera (Eliminar, Restaurar, Eliminar definitivamente), and the
 list's bulk actions.
 
-Views check permissions before calling; these check again when given a user (actor=None is
-the system itself: commands, data fixes), because the API and imports call them too.
+Every service checks the acting user's permission (actor=None is the system itself:
+commands, data fixes), because the API and imports call them with no view in front.
 """
 
 from django.core.exceptions import ValidationError
@@ -49,6 +49,20 @@ def _set_active(*, actor, customer: Customer, active: bool) -> Customer:
     return locked
 
 
+def check_trash(customer: Customer) -> None:
+    """Why Eliminar is refused, as a ValidationError: code "state" when the customer is
+    already in the Papelera, "guarded" when an app above says it may not go (its
+    confirmation page shows that and offers Desactivar). trash_customer asks it again under
+    the row lock."""
+    if customer.deleted_at is not None:
+        raise ValidationError("Este cliente ya está en la Papelera.", code="state")
+    reasons = reasons_not_to_trash(customer)
+    if reasons:
+        raise ValidationError(
+            f"No se puede eliminar «{customer.name}»: {'; '.join(reasons)}. Desactívelo en su lugar.", code="guarded"
+        )
+
+
 def trash_customer(*, actor, customer: Customer) -> Customer:
     """Eliminar: the customer moves to the Papelera with every row it has (addresses,
     contacts, phones, e-mails) and leaves the uniqueness rules of document and e-mail, so a
@@ -57,13 +71,7 @@ def trash_customer(*, actor, customer: Customer) -> Customer:
     require_permission(actor, "customers.delete_customer")
     with transaction.atomic():
         locked = locked_customer(customer)
-        if locked.deleted_at is not None:
-            raise ValidationError("Este cliente ya está en la Papelera.")
-        reasons = reasons_not_to_trash(locked)
-        if reasons:
-            raise ValidationError(
-                f"No se puede eliminar «{locked.name}»: {'; '.join(reasons)}. Desactívelo en su lugar."
-            )
+        check_trash(locked)
         locked.deleted_at = timezone.now()
         locked.deleted_by = actor if getattr(actor, "pk", None) else None
         stamp(locked, actor=actor, reason="Enviado a la Papelera")
@@ -131,17 +139,27 @@ def _check_restore_conflicts(customer: Customer) -> None:
             )
 
 
+def check_purge(customer: Customer) -> None:
+    """Why Eliminar definitivamente is refused (codes as check_trash): only from the Papelera,
+    and never while an app above says a document refers to the customer."""
+    if customer.deleted_at is None:
+        raise ValidationError(
+            "Solo se elimina definitivamente desde la Papelera: elimine el cliente primero.", code="state"
+        )
+    reasons = reasons_not_to_purge(customer)
+    if reasons:
+        raise ValidationError(
+            f"No se puede eliminar definitivamente «{customer.name}»: {'; '.join(reasons)}.", code="guarded"
+        )
+
+
 def purge_customer(*, actor, customer: Customer) -> None:
     """Eliminar definitivamente: only from the Papelera, and never while a document refers
     to the customer (customers.guards). Every row of the customer goes with it."""
     require_permission(actor, "customers.purge_customer")
     with transaction.atomic():
         locked = locked_customer(customer)
-        if locked.deleted_at is None:
-            raise ValidationError("Solo se elimina definitivamente desde la Papelera: elimine el cliente primero.")
-        reasons = reasons_not_to_purge(locked)
-        if reasons:
-            raise ValidationError(f"No se puede eliminar definitivamente «{locked.name}»: {'; '.join(reasons)}.")
+        check_purge(locked)
         # The notes go with the customer; the historical records stay (history_type "-").
         events.customer_event(events.PURGED, locked)
         stamp(locked, actor=actor, reason="Eliminado definitivamente")
@@ -158,16 +176,19 @@ BULK_ACTIONS = {
 }
 
 
-def bulk_lifecycle(*, actor, action: str, customer_ids: list[int]) -> int:
+def bulk_lifecycle(*, actor, action: str, customer_ids: list) -> int:
     """Desactivar / Activar / Eliminar the chosen customers, each through its own service (so
     each leaves its history record and note), all in one transaction: all or nothing."""
     if action not in BULK_ACTIONS:
-        raise ValidationError("Acción desconocida: elija desactivar, activar o eliminar.")
+        raise ValidationError("Elija una acción: desactivar, activar o eliminar.")
     service, permission, *_ = BULK_ACTIONS[action]
     require_permission(actor, permission)
-    ids = sorted({int(pk) for pk in customer_ids})
+    try:
+        ids = sorted({int(pk) for pk in customer_ids})
+    except (TypeError, ValueError):
+        ids = []
     if not ids:
-        raise ValidationError("Seleccione al menos un cliente.")
+        raise ValidationError("Seleccione al menos un cliente de la lista.")
     with transaction.atomic():
         customers = list(Customer.objects.filter(pk__in=ids, deleted_at__isnull=True).order_by("pk"))
         if len(customers) != len(ids):

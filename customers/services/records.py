@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -14,7 +14,7 @@ from attributes.models import AttributeDefinition
 from attributes.services import clean_attribute_values, lock_attribute_rules
 from attributes.services import search_parts as attribute_search_parts
 from customers import events
-from customers.access import writable_customer
+from customers.access import require_permission, writable_customer
 from customers.countries import is_country
 from customers.history import (
     customer_state,
@@ -38,7 +38,6 @@ from customers.models import (
 )
 from customers.notes import record_note
 from customers.reference import DNI, RUC
-from customers.roles import is_administrador
 from customers.services.cleaning import (
     MAX_LIST_ITEMS,
     as_bool,
@@ -54,6 +53,11 @@ from peru import validators
 from peru.text import clean_spaces, person_display_name, search_text, sort_key
 
 SOCIAL_FIELDS = ["facebook", "instagram", "tiktok", "x", "linkedin", "youtube"]
+# The fields only one type of customer has; the others (giro, notes…) are for both.
+TYPE_FIELDS = {
+    Customer.Kind.COMPANY: ("business_name", "contact_name"),
+    Customer.Kind.PERSON: ("first_names", "last_names"),
+}
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,7 @@ class DuplicateCustomerError(ValidationError):
 def create_customer(
     *, actor, data: dict, reason: str = "Creado", note_kind: str = CustomerNote.Kind.CREATED
 ) -> Customer:
+    require_permission(actor, "customers.add_customer")
     customer = Customer(created_by=actor if getattr(actor, "pk", None) else None)
     return _save_customer(actor=actor, customer=customer, data=data, creating=True, reason=reason, note_kind=note_kind)
 
@@ -84,15 +89,16 @@ def update_customer(
 ) -> Customer:
     """`reason` and `note_kind` name the change in the history and the Notas timeline (a
     revert, an import); the note lists every field that changed, before → after."""
+    require_permission(actor, "customers.change_customer")
     return _save_customer(actor=actor, customer=customer, data=data, creating=False, reason=reason, note_kind=note_kind)
 
 
 def revert_customer(*, actor, customer: Customer, history_id: int) -> Customer:
-    """Administrador only: the customer's data, phones and e-mails as they were at that
-    version, through update_customer (validation and uniqueness apply as to any edit).
-    Addresses and contacts keep their own history and stay as they are."""
-    if actor is not None and not is_administrador(actor):
-        raise PermissionDenied
+    """The customer's data, phones and e-mails as they were at that version, through
+    update_customer (validation and uniqueness apply as to any edit). Addresses and contacts
+    keep their own history and stay as they are. Permission customers.revert_customer
+    (Administrador)."""
+    require_permission(actor, "customers.revert_customer")
     record = Customer.history.filter(id=customer.pk, history_id=history_id).first()
     if record is None or record.history_type == "-":
         raise ValidationError("Esa versión no existe para este cliente.")
@@ -106,8 +112,9 @@ def revert_customer(*, actor, customer: Customer, history_id: int) -> Customer:
     data["emails"] = list(record.emails or [])
     when = timezone.localtime(record.history_date).strftime("%d/%m/%Y %H:%M")
     reason = f"Revertido a la versión del {when} por {user_name(actor)}"
-    return update_customer(
-        actor=actor, customer=customer, data=data, reason=reason, note_kind=CustomerNote.Kind.REVERTED
+    # Not update_customer: reverting is its own permission, whoever may edit or not.
+    return _save_customer(
+        actor=actor, customer=customer, data=data, creating=False, reason=reason, note_kind=CustomerNote.Kind.REVERTED
     )
 
 
@@ -208,8 +215,12 @@ def _clean_customer_data(data: dict, *, settings: CustomerSettings, customer: Cu
     is_foreign = as_bool(data.get("is_foreign"))
     fields["kind"], fields["is_foreign"] = kind, is_foreign
 
+    # What each type keeps (first source document): razón social and contact name for a
+    # company, names for a person. A value sent for the other type (typed in the form before
+    # the type changed, or by an import or the API) is not stored.
+    kept = {"business_line", *TYPE_FIELDS.get(kind, ())}
     for field in ("business_name", "first_names", "last_names", "business_line", "contact_name"):
-        fields[field] = clean_text(data, field, errors)
+        fields[field] = clean_text(data, field, errors) if field in kept else ""
     for field in ("note", "additional_info", "description"):
         fields[field] = clean_long_text(data, field, errors)
 
@@ -248,12 +259,13 @@ def _clean_customer_data(data: dict, *, settings: CustomerSettings, customer: Cu
         fields["name"] = person_display_name(fields["first_names"], fields["last_names"])
     fields["sort_key"] = sort_key(fields.get("name", ""))
 
-    country = str(data.get("country") or ("" if is_foreign else "PE")).strip().upper()
+    # A Peruvian customer is in Peru whatever country was sent; a foreign one names its own.
+    country = str(data.get("country") or "").strip().upper() if is_foreign else "PE"
     if is_foreign and (not country or country == "PE"):
         errors["country"] = ["Elija el país del cliente extranjero."]
-    elif not is_country(country):
+    elif is_foreign and not is_country(country):
         errors["country"] = ["Ese país no existe; elija uno de la lista."]
-    fields["country"] = "PE" if not is_foreign else country
+    fields["country"] = country
 
     fields["category"] = lookup_row(Category, data.get("category"), "category", "La categoría", errors)
     fields["customer_class"] = lookup_row(

@@ -22,7 +22,7 @@ def customer_with(name: str, **values) -> Customer:
 
 
 def names(params: dict) -> list[str]:
-    filterset = CustomerFilterSet(QueryDict(mutable=True) | params, queryset=list_customers(actor=None))
+    filterset = CustomerFilterSet(QueryDict(mutable=True) | params, queryset=list_customers())
     page = paginate_customers(filterset.qs, page=1, searching=filterset.searching)
     return sorted(c.name for c in page)
 
@@ -106,7 +106,7 @@ def test_an_option_that_is_not_in_the_list_is_ignored_and_the_page_says_so():
     nivel = make_definition(kind="lista", name="Nivel")
     customer_with("Oro S.A.", **{nivel.key: "Oro"})
     filterset = CustomerFilterSet(
-        QueryDict(mutable=True) | {nivel.field_name: "Cobre"}, queryset=list_customers(actor=None)
+        QueryDict(mutable=True) | {nivel.field_name: "Cobre"}, queryset=list_customers()
     )
     assert "Nivel" in filterset.invalid_filters()
     assert filterset.qs.count() == 1
@@ -115,7 +115,7 @@ def test_an_option_that_is_not_in_the_list_is_ignored_and_the_page_says_so():
 def test_a_bad_range_bound_is_ignored_and_named():
     empleados = make_definition(kind="entero", name="Empleados")
     filterset = CustomerFilterSet(
-        QueryDict(mutable=True) | {empleados.field_name + "_min": "muchos"}, queryset=list_customers(actor=None)
+        QueryDict(mutable=True) | {empleados.field_name + "_min": "muchos"}, queryset=list_customers()
     )
     assert "Empleados (desde)" in filterset.invalid_filters()
 
@@ -125,7 +125,7 @@ def test_archived_attributes_offer_no_filter():
 
     nivel = make_definition(kind="lista", name="Nivel")
     services.archive_definition(actor=None, definition=nivel)
-    filterset = CustomerFilterSet(QueryDict(), queryset=list_customers(actor=None))
+    filterset = CustomerFilterSet(QueryDict(), queryset=list_customers())
     assert nivel.field_name not in filterset.form.fields
 
 
@@ -170,7 +170,7 @@ def test_a_filter_that_surely_matches_many_shows_the_estimate_without_counting(m
     # 30 customers stand for "surely more than COUNT_LIMIT" at a million.
     monkeypatch.setattr(queries, "SURELY_MANY", 10)
     filterset = CustomerFilterSet(
-        QueryDict(mutable=True) | {nivel.field_name: "Oro"}, queryset=list_customers(actor=None)
+        QueryDict(mutable=True) | {nivel.field_name: "Oro"}, queryset=list_customers()
     )
     page = paginate_customers(filterset.qs, page=2, searching=filterset.searching, per_page=5)
     assert not page.count_exact and page.estimate >= 10

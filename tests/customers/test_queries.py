@@ -17,7 +17,7 @@ GLORIA = "20100070970"
 
 def listing(query: str = "") -> queries.CustomerPage:
     data = QueryDict(query)
-    filterset = CustomerFilterSet(data, queryset=queries.list_customers(actor=None))
+    filterset = CustomerFilterSet(data, queryset=queries.list_customers())
     return queries.paginate_customers(filterset.qs, page=data.get("page"), searching=filterset.searching)
 
 
@@ -26,7 +26,7 @@ def names(query: str = "") -> list[str]:
 
 
 def filterset(query: str) -> CustomerFilterSet:
-    return CustomerFilterSet(QueryDict(query), queryset=queries.list_customers(actor=None))
+    return CustomerFilterSet(QueryDict(query), queryset=queries.list_customers())
 
 
 # --- search --------------------------------------------------------------------------------
@@ -209,7 +209,7 @@ def test_customers_in_the_papelera_are_not_in_the_list_but_in_its_search():
     services.trash_customer(actor=None, customer=gone)
 
     assert names("q=comercial") == [kept.name]
-    trash = TrashFilterSet(QueryDict("q=andes"), queryset=queries.list_trash(actor=None)).qs
+    trash = TrashFilterSet(QueryDict("q=andes"), queryset=queries.list_trash()).qs
     assert [c.name for c in trash] == ["Comercial Andes S.A.C."]
 
 
