@@ -50,7 +50,7 @@ def _readable(request) -> None:
 
 def _visible_customer(request, customer_id: int) -> Customer:
     """A customer outside the Papelera; 404 otherwise (for the point of sale it is gone)."""
-    customer = get_customer(actor=request.user, pk=customer_id)
+    customer = get_customer(pk=customer_id)
     if customer.deleted_at is not None:
         raise Http404
     return customer
@@ -66,7 +66,7 @@ def search_customers(
 ):
     """Active customers outside the Papelera that match, the list's own search."""
     _readable(request)
-    filterset = CustomerFilterSet({"q": q, "estado": "activos"}, queryset=list_customers(actor=request.user))
+    filterset = CustomerFilterSet({"q": q, "estado": "activos"}, queryset=list_customers())
     page = paginate_customers(filterset.qs, page=1, searching=filterset.searching, per_page=limit)
     if page.timed_out:
         raise ApiError(422, "La búsqueda tardó demasiado: escriba más letras o el documento completo.")
@@ -140,7 +140,7 @@ def create_customer(
 
     def action():
         customer = services.create_customer(actor=request.user, data=_service_data(data))
-        return 201, _json(detail(get_customer(actor=request.user, pk=customer.pk)))
+        return 201, _json(detail(get_customer(pk=customer.pk)))
 
     try:
         status, body, replayed = run_once(
@@ -163,7 +163,7 @@ def update_customer(request, customer_id: int, payload: CustomerIn):
     customer = _visible_customer(request, customer_id)
     data = {**current_data(customer), **_service_data(payload.model_dump(exclude_unset=True))}
     services.update_customer(actor=request.user, customer=customer, data=data)
-    return detail(get_customer(actor=request.user, pk=customer_id))
+    return detail(get_customer(pk=customer_id))
 
 
 @router.post(
@@ -173,7 +173,7 @@ def deactivate_customer(request, customer_id: int):
     """The customer stays on file but no longer appears to the point of sale or invoicing."""
     require_scope(request, Scope.CUSTOMERS_WRITE)
     services.deactivate_customer(actor=request.user, customer=_visible_customer(request, customer_id))
-    return detail(get_customer(actor=request.user, pk=customer_id))
+    return detail(get_customer(pk=customer_id))
 
 
 @router.post(
@@ -182,7 +182,7 @@ def deactivate_customer(request, customer_id: int):
 def activate_customer(request, customer_id: int):
     require_scope(request, Scope.CUSTOMERS_WRITE)
     services.activate_customer(actor=request.user, customer=_visible_customer(request, customer_id))
-    return detail(get_customer(actor=request.user, pk=customer_id))
+    return detail(get_customer(pk=customer_id))
 
 
 # --- between the API's JSON and the services' data ------------------------------------------
