@@ -25,6 +25,17 @@ class ApiTokenForm(forms.ModelForm):
         model = ApiToken
         fields = ["name"]
 
+    def clean(self):
+        cleaned = super().clean()
+        # The service's own checks (name taken in any case, scopes), shown on the form.
+        errors = tokens.token_errors(
+            name=cleaned.get("name", ""), scopes=cleaned.get("scopes") or [], expires_days=cleaned.get("expires_days")
+        )
+        for field, texts in errors.items():
+            for message in texts:
+                self.add_error(field if field in self.fields else None, message)
+        return cleaned
+
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):

@@ -38,21 +38,8 @@ def create_token(*, actor, name: str, scopes: list[str], expires_days: int | Non
     """A new token and its secret (shown once; only its hash is kept). Administrador only."""
     _require_manager(actor)
     name = " ".join(str(name or "").split())
-    errors: dict[str, list[str]] = {}
-    if not name:
-        errors["name"] = ["Ingrese el nombre del sistema que usará el token."]
-    elif len(name) > 100:
-        errors["name"] = ["El nombre admite hasta 100 caracteres."]
-    elif ApiToken.objects.filter(name__iexact=name).exists():
-        errors["name"] = [f"Ya existe un token llamado «{name}»."]
     scopes = list(dict.fromkeys(scopes or []))
-    unknown = [s for s in scopes if s not in Scope.values]
-    if not scopes:
-        errors["scopes"] = ["Elija al menos un permiso: " + ", ".join(Scope.values) + "."]
-    elif unknown:
-        errors["scopes"] = [f"Permiso desconocido: {', '.join(unknown)}. Use {', '.join(Scope.values)}."]
-    if expires_days is not None and not (1 <= expires_days <= MAX_EXPIRY_DAYS):
-        errors["expires_days"] = [f"La vigencia va de 1 a {MAX_EXPIRY_DAYS} días."]
+    errors = token_errors(name=name, scopes=scopes, expires_days=expires_days)
     if errors:
         raise ValidationError(errors)
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -74,6 +61,25 @@ def create_token(*, actor, name: str, scopes: list[str], expires_days: int | Non
             expires_at=timezone.now() + timedelta(days=expires_days) if expires_days else None,
         )
     return token, raw
+
+
+def token_errors(*, name: str, scopes: list[str], expires_days: int | None) -> dict[str, list[str]]:
+    name = " ".join(str(name or "").split())
+    errors: dict[str, list[str]] = {}
+    if not name:
+        errors["name"] = ["Ingrese el nombre del sistema que usará el token."]
+    elif len(name) > 100:
+        errors["name"] = ["El nombre admite hasta 100 caracteres."]
+    elif ApiToken.objects.filter(name__iexact=name).exists():
+        errors["name"] = [f"Ya existe un token llamado «{name}»."]
+    unknown = [s for s in scopes if s not in Scope.values]
+    if not scopes:
+        errors["scopes"] = ["Elija al menos un permiso: " + ", ".join(Scope.values) + "."]
+    elif unknown:
+        errors["scopes"] = [f"Permiso desconocido: {', '.join(unknown)}. Use {', '.join(Scope.values)}."]
+    if expires_days is not None and not (1 <= expires_days <= MAX_EXPIRY_DAYS):
+        errors["expires_days"] = [f"La vigencia va de 1 a {MAX_EXPIRY_DAYS} días."]
+    return errors
 
 
 def revoke_token(*, actor, token: ApiToken) -> ApiToken:

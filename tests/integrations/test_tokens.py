@@ -169,3 +169,14 @@ def test_other_roles_cannot_manage_tokens(client):
 
     with pytest.raises(PermissionDenied):
         create_token(actor=user_with_role("Ventas"), name="x", scopes=["customers:read"])
+
+
+def test_the_admin_form_says_when_the_name_is_taken(client, api_token):
+    client.force_login(user_with_role("Administrador"))
+    response = client.post(
+        reverse("admin:integrations_apitoken_add"),
+        {"name": "PUNTO DE VENTA TIENDA 1", "scopes": ["customers:read"], "expires_days": ""},
+    )
+    assert response.status_code == 200
+    assert "Ya existe un token" in response.content.decode()
+    assert ApiToken.objects.count() == 1
