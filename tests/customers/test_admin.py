@@ -1,7 +1,6 @@
 import pytest
 from django.urls import reverse
 
-from customers.models import Category, Customer
 from tests.factories import make_company
 from tests.roles import user_with_role
 
@@ -45,10 +44,3 @@ def test_customers_are_read_only_in_the_admin_and_link_to_the_app(admin_client):
     assert customer.name == name
     assert admin_client.get("/admin/customers/customer/add/").status_code == 403
 
-
-def test_a_category_in_use_is_not_deleted_from_the_admin(admin_client):
-    pro = Category.objects.get(name="PRO")
-    customer = make_company()
-    Customer.objects.filter(pk=customer.pk).update(category=pro)
-    admin_client.post(f"/admin/customers/category/{pro.pk}/delete/", {"post": "yes"}, follow=True)
-    assert Category.objects.filter(pk=pro.pk).exists()
