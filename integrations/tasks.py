@@ -1,7 +1,7 @@
 """Background work of the integrations app: webhook delivery by the task worker."""
 
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 from django_tasks import task
 
 from integrations import webhooks
@@ -23,8 +23,13 @@ def schedule_delivery(when=None) -> None:
         if not cache.add(f"webhooks:run:{int(when.timestamp()) // 5}", 1, timeout=7200):
             return
         transaction.on_commit(lambda: deliver_webhooks.using(run_after=when).enqueue())
-    else:
-        transaction.on_commit(deliver_webhooks.enqueue)
+    elif not any(func is _enqueue_now for _, func, _ in connection.run_on_commit):
+        # One run per transaction, however many customers it changed (a bulk action).
+        transaction.on_commit(_enqueue_now)
+
+
+def _enqueue_now() -> None:
+    deliver_webhooks.enqueue()
 
 
 def record_customer_event(kind: str, customer, data: dict) -> None:

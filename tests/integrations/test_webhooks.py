@@ -226,3 +226,13 @@ def test_the_admin_shows_attempts_and_resends(client, receiver, endpoint):
     )
     assert response.status_code == 200
     assert WebhookDelivery.objects.get().next_attempt_at is None  # due now
+
+
+def test_one_delivery_run_per_transaction_however_many_customers_change(endpoint, django_capture_on_commit_callbacks):
+    from django_tasks import default_task_backend
+
+    customers = [make_company() for _ in range(3)]
+    with django_capture_on_commit_callbacks(execute=True):
+        services.bulk_lifecycle(actor=None, action="desactivar", customer_ids=[c.pk for c in customers])
+    assert WebhookDelivery.objects.count() == 3
+    assert len(default_task_backend.results) == 1
