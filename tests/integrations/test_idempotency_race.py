@@ -8,6 +8,7 @@ from django.db import connection
 
 from customers import services
 from customers.models import Customer
+from customers.reference import load_reference_data
 from integrations.idempotency import run_once
 from tests.concurrency import backend_pid, release_when_blocked
 from tests.factories import company_data
@@ -16,6 +17,7 @@ from tests.integrations.conftest import make_token
 
 @pytest.mark.django_db(transaction=True)
 def test_racing_retries_with_one_key_create_one_customer():
+    load_reference_data()  # a transactional test starts from a flushed database
     token, _ = make_token()
     data = company_data()
     inserted, release = threading.Event(), threading.Event()
