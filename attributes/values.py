@@ -20,7 +20,15 @@ from django.core.exceptions import ValidationError
 from attributes.models import AttributeDefinition
 from peru import validators
 from peru.phones import national_format
-from peru.text import clean_spaces, fold, phone_digits
+from peru.text import (
+    CONTROL_MESSAGE,
+    clean_spaces,
+    fold,
+    has_control_characters,
+    has_other_digits,
+    normalize_digits,
+    phone_digits,
+)
 
 Kind = AttributeDefinition.Kind
 
@@ -38,8 +46,8 @@ FALSE_WORDS = {"no", "n", "false", "falso", "0"}
 SEARCHABLE = {Kind.TEXT, Kind.LONG_TEXT, Kind.EMAIL, Kind.URL, Kind.DNI, Kind.RUC, Kind.PHONE}
 SEARCH_PART_MAX = 200
 
-_DATE_DMY = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
-_DATE_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+_DATE_DMY = re.compile(r"^([0-9]{1,2})[/.-]([0-9]{1,2})[/.-]([0-9]{4})$")
+_DATE_ISO = re.compile(r"^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})$")
 
 
 def is_empty(raw) -> bool:
@@ -154,8 +162,8 @@ def search_parts(definitions, values: dict) -> list[str]:
 
 def _text(raw, limit: int, *, single_line: bool) -> str:
     value = clean_spaces(str(raw)) if single_line else str(raw).strip()
-    if "\x00" in value:
-        raise ValidationError("El texto tiene caracteres no válidos.", code="invalid")
+    if has_control_characters(value):
+        raise ValidationError(f"El texto {CONTROL_MESSAGE[0].lower()}{CONTROL_MESSAGE[1:]}", code="invalid")
     if len(value) > limit:
         raise ValidationError(f"Máximo {limit} caracteres (tiene {len(value)}).", code="length")
     return value
@@ -175,7 +183,9 @@ def _number(raw, *, integer: bool = False) -> Decimal:
         return Decimal(raw)
     if isinstance(raw, float):
         return Decimal(repr(raw))
-    text = str(raw).strip().replace(" ", "").replace("\u00a0", "")
+    text = normalize_digits(raw).strip().replace(" ", "").replace("\u00a0", "")
+    if has_other_digits(text):  # Decimal() reads ٤٦ as 46; only 0-9 are numbers here
+        raise ValidationError(f"«{clean_spaces(str(raw))[:40]}» no es un número: use los dígitos 0-9.", code="invalid")
     if ("," in text and "." in text) or integer:
         text = text.replace(",", "")  # 1,234.50 or 1,234: commas group thousands
     elif "," in text:
@@ -234,7 +244,7 @@ def _date(raw) -> date:
     elif isinstance(raw, date):
         value = raw
     else:
-        text = str(raw).strip()
+        text = normalize_digits(raw).strip()
         match = _DATE_ISO.match(text)
         try:
             if match:

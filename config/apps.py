@@ -6,4 +6,8 @@ class ConfigConfig(AppConfig):
     verbose_name = "Configuración del proyecto"
 
     def ready(self):
-        from config import checks  # noqa: F401  (registers the deploy checks)
+        from config import audit, checks, dbtypes, server_banner  # noqa: F401  (checks registers the deploy checks)
+
+        dbtypes.install()
+        audit.connect()
+        server_banner.hide()

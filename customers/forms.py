@@ -202,10 +202,10 @@ class CustomerForm(ServiceForm):
     youtube = _text(300, placeholder="@canal o https://www.youtube.com/@…")
     website = _text(300, placeholder="www.empresa.pe")
     # Estado and condición del contribuyente: filled by the RUC lookup (static/js/customers.js),
-    # emptied when the number changes; the services keep them only for a RUC.
+    # emptied when the number changes; the services keep them only for a RUC, and take them
+    # and the time of the lookup from the server's own record of it (lookup.registry_answer).
     registry_status = forms.CharField(required=False, widget=forms.HiddenInput)
     registry_condition = forms.CharField(required=False, widget=forms.HiddenInput)
-    registry_checked_at = forms.CharField(required=False, widget=forms.HiddenInput)
 
     extra_error_names = ("phones", "emails")
     # Hidden fields show no errors of their own: the registry's go under the number.
@@ -350,7 +350,6 @@ class CustomerForm(ServiceForm):
             "emails": [row["email"] for row in self.email_rows() if row["email"].strip()],
             "registry_status": c.get("registry_status", ""),
             "registry_condition": c.get("registry_condition", ""),
-            "registry_checked_at": c.get("registry_checked_at", ""),
         }
         for field in self.MORE_FIELDS + self.SOCIAL_FIELDS:
             data[field] = c.get(field)
@@ -393,8 +392,6 @@ class CustomerForm(ServiceForm):
                 "registry_condition",
             )
         }
-        checked_at = customer.registry_checked_at
-        initial["registry_checked_at"] = checked_at.isoformat() if checked_at else ""
         initial["document_type"] = customer.document_type_id
         initial["country"] = customer.country if customer.is_foreign else ""
         initial["category"] = str(customer.category_id or "")

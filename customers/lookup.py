@@ -18,6 +18,7 @@ import time
 from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from urllib.parse import urlsplit
 
 import requests
 import urllib3
@@ -151,6 +152,7 @@ def get_provider() -> "RegistryProvider | None":
         read_timeout=settings.LOOKUP_TIMEOUT_READ,
         retries=settings.LOOKUP_RETRIES,
         backoff=settings.LOOKUP_BACKOFF,
+        deadline=settings.LOOKUP_DEADLINE,
     )
 
 
@@ -186,7 +188,10 @@ def lookup_document(*, actor, kind: str, number: str) -> RegistryRecord:
     key = f"{CACHE_PREFIX}:{kind}:{number}"
     cached = cache.get(key)
     if cached is not None:
-        return RegistryRecord.from_cache(cached)
+        record = RegistryRecord.from_cache(cached)
+        if record.found and kind == RUC and registry_answer(kind, number) is None:
+            _remember_answer(record)
+        return record
     _count_against_rate_limit(actor)
     started = time.monotonic()
     try:
@@ -199,7 +204,31 @@ def lookup_document(*, actor, kind: str, number: str) -> RegistryRecord:
     if record is None:
         record = RegistryRecord(kind=kind, number=number, found=False)
     cache.set(key, record.to_cache(), settings.LOOKUP_CACHE_SECONDS)
+    if record.found and kind == RUC:
+        _remember_answer(record)
     return record
+
+
+def _answer_key(kind: str, number: str) -> str:
+    return f"{CACHE_PREFIX}:answered:{kind}:{number}"
+
+
+def _remember_answer(record: RegistryRecord) -> None:
+    """The server's own note of what the registry answered and when, for the services to
+    stamp a customer's estado, condición and registry_checked_at with (the browser only says
+    that the user kept the lookup's values). Kept at least a working session, whatever
+    LOOKUP_CACHE_SECONDS says, so a form filled by the lupa can be saved later that day."""
+    timeout = max(settings.LOOKUP_CACHE_SECONDS, settings.SESSION_COOKIE_AGE)
+    cache.set(_answer_key(record.kind, record.number), record.to_cache(), timeout)
+
+
+def registry_answer(kind: str, number: str) -> RegistryRecord | None:
+    """What the registry last answered this server about a RUC or DNI (found), or None."""
+    try:
+        data = cache.get(_answer_key(kind, number))
+        return RegistryRecord.from_cache(data) if data else None
+    except (TypeError, ValueError):  # an entry of an older shape
+        return None
 
 
 def _since(started: float) -> float:
@@ -265,16 +294,27 @@ class RegistryProvider(ABC):
 class HttpProvider(RegistryProvider):
     """GET {base_url}/ruc/{number} and {base_url}/dni/{number} with "Authorization: Bearer
     {token}". 404 means not found. Timeouts, connection errors and 5xx are retried `retries`
-    times, waiting backoff, 2×backoff…; a 4xx is final (asking again would get the same)."""
+    times, waiting backoff, 2×backoff…; a 4xx is final (asking again would get the same).
+    A redirect is never followed: an answer from another host (or a cloud metadata address)
+    is not the registry's. Every attempt, wait and read fits in `deadline` seconds in all."""
 
     def __init__(
-        self, *, base_url: str, token: str, connect_timeout: float, read_timeout: float, retries: int, backoff: float
+        self,
+        *,
+        base_url: str,
+        token: str,
+        connect_timeout: float,
+        read_timeout: float,
+        retries: int,
+        backoff: float,
+        deadline: float = 6.0,
     ):
         self.base_url = base_url.rstrip("/")
         self.token = token
         self.timeout = (connect_timeout, read_timeout)
         self.retries = retries
         self.backoff = backoff
+        self.deadline = deadline
 
     def find(self, kind: str, number: str) -> RegistryRecord | None:
         status, body = self._get(f"{self.base_url}/{kind}/{number}")
@@ -296,33 +336,51 @@ class HttpProvider(RegistryProvider):
         headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
-        reason = ""
+        end = time.monotonic() + self.deadline
+        reason = "el servicio no respondió a tiempo"
         with requests.Session() as session:
-            session.max_redirects = 3
             for attempt in range(self.retries + 1):
                 if attempt:
-                    time.sleep(self.backoff * 2 ** (attempt - 1))
+                    pause = self.backoff * 2 ** (attempt - 1)
+                    if time.monotonic() + pause >= end:
+                        break  # no time left for another attempt
+                    time.sleep(pause)
+                left = end - time.monotonic()
+                if left <= 0:
+                    break
+                timeout = (min(self.timeout[0], left), min(self.timeout[1], left))
                 try:
-                    with session.get(url, headers=headers, timeout=self.timeout, stream=True) as response:
+                    with session.get(
+                        url, headers=headers, timeout=timeout, stream=True, allow_redirects=False
+                    ) as response:
+                        if response.is_redirect or 300 <= response.status_code < 400:
+                            # The registry lives at LOOKUP_BASE_URL; whatever another address
+                            # says is not its answer (and the token must not travel there).
+                            location = response.headers.get("Location", "")
+                            logger.warning(
+                                "Consulta RUC/DNI: el servicio respondió %s hacia %s; no se sigue",
+                                response.status_code,
+                                urlsplit(location).netloc or location[:80],
+                            )
+                            raise ProviderError("el servicio redirigió la consulta a otra dirección")
                         if response.status_code >= 500:
                             reason = f"el servicio tuvo un error, código {response.status_code}"
                             continue
-                        return response.status_code, self._read(response)
+                        return response.status_code, self._read(response, min(end, time.monotonic() + timeout[1]))
                 except (requests.Timeout, _TooSlow):
                     reason = "el servicio no respondió a tiempo"
                 except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError):
                     reason = "no hay conexión con el servicio"
-                except requests.RequestException as exc:  # a malformed LOOKUP_BASE_URL, redirect loops…
+                except requests.RequestException as exc:  # a malformed LOOKUP_BASE_URL…
                     logger.error("Consulta RUC/DNI: %s", exc)
                     raise ProviderError("el servicio no está bien configurado") from None
         raise ProviderError(reason)
 
-    def _read(self, response) -> bytes:
-        # The read timeout bounds each wait for a byte; this bounds the whole body, so a
-        # service that trickles its answer cannot hold the request either. read1 returns what
+    def _read(self, response, deadline: float) -> bytes:
+        # The read timeout bounds each wait for a byte; the deadline bounds the whole body, so
+        # a service that trickles its answer cannot hold the request either. read1 returns what
         # one socket read gives (iter_content would wait for a full chunk before we can look
         # at the clock).
-        deadline = time.monotonic() + self.timeout[1]
         chunks, size = [], 0
         try:
             while chunk := response.raw.read1(8192, decode_content=True):

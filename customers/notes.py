@@ -8,7 +8,7 @@ deletion, and system notes can't be edited or deleted at all.
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -20,8 +20,11 @@ from customers.access import require_permission, writable_customer
 from customers.history import stamp
 from customers.models import Customer, CustomerNote
 from customers.roles import is_administrador
+from peru.text import CONTROL_MESSAGE, has_control_characters
 
 MAX_NOTE_LENGTH = 2000
+# A cursor (?antes=) outside these dates is not one this page wrote: the first page is shown.
+EARLIEST, LATEST = datetime(1900, 1, 1, tzinfo=UTC), datetime(2200, 1, 1, tzinfo=UTC)
 PAGE_SIZE = 30
 
 
@@ -94,6 +97,8 @@ def _locked(note: CustomerNote) -> CustomerNote:
 
 def _clean_text(text) -> str:
     text = str(text or "").strip()
+    if has_control_characters(text):
+        raise ValidationError({"text": [f"La nota {CONTROL_MESSAGE[0].lower()}{CONTROL_MESSAGE[1:]}"]})
     if not text:
         raise ValidationError({"text": ["Escriba el texto de la nota."]})
     if len(text) > MAX_NOTE_LENGTH:
@@ -133,6 +138,7 @@ def _parse_cursor(cursor: str) -> tuple[datetime, int] | None:
     created, _, pk = (cursor or "").partition("~")
     try:
         when = parse_datetime(created)
-        return (when, int(pk)) if when is not None and timezone.is_aware(when) else None
+        usable = when is not None and timezone.is_aware(when) and EARLIEST <= when <= LATEST
+        return (when, int(pk)) if usable else None
     except ValueError:
         return None

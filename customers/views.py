@@ -637,17 +637,13 @@ def _lookup_answer(record) -> dict:
             fields["address_department"] = district.province.department_id
             fields["address_province"] = district.province_id
             fields["address_district"] = district.code
-        fields.update(
-            registry_status=record.status,
-            registry_condition=record.condition,
-            registry_checked_at=record.checked_at.isoformat(),
-        )
+        fields.update(registry_status=record.status, registry_condition=record.condition)
         registry = " · ".join(v for v in (record.status, record.condition) if v)
         message = f"RUC {record.number}: {record.name}" + (f" — {registry}" if registry else "") + "."
         if record.street and district is None:
             message += " Elija departamento, provincia y distrito."
     else:
-        fields.update(registry_status="", registry_condition="", registry_checked_at="")
+        fields.update(registry_status="", registry_condition="")
         message = f"DNI {record.number}: {record.name}."
         if not (record.first_names or record.last_names):
             message += " El padrón no separa nombres y apellidos: ingréselos."

@@ -5,10 +5,67 @@ import unicodedata
 
 _SPACES = re.compile(r"\s+")
 
+# Control characters: C0 but tab, line feed and carriage return; DEL; C1. PostgreSQL refuses
+# NUL in text (a 500 where it reached a query), and the rest are invisible garbage. The one
+# rule for every edge: the middleware drops them from query parameters, the services refuse
+# them in what people type, import and the API send (control_character_errors).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+CONTROL_MESSAGE = (
+    "Tiene caracteres de control (invisibles, suelen venir al copiar de otro programa) que no se "
+    "pueden guardar; borre el texto y vuelva a escribirlo."
+)
+
+
+def has_control_characters(value) -> bool:
+    return isinstance(value, str) and _CONTROL.search(value) is not None
+
+
+def strip_control_characters(value: str) -> str:
+    return _CONTROL.sub("", value)
+
+
+def control_character_errors(data: dict, *, skip=()) -> dict[str, list[str]]:
+    """{field: [CONTROL_MESSAGE]} for each value of a service's input that holds a control
+    character; a nested dict's keys are named "<key>_<subkey>" (address_street), any text
+    inside a list counts for the list (phones, emails)."""
+    errors: dict[str, list[str]] = {}
+
+    def holds(value) -> bool:
+        if isinstance(value, dict):
+            return any(holds(k) or holds(v) for k, v in value.items())
+        if isinstance(value, (list, tuple)):
+            return any(holds(item) for item in value)
+        return has_control_characters(value)
+
+    for key, value in data.items():
+        if key in skip:
+            continue
+        if isinstance(value, dict):
+            for sub, sub_value in value.items():
+                if holds(sub) or holds(sub_value):
+                    errors[f"{key}_{sub}"] = [CONTROL_MESSAGE]
+        elif holds(key) or holds(value):
+            errors[str(key)] = [CONTROL_MESSAGE]
+    return errors
+
 
 def clean_spaces(value: str | None) -> str:
     """Trim and collapse runs of whitespace (including non-breaking spaces from Excel)."""
     return _SPACES.sub(" ", value or "").strip()
+
+
+def normalize_digits(value) -> str:
+    """NFKC, before any document, phone or number is validated: full-width (４６１) and
+    superscript (⁴⁶¹) digits become 0-9 and full-width letters ASCII, so a number typed any of
+    those ways is one number for the uniqueness rules and the registry. Digits of other
+    scripts (Arabic-Indic ٤٦١, Devanagari ४६१) are left as they are: the validators accept
+    only [0-9] and refuse them (see has_other_digits)."""
+    return unicodedata.normalize("NFKC", str(value or ""))
+
+
+def has_other_digits(value: str) -> bool:
+    """Whether `value` holds a digit that is not 0-9 (str.isdigit() and Decimal accept them)."""
+    return any(ch.isdigit() and not "0" <= ch <= "9" for ch in value)
 
 
 def fold(value: str) -> str:

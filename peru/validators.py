@@ -10,16 +10,20 @@ from django.core.validators import EmailValidator, URLValidator
 from stdnum.pe import ruc as stdnum_ruc
 
 from peru.phones import DEFAULT_REGION
+from peru.text import has_other_digits, normalize_digits
 
 # SUNAT: RUC prefixes — 10 persona natural, 15/16/17 special cases, 20 persona jurídica.
 RUC_PREFIXES = ("10", "15", "16", "17", "20")
 
 
+_ASCII_DIGITS = re.compile(r"[0-9]+")
+
+
 def _digits_only(value: str, label: str, length: int) -> str:
-    value = (value or "").strip().replace(" ", "")
+    value = normalize_digits(value).strip().replace(" ", "")
     if not value:
         raise ValidationError(f"Ingrese el {label}.", code="required")
-    if not value.isdigit():
+    if not _ASCII_DIGITS.fullmatch(value):
         raise ValidationError(f"El {label} solo puede tener números.", code="not_digits")
     if len(value) != length:
         raise ValidationError(f"El {label} debe tener {length} dígitos (tiene {len(value)}).", code="length")
@@ -46,7 +50,7 @@ _FOREIGN_PATTERN = re.compile(r"^[A-Z0-9-]+$")
 
 
 def validate_foreign_document(code: str, value: str) -> str:
-    value = (value or "").strip().upper().replace(" ", "")
+    value = normalize_digits(value).strip().upper().replace(" ", "")
     if not value:
         raise ValidationError("Ingrese el número de documento.", code="required")
     maximum = _FOREIGN_MAX.get(code, 15)
@@ -59,9 +63,11 @@ def validate_foreign_document(code: str, value: str) -> str:
 
 def normalize_phone(value: str, region: str = DEFAULT_REGION) -> str:
     """'999 111 222' -> '+51999111222'. Raises if it is not a possible number."""
-    raw = (value or "").strip()
+    raw = normalize_digits(value).strip()
     if not raw:
         raise ValidationError("Ingrese el teléfono.", code="required")
+    if has_other_digits(raw):
+        raise ValidationError(f"«{raw}» no es un teléfono válido: escriba los números con 0-9.", code="invalid")
     try:
         number = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException:

@@ -73,6 +73,7 @@ def registry(settings, django_db_blocker):
     settings.LOOKUP_TIMEOUT_READ = 0.3
     settings.LOOKUP_RETRIES = 2
     settings.LOOKUP_BACKOFF = 0.01
+    settings.LOOKUP_DEADLINE = 5
     settings.LOOKUP_RATE_LIMIT = 20
     settings.LOOKUP_CACHE_SECONDS = 86400
     with django_db_blocker.unblock():

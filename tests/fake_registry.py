@@ -16,6 +16,7 @@ Behaviours:
     "garbage"  200 with an HTML page
     "busy"     429 Too Many Requests
     "denied"   401 (a wrong token)
+    "redirect" 302 to `redirect_to` (plus the path asked), e.g. another FakeRegistry's url
 """
 
 import json
@@ -31,6 +32,7 @@ class FakeRegistry:
         self.behaviour = "normal"
         self.delay = 0.0
         self.failures = 0  # with "error": answer this many 500s, then behave normally
+        self.redirect_to = ""  # with "redirect": where to send the client
         self.requests: list[dict] = []  # {"path", "authorization"} of every request received
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -111,6 +113,9 @@ class FakeRegistry:
             return self._send(handler, 429, b'{"message": "Too Many Requests"}')
         if behaviour == "denied":
             return self._send(handler, 401, b'{"message": "Unauthorized"}')
+        if behaviour == "redirect":
+            target = self.redirect_to + handler.path[len(PREFIX) :]
+            return self._send(handler, 302, b"", headers={"Location": target})
         if behaviour == "garbage":
             return self._send(handler, 200, b"<html><body>Servicio en mantenimiento</body></html>", "text/html")
         path = handler.path.split("?")[0]
@@ -122,10 +127,14 @@ class FakeRegistry:
             return self._trickle(handler, body)
         return self._send(handler, 200, body)
 
-    def _send(self, handler, status: int, body: bytes, content_type: str = "application/json") -> None:
+    def _send(
+        self, handler, status: int, body: bytes, content_type: str = "application/json", headers: dict | None = None
+    ) -> None:
         try:
             handler.send_response(status)
             handler.send_header("Content-Type", content_type)
+            for name, value in (headers or {}).items():
+                handler.send_header(name, value)
             handler.send_header("Content-Length", str(len(body)))
             handler.end_headers()
             handler.wfile.write(body)

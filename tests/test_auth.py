@@ -238,6 +238,64 @@ def test_a_successful_sign_in_resets_the_failures(client, ana, settings):
     assert is_signed_in(client)
 
 
+# Throttling per account, whatever the address
+
+
+def fail_from_many_addresses(client, times, first=1, **meta):
+    for n in range(first, first + times):
+        sign_in(client, password="no-es-la-clave", REMOTE_ADDR=f"10.1.{n // 250}.{n % 250 + 1}", **meta)
+
+
+def test_failures_of_one_account_from_many_addresses_lock_it(client, ana, settings):
+    settings.AXES_ACCOUNT_FAILURE_LIMIT = 20
+    fail_from_many_addresses(client, 20)  # never more than one failure per address
+
+    response = sign_in(client, REMOTE_ADDR="10.9.9.9")  # the right password, from a new address
+
+    assert response.status_code == 429
+    assert LOCKED_OUT in response.content.decode()
+    assert not is_signed_in(client)
+
+
+def test_failures_below_the_account_limit_from_many_addresses_do_not_lock(client, ana, settings):
+    settings.AXES_ACCOUNT_FAILURE_LIMIT = 20
+    fail_from_many_addresses(client, 19)
+    sign_in(client, REMOTE_ADDR="10.9.9.9")
+    assert is_signed_in(client)
+
+
+def test_the_account_lockout_holds_behind_a_trusted_proxy(client, ana, settings):
+    settings.TRUSTED_PROXY_COUNT, settings.AXES_ACCOUNT_FAILURE_LIMIT = 1, 20
+    for n in range(120):
+        sign_in(client, password="no-es-la-clave", REMOTE_ADDR="10.0.0.254", HTTP_X_FORWARDED_FOR=f"198.51.100.{n}")
+
+    response = sign_in(client, REMOTE_ADDR="10.0.0.254", HTTP_X_FORWARDED_FOR="198.51.100.200")
+
+    assert LOCKED_OUT in response.content.decode()
+    assert not is_signed_in(client)
+
+
+def test_the_account_lockout_leaves_other_accounts_alone(client, ana, settings):
+    settings.AXES_ACCOUNT_FAILURE_LIMIT = 20
+    user_with_role("Consulta", username="beto")
+    fail_from_many_addresses(client, 20)
+    sign_in(client, username="beto", REMOTE_ADDR="10.1.0.2")
+    assert is_signed_in(client)
+
+
+def test_an_administrator_unlocks_an_account_with_axes_reset_username(client, ana, settings):
+    settings.AXES_ACCOUNT_FAILURE_LIMIT = 20
+    fail_from_many_addresses(client, 20)
+    call_command("axes_reset_username", "ana", verbosity=0)  # as README says
+    sign_in(client, REMOTE_ADDR="10.9.9.9")
+    assert is_signed_in(client)
+
+
+def test_a_lockout_does_not_outlive_its_test(client, ana):
+    # Runs after the lockout tests above, with the same user and the default address.
+    assert not AccessAttempt.objects.exists()
+
+
 def test_an_administrator_unlocks_a_locked_out_user_with_axes_reset(client, ana, settings):
     # What README tells an administrator to run when a person is locked out.
     fail(client, settings.AXES_FAILURE_LIMIT)

@@ -8,7 +8,7 @@ from customers.access import require_permission, writable_customer
 from customers.history import describe_changes, instance_state, stamp
 from customers.models import Address, Customer, CustomerNote
 from customers.notes import record_note
-from customers.services.cleaning import as_bool, clean_address
+from customers.services.cleaning import as_bool, clean_address, refuse_control_characters
 from customers.services.configuration import get_customer_settings
 
 
@@ -17,6 +17,7 @@ def save_address(*, actor, customer: Customer, data: dict, address: Address | No
     require_permission(actor, "customers.add_address" if address is None else "customers.change_address")
     if address is not None and address.customer_id != customer.pk:
         raise ValidationError("Esa dirección no pertenece a este cliente.")
+    refuse_control_characters(data)
     make_default = as_bool(data.get("is_default"))
     with transaction.atomic():
         # Every address write locks the customer first: they take turns, and each reads the

@@ -4,7 +4,7 @@ every error collected by field in Spanish. Shared by the customer, address and c
 from django.core.exceptions import ValidationError
 
 from customers.models import District
-from peru.text import clean_spaces
+from peru.text import clean_spaces, control_character_errors
 
 # Longest text each field accepts (model max_length for short fields; a sane cap for long ones).
 TEXT_LIMITS = {
@@ -21,6 +21,14 @@ ADDRESS_LIMITS = {"street": 200, "unit": 60, "reference": 250}
 CONTACT_LIMITS = {"name": 150, "role": 100, "note": 250}
 # Phones, e-mails and each notification list of one customer or contact.
 MAX_LIST_ITEMS = 10
+
+
+def refuse_control_characters(data: dict, *, skip=()) -> None:
+    """Before anything reads the database with what a caller sent (PostgreSQL refuses NUL in
+    a query): a text holding a control character is refused, by field (peru.text's rule)."""
+    errors = control_character_errors(data, skip=skip)
+    if errors:
+        raise ValidationError(errors)
 
 
 def clean_text(data: dict, field: str, errors: dict) -> str:

@@ -7,6 +7,7 @@ from django.db.models import ProtectedError
 
 from customers.access import require_permission
 from customers.models import Category, Customer, CustomerSettings
+from customers.services.cleaning import refuse_control_characters
 from peru.text import clean_spaces
 
 CONFIGURE = "customers.change_customersettings"
@@ -33,6 +34,7 @@ def clean_choice_name(*, model, name: str, instance=None) -> str:
     """The name a Category or CustomerClass would get, or ValidationError({"name": …}); the
     admin's form asks before it saves, so a refusal shows on the form."""
     label = model._meta.verbose_name
+    refuse_control_characters({"name": name})
     name = clean_spaces(name)
     if not name:
         raise ValidationError({"name": [f"Ingrese el nombre de la {label}."]})

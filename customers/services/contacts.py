@@ -8,7 +8,7 @@ from customers.access import require_permission, writable_customer
 from customers.history import describe_changes, instance_state, stamp
 from customers.models import Contact, Customer, CustomerNote
 from customers.notes import record_note
-from customers.services.cleaning import CONTACT_LIMITS, clean_list
+from customers.services.cleaning import CONTACT_LIMITS, clean_list, refuse_control_characters
 from peru import validators
 from peru.text import clean_spaces
 
@@ -17,6 +17,7 @@ def save_contact(*, actor, customer: Customer, data: dict, contact: Contact | No
     require_permission(actor, "customers.add_contact" if contact is None else "customers.change_contact")
     if contact is not None and contact.customer_id != customer.pk:
         raise ValidationError("Ese contacto no pertenece a este cliente.")
+    refuse_control_characters(data)
     errors: dict = {}
     name, role, note = (clean_spaces(str(data.get(field) or "")) for field in ("name", "role", "note"))
     for field, value in (("name", name), ("role", role), ("note", note)):

@@ -3,17 +3,15 @@ atributos adicionales), with the duplicate rules of document and e-mail."""
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from attributes.models import AttributeDefinition
 from attributes.services import clean_attribute_values, lock_attribute_rules
 from attributes.services import search_parts as attribute_search_parts
-from customers import events
+from customers import events, lookup
 from customers.access import require_permission, writable_customer
 from customers.countries import is_country
 from customers.history import (
@@ -47,6 +45,7 @@ from customers.services.cleaning import (
     clean_long_text,
     clean_text,
     lookup_row,
+    refuse_control_characters,
 )
 from customers.services.configuration import get_customer_settings
 from peru import validators
@@ -206,6 +205,8 @@ def _copy_state(source: Customer, customer: Customer) -> None:
 
 
 def _clean_customer_data(data: dict, *, settings: CustomerSettings, customer: Customer) -> tuple[dict, dict]:
+    # Attribute values are checked by their own rules (attributes.values).
+    refuse_control_characters(data, skip=("attributes",))
     errors: dict[str, list[str]] = {}
     fields: dict = {}
 
@@ -489,16 +490,24 @@ def _clean_registry(data: dict, fields: dict, *, customer: Customer, errors: dic
         if len(value) > 40 or (value and not _REGISTRY_VALUE.match(value)):
             errors.setdefault(name, []).append("Dato del padrón no válido; vuelva a consultar el RUC con la lupa.")
         cleaned[name] = value
-    if not any(cleaned.values()):
+    if not any(cleaned.values()) or errors.get("registry_status") or errors.get("registry_condition"):
         return empty
-    # When the registry answered (the lookup's cache may be up to a day old); now if unknown.
-    checked_at = data.get("registry_checked_at")
-    if isinstance(checked_at, str):
-        try:
-            checked_at = parse_datetime(checked_at.strip())
-        except ValueError:
-            checked_at = None
-    now = timezone.now()
-    valid = isinstance(checked_at, datetime) and timezone.is_aware(checked_at)
-    cleaned["registry_checked_at"] = checked_at if valid and checked_at <= now + timedelta(minutes=5) else now
+    # When the registry said so is the server's knowledge, never a time a caller sends: the
+    # lookup's own record of this RUC (estado and condición as the registry gave them), else
+    # the customer's stored values while they are unchanged, else unknown.
+    answer = lookup.registry_answer(lookup.RUC, number)
+    if answer is not None:
+        return {
+            "registry_status": answer.status,
+            "registry_condition": answer.condition,
+            "registry_checked_at": answer.checked_at,
+        }
+    unchanged = (
+        customer.pk
+        and customer.document_type_id == RUC
+        and customer.document_number == number
+        and (customer.registry_status, customer.registry_condition)
+        == (cleaned["registry_status"], cleaned["registry_condition"])
+    )
+    cleaned["registry_checked_at"] = customer.registry_checked_at if unchanged else None
     return cleaned

@@ -119,7 +119,7 @@
   var LOOKUP_KINDS = {};
   LOOKUP_KINDS[RUC] = "ruc";
   LOOKUP_KINDS[DNI] = "dni";
-  var REGISTRY_FIELDS = ["registry_status", "registry_condition", "registry_checked_at"];
+  var REGISTRY_FIELDS = ["registry_status", "registry_condition"];
 
   function setupLookup(form) {
     var box = form.querySelector("[data-lookup]");

@@ -6,6 +6,7 @@ requests is never mocked: every lookup here opens a socket to the fake service.
 """
 
 import time
+from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -162,6 +163,75 @@ def test_a_slow_answer_within_the_read_timeout_is_used(registry):
 
     assert find("ruc", GLORIA).found
     assert registry.hits() == 1
+
+
+@pytest.fixture
+def canary():
+    """Another HTTP server on another loopback port: the address a hostile redirect points to."""
+    from tests.fake_registry import FakeRegistry
+
+    server = FakeRegistry().start()
+    yield server
+    server.stop()
+
+
+def test_a_redirect_to_another_host_is_not_followed(registry, canary):
+    canary.add_ruc(GLORIA, **gloria(nombre="DATOS DEL CANARIO"))
+    registry.behaviour, registry.redirect_to = "redirect", canary.url
+
+    with pytest.raises(LookupFailed) as failure:
+        find("ruc", GLORIA)
+
+    assert canary.hits() == 0
+    assert registry.hits() == 1  # a redirect is an answer, not a failure to retry
+    assert failure.value.message == (
+        f"No se pudo consultar el RUC {GLORIA} (el servicio redirigió la consulta a otra dirección); "
+        "ingrese los datos manualmente."
+    )
+
+
+def test_a_redirect_within_the_same_service_is_not_followed_either(registry):
+    registry.add_ruc(GLORIA, **gloria())
+    registry.behaviour, registry.redirect_to = "redirect", registry.url + "/otra"
+
+    with pytest.raises(LookupFailed, match="redirigió"):
+        find("ruc", GLORIA)
+    assert registry.hits() == 1
+
+
+def test_the_view_says_no_se_pudo_consultar_for_a_redirect(client, registry, canary, ventas_user):
+    canary.add_ruc(GLORIA, **gloria(nombre="DATOS DEL CANARIO"))
+    registry.behaviour, registry.redirect_to = "redirect", canary.url
+    client.force_login(ventas_user)
+
+    answer = client.get(lookup_url("ruc", GLORIA)).json()
+
+    assert answer["ok"] is False and answer["error"] == "unavailable"
+    assert "CANARIO" not in str(answer)
+    assert canary.hits() == 0
+
+
+def test_one_deadline_bounds_every_attempt_of_a_hanging_service(registry, settings):
+    # Ten retries of a 0.3 s read timeout would take over 3 s; the deadline leaves room for
+    # the first attempt and part of a second, no more.
+    settings.LOOKUP_RETRIES, settings.LOOKUP_DEADLINE = 10, 0.5
+    registry.behaviour = "hang"
+
+    with pytest.raises(LookupFailed, match="no respondió a tiempo"):
+        find("ruc", GLORIA)
+
+    assert registry.hits() <= 2
+
+
+def test_one_deadline_bounds_a_trickled_answer_and_its_retries(registry, settings):
+    settings.LOOKUP_RETRIES, settings.LOOKUP_DEADLINE = 10, 0.5
+    registry.add_ruc(GLORIA, **gloria())
+    registry.behaviour, registry.delay = "trickle", 0.05
+
+    with pytest.raises(LookupFailed, match="no respondió a tiempo"):
+        find("ruc", GLORIA)
+
+    assert registry.hits() <= 2
 
 
 def test_an_answer_trickled_byte_by_byte_is_cut_at_the_deadline(registry):
@@ -443,7 +513,7 @@ def test_the_view_gives_the_form_fields_of_a_ruc(client, registry, ventas_user):
         "150122",
     )
     assert (fields["registry_status"], fields["registry_condition"]) == ("ACTIVO", "HABIDO")
-    assert fields["registry_checked_at"]
+    assert "registry_checked_at" not in fields  # the server knows when it asked
     assert answer["message"] == f"RUC {GLORIA}: GLORIA S A — ACTIVO · HABIDO. Revise los datos y guarde."
     assert answer["alert"] == ""
 
@@ -466,7 +536,6 @@ def test_the_view_gives_the_names_of_a_dni(client, registry, ventas_user):
         "last_names": "QUISPE ÑAHUI",
         "registry_status": "",
         "registry_condition": "",
-        "registry_checked_at": "",
     }
 
 
@@ -565,15 +634,36 @@ def test_the_registry_values_are_saved_with_the_customer():
     customer = services.create_customer(actor=None, data=company_data())
     customer.refresh_from_db()
     assert (customer.registry_status, customer.registry_condition) == ("ACTIVO", "NO HABIDO")
-    assert customer.registry_checked_at.isoformat() == "2025-05-12T15:30:00+00:00"
+    # This server never asked the registry about it: when is unknown, whatever the caller says.
+    assert customer.registry_checked_at is None
 
 
-def test_a_missing_or_future_check_time_becomes_now():
-    for checked_at in ("", "mañana", "2999-01-01T00:00:00+00:00"):
-        customer = services.create_customer(
-            actor=None, data=company_data(document_number=valid_ruc(), registry_checked_at=checked_at)
-        )
-        assert abs((timezone.now() - customer.registry_checked_at).total_seconds()) < 60
+def test_the_time_of_the_check_is_the_servers_lookup_never_the_callers(registry):
+    registry.add_ruc(GLORIA, **gloria(condicion="NO HABIDO"))
+    record = find("ruc", GLORIA)
+    for checked_at in ("", "mañana", "2999-01-01T00:00:00+00:00", "0001-01-01T00:00:00+14:00"):
+        customer = services.create_customer(actor=None, data=company_data(registry_checked_at=checked_at))
+        customer.refresh_from_db()
+        assert customer.registry_checked_at == record.checked_at
+        Customer.objects.all().delete()
+
+
+def test_estado_and_condicion_come_from_the_servers_lookup_when_it_made_one(registry):
+    registry.add_ruc(GLORIA, **gloria(estado="BAJA DE OFICIO"))
+    find("ruc", GLORIA)
+    customer = services.create_customer(actor=None, data=company_data(registry_status="ACTIVO"))
+    assert (customer.registry_status, customer.registry_condition) == ("BAJA DE OFICIO", "HABIDO")
+
+
+def test_an_edit_that_keeps_the_registry_values_keeps_their_time():
+    when = timezone.now() - timedelta(days=3)
+    customer = make_company(
+        document_number=GLORIA, registry_status="ACTIVO", registry_condition="HABIDO", registry_checked_at=when
+    )
+    data = company_data(registry_status="ACTIVO", registry_condition="HABIDO", registry_checked_at="")
+    services.update_customer(actor=None, customer=customer, data=data)
+    customer.refresh_from_db()
+    assert customer.registry_checked_at == when
 
 
 @pytest.mark.parametrize("value", ["A" * 41, "<script>", "ACTIVO\x00"])
