@@ -1,9 +1,5 @@
-<<<<<<< HEAD
-from django.http import JsonResponse
-=======
 from django.conf import settings
-from django.http import QueryDict
->>>>>>> main
+from django.http import JsonResponse, QueryDict
 from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers
 
@@ -42,11 +38,34 @@ class MethodNotAllowedPage:
         return response
 
 
-<<<<<<< HEAD
 class ApiErrorsAsJson:
     """Under /api/ every error is JSON with a Spanish ``detail``, never an HTML page: Django's
     own 404/405/500 pages included (the API's handlers already answer JSON for the rest)."""
-=======
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            request.path.startswith(API_PREFIX)
+            and response.status_code >= 400
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
+            detail = (
+                _API_STATUS_DETAIL.get(response.status_code)
+                or _API_STATUS_DETAIL[500 if response.status_code >= 500 else 400]
+            )
+            replaced = JsonResponse(
+                {"detail": detail}, status=response.status_code, json_dumps_params={"ensure_ascii": False}
+            )
+            for header in ("Allow", "Retry-After", "WWW-Authenticate"):
+                if response.has_header(header):
+                    replaced[header] = response[header]
+            return replaced
+        return response
+
+
 class DropControlCharacters:
     """Control characters — NUL and the like, which PostgreSQL refuses in a query — are taken
     out of the query parameters (keys and values) before any view or filter sees them: the
@@ -77,31 +96,12 @@ class SecurityHeaders:
     not run), "Cache-Control: no-store" on whatever a signed-in user sees (a shared computer's
     back button or disk cache must not show customers after Cerrar sesión), and a log line
     for every refusal (403) that no one logged yet."""
->>>>>>> main
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         response = self.get_response(request)
-<<<<<<< HEAD
-        if (
-            request.path.startswith(API_PREFIX)
-            and response.status_code >= 400
-            and not response.get("Content-Type", "").startswith("application/json")
-        ):
-            detail = (
-                _API_STATUS_DETAIL.get(response.status_code)
-                or _API_STATUS_DETAIL[500 if response.status_code >= 500 else 400]
-            )
-            replaced = JsonResponse(
-                {"detail": detail}, status=response.status_code, json_dumps_params={"ensure_ascii": False}
-            )
-            for header in ("Allow", "Retry-After", "WWW-Authenticate"):
-                if response.has_header(header):
-                    replaced[header] = response[header]
-            return replaced
-=======
         # With DEBUG on, Django's own error pages (tracebacks, URL lists) are inline styles and
         # scripts: they keep working for the developer. Production never has DEBUG on.
         if not (settings.DEBUG and response.status_code >= 400):
@@ -111,5 +111,4 @@ class SecurityHeaders:
             add_never_cache_headers(response)
         if response.status_code == 403 and not getattr(request, "_security_logged", False):
             log_event(request, "Acceso denegado")
->>>>>>> main
         return response
