@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "attributes",
     "credit",
     "integrations",
+    "padron",
     "whitenoise.runserver_nostatic",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -229,6 +230,12 @@ if LOOKUP_RETRIES < 0 or LOOKUP_RATE_LIMIT < 1 or LOOKUP_CACHE_SECONDS < 0:
     raise ImproperlyConfigured(
         "LOOKUP_RETRIES y LOOKUP_CACHE_SECONDS no pueden ser negativos; LOOKUP_RATE_LIMIT debe ser al menos 1"
     )
+
+# Padrón reducido del RUC (padron app): the largest file a load accepts (the .txt, or what the
+# zip says it holds; SUNAT's is about 2 GB) and the storage folder it looks in for files put
+# there by hand (Cargar padrón → "archivo ya guardado").
+PADRON_MAX_BYTES = env_int("PADRON_MAX_BYTES", 8 * 1024**3)
+PADRON_STORAGE_DIR = "padron"
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "clientes@localhost")

@@ -26,6 +26,7 @@ urlpatterns = [
     # the login page, not come back to /salir/ by GET (405) after signing in again.
     path("salir/", login_not_required(auth_views.LogoutView.as_view()), name="logout"),
     path("clientes/", include("customers.urls")),
+    path("configuracion/padron/", include("padron.urls")),
     path("configuracion/", include(settings_urlpatterns)),
     path("atributos/", include("attributes.urls")),
     path("admin/", admin.site.urls),

@@ -13,7 +13,7 @@ from django.db.models import Value
 from django.db.models.functions import StrIndex
 
 from attributes import filters as attribute_filters
-from customers.models import Category, Customer, CustomerClass, Department
+from customers.models import NOT_ACTIVE, NOT_FOUND, REGISTRY_ALERT, Category, Customer, CustomerClass, Department
 from peru.text import dotless_initials, search_words, sort_key
 
 # Longer search terms are cut here (the page says so): no name, document, e-mail or phone is
@@ -39,6 +39,12 @@ def index_word(word: str) -> str | None:
 
 STATUS_CHOICES = [("activos", "Activos"), ("suspendidos", "Suspendidos"), ("todos", "Todos")]
 DEFAULT_STATUS = "activos"
+# Estado/condición del contribuyente saved on the customer (the lupa, or the padrón's refresh).
+PADRON_CHOICES = [
+    ("alerta", "No activo o no habido"),
+    ("no_activo", "No activo"),
+    ("no_habido", "No habido o no hallado"),
+]
 KIND_CHOICES = [("empresa", "Empresa"), ("persona", "Persona natural"), ("extranjero", "Extranjero")]
 # Orderings the list offers: each must have an index that returns rows in that order (see
 # Customer.Meta.indexes), or a page of a million customers would sort the whole table.
@@ -132,6 +138,13 @@ class CustomerFilterSet(django_filters.FilterSet):
         method="filter_whatsapp",
         widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
     )
+    padron = django_filters.ChoiceFilter(
+        label="Padrón SUNAT",
+        choices=PADRON_CHOICES,
+        method="filter_padron",
+        empty_label="Todos",
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
     detraccion = django_filters.BooleanFilter(
         label="Solicita detracción",
         method="filter_detraction",
@@ -196,7 +209,7 @@ class CustomerFilterSet(django_filters.FilterSet):
         layout shows it on the Filtros button, whose panel starts folded)."""
         self.errors  # noqa: B018  (validates the form: cleaned_data holds the valid filters)
         data = self.form.cleaned_data
-        narrowing = ("tipo", "categoria", "clase", "departamento", "whatsapp", "detraccion")
+        narrowing = ("tipo", "categoria", "clase", "departamento", "padron", "whatsapp", "detraccion")
         return (
             sum(bool(data.get(name)) for name in narrowing)
             + (data.get("estado", DEFAULT_STATUS) != DEFAULT_STATUS)
@@ -244,6 +257,10 @@ class CustomerFilterSet(django_filters.FilterSet):
 
     def filter_detraction(self, queryset, name, value):
         return queryset.filter(requests_detraction=True) if value else queryset
+
+    def filter_padron(self, queryset, name, value):
+        # Each is, or implies, the condition of the partial index customer_registry_alert_idx.
+        return queryset.filter({"no_activo": NOT_ACTIVE, "no_habido": NOT_FOUND, "alerta": REGISTRY_ALERT}[value])
 
     def filter_order(self, queryset, name, value):
         return queryset.order_by(*ORDERINGS.get(value, ORDERINGS[DEFAULT_ORDER]))

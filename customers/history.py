@@ -293,14 +293,17 @@ def record_bulk_creation(*, after_id: int, reason: str, note_text: str) -> int:
     return _insert_notes("c.id > %s", [after_id], actor=None, kind=CustomerNote.Kind.CREATED, text=note_text)
 
 
-def record_bulk_change(*, customer_ids: list[int], actor, reason: str, note_text: str) -> int:
-    """A "~" historical record and an "editado" note for each of `customer_ids`, after a
-    set-based UPDATE of their rows (e.g. attribute values converted to a new type)."""
+def record_bulk_change(
+    *, customer_ids: list[int], actor, reason: str, note_text: str, kind: str = CustomerNote.Kind.EDITED
+) -> int:
+    """A "~" historical record and a note (`kind`, "editado" by default) for each of
+    `customer_ids`, after a set-based UPDATE of their rows (e.g. attribute values converted
+    to a new type, estado/condición from a new padrón)."""
     if not customer_ids:
         return 0
     ids = list(customer_ids)
     _insert_history(Customer, "c.id = ANY(%s)", [ids], history_type="~", actor=actor, reason=reason)
-    return _insert_notes("c.id = ANY(%s)", [ids], actor=actor, kind=CustomerNote.Kind.EDITED, text=note_text)
+    return _insert_notes("c.id = ANY(%s)", [ids], actor=actor, kind=kind, text=note_text)
 
 
 def _insert_history(model, where: str, params: list, *, history_type: str, actor, reason: str) -> None:

@@ -89,6 +89,7 @@ class RegistryRecord:
     district: str = ""
     checked_at: datetime = field(default_factory=timezone.now)
     cached: bool = False
+    source: str = ""  # where the data came from, when not the online service ("padrón … del 28/11/2026")
 
     @property
     def label(self) -> str:
@@ -138,12 +139,24 @@ def registry_alert(status: str, condition: str) -> str:
 # --- the lookup ------------------------------------------------------------------------------
 
 
+# Providers answering from data held here (the padrón reducido del RUC of the padron app):
+# asked before the online service, with no cache or rate limit. Registered at start-up by the
+# app that owns the data (house style §11). Their find() returns None when they cannot answer
+# that kind of number at all, and a record with found=False when their data lacks it.
+_local_providers: list["RegistryProvider"] = []
+
+
+def register_local_provider(provider: "RegistryProvider") -> None:
+    _local_providers.append(provider)
+
+
 def is_configured() -> bool:
-    return bool(settings.LOOKUP_BASE_URL)
+    return bool(settings.LOOKUP_BASE_URL) or any(p.available() for p in _local_providers)
 
 
 def get_provider() -> "RegistryProvider | None":
-    if not is_configured():
+    """The online service, when LOOKUP_BASE_URL names one."""
+    if not settings.LOOKUP_BASE_URL:
         return None
     return HttpProvider(
         base_url=settings.LOOKUP_BASE_URL,
@@ -182,8 +195,18 @@ def lookup_document(*, actor, kind: str, number: str) -> RegistryRecord:
     if kind not in LABELS:
         raise ValidationError("Elija RUC o DNI.", code="kind")
     number = VALIDATORS[kind](str(number or ""))
+    missing = None
+    for local in _local_providers:
+        record = local.find(kind, number)
+        if record is not None and record.found:
+            if kind == RUC:
+                _remember_answer(record)  # the services stamp estado, condición and when from it
+            return record
+        missing = missing or record
     provider = get_provider()
     if provider is None:
+        if missing is not None:
+            return missing
         raise LookupNotConfigured(NOT_CONFIGURED)
     key = f"{CACHE_PREFIX}:{kind}:{number}"
     cached = cache.get(key)
@@ -285,6 +308,10 @@ def _by_name(queryset, name: str):
 
 
 class RegistryProvider(ABC):
+    def available(self) -> bool:
+        """Whether it can answer at all (configured, its data loaded)."""
+        return True
+
     @abstractmethod
     def find(self, kind: str, number: str) -> RegistryRecord | None:
         """The registry's record of a valid RUC or DNI, None when it does not have it.

@@ -124,6 +124,12 @@ class CustomerSettings(models.Model):
 
 _OUTSIDE_TRASH = models.Q(deleted_at__isnull=True)
 # The yes/no and type columns of the list's filters (CustomerFilterSet), in the filter indexes.
+# A RUC whose estado is not ACTIVO, or whose condición is NO HABIDO / NO HALLADO (the same
+# rule as customers.lookup.registry_flags): the list's filter «Padrón SUNAT» and its index.
+NOT_ACTIVE = ~models.Q(registry_status__in=["", "ACTIVO"])
+NOT_FOUND = models.Q(registry_condition__startswith="NO HABIDO") | models.Q(registry_condition__startswith="NO HALLADO")
+REGISTRY_ALERT = NOT_ACTIVE | NOT_FOUND
+
 _FLAGS = ["is_foreign", "kind", "is_active", "has_whatsapp", "requests_detraction"]
 
 
@@ -297,6 +303,11 @@ class Customer(models.Model):
             ),
             # The integration API's changes feed (GET /api/v1/customers/changes?since=…).
             models.Index(fields=["updated_at", "id"], name="customer_changes_idx"),
+            models.Index(
+                fields=["sort_key", "id"],
+                name="customer_registry_alert_idx",
+                condition=_OUTSIDE_TRASH & REGISTRY_ALERT,
+            ),
             # The Papelera, newest first.
             models.Index(fields=["-deleted_at", "-id"], name="customer_trash_idx", condition=~_OUTSIDE_TRASH),
         ]
@@ -447,6 +458,7 @@ class CustomerNote(models.Model):
         CREDIT_BLOCKED = "credito_bloqueado", "Crédito bloqueado"
         CREDIT_UNBLOCKED = "credito_desbloqueado", "Crédito desbloqueado"
         CREDIT_LIMIT = "cupo_cambiado", "Cupo cambiado"
+        PADRON = "padron", "Padrón SUNAT"  # estado/condición updated from a new padrón (padron app)
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="notes", verbose_name="cliente")
     kind = models.CharField("tipo", max_length=30, choices=Kind.choices)

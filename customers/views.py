@@ -614,7 +614,7 @@ def document_lookup(request):
     if not record.found:
         return _lookup_failure(
             "not_found",
-            f"No se encontró el {record.label} {record.number} en el padrón; "
+            f"No se encontró el {record.label} {record.number} en el {record.source or 'padrón'}; "
             "verifique el número o ingrese los datos manualmente.",
         )
     return JsonResponse(_lookup_answer(record))
@@ -647,12 +647,14 @@ def _lookup_answer(record) -> dict:
         message = f"DNI {record.number}: {record.name}."
         if not (record.first_names or record.last_names):
             message += " El padrón no separa nombres y apellidos: ingréselos."
+    source = record.source or "consulta en línea"
     return {
         "ok": True,
         "tipo": record.kind,
         "numero": record.number,
         "fields": fields,
-        "message": message + " Revise los datos y guarde.",
+        "source": source,
+        "message": f"{message} Fuente: {source}. Revise los datos y guarde.",
         "alert": record.alert,
         "cached": record.cached,
     }

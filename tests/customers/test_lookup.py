@@ -514,7 +514,9 @@ def test_the_view_gives_the_form_fields_of_a_ruc(client, registry, ventas_user):
     )
     assert (fields["registry_status"], fields["registry_condition"]) == ("ACTIVO", "HABIDO")
     assert "registry_checked_at" not in fields  # the server knows when it asked
-    assert answer["message"] == f"RUC {GLORIA}: GLORIA S A — ACTIVO · HABIDO. Revise los datos y guarde."
+    assert answer["message"] == (
+        f"RUC {GLORIA}: GLORIA S A — ACTIVO · HABIDO. Fuente: consulta en línea. Revise los datos y guarde."
+    )
     assert answer["alert"] == ""
 
 

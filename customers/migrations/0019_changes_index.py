@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     atomic = False
 
-    dependencies = [("customers", "0017_repair_registry_dates")]
+    dependencies = [("customers", "0018_padron_note_and_filter")]
 
     operations = [
         AddIndexConcurrently(
