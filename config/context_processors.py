@@ -1,6 +1,7 @@
 from django.urls import NoReverseMatch, reverse
 
 from config.auth import can_use_admin
+from credit.queries import pending_request_count
 
 # Top navigation: (label, url name, permission needed to see it). A section whose page has
 # not been built yet shows as disabled rather than linking to a dead page.
@@ -10,8 +11,14 @@ NAVIGATION = [
     ("Importar", "customers:import", "customers.add_customer"),
     ("Papelera", "customers:trash", "customers.view_customer"),
     ("Atributos adicionales", "attributes:list", "attributes.manage_attributedefinition"),
+    # Créditos' queue of raise-cupo requests, with the count of pending ones (BADGES below).
+    ("Solicitudes de crédito", "credit:requests", "credit.view_creditrequest"),
+    # Ventas sees the outcome of what it asked (hidden for who sees the queue itself).
+    ("Mis solicitudes", "credit:my_requests", "credit.add_creditrequest"),
     ("Configuración", "settings", "customers.change_customersettings"),
 ]
+BADGES = {"credit:requests": pending_request_count}
+HIDDEN_WITH = {"credit:my_requests": "credit.view_creditrequest"}
 
 
 def navigation(request):
@@ -21,14 +28,15 @@ def navigation(request):
     items = []
     current = request.path
     for label, url_name, perm in NAVIGATION:
-        if not user.has_perm(perm):
+        if not user.has_perm(perm) or (url_name in HIDDEN_WITH and user.has_perm(HIDDEN_WITH[url_name])):
             continue
         try:
             url = reverse(url_name)
         except NoReverseMatch:
             url = None
         matches = bool(url) and (current == url or (url != "/" and current.startswith(url)))
-        items.append({"label": label, "url": url, "active": matches})
+        badge = BADGES[url_name]() if url_name in BADGES else None
+        items.append({"label": label, "url": url, "active": matches, "badge": badge})
     # /clientes/papelera/ is inside /clientes/: only the closest section is the current one.
     active = [item for item in items if item["active"]]
     for item in active:

@@ -29,6 +29,7 @@ urlpatterns = [
     path("configuracion/padron/", include("padron.urls")),
     path("configuracion/", include(settings_urlpatterns)),
     path("atributos/", include("attributes.urls")),
+    path("credito/", include("credit.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_urlpatterns(), "api"))),
     path("favicon.ico", favicon, name="favicon"),

@@ -4,3 +4,48 @@ from django.apps import AppConfig
 class CreditConfig(AppConfig):
     name = "credit"
     verbose_name = "Crédito y condiciones de venta"
+
+    def ready(self):
+        # customers never imports credit: credit fills the registries customers owns.
+        from credit.filters import load_credit_rows, make_credit_filter
+        from credit.services import referencing_document_reasons, unpaid_document_reasons
+        from customers import extensions
+        from customers.guards import register_purge_guard, register_trash_guard
+
+        # Eliminar is refused while a comprobante is unpaid; Eliminar definitivamente while any exists.
+        register_trash_guard(unpaid_document_reasons)
+        register_purge_guard(referencing_document_reasons)
+
+        extensions.register_summary_tab(
+            extensions.SummaryTab("condiciones", "Condiciones de venta", "credit:conditions", "credit.view_creditaccount")
+        )
+        extensions.register_summary_tab(
+            extensions.SummaryTab("comprobantes", "Comprobantes", "credit:documents", "credit.view_document")
+        )
+        extensions.register_summary_tab(
+            extensions.SummaryTab("puntos", "Puntos", "credit:points", "credit.view_pointsmovement")
+        )
+        extensions.register_list_column(
+            extensions.ListColumn(
+                key="credito",
+                label="Crédito disponible",
+                cell_template="credit/_list_cell.html",
+                permission="credit.view_creditaccount",
+                load_page=load_credit_rows,
+                css_class="d-none d-lg-table-cell text-end text-nowrap",
+            )
+        )
+        extensions.register_row_menu_entry(
+            extensions.RowMenuEntry("credito", "credit/_row_menu.html", "credit.view_creditaccount")
+        )
+        extensions.register_list_filter(
+            extensions.ListFilter("credito", make_credit_filter, "credit/_list_filter.html")
+        )
+        extensions.register_settings_link(
+            extensions.SettingsLink(
+                "Ventas y crédito",
+                "credit:settings",
+                "credit.change_pricelist",
+                "Listas de precios, formas de pago y programa de puntos.",
+            )
+        )

@@ -13,6 +13,7 @@ from django.db.models import Value
 from django.db.models.functions import StrIndex
 
 from attributes import filters as attribute_filters
+from customers import extensions
 from customers.models import NOT_ACTIVE, NOT_FOUND, REGISTRY_ALERT, Category, Customer, CustomerClass, Department
 from peru.text import dotless_initials, search_words, sort_key
 
@@ -171,6 +172,13 @@ class CustomerFilterSet(django_filters.FilterSet):
                 data[name] = default
         super().__init__(data, *args, **kwargs)
         attribute_filters.add_attribute_filters(self)  # attr_<id>… (Atributos adicionales)
+        # Filters of the apps above (the credit app's "Crédito"): customers.extensions.
+        self.extension_filters = []
+        for entry in extensions.list_filters():
+            filter_ = entry.make_filter()
+            filter_.model, filter_.parent = self._meta.model, self
+            self.filters[entry.name] = filter_
+            self.extension_filters.append(entry)
 
     # --- what the view and the page strategy need to know -------------------------------
 
@@ -214,7 +222,13 @@ class CustomerFilterSet(django_filters.FilterSet):
             sum(bool(data.get(name)) for name in narrowing)
             + (data.get("estado", DEFAULT_STATUS) != DEFAULT_STATUS)
             + attribute_filters.active_count(self)
+            + sum(bool(data.get(entry.name)) for entry in self.extension_filters)
         )
+
+    @property
+    def extension_fields(self) -> list:
+        """(entry, bound form field) of each filter another app added (customers.extensions)."""
+        return [(entry, self.form[entry.name]) for entry in self.extension_filters]
 
     def is_valid_field(self, name: str) -> bool:
         return name not in self.errors

@@ -26,6 +26,27 @@ _EDIT_CUSTOMER_DETAILS = [
     for action in ("add", "change", "delete")
 ]
 
+# The credit app's permissions (by name: customers never imports credit).
+_VIEW_CREDIT = [
+    "credit.view_creditaccount",
+    "credit.view_document",
+    "credit.view_payment",
+    "credit.view_project",
+    "credit.view_pointsmovement",
+]
+_MANAGE_CREDIT = [
+    "credit.change_creditaccount",
+    "credit.block_credit",
+    "credit.add_document",
+    "credit.change_document",
+    "credit.add_payment",
+    "credit.add_project",
+    "credit.change_project",
+    "credit.add_pointsmovement",
+    "credit.view_creditrequest",
+    "credit.decide_creditrequest",
+]
+
 ROLE_PERMISSIONS: dict[str, str | list[str]] = {
     # Everything, including what later features add.
     ADMINISTRADOR: ALL_PERMISSIONS,
@@ -36,11 +57,15 @@ ROLE_PERMISSIONS: dict[str, str | list[str]] = {
         "customers.change_customer",
         *_EDIT_CUSTOMER_DETAILS,
         "customers.add_customernote",
+        *_VIEW_CREDIT,
+        # Ventas asks Créditos for a higher cupo.
+        "credit.add_creditrequest",
     ],
-    # Credit staff: view customers and write notes; sales conditions and credit arrive with the credit app.
-    CREDITOS: [*_VIEW_CUSTOMERS, "customers.add_customernote"],
+    # Credit staff: view customers and write notes; condiciones de venta, cupo, bloqueo,
+    # comprobantes, pagos, puntos and the queue of raise-cupo requests (the credit app).
+    CREDITOS: [*_VIEW_CUSTOMERS, "customers.add_customernote", *_VIEW_CREDIT, *_MANAGE_CREDIT],
     # Read only.
-    CONSULTA: [*_VIEW_CUSTOMERS],
+    CONSULTA: [*_VIEW_CUSTOMERS, *_VIEW_CREDIT],
 }
 
 ROLES = list(ROLE_PERMISSIONS)

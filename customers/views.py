@@ -15,7 +15,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import push_url, reswap, retarget, trigger_client_event
 
-from customers import lookup, notes, queries, services
+from customers import extensions, lookup, notes, queries, services
 from customers.filters import DEFAULT_ORDER, DEFAULT_STATUS, MAX_SEARCH_LENGTH, CustomerFilterSet, TrashFilterSet
 from customers.forms import AddressForm, ChoiceForm, ContactForm, CustomerForm, CustomerSettingsForm
 from customers.models import Category, Customer, CustomerClass
@@ -39,7 +39,16 @@ def customer_list(request):
     in the search box, a filter, a column or page link) gets only the results."""
     filterset = CustomerFilterSet(request.GET, queryset=queries.list_customers())
     page = queries.paginate_customers(filterset.qs, page=request.GET.get("page"), searching=filterset.searching)
-    context = {"filterset": filterset, "page": page, "notices": _list_notices(filterset, page)}
+    # Columns of the apps above (credit's "Crédito disponible"): one query for the page's rows.
+    columns = extensions.list_columns(request.user)
+    extensions.load_columns(columns, page.rows)
+    context = {
+        "filterset": filterset,
+        "page": page,
+        "notices": _list_notices(filterset, page),
+        "extra_columns": columns,
+        "row_menu_entries": extensions.row_menu_entries(request.user),
+    }
     if not page.rows and not page.timed_out and not filterset.search_term and not filterset.active_filters:
         # An empty list with nothing typed or chosen: a new business, or only suspended ones.
         context["first_customer"] = not queries.list_customers().exists()
@@ -150,12 +159,18 @@ def _customer_form(request, *, customer):
 @permission_required("customers.view_customer", raise_exception=True)
 def customer_detail(request, pk):
     customer = queries.get_customer(pk=pk)
+    # What the apps above show of this customer (the row menu reads the list column's data).
+    extensions.load_columns(extensions.list_columns(request.user), [customer])
+    # Tabs of the apps above (credit's Condiciones de venta, Comprobantes, Puntos) load from them.
+    tabs, extension_tabs = extensions.summary_tabs(TABS, request.user)
     tab = request.GET.get("tab")
-    if tab not in dict(TABS):
+    if tab not in dict(tabs):
         tab = "datos"
     context = {
         "customer": customer,
-        "tabs": TABS,
+        "tabs": tabs,
+        "extension_tabs": extension_tabs,
+        "row_menu_entries": extensions.row_menu_entries(request.user),
         "tab": tab,
         "addresses": list(customer.addresses.all()),
         "contacts": list(customer.contacts.all()),
@@ -498,7 +513,8 @@ def customer_settings(request):
         messages.success(request, "Configuración guardada.")
         return redirect("settings")
     lists = [_choice_context(slug) for slug in CHOICE_LISTS]
-    return render(request, "customers/settings.html", {"form": form, "lists": lists})
+    links = extensions.settings_links(request.user)  # sections of Configuración in other apps
+    return render(request, "customers/settings.html", {"form": form, "lists": lists, "links": links})
 
 
 def _choice_context(slug: str, **extra) -> dict:

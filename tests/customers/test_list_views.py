@@ -136,8 +136,8 @@ def test_the_list_page_runs_a_fixed_number_of_queries(client, django_assert_num_
     # 5 session, user and permissions; 5 the list: planner settings, the page with its count
     # and the rows (inside a savepoint: the test's transaction); 3 the filters' choices
     # (departamentos, categorías, clases) and 1 the attributes to filter by; 1 the menu (the
-    # user's groups).
-    with django_assert_num_queries(15):
+    # user's groups); 1 the credit app's column (customers.extensions: the page's balance rows).
+    with django_assert_num_queries(16):
         response = client.get(LIST, {"q": "comercial", "tipo": "empresa"})
     assert response.status_code == 200
 
@@ -148,7 +148,9 @@ def test_the_list_page_runs_a_fixed_number_of_queries(client, django_assert_num_
 def test_consulta_sees_no_row_actions(client):
     make_company(business_name="Gloria S.A.")
     page = assert_can(client, "Consulta", "get", LIST).content.decode()
-    assert "Más opciones" not in page and "Desactivar" not in page
+    # Only what reads: the credit app's Ver crédito.
+    assert "Desactivar" not in page and "Editar" not in page and "Bloquear crédito" not in page
+    assert "Ver crédito" in page
 
 
 def test_ventas_may_edit_and_deactivate_but_not_delete(client):

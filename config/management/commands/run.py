@@ -137,6 +137,7 @@ class Command(BaseCommand):
         call_command("load_reference_data", verbosity=0)
         if not no_demo:
             call_command("load_demo_data", verbosity=1, stdout=self.stdout)
+            call_command("load_credit_demo", verbosity=1, stdout=self.stdout)  # cupos, comprobantes, puntos
         self._ensure_admin()
 
     def _ensure_admin(self) -> None:

@@ -1,0 +1,43 @@
+"""Money as people read and type it in Peru: "S/ 1,234.50", "US$ 1,234.50" (Decimal, exact)."""
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+CENT = Decimal("0.01")
+# NUMERIC(14,2) holds up to 999,999,999,999.99; anything near it is a typing accident.
+MAX_AMOUNT = Decimal("9999999999.99")
+SYMBOLS = {"PEN": "S/", "USD": "US$"}
+
+
+def format_money(amount, currency: str = "PEN") -> str:
+    """ "S/ 1,234.50"; negative amounts as "-S/ 1,234.50"; None as "—"."""
+    if amount is None or amount == "":
+        return "—"
+    value = Decimal(amount).quantize(CENT, rounding=ROUND_HALF_UP)
+    sign = "-" if value < 0 else ""
+    return f"{sign}{SYMBOLS.get(currency, currency)} {abs(value):,.2f}"
+
+
+def parse_amount(value, *, label: str = "El monto", allow_zero: bool = False) -> Decimal:
+    """A Decimal with at most two decimals from what a form or the API sent: "1,234.50",
+    "1234.5", "S/ 1 234.50", a Decimal or an int. Raises ValueError with a Spanish message."""
+    if isinstance(value, float):
+        raise ValueError(f"{label} debe enviarse como texto o número decimal exacto, no como float.")
+    text = str(value if value is not None else "").strip()
+    for symbol in ("US$", "S/", "$"):
+        text = text.removeprefix(symbol).strip()
+    text = text.replace(",", "").replace(" ", "")
+    if not text:
+        raise ValueError(f"{label} es obligatorio.")
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(f"{label} no es un número válido: use el formato 1,234.50.") from None
+    if not amount.is_finite():
+        raise ValueError(f"{label} no es un número válido: use el formato 1,234.50.")
+    if amount != amount.quantize(CENT):
+        raise ValueError(f"{label} admite como máximo dos decimales (céntimos).")
+    if amount < 0 or (amount == 0 and not allow_zero):
+        raise ValueError(f"{label} debe ser mayor que cero." if not allow_zero else f"{label} no puede ser negativo.")
+    if amount > MAX_AMOUNT:
+        raise ValueError(f"{label} es demasiado grande (máximo {format_money(MAX_AMOUNT)}).")
+    return amount.quantize(CENT)
