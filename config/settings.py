@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "customers",
     "attributes",
     "credit",
+    "integrations",
     "padron",
     "whitenoise.runserver_nostatic",
     "django.contrib.admin",
@@ -43,6 +44,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "axes",
+    "ninja",  # its Swagger UI files, served locally (no CDN)
 ]
 
 MIDDLEWARE = [
@@ -50,6 +52,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "config.middleware.ApiErrorsAsJson",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -270,3 +273,11 @@ LOGGING = {
         "django.security.csrf": {"level": "ERROR"},
     },
 }
+
+# Integration API (/api/v1/, integrations/): requests per token per minute, largest body.
+API_RATE_LIMIT = env_int("API_RATE_LIMIT", 600)
+API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 64 * 1024)
+# Webhooks: attempts before a delivery is given up (it stays pending for a manual re-send),
+# seconds a receiver may take to answer.
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 12)
+WEBHOOK_TIMEOUT = env_float("WEBHOOK_TIMEOUT", 10.0)

@@ -8,6 +8,7 @@ from config.auth import can_use_admin
 from config.forms import LoginForm
 from config.views import favicon
 from customers.urls import settings_urlpatterns
+from integrations.api import urlpatterns as api_urlpatterns
 
 admin.site.site_header = "Clientes — administración"
 admin.site.site_title = "Clientes"
@@ -30,5 +31,6 @@ urlpatterns = [
     path("atributos/", include("attributes.urls")),
     path("credito/", include("credit.urls")),
     path("admin/", admin.site.urls),
+    path("api/v1/", include((api_urlpatterns(), "api"))),
     path("favicon.ico", favicon, name="favicon"),
 ]

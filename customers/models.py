@@ -319,6 +319,8 @@ class Customer(models.Model):
                 name="customer_detraction_idx",
                 condition=_OUTSIDE_TRASH & models.Q(requests_detraction=True),
             ),
+            # The integration API's changes feed (GET /api/v1/customers/changes?since=…).
+            models.Index(fields=["updated_at", "id"], name="customer_changes_idx"),
             models.Index(
                 fields=["sort_key", "id"],
                 name="customer_registry_alert_idx",

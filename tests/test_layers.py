@@ -8,7 +8,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 # Top to bottom: a package may import the ones after it, never one before it.
-LAYERS = ["config", "credit", "padron", "customers", "attributes", "peru"]
+LAYERS = ["config", "integrations", "credit", "padron", "customers", "attributes", "peru"]
 
 # Pages of an app (what a person or another system calls in through) and the start-up wiring:
 # nothing below them imports them.

@@ -25,8 +25,16 @@ PUBLIC = {
 }
 # Not URL patterns, so checked elsewhere: the CSRF failure page is a view without a URL
 # (settings.CSRF_FAILURE_VIEW, tests/test_error_pages.py); static files are served by WhiteNoise
-# before URL resolution (below). An API with token auth will answer anonymous callers 401: add
-# its rule here when it arrives, rather than sending API clients to the login page.
+# before URL resolution (below).
+
+# The integration API (namespace "api", under /api/v1/) answers anonymous callers 401 JSON, not
+# the login page; these of its URLs answer otherwise.
+API_NAMESPACE = "api:"
+API_OTHERS = {
+    "api:openapi-json": 200,  # the published schema: integrators read it before holding a token
+    "api:openapi-view": 302,  # the docs page: for people signed in to the app (to the login page)
+    "api:api-root": 404,  # nothing there: the operations are under it (JSON, like any unknown API path)
+}
 
 
 def _example(parsed) -> str:
@@ -97,14 +105,19 @@ def test_the_walk_finds_the_project_urls():
 def test_every_example_path_reaches_its_own_pattern(path, name, pattern):
     # Otherwise the tests below would check some other view.
     match = resolve(path)
+    if (name or "").startswith(API_NAMESPACE):
+        # django-ninja names one pattern per operation (GET and POST /customers), all with the
+        # path's one view, which dispatches by method: the first pattern of the path answers.
+        assert match.route.endswith(str(pattern.pattern)), f"{path} llega a {match.route}, no a {pattern}"
+        return
     assert match.func == pattern.callback, f"{path} llega a {match.view_name}, no a {name or pattern}"
 
 
 @pytest.mark.parametrize("method", ["get", "post"])
 @pytest.mark.parametrize(
     ("path", "name"),
-    [(path, name) for path, name, _ in URLS if name not in PUBLIC],
-    ids=[path for path, name, _ in URLS if name not in PUBLIC],
+    [(path, name) for path, name, _ in URLS if name not in PUBLIC and not (name or "").startswith(API_NAMESPACE)],
+    ids=[path for path, name, _ in URLS if name not in PUBLIC and not (name or "").startswith(API_NAMESPACE)],
 )
 def test_an_anonymous_visitor_is_sent_to_sign_in(client, path, name, method):
     response = getattr(client, method)(path)
@@ -118,6 +131,30 @@ def test_an_anonymous_visitor_is_sent_to_sign_in(client, path, name, method):
         logins.add(reverse("admin:login"))
     assert location.path in logins, f"{path} redirige a {location.path}, no a {' ni '.join(sorted(logins))}"
     assert parse_qs(location.query).get("next") == [path]
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [(path, name) for path, name, _ in URLS if (name or "").startswith(API_NAMESPACE) and name not in API_OTHERS],
+    ids=[path for path, name, _ in URLS if (name or "").startswith(API_NAMESPACE) and name not in API_OTHERS],
+)
+def test_an_anonymous_api_caller_gets_401_json(client, path, name, method):
+    response = getattr(client, method)(path)
+    if response.status_code == 405:  # that path does not take the method: JSON too
+        assert response["Content-Type"].startswith("application/json")
+        return
+    assert response.status_code == 401, f"{method.upper()} {path} ({name}) respondió {response.status_code}"
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json()["detail"]
+
+
+@pytest.mark.parametrize(("name", "status"), API_OTHERS.items())
+def test_the_api_urls_without_a_token(client, name, status):
+    response = client.get(reverse(name))
+    assert response.status_code == status
+    if name == "api:openapi-view":
+        assert urlsplit(response.headers["Location"]).path == reverse("login")
 
 
 @pytest.mark.parametrize(("name", "status"), PUBLIC.items())

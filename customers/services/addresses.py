@@ -3,6 +3,7 @@
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from customers import events
 from customers.access import require_permission, writable_customer
 from customers.history import describe_changes, instance_state, stamp
 from customers.models import Address, Customer, CustomerNote
@@ -86,6 +87,7 @@ def save_address(
             record_note(customer=locked, actor=actor, kind=CustomerNote.Kind.ADDRESS, text=text)
             if address.is_default or previous_default is not None and not previous_default.is_default:
                 _new_customer_version(locked, actor=actor, reason=reason)
+            events.customer_event(events.UPDATED, locked, {"changes": [text]})
         if address.is_default:
             _sync_department(locked)
     customer.department_id = locked.department_id
@@ -113,6 +115,7 @@ def make_default_address(*, actor, address: Address) -> Address:
         text = f"Dirección predeterminada: {address}."
         record_note(customer=customer, actor=actor, kind=CustomerNote.Kind.ADDRESS, text=text)
         _new_customer_version(customer, actor=actor, reason="Dirección predeterminada")
+        events.customer_event(events.UPDATED, customer, {"changes": [text]})
         _sync_department(customer)
     return address
 
@@ -142,6 +145,7 @@ def delete_address(*, actor, address: Address) -> None:
             _new_customer_version(customer, actor=actor, reason="Dirección eliminada")
             _sync_department(customer)
         record_note(customer=customer, actor=actor, kind=CustomerNote.Kind.ADDRESS, text=text)
+        events.customer_event(events.UPDATED, customer, {"changes": [text]})
 
 
 def _new_customer_version(customer: Customer, *, actor, reason: str) -> None:

@@ -3,6 +3,7 @@
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from customers import events
 from customers.access import require_permission, writable_customer
 from customers.history import describe_changes, instance_state, stamp
 from customers.models import Contact, Customer, CustomerNote
@@ -66,6 +67,7 @@ def save_contact(
         else:
             text = "\n".join([f"Contacto editado: {old_name}.", *describe_changes(Contact, old_state, new_state)])
         record_note(customer=locked, actor=actor, kind=CustomerNote.Kind.CONTACT, text=text)
+        events.customer_event(events.UPDATED, locked, {"changes": [text]})
     return contact
 
 
@@ -78,6 +80,7 @@ def delete_contact(*, actor, contact: Contact) -> None:
         contact.delete()
         text = f"Contacto eliminado: {contact.name}."
         record_note(customer=customer, actor=actor, kind=CustomerNote.Kind.CONTACT, text=text)
+        events.customer_event(events.UPDATED, customer, {"changes": [text]})
 
 
 def _current(contact: Contact) -> Contact:

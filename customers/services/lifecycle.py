@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from customers import events
 from customers.access import locked_customer, require_permission, writable_customer
 from customers.guards import reasons_not_to_purge, reasons_not_to_trash
 from customers.history import stamp
@@ -36,6 +37,7 @@ def _set_active(*, actor, customer: Customer, active: bool) -> Customer:
             locked.version += 1
             stamp(locked, actor=actor, reason="Reactivado" if active else "Suspendido")
             locked.save(update_fields=["is_active", "version", "updated_at"])
+            events.customer_event(events.ACTIVATED if active else events.DEACTIVATED, locked)
             if active:
                 record_note(
                     customer=locked, actor=actor, kind=CustomerNote.Kind.REACTIVATED, text="Cliente reactivado."
@@ -83,6 +85,7 @@ def trash_customer(*, actor, customer: Customer) -> Customer:
         # in_trash is a copy of deleted_at for the unique index, not history of its own.
         CustomerEmail.objects.filter(customer=locked).update(in_trash=True)
         record_note(customer=locked, actor=actor, kind=CustomerNote.Kind.TRASHED, text="Cliente enviado a la Papelera.")
+        events.customer_event(events.TRASHED, locked)
     customer.deleted_at, customer.deleted_by = locked.deleted_at, locked.deleted_by
     return locked
 
@@ -105,6 +108,7 @@ def restore_customer(*, actor, customer: Customer) -> Customer:
             record_note(
                 customer=locked, actor=actor, kind=CustomerNote.Kind.RESTORED, text="Cliente restaurado de la Papelera."
             )
+            events.customer_event(events.RESTORED, locked)
     except IntegrityError:
         # Someone took the document or an e-mail between the check and the write.
         _check_restore_conflicts(locked_customer(customer))
@@ -164,6 +168,7 @@ def purge_customer(*, actor, customer: Customer) -> None:
         locked = locked_customer(customer)
         check_purge(locked)
         # The notes go with the customer; the historical records stay (history_type "-").
+        events.customer_event(events.PURGED, locked)
         stamp(locked, actor=actor, reason="Eliminado definitivamente")
         locked.delete()
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 from attributes.models import AttributeDefinition
 from attributes.services import clean_attribute_values, lock_attribute_rules
 from attributes.services import search_parts as attribute_search_parts
-from customers import lookup
+from customers import events, lookup
 from customers.access import require_permission, writable_customer
 from customers.countries import is_country
 from customers.history import (
@@ -224,10 +224,13 @@ def _save_customer(
                 text = "Cliente creado." if note_kind == CustomerNote.Kind.CREATED else f"{reason}."
                 record_note(customer=target, actor=actor, kind=note_kind, text=text)
                 _save_first_contact_and_note(target, cleaned, actor=actor)
+                events.customer_event(events.CREATED, target)
             elif changed or lines or note_kind != CustomerNote.Kind.EDITED:
                 header = "" if note_kind == CustomerNote.Kind.EDITED else reason + "."
                 text = "\n".join([header, *lines]).strip() or "Datos actualizados."
                 record_note(customer=target, actor=actor, kind=note_kind, text=text)
+                if changed or lines:
+                    events.customer_event(events.UPDATED, target, {"changes": lines})
     except IntegrityError as exc:
         # Another transaction saved the same document or e-mail between our check and our
         # write; the database refused it. Say which customer, as the check would have.
