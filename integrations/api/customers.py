@@ -172,7 +172,7 @@ def update_customer(request, customer_id: int, payload: CustomerIn):
 def deactivate_customer(request, customer_id: int):
     """The customer stays on file but no longer appears to the point of sale or invoicing."""
     require_scope(request, Scope.CUSTOMERS_WRITE)
-    services.deactivate_customer(actor=request.user, customer=_visible_customer(request, customer_id))
+    services.suspend_customer(actor=request.user, customer=_visible_customer(request, customer_id))
     return detail(get_customer(pk=customer_id))
 
 
@@ -181,7 +181,7 @@ def deactivate_customer(request, customer_id: int):
 )
 def activate_customer(request, customer_id: int):
     require_scope(request, Scope.CUSTOMERS_WRITE)
-    services.activate_customer(actor=request.user, customer=_visible_customer(request, customer_id))
+    services.reactivate_customer(actor=request.user, customer=_visible_customer(request, customer_id))
     return detail(get_customer(pk=customer_id))
 
 
@@ -207,8 +207,8 @@ def current_data(customer: Customer) -> dict:
     """The customer as the services' data, so a PATCH can change only what it sends."""
     fields = (
         "kind", "is_foreign", "document_number", "business_name", "first_names", "last_names", "business_line",
-        "contact_name", "country", "requests_detraction", "loyalty_enrolled", "website", "facebook", "instagram",
-        "tiktok", "x", "linkedin", "youtube", "note", "additional_info", "description",
+        "country", "requests_detraction", "loyalty_enrolled", "website", "facebook", "instagram",
+        "tiktok", "x", "linkedin", "youtube", "additional_info", "description",
     )  # fmt: skip
     data = {name: getattr(customer, name) for name in fields}
     data["document_type"] = customer.document_type_id

@@ -115,7 +115,6 @@ class CustomerOut(CustomerSummary):
     first_names: str
     last_names: str
     business_line: str
-    contact_name: str
     country: str
     category: str | None
     customer_class: str | None
@@ -128,7 +127,6 @@ class CustomerOut(CustomerSummary):
     website: str
     registry_status: str
     registry_condition: str
-    note: str
     additional_info: str
     description: str
     addresses: list[AddressOut]

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from attributes.models import AttributeDefinition
 from customers.models import Customer, CustomerNote
-from customers.services import deactivate_customer, trash_customer
+from customers.services import suspend_customer, trash_customer
 from integrations.models import IdempotencyRecord, Scope
 from tests.factories import company_data, make_address, make_company, make_person, valid_ruc
 from tests.integrations.conftest import ApiClient, make_token
@@ -38,7 +38,7 @@ def test_search_leaves_out_suspended_and_trashed_customers(api):
     active = make_company(business_name="Tornillos Activos S.A.C.")
     suspended = make_company(business_name="Tornillos Suspendidos S.A.C.")
     trashed = make_company(business_name="Tornillos Papelera S.A.C.")
-    deactivate_customer(actor=None, customer=suspended)
+    suspend_customer(actor=None, customer=suspended)
     trash_customer(actor=None, customer=trashed)
     ids = [row["id"] for row in api.get("/api/v1/customers", {"q": "tornillos"}).json()["results"]]
     assert ids == [active.pk]
@@ -220,7 +220,7 @@ def test_changes_report_edits_suspensions_and_the_papelera(api):
     kept, suspended, trashed = make_company(), make_company(), make_company()
     _settle(kept, suspended, trashed)
     cursor = api.get("/api/v1/customers/changes").json()["next"]
-    deactivate_customer(actor=None, customer=suspended)
+    suspend_customer(actor=None, customer=suspended)
     trash_customer(actor=None, customer=trashed)
     _settle(suspended, trashed)
     results = api.get("/api/v1/customers/changes", {"since": cursor}).json()["results"]

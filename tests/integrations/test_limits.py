@@ -110,7 +110,7 @@ def test_a_service_permission_refusal_is_403_json(db, monkeypatch):
     def denied(**kwargs):
         raise PermissionDenied
 
-    monkeypatch.setattr(services, "deactivate_customer", denied)
+    monkeypatch.setattr(services, "suspend_customer", denied)
     customer = make_company()
     response = ApiClient(make_token()[1]).post(f"/api/v1/customers/{customer.pk}/deactivate")
     assert response.status_code == 403

@@ -82,7 +82,7 @@ def test_only_subscribed_events_are_written(endpoint):
     customer = make_company()
     services.trash_customer(actor=None, customer=customer)  # customer.deleted: not subscribed
     assert not OutboxEvent.objects.exists()
-    services.deactivate_customer(actor=None, customer=make_company())
+    services.suspend_customer(actor=None, customer=make_company())
     assert list(OutboxEvent.objects.values_list("event", flat=True)) == [DEACTIVATED]
 
 
@@ -144,7 +144,7 @@ def test_events_of_one_customer_arrive_in_order(receiver, endpoint):
         customer=customer,
         data=company_data(document_number=customer.document_number, business_line="Panadería"),
     )
-    services.deactivate_customer(actor=None, customer=customer)
+    services.suspend_customer(actor=None, customer=customer)
     receiver.behaviour = "ok"
     assert webhooks.deliver_due()[0] == 0  # the later events wait for the creation
     _due_now()
@@ -233,6 +233,6 @@ def test_one_delivery_run_per_transaction_however_many_customers_change(endpoint
 
     customers = [make_company() for _ in range(3)]
     with django_capture_on_commit_callbacks(execute=True):
-        services.bulk_lifecycle(actor=None, action="desactivar", customer_ids=[c.pk for c in customers])
+        services.bulk_lifecycle(actor=None, action="suspender", customer_ids=[c.pk for c in customers])
     assert WebhookDelivery.objects.count() == 3
     assert len(default_task_backend.results) == 1
