@@ -332,7 +332,7 @@ def page_cursor(params) -> tuple[str, int] | None:
 def _rows(queryset: QuerySet, order: tuple, *, offset: int, per_page: int, cursor) -> list:
     """The page of ``queryset`` in ``order``: after/before the cursor's row when there is one
     (and it still exists), else the rows from ``offset``."""
-    if cursor:
+    if cursor and _keyset_order(queryset.model, order):
         direction, pk = cursor
         field = order[0].lstrip("-")
         model = queryset.model
@@ -355,6 +355,17 @@ def _rows(queryset: QuerySet, order: tuple, *, offset: int, per_page: int, curso
             rows = list(queryset.extra(where=[where], params=params).order_by(*walk)[:per_page])  # noqa: S610
             return rows if forward else rows[::-1]
     return list(queryset.order_by(*order)[offset : offset + per_page])
+
+
+def _keyset_order(model, order: tuple) -> bool:
+    """Whether a cursor can continue ``order``: the primary key alone, or one column of the
+    model then the id. Other orders (Documento ascending puts customers without a document
+    last through an expression) take the page by its number."""
+    field = order[0].lstrip("-")
+    if field == "pk":
+        return True
+    columns = {f.name for f in model._meta.concrete_fields}
+    return len(order) == 2 and field in columns and order[1].lstrip("-") in ("id", "pk")
 
 
 def _cancelled(exc: OperationalError) -> bool:
