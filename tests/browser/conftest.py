@@ -32,6 +32,15 @@ def chromium_path() -> str | None:
     return shutil.which("chromium")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _patient_assertions():
+    """expect() waits as long as actions do (10 s, not Playwright's 5 s): an htmx answer on a
+    machine busy with the rest of the suite must not fail an assertion that is only slow."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=10_000)
+
+
 @pytest.fixture(scope="session")
 def browser():
     executable = chromium_path()
