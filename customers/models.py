@@ -341,6 +341,7 @@ class Customer(models.Model):
             # The duplicate finder: equal keys side by side, and each key's neighbours in order.
             models.Index(
                 fields=["match_key", "id"],
+                include=["document_type", "document_number"],  # the finder's document rule, index-only
                 name="customer_match_key_idx",
                 condition=_OUTSIDE_TRASH & ~models.Q(match_key=""),
             ),
@@ -363,7 +364,16 @@ class Customer(models.Model):
     # copies follow from the rest, so updating them with queryset.update() loses nothing.
     history = HistoricalRecords(
         bases=[CustomerVersionExtras],
-        excluded_fields=["sort_key", "match_key", "search_text", "has_whatsapp", "department", "updated_at", "email", "phone"],
+        excluded_fields=[
+            "sort_key",
+            "match_key",
+            "search_text",
+            "has_whatsapp",
+            "department",
+            "updated_at",
+            "email",
+            "phone",
+        ],
         history_change_reason_field=models.TextField(null=True),
     )
 
@@ -640,7 +650,9 @@ class CustomerMerge(models.Model):
     exactly (customers.services.merging): the rows each mover moved, the survivor's fields,
     phones and e-mails before, and the merged customer's state."""
 
-    survivor = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="merges", verbose_name="cliente que queda")
+    survivor = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="merges", verbose_name="cliente que queda"
+    )
     merged = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+", verbose_name="cliente fusionado")
     record = models.JSONField("registro", default=dict)
     created_at = models.DateTimeField("fusionado", auto_now_add=True)
@@ -656,7 +668,11 @@ class CustomerMerge(models.Model):
         verbose_name = "fusión de clientes"
         verbose_name_plural = "fusiones de clientes"
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["merged"], name="customer_merge_merged_idx", condition=models.Q(undone_at__isnull=True))]
+        indexes = [
+            models.Index(
+                fields=["merged"], name="customer_merge_merged_idx", condition=models.Q(undone_at__isnull=True)
+            )
+        ]
 
     def __str__(self):
         return f"{self.merged_id} → {self.survivor_id}"
