@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 from django.db import connection
 
-from customers.models import Customer
+from customers.models import Customer, DuplicateDismissal
 from customers.reference import DNI, RUC
 
 PAGE_SIZE = 25
@@ -66,9 +66,6 @@ _IDENTITY = (
     f"WHEN c.document_type_id = '{DNI}' THEN 'P' || c.document_number "
     f"ELSE c.document_type_id || ':' || c.document_number END"
 )
-_NOT_DISMISSED = (
-    "NOT EXISTS (SELECT 1 FROM customers_duplicatedismissal x WHERE x.signature = array_to_string(g.ids, '-'))"
-)
 
 
 @dataclass
@@ -98,128 +95,177 @@ def signature(ids) -> str:
     return "-".join(str(pk) for pk in sorted({int(pk) for pk in ids}))
 
 
-def _sql_document(after: str, limit: int) -> tuple[str, list]:
+BATCH = 500  # candidate keys read per step of a page
+
+
+# Each rule is two statements: the next BATCH candidate keys from the cursor on, in index order
+# (cheap and streaming: index scans that stop at the LIMIT), then the groups of those keys that
+# pass the document rule. find_duplicates repeats the pair until its page is full. A keys
+# function returns the keys and where the next step starts (None: nothing after them).
+
+
+def _simple_keys(sql: str, params: list):
+    def keys(cursor, start: str, first: bool):
+        cursor.execute(sql.replace("{op}", ">=" if first else ">"), [*params(start), BATCH])
+        found = [row[0] for row in cursor.fetchall()]
+        return found, (found[-1] if len(found) == BATCH else None)
+
+    return keys
+
+
+_keys_document = _simple_keys(
+    """SELECT r.document_number FROM customers_customer r
+       JOIN customers_customer d ON d.document_type_id = %s AND d.document_number = substr(r.document_number, 3, 8)
+            AND d.deleted_at IS NULL AND d.document_number <> ''
+       WHERE r.document_type_id = %s AND r.document_number {op} %s AND r.document_number < '11'
+         AND r.deleted_at IS NULL
+       ORDER BY r.document_number LIMIT %s""",
+    lambda start: [DNI, RUC, max(start, "10")],
+)
+
+
+def _groups_document(keys: list) -> tuple[str, list]:
+    sql = """
+        SELECT r.document_number, ARRAY[d.id, r.id], 95 FROM customers_customer r
+        JOIN customers_customer d ON d.document_type_id = %s AND d.document_number = substr(r.document_number, 3, 8)
+             AND d.deleted_at IS NULL
+        WHERE r.document_type_id = %s AND r.document_number = ANY(%s) AND r.deleted_at IS NULL"""
+    return sql, [DNI, RUC, keys]
+
+
+_keys_phone = _simple_keys(
+    """SELECT number FROM customers_customerphone WHERE number {op} %s
+       GROUP BY number HAVING count(*) > 1 ORDER BY number LIMIT %s""",
+    lambda start: [start],
+)
+
+
+def _groups_phone(keys: list) -> tuple[str, list]:
     sql = f"""
-        SELECT g.key, g.ids, 95 FROM (
-            SELECT r.document_number AS key, ARRAY[d.id, r.id] AS ids
-            FROM customers_customer r
-            JOIN customers_customer d ON d.document_type_id = %s AND d.document_number = substr(r.document_number, 3, 8)
-                 AND d.deleted_at IS NULL AND d.document_number <> ''
-            WHERE r.document_type_id = %s AND r.document_number > %s AND r.document_number < '11'
-              AND r.deleted_at IS NULL
-            ORDER BY r.document_number
-        ) g WHERE {_NOT_DISMISSED}
-        ORDER BY g.key LIMIT %s"""
-    return sql, [DNI, RUC, max(after, "10"), limit]
+        SELECT p.number, array_agg(DISTINCT c.id ORDER BY c.id),
+               CASE WHEN count(DISTINCT c.match_key) = 1 THEN 95 ELSE 70 END
+        FROM customers_customerphone p JOIN customers_customer c ON c.id = p.customer_id AND c.deleted_at IS NULL
+        WHERE p.number = ANY(%s)
+        GROUP BY p.number
+        HAVING count(DISTINCT c.id) > 1 AND count(DISTINCT {_IDENTITY}) <= 1"""
+    return sql, [keys]
 
 
-def _sql_phone(after: str, limit: int) -> tuple[str, list]:
-    sql = f"""
-        SELECT g.key, g.ids, CASE WHEN g.names = 1 THEN 95 ELSE 70 END FROM (
-            SELECT p.number AS key, array_agg(DISTINCT c.id ORDER BY c.id) AS ids,
-                   count(DISTINCT c.match_key) AS names
-            FROM customers_customerphone p JOIN customers_customer c ON c.id = p.customer_id AND c.deleted_at IS NULL
-            WHERE p.number > %s
-            GROUP BY p.number
-            HAVING count(DISTINCT c.id) > 1 AND count(DISTINCT {_IDENTITY}) <= 1
-        ) g WHERE {_NOT_DISMISSED}
-        ORDER BY g.key LIMIT %s"""
-    return sql, [after, limit]
+# Blocks: the customers of one domain (a business's few); pairs only inside a block. The
+# expression is customer_email_domain_idx's.
+_keys_mail = _simple_keys(
+    """SELECT split_part(email, '@', 2) FROM customers_customeremail
+       WHERE in_trash = false AND split_part(email, '@', 2) {op} %s
+       GROUP BY 1 HAVING count(DISTINCT customer_id) BETWEEN 2 AND %s ORDER BY 1 LIMIT %s""",
+    lambda start: [start.partition(" ")[0], DOMAIN_BLOCK],
+)
 
 
-def _sql_mail(after: str, limit: int) -> tuple[str, list]:
-    # Blocks: the customers of one domain (few per business domain); pairs only inside a block.
+def _groups_mail(keys: list) -> tuple[str, list]:
     sql = f"""
         WITH members AS (
-            SELECT split_part(e.email, '@', 2) AS domain, c.id, c.match_key, {_IDENTITY} AS identity
+            SELECT DISTINCT split_part(e.email, '@', 2) AS domain, c.id, c.match_key, {_IDENTITY} AS identity
             FROM customers_customeremail e JOIN customers_customer c ON c.id = e.customer_id AND c.deleted_at IS NULL
-            WHERE e.in_trash = false AND split_part(e.email, '@', 2) > %s
-              AND split_part(e.email, '@', 2) <> ALL(%s)
-              AND split_part(e.email, '@', 2) IN (
-                  SELECT split_part(email, '@', 2) FROM customers_customeremail
-                  WHERE in_trash = false AND split_part(email, '@', 2) > %s
-                  GROUP BY 1 HAVING count(DISTINCT customer_id) BETWEEN 2 AND %s
-              )
+            WHERE e.in_trash = false AND split_part(e.email, '@', 2) = ANY(%s)
         )
-        SELECT g.key, g.ids, g.score FROM (
-            SELECT a.domain || ' ' || lpad(a.id::text, 12, '0') || lpad(b.id::text, 12, '0') AS key,
-                   ARRAY[a.id, b.id] AS ids, round(100 * similarity(a.match_key, b.match_key))::int AS score
-            FROM members a JOIN members b ON b.domain = a.domain AND b.id > a.id
-            WHERE similarity(a.match_key, b.match_key) >= %s
-              AND (a.identity IS NULL OR b.identity IS NULL OR a.identity = b.identity)
-        ) g WHERE {_NOT_DISMISSED}
-        ORDER BY g.key LIMIT %s"""
-    domain = after.partition(" ")[0]
-    return sql, [domain, list(FREE_MAIL), domain, DOMAIN_BLOCK, SIMILAR, limit]
+        SELECT a.domain || ' ' || lpad(a.id::text, 12, '0') || '-' || lpad(b.id::text, 12, '0'),
+               ARRAY[a.id, b.id], round(100 * similarity(a.match_key, b.match_key))::int
+        FROM members a JOIN members b ON b.domain = a.domain AND b.id > a.id
+        WHERE similarity(a.match_key, b.match_key) >= %s
+          AND (a.identity IS NULL OR b.identity IS NULL OR a.identity = b.identity)"""
+    return sql, [[k for k in keys if k not in FREE_MAIL], SIMILAR]
 
 
-def _sql_name(after: str, limit: int) -> tuple[str, list]:
+_keys_name = _simple_keys(
+    """SELECT match_key FROM customers_customer
+       WHERE deleted_at IS NULL AND match_key <> '' AND match_key {op} %s
+       GROUP BY match_key HAVING count(*) > 1 ORDER BY match_key LIMIT %s""",
+    lambda start: [start],
+)
+
+
+def _groups_name(keys: list) -> tuple[str, list]:
     sql = f"""
-        SELECT g.key, g.ids, 100 FROM (
-            SELECT c.match_key AS key, array_agg(c.id ORDER BY c.id) AS ids
-            FROM customers_customer c
-            WHERE c.deleted_at IS NULL AND c.match_key <> '' AND c.match_key > %s
-            GROUP BY c.match_key
-            HAVING count(*) > 1 AND count(DISTINCT {_IDENTITY}) <= 1
-        ) g WHERE {_NOT_DISMISSED}
-        ORDER BY g.key LIMIT %s"""
-    return sql, [after, limit]
+        SELECT c.match_key, array_agg(c.id ORDER BY c.id), 100 FROM customers_customer c
+        WHERE c.deleted_at IS NULL AND c.match_key <> '' AND c.match_key = ANY(%s)
+        GROUP BY c.match_key HAVING count(DISTINCT {_IDENTITY}) <= 1"""
+    return sql, [keys]
 
 
-def _sql_similar(after: str, limit: int) -> tuple[str, list]:
-    # Sorted neighbourhood: each distinct key against the next NEIGHBOURS keys in index order;
-    # then the customers of both keys, if their documents allow one customer.
+def _keys_similar(cursor, start: str, first: bool):
+    """Sorted neighbourhood: BATCH distinct keys from `start` on, each against the next
+    NEIGHBOURS keys in index order (read past the batch, so no pair is lost at its edge)."""
     lead = ", ".join(f"lead(k, {n}) OVER w AS k{n}" for n in range(1, NEIGHBOURS + 1))
     pairs = " UNION ALL ".join(
-        f"SELECT k, k{n} AS other FROM keyed WHERE k{n} IS NOT NULL" for n in range(1, NEIGHBOURS + 1)
+        f"SELECT k, k{n} AS other FROM keyed WHERE n <= %s AND k{n} IS NOT NULL AND left(k, 3) = left(k{n}, 3)"
+        for n in range(1, NEIGHBOURS + 1)
     )
+    cursor.execute(
+        f"""WITH keyed AS (
+                SELECT k, row_number() OVER w AS n, {lead} FROM (
+                    SELECT DISTINCT match_key AS k FROM customers_customer
+                    WHERE deleted_at IS NULL AND match_key <> '' AND match_key >= %s
+                    ORDER BY 1 LIMIT %s
+                ) d WINDOW w AS (ORDER BY k)
+            )
+            SELECT k || ' | ' || other, NULL FROM ({pairs}) p WHERE similarity(k, other) >= %s
+            UNION ALL
+            SELECT NULL, k FROM keyed WHERE n = %s + 1
+            ORDER BY 1""",
+        [start.partition(" | ")[0], BATCH + NEIGHBOURS + 1, *([BATCH] * NEIGHBOURS), SIMILAR, BATCH],
+    )
+    rows = cursor.fetchall()
+    following = next((nxt for pair, nxt in rows if pair is None), None)
+    return [pair for pair, _ in rows if pair is not None], following
+
+
+def _groups_similar(keys: list) -> tuple[str, list]:
     sql = f"""
-        WITH keyed AS (
-            SELECT k, {lead} FROM (
-                SELECT DISTINCT match_key AS k FROM customers_customer
-                WHERE deleted_at IS NULL AND match_key <> '' AND match_key >= %s
-            ) d WINDOW w AS (ORDER BY k)
-        ), near AS (
-            SELECT k, other, similarity(k, other) AS score FROM ({pairs}) p
-            WHERE left(k, 3) = left(other, 3) AND similarity(k, other) >= %s
-        )
-        SELECT g.key, g.ids, g.score FROM (
-            SELECT n.k || ' | ' || n.other AS key, array_agg(c.id ORDER BY c.id) AS ids,
-                   round(100 * max(n.score))::int AS score
-            FROM near n JOIN customers_customer c ON c.match_key IN (n.k, n.other) AND c.deleted_at IS NULL
-            GROUP BY n.k, n.other
-            HAVING count(DISTINCT {_IDENTITY}) <= 1
-        ) g WHERE {_NOT_DISMISSED}
-        ORDER BY g.key LIMIT %s"""
-    return sql, [after.partition(" | ")[0], SIMILAR, limit]
+        SELECT n.k || ' | ' || n.other, array_agg(c.id ORDER BY c.id), round(100 * similarity(n.k, n.other))::int
+        FROM unnest(%s::text[], %s::text[]) AS n(k, other)
+        JOIN customers_customer c ON c.match_key IN (n.k, n.other) AND c.deleted_at IS NULL AND c.match_key <> ''
+        GROUP BY n.k, n.other
+        HAVING count(DISTINCT {_IDENTITY}) <= 1"""
+    return sql, [[k.partition(" | ")[0] for k in keys], [k.partition(" | ")[2] for k in keys]]
 
 
 _SQL = {
-    "documento": _sql_document,
-    "telefono": _sql_phone,
-    "correo": _sql_mail,
-    "nombre": _sql_name,
-    "parecido": _sql_similar,
+    "documento": (_keys_document, _groups_document),
+    "telefono": (_keys_phone, _groups_phone),
+    "correo": (_keys_mail, _groups_mail),
+    "nombre": (_keys_name, _groups_name),
+    "parecido": (_keys_similar, _groups_similar),
 }
 
 
 def find_duplicates(*, rule: str, after: str = "", per_page: int = PAGE_SIZE, with_customers: bool = True) -> Page:
-    """One page of the groups `rule` finds, after the cursor `after` (the previous page's
-    next_cursor), with each group's customers loaded (in one query) unless told otherwise."""
+    """One page of the groups `rule` finds after the cursor `after` (the previous page's
+    next_cursor), not dismissed, with each group's customers loaded (one query) unless told not."""
     if rule not in _SQL:
         raise ValueError(f"Regla de duplicados desconocida: {rule!r}")
-    sql, params = _SQL[rule](after or "", per_page + 1)
+    keys_of, groups_sql = _SQL[rule]
+    after = after or ""
+    found: list[Group] = []
+    step, first = after, True
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    more = len(rows) > per_page
-    groups = [Group(rule=rule, key=key, ids=list(ids), score=score) for key, ids, score in rows[:per_page]]
-    if rule == "parecido":
-        # A pair of keys is one group; its cursor restarts at its first key, so skip what was shown.
-        groups = [g for g in groups if g.key > after]
+        while step is not None and len(found) <= per_page:
+            keys, step = keys_of(cursor, step, first)
+            first = False
+            if not keys:
+                continue
+            cursor.execute(*groups_sql(keys))
+            groups = [Group(rule=rule, key=key, ids=list(ids), score=score) for key, ids, score in cursor.fetchall()]
+            groups = [g for g in groups if g.key > after]
+            dismissed = set(
+                DuplicateDismissal.objects.filter(signature__in=[g.signature for g in groups]).values_list(
+                    "signature", flat=True
+                )
+            )
+            found.extend(sorted((g for g in groups if g.signature not in dismissed), key=lambda g: g.key))
+    shown = found[:per_page]
     if with_customers:
-        _load_customers(groups)
-    return Page(groups, groups[-1].key if more and groups else "")
+        _load_customers(shown)
+    return Page(shown, shown[-1].key if len(found) > per_page else "")
 
 
 def _load_customers(groups: list[Group]) -> None:

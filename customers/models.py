@@ -655,6 +655,8 @@ class CustomerMerge(models.Model):
     )
     merged = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+", verbose_name="cliente fusionado")
     record = models.JSONField("registro", default=dict)
+    # The survivor's "Fusionado" note: its Deshacer button on the timeline.
+    note = models.ForeignKey(CustomerNote, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     created_at = models.DateTimeField("fusionado", auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name="usuario"

@@ -224,4 +224,15 @@ class Migration(migrations.Migration):
                 condition=models.Q(("undone_at__isnull", True)), fields=["merged"], name="customer_merge_merged_idx"
             ),
         ),
+        migrations.AddField(
+            model_name="customermerge",
+            name="note",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="customers.customernote",
+            ),
+        ),
     ]

@@ -357,8 +357,13 @@ def merge_customers(
             events.customer_event(events.TRASHED, other, {"merged_into": keeper.pk})
             record["survivor_version"] = keeper.version
             record["merged_version"] = other.version
+            note = CustomerNote.objects.filter(customer=keeper, kind=CustomerNote.Kind.MERGED).order_by("-id").first()
             merge = CustomerMerge.objects.create(
-                survivor=keeper, merged=other, record=record, created_by=actor if getattr(actor, "pk", None) else None
+                survivor=keeper,
+                merged=other,
+                record=record,
+                note=note,
+                created_by=actor if getattr(actor, "pk", None) else None,
             )
     except IntegrityError:
         raise ValidationError(
@@ -459,7 +464,7 @@ def _restore_row(customer: Customer, row: dict, *, actor, reason: str) -> None:
 def merged_into(customer_id: int) -> int | None:
     """The survivor's id of a merged customer (the last merge not undone), None otherwise."""
     return (
-        CustomerMerge.objects.filter(merged_id=customer_id, undone_at__isnull=True)
+        CustomerMerge.objects.filter(merged_id=customer_id, undone_at__isnull=True, merged__deleted_at__isnull=False)
         .order_by("-created_at", "-id")
         .values_list("survivor_id", flat=True)
         .first()
