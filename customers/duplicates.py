@@ -14,7 +14,9 @@ Every rule runs in the database, walking an index in order and stopping once a p
   ("Comercial Núñez SAC" = "COMERCIAL NUNEZ S.A.C."; Customer.match_key).
 - ``parecido``: similar match keys (pg_trgm similarity ≥ SIMILAR) among each key's next
   NEIGHBOURS distinct keys in order (sorted neighbourhood): "transportes el rapido" and
-  "transportes rapido", a typo late in the name. Word order swaps are not caught here.
+  "transportes rapido", a typo late in the name; numbers in the names must be the same
+  ("Bodega 1" and "Bodega 2" are two shops). Typos early in a long name, and words swapped,
+  put the two keys far apart in order: this rule does not see them (the others may).
 
 A group never joins customers whose documents say they are different people or companies:
 two different RUCs (two companies of one business group), two DNIs. The identity compared is
@@ -208,7 +210,9 @@ def _keys_similar(cursor, start: str, first: bool):
                     ORDER BY 1 LIMIT %s
                 ) d WINDOW w AS (ORDER BY k)
             )
-            SELECT k || ' | ' || other, NULL FROM ({pairs}) p WHERE similarity(k, other) >= %s
+            SELECT k || ' | ' || other, NULL FROM ({pairs}) p
+            WHERE similarity(k, other) >= %s
+              AND regexp_replace(k, '[^0-9]', '', 'g') = regexp_replace(other, '[^0-9]', '', 'g')
             UNION ALL
             SELECT NULL, k FROM keyed WHERE n = %s + 1
             ORDER BY 1""",
