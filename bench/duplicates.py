@@ -65,7 +65,10 @@ def _measure(args) -> int:
         cursor.execute("VACUUM ANALYZE customers_customerphone")
         cursor.execute("VACUUM ANALYZE customers_customeremail")
     print(f"{total:,} clientes; {args.pairs} pares plantados por regla.", flush=True)
-    print(f"{'regla':<10} {'1.ª página (p50)':>17} {'todas las páginas':>18} {'páginas':>8} {'grupos':>8} {'plantados hallados':>19}")
+    print(
+        f"{'regla':<10} {'1.ª página (p50)':>17} {'todas las páginas':>18} {'páginas':>8} {'grupos':>8}"
+        f" {'plantados hallados':>19}"
+    )
     for rule in RULES:
         firsts = []
         for _ in range(5):
@@ -98,7 +101,9 @@ def _plant(connection, pairs: int) -> dict[str, list[frozenset]]:
     from customers.sample_data import person_ruc
     from peru.text import sort_key
 
-    planted: dict[str, list[frozenset]] = {rule: [] for rule in ("documento", "telefono", "correo", "nombre", "parecido")}
+    planted: dict[str, list[frozenset]] = {
+        rule: [] for rule in ("documento", "telefono", "correo", "nombre", "parecido")
+    }
     marker = "bench-duplicados"
     fresh = not Customer.objects.filter(business_line=marker).exists()
 

@@ -90,7 +90,8 @@ def undo(survivor, merged, record, actor) -> None:
     newer = Document.objects.filter(customer_id=survivor.pk).exclude(pk__in=documents)
     if newer.filter(Q(related_id__in=documents) | Q(project_id__in=record.get("projects", []))).exists():
         raise ValidationError(
-            f"No se puede deshacer: hay comprobantes nuevos que se refieren a comprobantes o proyectos de «{merged.name}»."
+            "No se puede deshacer: hay comprobantes nuevos que se refieren a comprobantes o proyectos "
+            f"de «{merged.name}»."
         )
     if PointsMovement.objects.filter(document_id__in=documents).exclude(pk__in=record.get("points", [])).exists():
         raise ValidationError(

@@ -143,7 +143,7 @@ _keys_phone = _simple_keys(
 
 
 def _groups_phone(keys: list) -> tuple[str, list]:
-    sql = f"""
+    sql = f"""  # noqa: S608 (fixed SQL; values are parameters)
         SELECT p.number, array_agg(DISTINCT c.id ORDER BY c.id),
                CASE WHEN count(DISTINCT c.match_key) = 1 THEN 95 ELSE 70 END
         FROM customers_customerphone p JOIN customers_customer c ON c.id = p.customer_id AND c.deleted_at IS NULL
@@ -164,7 +164,7 @@ _keys_mail = _simple_keys(
 
 
 def _groups_mail(keys: list) -> tuple[str, list]:
-    sql = f"""
+    sql = f"""  # noqa: S608 (fixed SQL; values are parameters)
         WITH members AS (
             SELECT DISTINCT split_part(e.email, '@', 2) AS domain, c.id, c.match_key, {_IDENTITY} AS identity
             FROM customers_customeremail e JOIN customers_customer c ON c.id = e.customer_id AND c.deleted_at IS NULL
@@ -187,7 +187,7 @@ _keys_name = _simple_keys(
 
 
 def _groups_name(keys: list) -> tuple[str, list]:
-    sql = f"""
+    sql = f"""  # noqa: S608 (fixed SQL; values are parameters)
         SELECT c.match_key, array_agg(c.id ORDER BY c.id), 100 FROM customers_customer c
         WHERE c.deleted_at IS NULL AND c.match_key <> '' AND c.match_key = ANY(%s)
         GROUP BY c.match_key HAVING count(DISTINCT {_IDENTITY}) <= 1"""
@@ -199,11 +199,11 @@ def _keys_similar(cursor, start: str, first: bool):
     NEIGHBOURS keys in index order (read past the batch, so no pair is lost at its edge)."""
     lead = ", ".join(f"lead(k, {n}) OVER w AS k{n}" for n in range(1, NEIGHBOURS + 1))
     pairs = " UNION ALL ".join(
-        f"SELECT k, k{n} AS other FROM keyed WHERE n <= %s AND k{n} IS NOT NULL AND left(k, 3) = left(k{n}, 3)"
+        f"SELECT k, k{n} AS other FROM keyed WHERE n <= %s AND k{n} IS NOT NULL AND left(k, 3) = left(k{n}, 3)"  # noqa: S608 (fixed SQL; values are parameters)
         for n in range(1, NEIGHBOURS + 1)
     )
     cursor.execute(
-        f"""WITH keyed AS (
+        f"""WITH keyed AS (  # noqa: S608 (fixed SQL; values are parameters)
                 SELECT k, row_number() OVER w AS n, {lead} FROM (
                     SELECT DISTINCT match_key AS k FROM customers_customer
                     WHERE deleted_at IS NULL AND match_key <> '' AND match_key >= %s
@@ -224,7 +224,7 @@ def _keys_similar(cursor, start: str, first: bool):
 
 
 def _groups_similar(keys: list) -> tuple[str, list]:
-    sql = f"""
+    sql = f"""  # noqa: S608 (fixed SQL; values are parameters)
         SELECT n.k || ' | ' || n.other, array_agg(c.id ORDER BY c.id), round(100 * similarity(n.k, n.other))::int
         FROM unnest(%s::text[], %s::text[]) AS n(k, other)
         JOIN customers_customer c ON c.match_key IN (n.k, n.other) AND c.deleted_at IS NULL AND c.match_key <> ''

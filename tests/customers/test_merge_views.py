@@ -3,8 +3,8 @@
 import pytest
 from django.urls import reverse
 
-from customers.models import Customer, CustomerMerge, DuplicateDismissal
 from customers import services
+from customers.models import Customer, CustomerMerge, DuplicateDismissal
 from tests.factories import make_company
 from tests.roles import user_with_role
 

@@ -7,7 +7,6 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from credit import services as credit_services
 from credit.models import CreditAccount, CreditRequest, Document, Payment, PointsMovement, Project
 from customers import notes, services
 from customers.history import customer_state
@@ -18,7 +17,6 @@ from customers.models import (
     CustomerEmail,
     CustomerMerge,
     CustomerNote,
-    CustomerPhone,
     ImportJob,
 )
 from customers.services.merging import MERGED, SURVIVOR, customer_data
