@@ -143,13 +143,13 @@ _keys_phone = _simple_keys(
 
 
 def _groups_phone(keys: list) -> tuple[str, list]:
-    sql = f"""  # noqa: S608 (fixed SQL; values are parameters)
+    sql = f"""
         SELECT p.number, array_agg(DISTINCT c.id ORDER BY c.id),
                CASE WHEN count(DISTINCT c.match_key) = 1 THEN 95 ELSE 70 END
         FROM customers_customerphone p JOIN customers_customer c ON c.id = p.customer_id AND c.deleted_at IS NULL
         WHERE p.number = ANY(%s)
         GROUP BY p.number
-        HAVING count(DISTINCT c.id) > 1 AND count(DISTINCT {_IDENTITY}) <= 1"""
+        HAVING count(DISTINCT c.id) > 1 AND count(DISTINCT {_IDENTITY}) <= 1"""  # noqa: S608 (fixed SQL; values are parameters)
     return sql, [keys]
 
 
@@ -164,7 +164,7 @@ _keys_mail = _simple_keys(
 
 
 def _groups_mail(keys: list) -> tuple[str, list]:
-    sql = f"""  # noqa: S608 (fixed SQL; values are parameters)
+    sql = f"""
         WITH members AS (
             SELECT DISTINCT split_part(e.email, '@', 2) AS domain, c.id, c.match_key, {_IDENTITY} AS identity
             FROM customers_customeremail e JOIN customers_customer c ON c.id = e.customer_id AND c.deleted_at IS NULL
@@ -174,7 +174,7 @@ def _groups_mail(keys: list) -> tuple[str, list]:
                ARRAY[a.id, b.id], round(100 * similarity(a.match_key, b.match_key))::int
         FROM members a JOIN members b ON b.domain = a.domain AND b.id > a.id
         WHERE similarity(a.match_key, b.match_key) >= %s
-          AND (a.identity IS NULL OR b.identity IS NULL OR a.identity = b.identity)"""
+          AND (a.identity IS NULL OR b.identity IS NULL OR a.identity = b.identity)"""  # noqa: S608 (fixed SQL; values are parameters)
     return sql, [[k for k in keys if k not in FREE_MAIL], SIMILAR]
 
 
@@ -187,10 +187,10 @@ _keys_name = _simple_keys(
 
 
 def _groups_name(keys: list) -> tuple[str, list]:
-    sql = f"""  # noqa: S608 (fixed SQL; values are parameters)
+    sql = f"""
         SELECT c.match_key, array_agg(c.id ORDER BY c.id), 100 FROM customers_customer c
         WHERE c.deleted_at IS NULL AND c.match_key <> '' AND c.match_key = ANY(%s)
-        GROUP BY c.match_key HAVING count(DISTINCT {_IDENTITY}) <= 1"""
+        GROUP BY c.match_key HAVING count(DISTINCT {_IDENTITY}) <= 1"""  # noqa: S608 (fixed SQL; values are parameters)
     return sql, [keys]
 
 
@@ -199,11 +199,12 @@ def _keys_similar(cursor, start: str, first: bool):
     NEIGHBOURS keys in index order (read past the batch, so no pair is lost at its edge)."""
     lead = ", ".join(f"lead(k, {n}) OVER w AS k{n}" for n in range(1, NEIGHBOURS + 1))
     pairs = " UNION ALL ".join(
-        f"SELECT k, k{n} AS other FROM keyed WHERE n <= %s AND k{n} IS NOT NULL AND left(k, 3) = left(k{n}, 3)"  # noqa: S608 (fixed SQL; values are parameters)
+        f"SELECT k, k{n} AS other FROM keyed WHERE n <= %s AND k{n} IS NOT NULL"  # noqa: S608 (fixed SQL)
+        f" AND left(k, 3) = left(k{n}, 3)"
         for n in range(1, NEIGHBOURS + 1)
     )
     cursor.execute(
-        f"""WITH keyed AS (  # noqa: S608 (fixed SQL; values are parameters)
+        f"""WITH keyed AS (
                 SELECT k, row_number() OVER w AS n, {lead} FROM (
                     SELECT DISTINCT match_key AS k FROM customers_customer
                     WHERE deleted_at IS NULL AND match_key <> '' AND match_key >= %s
@@ -215,7 +216,7 @@ def _keys_similar(cursor, start: str, first: bool):
               AND regexp_replace(k, '[^0-9]', '', 'g') = regexp_replace(other, '[^0-9]', '', 'g')
             UNION ALL
             SELECT NULL, k FROM keyed WHERE n = %s + 1
-            ORDER BY 1""",
+            ORDER BY 1""",  # noqa: S608 (fixed SQL; values are parameters)
         [start.partition(" | ")[0], BATCH + NEIGHBOURS + 1, *([BATCH] * NEIGHBOURS), SIMILAR, BATCH],
     )
     rows = cursor.fetchall()
@@ -224,12 +225,12 @@ def _keys_similar(cursor, start: str, first: bool):
 
 
 def _groups_similar(keys: list) -> tuple[str, list]:
-    sql = f"""  # noqa: S608 (fixed SQL; values are parameters)
+    sql = f"""
         SELECT n.k || ' | ' || n.other, array_agg(c.id ORDER BY c.id), round(100 * similarity(n.k, n.other))::int
         FROM unnest(%s::text[], %s::text[]) AS n(k, other)
         JOIN customers_customer c ON c.match_key IN (n.k, n.other) AND c.deleted_at IS NULL AND c.match_key <> ''
         GROUP BY n.k, n.other
-        HAVING count(DISTINCT {_IDENTITY}) <= 1"""
+        HAVING count(DISTINCT {_IDENTITY}) <= 1"""  # noqa: S608 (fixed SQL; values are parameters)
     return sql, [[k.partition(" | ")[0] for k in keys], [k.partition(" | ")[2] for k in keys]]
 
 
