@@ -79,14 +79,12 @@ def customer_merge(request):
                 "Puede deshacerlo desde la nota «Fusionado» de Notas.",
             )
             return redirect(reverse("customers:detail", args=[survivor.pk]) + "?tab=notas")
+    theirs = services.related_counts(merged)
     context = {
         "survivor": survivor,
         "merged": merged,
         "choices": services.merge_choices(survivor, merged),
-        "counts": [
-            (label, count, services.related_counts(merged).get(label, 0))
-            for label, count in services.related_counts(survivor).items()
-        ],
+        "counts": [(label, count, theirs.get(label, 0)) for label, count in services.related_counts(survivor).items()],
         "SURVIVOR": SURVIVOR,
         "MERGED": MERGED,
     }

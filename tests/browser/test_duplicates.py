@@ -36,7 +36,7 @@ def test_find_merge_choosing_values_see_the_notes_and_undo(page, reference_data)
 
     expect(page.get_by_role("heading", name="Fusionar dos clientes")).to_be_visible()
     # Keep the survivor's name, take the other's giro.
-    page.get_by_label("Comercial Núñez S.A.C.", exact=False).first.check()
+    page.locator("#c-nombre-s").check()
     page.locator("#c-business_line-m").check()
     page.screenshot(path=SCREENSHOTS.format("fusionar"), full_page=True)
     page.get_by_role("button", name="Fusionar").click()

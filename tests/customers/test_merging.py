@@ -276,3 +276,46 @@ def test_survivor_choice_keeps_values(admin, pair):
     services.merge_customers(actor=admin, survivor=keeper, merged=other, choices={"nombre": SURVIVOR})
     assert Customer.objects.get(pk=keeper.pk).name == "Comercial Núñez S.A.C."
     assert valid_ruc()  # factories stay usable after a merge
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_merges_of_one_pair_at_once_take_turns():
+    """A merges «other» into «keeper» and holds the locks; B, at the same time, merges «keeper»
+    into «other»: B waits for A's row lock, then finds «other» in the Papelera and is refused."""
+    import threading
+
+    from django.db import connection, transaction
+
+    from customers.reference import load_reference_data
+    from tests.concurrency import backend_pid, release_when_blocked
+
+    load_reference_data()
+    ana, beto = user_with_role("Administrador"), user_with_role("Administrador")
+    keeper, other = make_company(), make_company()
+    outcome, ready, pid_box, release = {}, threading.Event(), {}, threading.Event()
+
+    def beto_merges():
+        try:
+            pid_box["pid"] = backend_pid()
+            ready.set()
+            services.merge_customers(actor=beto, survivor=Customer.objects.get(pk=other.pk), merged=keeper)
+            outcome["beto"] = "merged"
+        except ValidationError as exc:
+            outcome["beto"] = " ".join(exc.messages)
+        finally:
+            connection.close()
+
+    with transaction.atomic():
+        services.merge_customers(actor=ana, survivor=keeper, merged=other)
+        thread = threading.Thread(target=beto_merges)
+        thread.start()
+        ready.wait(10)
+        watcher = release_when_blocked(pid_box["pid"], release)
+        release.wait(20)
+    thread.join(30)
+    watcher.join(5)
+    assert watcher.saw_wait, "Beto's merge never waited for Ana's lock"
+    assert "está en la Papelera" in outcome["beto"]
+    assert CustomerMerge.objects.count() == 1
+    assert Customer.objects.get(pk=keeper.pk).deleted_at is None
+    assert Customer.objects.get(pk=other.pk).deleted_at is not None
