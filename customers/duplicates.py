@@ -32,6 +32,7 @@ from django.db import connection
 
 from customers.models import Customer, DuplicateDismissal
 from customers.reference import DNI, RUC
+from peru.phones import national_format
 
 PAGE_SIZE = 25
 SIMILAR = 0.6  # pg_trgm similarity of two names of one e-mail domain ("correo")
@@ -88,6 +89,17 @@ class Group:
     @property
     def signature(self) -> str:
         return signature(self.ids)
+
+    @property
+    def shared(self) -> str:
+        """What the members share, as the page shows it."""
+        if self.rule == "telefono":
+            return national_format(self.key)
+        if self.rule == "correo":
+            return "@" + self.key.partition(" ")[0]
+        if self.rule == "documento":
+            return f"DNI {self.key[2:10]} en el RUC {self.key}"
+        return self.key.replace(" | ", " ≈ ")
 
 
 @dataclass
