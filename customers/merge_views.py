@@ -83,7 +83,8 @@ def customer_merge(request):
     context = {
         "survivor": survivor,
         "merged": merged,
-        "choices": services.merge_choices(survivor, merged),
+        # What differs first: that is what the person decides.
+        "choices": sorted(services.merge_choices(survivor, merged), key=lambda choice: choice.same),
         "counts": [(label, count, theirs.get(label, 0)) for label, count in services.related_counts(survivor).items()],
         "SURVIVOR": SURVIVOR,
         "MERGED": MERGED,

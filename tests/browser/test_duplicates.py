@@ -26,7 +26,7 @@ def test_find_merge_choosing_values_see_the_notes_and_undo(page, reference_data)
     make_address(customer=other, street="Jr. Lima 200")
     sign_in(page, "Administrador", username="ada", first_name="Ada", last_name="Admin")
 
-    page.get_by_role("button", name="Más opciones").click()
+    page.get_by_role("button", name="Más opciones", exact=True).click()
     page.get_by_role("link", name="Posibles duplicados").click()
     page.get_by_role("link", name="Mismo nombre").click()
     group = page.locator(".duplicate-group").filter(has_text="COMERCIAL NUNEZ SAC")
@@ -52,7 +52,7 @@ def test_find_merge_choosing_values_see_the_notes_and_undo(page, reference_data)
 
     page.once("dialog", lambda dialog: dialog.accept())
     first.get_by_role("button", name="Deshacer la fusión").click()
-    expect(page.get_by_text("Fusión deshecha")).to_be_visible()
+    expect(page.get_by_role("alert").filter(has_text="Fusión deshecha")).to_be_visible()
     assert Customer.objects.get(pk=other.pk).deleted_at is None
     assert Customer.objects.get(pk=keeper.pk).business_line == "Ferretería"
     expect(page.locator("#timeline .note").first).to_contain_text("deshecha")
