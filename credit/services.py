@@ -624,6 +624,7 @@ def _earn_points(*, document: Document, on: date) -> PointsMovement | None:
     points = int((to_soles(document.paid, document.exchange_rate) * program.points_per_sol).to_integral_value(ROUND_DOWN))
     if points <= 0 or PointsMovement.objects.filter(document=document, kind=PointsMovement.Kind.EARNED).exists():
         return None
+    settle_expired_points(customer)  # the ledger in date order: what expired before this sale
     return PointsMovement.objects.create(
         customer=customer,
         kind=PointsMovement.Kind.EARNED,
@@ -645,8 +646,60 @@ def _add_months(day: date, months: int) -> date:
     raise AssertionError("unreachable")
 
 
-def points_balance(customer) -> int:
-    return PointsMovement.objects.filter(customer_id=customer.pk).aggregate(s=Sum("points"))["s"] or 0
+def points_balance(customer, *, today: date | None = None) -> int:
+    """The points the customer can use today: the ledger's sum less the lots already past
+    their date whose expiry movement is not written yet (the nightly expire_points, or the
+    next write on the customer's points, writes it). Exact whether or not a job has run."""
+    rows = PointsMovement.objects.filter(customer_id=customer.pk)
+    total = rows.aggregate(s=Sum("points"))["s"] or 0
+    return total - sum(points for _day, points in _pending_expiry(customer.pk, today=today or _today()))
+
+
+def _pending_expiry(customer_id: int, *, today: date) -> list[tuple[date, int]]:
+    """Points past their date (expires_on ≤ today: on its date a lot no longer counts) and not
+    yet written off, per expiry date, oldest first. Points spent (negative adjustments) are
+    taken from the lots that expire first; those already written off by earlier expiry
+    movements count as gone. Correct because every write on a customer's points first writes
+    what has expired (settle_expired_points), so no spending happens after a lot's date
+    without its expiry written before it."""
+    rows = PointsMovement.objects.filter(customer_id=customer_id)
+    lots = list(
+        rows.filter(points__gt=0, expires_on__lte=today)
+        .values_list("expires_on")
+        .annotate(s=Sum("points"))
+        .order_by("expires_on")
+    )
+    if not lots:
+        return []
+    used = rows.filter(points__lt=0).aggregate(
+        spent=Sum("points", filter=~Q(kind=PointsMovement.Kind.EXPIRED)),
+        expired=Sum("points", filter=Q(kind=PointsMovement.Kind.EXPIRED)),
+    )
+    gone = -((used["spent"] or 0) + (used["expired"] or 0))
+    pending, due = [], 0
+    for day, points in lots:
+        due += points
+        if due > gone:
+            pending.append((day, due - gone))
+            gone = due
+    return pending
+
+
+def settle_expired_points(customer, *, today: date | None = None) -> int:
+    """Writes the expiry movements of the customer's lots past their date (one per date);
+    returns the points written off. Call it inside a transaction holding the customer's
+    balance row (locked_account), as every writer of points does."""
+    today = today or _today()
+    written = 0
+    for day, points in _pending_expiry(customer.pk, today=today):
+        PointsMovement.objects.create(
+            customer_id=customer.pk,
+            kind=PointsMovement.Kind.EXPIRED,
+            points=-points,
+            reason=f"Puntos vencidos el {day:%d/%m/%Y}",
+        )
+        written += points
+    return written
 
 
 def adjust_points(*, actor, customer: Customer, points, reason: str) -> PointsMovement:
@@ -668,6 +721,7 @@ def adjust_points(*, actor, customer: Customer, points, reason: str) -> PointsMo
     with transaction.atomic():
         customer = _writable_customer(customer)
         locked_account(customer)  # one writer of the customer's points at a time
+        settle_expired_points(customer)  # what expired is not spent again
         balance = points_balance(customer)
         if balance + amount < 0:
             raise ValidationError({"points": f"El cliente tiene {balance:,} puntos: no puede quedar en negativo."})
@@ -689,31 +743,33 @@ def adjust_points(*, actor, customer: Customer, points, reason: str) -> PointsMo
     return movement
 
 
+def catch_up_expired_points(customer, *, today: date | None = None) -> int:
+    """Writes the customer's due expiry movements now (the Puntos tab calls it before showing
+    the ledger, so the ledger and the balance agree without waiting for the nightly run)."""
+    today = today or _today()
+    if not _pending_expiry(customer.pk, today=today):
+        return 0
+    with transaction.atomic():
+        locked_account(customer)
+        return settle_expired_points(customer, today=today)
+
+
 def expire_points(*, today: date | None = None) -> int:
-    """Points past their date leave the balance, oldest first: of the points that have
-    expired by today, those not already spent (negative adjustments) or expired before.
-    Returns how many customers lost points. Idempotent: run it daily (command expire_points)."""
+    """Writes the expiry movements of every customer with lots past their date; returns how
+    many customers lost points. Idempotent. The balances are right without it (points_balance
+    leaves expired lots out); it keeps the ledgers written up: run it nightly (README)."""
     today = today or _today()
     changed = 0
     customers = (
         PointsMovement.objects.filter(expires_on__lte=today, points__gt=0).values_list("customer_id", flat=True).distinct()
     )
     for customer_id in customers.iterator():
+        customer = Customer(pk=customer_id)
+        if not _pending_expiry(customer_id, today=today):
+            continue
         with transaction.atomic():
-            account_customer = Customer(pk=customer_id)
-            locked_account(account_customer)
-            rows = PointsMovement.objects.filter(customer_id=customer_id)
-            due = rows.filter(points__gt=0, expires_on__lte=today).aggregate(s=Sum("points"))["s"] or 0
-            spent = -(rows.filter(points__lt=0).exclude(kind=PointsMovement.Kind.EXPIRED).aggregate(s=Sum("points"))["s"] or 0)
-            expired = -(rows.filter(kind=PointsMovement.Kind.EXPIRED).aggregate(s=Sum("points"))["s"] or 0)
-            to_expire = min(due - spent - expired, points_balance(account_customer))
-            if to_expire > 0:
-                PointsMovement.objects.create(
-                    customer_id=customer_id,
-                    kind=PointsMovement.Kind.EXPIRED,
-                    points=-to_expire,
-                    reason=f"Puntos vencidos al {today:%d/%m/%Y}",
-                )
+            locked_account(customer)
+            if settle_expired_points(customer, today=today):
                 changed += 1
     return changed
 

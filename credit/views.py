@@ -265,6 +265,8 @@ def project_create(request, pk):
 @permission_required("credit.view_pointsmovement", raise_exception=True)
 def points_tab(request, pk):
     customer = _customer(pk)
+    # Lots past their date get their expiry movement now, so the ledger shown adds up to the balance.
+    services.catch_up_expired_points(customer)
     context = {
         "customer": customer,
         "balance": services.points_balance(customer),
