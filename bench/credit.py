@@ -123,11 +123,12 @@ def _measure(args) -> int:
     print("Lista con la columna «Crédito disponible» (ms): consulta | vista entera (htmx)")
     all_query, all_view = [], []
     for credit_filter in CREDIT_FILTERS:
-        q_times, v_times = [], []
+        q_times, v_times, queries_sent = [], [], []
         for i in range(args.requests):
             second = SECOND[i % len(SECOND)]
             page = rng.choice([1, 1, 1, 2, 3, 10])
             query = "&".join(x for x in (credit_filter, second, f"page={page}") if x)
+            queries_sent.append(query)
             start = time.perf_counter()
             query_path(query)
             q_times.append((time.perf_counter() - start) * 1000)
@@ -140,6 +141,9 @@ def _measure(args) -> int:
         label = credit_filter or "sin filtro de crédito"
         print(_line(f"{label} · consulta", q_times))
         print(_line(f"{label} · vista", v_times), flush=True)
+        # The tail: which requests were the slowest (a first visit of a page, a second filter …).
+        slowest = sorted(zip(q_times, v_times, queries_sent, strict=True), reverse=True)[:2]
+        print("      más lentas: " + "; ".join(f"{q:.0f}/{v:.0f} ms ?{text}" for q, v, text in slowest))
     print(_line("TODAS · consulta", all_query))
     print(_line("TODAS · vista", all_view))
 

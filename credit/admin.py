@@ -21,7 +21,16 @@ from django.shortcuts import redirect
 from django.urls import reverse
 
 from credit import corrections, services
-from credit.models import CreditAccount, CreditRequest, Document, Payment, PaymentTerm, PointsMovement, PriceList, Project
+from credit.models import (
+    CreditAccount,
+    CreditRequest,
+    Document,
+    Payment,
+    PaymentTerm,
+    PointsMovement,
+    PriceList,
+    Project,
+)
 
 
 class ReadOnly:
@@ -138,8 +147,19 @@ class DocumentAddForm(ServiceForm):
 
     class Meta:
         model = Document
-        fields = ["customer", "doc_type", "series", "number", "issue_date", "due_date", "currency", "exchange_rate",
-                  "total", "project", "related"]
+        fields = [
+            "customer",
+            "doc_type",
+            "series",
+            "number",
+            "issue_date",
+            "due_date",
+            "currency",
+            "exchange_rate",
+            "total",
+            "project",
+            "related",
+        ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -163,7 +183,9 @@ class DocumentChangeForm(ServiceForm):
     def run(self, data):
         document = corrections.correct_document(actor=self.request.user, document=self.instance, data=data)
         if data.get("void"):
-            document = services.void_document(actor=self.request.user, document=document, reason=data.get("void_reason"))
+            document = services.void_document(
+                actor=self.request.user, document=document, reason=data.get("void_reason")
+            )
         elif (data.get("void_reason") or "").strip():
             raise ValidationError({"void": "Marque «Anular» si quiere anular el comprobante."})
         return document
@@ -171,15 +193,41 @@ class DocumentChangeForm(ServiceForm):
 
 @admin.register(Document)
 class DocumentAdmin(ServiceAdmin):
-    list_display = ["__str__", "customer", "issue_date", "due_date", "currency", "total", "paid", "credited", "is_voided"]
+    list_display = [
+        "__str__",
+        "customer",
+        "issue_date",
+        "due_date",
+        "currency",
+        "total",
+        "paid",
+        "credited",
+        "is_voided",
+    ]
     list_filter = ["doc_type", "currency", "is_voided"]
     search_fields = ["series", "customer__name"]
     raw_id_fields = ["customer", "related", "project"]
     list_select_related = ["customer"]
     add_form, change_form = DocumentAddForm, DocumentChangeForm
     add_fields = DocumentAddForm.Meta.fields
-    change_fields = ["customer", "doc_type", "series", "number", "issue_date", "currency", "exchange_rate", "total",
-                     "related", "paid", "credited", "is_voided", "due_date", "project", "void", "void_reason"]
+    change_fields = [
+        "customer",
+        "doc_type",
+        "series",
+        "number",
+        "issue_date",
+        "currency",
+        "exchange_rate",
+        "total",
+        "related",
+        "paid",
+        "credited",
+        "is_voided",
+        "due_date",
+        "project",
+        "void",
+        "void_reason",
+    ]
     delete_service = staticmethod(corrections.delete_document)
 
 

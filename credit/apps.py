@@ -17,7 +17,9 @@ class CreditConfig(AppConfig):
         register_purge_guard(referencing_document_reasons)
 
         extensions.register_summary_tab(
-            extensions.SummaryTab("condiciones", "Condiciones de venta", "credit:conditions", "credit.view_creditaccount")
+            extensions.SummaryTab(
+                "condiciones", "Condiciones de venta", "credit:conditions", "credit.view_creditaccount"
+            )
         )
         extensions.register_summary_tab(
             extensions.SummaryTab("comprobantes", "Comprobantes", "credit:documents", "credit.view_document")

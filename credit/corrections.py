@@ -108,13 +108,12 @@ def delete_document(*, actor, document: Document) -> None:
             raise ValidationError(f"{label} tiene notas de crédito o débito: elimínelas primero, o anúlelo.")
         if PointsMovement.objects.filter(document=document).exists():
             raise ValidationError(f"{label} dio puntos al cliente: no se elimina; anúlelo en su lugar.")
-        if document.doc_type == Document.Type.CREDIT_NOTE:
-            if not document.is_voided:
-                related = Document.objects.select_for_update().get(pk=document.related_id)
-                before = related.outstanding
-                related.credited -= document.total
-                related.save(update_fields=["credited"])
-                _move_balance(account, related, before)
+        if document.doc_type == Document.Type.CREDIT_NOTE and not document.is_voided:
+            related = Document.objects.select_for_update().get(pk=document.related_id)
+            before = related.outstanding
+            related.credited -= document.total
+            related.save(update_fields=["credited"])
+            _move_balance(account, related, before)
         text = f"{document} eliminado (registrado por error)."
         before = document.outstanding
         document.delete()
@@ -193,7 +192,8 @@ def delete_payment(*, actor, payment: Payment) -> None:
         document.save(update_fields=["paid"])
         _move_balance(account, document, before)
         account.save(update_fields=_BALANCE_FIELDS)
-        text = f"Pago de {format_money(payment.amount, document.currency)} del {payment.date:%d/%m/%Y} a {document} eliminado."
+        amount = format_money(payment.amount, document.currency)
+        text = f"Pago de {amount} del {payment.date:%d/%m/%Y} a {document} eliminado."
         payment.delete()
         record_note(customer=customer, actor=actor, kind=CustomerNote.Kind.EDITED, text=text)
 

@@ -26,8 +26,8 @@ from credit.models import (
     CreditAccount,
     CreditRequest,
     Document,
-    PaymentTerm,
     Payment,
+    PaymentTerm,
     PointsMovement,
     PointsProgram,
     PriceList,
@@ -251,7 +251,10 @@ def update_sales_conditions(*, actor, customer: Customer, data: dict) -> CreditA
                 )
         others = [(f, b, a) for f, b, a in changes if f != "credit_limit"]
         if others:
-            lines = [f"{CreditAccount._meta.get_field(f).verbose_name.capitalize()}: {b or '—'} → {a or '—'}" for f, b, a in others]
+            lines = [
+                f"{CreditAccount._meta.get_field(f).verbose_name.capitalize()}: {b or '—'} → {a or '—'}"
+                for f, b, a in others
+            ]
             record_note(
                 customer=customer,
                 actor=actor,
@@ -297,7 +300,11 @@ def _set_blocked(*, actor, customer, reason, blocked: bool) -> CreditAccount:
         account = locked_account(customer)
         if account.is_blocked == blocked:
             raise ValidationError(
-                {"reason": "El crédito de este cliente ya está bloqueado." if blocked else "El crédito de este cliente no está bloqueado."}
+                {
+                    "reason": "El crédito de este cliente ya está bloqueado."
+                    if blocked
+                    else "El crédito de este cliente no está bloqueado."
+                }
             )
         account.is_blocked = blocked
         account.blocked_reason = reason if blocked else ""
@@ -365,7 +372,9 @@ def register_document(*, actor, customer: Customer, data: dict) -> Document:
     if not re.fullmatch(r"[FB][A-Z0-9]{3}", series):
         errors["series"] = ["La serie tiene 4 caracteres y empieza con F (facturas) o B (boletas), por ejemplo F001."]
     elif doc_type in SERIES_PREFIX and series[0] != SERIES_PREFIX[doc_type]:
-        errors["series"] = [f"La serie de una {Document.Type(doc_type).label.lower()} empieza con {SERIES_PREFIX[doc_type]}."]
+        errors["series"] = [
+            f"La serie de una {Document.Type(doc_type).label.lower()} empieza con {SERIES_PREFIX[doc_type]}."
+        ]
     number = _int(data.get("number") or "", "number", "El número", errors, maximum=99_999_999)
     if not errors.get("number") and number < 1:
         errors["number"] = ["El número va de 1 a 99999999."]
@@ -387,7 +396,11 @@ def register_document(*, actor, customer: Customer, data: dict) -> Document:
         raw_rate = str(data.get("exchange_rate") or "").strip()
         try:
             rate = Decimal(raw_rate.replace(",", ""))
-            if not rate.is_finite() or not (MIN_EXCHANGE_RATE <= rate <= MAX_EXCHANGE_RATE) or rate != rate.quantize(Decimal("0.0001")):
+            if (
+                not rate.is_finite()
+                or not (MIN_EXCHANGE_RATE <= rate <= MAX_EXCHANGE_RATE)
+                or rate != rate.quantize(Decimal("0.0001"))
+            ):
                 raise ValueError
         except (ArithmeticError, ValueError):
             errors["exchange_rate"] = [
@@ -418,7 +431,9 @@ def register_document(*, actor, customer: Customer, data: dict) -> Document:
         elif related.currency != currency:
             errors["currency"] = [f"La nota va en la moneda de {related.serie_number} ({related.currency})."]
         elif not errors.get("series") and series[0] != related.series[0]:
-            errors["series"] = [f"La serie de la nota empieza con {related.series[0]}, como la de {related.serie_number}."]
+            errors["series"] = [
+                f"La serie de la nota empieza con {related.series[0]}, como la de {related.serie_number}."
+            ]
     elif data.get("related") not in (None, ""):
         errors["related"] = ["Solo las notas de crédito y de débito modifican otro comprobante."]
     if not errors and Document.objects.filter(doc_type=doc_type, series=series, number=number).exists():
@@ -621,7 +636,9 @@ def _earn_points(*, document: Document, on: date) -> PointsMovement | None:
     customer = document.customer
     if not (program.enabled and customer.loyalty_enrolled and document.is_debt):
         return None
-    points = int((to_soles(document.paid, document.exchange_rate) * program.points_per_sol).to_integral_value(ROUND_DOWN))
+    points = int(
+        (to_soles(document.paid, document.exchange_rate) * program.points_per_sol).to_integral_value(ROUND_DOWN)
+    )
     if points <= 0 or PointsMovement.objects.filter(document=document, kind=PointsMovement.Kind.EARNED).exists():
         return None
     settle_expired_points(customer)  # the ledger in date order: what expired before this sale
@@ -711,7 +728,9 @@ def adjust_points(*, actor, customer: Customer, points, reason: str) -> PointsMo
         if amount == 0 or abs(amount) > MAX_POINTS_ADJUSTMENT:
             raise ValueError
     except (TypeError, ValueError):
-        errors["points"] = [f"Escriba los puntos a sumar (p. ej. 50) o restar (p. ej. -50), sin pasar de {MAX_POINTS_ADJUSTMENT:,}."]
+        errors["points"] = [
+            f"Escriba los puntos a sumar (p. ej. 50) o restar (p. ej. -50), sin pasar de {MAX_POINTS_ADJUSTMENT:,}."
+        ]
     try:
         reason = _reason(reason, what="el motivo del ajuste")
     except ValidationError as exc:
@@ -761,7 +780,9 @@ def expire_points(*, today: date | None = None) -> int:
     today = today or _today()
     changed = 0
     customers = (
-        PointsMovement.objects.filter(expires_on__lte=today, points__gt=0).values_list("customer_id", flat=True).distinct()
+        PointsMovement.objects.filter(expires_on__lte=today, points__gt=0)
+        .values_list("customer_id", flat=True)
+        .distinct()
     )
     for customer_id in customers.iterator():
         customer = Customer(pk=customer_id)
@@ -797,7 +818,9 @@ def request_credit_increase(*, actor, customer: Customer, amount, reason: str) -
             raise ValidationError({"amount": f"Pida un cupo mayor al actual ({format_money(account.credit_limit)})."})
         if CreditRequest.objects.filter(customer=customer, status=CreditRequest.Status.PENDING).exists():
             raise ValidationError("Este cliente ya tiene una solicitud de crédito pendiente.")
-        request = CreditRequest.objects.create(customer=customer, amount=value, reason=reason, requested_by=_user(actor))
+        request = CreditRequest.objects.create(
+            customer=customer, amount=value, reason=reason, requested_by=_user(actor)
+        )
         record_note(
             customer=customer,
             actor=actor,
@@ -807,7 +830,9 @@ def request_credit_increase(*, actor, customer: Customer, amount, reason: str) -
     return request
 
 
-def decide_credit_request(*, actor, credit_request: CreditRequest, approve: bool, reason: str = "", amount=None) -> CreditRequest:
+def decide_credit_request(
+    *, actor, credit_request: CreditRequest, approve: bool, reason: str = "", amount=None
+) -> CreditRequest:
     """Créditos approves (optionally another amount; the cupo changes, with its note) or
     rejects with a reason."""
     _require(actor, "credit.decide_creditrequest")
@@ -888,7 +913,7 @@ _EXPECTED_SQL = f"""
        OR a.balance <> COALESCE(e.balance, 0)
        OR a.open_documents <> COALESCE(e.open_documents, 0)
        OR a.oldest_due_date IS DISTINCT FROM e.oldest_due_date
-"""
+"""  # noqa: S608 (fixed SQL, no input)
 
 _DOCUMENT_SQL = """
     SELECT d.id, d.paid, COALESCE(p.total, 0), d.credited, COALESCE(n.total, 0)
@@ -911,7 +936,9 @@ def recompute_balances(*, fix: bool = False) -> list[BalanceDifference]:
     with transaction.atomic(), connection.cursor() as cursor:
         if fix:
             # Nobody writes a document or a balance while we compare and fix.
-            cursor.execute("LOCK TABLE credit_creditaccount, credit_document, credit_payment IN SHARE ROW EXCLUSIVE MODE")
+            cursor.execute(
+                "LOCK TABLE credit_creditaccount, credit_document, credit_payment IN SHARE ROW EXCLUSIVE MODE"
+            )
         cursor.execute(_DOCUMENT_SQL)
         for doc_id, paid, paid_expected, credited, credited_expected in cursor.fetchall():
             if paid != paid_expected:
@@ -920,7 +947,7 @@ def recompute_balances(*, fix: bool = False) -> list[BalanceDifference]:
                 differences.append(BalanceDifference(doc_id, "document.credited", credited, credited_expected))
         if fix and differences:
             cursor.execute(
-                "UPDATE credit_document d SET paid = x.p, credited = x.n FROM ("
+                "UPDATE credit_document d SET paid = x.p, credited = x.n FROM ("  # noqa: S608 (fixed SQL)
                 + _DOCUMENT_SQL.replace("SELECT d.id, d.paid, COALESCE(p.total, 0), d.credited, COALESCE(n.total, 0)",
                                         "SELECT d.id, COALESCE(p.total, 0) AS p, COALESCE(n.total, 0) AS n")
                 + ") x WHERE x.id = d.id"

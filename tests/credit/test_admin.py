@@ -128,7 +128,9 @@ def test_deleting_a_payment_puts_the_debt_back_with_a_note(client, customer):
     assert not Payment.objects.exists()
     account = CreditAccount.objects.get(customer=customer)
     assert (account.balance, account.open_documents, account.oldest_due_date) == (
-        Decimal("100.00"), 1, document.due_date
+        Decimal("100.00"),
+        1,
+        document.due_date,
     )
     assert CustomerNote.objects.filter(customer=customer, text__contains="eliminado").exists()
     assert services.recompute_balances() == []
@@ -223,12 +225,14 @@ def test_deleting_a_nota_de_credito_gives_the_invoice_its_debt_back(client, cust
 def test_projects_through_the_service_and_one_in_use_is_not_deleted(client, customer):
     login(client)
     response = client.post(
-        reverse("admin:credit_project_add"), {"customer": customer.pk, "code": "obra 1", "name": "Obra", "is_active": "on"}
+        reverse("admin:credit_project_add"),
+        {"customer": customer.pk, "code": "obra 1", "name": "Obra", "is_active": "on"},
     )
     assert "código admite" in " ".join(errors_at(response, "code"))
     assert not Project.objects.exists()
     response = client.post(
-        reverse("admin:credit_project_add"), {"customer": customer.pk, "code": "obra-1", "name": "Obra", "is_active": "on"}
+        reverse("admin:credit_project_add"),
+        {"customer": customer.pk, "code": "obra-1", "name": "Obra", "is_active": "on"},
     )
     project = Project.objects.get(customer=customer)
     assert project.code == "OBRA-1"
@@ -269,7 +273,13 @@ def test_creditos_may_write_each_of_the_three(client, customer):
     document = make_document(customer)
     response = client.post(
         reverse("admin:credit_payment_add"),
-        {"document": document.pk, "date": dmy(timezone.localdate()), "amount": "5", "method": method.pk, "reference": ""},
+        {
+            "document": document.pk,
+            "date": dmy(timezone.localdate()),
+            "amount": "5",
+            "method": method.pk,
+            "reference": "",
+        },
     )
     assert response.status_code == 302
     assert Payment.objects.get().method == method
