@@ -34,7 +34,7 @@ class CreditConfig(AppConfig):
                 cell_template="credit/_list_cell.html",
                 permission="credit.view_creditaccount",
                 load_page=load_credit_rows,
-                css_class="d-none d-lg-table-cell text-end text-nowrap",
+                css_class="d-none d-lg-table-cell text-end credit-cell",
             )
         )
         extensions.register_row_menu_entry(

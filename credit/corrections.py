@@ -30,8 +30,8 @@ from credit.services import (
     _maybe_int,
     _move_balance,
     _open_documents,
+    _payment_reference_and_date,
     _require,
-    _today,
     _writable_customer,
     locked_account,
 )
@@ -136,14 +136,7 @@ def correct_payment(*, actor, payment: Payment, data: dict) -> Payment:
         method = payment.method  # kept, even if deactivated since
     else:
         method = _choice(PaymentTerm, raw_method, "method", "forma de pago", errors)
-    reference = " ".join(str(data.get("reference") or "").split())
-    if len(reference) > 60:
-        errors["reference"] = ["La referencia admite hasta 60 caracteres."]
-    if isinstance(pay_date, date):
-        if pay_date > _today():
-            errors["date"] = ["La fecha del pago no puede ser posterior a hoy."]
-        elif pay_date < document.issue_date:
-            errors["date"] = [f"El pago no puede ser anterior a la emisión ({document.issue_date:%d/%m/%Y})."]
+    reference = _payment_reference_and_date(document, data, pay_date, errors)
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():

@@ -529,14 +529,7 @@ def register_payment(*, actor, document: Document, data: dict) -> Payment:
     except ValueError as exc:
         errors["amount"], amount = [str(exc)], None
     method = _choice(PaymentTerm, data.get("method"), "method", "forma de pago", errors)
-    reference = " ".join(str(data.get("reference") or "").split())
-    if len(reference) > 60:
-        errors["reference"] = ["La referencia admite hasta 60 caracteres."]
-    if isinstance(pay_date, date):
-        if pay_date > _today():
-            errors["date"] = ["La fecha del pago no puede ser posterior a hoy."]
-        elif pay_date < document.issue_date:
-            errors["date"] = [f"El pago no puede ser anterior a la emisión ({document.issue_date:%d/%m/%Y})."]
+    reference = _payment_reference_and_date(document, data, pay_date, errors)
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
@@ -563,6 +556,20 @@ def register_payment(*, actor, document: Document, data: dict) -> Payment:
         if document.outstanding == 0:
             _earn_points(document=document, on=pay_date)
     return payment
+
+
+def _payment_reference_and_date(document: Document, data: dict, pay_date, errors: dict) -> str:
+    """A pago's referencia (cleaned, returned) and date (not after today, not before the
+    comprobante's issue) checked into `errors`: register_payment and correct_payment."""
+    reference = " ".join(str(data.get("reference") or "").split())
+    if len(reference) > 60:
+        errors["reference"] = ["La referencia admite hasta 60 caracteres."]
+    if isinstance(pay_date, date):
+        if pay_date > _today():
+            errors["date"] = ["La fecha del pago no puede ser posterior a hoy."]
+        elif pay_date < document.issue_date:
+            errors["date"] = [f"El pago no puede ser anterior a la emisión ({document.issue_date:%d/%m/%Y})."]
+    return reference
 
 
 def _move_balance(account: CreditAccount, document: Document, before: Decimal, *, new: bool = False) -> None:

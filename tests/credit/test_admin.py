@@ -282,4 +282,10 @@ def test_creditos_may_write_each_of_the_three(client, customer):
         },
     )
     assert response.status_code == 302
-    assert Payment.objects.get().method == method
+    payment = Payment.objects.get()
+    assert payment.method == method
+    project = services.save_project(actor=None, customer=customer, data={"code": "P1", "name": "Obra"})
+    for model, pk in (("document", document.pk), ("payment", payment.pk), ("project", project.pk)):
+        response = client.get(reverse(f"admin:credit_{model}_change", args=[pk]))
+        assert response.status_code == 200
+        assert response.context["has_change_permission"] and response.context["has_delete_permission"]
