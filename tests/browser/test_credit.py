@@ -121,5 +121,5 @@ def test_the_list_with_the_credit_column_fits_1280_pixels(page, customer):
     )
     assert widths[0] <= widths[1], widths
     assert widths[2] <= widths[3], widths
-    box = row.locator("button").last.bounding_box()  # the ⋮ of the row menu
+    box = row.locator("button:visible").last.bounding_box()  # the ⋮ of the row menu
     assert box["x"] + box["width"] <= 1280, box
