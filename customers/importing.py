@@ -21,6 +21,7 @@ advisory lock vanishes with its connection, so the next look at the job marks it
 import hashlib
 import os
 import tempfile
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import chain, islice
@@ -31,21 +32,21 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from attributes.models import AttributeDefinition
 from attributes.services import lock_attribute_rules
 from customers import import_columns as cols
-from customers import spreadsheets
+from customers import import_staging, spreadsheets
 from customers.access import require_permission
-from customers.bulk import update_rows
-from customers.history import describe_changes, record_bulk_import, tracked_fields
+from customers.history import describe_changes, tracked_fields
 from customers.import_template import build_template
 from customers.models import (
     Address,
     Customer,
     CustomerEmail,
-    CustomerNote,
     CustomerPhone,
     ImportJob,
     ImportMapping,
+    ImportStagedRow,
 )
 from customers.reference import DNI
 from customers.services import clean_customer_data, get_customer_settings, set_list_copies
@@ -155,11 +156,37 @@ def preview_import(job_id: int) -> ImportJob:
         # is remembered for these headers by then.
         job.mapping = {c["header"]: c["key"] for c in analysis.columns if c["header"]}
         job.previewed_at = timezone.now()
+        # The rows as checked, for the confirmed import to write without cleaning them again
+        # while what the checks depended on stays the same (checked_rules).
+        import_staging.stage(_batch(job), staged_rows(analysis, actor=job.created_by, file_name=job.file_name))
+        job.checked_rules = {**_rules_now(analysis.rules_version), "staged": True}
         job.status = ImportJob.Status.READY
         if analysis.error_rows:
             _save_error_report(job, analysis)
         job.save()
     return job
+
+
+def _batch(job: ImportJob) -> str:
+    return f"job-{job.pk}"
+
+
+def _rules_now(version: tuple | None = None) -> dict:
+    """What a preview's checks depended on besides the file and the matched customers: the
+    attribute definitions (their version, as lock_attribute_rules compares it) and the
+    required-field settings. ``version``: the one the rows were cleaned with (read now
+    without it, under FOR SHARE as lock_attribute_rules does, inside the import's transaction)."""
+    if not version:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT id, updated_at FROM {AttributeDefinition._meta.db_table} ORDER BY id FOR SHARE"  # noqa: S608
+            )
+            version = tuple(sorted(cursor.fetchall()))
+    settings = get_customer_settings()
+    return {
+        "attributes": [[pk, updated.isoformat()] for pk, updated in version],
+        "settings": [settings.require_email, settings.require_phone, settings.require_address],
+    }
 
 
 def analyze(
@@ -469,7 +496,13 @@ def _clean_row(result, data, customer, lookups, settings, by_pk, *, since, can_c
             lookups=lookups,
         )
         full = cols.merge(base, data)
-    cleaned, errors = clean_customer_data(full, settings=settings, customer=target, definitions=lookups.definitions)
+    cleaned, errors = clean_customer_data(
+        full,
+        settings=settings,
+        customer=target,
+        definitions=lookups.definitions,
+        current_phones=by_pk["phones"].get(customer.pk, []) if customer is not None else None,
+    )
     for key, messages in errors.items():
         label = cols.column_label(cols.error_column(key), labels) if cols.error_column(key) else "—"
         result.errors += [(label, str(m)) for m in messages]
@@ -601,6 +634,7 @@ def run_import(job_id: int) -> ImportJob:
     if not claimed:
         return job
     job.status = ImportJob.Status.IMPORTING
+    report = None  # [(row number, [[column, message], …], cells)] of the rows not imported
     with _job_lock(job.pk):
         try:
             with _local_copy(job) as path:
@@ -608,44 +642,30 @@ def run_import(job_id: int) -> ImportJob:
                     raise ImportRefused("El archivo guardado no es el de la vista previa; súbalo de nuevo.")
                 separate = not connection.in_atomic_block
                 with transaction.atomic():
-                    analysis = analyze(
-                        path,
-                        job.file_name,
-                        actor=job.created_by,
-                        job=job,
-                        lock=True,
-                        mapping=job.mapping,
-                        separate_progress=separate,
-                    )
-                    if analysis.rules_version:
-                        lock_attribute_rules(version=analysis.rules_version)
-                    failed = analysis.error_rows
-                    if failed and job.mode == ImportJob.Mode.ALL_OR_NOTHING:
-                        job.errors = _shown_errors(analysis)
-                        job.error_rows = len(failed)
-                        raise ImportRefused(
-                            f"No se importó nada: {len(failed)} filas tienen errores "
-                            "(quizá cambiaron datos desde la vista previa). Revise el reporte."
-                        )
-                    created, updated = write_rows(analysis, actor=job.created_by, file_name=job.file_name)
+                    if _staged_rows_hold(job):
+                        created, updated, report = _write_staged(job, path)
+                    else:
+                        created, updated, report = _clean_and_write(job, path, separate=separate)
         except (spreadsheets.FileRefused, ImportRefused, ValidationError, IntegrityError) as exc:
             job.status, job.message = ImportJob.Status.FAILED, _message(exc)
             if isinstance(exc, IntegrityError):
                 job.message = (
                     "Otro usuario guardó datos en conflicto mientras se importaba; no se guardó nada. Reintente."
                 )
-            if "analysis" in locals() and analysis.error_rows:
-                _save_error_report(job, analysis)
+            report = getattr(exc, "report", None)
+            if report:
+                job.errors = _errors_shown(report)
+                job.error_rows = len(report)
+                _save_report(job, report)
             job.finished_at = timezone.now()
             job.save()
             return job
-        job.created, job.updated, job.rejected = created, updated, len(failed)
-        job.unchanged = analysis.count("unchanged")
-        job.rows_done = job.rows_total = len(analysis.rows)
-        job.error_rows = len(failed)
-        job.errors = _shown_errors(analysis)
-        if failed:
-            _save_error_report(job, analysis)
+        job.created, job.updated, job.rejected = created, updated, len(report)
+        job.rows_done = job.rows_total
+        job.error_rows = len(report)
+        job.errors = _errors_shown(report)
+        if report:
+            _save_report(job, report)
         job.status = ImportJob.Status.DONE
         job.message = ""
         job.finished_at = timezone.now()
@@ -653,196 +673,203 @@ def run_import(job_id: int) -> ImportJob:
     return job
 
 
+def _staged_rows_hold(job: ImportJob) -> bool:
+    """The preview's staged rows can be written as they are: nothing their checks depended on
+    changed since (read under FOR SHARE, so it can't change until the write commits)."""
+    checked = job.checked_rules or {}
+    if not checked.get("staged"):
+        return False
+    now = _rules_now()
+    return all(checked.get(key) == value for key, value in now.items())
+
+
+def _write_staged(job: ImportJob, path: str) -> tuple[int, int, list]:
+    """The fast path: check again what others may have changed since the preview, then write
+    the staged rows set-based (customers.import_staging)."""
+    actor, batch = job.created_by, _batch(job)
+    can_create = actor is None or actor.has_perm("customers.add_customer")
+    can_change = actor is None or actor.has_perm("customers.change_customer")
+    found = import_staging.check_again(batch, can_create=can_create, can_change=can_change)
+    applied = import_staging.apply(batch, actor=actor, file_name=job.file_name, since=job.previewed_at)
+    found += applied.errors
+    report = _staged_report(job, path, batch, found)
+    if report and job.mode == ImportJob.Mode.ALL_OR_NOTHING:
+        raise _refused_with(report, len(report))
+    import_staging.discard(batch)
+    return len(applied.created_ids), len(applied.updated_ids), report
+
+
+def _staged_report(job: ImportJob, path: str, batch: str, found: list) -> list:
+    """Every row not imported: the preview's error rows with their cells, and the rows that
+    became errors at the write (their cells read again from the file)."""
+    items = import_staging.error_rows(batch)
+    missing = {number for number, _, raw in items if raw is None}
+    if missing:
+        cells = _cells_of(path, job, missing)
+        items = [(number, errors, raw if raw is not None else cells.get(number, [])) for number, errors, raw in items]
+    return items
+
+
+def _cells_of(path: str, job: ImportJob, numbers: set) -> dict:
+    kind = spreadsheets.detect_kind(path, job.file_name)
+    table = _customers_table(spreadsheets.open_tables(path, kind))
+    return {
+        number: [spreadsheets.cell_text(c) if c is not None else None for c in cells]
+        for number, cells in table.rows
+        if number in numbers
+    }
+
+
+def _refused_with(report: list, count: int) -> ImportRefused:
+    exc = ImportRefused(
+        f"No se importó nada: {count} filas tienen errores "
+        "(quizá cambiaron datos desde la vista previa). Revise el reporte."
+    )
+    exc.report = report
+    return exc
+
+
+def _clean_and_write(job: ImportJob, path: str, *, separate: bool) -> tuple[int, int, list]:
+    """The slow path, when the rules changed since the preview: every row cleaned again inside
+    the transaction, the matched customers locked."""
+    analysis = analyze(
+        path,
+        job.file_name,
+        actor=job.created_by,
+        job=job,
+        lock=True,
+        mapping=job.mapping,
+        separate_progress=separate,
+    )
+    if analysis.rules_version:
+        lock_attribute_rules(version=analysis.rules_version)
+    report = _analysis_report(analysis)
+    if report and job.mode == ImportJob.Mode.ALL_OR_NOTHING:
+        raise _refused_with(report, len(report))
+    created, updated = write_rows(analysis, actor=job.created_by, file_name=job.file_name)
+    import_staging.discard(_batch(job))
+    job.unchanged = analysis.count("unchanged")
+    job.rows_total = len(analysis.rows)
+    return created, updated, report
+
+
 def write_rows(analysis: Analysis, *, actor, file_name: str) -> tuple[int, int]:
-    """Write the rows to create and update: bulk INSERTs/UPDATEs, then one history record and
-    one note per customer. Call inside the transaction that locked the matched customers."""
+    """Write the rows to create and update, set-based (customers.import_staging), with one
+    history record and one note per customer. Call inside the transaction that locked the
+    matched customers."""
+    batch = f"now-{uuid.uuid4().hex}"
+    rows = (r for r in staged_rows(analysis, actor=actor, file_name=file_name) if r.action != "error")
+    import_staging.stage(batch, rows)
+    applied = import_staging.apply(batch, actor=actor, file_name=file_name)
+    created = dict(ImportStagedRow.objects.filter(batch=batch, action="create").values_list("number", "customer_id"))
+    for result in analysis.rows:  # the admin names each created customer
+        if result.action == "create" and result.number in created:
+            result.customer = Customer(pk=created[result.number], name=result.cleaned["fields"].get("name", ""))
+    import_staging.discard(batch)
+    return len(applied.created_ids), len(applied.updated_ids)
+
+
+def staged_rows(analysis: Analysis, *, actor, file_name: str):
+    """The analysis' rows as import_staging stages them: what each create and update writes
+    (columns, phones, e-mails, main address, note) and each error row's errors and cells."""
     user = actor if getattr(actor, "pk", None) else None
-    creates = [r for r in analysis.rows if r.action == "create"]
-    updates = [r for r in analysis.rows if r.action == "update"]
-    now = timezone.now()
-    created_ids, updated_ids, new_address_ids, changed_address_ids = [], [], [], []
-
-    for start in range(0, len(creates), CHUNK):
-        batch = creates[start : start + CHUNK]
-        customers = []
-        for result in batch:
+    for result in analysis.rows:
+        if result.action == "error":
+            yield import_staging.Staged(
+                number=result.number,
+                action="error",
+                errors=[[column, message] for column, message in result.errors],
+                raw=[spreadsheets.cell_text(c) if c is not None else None for c in result.raw],
+            )
+            continue
+        if result.action not in ("create", "update"):
+            continue
+        cleaned = result.cleaned
+        if result.action == "create":
             customer = Customer(created_by=user)
-            for name, value in result.cleaned["fields"].items():
-                setattr(customer, name, value)
-            set_list_copies(customer, result.cleaned)
-            customers.append(customer)
-            result.customer = customer
-        Customer.objects.bulk_create(customers, batch_size=500)
-        created_ids += [c.pk for c in customers]
-        _write_children(batch, replace=False)
-        addresses = [_new_address(r) for r in batch if r.cleaned["address"]]
-        Address.objects.bulk_create(addresses, batch_size=1_000)
-        new_address_ids += [a.pk for a in addresses]
-
-    field_names = [f for f in _UPDATED_FIELDS]
-    for start in range(0, len(updates), CHUNK):
-        batch = updates[start : start + CHUNK]
-        customers = []
-        for result in batch:
+            before = None
+        else:
             customer = result.customer
-            for name, value in result.cleaned["fields"].items():
-                setattr(customer, name, value)
-            set_list_copies(customer, result.cleaned)
-            customer.updated_at = now
-            # A new version, as every edit makes: a form opened before the import is then
-            # refused as stale instead of saving over what the import wrote.
-            customer.version += 1
-            customers.append(customer)
-        update_rows(Customer, customers, field_names)
-        updated_ids += [c.pk for c in customers]
-        _write_children([r for r in batch if r.phones_changed or r.emails_changed], replace=True)
-        changed = [r for r in batch if r.address_changed]
-        current = {
-            a.customer_id: a
-            for a in Address.objects.filter(customer_id__in=[r.customer.pk for r in changed], is_default=True)
-        }
-        to_update, to_create = [], []
-        for result in changed:
-            wanted = result.cleaned["address"]
-            address = current.get(result.customer.pk)
-            if address is None:
-                to_create.append(_new_address(result))
-                continue
-            address.district = wanted["district"]
-            address.street, address.unit, address.reference = wanted["street"], wanted["unit"], wanted["reference"]
-            address.country = result.customer.country
-            to_update.append(address)
-        update_rows(Address, to_update, ["district", "street", "unit", "reference", "country"])
-        Address.objects.bulk_create(to_create)
-        changed_address_ids += [a.pk for a in to_update]
-        new_address_ids += [a.pk for a in to_create]
-
-    record_bulk_import(
-        created_ids=created_ids,
-        updated_ids=updated_ids,
-        new_address_ids=new_address_ids,
-        changed_address_ids=changed_address_ids,
-        actor=actor,
-        reason=f"Importado de {file_name}",
-    )
-    notes = [
-        CustomerNote(
-            customer_id=r.customer.pk,
-            kind=CustomerNote.Kind.IMPORTED,
-            author=user,
-            text=f"Creado por importación de {file_name}.",
+            before = import_staging.customer_columns(customer)
+        for name, value in cleaned["fields"].items():
+            setattr(customer, name, value)
+        set_list_copies(customer, cleaned)
+        creating = result.action == "create"
+        address = None
+        if cleaned["address"] and (creating or result.address_changed):
+            wanted = cleaned["address"]
+            address = {
+                "district_id": wanted["district"].pk if wanted["district"] else None,
+                "street": wanted["street"],
+                "unit": wanted["unit"],
+                "reference": wanted["reference"],
+            }
+        yield import_staging.Staged(
+            number=result.number,
+            action=result.action,
+            customer_id=None if creating else customer.pk,
+            fields=import_staging.customer_columns(customer)
+            if creating
+            else import_staging.changed_columns(before, customer),
+            phones=[[n, bool(w)] for n, w in cleaned["phones"]] if creating or result.phones_changed else None,
+            emails=list(cleaned["emails"]) if creating or result.emails_changed else None,
+            address=address,
+            note=f"Creado por importación de {file_name}."
+            if creating
+            else "\n".join([f"Actualizado por importación de {file_name}.", *result.note_lines]),
         )
-        for r in creates
-    ] + [
-        CustomerNote(
-            customer_id=r.customer.pk,
-            kind=CustomerNote.Kind.IMPORTED,
-            author=user,
-            text="\n".join([f"Actualizado por importación de {file_name}.", *r.note_lines]),
-        )
-        for r in updates
-    ]
-    CustomerNote.objects.bulk_create(notes, batch_size=CHUNK)
-    return len(created_ids), len(updated_ids)
-
-
-_UPDATED_FIELDS = [
-    "kind",
-    "is_foreign",
-    "document_type",
-    "document_number",
-    "business_name",
-    "first_names",
-    "last_names",
-    "name",
-    "sort_key",
-    "email",
-    "phone",
-    "business_line",
-    "country",
-    "registry_status",
-    "registry_condition",
-    "registry_checked_at",
-    "category",
-    "customer_class",
-    "requests_detraction",
-    "loyalty_enrolled",
-    "additional_info",
-    "description",
-    "notification_emails",
-    "notification_whatsapp",
-    "facebook",
-    "instagram",
-    "tiktok",
-    "x",
-    "linkedin",
-    "youtube",
-    "website",
-    "attributes",
-    "search_text",
-    "has_whatsapp",
-    "department",
-    "updated_at",
-    "version",
-]
-
-
-def _new_address(result: RowResult) -> Address:
-    wanted = result.cleaned["address"]
-    return Address(
-        customer_id=result.customer.pk,
-        kind=Address.Kind.FISCAL,
-        is_default=True,
-        district=wanted["district"],
-        street=wanted["street"],
-        unit=wanted["unit"],
-        reference=wanted["reference"],
-        country=result.customer.country,
-    )
-
-
-def _write_children(batch: list[RowResult], *, replace: bool) -> None:
-    ids = [r.customer.pk for r in batch]
-    if replace and ids:
-        CustomerPhone.objects.filter(customer_id__in=ids).delete()
-        CustomerEmail.objects.filter(customer_id__in=ids).delete()
-    phones, emails = [], []
-    for result in batch:
-        pk = result.customer.pk
-        phones += [
-            CustomerPhone(customer_id=pk, number=n, whatsapp=w, position=i)
-            for i, (n, w) in enumerate(result.cleaned["phones"])
-        ]
-        emails += [CustomerEmail(customer_id=pk, email=e, position=i) for i, e in enumerate(result.cleaned["emails"])]
-    CustomerPhone.objects.bulk_create(phones, batch_size=1_000)
-    CustomerEmail.objects.bulk_create(emails, batch_size=1_000)
 
 
 # --- reports, progress, locks ------------------------------------------------------------------
 
 
-def _shown_errors(analysis: Analysis) -> list:
+def _analysis_report(analysis: Analysis) -> list:
+    """[(row number, [[column, message], …], cells as read)] of the analysis' error rows."""
+    return [
+        (
+            r.number,
+            [[column, message] for column, message in r.errors],
+            [spreadsheets.cell_text(c) if c is not None else None for c in r.raw],
+        )
+        for r in analysis.error_rows
+    ]
+
+
+def _errors_shown(report: list) -> list:
     shown = []
-    for result in analysis.error_rows:
-        for column, message in result.errors:
-            shown.append([result.number, column, message])
+    for number, errors, _ in report:
+        for column, message in errors:
+            shown.append([number, column, message])
             if len(shown) >= SHOWN_ERRORS:
                 return shown
     return shown
 
 
-def rejected_rows_xlsx(analysis: Analysis) -> bytes:
+def _shown_errors(analysis: Analysis) -> list:
+    return _errors_shown(_analysis_report(analysis))
+
+
+def report_xlsx(headers: list, report: list) -> bytes:
     """The rows with errors, as they came, plus a first column with their errors: fix and upload."""
-    headers = ["Errores", "Fila", *analysis.headers]
     rows = (
         [
-            "; ".join(f"{column}: {message}" if column != "—" else message for column, message in r.errors),
-            r.number,
-            *[spreadsheets.cell_text(c) if c is not None else None for c in r.raw],
+            "; ".join(f"{column}: {message}" if column != "—" else message for column, message in errors),
+            number,
+            *cells,
         ]
-        for r in analysis.error_rows
+        for number, errors, cells in report
     )
-    return spreadsheets.xlsx_bytes([("Clientes", headers, rows)])
+    return spreadsheets.xlsx_bytes([("Clientes", ["Errores", "Fila", *headers], rows)])
+
+
+def rejected_rows_xlsx(analysis: Analysis) -> bytes:
+    return report_xlsx(analysis.headers, _analysis_report(analysis))
+
+
+def _save_report(job: ImportJob, report: list) -> None:
+    base = os.path.splitext(job.file_name)[0][:150]
+    headers = [c["header"] for c in job.columns]
+    job.error_report.save(f"{base}-errores.xlsx", ContentFile(report_xlsx(headers, report)), save=False)
 
 
 def _save_error_report(job: ImportJob, analysis: Analysis) -> None:

@@ -1,0 +1,327 @@
+"""The write path of an import, set-based: the preview stages every row it checked (COPY into
+ImportStagedRow), and the confirmed import writes them with a few INSERT … SELECT and
+UPDATE … FROM statements — customers, phones, e-mails, main addresses, history and notes —
+instead of cleaning the file again and writing row by row.
+
+Between the preview and the confirmation other people keep working, so ``apply`` checks again,
+set-based and inside the import's transaction, what the preview's answer depended on outside
+the file: a customer to update changed or went to the Papelera since the preview (the UPDATE
+itself skips it, under its row lock), a document to create was registered meanwhile, an e-mail
+became another customer's, the importer lost a permission. Those rows become errors, like the
+preview's. The rules themselves ran once, in the preview, through customers.services' own
+cleaning; customers.importing falls back to cleaning again when they changed meanwhile
+(attribute definitions, required fields).
+"""
+
+import json
+from dataclasses import dataclass, field
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection
+from django.utils import timezone
+
+from customers.history import record_bulk_import
+from customers.models import Address, Customer, CustomerEmail, CustomerNote, CustomerPhone, ImportStagedRow
+
+# Customer columns an import may change (the rest — creation, trash, ids — it never touches).
+UPDATED_COLUMNS = (
+    "kind",
+    "is_foreign",
+    "document_type_id",
+    "document_number",
+    "business_name",
+    "first_names",
+    "last_names",
+    "name",
+    "sort_key",
+    "email",
+    "phone",
+    "business_line",
+    "country",
+    "registry_status",
+    "registry_condition",
+    "registry_checked_at",
+    "category_id",
+    "customer_class_id",
+    "requests_detraction",
+    "loyalty_enrolled",
+    "additional_info",
+    "description",
+    "notification_emails",
+    "notification_whatsapp",
+    "facebook",
+    "instagram",
+    "tiktok",
+    "x",
+    "linkedin",
+    "youtube",
+    "website",
+    "attributes",
+    "search_text",
+    "has_whatsapp",
+    "department_id",
+)
+_STAGED = ("batch", "number", "action", "customer_id", "fields", "phones", "emails", "address", "note", "errors", "raw")
+
+
+def _q(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def _table(model) -> str:
+    return _q(model._meta.db_table)
+
+
+def _dumps(value) -> str | None:
+    return None if value is None else json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False)
+
+
+def customer_columns(customer: Customer) -> dict:
+    """Every column of ``customer`` (but the id) as JSON values jsonb_populate_record reads back."""
+    values = {}
+    for f in Customer._meta.concrete_fields:
+        if f.primary_key:
+            continue
+        values[f.column] = getattr(customer, f.attname)
+    return json.loads(_dumps(values))
+
+
+def changed_columns(before: dict, customer: Customer) -> dict:
+    """The UPDATED_COLUMNS whose value in ``customer`` differs from ``before`` (customer_columns
+    of the row as it was read)."""
+    after = customer_columns(customer)
+    return {column: after[column] for column in UPDATED_COLUMNS if after[column] != before.get(column)}
+
+
+@dataclass
+class Staged:
+    number: int
+    action: str  # create, update, error
+    customer_id: int | None = None
+    fields: dict | None = None
+    phones: list | None = None
+    emails: list | None = None
+    address: dict | None = None
+    note: str = ""
+    errors: list | None = None
+    raw: list | None = None
+
+
+def stage(batch: str, rows) -> int:
+    """COPY the rows (Staged) under ``batch``, replacing what it held. Returns how many."""
+    discard(batch)
+    count = 0
+    with connection.cursor() as cursor, connection.wrap_database_errors:
+        columns = ", ".join(_q(c) for c in _STAGED)
+        with cursor.cursor.copy(f"COPY {_table(ImportStagedRow)} ({columns}) FROM STDIN") as copy:  # noqa: S608
+            for row in rows:
+                copy.write_row(
+                    (
+                        batch,
+                        row.number,
+                        row.action,
+                        row.customer_id,
+                        _dumps(row.fields),
+                        _dumps(row.phones),
+                        _dumps(row.emails),
+                        _dumps(row.address),
+                        row.note,
+                        _dumps(row.errors),
+                        _dumps(row.raw),
+                    )
+                )
+                count += 1
+    return count
+
+
+def discard(batch: str) -> None:
+    ImportStagedRow.objects.filter(batch=batch)._raw_delete(ImportStagedRow.objects.db)
+
+
+def has_rows(batch: str) -> bool:
+    return ImportStagedRow.objects.filter(batch=batch).exists()
+
+
+@dataclass
+class Applied:
+    created_ids: list = field(default_factory=list)
+    updated_ids: list = field(default_factory=list)
+    errors: list = field(default_factory=list)  # [(row number, column, message)] found at the write
+
+
+def check_again(batch: str, *, can_create: bool, can_change: bool) -> list:
+    """What may have changed since the preview (see the module's docstring), set-based: the
+    rows it hits become errors. Returns [(row number, column, message)]."""
+    found = []
+    staged, customers = _table(ImportStagedRow), _table(Customer)
+
+    def mark(sql: str, params: list):
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            for number, errors in cursor.fetchall():
+                found.extend((number, column, message) for column, message in json.loads(errors))
+
+    for allowed, action, message in (
+        (can_create, "create", "No tiene permiso para crear clientes."),
+        (can_change, "update", "No tiene permiso para modificar clientes existentes."),
+    ):
+        if not allowed:
+            mark(
+                f"UPDATE {staged} SET action = 'error', errors = jsonb_build_array(jsonb_build_array('—', %s::text))"  # noqa: S608
+                f" WHERE batch = %s AND action = %s RETURNING number, errors::text",
+                [message, batch, action],
+            )
+    # A document registered by someone else since the preview.
+    mark(
+        f"UPDATE {staged} s SET action = 'error', errors = jsonb_build_array(jsonb_build_array("  # noqa: S608
+        "'Número de documento', CASE WHEN c.deleted_at IS NULL"
+        " THEN 'Ese documento ya es de «' || c.name || '», registrado después de la vista previa.'"
+        " ELSE 'Ese documento es de «' || c.name || '», que está en la Papelera: restáurelo antes de importar.'"
+        f" END)) FROM {customers} c"
+        " WHERE s.batch = %s AND s.action = 'create' AND s.fields->>'document_number' <> ''"
+        " AND c.document_type_id = s.fields->>'document_type_id' AND c.document_number = s.fields->>'document_number'"
+        " RETURNING s.number, s.errors::text",
+        [batch],
+    )
+    # An e-mail that became another customer's (in the Papelera too, as the preview checks).
+    mark(
+        f"UPDATE {staged} s SET action = 'error', errors = jsonb_build_array(jsonb_build_array("  # noqa: S608
+        "'Correos electrónicos', 'El correo ' || m.email || ' ya es de otro cliente.'))"
+        f" FROM (SELECT s2.id, min(x.email) AS email FROM {staged} s2"
+        " CROSS JOIN LATERAL jsonb_array_elements_text(s2.emails) AS x(email)"
+        f" JOIN {_table(CustomerEmail)} e ON lower(e.email) = x.email"
+        " WHERE s2.batch = %s AND s2.action IN ('create', 'update') AND s2.emails IS NOT NULL"
+        " AND (s2.customer_id IS NULL OR e.customer_id <> s2.customer_id) GROUP BY s2.id) m"
+        " WHERE s.id = m.id RETURNING s.number, s.errors::text",
+        [batch],
+    )
+    return found
+
+
+def apply(batch: str, *, actor, file_name: str, since=None) -> Applied:
+    """Write the staged rows: call inside the import's transaction, after check_again. A
+    customer to update that changed after ``since`` (the preview) or went to the Papelera is
+    left alone and its row becomes an error."""
+    applied = Applied()
+    user_id = actor.pk if getattr(actor, "pk", None) else None
+    staged, customers = _table(ImportStagedRow), _table(Customer)
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        # Updates. The WHERE is evaluated again on a row another transaction changed while this
+        # one waited for its lock, so a concurrent edit is never overwritten.
+        assignments = ", ".join(
+            f"{_q(c)} = CASE WHEN s.fields ? %s THEN r.{_q(c)} ELSE c.{_q(c)} END" for c in UPDATED_COLUMNS
+        )
+        stale = " AND c.updated_at <= %s" if since is not None else ""
+        cursor.execute(
+            f"UPDATE {customers} c SET {assignments}, updated_at = %s, version = c.version + 1"  # noqa: S608
+            f" FROM {staged} s CROSS JOIN LATERAL jsonb_populate_record(NULL::{customers}, s.fields) r"
+            f" WHERE s.batch = %s AND s.action = 'update' AND c.id = s.customer_id AND c.deleted_at IS NULL{stale}"
+            " RETURNING c.id",
+            [*UPDATED_COLUMNS, now, batch, *([since] if since is not None else [])],
+        )
+        applied.updated_ids = [pk for (pk,) in cursor.fetchall()]
+        cursor.execute(
+            f"UPDATE {staged} s SET action = 'error', errors = jsonb_build_array(jsonb_build_array('—',"  # noqa: S608
+            " '«' || m.name || '» cambió después de la vista previa (otra persona lo modificó o lo eliminó); "
+            "revise el archivo y vuelva a subirlo.'))"
+            f" FROM (SELECT s2.id, coalesce(c.name, '—') AS name FROM {staged} s2"
+            f" LEFT JOIN {customers} c ON c.id = s2.customer_id"
+            " WHERE s2.batch = %s AND s2.action = 'update' AND NOT (s2.customer_id = ANY(%s))) m"
+            " WHERE s.id = m.id RETURNING s.number, s.errors::text",
+            [batch, applied.updated_ids],
+        )
+        for number, errors in cursor.fetchall():
+            applied.errors.extend((number, column, message) for column, message in json.loads(errors))
+
+        # Creates: ids from the customers' sequence, then one INSERT … SELECT.
+        cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [Customer._meta.db_table])
+        (sequence,) = cursor.fetchone()
+        cursor.execute(
+            f"UPDATE {staged} SET customer_id = nextval(%s) WHERE batch = %s AND action = 'create'",  # noqa: S608
+            [sequence, batch],
+        )
+        columns = [f.column for f in Customer._meta.concrete_fields]
+        cursor.execute(
+            f"INSERT INTO {customers} ({', '.join(_q(c) for c in columns)})"  # noqa: S608
+            f" SELECT {', '.join('r.' + _q(c) for c in columns)} FROM {staged} s"
+            f" CROSS JOIN LATERAL jsonb_populate_record(NULL::{customers},"
+            " s.fields || jsonb_build_object('id', s.customer_id, 'created_at', %s::timestamptz,"
+            " 'updated_at', %s::timestamptz, 'created_by_id', %s::bigint)) r"
+            " WHERE s.batch = %s AND s.action = 'create' ORDER BY s.number RETURNING id",
+            [now, now, user_id, batch],
+        )
+        applied.created_ids = [pk for (pk,) in cursor.fetchall()]
+
+        written = "s.batch = %s AND s.action IN ('create', 'update')"
+        # Phones and e-mails: a row that writes them replaces the customer's list.
+        for model, column, values, extra in (
+            (CustomerPhone, "phones", "x.value->>0, (x.value->>1)::boolean,", ("number", "whatsapp")),
+            (CustomerEmail, "emails", "x.value #>> '{}',", ("email",)),
+        ):
+            cursor.execute(
+                f"DELETE FROM {_table(model)} WHERE customer_id IN"  # noqa: S608
+                f" (SELECT customer_id FROM {staged} s WHERE {written} AND s.action = 'update'"
+                f" AND s.{column} IS NOT NULL)",
+                [batch],
+            )
+            cursor.execute(
+                f"INSERT INTO {_table(model)} (customer_id, {', '.join(extra)}, position)"  # noqa: S608
+                f" SELECT s.customer_id, {values} x.n - 1 FROM {staged} s"
+                f" CROSS JOIN LATERAL jsonb_array_elements(s.{column}) WITH ORDINALITY AS x(value, n)"
+                f" WHERE {written} AND s.{column} IS NOT NULL",
+                [batch],
+            )
+
+        # The main address: changed in place when the customer has one, else a new fiscal one.
+        address = _table(Address)
+        cursor.execute(
+            f"UPDATE {address} a SET district_id = s.address->>'district_id', street = s.address->>'street',"  # noqa: S608
+            " unit = s.address->>'unit', reference = s.address->>'reference', country = c.country"
+            f" FROM {staged} s JOIN {customers} c ON c.id = s.customer_id"
+            f" WHERE {written} AND s.action = 'update' AND s.address IS NOT NULL"
+            " AND a.customer_id = s.customer_id AND a.is_default RETURNING a.id",
+            [batch],
+        )
+        changed_addresses = [pk for (pk,) in cursor.fetchall()]
+        cursor.execute(
+            f"INSERT INTO {address} (customer_id, kind, is_default, district_id, street, unit, reference, country,"  # noqa: S608
+            " version)"
+            " SELECT s.customer_id, %s, true, s.address->>'district_id', s.address->>'street', s.address->>'unit',"
+            f" s.address->>'reference', c.country, 1 FROM {staged} s JOIN {customers} c ON c.id = s.customer_id"
+            f" WHERE {written} AND s.address IS NOT NULL"
+            f" AND NOT EXISTS (SELECT 1 FROM {address} a WHERE a.customer_id = s.customer_id AND a.is_default)"
+            " RETURNING id",
+            [Address.Kind.FISCAL, batch],
+        )
+        new_addresses = [pk for (pk,) in cursor.fetchall()]
+
+    record_bulk_import(
+        created_ids=applied.created_ids,
+        updated_ids=applied.updated_ids,
+        new_address_ids=new_addresses,
+        changed_address_ids=changed_addresses,
+        actor=actor,
+        reason=f"Importado de {file_name}",
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {_table(CustomerNote)} (customer_id, kind, text, author_id, created_at)"  # noqa: S608
+            f" SELECT s.customer_id, %s, s.note, %s, %s FROM {staged} s WHERE {written} ORDER BY s.number",
+            [CustomerNote.Kind.IMPORTED, user_id, now, batch],
+        )
+    return applied
+
+
+def error_rows(batch: str) -> list[tuple[int, list, list | None]]:
+    """(row number, [[column, message], …], cells or None) of the batch's error rows, in order."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT number, errors::text, raw::text FROM {_table(ImportStagedRow)}"  # noqa: S608
+            " WHERE batch = %s AND action = 'error' ORDER BY number",
+            [batch],
+        )
+        return [
+            (number, json.loads(errors or "[]"), json.loads(raw) if raw else None)
+            for number, errors, raw in cursor.fetchall()
+        ]
