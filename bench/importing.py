@@ -43,6 +43,10 @@ def main() -> int:
     if args.step:
         return _inner(args)
     if args.database_url:
+        if not os.environ.get("DATABASE_URL"):
+            seed_bench._server()  # the embedded server, kept up while this process runs
+        migrate = [sys.executable, str(ROOT / "manage.py"), "migrate", "-v0"]
+        subprocess.run(migrate, env={**os.environ, "DATABASE_URL": args.database_url}, cwd=ROOT, check=True)
         return _steps(args, args.database_url)
     with seed_bench.throwaway_database("bench_importing", keep=args.keep) as env:
         seed_bench.migrate_and_seed(env, count=args.count, seed=0)

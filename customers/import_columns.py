@@ -291,9 +291,12 @@ def row_data(cells: dict, lookups: Lookups, errors: dict) -> dict:
     """The data dict for customers.services from one row (column key → cell), only for the
     columns the row holds a value in; parse errors go to ``errors`` by column key."""
     data: dict = {}
+    texts: dict = {}
 
     def text(key):
-        return text_of(cells.get(key))
+        if key not in texts:
+            texts[key] = text_of(cells.get(key))
+        return texts[key]
 
     for key in (
         "business_name",
@@ -393,7 +396,7 @@ def row_data(cells: dict, lookups: Lookups, errors: dict) -> dict:
             else:
                 data[key] = found
 
-    address = _address(cells, lookups, errors)
+    address = parse_address(cells, lookups, errors)
     if address is not None:
         data["address"] = address
 
@@ -418,7 +421,7 @@ def row_data(cells: dict, lookups: Lookups, errors: dict) -> dict:
     return data
 
 
-def _address(cells: dict, lookups: Lookups, errors: dict) -> dict | None:
+def parse_address(cells: dict, lookups: Lookups, errors: dict) -> dict | None:
     """{"district": District, "street", "unit", "reference"} with only what the row gives, or None."""
     address = {}
     for key in ("street", "unit", "reference"):

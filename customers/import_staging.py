@@ -21,7 +21,7 @@ from django.db import connection
 from django.utils import timezone
 
 from customers.history import record_bulk_import
-from customers.models import Address, Customer, CustomerEmail, CustomerNote, CustomerPhone, ImportStagedRow
+from customers.models import Address, Contact, Customer, CustomerEmail, CustomerNote, CustomerPhone, ImportStagedRow
 
 # Customer columns an import may change (the rest — creation, trash, ids — it never touches).
 UPDATED_COLUMNS = (
@@ -61,7 +61,21 @@ UPDATED_COLUMNS = (
     "has_whatsapp",
     "department_id",
 )
-_STAGED = ("batch", "number", "action", "customer_id", "fields", "phones", "emails", "address", "note", "errors", "raw")
+_STAGED = (
+    "batch",
+    "sheet",
+    "number",
+    "action",
+    "parent",
+    "customer_id",
+    "fields",
+    "phones",
+    "emails",
+    "address",
+    "note",
+    "errors",
+    "raw",
+)
 
 
 def _q(name: str) -> str:
@@ -96,7 +110,9 @@ def changed_columns(before: dict, customer: Customer) -> dict:
 @dataclass
 class Staged:
     number: int
-    action: str  # create, update, error
+    action: str  # create, update, address, contact, error
+    sheet: str = ""  # "" for Clientes
+    parent: int | None = None  # an address's or contact's customer row in Clientes
     customer_id: int | None = None
     fields: dict | None = None
     phones: list | None = None
@@ -118,8 +134,10 @@ def stage(batch: str, rows) -> int:
                 copy.write_row(
                     (
                         batch,
+                        row.sheet,
                         row.number,
                         row.action,
+                        row.parent,
                         row.customer_id,
                         _dumps(row.fields),
                         _dumps(row.phones),
@@ -146,20 +164,18 @@ def has_rows(batch: str) -> bool:
 class Applied:
     created_ids: list = field(default_factory=list)
     updated_ids: list = field(default_factory=list)
-    errors: list = field(default_factory=list)  # [(row number, column, message)] found at the write
+    addresses_added: int = 0
+    contacts_added: int = 0
 
 
-def check_again(batch: str, *, can_create: bool, can_change: bool) -> list:
+def check_again(batch: str, *, can_create: bool, can_change: bool) -> None:
     """What may have changed since the preview (see the module's docstring), set-based: the
-    rows it hits become errors. Returns [(row number, column, message)]."""
-    found = []
+    rows it hits become errors (error_rows lists them)."""
     staged, customers = _table(ImportStagedRow), _table(Customer)
 
     def mark(sql: str, params: list):
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-            for number, errors in cursor.fetchall():
-                found.extend((number, column, message) for column, message in json.loads(errors))
 
     for allowed, action, message in (
         (can_create, "create", "No tiene permiso para crear clientes."),
@@ -168,7 +184,7 @@ def check_again(batch: str, *, can_create: bool, can_change: bool) -> list:
         if not allowed:
             mark(
                 f"UPDATE {staged} SET action = 'error', errors = jsonb_build_array(jsonb_build_array('—', %s::text))"  # noqa: S608
-                f" WHERE batch = %s AND action = %s RETURNING number, errors::text",
+                f" WHERE batch = %s AND action = %s",
                 [message, batch, action],
             )
     # A document registered by someone else since the preview.
@@ -180,7 +196,7 @@ def check_again(batch: str, *, can_create: bool, can_change: bool) -> list:
         f" END)) FROM {customers} c"
         " WHERE s.batch = %s AND s.action = 'create' AND s.fields->>'document_number' <> ''"
         " AND c.document_type_id = s.fields->>'document_type_id' AND c.document_number = s.fields->>'document_number'"
-        " RETURNING s.number, s.errors::text",
+        "",
         [batch],
     )
     # An e-mail that became another customer's (in the Papelera too, as the preview checks).
@@ -192,10 +208,17 @@ def check_again(batch: str, *, can_create: bool, can_change: bool) -> list:
         f" JOIN {_table(CustomerEmail)} e ON lower(e.email) = x.email"
         " WHERE s2.batch = %s AND s2.action IN ('create', 'update') AND s2.emails IS NOT NULL"
         " AND (s2.customer_id IS NULL OR e.customer_id <> s2.customer_id) GROUP BY s2.id) m"
-        " WHERE s.id = m.id RETURNING s.number, s.errors::text",
+        " WHERE s.id = m.id",
         [batch],
     )
-    return found
+    # An address or contact for a registered customer that went to the Papelera (or away).
+    mark(
+        f"UPDATE {staged} s SET action = 'error', errors = jsonb_build_array(jsonb_build_array("  # noqa: S608
+        "'Número de documento', 'El cliente ya no está registrado o está en la Papelera (cambió después de la"
+        " vista previa).')) WHERE s.batch = %s AND s.action IN ('address', 'contact') AND s.parent IS NULL"
+        f" AND NOT EXISTS (SELECT 1 FROM {customers} c WHERE c.id = s.customer_id AND c.deleted_at IS NULL)",
+        [batch],
+    )
 
 
 def apply(batch: str, *, actor, file_name: str, since=None) -> Applied:
@@ -228,11 +251,9 @@ def apply(batch: str, *, actor, file_name: str, since=None) -> Applied:
             f" FROM (SELECT s2.id, coalesce(c.name, '—') AS name FROM {staged} s2"
             f" LEFT JOIN {customers} c ON c.id = s2.customer_id"
             " WHERE s2.batch = %s AND s2.action = 'update' AND NOT (s2.customer_id = ANY(%s))) m"
-            " WHERE s.id = m.id RETURNING s.number, s.errors::text",
+            " WHERE s.id = m.id",
             [batch, applied.updated_ids],
         )
-        for number, errors in cursor.fetchall():
-            applied.errors.extend((number, column, message) for column, message in json.loads(errors))
 
         # Creates: ids from the customers' sequence, then one INSERT … SELECT.
         cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [Customer._meta.db_table])
@@ -295,33 +316,103 @@ def apply(batch: str, *, actor, file_name: str, since=None) -> Applied:
             [Address.Kind.FISCAL, batch],
         )
         new_addresses = [pk for (pk,) in cursor.fetchall()]
+        added, contacts, defaulted = _write_children(cursor, batch, staged, customers)
+        applied.addresses_added, applied.contacts_added = len(added), len(contacts)
+        new_addresses += added
+        # A customer this import gave its first main address (through Direcciones) has a new
+        # version, as when save_address makes one the default.
+        applied.updated_ids += [pk for pk in defaulted if pk not in set(applied.created_ids + applied.updated_ids)]
 
     record_bulk_import(
         created_ids=applied.created_ids,
         updated_ids=applied.updated_ids,
         new_address_ids=new_addresses,
         changed_address_ids=changed_addresses,
+        new_contact_ids=contacts,
         actor=actor,
         reason=f"Importado de {file_name}",
     )
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {_table(CustomerNote)} (customer_id, kind, text, author_id, created_at)"  # noqa: S608
-            f" SELECT s.customer_id, %s, s.note, %s, %s FROM {staged} s WHERE {written} ORDER BY s.number",
-            [CustomerNote.Kind.IMPORTED, user_id, now, batch],
+            " SELECT s.customer_id, CASE s.action WHEN 'address' THEN %s WHEN 'contact' THEN %s ELSE %s END,"
+            f" s.note, %s, %s FROM {staged} s"
+            " WHERE s.batch = %s AND s.action IN ('create', 'update', 'address', 'contact')"
+            " ORDER BY s.sheet, s.number",
+            [CustomerNote.Kind.ADDRESS, CustomerNote.Kind.CONTACT, CustomerNote.Kind.IMPORTED, user_id, now, batch],
         )
     return applied
 
 
-def error_rows(batch: str) -> list[tuple[int, list, list | None]]:
-    """(row number, [[column, message], …], cells or None) of the batch's error rows, in order."""
+def _write_children(cursor, batch: str, staged: str, customers: str) -> tuple[list, list, list]:
+    """The Direcciones and Contactos rows: each to its customer (a row of the Clientes sheet
+    that was written, or a registered one). Returns the new address ids, the new contact ids
+    and the customers whose first address became their main one."""
+    # Rows of a customer row that was not written (an error at the write) are errors too.
+    cursor.execute(
+        f"UPDATE {staged} s SET action = 'error', errors = jsonb_build_array(jsonb_build_array("  # noqa: S608
+        "'Número de documento', 'Su cliente (fila ' || p.number || ' de Clientes) no se importó.'))"
+        f" FROM {staged} p WHERE s.batch = %s AND s.action IN ('address', 'contact') AND p.batch = s.batch"
+        " AND p.sheet = '' AND p.number = s.parent AND p.action = 'error'",
+        [batch],
+    )
+    cursor.execute(
+        f"UPDATE {staged} s SET customer_id = p.customer_id FROM {staged} p"  # noqa: S608
+        " WHERE s.batch = %s AND s.action IN ('address', 'contact') AND p.batch = s.batch AND p.sheet = ''"
+        " AND p.number = s.parent AND p.action IN ('create', 'update')",
+        [batch],
+    )
+    address, contact = _table(Address), _table(Contact)
+    cursor.execute(
+        f"INSERT INTO {address} (customer_id, kind, is_default, district_id, street, unit, reference, country,"  # noqa: S608
+        " version)"
+        " SELECT s.customer_id, s.fields->>'kind', false, s.fields->>'district_id', s.fields->>'street',"
+        f" s.fields->>'unit', s.fields->>'reference', c.country, 1 FROM {staged} s"
+        f" JOIN {customers} c ON c.id = s.customer_id WHERE s.batch = %s AND s.action = 'address'"
+        " ORDER BY s.number RETURNING id",
+        [batch],
+    )
+    added = [pk for (pk,) in cursor.fetchall()]
+    defaulted = []
+    if added:
+        # The first address of a customer without a main one becomes it (save_address's rule),
+        # and the customer's departamento follows it.
+        cursor.execute(
+            f"UPDATE {address} a SET is_default = true FROM (SELECT min(a2.id) AS id FROM {address} a2"  # noqa: S608
+            " WHERE a2.customer_id IN (SELECT customer_id FROM"
+            f" {staged} WHERE batch = %s AND action = 'address') GROUP BY a2.customer_id"
+            " HAVING NOT bool_or(a2.is_default)) f WHERE a.id = f.id RETURNING a.customer_id",
+            [batch],
+        )
+        defaulted = [pk for (pk,) in cursor.fetchall()]
+        if defaulted:
+            cursor.execute(
+                f"UPDATE {customers} c SET department_id = left(a.district_id, 2), version = c.version + 1"  # noqa: S608
+                f" FROM {address} a WHERE a.customer_id = c.id AND a.is_default AND c.id = ANY(%s)",
+                [defaulted],
+            )
+    cursor.execute(
+        f"INSERT INTO {contact} (customer_id, name, role, phones, emails, note, version)"  # noqa: S608
+        " SELECT s.customer_id, s.fields->>'name', s.fields->>'role',"
+        " ARRAY(SELECT jsonb_array_elements_text(s.fields->'phones')),"
+        " ARRAY(SELECT jsonb_array_elements_text(s.fields->'emails')), s.fields->>'note', 1"
+        f" FROM {staged} s WHERE s.batch = %s AND s.action = 'contact' ORDER BY s.number RETURNING id",
+        [batch],
+    )
+    contacts = [pk for (pk,) in cursor.fetchall()]
+    return added, contacts, defaulted
+
+
+def error_rows(batch: str) -> list[tuple[str, int, list, list | None]]:
+    """(sheet, row number, [[column, message], …], cells or None) of the batch's error rows,
+    by sheet ("" = Clientes first) and row."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT number, errors::text, raw::text FROM {_table(ImportStagedRow)}"  # noqa: S608
-            " WHERE batch = %s AND action = 'error' ORDER BY number",
+            f"SELECT sheet, number, errors::text, raw::text FROM {_table(ImportStagedRow)}"  # noqa: S608
+            " WHERE batch = %s AND action = 'error' ORDER BY sheet, number",
             [batch],
         )
         return [
-            (number, json.loads(errors or "[]"), json.loads(raw) if raw else None)
-            for number, errors, raw in cursor.fetchall()
+            (sheet, number, json.loads(errors or "[]"), json.loads(raw) if raw else None)
+            for sheet, number, errors, raw in cursor.fetchall()
         ]

@@ -35,7 +35,7 @@ from django.utils import timezone
 from attributes.models import AttributeDefinition
 from attributes.services import lock_attribute_rules
 from customers import import_columns as cols
-from customers import import_staging, spreadsheets
+from customers import import_sheets, import_staging, spreadsheets
 from customers.access import require_permission
 from customers.history import describe_changes, tracked_fields
 from customers.import_template import build_template
@@ -75,6 +75,7 @@ class RowResult:
     address_changed: bool = False
     phones_changed: bool = False
     emails_changed: bool = False
+    key: tuple | None = None  # (document type, number) the row names, for the other sheets
 
 
 @dataclass
@@ -84,13 +85,30 @@ class Analysis:
     warnings: list
     rules_version: tuple = ()
     columns: list = field(default_factory=list)  # [{"header", "key", "how"}] for the mapping step
+    # The Direcciones and Contactos sheets: {sheet: (headers, [import_sheets.ChildResult])}.
+    children: dict = field(default_factory=dict)
 
     def count(self, action: str) -> int:
         return sum(1 for r in self.rows if r.action == action)
 
     @property
     def error_rows(self) -> list:
+        """The Clientes sheet's rows with errors."""
         return [r for r in self.rows if r.action == "error"]
+
+    @property
+    def error_count(self) -> int:
+        """Rows with errors in every sheet."""
+        children = sum(1 for _, rows in self.children.values() for r in rows if r.action == "error")
+        return len(self.error_rows) + children
+
+    def sheet_counts(self) -> dict:
+        counts = {}
+        for sheet, (headers, rows) in self.children.items():
+            counts[sheet] = {"headers": headers, "add": 0, "unchanged": 0, "errors": 0}
+            for row in rows:
+                counts[sheet]["errors" if row.action == "error" else row.action] += 1
+        return counts
 
 
 # --- 1. upload ---------------------------------------------------------------------------------
@@ -147,7 +165,8 @@ def preview_import(job_id: int) -> ImportJob:
             _finish(job, status=ImportJob.Status.REFUSED, message=_message(exc))
             return job
         job.to_create, job.to_update = analysis.count("create"), analysis.count("update")
-        job.unchanged, job.error_rows = analysis.count("unchanged"), analysis.count("error")
+        job.unchanged, job.error_rows = analysis.count("unchanged"), analysis.error_count
+        job.sheets = analysis.sheet_counts()
         job.rows_total = job.rows_done = len(analysis.rows)
         job.errors = _shown_errors(analysis)
         job.warnings = analysis.warnings
@@ -161,8 +180,8 @@ def preview_import(job_id: int) -> ImportJob:
         import_staging.stage(_batch(job), staged_rows(analysis, actor=job.created_by, file_name=job.file_name))
         job.checked_rules = {**_rules_now(analysis.rules_version), "staged": True}
         job.status = ImportJob.Status.READY
-        if analysis.error_rows:
-            _save_error_report(job, analysis)
+        if analysis.error_count:
+            _save_report(job, _analysis_report(analysis))
         job.save()
     return job
 
@@ -258,6 +277,7 @@ def analyze(
         result = RowResult(number=number, raw=list(cells))
         errors: dict = {}
         data = cols.row_data(by_key, lookups, errors)
+        result.key = _doc_key(data)
         for key, messages in errors.items():
             result.errors += [(cols.column_label(key, definitions_by_key), m) for m in messages]
         results.append(result)
@@ -285,7 +305,21 @@ def analyze(
         if result.cleaned is not None:
             version = result.cleaned["attribute_rules"]
             break
-    return Analysis(headers=table.headers, rows=results, warnings=warnings, rules_version=version, columns=columns)
+    children = {}
+    for other in tables:
+        sheet = import_sheets.sheet_of(other.name)
+        if sheet and other is not table and sheet not in children:
+            rows, sheet_warnings = import_sheets.analyze_sheet(other, sheet, results, lookups, actor=actor)
+            children[sheet] = (other.headers, rows)
+            warnings += sheet_warnings
+    return Analysis(
+        headers=table.headers,
+        rows=results,
+        warnings=warnings,
+        rules_version=version,
+        columns=columns,
+        children=children,
+    )
 
 
 def headers_key(headers: list) -> str:
@@ -689,35 +723,57 @@ def _write_staged(job: ImportJob, path: str) -> tuple[int, int, list]:
     actor, batch = job.created_by, _batch(job)
     can_create = actor is None or actor.has_perm("customers.add_customer")
     can_change = actor is None or actor.has_perm("customers.change_customer")
-    found = import_staging.check_again(batch, can_create=can_create, can_change=can_change)
+    import_staging.check_again(batch, can_create=can_create, can_change=can_change)
     applied = import_staging.apply(batch, actor=actor, file_name=job.file_name, since=job.previewed_at)
-    found += applied.errors
-    report = _staged_report(job, path, batch, found)
+    _count_added(job, applied)
+    report = _staged_report(job, path, batch)
     if report and job.mode == ImportJob.Mode.ALL_OR_NOTHING:
         raise _refused_with(report, len(report))
     import_staging.discard(batch)
     return len(applied.created_ids), len(applied.updated_ids), report
 
 
-def _staged_report(job: ImportJob, path: str, batch: str, found: list) -> list:
+def _count_added(job: ImportJob, applied) -> None:
+    sheets = dict(job.sheets or {})
+    for sheet, added in (
+        (import_sheets.ADDRESSES, applied.addresses_added),
+        (import_sheets.CONTACTS, applied.contacts_added),
+    ):
+        if sheet in sheets:
+            sheets[sheet] = {**sheets[sheet], "added": added}
+    job.sheets = sheets
+
+
+def _staged_report(job: ImportJob, path: str, batch: str) -> list:
     """Every row not imported: the preview's error rows with their cells, and the rows that
     became errors at the write (their cells read again from the file)."""
     items = import_staging.error_rows(batch)
-    missing = {number for number, _, raw in items if raw is None}
+    missing = {(sheet, number) for sheet, number, _, raw in items if raw is None}
     if missing:
         cells = _cells_of(path, job, missing)
-        items = [(number, errors, raw if raw is not None else cells.get(number, [])) for number, errors, raw in items]
+        items = [
+            (sheet, number, errors, raw if raw is not None else cells.get((sheet, number), []))
+            for sheet, number, errors, raw in items
+        ]
     return items
 
 
-def _cells_of(path: str, job: ImportJob, numbers: set) -> dict:
+def _cells_of(path: str, job: ImportJob, wanted: set) -> dict:
+    """{(sheet, row number): cells as text} of the rows ``wanted``, read again from the file."""
     kind = spreadsheets.detect_kind(path, job.file_name)
-    table = _customers_table(spreadsheets.open_tables(path, kind))
-    return {
-        number: [spreadsheets.cell_text(c) if c is not None else None for c in cells]
-        for number, cells in table.rows
-        if number in numbers
-    }
+    tables = spreadsheets.open_tables(path, kind)
+    found = {}
+    customers = _customers_table(tables)
+    for table in tables:
+        sheet = "" if table is customers else import_sheets.sheet_of(table.name)
+        if table is not customers and not sheet:
+            continue
+        if not any(s == sheet for s, _ in wanted):
+            continue
+        for number, cells in table.rows:
+            if (sheet, number) in wanted:
+                found[(sheet, number)] = [spreadsheets.cell_text(c) if c is not None else None for c in cells]
+    return found
 
 
 def _refused_with(report: list, count: int) -> ImportRefused:
@@ -746,14 +802,14 @@ def _clean_and_write(job: ImportJob, path: str, *, separate: bool) -> tuple[int,
     report = _analysis_report(analysis)
     if report and job.mode == ImportJob.Mode.ALL_OR_NOTHING:
         raise _refused_with(report, len(report))
-    created, updated = write_rows(analysis, actor=job.created_by, file_name=job.file_name)
+    created, updated = write_rows(analysis, actor=job.created_by, file_name=job.file_name, job=job)
     import_staging.discard(_batch(job))
     job.unchanged = analysis.count("unchanged")
     job.rows_total = len(analysis.rows)
     return created, updated, report
 
 
-def write_rows(analysis: Analysis, *, actor, file_name: str) -> tuple[int, int]:
+def write_rows(analysis: Analysis, *, actor, file_name: str, job: ImportJob | None = None) -> tuple[int, int]:
     """Write the rows to create and update, set-based (customers.import_staging), with one
     history record and one note per customer. Call inside the transaction that locked the
     matched customers."""
@@ -761,6 +817,9 @@ def write_rows(analysis: Analysis, *, actor, file_name: str) -> tuple[int, int]:
     rows = (r for r in staged_rows(analysis, actor=actor, file_name=file_name) if r.action != "error")
     import_staging.stage(batch, rows)
     applied = import_staging.apply(batch, actor=actor, file_name=file_name)
+    if job is not None:
+        job.sheets = analysis.sheet_counts()
+        _count_added(job, applied)
     created = dict(ImportStagedRow.objects.filter(batch=batch, action="create").values_list("number", "customer_id"))
     for result in analysis.rows:  # the admin names each created customer
         if result.action == "create" and result.number in created:
@@ -818,28 +877,46 @@ def staged_rows(analysis: Analysis, *, actor, file_name: str):
             if creating
             else "\n".join([f"Actualizado por importación de {file_name}.", *result.note_lines]),
         )
+    for sheet, (_, rows) in analysis.children.items():
+        for child in rows:
+            if child.action == "unchanged":
+                continue
+            error = child.action == "error"
+            yield import_staging.Staged(
+                number=child.number,
+                sheet=sheet,
+                action="error" if error else ("address" if sheet == import_sheets.ADDRESSES else "contact"),
+                parent=child.parent,
+                customer_id=child.customer_id,
+                fields=child.values,
+                note=child.note,
+                errors=[[c, m] for c, m in child.errors] if error else None,
+                raw=[spreadsheets.cell_text(c) if c is not None else None for c in child.raw] if error else None,
+            )
 
 
 # --- reports, progress, locks ------------------------------------------------------------------
 
 
 def _analysis_report(analysis: Analysis) -> list:
-    """[(row number, [[column, message], …], cells as read)] of the analysis' error rows."""
-    return [
-        (
-            r.number,
-            [[column, message] for column, message in r.errors],
-            [spreadsheets.cell_text(c) if c is not None else None for c in r.raw],
-        )
-        for r in analysis.error_rows
-    ]
+    """[(sheet, row number, [[column, message], …], cells as read)] of the rows with errors of
+    every sheet ("" is the Clientes sheet)."""
+
+    def cells(raw):
+        return [spreadsheets.cell_text(c) if c is not None else None for c in raw]
+
+    report = [("", r.number, [[c, m] for c, m in r.errors], cells(r.raw)) for r in analysis.error_rows]
+    for sheet, (_, rows) in analysis.children.items():
+        report += [(sheet, r.number, [[c, m] for c, m in r.errors], cells(r.raw)) for r in rows if r.action == "error"]
+    return report
 
 
 def _errors_shown(report: list) -> list:
+    """The first SHOWN_ERRORS errors as [row, column, message, sheet]."""
     shown = []
-    for number, errors, _ in report:
+    for sheet, number, errors, _ in report:
         for column, message in errors:
-            shown.append([number, column, message])
+            shown.append([number, column, message, sheet or "Clientes"])
             if len(shown) >= SHOWN_ERRORS:
                 return shown
     return shown
@@ -849,32 +926,36 @@ def _shown_errors(analysis: Analysis) -> list:
     return _errors_shown(_analysis_report(analysis))
 
 
-def report_xlsx(headers: list, report: list) -> bytes:
-    """The rows with errors, as they came, plus a first column with their errors: fix and upload."""
-    rows = (
-        [
-            "; ".join(f"{column}: {message}" if column != "—" else message for column, message in errors),
-            number,
-            *cells,
+def report_xlsx(headers_by_sheet: dict, report: list) -> bytes:
+    """The rows with errors, as they came, plus a first column with their errors, in a sheet
+    named as theirs: fix and upload."""
+    sheets = []
+    for sheet in ["", *[name for name in headers_by_sheet if name]]:
+        items = [item for item in report if item[0] == sheet]
+        if sheet and not items:
+            continue
+        rows = [
+            [
+                "; ".join(f"{column}: {message}" if column != "—" else message for column, message in errors),
+                number,
+                *cells,
+            ]
+            for _, number, errors, cells in items
         ]
-        for number, errors, cells in report
-    )
-    return spreadsheets.xlsx_bytes([("Clientes", ["Errores", "Fila", *headers], rows)])
+        sheets.append((sheet or "Clientes", ["Errores", "Fila", *headers_by_sheet.get(sheet, [])], rows))
+    return spreadsheets.xlsx_bytes(sheets)
 
 
 def rejected_rows_xlsx(analysis: Analysis) -> bytes:
-    return report_xlsx(analysis.headers, _analysis_report(analysis))
+    headers = {"": analysis.headers, **{sheet: h for sheet, (h, _) in analysis.children.items()}}
+    return report_xlsx(headers, _analysis_report(analysis))
 
 
 def _save_report(job: ImportJob, report: list) -> None:
     base = os.path.splitext(job.file_name)[0][:150]
-    headers = [c["header"] for c in job.columns]
+    headers = {"": [c["header"] for c in job.columns]}
+    headers.update({sheet: counts.get("headers", []) for sheet, counts in (job.sheets or {}).items()})
     job.error_report.save(f"{base}-errores.xlsx", ContentFile(report_xlsx(headers, report)), save=False)
-
-
-def _save_error_report(job: ImportJob, analysis: Analysis) -> None:
-    base = os.path.splitext(job.file_name)[0][:150]
-    job.error_report.save(f"{base}-errores.xlsx", ContentFile(rejected_rows_xlsx(analysis)), save=False)
 
 
 def _progress(job: ImportJob | None, *, separate: bool) -> Callable:

@@ -574,6 +574,8 @@ class ImportJob(models.Model):
     # What the preview's checks depended on (attribute definitions, required fields) and whether
     # its rows were staged: the confirmed import writes the staged rows while these still hold.
     checked_rules = models.JSONField(default=dict, blank=True)
+    # The Direcciones and Contactos sheets: {sheet: {"headers", "add", "unchanged", "errors", "added"}}.
+    sheets = models.JSONField("otras hojas", default=dict, blank=True)
 
     class Meta:
         verbose_name = "importación"
@@ -598,8 +600,10 @@ class ImportStagedRow(models.Model):
     Kept until the import ends; ``batch`` is "job-<id>" (or a one-off key for the admin)."""
 
     batch = models.CharField(max_length=40, db_index=True)
+    sheet = models.CharField(max_length=20, blank=True)  # "" for Clientes, else Direcciones, Contactos
     number = models.PositiveIntegerField()  # the row's number in its sheet
-    action = models.CharField(max_length=8)  # create, update, error
+    action = models.CharField(max_length=8)  # create, update, address, contact, error
+    parent = models.PositiveIntegerField(null=True)  # an address's or contact's customer row in Clientes
     customer_id = models.BigIntegerField(null=True)  # the matched customer; a create's new id at the write
     # Customer columns to write (by column name, as jsonb_populate_record reads them): every
     # column for a create, the changed ones for an update; null for an error row.

@@ -104,7 +104,7 @@ def test_preview_counts_creates_updates_unchanged_and_errors_and_writes_nothing(
     before = Customer.objects.count()
     job = preview(admin, content)
     assert (job.status, job.to_create, job.to_update, job.unchanged, job.error_rows) == ("lista", 1, 1, 1, 1)
-    assert job.errors == [[5, "Número de documento", "El DNI solo puede tener números."]]
+    assert job.errors == [[5, "Número de documento", "El DNI solo puede tener números.", "Clientes"]]
     assert Customer.objects.count() == before
     assert Customer.objects.get(pk=existing.pk).business_name == "Antigua S.A.C."
 
