@@ -20,6 +20,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 from django.utils import timezone
 
+from customers import extensions
 from customers.history import record_bulk_import
 from customers.models import Address, Contact, Customer, CustomerEmail, CustomerNote, CustomerPhone, ImportStagedRow
 
@@ -73,6 +74,7 @@ _STAGED = (
     "emails",
     "address",
     "note",
+    "extra",
     "errors",
     "raw",
 )
@@ -119,6 +121,7 @@ class Staged:
     emails: list | None = None
     address: dict | None = None
     note: str = ""
+    extra: dict | None = None
     errors: list | None = None
     raw: list | None = None
 
@@ -144,6 +147,7 @@ def stage(batch: str, rows) -> int:
                         _dumps(row.emails),
                         _dumps(row.address),
                         row.note,
+                        _dumps(row.extra),
                         _dumps(row.errors),
                         _dumps(row.raw),
                     )
@@ -322,6 +326,16 @@ def apply(batch: str, *, actor, file_name: str, since=None) -> Applied:
         # A customer this import gave its first main address (through Direcciones) has a new
         # version, as when save_address makes one the default.
         applied.updated_ids += [pk for pk in defaulted if pk not in set(applied.created_ids + applied.updated_ids)]
+        # Columns of apps above customers (credit's cupo…): each app writes its own, set-based.
+        for group in extensions.sheet_columns():
+            cursor.execute(
+                f"SELECT customer_id, (extra -> %s)::text FROM {staged}"  # noqa: S608
+                " WHERE batch = %s AND action IN ('create', 'update') AND extra ? %s ORDER BY number",
+                [group.key, batch, group.key],
+            )
+            rows = [(pk, json.loads(values)) for pk, values in cursor.fetchall()]
+            if rows:
+                group.write(rows, actor=actor, reason=f"Importado de {file_name}")
 
     record_bulk_import(
         created_ids=applied.created_ids,

@@ -34,8 +34,8 @@ from django.utils import timezone
 
 from attributes.models import AttributeDefinition
 from attributes.services import lock_attribute_rules
+from customers import extensions, import_sheets, import_staging, spreadsheets
 from customers import import_columns as cols
-from customers import import_sheets, import_staging, spreadsheets
 from customers.access import require_permission
 from customers.history import describe_changes, tracked_fields
 from customers.import_template import build_template
@@ -76,6 +76,7 @@ class RowResult:
     phones_changed: bool = False
     emails_changed: bool = False
     key: tuple | None = None  # (document type, number) the row names, for the other sheets
+    extra: dict = field(default_factory=dict)  # {group: values} of columns apps above customers add
 
 
 @dataclass
@@ -257,6 +258,12 @@ def analyze(
             "No se reconoció ninguna columna de clientes (Número de documento, Razón social, Nombres…). "
             "Use la plantilla o elija las columnas."
         )
+    # Columns apps above customers add (credit's cupo…): read only when the file has them.
+    lookups.groups = [
+        (group, group.load(), actor is None or actor.has_perm(group.permission))
+        for group in extensions.sheet_columns()
+        if any(key.startswith(group.key + ".") for key in seen_keys)
+    ]
     archived = [d for d in lookups.definitions if d.archived and f"attr:{d.key}" in seen_keys]
     for definition in archived:
         warnings.append(f"El atributo «{definition.name}» está archivado: su columna se ignora.")
@@ -278,6 +285,8 @@ def analyze(
         errors: dict = {}
         data = cols.row_data(by_key, lookups, errors)
         result.key = _doc_key(data)
+        if lookups.groups:
+            _clean_extra(result, by_key, lookups)
         for key, messages in errors.items():
             result.errors += [(cols.column_label(key, definitions_by_key), m) for m in messages]
         results.append(result)
@@ -472,6 +481,50 @@ def _clean_chunk(parsed, lookups, settings, *, since, lock: bool, perms, labels)
             can_change=can_change,
             labels=labels,
         )
+    if lookups.groups:
+        _compare_extra(parsed, lookups)
+
+
+def _clean_extra(result: RowResult, by_key: dict, lookups) -> None:
+    """The row's cells of registered columns, cleaned by the app that owns them."""
+    for group, loaded, allowed in lookups.groups:
+        cells = {}
+        for column in group.columns:
+            raw = by_key.get(f"{group.key}.{column.key}")
+            if raw is not None and not (isinstance(raw, str) and not raw.strip()):
+                cells[column.key] = raw
+        if not cells:
+            continue
+        headers = {c.key: c.header for c in group.columns}
+        if not allowed:
+            result.errors += [(headers[key], "No tiene permiso para importar este dato.") for key in cells]
+            continue
+        values, errors = group.clean(cells, loaded)
+        for key, messages in errors.items():
+            result.errors += [(headers.get(key, "—"), str(m)) for m in messages]
+        if values and not errors:
+            result.extra[group.key] = values
+
+
+def _compare_extra(parsed: list, lookups) -> None:
+    """Rows that update: what registered columns change (one read per app and chunk); a row
+    whose only change is there is an update too."""
+    ids = [
+        r.customer.pk for r, _ in parsed if r.extra and r.customer is not None and r.action in ("update", "unchanged")
+    ]
+    if not ids:
+        return
+    for group, loaded, _ in lookups.groups:
+        current = group.current(ids)
+        for result, _ in parsed:
+            if group.key not in result.extra or result.customer is None or result.action not in ("update", "unchanged"):
+                continue
+            lines = group.describe(current.get(result.customer.pk, {}), result.extra[group.key], loaded)
+            if lines:
+                result.note_lines += lines
+                result.action = "update"
+            else:
+                del result.extra[group.key]
 
 
 def _doc_key(data: dict):
@@ -873,6 +926,7 @@ def staged_rows(analysis: Analysis, *, actor, file_name: str):
             phones=[[n, bool(w)] for n, w in cleaned["phones"]] if creating or result.phones_changed else None,
             emails=list(cleaned["emails"]) if creating or result.emails_changed else None,
             address=address,
+            extra=result.extra or None,
             note=f"Creado por importación de {file_name}."
             if creating
             else "\n".join([f"Actualizado por importación de {file_name}.", *result.note_lines]),

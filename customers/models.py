@@ -612,6 +612,7 @@ class ImportStagedRow(models.Model):
     emails = models.JSONField(null=True)  # [email, …] when the row writes them
     address = models.JSONField(null=True)  # the main address when the row writes it
     note = models.TextField(blank=True)  # the customer's "Creado / Actualizado por importación" note
+    extra = models.JSONField(null=True)  # {group: values} of the columns apps above customers add
     errors = models.JSONField(null=True)  # [[column, message], …] of an error row
     raw = models.JSONField(null=True)  # an error row's cells as read, for the error report
 
