@@ -118,7 +118,8 @@ def _import(rows: int) -> int:
         print("  primeros errores:", job.errors[:3])
     began = time.perf_counter()
     job = importing.confirm_import(actor=user, job=job, mode=ImportJob.Mode.VALID_ONLY)
-    job = importing.run_import(job.pk)
+    with _ListProbe(user) as probe:  # the list page, requested all along the confirmed import
+        job = importing.run_import(job.pk)
     import_s = time.perf_counter() - began
     total_s = preview_s + import_s
     print(
@@ -131,6 +132,7 @@ def _import(rows: int) -> int:
         f"{rows / total_s:,.0f} filas/s",
         flush=True,
     )
+    print(f"  lista de clientes durante la importación: {probe.summary()}", flush=True)
     print(
         f"  historial: {Customer.history.filter(history_change_reason='Importado de bench.xlsx').count():,} registros",
         flush=True,
@@ -145,6 +147,52 @@ def _import(rows: int) -> int:
     print(f"Memoria máxima del proceso: {_peak_mb():,.0f} MB", flush=True)
     os.unlink(path)
     return 0
+
+
+class _ListProbe:
+    """A thread that requests the customer list (page 1, then a search) through Django's test
+    client — its own database connection — while the import runs, timing each answer."""
+
+    def __init__(self, user):
+        import threading
+
+        self.user, self.times, self.stop = user, [], threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        from django.db import connection
+        from django.test import Client
+
+        client = Client(HTTP_HOST="localhost")
+        client.force_login(self.user)
+        urls = ["/clientes/", "/clientes/?q=comercial", "/clientes/?tipo=persona"]
+        index = 0
+        try:
+            while not self.stop.is_set():
+                began = time.perf_counter()
+                response = client.get(urls[index % len(urls)])
+                if response.status_code == 200:
+                    self.times.append((time.perf_counter() - began) * 1000)
+                index += 1
+                time.sleep(0.1)
+        finally:
+            connection.close()
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join()
+
+    def summary(self) -> str:
+        if not self.times:
+            return "sin respuestas"
+        ordered = sorted(self.times)
+        p50 = ordered[len(ordered) // 2]
+        p95 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
+        return f"{len(ordered)} respuestas, p50 {p50:.0f} ms, p95 {p95:.0f} ms"
 
 
 def _admin_user():

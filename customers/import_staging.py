@@ -15,6 +15,9 @@ cleaning; customers.importing falls back to cleaning again when they changed mea
 
 import json
 from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from uuid import UUID
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
@@ -92,14 +95,22 @@ def _dumps(value) -> str | None:
     return None if value is None else json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False)
 
 
+_COLUMNS = [(f.column, f.attname) for f in Customer._meta.concrete_fields if not f.primary_key]
+
+
+def _plain(value):
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, (Decimal, UUID)):
+        return str(value)
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
 def customer_columns(customer: Customer) -> dict:
     """Every column of ``customer`` (but the id) as JSON values jsonb_populate_record reads back."""
-    values = {}
-    for f in Customer._meta.concrete_fields:
-        if f.primary_key:
-            continue
-        values[f.column] = getattr(customer, f.attname)
-    return json.loads(_dumps(values))
+    return {column: _plain(getattr(customer, attname)) for column, attname in _COLUMNS}
 
 
 def changed_columns(before: dict, customer: Customer) -> dict:
@@ -191,30 +202,39 @@ def check_again(batch: str, *, can_create: bool, can_change: bool) -> None:
                 f" WHERE batch = %s AND action = %s",
                 [message, batch, action],
             )
-    # A document registered by someone else since the preview.
-    mark(
-        f"UPDATE {staged} s SET action = 'error', errors = jsonb_build_array(jsonb_build_array("  # noqa: S608
-        "'Número de documento', CASE WHEN c.deleted_at IS NULL"
-        " THEN 'Ese documento ya es de «' || c.name || '», registrado después de la vista previa.'"
-        " ELSE 'Ese documento es de «' || c.name || '», que está en la Papelera: restáurelo antes de importar.'"
-        f" END)) FROM {customers} c"
-        " WHERE s.batch = %s AND s.action = 'create' AND s.fields->>'document_number' <> ''"
-        " AND c.document_type_id = s.fields->>'document_type_id' AND c.document_number = s.fields->>'document_number'"
-        "",
-        [batch],
-    )
+    # A document registered by someone else since the preview. Outside and inside the Papelera
+    # apart, so each reads an index (the unique one outside, the Papelera's inside).
+    for where, message in (
+        (
+            "c.deleted_at IS NULL AND c.document_number <> ''",
+            "'Ese documento ya es de «' || c.name || '», registrado después de la vista previa.'",
+        ),
+        (
+            "c.deleted_at IS NOT NULL",
+            "'Ese documento es de «' || c.name || '», que está en la Papelera: restáurelo antes de importar.'",
+        ),
+    ):
+        mark(
+            f"UPDATE {staged} s SET action = 'error', errors = jsonb_build_array(jsonb_build_array("  # noqa: S608
+            f"'Número de documento', {message})) FROM {customers} c"
+            " WHERE s.batch = %s AND s.action = 'create' AND s.fields->>'document_number' <> ''"
+            " AND c.document_type_id = s.fields->>'document_type_id'"
+            f" AND c.document_number = s.fields->>'document_number' AND {where}",
+            [batch],
+        )
     # An e-mail that became another customer's (in the Papelera too, as the preview checks).
-    mark(
-        f"UPDATE {staged} s SET action = 'error', errors = jsonb_build_array(jsonb_build_array("  # noqa: S608
-        "'Correos electrónicos', 'El correo ' || m.email || ' ya es de otro cliente.'))"
-        f" FROM (SELECT s2.id, min(x.email) AS email FROM {staged} s2"
-        " CROSS JOIN LATERAL jsonb_array_elements_text(s2.emails) AS x(email)"
-        f" JOIN {_table(CustomerEmail)} e ON lower(e.email) = x.email"
-        " WHERE s2.batch = %s AND s2.action IN ('create', 'update') AND s2.emails IS NOT NULL"
-        " AND (s2.customer_id IS NULL OR e.customer_id <> s2.customer_id) GROUP BY s2.id) m"
-        " WHERE s.id = m.id",
-        [batch],
-    )
+    for where in ("NOT e.in_trash", "e.in_trash"):
+        mark(
+            f"UPDATE {staged} s SET action = 'error', errors = jsonb_build_array(jsonb_build_array("  # noqa: S608
+            "'Correos electrónicos', 'El correo ' || m.email || ' ya es de otro cliente.'))"
+            f" FROM (SELECT s2.id, min(x.email) AS email FROM {staged} s2"
+            " CROSS JOIN LATERAL jsonb_array_elements_text(s2.emails) AS x(email)"
+            f" JOIN {_table(CustomerEmail)} e ON lower(e.email) = x.email AND {where}"
+            " WHERE s2.batch = %s AND s2.action IN ('create', 'update') AND s2.emails IS NOT NULL"
+            " AND (s2.customer_id IS NULL OR e.customer_id <> s2.customer_id) GROUP BY s2.id) m"
+            " WHERE s.id = m.id AND s.action <> 'error'",
+            [batch],
+        )
     # An address or contact for a registered customer that went to the Papelera (or away).
     mark(
         f"UPDATE {staged} s SET action = 'error', errors = jsonb_build_array(jsonb_build_array("  # noqa: S608
@@ -254,7 +274,8 @@ def apply(batch: str, *, actor, file_name: str, since=None) -> Applied:
             "revise el archivo y vuelva a subirlo.'))"
             f" FROM (SELECT s2.id, coalesce(c.name, '—') AS name FROM {staged} s2"
             f" LEFT JOIN {customers} c ON c.id = s2.customer_id"
-            " WHERE s2.batch = %s AND s2.action = 'update' AND NOT (s2.customer_id = ANY(%s))) m"
+            # NOT IN over a subquery: a hashed set, not a scan of the array per row.
+            " WHERE s2.batch = %s AND s2.action = 'update' AND s2.customer_id NOT IN (SELECT unnest(%s::bigint[]))) m"
             " WHERE s.id = m.id",
             [batch, applied.updated_ids],
         )
@@ -325,7 +346,8 @@ def apply(batch: str, *, actor, file_name: str, since=None) -> Applied:
         new_addresses += added
         # A customer this import gave its first main address (through Direcciones) has a new
         # version, as when save_address makes one the default.
-        applied.updated_ids += [pk for pk in defaulted if pk not in set(applied.created_ids + applied.updated_ids)]
+        written_ids = {*applied.created_ids, *applied.updated_ids}
+        applied.updated_ids += [pk for pk in defaulted if pk not in written_ids]
         # Columns of apps above customers (credit's cupo…): each app writes its own, set-based.
         for group in extensions.sheet_columns():
             cursor.execute(

@@ -158,6 +158,9 @@ def preview_import(job_id: int) -> ImportJob:
     if not claimed:
         return job
     job.status = ImportJob.Status.CHECKING
+    # Before any customer is read: the confirmed import leaves alone (and reports) a customer
+    # changed after this, even while the preview was reading.
+    started = timezone.now()
     with _job_lock(job.pk):
         try:
             with _local_copy(job) as path:
@@ -175,15 +178,16 @@ def preview_import(job_id: int) -> ImportJob:
         # The confirmed import reads the columns exactly as this preview did, whatever mapping
         # is remembered for these headers by then.
         job.mapping = {c["header"]: c["key"] for c in analysis.columns if c["header"]}
-        job.previewed_at = timezone.now()
-        # The rows as checked, for the confirmed import to write without cleaning them again
-        # while what the checks depended on stays the same (checked_rules).
-        import_staging.stage(_batch(job), staged_rows(analysis, actor=job.created_by, file_name=job.file_name))
+        job.previewed_at = started
         job.checked_rules = {**_rules_now(analysis.rules_version), "staged": True}
         job.status = ImportJob.Status.READY
         if analysis.error_count:
             _save_report(job, _analysis_report(analysis))
-        job.save()
+        with transaction.atomic():
+            # The rows as checked, for the confirmed import to write without cleaning them again
+            # while what the checks depended on stays the same (checked_rules).
+            import_staging.stage(_batch(job), staged_rows(analysis, actor=job.created_by, file_name=job.file_name))
+            job.save()
     return job
 
 
