@@ -187,6 +187,7 @@ def preview_import(job_id: int) -> ImportJob:
             # The rows as checked, for the confirmed import to write without cleaning them again
             # while what the checks depended on stays the same (checked_rules).
             import_staging.stage(_batch(job), staged_rows(analysis, actor=job.created_by, file_name=job.file_name))
+            import_staging.refresh_statistics()
             job.save()
     return job
 
