@@ -113,10 +113,30 @@ def customer_columns(customer: Customer) -> dict:
     return {column: _plain(getattr(customer, attname)) for column, attname in _COLUMNS}
 
 
-def changed_columns(before: dict, customer: Customer) -> dict:
-    """The UPDATED_COLUMNS whose value in ``customer`` differs from ``before`` (customer_columns
-    of the row as it was read)."""
-    after = customer_columns(customer)
+_FIELD_COLUMNS = {f.name: (f.column, f.is_relation) for f in Customer._meta.concrete_fields if not f.primary_key}
+_NEW: dict = {}
+
+
+def new_customer_columns() -> dict:
+    """customer_columns of a new Customer() (its defaults), computed once."""
+    if not _NEW:
+        _NEW.update(customer_columns(Customer()))
+    return dict(_NEW)
+
+
+def with_fields(columns: dict, fields: dict) -> dict:
+    """``columns`` with the cleaned ``fields`` (clean_customer_data's, by field name) over them."""
+    result = dict(columns)
+    for name, value in fields.items():
+        column, relation = _FIELD_COLUMNS[name]
+        if relation and value is not None and hasattr(value, "pk"):
+            value = value.pk
+        result[column] = _plain(value)
+    return result
+
+
+def changed_columns(before: dict, after: dict) -> dict:
+    """The UPDATED_COLUMNS whose value in ``after`` differs from ``before``."""
     return {column: after[column] for column in UPDATED_COLUMNS if after[column] != before.get(column)}
 
 

@@ -25,6 +25,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import chain, islice
+from types import SimpleNamespace
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
@@ -902,16 +903,18 @@ def staged_rows(analysis: Analysis, *, actor, file_name: str):
         if result.action not in ("create", "update"):
             continue
         cleaned = result.cleaned
-        if result.action == "create":
-            customer = Customer(created_by=user)
-            before = None
-        else:
-            customer = result.customer
-            before = import_staging.customer_columns(customer)
-        for name, value in cleaned["fields"].items():
-            setattr(customer, name, value)
-        set_list_copies(customer, cleaned)
         creating = result.action == "create"
+        if creating:
+            before = {**import_staging.new_customer_columns(), "created_by_id": getattr(user, "pk", None)}
+        else:
+            before = import_staging.customer_columns(result.customer)
+        after = import_staging.with_fields(before, cleaned["fields"])
+        # Customer.search_text, has_whatsapp and department as the services keep them.
+        copies = SimpleNamespace(department_id=after["department_id"])
+        set_list_copies(copies, cleaned)
+        after.update(
+            search_text=copies.search_text, has_whatsapp=copies.has_whatsapp, department_id=copies.department_id
+        )
         address = None
         if cleaned["address"] and (creating or result.address_changed):
             wanted = cleaned["address"]
@@ -924,10 +927,8 @@ def staged_rows(analysis: Analysis, *, actor, file_name: str):
         yield import_staging.Staged(
             number=result.number,
             action=result.action,
-            customer_id=None if creating else customer.pk,
-            fields=import_staging.customer_columns(customer)
-            if creating
-            else import_staging.changed_columns(before, customer),
+            customer_id=None if creating else result.customer.pk,
+            fields=after if creating else import_staging.changed_columns(before, after),
             phones=[[n, bool(w)] for n, w in cleaned["phones"]] if creating or result.phones_changed else None,
             emails=list(cleaned["emails"]) if creating or result.emails_changed else None,
             address=address,
