@@ -21,6 +21,7 @@ from uuid import UUID
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
+from django.db.models.expressions import DatabaseDefault
 from django.utils import timezone
 
 from customers import extensions
@@ -120,7 +121,12 @@ _NEW: dict = {}
 def new_customer_columns() -> dict:
     """customer_columns of a new Customer() (its defaults), computed once."""
     if not _NEW:
-        _NEW.update(customer_columns(Customer()))
+        customer = Customer()
+        for f in Customer._meta.concrete_fields:
+            # A field with only a database default holds a placeholder until saved: its value.
+            if isinstance(getattr(customer, f.attname), DatabaseDefault):
+                setattr(customer, f.attname, f.db_default)
+        _NEW.update(customer_columns(customer))
     return dict(_NEW)
 
 
