@@ -159,6 +159,8 @@ def analyze_sheet(table, sheet: str, customers: list, lookups, *, actor) -> tupl
         for key, messages in errors.items():
             result.errors += [(labels[key], m) for m in messages]
         key = (doc_type.pk, number_text) if doc_type is not None and number_text else None
+        if key is None and not result.errors:
+            result.errors.append((labels["document_type"], "Escriba el tipo de documento del cliente (RUC, DNI, CE…)."))
         pending.append((result, row, key))
         if len(pending) >= CHUNK:
             _resolve(pending, sheet, by_key, lookups, labels, present, can_add_to_existing)
