@@ -337,9 +337,10 @@ def record_bulk_import(
 def record_bulk_history(model, ids: list, *, history_type: str, actor, reason: str) -> None:
     """One historical record ("+" or "~") of each of ``ids`` of ``model``, as its rows are now,
     after a set-based write (for apps above customers, e.g. credit's accounts an import changed)."""
+    where = f"c.{connection.ops.quote_name(model._meta.pk.column)} = ANY(%s)"
     for start in range(0, len(ids), 50_000):
         chunk = list(ids[start : start + 50_000])
-        _insert_history(model, "c.id = ANY(%s)", [chunk], history_type=history_type, actor=actor, reason=reason)
+        _insert_history(model, where, [chunk], history_type=history_type, actor=actor, reason=reason)
 
 
 def _insert_history(model, where: str, params: list, *, history_type: str, actor, reason: str) -> None:
