@@ -2,6 +2,8 @@
 
     .venv/bin/python bench/padron.py [LINES] [--seed S] [--keep]
     .venv/bin/python bench/padron.py --generate-only [LINES]      # only write the file
+    .venv/bin/python bench/padron.py --prepare                    # database only: migrate, seed, keep
+    .venv/bin/python bench/padron.py --database NAME [--skip-load] # measure in that kept database
 
 The file is a zip written by padron.sample (Latin-1, header, "-" for empty fields, trailing
 pipes, stray spaces), kept in .local/bench/ for the next run (writing 15M lines takes minutes).
@@ -22,6 +24,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -42,6 +45,13 @@ def main() -> int:
     parser.add_argument(
         "--clientes", type=int, default=20_000, help="clientes sembrados, la mitad con RUC del padrón (refresco)"
     )
+    parser.add_argument(
+        "--prepare", action="store_true", help="solo crear la base (migrada, con clientes) y conservarla, sin medir"
+    )
+    parser.add_argument("--database", help="medir en esta base ya preparada (--prepare), sin crearla ni borrarla")
+    parser.add_argument(
+        "--skip-load", action="store_true", help="no cargar: medir las consultas sobre el padrón ya cargado"
+    )
     parser.add_argument("--measure", help=argparse.SUPPRESS)  # inner process: the file
     args = parser.parse_args()
     if args.measure:
@@ -49,13 +59,22 @@ def main() -> int:
     path = padron_file(args.lines, args.seed)
     if args.generate_only:
         return 0
-    with seed_bench.throwaway_database("bench_padron", keep=args.keep) as env:
+    inner = [sys.executable, __file__, "--measure", str(path), "--seed", str(args.seed)]
+    if args.skip_load:
+        inner.append("--skip-load")
+    if args.database:
+        _admin, url = seed_bench._server()  # starts the embedded server for this run if needed
+        env = {**os.environ, "DATABASE_URL": url.replace("{name}", args.database)}
+        return subprocess.run(inner, env=env, cwd=ROOT).returncode
+    with seed_bench.throwaway_database("bench_padron", keep=args.keep or args.prepare) as env:
         subprocess.run([sys.executable, str(ROOT / "manage.py"), "migrate", "-v0"], env=env, check=True, cwd=ROOT)
         if args.clientes:
             manage = [sys.executable, str(ROOT / "manage.py"), "seed_customers", str(args.clientes)]
             subprocess.run(manage, env=env, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
-        command = [sys.executable, __file__, "--measure", str(path), "--seed", str(args.seed)]
-        return subprocess.run(command, env=env, cwd=ROOT).returncode
+        if args.prepare:
+            print("Preparada: mida con --database " + urlsplit(env["DATABASE_URL"]).path.lstrip("/"))
+            return 0
+        return subprocess.run(inner, env=env, cwd=ROOT).returncode
 
 
 def padron_file(lines: int, seed: int) -> Path:
@@ -86,13 +105,99 @@ def _measure(path: Path, args) -> int:
     import psutil
     from django.db import connection
 
-    from padron import queries, services
+    from padron import queries
     from padron.models import PadronLoad
-    from padron.sample import generate_lines, make_ruc, write_padron
+    from padron.sample import make_ruc
+
+    load_figures = None
+    if not args.skip_load:
+        load_figures = _load_big(path, connection, psutil, seed=args.seed)
+        if load_figures is None:
+            return 1
+    load = PadronLoad.objects.get(is_current=True)
+    seconds = (load.finished_at - load.started_at).total_seconds()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_relation_size('padron_taxpayer'), pg_indexes_size('padron_taxpayer'), "
+            "pg_size_pretty(pg_database_size(current_database()))"
+        )
+        table_bytes, index_bytes, database = cursor.fetchone()
+
+    # Lookups by RUC: half in the padrón, half valid RUCs it lacks.
+    rng = random.Random(args.seed)
+    present = [f"{row[0]:011d}" for row in _sample_rucs(connection, 1000)]
+    absent = [make_ruc("20", 99_000_000 + i) for i in range(1000)]
+    rucs = present + absent
+    rng.shuffle(rucs)
+    by_ruc = _timed(queries.find_taxpayer, rucs)
+
+    from customers.lookup import lookup_document
+
+    by_lupa = _timed(lambda ruc: lookup_document(actor=None, kind="ruc", number=ruc), rucs[:500])
+
+    # Name searches: surnames and company words alone and in pairs, 3-letter starts, misses.
+    from padron.sample import COMPANY_WORDS, GIVEN_NAMES, SURNAMES
+
+    terms = []
+    for _ in range(100):
+        terms.append(rng.choice(SURNAMES).lower())
+        terms.append(f"{rng.choice(SURNAMES)} {rng.choice(SURNAMES)}".lower())
+        terms.append(f"{rng.choice(COMPANY_WORDS)} {rng.choice(COMPANY_WORDS)[:4]}".lower())
+        terms.append(rng.choice(SURNAMES + COMPANY_WORDS)[:3].lower())
+        terms.append(f"{rng.choice(SURNAMES)} {rng.choice(SURNAMES)} {rng.choice(GIVEN_NAMES)}".lower())
+    terms += ["zzzz", "xq", "empresa que no existe"]
+    by_name = _timed(queries.search_taxpayers, terms)
+
+    refreshed, refresh_seconds, customers = _refresh(connection, load)
+
+    zip_gb = path.stat().st_size / 1e9
+    rows = [
+        f"Carga de {load.lines_read:,} líneas ({load.taxpayer_count:,} RUC, {load.rows_rejected:,} rechazadas)",
+        f"  la carga (lectura, COPY, índices, reemplazo): {seconds:.1f} s → {load.lines_read / seconds:,.0f} líneas/s",
+    ]
+    if load_figures:
+        elapsed, peak, load_cpu, server_cpu, during, errors = load_figures
+        rows += [
+            f"  el proceso load_padron entero (con el arranque de Django): {elapsed:.1f} s",
+            f"  CPU: load_padron {load_cpu:.0f} s ({load.lines_read / load_cpu if load_cpu else 0:,.0f} líneas por "
+            f"segundo de CPU), PostgreSQL {server_cpu:.0f} s",
+            f"  memoria máxima del proceso (RSS): {peak / 1024 / 1024:.0f} MB",
+            f"  consultas por RUC durante la carga (al padrón anterior): {len(during)}, "
+            f"p95 {percentile(during, 0.95):.1f} ms, máx {max(during):.1f} ms, {len(errors)} errores",
+        ]
+    else:
+        errors = []
+        rows.append("  (carga anterior: esta corrida no cargó, --skip-load)")
+    rows += [
+        f"  disco: tabla {table_bytes / 1e9:.2f} GB + índices {index_bytes / 1e9:.2f} GB (base entera {database});",
+        f"         durante el reemplazo conviven el padrón anterior y el nuevo; el zip pesa {zip_gb:.2f} GB",
+        f"  carga media de la máquina al terminar: {os.getloadavg()[0]:.1f}",
+        "",
+        "Consultas sobre el padrón cargado, en ms:",
+        _line(f"RUC (queries.find_taxpayer, {len(rucs):,}, la mitad ausentes)", by_ruc),
+        _line(f"RUC por la lupa (lookup_document, {len(rucs[:500])})", by_lupa),
+        _line(f"nombre (search_taxpayers, {len(terms)} términos)", by_name),
+        "",
+        f"Refresco de estado/condición de clientes (loading.refresh_customers, {customers:,} clientes con RUC "
+        f"del padrón): {refreshed:,} actualizados con historial y nota en {refresh_seconds:.1f} s "
+        f"({refreshed / refresh_seconds if refresh_seconds else 0:,.0f} clientes/s)",
+    ]
+    print("\n" + "\n".join(rows))
+    if errors:
+        print("Errores durante la carga:", errors[:3])
+    return 0
+
+
+def _load_big(path: Path, connection, psutil, *, seed: int):
+    """Load a small padrón, then run load_padron on ``path`` as its own process while this
+    one looks RUCs up in the previous padrón: (wall seconds, peak RSS, CPU of load_padron, CPU
+    of PostgreSQL, lookup times during the load, errors), or None when it failed."""
+    from padron import queries, services
+    from padron.sample import generate_lines, write_padron
 
     # The padrón in use before: 20,000 lines of another seed.
     small = BENCH_DIR / "padron_previo.txt"
-    write_padron(small, generate_lines(20_000, seed=args.seed + 1, start=50_000_000))
+    write_padron(small, generate_lines(20_000, seed=seed + 1, start=50_000_000))
     services.load_path(str(small))
     previous = [row[0] for row in _sample_rucs(connection, 500)]
 
@@ -150,70 +255,7 @@ def _measure(path: Path, args) -> int:
     if process.returncode:
         print(f"load_padron terminó con error ({process.returncode}).")
         return 1
-
-    load = PadronLoad.objects.get(is_current=True)
-    seconds = (load.finished_at - load.started_at).total_seconds()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_relation_size('padron_taxpayer'), pg_indexes_size('padron_taxpayer'), "
-            "pg_size_pretty(pg_database_size(current_database()))"
-        )
-        table_bytes, index_bytes, database = cursor.fetchone()
-
-    # Lookups by RUC: half in the padrón, half valid RUCs it lacks.
-    rng = random.Random(args.seed)
-    present = [f"{row[0]:011d}" for row in _sample_rucs(connection, 1000)]
-    absent = [make_ruc("20", 99_000_000 + i) for i in range(1000)]
-    rucs = present + absent
-    rng.shuffle(rucs)
-    by_ruc = _timed(queries.find_taxpayer, rucs)
-
-    from customers.lookup import lookup_document
-
-    by_lupa = _timed(lambda ruc: lookup_document(actor=None, kind="ruc", number=ruc), rucs[:500])
-
-    # Name searches: surnames and company words alone and in pairs, 3-letter starts, misses.
-    from padron.sample import COMPANY_WORDS, GIVEN_NAMES, SURNAMES
-
-    terms = []
-    for _ in range(100):
-        terms.append(rng.choice(SURNAMES).lower())
-        terms.append(f"{rng.choice(SURNAMES)} {rng.choice(SURNAMES)}".lower())
-        terms.append(f"{rng.choice(COMPANY_WORDS)} {rng.choice(COMPANY_WORDS)[:4]}".lower())
-        terms.append(rng.choice(SURNAMES + COMPANY_WORDS)[:3].lower())
-        terms.append(f"{rng.choice(SURNAMES)} {rng.choice(SURNAMES)} {rng.choice(GIVEN_NAMES)}".lower())
-    terms += ["zzzz", "xq", "empresa que no existe"]
-    by_name = _timed(queries.search_taxpayers, terms)
-
-    refreshed, refresh_seconds, customers = _refresh(connection, load)
-
-    megabytes = peak / 1024 / 1024
-    zip_gb = path.stat().st_size / 1e9
-    rows = [
-        f"Carga de {load.lines_read:,} líneas ({load.taxpayer_count:,} RUC, {load.rows_rejected:,} rechazadas)",
-        f"  la carga (lectura, COPY, índices, reemplazo): {seconds:.1f} s → {load.lines_read / seconds:,.0f} líneas/s",
-        f"  el proceso load_padron entero (con el arranque de Django): {elapsed:.1f} s",
-        f"  CPU: load_padron {load_cpu:.0f} s ({load.lines_read / load_cpu if load_cpu else 0:,.0f} líneas por "
-        f"segundo de CPU), PostgreSQL {server_cpu:.0f} s; carga media de la máquina {os.getloadavg()[0]:.1f}",
-        f"  memoria máxima del proceso (RSS): {megabytes:.0f} MB",
-        f"  disco: tabla {table_bytes / 1e9:.2f} GB + índices {index_bytes / 1e9:.2f} GB (base entera {database});",
-        f"         durante el reemplazo conviven el padrón anterior y el nuevo; el zip pesa {zip_gb:.2f} GB",
-        f"  consultas por RUC durante la carga (al padrón anterior): {len(during)}, "
-        f"p95 {percentile(during, 0.95):.1f} ms, máx {max(during):.1f} ms, {len(errors)} errores",
-        "",
-        "Consultas sobre el padrón cargado, en ms:",
-        _line(f"RUC (queries.find_taxpayer, {len(rucs):,}, la mitad ausentes)", by_ruc),
-        _line(f"RUC por la lupa (lookup_document, {len(rucs[:500])})", by_lupa),
-        _line(f"nombre (search_taxpayers, {len(terms)} términos)", by_name),
-        "",
-        f"Refresco de estado/condición de clientes (loading.refresh_customers, {customers:,} clientes con RUC "
-        f"del padrón): {refreshed:,} actualizados con historial y nota en {refresh_seconds:.1f} s "
-        f"({refreshed / refresh_seconds if refresh_seconds else 0:,.0f} clientes/s)",
-    ]
-    print("\n" + "\n".join(rows))
-    if errors:
-        print("Errores durante la carga:", errors[:3])
-    return 0
+    return elapsed, peak, load_cpu, server_cpu, during, errors
 
 
 def _server_processes(connection, psutil, known: dict | None = None) -> dict:
