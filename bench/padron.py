@@ -65,9 +65,11 @@ def main() -> int:
     if args.database:
         _admin, url = seed_bench._server()  # starts the embedded server for this run if needed
         env = {**os.environ, "DATABASE_URL": url.replace("{name}", args.database)}
+        subprocess.run([sys.executable, str(ROOT / "manage.py"), "createcachetable"], env=env, check=True, cwd=ROOT)
         return subprocess.run(inner, env=env, cwd=ROOT).returncode
     with seed_bench.throwaway_database("bench_padron", keep=args.keep or args.prepare) as env:
-        subprocess.run([sys.executable, str(ROOT / "manage.py"), "migrate", "-v0"], env=env, check=True, cwd=ROOT)
+        for command in (["migrate", "-v0"], ["createcachetable"]):  # the lupa caches answers (settings.CACHES)
+            subprocess.run([sys.executable, str(ROOT / "manage.py"), *command], env=env, check=True, cwd=ROOT)
         if args.clientes:
             manage = [sys.executable, str(ROOT / "manage.py"), "seed_customers", str(args.clientes)]
             subprocess.run(manage, env=env, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
@@ -156,7 +158,7 @@ def _measure(path: Path, args) -> int:
         f"  la carga (lectura, COPY, índices, reemplazo): {seconds:.1f} s → {load.lines_read / seconds:,.0f} líneas/s",
     ]
     if load_figures:
-        elapsed, peak, load_cpu, server_cpu, during, errors = load_figures
+        elapsed, peak, load_cpu, server_cpu, during, errors, list_before, list_during = load_figures
         rows += [
             f"  el proceso load_padron entero (con el arranque de Django): {elapsed:.1f} s",
             f"  CPU: load_padron {load_cpu:.0f} s ({load.lines_read / load_cpu if load_cpu else 0:,.0f} líneas por "
@@ -164,6 +166,10 @@ def _measure(path: Path, args) -> int:
             f"  memoria máxima del proceso (RSS): {peak / 1024 / 1024:.0f} MB",
             f"  consultas por RUC durante la carga (al padrón anterior): {len(during)}, "
             f"p95 {percentile(during, 0.95):.1f} ms, máx {max(during):.1f} ms, {len(errors)} errores",
+            f"  lista de clientes ({len(LIST_PAGES)} páginas distintas): antes de la carga p50 "
+            f"{percentile(list_before, 0.5):.1f} ms, p95 {percentile(list_before, 0.95):.1f} ms; durante la carga "
+            f"({len(list_during)}) p50 {percentile(list_during, 0.5):.1f} ms, "
+            f"p95 {percentile(list_during, 0.95):.1f} ms, máx {max(list_during):.1f} ms",
         ]
     else:
         errors = []
@@ -201,23 +207,34 @@ def _load_big(path: Path, connection, psutil, *, seed: int):
     services.load_path(str(small))
     previous = [row[0] for row in _sample_rucs(connection, 500)]
 
+    # The customer list before the load (the same pages as during it), to compare.
+    list_before = _timed(_list_page, LIST_PAGES * 5)
+
     print(f"\nCargando {path.name} ({path.stat().st_size / 1e6:,.0f} MB) con manage.py load_padron …", flush=True)
     during: list[float] = []
+    list_during: list[float] = []
     errors: list[str] = []
     stop = threading.Event()
 
     def lookups_meanwhile():
+        """Every 50 ms, a RUC of the previous padrón and a page of the customer list."""
         from django.db import connection as thread_connection
 
         rng = random.Random(1)
+        turn = 0
         while not stop.is_set():
             ruc = f"{rng.choice(previous):011d}"
-            began = time.perf_counter()
-            try:
-                queries.find_taxpayer(ruc)
-            except Exception as exc:  # noqa: BLE001  (counted and shown)
-                errors.append(repr(exc))
-            during.append((time.perf_counter() - began) * 1000)
+            for function, argument, times in (
+                (queries.find_taxpayer, ruc, during),
+                (_list_page, LIST_PAGES[turn % len(LIST_PAGES)], list_during),
+            ):
+                began = time.perf_counter()
+                try:
+                    function(argument)
+                except Exception as exc:  # noqa: BLE001  (counted and shown)
+                    errors.append(repr(exc))
+                times.append((time.perf_counter() - began) * 1000)
+            turn += 1
             time.sleep(0.05)
         thread_connection.close()
 
@@ -238,7 +255,11 @@ def _load_big(path: Path, connection, psutil, *, seed: int):
     server = _server_processes(connection, psutil)
     server_before = _cpu(server)
     load_cpu = 0.0
-    reader = threading.Thread(target=lambda: [print("  " + line, end="", flush=True) for line in process.stdout])
+    reader = threading.Thread(  # each line of the command with the seconds since it started
+        target=lambda: [
+            print(f"  {time.perf_counter() - began:6.1f} s  {line}", end="", flush=True) for line in process.stdout
+        ]
+    )
     reader.start()
     while process.poll() is None:
         with contextlib.suppress(psutil.Error):
@@ -255,7 +276,26 @@ def _load_big(path: Path, connection, psutil, *, seed: int):
     if process.returncode:
         print(f"load_padron terminó con error ({process.returncode}).")
         return 1
-    return elapsed, peak, load_cpu, server_cpu, during, errors
+    return elapsed, peak, load_cpu, server_cpu, during, errors, list_before, list_during
+
+
+# Pages of the customer list a cashier asks for (query strings of its URL), timed before and
+# during a load: the list must not notice the padrón loading.
+LIST_PAGES = ["", "q=garcia", "page=3", "q=inversiones", "estado=todos", "orden=-nombre", "padron=alerta", "q=lima"]
+
+
+def _list_page(query: str) -> int:
+    from django.http import QueryDict
+
+    from customers import queries as customer_queries
+    from customers.filters import CustomerFilterSet
+
+    data = QueryDict(query)
+    filterset = CustomerFilterSet(data, queryset=customer_queries.list_customers())
+    page = customer_queries.paginate_customers(
+        filterset.qs, page=data.get("page"), searching=filterset.searching, common_word=filterset.common_word
+    )
+    return len(page.rows)
 
 
 def _server_processes(connection, psutil, known: dict | None = None) -> dict:

@@ -232,10 +232,11 @@ def _to_copy(text: bytes) -> bytes:
     would cost more than the rest of the load; queries read it as empty (padron.queries)."""
     if b"\\" in text:
         text = text.replace(b"\\", b"\\\\")
+    # Two spaces are the usual stray ones: one pass takes them, the next any single one left.
     while b" |" in text:
-        text = text.replace(b" |", b"|")
+        text = text.replace(b"  |", b"|").replace(b" |", b"|")
     while b"| " in text:
-        text = text.replace(b"| ", b"|")
+        text = text.replace(b"|  ", b"|").replace(b"| ", b"|")
     return text
 
 
