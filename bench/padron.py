@@ -158,12 +158,13 @@ def _measure(path: Path, args) -> int:
         f"  la carga (lectura, COPY, índices, reemplazo): {seconds:.1f} s → {load.lines_read / seconds:,.0f} líneas/s",
     ]
     if load_figures:
-        elapsed, peak, load_cpu, server_cpu, during, errors, list_before, list_during = load_figures
+        elapsed, peak, load_cpu, server_cpu, during, errors, list_before, list_during, wal = load_figures
         rows += [
             f"  el proceso load_padron entero (con el arranque de Django): {elapsed:.1f} s",
             f"  CPU: load_padron {load_cpu:.0f} s ({load.lines_read / load_cpu if load_cpu else 0:,.0f} líneas por "
             f"segundo de CPU), PostgreSQL {server_cpu:.0f} s",
             f"  memoria máxima del proceso (RSS): {peak / 1024 / 1024:.0f} MB",
+            f"  WAL escrito durante la carga (todo el servidor): {wal / 1e9:.2f} GB",
             f"  consultas por RUC durante la carga (al padrón anterior): {len(during)}, "
             f"p95 {percentile(during, 0.95):.1f} ms, máx {max(during):.1f} ms, {len(errors)} errores",
             f"  lista de clientes ({len(LIST_PAGES)} páginas distintas): antes de la carga p50 "
@@ -254,6 +255,9 @@ def _load_big(path: Path, connection, psutil, *, seed: int):
     # machine shared with other work the wall clock says more about the others than about us.
     server = _server_processes(connection, psutil)
     server_before = _cpu(server)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_current_wal_insert_lsn()")
+        wal_before = cursor.fetchone()[0]
     load_cpu = 0.0
     reader = threading.Thread(  # each line of the command with the seconds since it started
         target=lambda: [
@@ -273,10 +277,13 @@ def _load_big(path: Path, connection, psutil, *, seed: int):
     server_cpu = _cpu(server) - server_before
     stop.set()
     watcher.join()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), %s)", [wal_before])
+        wal = float(cursor.fetchone()[0])
     if process.returncode:
         print(f"load_padron terminó con error ({process.returncode}).")
         return 1
-    return elapsed, peak, load_cpu, server_cpu, during, errors, list_before, list_during
+    return elapsed, peak, load_cpu, server_cpu, during, errors, list_before, list_during, wal
 
 
 # Pages of the customer list a cashier asks for (query strings of its URL), timed before and
