@@ -125,33 +125,6 @@ def _measure(path: Path, args) -> int:
         )
         table_bytes, index_bytes, database = cursor.fetchone()
 
-    # Lookups by RUC: half in the padrón, half valid RUCs it lacks.
-    rng = random.Random(args.seed)
-    present = [f"{row[0]:011d}" for row in _sample_rucs(connection, 1000)]
-    absent = [make_ruc("20", 99_000_000 + i) for i in range(1000)]
-    rucs = present + absent
-    rng.shuffle(rucs)
-    by_ruc = _timed(queries.find_taxpayer, rucs)
-
-    from customers.lookup import lookup_document
-
-    by_lupa = _timed(lambda ruc: lookup_document(actor=None, kind="ruc", number=ruc), rucs[:500])
-
-    # Name searches: surnames and company words alone and in pairs, 3-letter starts, misses.
-    from padron.sample import COMPANY_WORDS, GIVEN_NAMES, SURNAMES
-
-    terms = []
-    for _ in range(100):
-        terms.append(rng.choice(SURNAMES).lower())
-        terms.append(f"{rng.choice(SURNAMES)} {rng.choice(SURNAMES)}".lower())
-        terms.append(f"{rng.choice(COMPANY_WORDS)} {rng.choice(COMPANY_WORDS)[:4]}".lower())
-        terms.append(rng.choice(SURNAMES + COMPANY_WORDS)[:3].lower())
-        terms.append(f"{rng.choice(SURNAMES)} {rng.choice(SURNAMES)} {rng.choice(GIVEN_NAMES)}".lower())
-    terms += ["zzzz", "xq", "empresa que no existe"]
-    by_name = _timed(queries.search_taxpayers, terms)
-
-    refreshed, refresh_seconds, customers = _refresh(connection, load)
-
     zip_gb = path.stat().st_size / 1e9
     rows = [
         f"Carga de {load.lines_read:,} líneas ({load.taxpayer_count:,} RUC, {load.rows_rejected:,} rechazadas)",
@@ -179,11 +152,44 @@ def _measure(path: Path, args) -> int:
         f"  disco: tabla {table_bytes / 1e9:.2f} GB + índices {index_bytes / 1e9:.2f} GB (base entera {database});",
         f"         durante el reemplazo conviven el padrón anterior y el nuevo; el zip pesa {zip_gb:.2f} GB",
         f"  carga media de la máquina al terminar: {os.getloadavg()[0]:.1f}",
-        "",
+    ]
+    print("\n" + "\n".join(rows), flush=True)
+
+    # Lookups by RUC: half in the padrón, half valid RUCs it lacks.
+    rng = random.Random(args.seed)
+    present = [f"{row[0]:011d}" for row in _sample_rucs(connection, 1000)]
+    absent = [make_ruc("20", 99_000_000 + i) for i in range(1000)]
+    rucs = present + absent
+    rng.shuffle(rucs)
+    by_ruc = _timed(queries.find_taxpayer, rucs)
+
+    from customers.lookup import lookup_document
+
+    by_lupa = _timed(lambda ruc: lookup_document(actor=None, kind="ruc", number=ruc), rucs[:500])
+
+    # Name searches: surnames and company words alone and in pairs, 3-letter starts, misses.
+    from padron.sample import COMPANY_WORDS, GIVEN_NAMES, SURNAMES
+
+    terms = []
+    for _ in range(100):
+        terms.append(rng.choice(SURNAMES).lower())
+        terms.append(f"{rng.choice(SURNAMES)} {rng.choice(SURNAMES)}".lower())
+        terms.append(f"{rng.choice(COMPANY_WORDS)} {rng.choice(COMPANY_WORDS)[:4]}".lower())
+        terms.append(rng.choice(SURNAMES + COMPANY_WORDS)[:3].lower())
+        terms.append(f"{rng.choice(SURNAMES)} {rng.choice(SURNAMES)} {rng.choice(GIVEN_NAMES)}".lower())
+    terms += ["zzzz", "xq", "empresa que no existe"]
+    by_name = _timed(queries.search_taxpayers, terms)
+
+    rows = [
         "Consultas sobre el padrón cargado, en ms:",
         _line(f"RUC (queries.find_taxpayer, {len(rucs):,}, la mitad ausentes)", by_ruc),
         _line(f"RUC por la lupa (lookup_document, {len(rucs[:500])})", by_lupa),
         _line(f"nombre (search_taxpayers, {len(terms)} términos)", by_name),
+    ]
+    print("\n" + "\n".join(rows), flush=True)
+
+    refreshed, refresh_seconds, customers = _refresh(connection, load)
+    rows = [
         "",
         f"Refresco de estado/condición de clientes (loading.refresh_customers, {customers:,} clientes con RUC "
         f"del padrón): {refreshed:,} actualizados con historial y nota en {refresh_seconds:.1f} s "
@@ -342,7 +348,9 @@ def _refresh(connection, load) -> tuple[int, float, int]:
             WITH c AS (SELECT id, row_number() OVER (ORDER BY id) AS n FROM customers_customer
                        WHERE document_type_id = '6' ORDER BY id LIMIT %s),
                  p AS (SELECT ruc, row_number() OVER () AS n FROM
-                       (SELECT ruc FROM padron_taxpayer TABLESAMPLE SYSTEM (1) LIMIT %s) s)
+                       (SELECT ruc FROM padron_taxpayer t TABLESAMPLE SYSTEM (1) WHERE NOT EXISTS
+                        (SELECT 1 FROM customers_customer x WHERE x.document_type_id = '6'
+                         AND x.document_number = lpad(t.ruc::text, 11, '0')) LIMIT %s) s)
             UPDATE customers_customer SET document_number = lpad(p.ruc::text, 11, '0'),
                    registry_status = '', registry_condition = '', registry_checked_at = NULL
             FROM c JOIN p USING (n) WHERE customers_customer.id = c.id
