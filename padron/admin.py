@@ -3,11 +3,12 @@ and replaced only through Configuración › Padrón SUNAT (padron.services), wi
 
 from django.contrib import admin
 
+from customers.admin import ReadOnlyAdminMixin
 from padron.models import PadronLoad
 
 
 @admin.register(PadronLoad)
-class PadronLoadAdmin(admin.ModelAdmin):
+class PadronLoadAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "created_at",
         "original_name",
@@ -30,12 +31,3 @@ class PadronLoadAdmin(admin.ModelAdmin):
             seconds = int((load.finished_at - load.started_at).total_seconds())
             return f"{seconds // 60} min {seconds % 60:02d} s"
         return "—"
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
