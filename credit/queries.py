@@ -205,3 +205,19 @@ def customer_requests(customer: Customer, *, limit: int = 10):
     return list(
         CreditRequest.objects.filter(customer_id=customer.pk).select_related("requested_by", "decided_by")[:limit]
     )
+
+
+def sheet_export_columns() -> list:
+    """The credit columns of the customer export: (header, expression on Customer), as the
+    spreadsheet's import reads them back (cupo as a plain number, lists by name)."""
+    from django.db.models import TextField, Value
+    from django.db.models.functions import Cast, Coalesce
+
+    def text(expression):
+        return Coalesce(Cast(expression, TextField()), Value(""), output_field=TextField())
+
+    return [
+        ("Cupo de crédito", text(F("credit_account__credit_limit"))),
+        ("Lista de precios", text(F("credit_account__price_list__name"))),
+        ("Forma de pago", text(F("credit_account__payment_term__name"))),
+    ]
