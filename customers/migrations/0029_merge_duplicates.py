@@ -28,7 +28,7 @@ $$
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("customers", "0028_changes_index"),
+        ("customers", "0031_import_staging"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -34,7 +34,7 @@ from customers.history import (
     describe_changes,
     display_value,
     move_history,
-    record_bulk_rows,
+    record_bulk_history,
     set_contact_points,
     stamp,
     tracked_fields,
@@ -215,7 +215,7 @@ def _move_rows(model, label: str):
             record["department"] = survivor.department_id
         model.objects.filter(pk__in=ids).update(customer_id=survivor.pk)
         move_history(model, ids, to_customer_id=survivor.pk)
-        record_bulk_rows(model, ids, actor=actor, reason=f"Fusionado desde «{merged.name}»")
+        record_bulk_history(model, ids, history_type="~", actor=actor, reason=f"Fusionado desde «{merged.name}»")
         if model is Address:
             default = (
                 Address.objects.filter(customer_id=survivor.pk, is_default=True).select_related("district").first()
@@ -238,7 +238,7 @@ def _move_rows(model, label: str):
             Address.objects.filter(pk__in=record.get("default", [])).update(is_default=True)
             Customer.objects.filter(pk=survivor.pk).update(department_id=record.get("department"))
         move_history(model, ids, to_customer_id=merged.pk)
-        record_bulk_rows(model, ids, actor=actor, reason=f"Fusión con «{survivor.name}» deshecha")
+        record_bulk_history(model, ids, history_type="~", actor=actor, reason=f"Fusión con «{survivor.name}» deshecha")
 
     return Mover(key=label, count=count, move=move, undo=undo)
 
