@@ -5,7 +5,7 @@ user as the actor: the same validation, permissions, history and notes as the pa
 from datetime import datetime, timedelta
 
 from django.db.models import Q
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, JsonResponse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from ninja import Header, Query, Router, Status
@@ -20,6 +20,7 @@ from integrations.api.schemas import (
     CustomerIn,
     CustomerOut,
     Error,
+    MergedOut,
     SearchOut,
 )
 from integrations.idempotency import MAX_KEY_LENGTH, KeyReused, run_once
@@ -121,9 +122,22 @@ def _parse_cursor(value: str) -> tuple[datetime | None, int]:
     return when, number
 
 
-@router.get("/customers/{int:customer_id}", response={200: CustomerOut, **ERRORS}, summary="Leer un cliente")
+@router.get(
+    "/customers/{int:customer_id}", response={200: CustomerOut, 301: MergedOut, **ERRORS}, summary="Leer un cliente"
+)
 def read_customer(request, customer_id: int):
+    """A customer merged into another (Fusionar) answers 301 with the survivor's URL in
+    Location and its id in `merged_into`, so a point of sale holding the old id follows it."""
     _readable(request)
+    survivor = services.merged_into(customer_id)
+    if survivor is not None:
+        response = JsonResponse(
+            {"detail": f"El cliente {customer_id} se fusionó en el cliente {survivor}.", "merged_into": survivor},
+            status=301,
+            json_dumps_params={"ensure_ascii": False},
+        )
+        response["Location"] = request.build_absolute_uri(request.path.rsplit("/", 1)[0] + f"/{survivor}")
+        return response
     return detail(_visible_customer(request, customer_id))
 
 
