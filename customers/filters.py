@@ -9,6 +9,7 @@ import re
 
 import django_filters
 from django import forms
+from django.db import connection
 from django.db.models import BooleanField, ExpressionWrapper, Q, Value
 from django.db.models.functions import StrIndex
 
@@ -300,6 +301,20 @@ class CustomerFilterSet(django_filters.FilterSet):
         return queryset.order_by(*order)
 
 
+_database_collation: list[str] = []  # read once per process
+
+
+def _byte_order_collation() -> bool:
+    """Whether the database orders text by code point (C, C.UTF-8, POSIX: the embedded
+    PostgreSQL), where a key starts with ``p`` exactly when p <= key < p + U+10FFFF."""
+    if not _database_collation:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT datcollate FROM pg_database WHERE datname = current_database()")
+            _database_collation.append(cursor.fetchone()[0])
+    collation = _database_collation[0]
+    return collation in ("C", "POSIX") or collation.startswith("C.")
+
+
 def search(queryset, term: str):
     """Customers whose name, document, e-mail or phone contains every word of ``term``,
     ignoring case and accents (Customer.search_text is folded the same way)."""
@@ -308,9 +323,13 @@ def search(queryset, term: str):
         # Too short for the trigram index, and in every row: names that start so,
         # through the sort key's btree (a range, which any collation orders).
         prefix = sort_key(term)
-        return queryset.filter(sort_key__gte=prefix, sort_key__lt=prefix + "\U0010ffff").filter(
-            sort_key__startswith=prefix
-        )
+        queryset = queryset.filter(sort_key__gte=prefix, sort_key__lt=prefix + "\U0010ffff")
+        if _byte_order_collation():
+            # There the range holds exactly the keys that start so. LIKE 'ca%' as well would
+            # be estimated apart from the range, as if independent: 10 rows for 15,000 at 1M,
+            # and the planner then sorted every match to show 25 (190 ms; 1 ms in the index).
+            return queryset
+        return queryset.filter(sort_key__startswith=prefix)  # a linguistic collation may not
     for position, word in enumerate(words):
         key = index_word(word)
         if key:
