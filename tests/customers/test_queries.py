@@ -188,6 +188,20 @@ def test_a_term_under_three_letters_finds_names_that_start_so():
     assert filterset("q=ña").short_search
 
 
+@pytest.mark.parametrize("collation,like", [("C.UTF-8", False), ("C", False), ("es_PE.UTF-8", True)])
+def test_names_that_start_so_are_a_range_alone_where_text_is_ordered_by_code_point(monkeypatch, collation, like):
+    # A second condition (LIKE 'ca%') beside the range made the planner expect 10 rows of
+    # 15,000 at 1M and sort them all; a linguistic collation needs it (its range is not a prefix).
+    from customers import filters
+
+    monkeypatch.setattr(filters, "_database_collation", [collation])
+    for name in ("Ca", "Cañete S.A.C.", "Calle Uno S.A.C.", "Cb Import S.A.C.", "Bca S.A.C.", "Cz S.A.C."):
+        make_company(business_name=name)
+
+    assert ("LIKE" in str(filterset("q=ca").qs.query)) is like
+    assert names("q=ca") == ["Ca", "Calle Uno S.A.C.", "Cañete S.A.C."]
+
+
 def test_sql_and_like_wildcards_in_the_box_are_plain_text():
     make_company(business_name="Gloria S.A.")
 
