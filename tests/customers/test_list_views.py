@@ -485,3 +485,16 @@ def test_a_list_too_long_to_count_says_pagina_n_de_muchas_and_links_from_its_row
     after = as_ventas.get(LIST, {"q": "comercial", "page": "3", "tras": str(made[30].pk)}).content.decode()
     assert "Comercial 29 S.A.C." in after and "Comercial 30 S.A.C." not in after
     assert "Página 3 de muchas" in after and f"page=2&amp;antes={made[29].pk}" in after  # Anterior
+
+
+@pytest.mark.parametrize("value", ["", "08", "3", None, ["08"]])
+def test_the_filter_bar_selects_write_what_djangos_select_writes(value):
+    # customers.filters.FilterSelect writes the HTML itself (Django's renders a template per option).
+    from django import forms
+
+    from customers.filters import FilterSelect
+
+    choices = [("", "Todos"), ("08", 'Cusco <&> "x"'), (3, "Tres"), ("Grupo", [("a", "A"), ("b", "B")])]
+    attrs = {"class": "form-select", "id": "id_x", "required": True, "disabled": False}
+    expected = forms.Select(attrs=attrs, choices=choices).render("departamento", value)
+    assert FilterSelect(attrs=attrs, choices=choices).render("departamento", value) == expected
