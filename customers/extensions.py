@@ -143,6 +143,11 @@ def row_menu_entries(user) -> list[RowMenuEntry]:
     return [entry for entry in _row_menu if user.has_perm(entry.permission)]
 
 
+def list_row_menu_entries(user) -> list[RowMenuEntry]:
+    """The entries of the list's shared row menu for `user` (those with a list_template)."""
+    return [entry for entry in row_menu_entries(user) if entry.list_template]
+
+
 def row_states(entries: list[RowMenuEntry], rows: list) -> None:
     """Each row's state words for the list's shared menu (``row.menu_state``, a string):
     "suspended" for a suspended customer, then what each entry says of the row."""

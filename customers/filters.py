@@ -9,11 +9,11 @@ import re
 
 import django_filters
 from django import forms
-from django.utils.html import format_html
-from django.utils.safestring import mark_safe
 from django.db import connection
 from django.db.models import BooleanField, ExpressionWrapper, Q, Value
 from django.db.models.functions import StrIndex
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from attributes import filters as attribute_filters
 from customers import extensions

@@ -50,7 +50,7 @@ def customer_list(request):
     # Columns of the apps above (credit's "Crédito disponible") and what their row menu entries
     # read: one query for the page's rows.
     columns = extensions.list_columns(request.user)
-    entries = [entry for entry in extensions.row_menu_entries(request.user) if entry.list_template]
+    entries = extensions.list_row_menu_entries(request.user)
     extensions.load_columns(columns, page.rows, entries)
     extensions.row_states(entries, page.rows)
     context = {

@@ -15,6 +15,8 @@ from tests.roles import assert_can, assert_cannot, user_with_role
 
 pytestmark = pytest.mark.django_db
 LIST = reverse("customers:list")
+
+
 def _blocked(customer):
     credit_services.block_credit(actor=None, customer=customer, reason="Mora")
     return customer
