@@ -26,8 +26,8 @@ from credit.models import (
     CreditAccount,
     CreditRequest,
     Document,
-    PaymentTerm,
     Payment,
+    PaymentTerm,
     PointsMovement,
     PointsProgram,
     PriceList,
@@ -35,9 +35,10 @@ from credit.models import (
     to_soles,
 )
 from credit.money import format_money, parse_amount
-from customers.history import stamp
+from customers.history import record_bulk_history, stamp
 from customers.models import Customer, CustomerNote
 from customers.notes import record_note
+from peru.text import clean_spaces, fold
 
 MAX_REASON = 300
 MAX_EXCHANGE_RATE = Decimal("100")
@@ -211,21 +212,7 @@ def update_sales_conditions(*, actor, customer: Customer, data: dict) -> CreditA
 
     Keys absent from `data` keep their value. Each change leaves a note naming it."""
     _require(actor, "credit.change_creditaccount")
-    errors: dict[str, list[str]] = {}
-    values = {}
-    if "price_list" in data:
-        values["price_list"] = _choice(PriceList, data["price_list"], "price_list", "lista de precios", errors)
-    if "payment_term" in data:
-        values["payment_term"] = _choice(PaymentTerm, data["payment_term"], "payment_term", "forma de pago", errors)
-    if "credit_limit" in data:
-        raw = data["credit_limit"]
-        if raw is None or str(raw).strip() == "":
-            values["credit_limit"] = None
-        else:
-            try:
-                values["credit_limit"] = parse_amount(raw, label="El cupo de crédito", allow_zero=True)
-            except ValueError as exc:
-                errors["credit_limit"] = [str(exc)]
+    values, errors = clean_sales_conditions(data)
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
@@ -251,7 +238,10 @@ def update_sales_conditions(*, actor, customer: Customer, data: dict) -> CreditA
                 )
         others = [(f, b, a) for f, b, a in changes if f != "credit_limit"]
         if others:
-            lines = [f"{CreditAccount._meta.get_field(f).verbose_name.capitalize()}: {b or '—'} → {a or '—'}" for f, b, a in others]
+            lines = [
+                f"{CreditAccount._meta.get_field(f).verbose_name.capitalize()}: {b or '—'} → {a or '—'}"
+                for f, b, a in others
+            ]
             record_note(
                 customer=customer,
                 actor=actor,
@@ -259,6 +249,28 @@ def update_sales_conditions(*, actor, customer: Customer, data: dict) -> CreditA
                 text="Condiciones de venta cambiadas.\n" + "\n".join(lines),
             )
     return account
+
+
+def clean_sales_conditions(data: dict) -> tuple[dict, dict]:
+    """The condiciones de venta in ``data`` (only the keys it has): lista de precios and forma de
+    pago (active ones; a pk or the row itself), cupo (S/, ≥ 0; empty: no credit), and the errors
+    by field. update_sales_conditions and the customer spreadsheet's columns use it."""
+    errors: dict[str, list[str]] = {}
+    values = {}
+    if "price_list" in data:
+        values["price_list"] = _choice(PriceList, data["price_list"], "price_list", "lista de precios", errors)
+    if "payment_term" in data:
+        values["payment_term"] = _choice(PaymentTerm, data["payment_term"], "payment_term", "forma de pago", errors)
+    if "credit_limit" in data:
+        raw = data["credit_limit"]
+        if raw is None or str(raw).strip() == "":
+            values["credit_limit"] = None
+        else:
+            try:
+                values["credit_limit"] = parse_amount(raw, label="El cupo de crédito", allow_zero=True)
+            except ValueError as exc:
+                errors["credit_limit"] = [str(exc)]
+    return values, errors
 
 
 def _limit_text(value) -> str:
@@ -269,12 +281,13 @@ def _choice(model, value, field, label, errors):
     if value in (None, ""):
         return None
     if isinstance(value, model):
-        value = value.pk
-    try:
-        item = model.objects.get(pk=int(value))
-    except (TypeError, ValueError, model.DoesNotExist):
-        errors[field] = [f"Elija una {label} de la lista."]
-        return None
+        item = value  # read by the caller (the spreadsheet's columns read every one once)
+    else:
+        try:
+            item = model.objects.get(pk=int(value))
+        except (TypeError, ValueError, model.DoesNotExist):
+            errors[field] = [f"Elija una {label} de la lista."]
+            return None
     if not item.is_active:
         errors[field] = [f"La {label} «{item.name}» está desactivada: elija otra."]
     return item
@@ -297,7 +310,11 @@ def _set_blocked(*, actor, customer, reason, blocked: bool) -> CreditAccount:
         account = locked_account(customer)
         if account.is_blocked == blocked:
             raise ValidationError(
-                {"reason": "El crédito de este cliente ya está bloqueado." if blocked else "El crédito de este cliente no está bloqueado."}
+                {
+                    "reason": "El crédito de este cliente ya está bloqueado."
+                    if blocked
+                    else "El crédito de este cliente no está bloqueado."
+                }
             )
         account.is_blocked = blocked
         account.blocked_reason = reason if blocked else ""
@@ -365,7 +382,9 @@ def register_document(*, actor, customer: Customer, data: dict) -> Document:
     if not re.fullmatch(r"[FB][A-Z0-9]{3}", series):
         errors["series"] = ["La serie tiene 4 caracteres y empieza con F (facturas) o B (boletas), por ejemplo F001."]
     elif doc_type in SERIES_PREFIX and series[0] != SERIES_PREFIX[doc_type]:
-        errors["series"] = [f"La serie de una {Document.Type(doc_type).label.lower()} empieza con {SERIES_PREFIX[doc_type]}."]
+        errors["series"] = [
+            f"La serie de una {Document.Type(doc_type).label.lower()} empieza con {SERIES_PREFIX[doc_type]}."
+        ]
     number = _int(data.get("number") or "", "number", "El número", errors, maximum=99_999_999)
     if not errors.get("number") and number < 1:
         errors["number"] = ["El número va de 1 a 99999999."]
@@ -387,7 +406,11 @@ def register_document(*, actor, customer: Customer, data: dict) -> Document:
         raw_rate = str(data.get("exchange_rate") or "").strip()
         try:
             rate = Decimal(raw_rate.replace(",", ""))
-            if not rate.is_finite() or not (MIN_EXCHANGE_RATE <= rate <= MAX_EXCHANGE_RATE) or rate != rate.quantize(Decimal("0.0001")):
+            if (
+                not rate.is_finite()
+                or not (MIN_EXCHANGE_RATE <= rate <= MAX_EXCHANGE_RATE)
+                or rate != rate.quantize(Decimal("0.0001"))
+            ):
                 raise ValueError
         except (ArithmeticError, ValueError):
             errors["exchange_rate"] = [
@@ -418,7 +441,9 @@ def register_document(*, actor, customer: Customer, data: dict) -> Document:
         elif related.currency != currency:
             errors["currency"] = [f"La nota va en la moneda de {related.serie_number} ({related.currency})."]
         elif not errors.get("series") and series[0] != related.series[0]:
-            errors["series"] = [f"La serie de la nota empieza con {related.series[0]}, como la de {related.serie_number}."]
+            errors["series"] = [
+                f"La serie de la nota empieza con {related.series[0]}, como la de {related.serie_number}."
+            ]
     elif data.get("related") not in (None, ""):
         errors["related"] = ["Solo las notas de crédito y de débito modifican otro comprobante."]
     if not errors and Document.objects.filter(doc_type=doc_type, series=series, number=number).exists():
@@ -514,14 +539,7 @@ def register_payment(*, actor, document: Document, data: dict) -> Payment:
     except ValueError as exc:
         errors["amount"], amount = [str(exc)], None
     method = _choice(PaymentTerm, data.get("method"), "method", "forma de pago", errors)
-    reference = " ".join(str(data.get("reference") or "").split())
-    if len(reference) > 60:
-        errors["reference"] = ["La referencia admite hasta 60 caracteres."]
-    if isinstance(pay_date, date):
-        if pay_date > _today():
-            errors["date"] = ["La fecha del pago no puede ser posterior a hoy."]
-        elif pay_date < document.issue_date:
-            errors["date"] = [f"El pago no puede ser anterior a la emisión ({document.issue_date:%d/%m/%Y})."]
+    reference = _payment_reference_and_date(document, data, pay_date, errors)
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
@@ -548,6 +566,20 @@ def register_payment(*, actor, document: Document, data: dict) -> Payment:
         if document.outstanding == 0:
             _earn_points(document=document, on=pay_date)
     return payment
+
+
+def _payment_reference_and_date(document: Document, data: dict, pay_date, errors: dict) -> str:
+    """A pago's referencia (cleaned, returned) and date (not after today, not before the
+    comprobante's issue) checked into `errors`: register_payment and correct_payment."""
+    reference = " ".join(str(data.get("reference") or "").split())
+    if len(reference) > 60:
+        errors["reference"] = ["La referencia admite hasta 60 caracteres."]
+    if isinstance(pay_date, date):
+        if pay_date > _today():
+            errors["date"] = ["La fecha del pago no puede ser posterior a hoy."]
+        elif pay_date < document.issue_date:
+            errors["date"] = [f"El pago no puede ser anterior a la emisión ({document.issue_date:%d/%m/%Y})."]
+    return reference
 
 
 def _move_balance(account: CreditAccount, document: Document, before: Decimal, *, new: bool = False) -> None:
@@ -621,9 +653,12 @@ def _earn_points(*, document: Document, on: date) -> PointsMovement | None:
     customer = document.customer
     if not (program.enabled and customer.loyalty_enrolled and document.is_debt):
         return None
-    points = int((to_soles(document.paid, document.exchange_rate) * program.points_per_sol).to_integral_value(ROUND_DOWN))
+    points = int(
+        (to_soles(document.paid, document.exchange_rate) * program.points_per_sol).to_integral_value(ROUND_DOWN)
+    )
     if points <= 0 or PointsMovement.objects.filter(document=document, kind=PointsMovement.Kind.EARNED).exists():
         return None
+    settle_expired_points(customer)  # the ledger in date order: what expired before this sale
     return PointsMovement.objects.create(
         customer=customer,
         kind=PointsMovement.Kind.EARNED,
@@ -645,8 +680,60 @@ def _add_months(day: date, months: int) -> date:
     raise AssertionError("unreachable")
 
 
-def points_balance(customer) -> int:
-    return PointsMovement.objects.filter(customer_id=customer.pk).aggregate(s=Sum("points"))["s"] or 0
+def points_balance(customer, *, today: date | None = None) -> int:
+    """The points the customer can use today: the ledger's sum less the lots already past
+    their date whose expiry movement is not written yet (the nightly expire_points, or the
+    next write on the customer's points, writes it). Exact whether or not a job has run."""
+    rows = PointsMovement.objects.filter(customer_id=customer.pk)
+    total = rows.aggregate(s=Sum("points"))["s"] or 0
+    return total - sum(points for _day, points in _pending_expiry(customer.pk, today=today or _today()))
+
+
+def _pending_expiry(customer_id: int, *, today: date) -> list[tuple[date, int]]:
+    """Points past their date (expires_on ≤ today: on its date a lot no longer counts) and not
+    yet written off, per expiry date, oldest first. Points spent (negative adjustments) are
+    taken from the lots that expire first; those already written off by earlier expiry
+    movements count as gone. Correct because every write on a customer's points first writes
+    what has expired (settle_expired_points), so no spending happens after a lot's date
+    without its expiry written before it."""
+    rows = PointsMovement.objects.filter(customer_id=customer_id)
+    lots = list(
+        rows.filter(points__gt=0, expires_on__lte=today)
+        .values_list("expires_on")
+        .annotate(s=Sum("points"))
+        .order_by("expires_on")
+    )
+    if not lots:
+        return []
+    used = rows.filter(points__lt=0).aggregate(
+        spent=Sum("points", filter=~Q(kind=PointsMovement.Kind.EXPIRED)),
+        expired=Sum("points", filter=Q(kind=PointsMovement.Kind.EXPIRED)),
+    )
+    gone = -((used["spent"] or 0) + (used["expired"] or 0))
+    pending, due = [], 0
+    for day, points in lots:
+        due += points
+        if due > gone:
+            pending.append((day, due - gone))
+            gone = due
+    return pending
+
+
+def settle_expired_points(customer, *, today: date | None = None) -> int:
+    """Writes the expiry movements of the customer's lots past their date (one per date);
+    returns the points written off. Call it inside a transaction holding the customer's
+    balance row (locked_account), as every writer of points does."""
+    today = today or _today()
+    written = 0
+    for day, points in _pending_expiry(customer.pk, today=today):
+        PointsMovement.objects.create(
+            customer_id=customer.pk,
+            kind=PointsMovement.Kind.EXPIRED,
+            points=-points,
+            reason=f"Puntos vencidos el {day:%d/%m/%Y}",
+        )
+        written += points
+    return written
 
 
 def adjust_points(*, actor, customer: Customer, points, reason: str) -> PointsMovement:
@@ -658,7 +745,9 @@ def adjust_points(*, actor, customer: Customer, points, reason: str) -> PointsMo
         if amount == 0 or abs(amount) > MAX_POINTS_ADJUSTMENT:
             raise ValueError
     except (TypeError, ValueError):
-        errors["points"] = [f"Escriba los puntos a sumar (p. ej. 50) o restar (p. ej. -50), sin pasar de {MAX_POINTS_ADJUSTMENT:,}."]
+        errors["points"] = [
+            f"Escriba los puntos a sumar (p. ej. 50) o restar (p. ej. -50), sin pasar de {MAX_POINTS_ADJUSTMENT:,}."
+        ]
     try:
         reason = _reason(reason, what="el motivo del ajuste")
     except ValidationError as exc:
@@ -668,6 +757,7 @@ def adjust_points(*, actor, customer: Customer, points, reason: str) -> PointsMo
     with transaction.atomic():
         customer = _writable_customer(customer)
         locked_account(customer)  # one writer of the customer's points at a time
+        settle_expired_points(customer)  # what expired is not spent again
         balance = points_balance(customer)
         if balance + amount < 0:
             raise ValidationError({"points": f"El cliente tiene {balance:,} puntos: no puede quedar en negativo."})
@@ -689,31 +779,35 @@ def adjust_points(*, actor, customer: Customer, points, reason: str) -> PointsMo
     return movement
 
 
+def catch_up_expired_points(customer, *, today: date | None = None) -> int:
+    """Writes the customer's due expiry movements now (the Puntos tab calls it before showing
+    the ledger, so the ledger and the balance agree without waiting for the nightly run)."""
+    today = today or _today()
+    if not _pending_expiry(customer.pk, today=today):
+        return 0
+    with transaction.atomic():
+        locked_account(customer)
+        return settle_expired_points(customer, today=today)
+
+
 def expire_points(*, today: date | None = None) -> int:
-    """Points past their date leave the balance, oldest first: of the points that have
-    expired by today, those not already spent (negative adjustments) or expired before.
-    Returns how many customers lost points. Idempotent: run it daily (command expire_points)."""
+    """Writes the expiry movements of every customer with lots past their date; returns how
+    many customers lost points. Idempotent. The balances are right without it (points_balance
+    leaves expired lots out); it keeps the ledgers written up: run it nightly (README)."""
     today = today or _today()
     changed = 0
     customers = (
-        PointsMovement.objects.filter(expires_on__lte=today, points__gt=0).values_list("customer_id", flat=True).distinct()
+        PointsMovement.objects.filter(expires_on__lte=today, points__gt=0)
+        .values_list("customer_id", flat=True)
+        .distinct()
     )
     for customer_id in customers.iterator():
+        customer = Customer(pk=customer_id)
+        if not _pending_expiry(customer_id, today=today):
+            continue
         with transaction.atomic():
-            account_customer = Customer(pk=customer_id)
-            locked_account(account_customer)
-            rows = PointsMovement.objects.filter(customer_id=customer_id)
-            due = rows.filter(points__gt=0, expires_on__lte=today).aggregate(s=Sum("points"))["s"] or 0
-            spent = -(rows.filter(points__lt=0).exclude(kind=PointsMovement.Kind.EXPIRED).aggregate(s=Sum("points"))["s"] or 0)
-            expired = -(rows.filter(kind=PointsMovement.Kind.EXPIRED).aggregate(s=Sum("points"))["s"] or 0)
-            to_expire = min(due - spent - expired, points_balance(account_customer))
-            if to_expire > 0:
-                PointsMovement.objects.create(
-                    customer_id=customer_id,
-                    kind=PointsMovement.Kind.EXPIRED,
-                    points=-to_expire,
-                    reason=f"Puntos vencidos al {today:%d/%m/%Y}",
-                )
+            locked_account(customer)
+            if settle_expired_points(customer, today=today):
                 changed += 1
     return changed
 
@@ -741,7 +835,9 @@ def request_credit_increase(*, actor, customer: Customer, amount, reason: str) -
             raise ValidationError({"amount": f"Pida un cupo mayor al actual ({format_money(account.credit_limit)})."})
         if CreditRequest.objects.filter(customer=customer, status=CreditRequest.Status.PENDING).exists():
             raise ValidationError("Este cliente ya tiene una solicitud de crédito pendiente.")
-        request = CreditRequest.objects.create(customer=customer, amount=value, reason=reason, requested_by=_user(actor))
+        request = CreditRequest.objects.create(
+            customer=customer, amount=value, reason=reason, requested_by=_user(actor)
+        )
         record_note(
             customer=customer,
             actor=actor,
@@ -751,7 +847,9 @@ def request_credit_increase(*, actor, customer: Customer, amount, reason: str) -
     return request
 
 
-def decide_credit_request(*, actor, credit_request: CreditRequest, approve: bool, reason: str = "", amount=None) -> CreditRequest:
+def decide_credit_request(
+    *, actor, credit_request: CreditRequest, approve: bool, reason: str = "", amount=None
+) -> CreditRequest:
     """Créditos approves (optionally another amount; the cupo changes, with its note) or
     rejects with a reason."""
     _require(actor, "credit.decide_creditrequest")
@@ -832,7 +930,7 @@ _EXPECTED_SQL = f"""
        OR a.balance <> COALESCE(e.balance, 0)
        OR a.open_documents <> COALESCE(e.open_documents, 0)
        OR a.oldest_due_date IS DISTINCT FROM e.oldest_due_date
-"""
+"""  # noqa: S608 (fixed SQL, no input)
 
 _DOCUMENT_SQL = """
     SELECT d.id, d.paid, COALESCE(p.total, 0), d.credited, COALESCE(n.total, 0)
@@ -855,7 +953,9 @@ def recompute_balances(*, fix: bool = False) -> list[BalanceDifference]:
     with transaction.atomic(), connection.cursor() as cursor:
         if fix:
             # Nobody writes a document or a balance while we compare and fix.
-            cursor.execute("LOCK TABLE credit_creditaccount, credit_document, credit_payment IN SHARE ROW EXCLUSIVE MODE")
+            cursor.execute(
+                "LOCK TABLE credit_creditaccount, credit_document, credit_payment IN SHARE ROW EXCLUSIVE MODE"
+            )
         cursor.execute(_DOCUMENT_SQL)
         for doc_id, paid, paid_expected, credited, credited_expected in cursor.fetchall():
             if paid != paid_expected:
@@ -864,7 +964,7 @@ def recompute_balances(*, fix: bool = False) -> list[BalanceDifference]:
                 differences.append(BalanceDifference(doc_id, "document.credited", credited, credited_expected))
         if fix and differences:
             cursor.execute(
-                "UPDATE credit_document d SET paid = x.p, credited = x.n FROM ("
+                "UPDATE credit_document d SET paid = x.p, credited = x.n FROM ("  # noqa: S608 (fixed SQL)
                 + _DOCUMENT_SQL.replace("SELECT d.id, d.paid, COALESCE(p.total, 0), d.credited, COALESCE(n.total, 0)",
                                         "SELECT d.id, COALESCE(p.total, 0) AS p, COALESCE(n.total, 0) AS n")
                 + ") x WHERE x.id = d.id"
@@ -899,3 +999,151 @@ def fill_balances(cursor, *, customer_ids: list[int] | None = None) -> None:
         f"WHERE a2.customer_id = a.customer_id {only}",
         [customer_ids] if customer_ids is not None else [],
     )
+
+
+# --- the customer spreadsheet's credit columns (customers.extensions.SheetColumns) ------------
+# Import and export of cupo, lista de precios and forma de pago, with update_sales_conditions'
+# rules (clean_sales_conditions) and the same history and notes, written set-based.
+
+SHEET_KEYS = ("credit_limit", "price_list", "payment_term")
+
+
+@dataclass
+class SheetChoices:
+    price_lists: dict  # folded name → PriceList
+    payment_terms: dict
+    names: dict  # (model, pk) → name
+
+
+def sheet_choices() -> SheetChoices:
+    """The lists read once per file."""
+    price_lists, payment_terms = list(PriceList.objects.all()), list(PaymentTerm.objects.all())
+    names = {(PriceList, p.pk): p.name for p in price_lists} | {(PaymentTerm, t.pk): t.name for t in payment_terms}
+    return SheetChoices(
+        {fold(clean_spaces(p.name)): p for p in price_lists},
+        {fold(clean_spaces(t.name)): t for t in payment_terms},
+        names,
+    )
+
+
+def clean_sheet_cells(cells: dict, choices: SheetChoices) -> tuple[dict, dict]:
+    """One row's credit cells (only the non-empty ones) → (values to write, errors by column).
+    An empty cell keeps what the customer has, as every import column does."""
+    data, errors = {}, {}
+    for key, table, label in (
+        ("price_list", choices.price_lists, "lista de precios"),
+        ("payment_term", choices.payment_terms, "forma de pago"),
+    ):
+        if key in cells:
+            name = clean_spaces(str(cells[key]))
+            found = table.get(fold(name))
+            if found is None:
+                known = ", ".join(sorted(item.name for item in table.values() if item.is_active)[:10]) or "ninguna"
+                errors[key] = [f"La {label} «{name[:40]}» no existe (hay: {known})."]
+            else:
+                data[key] = found
+    if "credit_limit" in cells:
+        raw = cells["credit_limit"]
+        # A spreadsheet number arrives as a float: its shortest decimal text is what was typed.
+        data["credit_limit"] = repr(raw) if isinstance(raw, float) else raw
+    values, more = clean_sales_conditions(data)
+    errors.update(more)
+    if errors:
+        return {}, errors
+    return _sheet_json(values), {}
+
+
+def _sheet_json(values: dict) -> dict:
+    result = {}
+    for key, value in values.items():
+        if key == "credit_limit":
+            result[key] = None if value is None else str(value)
+        else:
+            result[key] = value.pk if value is not None else None
+    return result
+
+
+def sheet_current(customer_ids: list) -> dict:
+    """{customer id: credit values as stored} of those that have an account."""
+    return {
+        row["customer_id"]: {
+            "credit_limit": None if row["credit_limit"] is None else str(row["credit_limit"]),
+            "price_list": row["price_list_id"],
+            "payment_term": row["payment_term_id"],
+        }
+        for row in CreditAccount.objects.filter(customer_id__in=customer_ids).values(
+            "customer_id", "credit_limit", "price_list_id", "payment_term_id"
+        )
+    }
+
+
+def describe_sheet_change(old: dict, new: dict, choices: SheetChoices) -> list[str]:
+    """The lines of the import's note for what changes (empty: nothing)."""
+    lines = []
+    for key, value in new.items():
+        before = old.get(key)
+        if key == "credit_limit":
+            if (None if before is None else Decimal(before)) != (None if value is None else Decimal(value)):
+                lines.append(f"Cupo de crédito: {_limit_text(before)} → {_limit_text(value)}")
+        elif before != value:
+            model = PriceList if key == "price_list" else PaymentTerm
+            label = CreditAccount._meta.get_field(key).verbose_name.capitalize()
+            lines.append(
+                f"{label}: {choices.names.get((model, before), '—')} → {choices.names.get((model, value), '—')}"
+            )
+    return lines
+
+
+def write_sheet_values(rows: list, *, actor, reason: str) -> int:
+    """[(customer id, values)] written set-based (call inside the import's transaction): the
+    accounts that don't exist yet created, the given fields set, one history record per
+    account and, as update_sales_conditions does, a Cupo de crédito note for a changed cupo."""
+    if not rows:
+        return 0
+    ids = [pk for pk, _ in rows]
+    CreditAccount.objects.bulk_create(
+        [CreditAccount(customer_id=pk) for pk in ids], ignore_conflicts=True, batch_size=5_000
+    )
+    before = sheet_current(ids)
+    has = {key: [key in values for _, values in rows] for key in SHEET_KEYS}
+    table = connection.ops.quote_name(CreditAccount._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} a SET"  # noqa: S608 - the model's table
+            " credit_limit = CASE WHEN v.has_limit THEN v.credit_limit ELSE a.credit_limit END,"
+            " price_list_id = CASE WHEN v.has_list THEN v.price_list ELSE a.price_list_id END,"
+            " payment_term_id = CASE WHEN v.has_term THEN v.payment_term ELSE a.payment_term_id END,"
+            " updated_at = %s"
+            " FROM unnest(%s::bigint[], %s::boolean[], %s::numeric[], %s::boolean[], %s::bigint[], %s::boolean[],"
+            " %s::bigint[]) AS v(id, has_limit, credit_limit, has_list, price_list, has_term, payment_term)"
+            " WHERE a.customer_id = v.id",
+            [
+                timezone.now(),
+                ids,
+                has["credit_limit"],
+                [values.get("credit_limit") for _, values in rows],
+                has["price_list"],
+                [values.get("price_list") for _, values in rows],
+                has["payment_term"],
+                [values.get("payment_term") for _, values in rows],
+            ],
+        )
+    record_bulk_history(CreditAccount, ids, history_type="~", actor=actor, reason=reason)
+    user = actor if getattr(actor, "pk", None) else None
+    notes = []
+    for pk, values in rows:
+        if "credit_limit" not in values:
+            continue
+        old = before.get(pk, {}).get("credit_limit")
+        new = values["credit_limit"]
+        if (None if old is None else Decimal(old)) != (None if new is None else Decimal(new)):
+            notes.append(
+                CustomerNote(
+                    customer_id=pk,
+                    kind=CustomerNote.Kind.CREDIT_LIMIT,
+                    author=user,
+                    text=f"Cupo de crédito: {_limit_text(old)} → {_limit_text(new)}.",
+                )
+            )
+    CustomerNote.objects.bulk_create(notes, batch_size=5_000)
+    return len(rows)
