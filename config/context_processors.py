@@ -1,4 +1,5 @@
 from django.urls import NoReverseMatch, reverse
+from django.utils.functional import SimpleLazyObject
 
 from config.auth import can_use_admin
 from credit.queries import pending_request_count
@@ -22,9 +23,19 @@ HIDDEN_WITH = {"credit:my_requests": "credit.view_creditrequest"}
 
 
 def navigation(request):
+    """The top navigation and the user menu, read only by templates that show them (base.html):
+    an htmx partial of the list renders without them, and skips their queries (the pending
+    requests' count, the user's groups)."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav_items": []}
+    return {
+        "nav_items": SimpleLazyObject(lambda: _navigation_items(request, user)),
+        "can_use_admin": SimpleLazyObject(lambda: can_use_admin(user)),
+    }
+
+
+def _navigation_items(request, user) -> list[dict]:
     items = []
     current = request.path
     for label, url_name, perm in NAVIGATION:
@@ -41,4 +52,4 @@ def navigation(request):
     active = [item for item in items if item["active"]]
     for item in active:
         item["active"] = item is max(active, key=lambda i: len(i["url"]))
-    return {"nav_items": items, "can_use_admin": can_use_admin(user)}
+    return items

@@ -7,7 +7,7 @@ class CreditConfig(AppConfig):
 
     def ready(self):
         # customers never imports credit: credit fills the registries customers owns.
-        from credit.filters import load_credit_rows, make_credit_filter
+        from credit.filters import credit_row_state, load_credit_rows, make_credit_filter
         from credit.services import referencing_document_reasons, unpaid_document_reasons
         from customers import extensions
         from credit.merging import MOVER
@@ -42,7 +42,14 @@ class CreditConfig(AppConfig):
             )
         )
         extensions.register_row_menu_entry(
-            extensions.RowMenuEntry("credito", "credit/_row_menu.html", "credit.view_creditaccount")
+            extensions.RowMenuEntry(
+                "credito",
+                "credit/_row_menu.html",
+                "credit.view_creditaccount",
+                list_template="credit/_row_menu_list.html",
+                row_state=credit_row_state,
+                load_page=load_credit_rows,
+            )
         )
         extensions.register_list_filter(
             extensions.ListFilter("credito", make_credit_filter, "credit/_list_filter.html")

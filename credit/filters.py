@@ -82,3 +82,10 @@ def load_credit_rows(rows: list) -> None:
     accounts = CreditAccount.objects.in_bulk([row.pk for row in rows]) if rows else {}
     for row in rows:
         row.credit_row = accounts.get(row.pk)
+
+
+def credit_row_state(row) -> list[str]:
+    """The list's row menu offers Desbloquear crédito on a row whose credit is blocked
+    (customers.extensions.row_states); reads what load_credit_rows attached."""
+    account = getattr(row, "credit_row", None)
+    return ["credit-blocked"] if account is not None and account.is_blocked else []

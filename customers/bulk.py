@@ -62,6 +62,7 @@ REBUILT_INDEXES = (
     "customer_kind_sort_idx",
     "customer_document_sort_idx",
     "customer_department_flags_idx",
+    "customer_department_sort_idx",
     "customer_attributes_gin",
 )
 

@@ -12,8 +12,16 @@ names and permissions, plus, where a page needs it, one callable named below.
 - List columns (``ListColumn``): a header and a cell template for the customer list, and
   ``load_page(rows)``, called once per page with the 25 customers shown, which attaches what
   the cell reads to each row in one query (never a query or a SUM per row).
-- Row menu entries (``RowMenuEntry``): a template rendered inside the row's ⋮ menu and in the
-  summary's actions, for users with the permission.
+- Row menu entries (``RowMenuEntry``): items of the summary's "Más opciones" (``template``,
+  rendered with ``customer``) and of the list's ⋮ menu, for users with the permission. The list
+  carries one menu for the whole page (templates/customers/_row_menu.html, static/js/list.js),
+  so its items (``list_template``) are rendered once, without a customer: their addresses are
+  reversed with the id 0 in ``data-row-href`` / ``data-row-hx-get`` / ``data-row-hx-post`` /
+  ``data-row-formaction`` and list.js puts the id of the row that opened the menu in their place;
+  what differs from row to row is a state word (``row_state(customer)``, e.g. "credit-blocked",
+  written on the row's ``data-row-state``) that an item shows with ``data-when="word"`` or hides
+  with ``data-unless="word"``. ``load_page(rows)`` attaches what ``row_state`` reads, one query
+  per page (a column with the same function does not run it twice).
 - List filters (``ListFilter``): a django-filter Filter added to CustomerFilterSet, so the
   page, its htmx refresh and the export all apply it; with a template for the filter bar.
 - Settings links (``SettingsLink``): sections of Configuración that live in another app.
@@ -22,7 +30,7 @@ names and permissions, plus, where a page needs it, one callable named below.
   writes itself, set-based, with its own rules; customers only carries the cells.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 
@@ -48,8 +56,11 @@ class ListColumn:
 @dataclass(frozen=True)
 class RowMenuEntry:
     key: str
-    template: str  # <li> items, rendered with ``customer`` in the context
+    template: str  # the summary's <li> items, rendered with ``customer`` in the context
     permission: str
+    list_template: str = ""  # the list's shared menu, rendered once per page; empty: not in the list
+    row_state: Callable[[object], Iterable[str]] = field(default=lambda customer: ())
+    load_page: Callable[[list], None] = field(default=lambda rows: None)
 
 
 @dataclass(frozen=True)
@@ -165,13 +176,34 @@ def list_columns(user) -> list[ListColumn]:
     return [column for column in _columns if user.has_perm(column.permission)]
 
 
-def load_columns(columns: list[ListColumn], rows: list) -> None:
-    for column in columns:
-        column.load_page(rows)
+def load_columns(columns: list[ListColumn], rows: list, entries: list[RowMenuEntry] = ()) -> None:
+    """Run each page loader of the columns and row menu entries once (one loader serving a
+    column and an entry runs one query)."""
+    loaders = []
+    for item in [*columns, *entries]:
+        if item.load_page not in loaders:
+            loaders.append(item.load_page)
+    for load_page in loaders:
+        load_page(rows)
 
 
 def row_menu_entries(user) -> list[RowMenuEntry]:
     return [entry for entry in _row_menu if user.has_perm(entry.permission)]
+
+
+def list_row_menu_entries(user) -> list[RowMenuEntry]:
+    """The entries of the list's shared row menu for `user` (those with a list_template)."""
+    return [entry for entry in row_menu_entries(user) if entry.list_template]
+
+
+def row_states(entries: list[RowMenuEntry], rows: list) -> None:
+    """Each row's state words for the list's shared menu (``row.menu_state``, a string):
+    "suspended" for a suspended customer, then what each entry says of the row."""
+    for row in rows:
+        words = [] if row.is_active else ["suspended"]
+        for entry in entries:
+            words.extend(entry.row_state(row))
+        row.menu_state = " ".join(words)
 
 
 def list_filters() -> list[ListFilter]:

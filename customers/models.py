@@ -306,6 +306,16 @@ class Customer(models.Model):
             models.Index(
                 fields=["department", *_FLAGS], name="customer_department_flags_idx", condition=_OUTSIDE_TRASH
             ),
+            # The same filter in name order, deep pages included: a typed page=100 of a
+            # departamento reads its 2,500 ids from this index alone (customers.queries._rows)
+            # instead of walking customer_sort_idx through 65,000 customers of every
+            # department (70 ms -> under 1 ms at 1M; 81 MB).
+            models.Index(
+                fields=["department", "sort_key", "id"],
+                include=_FLAGS,
+                name="customer_department_sort_idx",
+                condition=_OUTSIDE_TRASH,
+            ),
             models.Index(
                 fields=["category", *_FLAGS],
                 name="customer_category_flags_idx",

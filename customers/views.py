@@ -47,15 +47,18 @@ def customer_list(request):
         common_word=filterset.common_word,
         cursor=queries.page_cursor(request.GET),
     )
-    # Columns of the apps above (credit's "Crédito disponible"): one query for the page's rows.
+    # Columns of the apps above (credit's "Crédito disponible") and what their row menu entries
+    # read: one query for the page's rows.
     columns = extensions.list_columns(request.user)
-    extensions.load_columns(columns, page.rows)
+    entries = extensions.list_row_menu_entries(request.user)
+    extensions.load_columns(columns, page.rows, entries)
+    extensions.row_states(entries, page.rows)
     context = {
         "filterset": filterset,
         "page": page,
         "notices": _list_notices(filterset, page),
         "extra_columns": columns,
-        "row_menu_entries": extensions.row_menu_entries(request.user),
+        "row_menu_entries": entries,
     }
     if not page.rows and not page.timed_out and not filterset.search_term and not filterset.active_filters:
         # An empty list with nothing typed or chosen: a new business, or only suspended ones.

@@ -5,6 +5,7 @@ connections (issue 19, point 8). Timings live in bench/burst.py, not here."""
 import os
 import socket
 import subprocess
+import sys
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -30,6 +31,13 @@ def test_run_serves_with_gunicorn_threads_sized_to_the_machine(monkeypatch):
     assert int(command[command.index("--threads") + 1]) == run.DEFAULT_THREADS
     assert command[command.index("--bind") + 1] == "127.0.0.1:8000"
     assert env["DEBUG"] == "false"
+
+
+def test_the_wsgi_application_freezes_what_start_up_built_out_of_the_garbage_collector():
+    # config/wsgi.py: gunicorn's processes load it; a full collection then skips those objects.
+    script = "import gc, config.wsgi; print(gc.get_freeze_count())"
+    frozen = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120)
+    assert int(frozen.stdout.split()[-1]) > 10_000
 
 
 def test_workers_and_threads_come_from_the_environment(monkeypatch):

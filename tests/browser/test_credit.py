@@ -83,6 +83,12 @@ def test_credit_journey(page, customer):
     panel.get_by_role("button", name="Bloquear crédito").click()
     expect(panel).to_be_hidden()
     expect(list_row).to_contain_text("Bloqueado")
+    # The row reloaded with its new state: its menu now offers Desbloquear crédito.
+    list_row.get_by_role("button", name=re.compile("Más opciones")).click()
+    expect(list_row.get_by_role("button", name="Desbloquear crédito")).to_be_visible()
+    expect(list_row.get_by_role("button", name="Bloquear crédito", exact=True)).to_be_hidden()
+    page.screenshot(path=SCREENSHOTS.format("menu-fila-credito"))
+    page.keyboard.press("Escape")
 
     # The list filtered by "bloqueado".
     page.get_by_label("Crédito").select_option(label="Bloqueado")

@@ -8,6 +8,7 @@ from django.utils import timezone
 from customers import queries, services
 from customers.models import Customer
 from tests.factories import make_company, make_person
+from tests.list_page import row_menu
 from tests.roles import assert_can, assert_cannot, user_with_role
 
 pytestmark = pytest.mark.django_db
@@ -156,20 +157,24 @@ def test_consulta_sees_no_row_actions(client):
 def test_ventas_may_edit_and_deactivate_but_not_delete(client):
     customer = make_company(business_name="Gloria S.A.")
     page = assert_can(client, "Ventas", "get", LIST).content.decode()
-    assert url("update", customer) in page and url("suspend", customer) in page
-    assert url("delete", customer) not in page
+    assert url("update", customer) in page  # the row's ✎
+    menu = row_menu(page, customer)  # the shared ⋮ menu, as static/js/list.js fills it
+    assert menu["Editar"][1] == url("update", customer) and menu["Suspender"][1] == url("suspend", customer)
+    assert "Eliminar…" not in menu
 
 
 def test_the_administrador_sees_eliminar(client):
     customer = make_company(business_name="Gloria S.A.")
     page = assert_can(client, "Administrador", "get", LIST).content.decode()
-    assert url("delete", customer) in page
+    assert row_menu(page, customer)["Eliminar…"][1].startswith(url("delete", customer))
 
 
 def test_a_suspended_customer_offers_activar(as_ventas):
     customer = make_company(business_name="Gloria S.A.", is_active=False)
     page = as_ventas.get(LIST, {"estado": "suspendidos"}).content.decode()
-    assert url("reactivate", customer) in page and "Suspendido" in page
+    menu = row_menu(page, customer)
+    assert menu["Reactivar"][1] == url("reactivate", customer) and "Suspender" not in menu
+    assert "Suspendido" in page
 
 
 # --- Suspender / Reactivar -----------------------------------------------------------------------
@@ -480,3 +485,16 @@ def test_a_list_too_long_to_count_says_pagina_n_de_muchas_and_links_from_its_row
     after = as_ventas.get(LIST, {"q": "comercial", "page": "3", "tras": str(made[30].pk)}).content.decode()
     assert "Comercial 29 S.A.C." in after and "Comercial 30 S.A.C." not in after
     assert "Página 3 de muchas" in after and f"page=2&amp;antes={made[29].pk}" in after  # Anterior
+
+
+@pytest.mark.parametrize("value", ["", "08", "3", None, ["08"]])
+def test_the_filter_bar_selects_write_what_djangos_select_writes(value):
+    # customers.filters.FilterSelect writes the HTML itself (Django's renders a template per option).
+    from django import forms
+
+    from customers.filters import FilterSelect
+
+    choices = [("", "Todos"), ("08", 'Cusco <&> "x"'), (3, "Tres"), ("Grupo", [("a", "A"), ("b", "B")])]
+    attrs = {"class": "form-select", "id": "id_x", "required": True, "disabled": False}
+    expected = forms.Select(attrs=attrs, choices=choices).render("departamento", value)
+    assert FilterSelect(attrs=attrs, choices=choices).render("departamento", value) == expected

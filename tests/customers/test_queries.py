@@ -4,6 +4,7 @@ page and count strategy (customers.filters + customers.queries.paginate_customer
 import pytest
 from django.db import connection
 from django.http import QueryDict
+from django.test.utils import CaptureQueriesContext
 
 from customers import queries, services
 from customers.filters import CustomerFilterSet, TrashFilterSet
@@ -185,6 +186,20 @@ def test_a_term_under_three_letters_finds_names_that_start_so():
     assert names("q=ña") == ["Ñahui Import S.A.C."]
     assert names("q=n") == ["Nazca Tours S.A.C.", "Ñahui Import S.A.C."]
     assert filterset("q=ña").short_search
+
+
+@pytest.mark.parametrize("collation,like", [("C.UTF-8", False), ("C", False), ("es_PE.UTF-8", True)])
+def test_names_that_start_so_are_a_range_alone_where_text_is_ordered_by_code_point(monkeypatch, collation, like):
+    # A second condition (LIKE 'ca%') beside the range made the planner expect 10 rows of
+    # 15,000 at 1M and sort them all; a linguistic collation needs it (its range is not a prefix).
+    from customers import filters
+
+    monkeypatch.setattr(filters, "_database_collation", [collation])
+    for name in ("Ca", "Cañete S.A.C.", "Calle Uno S.A.C.", "Cb Import S.A.C.", "Bca S.A.C.", "Cz S.A.C."):
+        make_company(business_name=name)
+
+    assert ("LIKE" in str(filterset("q=ca").qs.query)) is like
+    assert names("q=ca") == ["Ca", "Calle Uno S.A.C.", "Cañete S.A.C."]
 
 
 def test_sql_and_like_wildcards_in_the_box_are_plain_text():
@@ -640,3 +655,28 @@ def test_a_cursor_to_a_row_that_is_gone_falls_back_to_the_page_number(monkeypatc
 @pytest.mark.parametrize("params", [{"tras": "abc"}, {"antes": "-4"}, {"tras": "9" * 30}, {}])
 def test_garbage_cursors_are_ignored(params):
     assert queries.page_cursor(params) is None
+
+
+# --- typed page numbers in lists too long to count -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query", ["orden=nombre", "orden=-nombre", "orden=documento", "estado=todos", "tipo=empresa"]
+)
+def test_a_typed_deep_page_has_the_rows_of_the_plain_order(monkeypatch, query):
+    monkeypatch.setattr(queries, "_estimate", lambda queryset: 50_000)  # too many to count
+    for i in range(10):
+        make_company(business_name=f"Comercial {9 - i:02d} S.A.C.")
+    fs = filterset(query)
+    expected = [c.pk for c in fs.qs][6:9]
+
+    with CaptureQueriesContext(connection) as captured:
+        page = _page(query, 3)
+
+    assert not page.count_exact and [c.pk for c in page] == expected
+    # The rows before the page are skipped as ids only, then the page's rows are read by id.
+    skip = next(q["sql"] for q in captured.captured_queries if "OFFSET 6" in q["sql"])
+    assert skip.split(" FROM ")[0] == 'SELECT "customers_customer"."id" AS "pk"'
+    with CaptureQueriesContext(connection) as later:
+        assert all(c.document_type.short_name for c in page)  # read with the rows
+    assert not later.captured_queries
