@@ -10,6 +10,6 @@ def sync_roles(apps, schema_editor):
 class Migration(migrations.Migration):
     """fusionar clientes (customers.merge_customer): Administrador only (customers/roles.py)."""
 
-    dependencies = [("customers", "0029_merge_duplicates")]
+    dependencies = [("customers", "0032_merge_duplicates")]
 
     operations = [migrations.RunPython(sync_roles, migrations.RunPython.noop)]

@@ -11,7 +11,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     atomic = False
 
-    dependencies = [("customers", "0031_import_staging")]
+    dependencies = [("customers", "0033_merge_permission")]
 
     operations = [
         AddIndexConcurrently(
