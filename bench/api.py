@@ -47,6 +47,8 @@ def main() -> int:
     parser.add_argument("--database-url", help="usar una base ya sembrada (no se crea ni se borra)")
     args = parser.parse_args()
     if args.database_url:
+        if not os.environ.get("DATABASE_URL"):
+            seed_bench._server()  # a database of the embedded server: up while this runs
         return _run(args, args.database_url)
     with seed_bench.throwaway_database("bench_api", keep=args.keep) as env:
         seed_bench.migrate_and_seed(env, count=args.count, seed=args.seed)

@@ -13,7 +13,8 @@ from credit.intake import register_document_once, register_payment_once, update_
 from credit.models import CreditAuthorization, Document
 from customers.models import Customer
 from customers.queries import get_customer
-from integrations.api.customers import ERRORS, require_scope
+from integrations.api.auth import TokenAuth
+from integrations.api.customers import ERRORS
 from integrations.api.errors import ApiError
 from integrations.api.schemas import (
     AnnulIn,
@@ -30,6 +31,10 @@ from integrations.models import Scope
 from integrations.representation import authorization_out, credit_of, document_out, payment_out
 
 router = Router()
+
+# The scope is checked with the token, before the body is read (403 whatever was sent).
+DOCUMENTS = TokenAuth(Scope.DOCUMENTS)
+CREDIT = TokenAuth(Scope.CREDIT)
 
 
 def _customer(customer_id: int) -> Customer:
@@ -50,14 +55,13 @@ def _document(document_id: int) -> Document:
 # --- comprobantes y pagos ----------------------------------------------------------------------
 
 
-@router.post("/documents", response={201: DocumentOut, 200: DocumentOut, **ERRORS}, tags=["comprobantes"],
+@router.post("/documents", response={201: DocumentOut, 200: DocumentOut, **ERRORS}, tags=["comprobantes"], auth=DOCUMENTS,
              summary="Registrar un comprobante")  # fmt: skip
 def register_document(request, payload: DocumentIn):
     """Factura, boleta, nota de crédito o de débito emitida por la facturación: mueve el saldo
     del cliente. El mismo tipo + serie-número otra vez (mismo cliente y total) devuelve el
     primero con 200 y no cuenta dos veces; con otros datos es 422. `authorization_id` libera
     la retención de la autorización de crédito de esa venta."""
-    require_scope(request, Scope.DOCUMENTS)
     customer = _customer(payload.customer_id)
     data = {
         "doc_type": payload.doc_type,
@@ -77,21 +81,19 @@ def register_document(request, payload: DocumentIn):
     return Status(200 if replayed else 201, document_out(document))
 
 
-@router.post("/documents/{int:document_id}/annul", response={200: DocumentOut, **ERRORS}, tags=["comprobantes"],
+@router.post("/documents/{int:document_id}/annul", response={200: DocumentOut, **ERRORS}, tags=["comprobantes"], auth=DOCUMENTS,
              summary="Anular un comprobante")  # fmt: skip
 def annul_document(request, document_id: int, payload: AnnulIn):
     """Deja de contar en el saldo. Anular otra vez uno anulado responde lo mismo."""
-    require_scope(request, Scope.DOCUMENTS)
     document, _ = void_document_once(actor=request.user, document=_document(document_id), reason=payload.reason)
     return document_out(Document.objects.get(pk=document.pk))
 
 
-@router.post("/payments", response={201: PaymentOut, 200: PaymentOut, **ERRORS}, tags=["comprobantes"],
+@router.post("/payments", response={201: PaymentOut, 200: PaymentOut, **ERRORS}, tags=["comprobantes"], auth=DOCUMENTS,
              summary="Registrar un pago")  # fmt: skip
 def register_payment(request, payload: PaymentIn):
     """Pago de un comprobante, nunca mayor a lo que se debe de él. La misma referencia otra vez
     (mismo comprobante y monto) devuelve el primer pago con 200 y no cuenta dos veces."""
-    require_scope(request, Scope.DOCUMENTS)
     document = _document(payload.document_id)
     data = {
         "date": payload.date or timezone.localdate(),
@@ -106,12 +108,11 @@ def register_payment(request, payload: PaymentIn):
 # --- cupo y bloqueo ------------------------------------------------------------------------------
 
 
-@router.put("/customers/{int:customer_id}/credit", response={200: CreditOut, **ERRORS}, tags=["crédito"],
+@router.put("/customers/{int:customer_id}/credit", response={200: CreditOut, **ERRORS}, tags=["crédito"], auth=CREDIT,
             summary="Cambiar cupo o bloqueo")  # fmt: skip
 def update_credit(request, customer_id: int, payload: CreditIn):
     """`credit_limit` cambia el cupo; `blocked` bloquea o desbloquea con `reason` (obligatorio).
     Los campos que no se envían quedan como están; cada cambio deja su nota y su webhook."""
-    require_scope(request, Scope.CREDIT)
     customer = _customer(customer_id)
     data = payload.model_dump(exclude_unset=True)
     update_credit_settings(actor=request.user, customer=customer, data=data)
@@ -122,13 +123,12 @@ def update_credit(request, customer_id: int, payload: CreditIn):
 
 
 @router.post("/credit/authorizations", response={201: AuthorizationOut, 200: AuthorizationOut, **ERRORS},
-             tags=["crédito"], summary="Pedir una autorización de crédito")  # fmt: skip
+             tags=["crédito"], auth=CREDIT, summary="Pedir una autorización de crédito")  # fmt: skip
 def create_authorization(request, payload: AuthorizationIn):
     """Aprobada (retiene el monto hasta que llegue el comprobante que la nombra, se cancele o
     venza) o rechazada con el motivo y el crédito disponible. Atómica: autorizaciones
     simultáneas de un cliente nunca superan juntas lo disponible. La misma `reference` otra vez
     devuelve la primera respuesta con 200 y no retiene dos veces."""
-    require_scope(request, Scope.CREDIT)
     try:
         authorization, replayed = authorize_credit(
             actor=request.user, customer_id=payload.customer_id, amount=payload.amount, reference=payload.reference
@@ -152,17 +152,15 @@ def _own_authorization(request, authorization_id: int) -> CreditAuthorization:
 
 
 @router.get("/credit/authorizations/{int:authorization_id}", response={200: AuthorizationOut, **ERRORS},
-            tags=["crédito"], summary="Leer una autorización")  # fmt: skip
+            tags=["crédito"], auth=CREDIT, summary="Leer una autorización")  # fmt: skip
 def read_authorization(request, authorization_id: int):
     """Su estado actual: también si Créditos la aprobó por excepción después de rechazarla."""
-    require_scope(request, Scope.CREDIT)
     return authorization_out(_own_authorization(request, authorization_id))
 
 
 @router.post("/credit/authorizations/{int:authorization_id}/cancel", response={200: AuthorizationOut, **ERRORS},
-             tags=["crédito"], summary="Cancelar una autorización")  # fmt: skip
+             tags=["crédito"], auth=CREDIT, summary="Cancelar una autorización")  # fmt: skip
 def cancel(request, authorization_id: int):
     """La venta no se hizo: libera la retención. Cancelar otra vez no cambia nada."""
-    require_scope(request, Scope.CREDIT)
     authorization = cancel_authorization(actor=request.user, authorization=_own_authorization(request, authorization_id))
     return authorization_out(get_authorization(authorization.pk))

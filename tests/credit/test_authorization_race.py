@@ -57,7 +57,7 @@ def test_parallel_authorizations_never_approve_more_than_available():
     for round_number in range(ROUNDS):
         account = CreditAccount.objects.get(customer=customer)
         available = account.available
-        amounts = [Decimal(rng.randint(50, 600)) for _ in range(SESSIONS)]
+        amounts = [Decimal(rng.randint(300, 700)) for _ in range(SESSIONS)]
         assert sum(amounts) > available  # the round asks more than there is
         results = _round(customer.pk, amounts, f"R{round_number}")
         approved = sum((a.amount for a in results if a.status == "aprobada"), Decimal("0"))

@@ -18,9 +18,6 @@ from tests.integrations.conftest import ApiClient, make_token
 
 pytestmark = pytest.mark.django_db
 
-TODAY = None
-
-
 def _today() -> str:
     return timezone.localdate().isoformat()
 
@@ -189,11 +186,11 @@ def test_put_credit_is_all_or_nothing(pos):
 
 
 def test_credit_changes_are_webhook_events_in_the_same_transaction(pos):
+    customer = _customer("1000.00")
     WebhookEndpoint.objects.create(
         name="POS", url="http://127.0.0.1:9/x", secret="secreto-de-prueba-123456",
         events=[events.BLOCKED, events.UNBLOCKED, events.LIMIT_CHANGED],
     )  # fmt: skip
-    customer = _customer("1000.00")
     pos.put(f"/api/v1/customers/{customer.pk}/credit", {"credit_limit": "1500.00", "blocked": True, "reason": "Mora"})
     pos.put(f"/api/v1/customers/{customer.pk}/credit", {"blocked": False, "reason": "Pagó"})
     assert list(OutboxEvent.objects.order_by("id").values_list("event", flat=True)) == [
