@@ -87,8 +87,14 @@ def _release_expired(account: CreditAccount, now) -> None:
         cursor.execute(_RELEASE_SQL, [Status.EXPIRED, now, account.customer_id, Status.APPROVED, now])
         released = sum((row[0] for row in cursor.fetchall()), ZERO)
     if released:
-        account.held -= released
-        account.save(update_fields=["held", "updated_at"])
+        _move_held(account, -released)
+
+
+def _move_held(account: CreditAccount, delta: Decimal) -> None:
+    """The locked balance row's held amount moves by `delta`. A plain UPDATE: the row's history
+    (Condiciones de venta) records what people change, not every hold (history excludes `held`)."""
+    account.held += delta
+    CreditAccount.objects.filter(pk=account.pk).update(held=account.held, updated_at=timezone.now())
 
 
 def _refusal(account: CreditAccount, amount: Decimal) -> tuple[str, str]:
@@ -142,8 +148,7 @@ def authorize_credit(*, actor, customer_id: int, amount, reference: str) -> tupl
             )
             authorization.save()
             if not refusal:
-                account.held += amount
-                account.save(update_fields=["held", "updated_at"])
+                _move_held(account, amount)
     except IntegrityError:
         # The same reference from this system, for another customer, committed meanwhile.
         previous = CreditAuthorization.objects.filter(requested_by=user, reference=reference).first()
@@ -180,8 +185,7 @@ def cancel_authorization(*, actor, authorization: CreditAuthorization) -> Credit
                 f"La autorización {authorization.pk} ya fue usada por un comprobante: no se puede cancelar."
             )
         if authorization.status == Status.APPROVED:
-            account.held -= authorization.amount
-            account.save(update_fields=["held", "updated_at"])
+            _move_held(account, -authorization.amount)
             authorization.status = Status.EXPIRED if authorization.expires_at <= now else Status.CANCELLED
             authorization.released_at = now
             authorization.save(update_fields=["status", "released_at"])
@@ -212,8 +216,7 @@ def override_authorization(*, actor, authorization: CreditAuthorization, reason:
         authorization.overridden_by, authorization.overridden_at = _user(actor), now
         authorization.override_reason = reason
         authorization.save(update_fields=["status", "expires_at", "overridden_by", "overridden_at", "override_reason"])
-        account.held += authorization.amount
-        account.save(update_fields=["held", "updated_at"])
+        _move_held(account, authorization.amount)
         record_note(
             customer=customer,
             actor=actor,
@@ -258,9 +261,7 @@ def use_authorization(*, authorization_id, document: Document) -> CreditAuthoriz
             {"authorization_id": [f"La autorización {authorization.pk} está {authorization.get_status_display().lower()}."]}
         )
     if authorization.status == Status.APPROVED:
-        account = CreditAccount.objects.select_for_update().get(customer_id=document.customer_id)
-        account.held -= authorization.amount
-        account.save(update_fields=["held", "updated_at"])
+        _move_held(CreditAccount.objects.select_for_update().get(customer_id=document.customer_id), -authorization.amount)
     # An expired one is still the authorization of this sale: the comprobante names it.
     authorization.status = Status.USED
     authorization.document = document
