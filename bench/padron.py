@@ -2,6 +2,8 @@
 
     .venv/bin/python bench/padron.py [LINES] [--seed S] [--keep]
     .venv/bin/python bench/padron.py --generate-only [LINES]      # only write the file
+    .venv/bin/python bench/padron.py --prepare                    # database only: migrate, seed, keep
+    .venv/bin/python bench/padron.py --database NAME [--skip-load] # measure in that kept database
 
 The file is a zip written by padron.sample (Latin-1, header, "-" for empty fields, trailing
 pipes, stray spaces), kept in .local/bench/ for the next run (writing 15M lines takes minutes).
@@ -22,6 +24,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -42,6 +45,13 @@ def main() -> int:
     parser.add_argument(
         "--clientes", type=int, default=20_000, help="clientes sembrados, la mitad con RUC del padrón (refresco)"
     )
+    parser.add_argument(
+        "--prepare", action="store_true", help="solo crear la base (migrada, con clientes) y conservarla, sin medir"
+    )
+    parser.add_argument("--database", help="medir en esta base ya preparada (--prepare), sin crearla ni borrarla")
+    parser.add_argument(
+        "--skip-load", action="store_true", help="no cargar: medir las consultas sobre el padrón ya cargado"
+    )
     parser.add_argument("--measure", help=argparse.SUPPRESS)  # inner process: the file
     args = parser.parse_args()
     if args.measure:
@@ -49,13 +59,24 @@ def main() -> int:
     path = padron_file(args.lines, args.seed)
     if args.generate_only:
         return 0
-    with seed_bench.throwaway_database("bench_padron", keep=args.keep) as env:
-        subprocess.run([sys.executable, str(ROOT / "manage.py"), "migrate", "-v0"], env=env, check=True, cwd=ROOT)
+    inner = [sys.executable, __file__, "--measure", str(path), "--seed", str(args.seed)]
+    if args.skip_load:
+        inner.append("--skip-load")
+    if args.database:
+        _admin, url = seed_bench._server()  # starts the embedded server for this run if needed
+        env = {**os.environ, "DATABASE_URL": url.replace("{name}", args.database)}
+        subprocess.run([sys.executable, str(ROOT / "manage.py"), "createcachetable"], env=env, check=True, cwd=ROOT)
+        return subprocess.run(inner, env=env, cwd=ROOT).returncode
+    with seed_bench.throwaway_database("bench_padron", keep=args.keep or args.prepare) as env:
+        for command in (["migrate", "-v0"], ["createcachetable"]):  # the lupa caches answers (settings.CACHES)
+            subprocess.run([sys.executable, str(ROOT / "manage.py"), *command], env=env, check=True, cwd=ROOT)
         if args.clientes:
             manage = [sys.executable, str(ROOT / "manage.py"), "seed_customers", str(args.clientes)]
             subprocess.run(manage, env=env, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
-        command = [sys.executable, __file__, "--measure", str(path), "--seed", str(args.seed)]
-        return subprocess.run(command, env=env, cwd=ROOT).returncode
+        if args.prepare:
+            print("Preparada: mida con --database " + urlsplit(env["DATABASE_URL"]).path.lstrip("/"))
+            return 0
+        return subprocess.run(inner, env=env, cwd=ROOT).returncode
 
 
 def padron_file(lines: int, seed: int) -> Path:
@@ -86,71 +107,15 @@ def _measure(path: Path, args) -> int:
     import psutil
     from django.db import connection
 
-    from padron import queries, services
+    from padron import queries
     from padron.models import PadronLoad
-    from padron.sample import generate_lines, make_ruc, write_padron
+    from padron.sample import make_ruc
 
-    # The padrón in use before: 20,000 lines of another seed.
-    small = BENCH_DIR / "padron_previo.txt"
-    write_padron(small, generate_lines(20_000, seed=args.seed + 1, start=50_000_000))
-    services.load_path(str(small))
-    previous = [row[0] for row in _sample_rucs(connection, 500)]
-
-    print(f"\nCargando {path.name} ({path.stat().st_size / 1e6:,.0f} MB) con manage.py load_padron …", flush=True)
-    during: list[float] = []
-    errors: list[str] = []
-    stop = threading.Event()
-
-    def lookups_meanwhile():
-        from django.db import connection as thread_connection
-
-        rng = random.Random(1)
-        while not stop.is_set():
-            ruc = f"{rng.choice(previous):011d}"
-            began = time.perf_counter()
-            try:
-                queries.find_taxpayer(ruc)
-            except Exception as exc:  # noqa: BLE001  (counted and shown)
-                errors.append(repr(exc))
-            during.append((time.perf_counter() - began) * 1000)
-            time.sleep(0.05)
-        thread_connection.close()
-
-    watcher = threading.Thread(target=lookups_meanwhile)
-    watcher.start()
-    began = time.perf_counter()
-    process = subprocess.Popen(
-        [sys.executable, str(ROOT / "manage.py"), "load_padron", str(path)],
-        cwd=ROOT,
-        env={**os.environ, "CLIENTES_SKIP_VENV": "1"},
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    peak = 0
-    watched = psutil.Process(process.pid)
-    # CPU seconds of the load (its process, and PostgreSQL's processes of this server): on a
-    # machine shared with other work the wall clock says more about the others than about us.
-    server = _server_processes(connection, psutil)
-    server_before = _cpu(server)
-    load_cpu = 0.0
-    reader = threading.Thread(target=lambda: [print("  " + line, end="", flush=True) for line in process.stdout])
-    reader.start()
-    while process.poll() is None:
-        with contextlib.suppress(psutil.Error):
-            peak = max(peak, sum(p.memory_info().rss for p in [watched, *watched.children(recursive=True)]))
-            times = watched.cpu_times()
-            load_cpu = times.user + times.system
-        server = _server_processes(connection, psutil, server)
-        time.sleep(0.2)
-    reader.join()
-    elapsed = time.perf_counter() - began
-    server_cpu = _cpu(server) - server_before
-    stop.set()
-    watcher.join()
-    if process.returncode:
-        print(f"load_padron terminó con error ({process.returncode}).")
-        return 1
-
+    load_figures = None
+    if not args.skip_load:
+        load_figures = _load_big(path, connection, psutil, seed=args.seed)
+        if load_figures is None:
+            return 1
     load = PadronLoad.objects.get(is_current=True)
     seconds = (load.finished_at - load.started_at).total_seconds()
     with connection.cursor() as cursor:
@@ -159,6 +124,36 @@ def _measure(path: Path, args) -> int:
             "pg_size_pretty(pg_database_size(current_database()))"
         )
         table_bytes, index_bytes, database = cursor.fetchone()
+
+    zip_gb = path.stat().st_size / 1e9
+    rows = [
+        f"Carga de {load.lines_read:,} líneas ({load.taxpayer_count:,} RUC, {load.rows_rejected:,} rechazadas)",
+        f"  la carga (lectura, COPY, índices, reemplazo): {seconds:.1f} s → {load.lines_read / seconds:,.0f} líneas/s",
+    ]
+    if load_figures:
+        elapsed, peak, load_cpu, server_cpu, during, errors, list_before, list_during, wal = load_figures
+        rows += [
+            f"  el proceso load_padron entero (con el arranque de Django): {elapsed:.1f} s",
+            f"  CPU: load_padron {load_cpu:.0f} s ({load.lines_read / load_cpu if load_cpu else 0:,.0f} líneas por "
+            f"segundo de CPU), PostgreSQL {server_cpu:.0f} s",
+            f"  memoria máxima del proceso (RSS): {peak / 1024 / 1024:.0f} MB",
+            f"  WAL escrito durante la carga (todo el servidor): {wal / 1e9:.2f} GB",
+            f"  consultas por RUC durante la carga (al padrón anterior): {len(during)}, "
+            f"p95 {percentile(during, 0.95):.1f} ms, máx {max(during):.1f} ms, {len(errors)} errores",
+            f"  lista de clientes ({len(LIST_PAGES)} páginas distintas): antes de la carga p50 "
+            f"{percentile(list_before, 0.5):.1f} ms, p95 {percentile(list_before, 0.95):.1f} ms; durante la carga "
+            f"({len(list_during)}) p50 {percentile(list_during, 0.5):.1f} ms, "
+            f"p95 {percentile(list_during, 0.95):.1f} ms, máx {max(list_during):.1f} ms",
+        ]
+    else:
+        errors = []
+        rows.append("  (carga anterior: esta corrida no cargó, --skip-load)")
+    rows += [
+        f"  disco: tabla {table_bytes / 1e9:.2f} GB + índices {index_bytes / 1e9:.2f} GB (base entera {database});",
+        f"         durante el reemplazo conviven el padrón anterior y el nuevo; el zip pesa {zip_gb:.2f} GB",
+        f"  carga media de la máquina al terminar: {os.getloadavg()[0]:.1f}",
+    ]
+    print("\n" + "\n".join(rows), flush=True)
 
     # Lookups by RUC: half in the padrón, half valid RUCs it lacks.
     rng = random.Random(args.seed)
@@ -185,26 +180,16 @@ def _measure(path: Path, args) -> int:
     terms += ["zzzz", "xq", "empresa que no existe"]
     by_name = _timed(queries.search_taxpayers, terms)
 
-    refreshed, refresh_seconds, customers = _refresh(connection, load)
-
-    megabytes = peak / 1024 / 1024
-    zip_gb = path.stat().st_size / 1e9
     rows = [
-        f"Carga de {load.lines_read:,} líneas ({load.taxpayer_count:,} RUC, {load.rows_rejected:,} rechazadas)",
-        f"  la carga (lectura, COPY, índices, reemplazo): {seconds:.1f} s → {load.lines_read / seconds:,.0f} líneas/s",
-        f"  el proceso load_padron entero (con el arranque de Django): {elapsed:.1f} s",
-        f"  CPU: load_padron {load_cpu:.0f} s ({load.lines_read / load_cpu if load_cpu else 0:,.0f} líneas por "
-        f"segundo de CPU), PostgreSQL {server_cpu:.0f} s; carga media de la máquina {os.getloadavg()[0]:.1f}",
-        f"  memoria máxima del proceso (RSS): {megabytes:.0f} MB",
-        f"  disco: tabla {table_bytes / 1e9:.2f} GB + índices {index_bytes / 1e9:.2f} GB (base entera {database});",
-        f"         durante el reemplazo conviven el padrón anterior y el nuevo; el zip pesa {zip_gb:.2f} GB",
-        f"  consultas por RUC durante la carga (al padrón anterior): {len(during)}, "
-        f"p95 {percentile(during, 0.95):.1f} ms, máx {max(during):.1f} ms, {len(errors)} errores",
-        "",
         "Consultas sobre el padrón cargado, en ms:",
         _line(f"RUC (queries.find_taxpayer, {len(rucs):,}, la mitad ausentes)", by_ruc),
         _line(f"RUC por la lupa (lookup_document, {len(rucs[:500])})", by_lupa),
         _line(f"nombre (search_taxpayers, {len(terms)} términos)", by_name),
+    ]
+    print("\n" + "\n".join(rows), flush=True)
+
+    refreshed, refresh_seconds, customers = _refresh(connection, load)
+    rows = [
         "",
         f"Refresco de estado/condición de clientes (loading.refresh_customers, {customers:,} clientes con RUC "
         f"del padrón): {refreshed:,} actualizados con historial y nota en {refresh_seconds:.1f} s "
@@ -214,6 +199,116 @@ def _measure(path: Path, args) -> int:
     if errors:
         print("Errores durante la carga:", errors[:3])
     return 0
+
+
+def _load_big(path: Path, connection, psutil, *, seed: int):
+    """Load a small padrón, then run load_padron on ``path`` as its own process while this
+    one looks RUCs up in the previous padrón: (wall seconds, peak RSS, CPU of load_padron, CPU
+    of PostgreSQL, lookup times during the load, errors), or None when it failed."""
+    from padron import queries, services
+    from padron.sample import generate_lines, write_padron
+
+    # The padrón in use before: 20,000 lines of another seed.
+    small = BENCH_DIR / "padron_previo.txt"
+    write_padron(small, generate_lines(20_000, seed=seed + 1, start=50_000_000))
+    services.load_path(str(small))
+    previous = [row[0] for row in _sample_rucs(connection, 500)]
+
+    # The customer list before the load (the same pages as during it), to compare.
+    list_before = _timed(_list_page, LIST_PAGES * 5)
+
+    print(f"\nCargando {path.name} ({path.stat().st_size / 1e6:,.0f} MB) con manage.py load_padron …", flush=True)
+    during: list[float] = []
+    list_during: list[float] = []
+    errors: list[str] = []
+    stop = threading.Event()
+
+    def lookups_meanwhile():
+        """Every 50 ms, a RUC of the previous padrón and a page of the customer list."""
+        from django.db import connection as thread_connection
+
+        rng = random.Random(1)
+        turn = 0
+        while not stop.is_set():
+            ruc = f"{rng.choice(previous):011d}"
+            for function, argument, times in (
+                (queries.find_taxpayer, ruc, during),
+                (_list_page, LIST_PAGES[turn % len(LIST_PAGES)], list_during),
+            ):
+                began = time.perf_counter()
+                try:
+                    function(argument)
+                except Exception as exc:  # noqa: BLE001  (counted and shown)
+                    errors.append(repr(exc))
+                times.append((time.perf_counter() - began) * 1000)
+            turn += 1
+            time.sleep(0.05)
+        thread_connection.close()
+
+    watcher = threading.Thread(target=lookups_meanwhile)
+    watcher.start()
+    began = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "manage.py"), "load_padron", str(path)],
+        cwd=ROOT,
+        env={**os.environ, "CLIENTES_SKIP_VENV": "1"},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    peak = 0
+    watched = psutil.Process(process.pid)
+    # CPU seconds of the load (its process, and PostgreSQL's processes of this server): on a
+    # machine shared with other work the wall clock says more about the others than about us.
+    server = _server_processes(connection, psutil)
+    server_before = _cpu(server)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_current_wal_insert_lsn()")
+        wal_before = cursor.fetchone()[0]
+    load_cpu = 0.0
+    reader = threading.Thread(  # each line of the command with the seconds since it started
+        target=lambda: [
+            print(f"  {time.perf_counter() - began:6.1f} s  {line}", end="", flush=True) for line in process.stdout
+        ]
+    )
+    reader.start()
+    while process.poll() is None:
+        with contextlib.suppress(psutil.Error):
+            peak = max(peak, sum(p.memory_info().rss for p in [watched, *watched.children(recursive=True)]))
+            times = watched.cpu_times()
+            load_cpu = times.user + times.system
+        server = _server_processes(connection, psutil, server)
+        time.sleep(0.2)
+    reader.join()
+    elapsed = time.perf_counter() - began
+    server_cpu = _cpu(server) - server_before
+    stop.set()
+    watcher.join()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), %s)", [wal_before])
+        wal = float(cursor.fetchone()[0])
+    if process.returncode:
+        print(f"load_padron terminó con error ({process.returncode}).")
+        return 1
+    return elapsed, peak, load_cpu, server_cpu, during, errors, list_before, list_during, wal
+
+
+# Pages of the customer list a cashier asks for (query strings of its URL), timed before and
+# during a load: the list must not notice the padrón loading.
+LIST_PAGES = ["", "q=garcia", "page=3", "q=inversiones", "estado=todos", "orden=-nombre", "padron=alerta", "q=lima"]
+
+
+def _list_page(query: str) -> int:
+    from django.http import QueryDict
+
+    from customers import queries as customer_queries
+    from customers.filters import CustomerFilterSet
+
+    data = QueryDict(query)
+    filterset = CustomerFilterSet(data, queryset=customer_queries.list_customers())
+    page = customer_queries.paginate_customers(
+        filterset.qs, page=data.get("page"), searching=filterset.searching, common_word=filterset.common_word
+    )
+    return len(page.rows)
 
 
 def _server_processes(connection, psutil, known: dict | None = None) -> dict:
@@ -253,7 +348,9 @@ def _refresh(connection, load) -> tuple[int, float, int]:
             WITH c AS (SELECT id, row_number() OVER (ORDER BY id) AS n FROM customers_customer
                        WHERE document_type_id = '6' ORDER BY id LIMIT %s),
                  p AS (SELECT ruc, row_number() OVER () AS n FROM
-                       (SELECT ruc FROM padron_taxpayer TABLESAMPLE SYSTEM (1) LIMIT %s) s)
+                       (SELECT ruc FROM padron_taxpayer t TABLESAMPLE SYSTEM (1) WHERE NOT EXISTS
+                        (SELECT 1 FROM customers_customer x WHERE x.document_type_id = '6'
+                         AND x.document_number = lpad(t.ruc::text, 11, '0')) LIMIT %s) s)
             UPDATE customers_customer SET document_number = lpad(p.ruc::text, 11, '0'),
                    registry_status = '', registry_condition = '', registry_checked_at = NULL
             FROM c JOIN p USING (n) WHERE customers_customer.id = c.id

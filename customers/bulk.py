@@ -11,12 +11,9 @@ django-simple-history, so callers hand in rows that already satisfy the business
 and foreign keys.
 """
 
-import contextlib
 import json
-import queue
 import re
 import sys
-import threading
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
 from itertools import islice
@@ -25,6 +22,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from customers.models import Address, Customer, CustomerEmail, CustomerPhone
+from peru.streams import read_ahead
 from peru.text import search_text
 
 # Keys of a row dict (see customers.sample_data) written as customer columns, in COPY order.
@@ -109,7 +107,7 @@ def bulk_insert_customers(
                 # row by row they cost the same. Set back to deferred at the end.
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
                 rebuilt = _drop_indexes() if rebuild_indexes else []
-                for count, texts in _read_ahead(layout.batches(rows, batch)):
+                for count, texts in read_ahead(layout.batches(rows, batch), name="bulk-insert-format"):
                     for statement, text in zip(layout.statements, texts, strict=True):
                         if text:
                             with cursor.copy(statement) as copy:
@@ -236,51 +234,6 @@ class _Layout:
                     yield len(chunk), tuple(texts)
         finally:
             ids_connection.close()
-
-
-class _Failed:
-    def __init__(self, error: BaseException):
-        self.error = error
-
-
-def _read_ahead(items: Iterator, depth: int = 2) -> Iterator:
-    """Yield what ``items`` yields, computing up to ``depth`` items ahead in a thread.
-
-    The consumer spends its time waiting on PostgreSQL with the GIL released, so the producer
-    thread really runs in parallel. Errors in the producer are raised in the consumer; if the
-    consumer stops early (a COPY failed), the producer stops after its current item."""
-    results: queue.Queue = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-    done = object()
-
-    def produce():
-        try:
-            for item in items:
-                results.put(item)
-                if stop.is_set():
-                    return
-            results.put(done)
-        except BaseException as exc:  # handed to the consumer, which raises it
-            results.put(_Failed(exc))
-        finally:
-            # A generator's cleanup must run in the thread that ran it (it may hold a
-            # per-thread database connection), not wherever it is garbage-collected.
-            if hasattr(items, "close"):
-                items.close()
-
-    thread = threading.Thread(target=produce, name="bulk-insert-format", daemon=True)
-    thread.start()
-    try:
-        while (item := results.get()) is not done:
-            if isinstance(item, _Failed):
-                raise item.error
-            yield item
-    finally:
-        stop.set()
-        while thread.is_alive():  # unblock a producer waiting on a full queue
-            with contextlib.suppress(queue.Empty):
-                results.get(timeout=0.05)
-        thread.join()
 
 
 def _attnames(model, names) -> list[str]:

@@ -39,6 +39,11 @@ def current_padron() -> tuple[date | None, datetime] | None:
     return PadronLoad.objects.filter(is_current=True).values_list("file_date", "finished_at").first()
 
 
+def recent_loads(limit: int = 10) -> list[PadronLoad]:
+    """The latest loads, newest first (the padrón page's history)."""
+    return list(PadronLoad.objects.select_related("created_by")[:limit])
+
+
 def latest_load() -> PadronLoad | None:
     return PadronLoad.objects.select_related("created_by").first()
 

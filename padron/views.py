@@ -44,7 +44,7 @@ def padron_page(request):
         else:
             messages.success(request, "Padrón en cola: se carga en segundo plano; esta página muestra el avance.")
             return redirect("padron:page")
-    context = {"form": form, **_status_context(queries.latest_load())}
+    context = {"form": form, "history": queries.recent_loads(), **_status_context(queries.latest_load())}
     return render(request, "padron/page.html", context, status=400 if bound else 200)
 
 

@@ -192,3 +192,32 @@ def test_a_zip_whose_data_is_corrupt_fails_while_reading():
 def test_backslashes_are_escaped_for_copy():
     rows, _, _ = read(file_bytes([padron_line(GLORIA, "GLORIA S\\A")]))
     assert rows[0][1] == "GLORIA S\\\\A"  # COPY's text format reads it back as one backslash
+
+
+def test_fast_and_careful_lines_mixed_give_the_same_fields():
+    """The fast path keeps a line whole and drops the trailing pipes of the joined chunk; lines
+    of the careful path are put back in the same shape: an empty last field stays empty, a name
+    that starts with "-" is a name, "-" or blanks alone are no name."""
+    ruc = make_ruc("20", 1)
+    lines = [
+        padron_line(ruc, "ALFA SAC")[:-2] + "|",  # standard, the last field empty (then the trailing pipe)
+        " " + padron_line(make_ruc("20", 2), "BETA SAC"),  # careful: a space before the RUC
+        padron_line(make_ruc("20", 3), "GAMMA SAC")[:-1],  # careful: no trailing pipe
+        padron_line(make_ruc("20", 4), "-DELTA-"),  # a name starting with "-"
+        padron_line(make_ruc("20", 5), " - "),  # no name
+        padron_line(make_ruc("20", 6), "   "),  # no name
+        padron_line(make_ruc("20", 7), "ÉPSILON S.A."),
+    ]
+    rows, rejections, _ = read(file_bytes(lines))
+    assert [row[1] for row in rows] == ["ALFA SAC", "BETA SAC", "GAMMA SAC", "-DELTA-", "ÉPSILON S.A."]
+    assert all(len(row) == 15 for row in rows)
+    assert rows[0][14] == "" and rows[2][14] == "-"
+    assert rejections.counts == {reader.NO_NAME: 2}
+    assert [sample[0] for sample in rejections.samples] == [6, 7]  # line numbers (the header is 1)
+
+
+def test_a_damaged_zip_is_reported_through_the_unzipping_thread():
+    data = bytearray(file_bytes(list(generate_lines(3000, seed=4)), as_zip=True))
+    data[len(data) // 2] ^= 0xFF  # a byte of the compressed text
+    with pytest.raises(reader.NotAPadron, match="dañado o incompleto"):
+        read(bytes(data), chunk_bytes=4096)

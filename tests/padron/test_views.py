@@ -9,7 +9,7 @@ from padron import loading, queries, services
 from padron.models import PadronLoad
 from padron.sample import padron_line, write_padron
 from tests.padron.conftest import GLORIA, standard_lines
-from tests.roles import assert_cannot
+from tests.roles import assert_cannot, user_with_role
 
 pytestmark = pytest.mark.django_db
 
@@ -118,6 +118,42 @@ def test_the_page_shows_the_padron_in_use(client, administrador, padron_path):
     client.force_login(administrador)
     page = client.get(PAGE).content.decode()
     assert "Padrón del <strong>28/11/2026</strong> · 3 RUC" in page
+
+
+def test_the_page_lists_the_loads_with_their_outcome(client, administrador, padron_path):
+    services.load_path(str(padron_path()), file_date=date(2026, 11, 21))
+    services.load_path(str(padron_path(["x|y|"] * 3, name="malo.txt")))
+    services.load_path(str(padron_path()), file_date=date(2026, 11, 28))
+    client.force_login(administrador)
+    page = client.get(PAGE).content.decode()
+    history = page[page.index("data-padron-history") :]
+    assert history.count("<tr>") == 4  # the header and the three loads
+    assert "(padrón del 28/11/2026)" in history and "(padrón del 21/11/2026)" in history
+    assert "malo.txt" in history and "No se cargó" in history
+    assert history.count(">en uso</span>") == 1
+    assert history.index("28/11/2026") < history.index("malo.txt") < history.index("21/11/2026")  # newest first
+
+
+def test_the_admin_lists_loads_read_only_for_the_administrador(client, administrador, padron_path):
+    load = services.load_path(str(padron_path()), file_date=date(2026, 11, 28))
+    client.force_login(administrador)
+    listing = client.get("/admin/padron/padronload/")
+    assert listing.status_code == 200
+    assert "28 de noviembre de 2026" in listing.content.decode() or "28/11/2026" in listing.content.decode()
+    assert client.get("/admin/padron/padronload/add/").status_code == 403
+    detail = client.get(f"/admin/padron/padronload/{load.pk}/change/").content.decode()
+    assert 'name="_save"' not in detail  # viewable, not changeable
+    response = client.post(f"/admin/padron/padronload/{load.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 403
+    assert PadronLoad.objects.filter(pk=load.pk).exists()
+
+
+@pytest.mark.parametrize("role", ["Ventas", "Consulta"])
+def test_only_the_administrador_sees_the_loads_in_the_admin(client, role):
+    client.force_login(user_with_role(role))
+    response = client.get("/admin/padron/padronload/")
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]
 
 
 def test_a_wrong_file_type_is_refused_with_a_message(client, administrador, media):
