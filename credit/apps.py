@@ -41,6 +41,49 @@ class CreditConfig(AppConfig):
         extensions.register_list_filter(
             extensions.ListFilter("credito", make_credit_filter, "credit/_list_filter.html")
         )
+        # Cupo, lista de precios and forma de pago as columns of the customer spreadsheet
+        # (template, import, export), with the rules of the Condiciones de venta panel.
+        from credit import queries, services
+
+        extensions.register_sheet_columns(
+            extensions.SheetColumns(
+                key="credito",
+                columns=(
+                    extensions.SheetColumn(
+                        "credit_limit",
+                        "Cupo de crédito",
+                        "Monto en S/ (vacío: no cambia)",
+                        ("cupo", "limite de credito"),
+                        "5000",
+                        "",
+                    ),
+                    extensions.SheetColumn(
+                        "price_list",
+                        "Lista de precios",
+                        "Una de las listas de Configuración",
+                        ("lista",),
+                        "",
+                        "",
+                    ),
+                    extensions.SheetColumn(
+                        "payment_term",
+                        "Forma de pago",
+                        "Una de las formas de pago de Configuración",
+                        ("condicion de pago", "forma pago"),
+                        "",
+                        "",
+                    ),
+                ),
+                permission="credit.change_creditaccount",
+                view_permission="credit.view_creditaccount",
+                load=services.sheet_choices,
+                clean=services.clean_sheet_cells,
+                current=services.sheet_current,
+                describe=services.describe_sheet_change,
+                write=services.write_sheet_values,
+                export=queries.sheet_export_columns,
+            )
+        )
         extensions.register_settings_link(
             extensions.SettingsLink(
                 "Ventas y crédito",

@@ -246,3 +246,19 @@ def recent_overrides(*, limit: int = 20):
         .select_related("customer", "overridden_by")
         .order_by("-overridden_at")[:limit]
     )
+
+
+def sheet_export_columns() -> list:
+    """The credit columns of the customer export: (header, expression on Customer), as the
+    spreadsheet's import reads them back (cupo as a plain number, lists by name)."""
+    from django.db.models import TextField, Value
+    from django.db.models.functions import Cast, Coalesce
+
+    def text(expression):
+        return Coalesce(Cast(expression, TextField()), Value(""), output_field=TextField())
+
+    return [
+        ("Cupo de crédito", text(F("credit_account__credit_limit"))),
+        ("Lista de precios", text(F("credit_account__price_list__name"))),
+        ("Forma de pago", text(F("credit_account__payment_term__name"))),
+    ]

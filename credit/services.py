@@ -21,6 +21,7 @@ from django.db import connection, transaction
 from django.db.models import F, Min, Q, Sum
 from django.utils import timezone
 
+from credit import events
 from credit.models import (
     ZERO,
     CreditAccount,
@@ -35,11 +36,11 @@ from credit.models import (
     to_soles,
 )
 from credit.money import format_money, parse_amount
-from credit import events
 from customers.events import customer_event
-from customers.history import stamp
+from customers.history import record_bulk_history, stamp
 from customers.models import Customer, CustomerNote
 from customers.notes import record_note
+from peru.text import clean_spaces, fold
 
 MAX_REASON = 300
 MAX_EXCHANGE_RATE = Decimal("100")
@@ -213,21 +214,7 @@ def update_sales_conditions(*, actor, customer: Customer, data: dict) -> CreditA
 
     Keys absent from `data` keep their value. Each change leaves a note naming it."""
     _require(actor, "credit.change_creditaccount")
-    errors: dict[str, list[str]] = {}
-    values = {}
-    if "price_list" in data:
-        values["price_list"] = _choice(PriceList, data["price_list"], "price_list", "lista de precios", errors)
-    if "payment_term" in data:
-        values["payment_term"] = _choice(PaymentTerm, data["payment_term"], "payment_term", "forma de pago", errors)
-    if "credit_limit" in data:
-        raw = data["credit_limit"]
-        if raw is None or str(raw).strip() == "":
-            values["credit_limit"] = None
-        else:
-            try:
-                values["credit_limit"] = parse_amount(raw, label="El cupo de crédito", allow_zero=True)
-            except ValueError as exc:
-                errors["credit_limit"] = [str(exc)]
+    values, errors = clean_sales_conditions(data)
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
@@ -273,6 +260,28 @@ def _money_json(value) -> str | None:
     return None if value is None else str(value)
 
 
+def clean_sales_conditions(data: dict) -> tuple[dict, dict]:
+    """The condiciones de venta in ``data`` (only the keys it has): lista de precios and forma de
+    pago (active ones; a pk or the row itself), cupo (S/, ≥ 0; empty: no credit), and the errors
+    by field. update_sales_conditions and the customer spreadsheet's columns use it."""
+    errors: dict[str, list[str]] = {}
+    values = {}
+    if "price_list" in data:
+        values["price_list"] = _choice(PriceList, data["price_list"], "price_list", "lista de precios", errors)
+    if "payment_term" in data:
+        values["payment_term"] = _choice(PaymentTerm, data["payment_term"], "payment_term", "forma de pago", errors)
+    if "credit_limit" in data:
+        raw = data["credit_limit"]
+        if raw is None or str(raw).strip() == "":
+            values["credit_limit"] = None
+        else:
+            try:
+                values["credit_limit"] = parse_amount(raw, label="El cupo de crédito", allow_zero=True)
+            except ValueError as exc:
+                errors["credit_limit"] = [str(exc)]
+    return values, errors
+
+
 def _limit_text(value) -> str:
     return "sin crédito" if value is None else format_money(value)
 
@@ -281,12 +290,13 @@ def _choice(model, value, field, label, errors):
     if value in (None, ""):
         return None
     if isinstance(value, model):
-        value = value.pk
-    try:
-        item = model.objects.get(pk=int(value))
-    except (TypeError, ValueError, model.DoesNotExist):
-        errors[field] = [f"Elija una {label} de la lista."]
-        return None
+        item = value  # read by the caller (the spreadsheet's columns read every one once)
+    else:
+        try:
+            item = model.objects.get(pk=int(value))
+        except (TypeError, ValueError, model.DoesNotExist):
+            errors[field] = [f"Elija una {label} de la lista."]
+            return None
     if not item.is_active:
         errors[field] = [f"La {label} «{item.name}» está desactivada: elija otra."]
     return item
@@ -936,3 +946,151 @@ def fill_balances(cursor, *, customer_ids: list[int] | None = None) -> None:
         f"WHERE a2.customer_id = a.customer_id {only}",
         [customer_ids] if customer_ids is not None else [],
     )
+
+
+# --- the customer spreadsheet's credit columns (customers.extensions.SheetColumns) ------------
+# Import and export of cupo, lista de precios and forma de pago, with update_sales_conditions'
+# rules (clean_sales_conditions) and the same history and notes, written set-based.
+
+SHEET_KEYS = ("credit_limit", "price_list", "payment_term")
+
+
+@dataclass
+class SheetChoices:
+    price_lists: dict  # folded name → PriceList
+    payment_terms: dict
+    names: dict  # (model, pk) → name
+
+
+def sheet_choices() -> SheetChoices:
+    """The lists read once per file."""
+    price_lists, payment_terms = list(PriceList.objects.all()), list(PaymentTerm.objects.all())
+    names = {(PriceList, p.pk): p.name for p in price_lists} | {(PaymentTerm, t.pk): t.name for t in payment_terms}
+    return SheetChoices(
+        {fold(clean_spaces(p.name)): p for p in price_lists},
+        {fold(clean_spaces(t.name)): t for t in payment_terms},
+        names,
+    )
+
+
+def clean_sheet_cells(cells: dict, choices: SheetChoices) -> tuple[dict, dict]:
+    """One row's credit cells (only the non-empty ones) → (values to write, errors by column).
+    An empty cell keeps what the customer has, as every import column does."""
+    data, errors = {}, {}
+    for key, table, label in (
+        ("price_list", choices.price_lists, "lista de precios"),
+        ("payment_term", choices.payment_terms, "forma de pago"),
+    ):
+        if key in cells:
+            name = clean_spaces(str(cells[key]))
+            found = table.get(fold(name))
+            if found is None:
+                known = ", ".join(sorted(item.name for item in table.values() if item.is_active)[:10]) or "ninguna"
+                errors[key] = [f"La {label} «{name[:40]}» no existe (hay: {known})."]
+            else:
+                data[key] = found
+    if "credit_limit" in cells:
+        raw = cells["credit_limit"]
+        # A spreadsheet number arrives as a float: its shortest decimal text is what was typed.
+        data["credit_limit"] = repr(raw) if isinstance(raw, float) else raw
+    values, more = clean_sales_conditions(data)
+    errors.update(more)
+    if errors:
+        return {}, errors
+    return _sheet_json(values), {}
+
+
+def _sheet_json(values: dict) -> dict:
+    result = {}
+    for key, value in values.items():
+        if key == "credit_limit":
+            result[key] = None if value is None else str(value)
+        else:
+            result[key] = value.pk if value is not None else None
+    return result
+
+
+def sheet_current(customer_ids: list) -> dict:
+    """{customer id: credit values as stored} of those that have an account."""
+    return {
+        row["customer_id"]: {
+            "credit_limit": None if row["credit_limit"] is None else str(row["credit_limit"]),
+            "price_list": row["price_list_id"],
+            "payment_term": row["payment_term_id"],
+        }
+        for row in CreditAccount.objects.filter(customer_id__in=customer_ids).values(
+            "customer_id", "credit_limit", "price_list_id", "payment_term_id"
+        )
+    }
+
+
+def describe_sheet_change(old: dict, new: dict, choices: SheetChoices) -> list[str]:
+    """The lines of the import's note for what changes (empty: nothing)."""
+    lines = []
+    for key, value in new.items():
+        before = old.get(key)
+        if key == "credit_limit":
+            if (None if before is None else Decimal(before)) != (None if value is None else Decimal(value)):
+                lines.append(f"Cupo de crédito: {_limit_text(before)} → {_limit_text(value)}")
+        elif before != value:
+            model = PriceList if key == "price_list" else PaymentTerm
+            label = CreditAccount._meta.get_field(key).verbose_name.capitalize()
+            lines.append(
+                f"{label}: {choices.names.get((model, before), '—')} → {choices.names.get((model, value), '—')}"
+            )
+    return lines
+
+
+def write_sheet_values(rows: list, *, actor, reason: str) -> int:
+    """[(customer id, values)] written set-based (call inside the import's transaction): the
+    accounts that don't exist yet created, the given fields set, one history record per
+    account and, as update_sales_conditions does, a Cupo de crédito note for a changed cupo."""
+    if not rows:
+        return 0
+    ids = [pk for pk, _ in rows]
+    CreditAccount.objects.bulk_create(
+        [CreditAccount(customer_id=pk) for pk in ids], ignore_conflicts=True, batch_size=5_000
+    )
+    before = sheet_current(ids)
+    has = {key: [key in values for _, values in rows] for key in SHEET_KEYS}
+    table = connection.ops.quote_name(CreditAccount._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} a SET"  # noqa: S608 - the model's table
+            " credit_limit = CASE WHEN v.has_limit THEN v.credit_limit ELSE a.credit_limit END,"
+            " price_list_id = CASE WHEN v.has_list THEN v.price_list ELSE a.price_list_id END,"
+            " payment_term_id = CASE WHEN v.has_term THEN v.payment_term ELSE a.payment_term_id END,"
+            " updated_at = %s"
+            " FROM unnest(%s::bigint[], %s::boolean[], %s::numeric[], %s::boolean[], %s::bigint[], %s::boolean[],"
+            " %s::bigint[]) AS v(id, has_limit, credit_limit, has_list, price_list, has_term, payment_term)"
+            " WHERE a.customer_id = v.id",
+            [
+                timezone.now(),
+                ids,
+                has["credit_limit"],
+                [values.get("credit_limit") for _, values in rows],
+                has["price_list"],
+                [values.get("price_list") for _, values in rows],
+                has["payment_term"],
+                [values.get("payment_term") for _, values in rows],
+            ],
+        )
+    record_bulk_history(CreditAccount, ids, history_type="~", actor=actor, reason=reason)
+    user = actor if getattr(actor, "pk", None) else None
+    notes = []
+    for pk, values in rows:
+        if "credit_limit" not in values:
+            continue
+        old = before.get(pk, {}).get("credit_limit")
+        new = values["credit_limit"]
+        if (None if old is None else Decimal(old)) != (None if new is None else Decimal(new)):
+            notes.append(
+                CustomerNote(
+                    customer_id=pk,
+                    kind=CustomerNote.Kind.CREDIT_LIMIT,
+                    author=user,
+                    text=f"Cupo de crédito: {_limit_text(old)} → {_limit_text(new)}.",
+                )
+            )
+    CustomerNote.objects.bulk_create(notes, batch_size=5_000)
+    return len(rows)

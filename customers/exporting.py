@@ -34,6 +34,7 @@ from django.http import FileResponse, StreamingHttpResponse
 
 from attributes.models import AttributeDefinition
 from attributes.services import attribute_columns
+from customers import extensions
 from customers.import_columns import COLUMNS, EXPORT_ONLY
 from customers.models import CustomerEmail, CustomerPhone
 from customers.spreadsheets import write_xlsx
@@ -116,8 +117,10 @@ def _attribute(definition: AttributeDefinition):
     return _text(value)
 
 
-def export_columns() -> list[tuple[str, object]]:
-    """(header, SQL expression) in the template's order, then attributes, then estado and dates."""
+def export_columns(user=None) -> list[tuple[str, object]]:
+    """(header, SQL expression) in the template's order (the columns apps above customers add
+    included, for a ``user`` with their permission; every one without a user), then
+    attributes, then estado and dates."""
     first_phone = CustomerPhone.objects.filter(customer=OuterRef("pk")).order_by("position", "id")
     emails = (
         CustomerEmail.objects.filter(customer=OuterRef("pk"))
@@ -159,6 +162,9 @@ def export_columns() -> list[tuple[str, object]]:
         "notification_whatsapp": _text(NationalPhone(ArrayText("notification_whatsapp"))),
     }
     columns = [(c.header, by_key.get(c.key) or _text(c.key)) for c in COLUMNS]
+    for group in extensions.sheet_columns():
+        if user is None or user.has_perm(group.view_permission):
+            columns += group.export()
     columns += [(d.name, _attribute(d)) for d in attribute_columns()]
     estado, creado, modificado = EXPORT_ONLY
     columns += [
@@ -172,9 +178,9 @@ def export_columns() -> list[tuple[str, object]]:
     return columns
 
 
-def export_rows(queryset):
+def export_rows(queryset, user=None):
     """The queryset (the list's FilterSet) as rows of text cells, in the list's order."""
-    columns = export_columns()
+    columns = export_columns(user)
     queryset = queryset.annotate(main_address=FilteredRelation("addresses", condition=Q(addresses__is_default=True)))
     names = []
     annotations = {}
@@ -185,9 +191,9 @@ def export_rows(queryset):
     return [header for header, _ in columns], queryset.annotate(**annotations).values_list(*names)
 
 
-def csv_chunks(queryset):
+def csv_chunks(queryset, user=None):
     """BOM, header line, then COPY's CSV output in blocks (psycopg copy: no row in Python)."""
-    headers, rows = export_rows(queryset)
+    headers, rows = export_rows(queryset, user)
     head = io.StringIO()
     csv.writer(head, lineterminator="\r\n").writerow(headers)
     yield BOM + head.getvalue().encode()
@@ -199,14 +205,14 @@ def csv_chunks(queryset):
             yield bytes(block)
 
 
-def csv_response(queryset):
-    response = StreamingHttpResponse(csv_chunks(queryset), content_type="text/csv; charset=utf-8")
+def csv_response(queryset, user=None):
+    response = StreamingHttpResponse(csv_chunks(queryset, user), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="clientes.csv"'
     return response
 
 
-def write_export_xlsx(queryset, path_or_file) -> int:
-    headers, rows = export_rows(queryset)
+def write_export_xlsx(queryset, path_or_file, user=None) -> int:
+    headers, rows = export_rows(queryset, user)
     count = [0]
 
     def counted():
@@ -218,9 +224,9 @@ def write_export_xlsx(queryset, path_or_file) -> int:
     return count[0]
 
 
-def xlsx_response(queryset):
+def xlsx_response(queryset, user=None):
     temp = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
-    write_export_xlsx(queryset, temp)
+    write_export_xlsx(queryset, temp, user)
     temp.seek(0)
     return FileResponse(
         temp,

@@ -17,6 +17,9 @@ names and permissions, plus, where a page needs it, one callable named below.
 - List filters (``ListFilter``): a django-filter Filter added to CustomerFilterSet, so the
   page, its htmx refresh and the export all apply it; with a template for the filter bar.
 - Settings links (``SettingsLink``): sections of Configuración that live in another app.
+- Spreadsheet columns (``SheetColumns``): columns of the import template, the import and the
+  export (credit's cupo, lista de precios, forma de pago) that the app parses, checks and
+  writes itself, set-based, with its own rules; customers only carries the cells.
 """
 
 from collections.abc import Callable
@@ -64,11 +67,48 @@ class SettingsLink:
     description: str = ""
 
 
+@dataclass(frozen=True)
+class SheetColumn:
+    key: str  # unique within its SheetColumns
+    header: str
+    help: str = ""
+    aliases: tuple[str, ...] = ()
+    example_company: str = ""
+    example_person: str = ""
+
+
+@dataclass(frozen=True)
+class SheetColumns:
+    """Columns an app adds to the customer spreadsheet. A column's import key is
+    "<key>.<column key>". The callables (all set-based: never a query per row):
+
+    - ``load()``: what a file's cleaning reads once (choice lists…), handed to ``clean``;
+    - ``clean(cells, loaded)``: {column key: cell} of one row (only columns the file has) →
+      (values to write, {column key: [messages]}); empty values: nothing to write;
+    - ``current(customer_ids)``: {customer id: values as stored} for rows that update;
+    - ``describe(old, new)``: the note's lines for what changes (empty: nothing changes);
+    - ``write(rows, actor, reason)``: [(customer id, values)], inside the import's transaction,
+      with history and notes as the app's own services record them;
+    - ``export()``: [(header, ORM expression on Customer)] for the export."""
+
+    key: str
+    columns: tuple[SheetColumn, ...]
+    permission: str  # to import values into the columns
+    view_permission: str  # to export them
+    load: Callable[[], object]
+    clean: Callable[[dict, object], tuple[dict, dict]]
+    current: Callable[[list], dict]
+    describe: Callable[[dict, dict], list]
+    write: Callable[..., int]
+    export: Callable[[], list]
+
+
 _tabs: list[SummaryTab] = []
 _columns: list[ListColumn] = []
 _row_menu: list[RowMenuEntry] = []
 _filters: list[ListFilter] = []
 _settings_links: list[SettingsLink] = []
+_sheet_columns: list[SheetColumns] = []
 
 
 def _add(registry: list, entry, key: str) -> None:
@@ -94,6 +134,14 @@ def register_list_filter(list_filter: ListFilter) -> None:
 
 def register_settings_link(link: SettingsLink) -> None:
     _add(_settings_links, link, "url_name")
+
+
+def register_sheet_columns(group: SheetColumns) -> None:
+    _add(_sheet_columns, group, "key")
+
+
+def sheet_columns() -> list[SheetColumns]:
+    return list(_sheet_columns)
 
 
 def summary_tabs(base: list[tuple[str, str]], user) -> tuple[list[tuple[str, str]], dict[str, SummaryTab]]:

@@ -310,20 +310,37 @@ def record_bulk_change(
 
 
 def record_bulk_import(
-    *, created_ids: list, updated_ids: list, new_address_ids: list, changed_address_ids: list, actor, reason: str
+    *,
+    created_ids: list,
+    updated_ids: list,
+    new_address_ids: list,
+    changed_address_ids: list,
+    new_contact_ids: list = (),
+    actor,
+    reason: str,
 ) -> None:
-    """The historical records of an import's bulk writes: "+" for each customer and address it
-    created, "~" for each it changed (the customers' phones and e-mails as written). Notes are
-    the caller's (each says what changed in that customer)."""
+    """The historical records of an import's bulk writes: "+" for each customer, address and
+    contact it created, "~" for each it changed (the customers' phones and e-mails as written).
+    Notes are the caller's (each says what changed in that customer)."""
     for model, ids, kind in (
         (Customer, created_ids, "+"),
         (Customer, updated_ids, "~"),
         (Address, new_address_ids, "+"),
         (Address, changed_address_ids, "~"),
+        (Contact, new_contact_ids, "+"),
     ):
         for start in range(0, len(ids), 50_000):
             chunk = list(ids[start : start + 50_000])
             _insert_history(model, "c.id = ANY(%s)", [chunk], history_type=kind, actor=actor, reason=reason)
+
+
+def record_bulk_history(model, ids: list, *, history_type: str, actor, reason: str) -> None:
+    """One historical record ("+" or "~") of each of ``ids`` of ``model``, as its rows are now,
+    after a set-based write (for apps above customers, e.g. credit's accounts an import changed)."""
+    where = f"c.{connection.ops.quote_name(model._meta.pk.column)} = ANY(%s)"
+    for start in range(0, len(ids), 50_000):
+        chunk = list(ids[start : start + 50_000])
+        _insert_history(model, where, [chunk], history_type=history_type, actor=actor, reason=reason)
 
 
 def _insert_history(model, where: str, params: list, *, history_type: str, actor, reason: str) -> None:

@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 
 from attributes.models import AttributeDefinition
 from attributes.values import FALSE_WORDS, TRUE_WORDS
+from customers import extensions
 from customers.countries import country_choices
 from customers.models import Category, Customer, CustomerClass, District, DocumentType
 from customers.reference import DNI, RUC
@@ -147,6 +148,18 @@ _ERROR_COLUMN = {
 }
 
 
+def sheet_columns() -> list[tuple[str, "extensions.SheetColumn", "extensions.SheetColumns"]]:
+    """(import key "<group>.<column>", column, group) of the columns apps above customers add."""
+    return [
+        (f"{group.key}.{column.key}", column, group) for group in extensions.sheet_columns() for column in group.columns
+    ]
+
+
+def template_columns() -> list:
+    """The template's and the export's own columns: customers' then the registered ones."""
+    return [*COLUMNS, *(column for _, column, _ in sheet_columns())]
+
+
 def header_key(text: str) -> str:
     """Headers compared without case, accents, punctuation or stray spaces."""
     folded = fold(clean_spaces(str(text))).replace("°", "").replace("º", "")
@@ -159,6 +172,9 @@ def known_headers(definitions: list[AttributeDefinition]) -> dict[str, str]:
     for column in COLUMNS:
         for text in (column.header, *column.aliases):
             known.setdefault(header_key(text), column.key)
+    for key, column, _ in sheet_columns():
+        for text in (column.header, *column.aliases):
+            known.setdefault(header_key(text), key)
     for definition in definitions:
         known[header_key(definition.name)] = f"attr:{definition.key}"
     for text in EXPORT_ONLY:
@@ -171,6 +187,8 @@ def column_label(key: str, definitions_by_key: dict) -> str:
         definition = definitions_by_key.get(key[5:])
         return definition.name if definition else "Atributos"
     column = _COLUMN_BY_KEY.get(key)
+    if column is None and "." in key:
+        column = next((c for k, c, _ in sheet_columns() if k == key), None)
     return column.header if column else key
 
 
@@ -196,6 +214,7 @@ class Lookups:
     district_names: dict = field(default_factory=dict)  # folded name → [District]
     countries: dict = field(default_factory=dict)  # folded name or code → code
     rows_by_pk: dict = field(default_factory=dict)  # (model, pk) → row, for customer_data
+    groups: list = field(default_factory=list)  # [(SheetColumns, what its load() read, allowed)]
 
     @staticmethod
     def load_definitions() -> list:
@@ -291,9 +310,12 @@ def row_data(cells: dict, lookups: Lookups, errors: dict) -> dict:
     """The data dict for customers.services from one row (column key → cell), only for the
     columns the row holds a value in; parse errors go to ``errors`` by column key."""
     data: dict = {}
+    texts: dict = {}
 
     def text(key):
-        return text_of(cells.get(key))
+        if key not in texts:
+            texts[key] = text_of(cells.get(key))
+        return texts[key]
 
     for key in (
         "business_name",
@@ -393,7 +415,7 @@ def row_data(cells: dict, lookups: Lookups, errors: dict) -> dict:
             else:
                 data[key] = found
 
-    address = _address(cells, lookups, errors)
+    address = parse_address(cells, lookups, errors)
     if address is not None:
         data["address"] = address
 
@@ -418,7 +440,7 @@ def row_data(cells: dict, lookups: Lookups, errors: dict) -> dict:
     return data
 
 
-def _address(cells: dict, lookups: Lookups, errors: dict) -> dict | None:
+def parse_address(cells: dict, lookups: Lookups, errors: dict) -> dict | None:
     """{"district": District, "street", "unit", "reference"} with only what the row gives, or None."""
     address = {}
     for key in ("street", "unit", "reference"):
@@ -541,6 +563,7 @@ def column_choices(definitions: list) -> list[tuple[str, str]]:
     """(key, label) of what a column can be: "" (ignorar), each field, each active attribute."""
     choices = [("", "Ignorar esta columna")]
     choices += [(c.key, c.header) for c in COLUMNS]
+    choices += [(key, column.header) for key, column, _ in sheet_columns()]
     choices += [(f"attr:{d.key}", f"Atributo: {d.name}") for d in definitions if not d.archived]
     return choices
 
@@ -551,7 +574,7 @@ def map_columns(headers: list, sample: list, lookups: Lookups, *, chosen: dict, 
     "sugerido" (a similar header, or values that look like one field), or "" (ignored)."""
     known = known_headers(lookups.definitions)
     active = {f"attr:{d.key}" for d in lookups.definitions if not d.archived}
-    valid = {c.key for c in COLUMNS} | active
+    valid = {c.key for c in COLUMNS} | active | {key for key, _, _ in sheet_columns()}
     columns, used = [], set()
     for header in headers:
         if header in chosen:

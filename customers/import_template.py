@@ -11,7 +11,8 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from attributes.models import AttributeDefinition
 from attributes.services import attribute_columns
-from customers.import_columns import COLUMNS
+from customers import import_sheets
+from customers.import_columns import template_columns
 from customers.models import Category, CustomerClass, Department, DocumentType
 from customers.spreadsheets import max_bytes, max_rows
 
@@ -24,13 +25,14 @@ def build_template() -> bytes:
     sheet = workbook.active
     sheet.title = "Clientes"
     definitions = attribute_columns()
-    headers = [c.header for c in COLUMNS] + [d.name for d in definitions]
+    columns = template_columns()  # customers' own and the ones apps above it add
+    headers = [c.header for c in columns] + [d.name for d in definitions]
     sheet.append(headers)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="DDEBF7")
-    sheet.append([c.example_company for c in COLUMNS] + ["" for _ in definitions])
-    sheet.append([c.example_person for c in COLUMNS] + ["" for _ in definitions])
+    sheet.append([c.example_company for c in columns] + ["" for _ in definitions])
+    sheet.append([c.example_person for c in columns] + ["" for _ in definitions])
     sheet.freeze_panes = "A2"
     for index, header in enumerate(headers, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = max(12, min(30, len(header) + 4))
@@ -39,18 +41,36 @@ def build_template() -> bytes:
             for row in range(2, ROWS_WITH_LISTS + 2):
                 sheet.cell(row=row, column=index).number_format = "@"
 
+    # Whole customers in one upload: more addresses and the contacts, by the customer's document.
+    for title, sheet_columns in (
+        (import_sheets.ADDRESSES, import_sheets.ADDRESS_COLUMNS),
+        (import_sheets.CONTACTS, import_sheets.CONTACT_COLUMNS),
+    ):
+        other = workbook.create_sheet(title)
+        other.append([c.header for c in sheet_columns])
+        for cell in other[1]:
+            cell.font = Font(bold=True)
+            cell.fill = PatternFill("solid", fgColor="DDEBF7")
+        other.append([c.example_company for c in sheet_columns])
+        other.freeze_panes = "A2"
+        for index, column in enumerate(sheet_columns, start=1):
+            other.column_dimensions[get_column_letter(index)].width = max(12, min(30, len(column.header) + 4))
+            if column.key in ("document_number", "ubigeo", "phones"):
+                for row in range(2, ROWS_WITH_LISTS + 2):
+                    other.cell(row=row, column=index).number_format = "@"
+
     lists = workbook.create_sheet("Listas")
     lists.sheet_state = "hidden"
-    columns = {}
+    list_columns = {}
 
     def add_list(title: str, values: list[str]) -> str | None:
         if not values:
             return None
-        column = get_column_letter(len(columns) + 1)
-        lists.cell(row=1, column=len(columns) + 1, value=title)
+        column = get_column_letter(len(list_columns) + 1)
+        lists.cell(row=1, column=len(list_columns) + 1, value=title)
         for row, value in enumerate(values, start=2):
-            lists.cell(row=row, column=len(columns) + 1, value=value)
-        columns[title] = column
+            lists.cell(row=row, column=len(list_columns) + 1, value=value)
+        list_columns[title] = column
         return f"Listas!${column}$2:${column}${len(values) + 1}"
 
     position = {header: get_column_letter(i) for i, header in enumerate(headers, start=1)}
@@ -99,12 +119,15 @@ def build_template() -> bytes:
         "Fechas como dd/mm/aaaa; montos como 1500.50 o «S/ 1,500.50».",
         "Puede subir .xlsx, .xls o .csv (separado por comas o por punto y coma). "
         f"Máximo {max_bytes() // 1_048_576} MB y {max_rows():,} filas.",
-        "Antes de guardar nada verá una vista previa con los errores por fila y columna.",
+        "Antes de guardar nada verá una vista previa con los errores por hoja, fila y columna.",
+        "Hojas Direcciones y Contactos (opcionales): una fila por dirección o contacto más, con el tipo y número "
+        "de documento del cliente (de la hoja Clientes o ya registrado). La dirección principal va en la hoja "
+        "Clientes. Lo que el cliente ya tiene (la misma dirección, un contacto del mismo nombre) no se repite.",
     ):
         help_sheet.append(["", line])
     help_sheet.append([])
     help_sheet.append(["Columna", "Qué escribir"])
-    for column in COLUMNS:
+    for column in columns:
         help_sheet.append([column.header, column.help])
     for definition in definitions:
         text = definition.help_text or definition.get_kind_display()
@@ -113,6 +136,14 @@ def build_template() -> bytes:
         if definition.required:
             text += " — obligatorio"
         help_sheet.append([definition.name, text])
+    for title, sheet_columns in (
+        (import_sheets.ADDRESSES, import_sheets.ADDRESS_COLUMNS),
+        (import_sheets.CONTACTS, import_sheets.CONTACT_COLUMNS),
+    ):
+        help_sheet.append([])
+        help_sheet.append([f"Hoja {title}", ""])
+        for column in sheet_columns:
+            help_sheet.append([column.header, column.help])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -141,5 +141,5 @@ def customer_export(request):
     """The list's customers as they are filtered now (the list's own FilterSet), as CSV or Excel."""
     filterset = CustomerFilterSet(request.GET, queryset=queries.list_customers())
     if request.GET.get("formato") == "xlsx":
-        return exporting.xlsx_response(filterset.qs)
-    return exporting.csv_response(filterset.qs)
+        return exporting.xlsx_response(filterset.qs, request.user)
+    return exporting.csv_response(filterset.qs, request.user)

@@ -21,9 +21,11 @@ advisory lock vanishes with its connection, so the next look at the job marks it
 import hashlib
 import os
 import tempfile
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import chain, islice
+from types import SimpleNamespace
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
@@ -31,21 +33,21 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from attributes.models import AttributeDefinition
 from attributes.services import lock_attribute_rules
+from customers import extensions, import_sheets, import_staging, spreadsheets
 from customers import import_columns as cols
-from customers import spreadsheets
 from customers.access import require_permission
-from customers.bulk import update_rows
-from customers.history import describe_changes, record_bulk_import, tracked_fields
+from customers.history import describe_changes, tracked_fields
 from customers.import_template import build_template
 from customers.models import (
     Address,
     Customer,
     CustomerEmail,
-    CustomerNote,
     CustomerPhone,
     ImportJob,
     ImportMapping,
+    ImportStagedRow,
 )
 from customers.reference import DNI
 from customers.services import clean_customer_data, get_customer_settings, set_list_copies
@@ -74,6 +76,8 @@ class RowResult:
     address_changed: bool = False
     phones_changed: bool = False
     emails_changed: bool = False
+    key: tuple | None = None  # (document type, number) the row names, for the other sheets
+    extra: dict = field(default_factory=dict)  # {group: values} of columns apps above customers add
 
 
 @dataclass
@@ -83,13 +87,30 @@ class Analysis:
     warnings: list
     rules_version: tuple = ()
     columns: list = field(default_factory=list)  # [{"header", "key", "how"}] for the mapping step
+    # The Direcciones and Contactos sheets: {sheet: (headers, [import_sheets.ChildResult])}.
+    children: dict = field(default_factory=dict)
 
     def count(self, action: str) -> int:
         return sum(1 for r in self.rows if r.action == action)
 
     @property
     def error_rows(self) -> list:
+        """The Clientes sheet's rows with errors."""
         return [r for r in self.rows if r.action == "error"]
+
+    @property
+    def error_count(self) -> int:
+        """Rows with errors in every sheet."""
+        children = sum(1 for _, rows in self.children.values() for r in rows if r.action == "error")
+        return len(self.error_rows) + children
+
+    def sheet_counts(self) -> dict:
+        counts = {}
+        for sheet, (headers, rows) in self.children.items():
+            counts[sheet] = {"headers": headers, "add": 0, "unchanged": 0, "errors": 0}
+            for row in rows:
+                counts[sheet]["errors" if row.action == "error" else row.action] += 1
+        return counts
 
 
 # --- 1. upload ---------------------------------------------------------------------------------
@@ -138,6 +159,9 @@ def preview_import(job_id: int) -> ImportJob:
     if not claimed:
         return job
     job.status = ImportJob.Status.CHECKING
+    # Before any customer is read: the confirmed import leaves alone (and reports) a customer
+    # changed after this, even while the preview was reading.
+    started = timezone.now()
     with _job_lock(job.pk):
         try:
             with _local_copy(job) as path:
@@ -146,7 +170,8 @@ def preview_import(job_id: int) -> ImportJob:
             _finish(job, status=ImportJob.Status.REFUSED, message=_message(exc))
             return job
         job.to_create, job.to_update = analysis.count("create"), analysis.count("update")
-        job.unchanged, job.error_rows = analysis.count("unchanged"), analysis.count("error")
+        job.unchanged, job.error_rows = analysis.count("unchanged"), analysis.error_count
+        job.sheets = analysis.sheet_counts()
         job.rows_total = job.rows_done = len(analysis.rows)
         job.errors = _shown_errors(analysis)
         job.warnings = analysis.warnings
@@ -154,12 +179,40 @@ def preview_import(job_id: int) -> ImportJob:
         # The confirmed import reads the columns exactly as this preview did, whatever mapping
         # is remembered for these headers by then.
         job.mapping = {c["header"]: c["key"] for c in analysis.columns if c["header"]}
-        job.previewed_at = timezone.now()
+        job.previewed_at = started
+        job.checked_rules = {**_rules_now(analysis.rules_version), "staged": True}
         job.status = ImportJob.Status.READY
-        if analysis.error_rows:
-            _save_error_report(job, analysis)
-        job.save()
+        if analysis.error_count:
+            _save_report(job, _analysis_report(analysis))
+        with transaction.atomic():
+            # The rows as checked, for the confirmed import to write without cleaning them again
+            # while what the checks depended on stays the same (checked_rules).
+            import_staging.stage(_batch(job), staged_rows(analysis, actor=job.created_by, file_name=job.file_name))
+            import_staging.refresh_statistics()
+            job.save()
     return job
+
+
+def _batch(job: ImportJob) -> str:
+    return f"job-{job.pk}"
+
+
+def _rules_now(version: tuple | None = None) -> dict:
+    """What a preview's checks depended on besides the file and the matched customers: the
+    attribute definitions (their version, as lock_attribute_rules compares it) and the
+    required-field settings. ``version``: the one the rows were cleaned with (read now
+    without it, under FOR SHARE as lock_attribute_rules does, inside the import's transaction)."""
+    if not version:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT id, updated_at FROM {AttributeDefinition._meta.db_table} ORDER BY id FOR SHARE"  # noqa: S608
+            )
+            version = tuple(sorted(cursor.fetchall()))
+    settings = get_customer_settings()
+    return {
+        "attributes": [[pk, updated.isoformat()] for pk, updated in version],
+        "settings": [settings.require_email, settings.require_phone, settings.require_address],
+    }
 
 
 def analyze(
@@ -211,6 +264,12 @@ def analyze(
             "No se reconoció ninguna columna de clientes (Número de documento, Razón social, Nombres…). "
             "Use la plantilla o elija las columnas."
         )
+    # Columns apps above customers add (credit's cupo…): read only when the file has them.
+    lookups.groups = [
+        (group, group.load(), actor is None or actor.has_perm(group.permission))
+        for group in extensions.sheet_columns()
+        if any(key.startswith(group.key + ".") for key in seen_keys)
+    ]
     archived = [d for d in lookups.definitions if d.archived and f"attr:{d.key}" in seen_keys]
     for definition in archived:
         warnings.append(f"El atributo «{definition.name}» está archivado: su columna se ignora.")
@@ -231,6 +290,9 @@ def analyze(
         result = RowResult(number=number, raw=list(cells))
         errors: dict = {}
         data = cols.row_data(by_key, lookups, errors)
+        result.key = _doc_key(data)
+        if lookups.groups:
+            _clean_extra(result, by_key, lookups)
         for key, messages in errors.items():
             result.errors += [(cols.column_label(key, definitions_by_key), m) for m in messages]
         results.append(result)
@@ -258,7 +320,21 @@ def analyze(
         if result.cleaned is not None:
             version = result.cleaned["attribute_rules"]
             break
-    return Analysis(headers=table.headers, rows=results, warnings=warnings, rules_version=version, columns=columns)
+    children = {}
+    for other in tables:
+        sheet = import_sheets.sheet_of(other.name)
+        if sheet and other is not table and sheet not in children:
+            rows, sheet_warnings = import_sheets.analyze_sheet(other, sheet, results, lookups, actor=actor)
+            children[sheet] = (other.headers, rows)
+            warnings += sheet_warnings
+    return Analysis(
+        headers=table.headers,
+        rows=results,
+        warnings=warnings,
+        rules_version=version,
+        columns=columns,
+        children=children,
+    )
 
 
 def headers_key(headers: list) -> str:
@@ -411,6 +487,50 @@ def _clean_chunk(parsed, lookups, settings, *, since, lock: bool, perms, labels)
             can_change=can_change,
             labels=labels,
         )
+    if lookups.groups:
+        _compare_extra(parsed, lookups)
+
+
+def _clean_extra(result: RowResult, by_key: dict, lookups) -> None:
+    """The row's cells of registered columns, cleaned by the app that owns them."""
+    for group, loaded, allowed in lookups.groups:
+        cells = {}
+        for column in group.columns:
+            raw = by_key.get(f"{group.key}.{column.key}")
+            if raw is not None and not (isinstance(raw, str) and not raw.strip()):
+                cells[column.key] = raw
+        if not cells:
+            continue
+        headers = {c.key: c.header for c in group.columns}
+        if not allowed:
+            result.errors += [(headers[key], "No tiene permiso para importar este dato.") for key in cells]
+            continue
+        values, errors = group.clean(cells, loaded)
+        for key, messages in errors.items():
+            result.errors += [(headers.get(key, "—"), str(m)) for m in messages]
+        if values and not errors:
+            result.extra[group.key] = values
+
+
+def _compare_extra(parsed: list, lookups) -> None:
+    """Rows that update: what registered columns change (one read per app and chunk); a row
+    whose only change is there is an update too."""
+    ids = [
+        r.customer.pk for r, _ in parsed if r.extra and r.customer is not None and r.action in ("update", "unchanged")
+    ]
+    if not ids:
+        return
+    for group, loaded, _ in lookups.groups:
+        current = group.current(ids)
+        for result, _ in parsed:
+            if group.key not in result.extra or result.customer is None or result.action not in ("update", "unchanged"):
+                continue
+            lines = group.describe(current.get(result.customer.pk, {}), result.extra[group.key], loaded)
+            if lines:
+                result.note_lines += lines
+                result.action = "update"
+            else:
+                del result.extra[group.key]
 
 
 def _doc_key(data: dict):
@@ -469,7 +589,13 @@ def _clean_row(result, data, customer, lookups, settings, by_pk, *, since, can_c
             lookups=lookups,
         )
         full = cols.merge(base, data)
-    cleaned, errors = clean_customer_data(full, settings=settings, customer=target, definitions=lookups.definitions)
+    cleaned, errors = clean_customer_data(
+        full,
+        settings=settings,
+        customer=target,
+        definitions=lookups.definitions,
+        current_phones=by_pk["phones"].get(customer.pk, []) if customer is not None else None,
+    )
     for key, messages in errors.items():
         label = cols.column_label(cols.error_column(key), labels) if cols.error_column(key) else "—"
         result.errors += [(label, str(m)) for m in messages]
@@ -601,6 +727,7 @@ def run_import(job_id: int) -> ImportJob:
     if not claimed:
         return job
     job.status = ImportJob.Status.IMPORTING
+    report = None  # [(row number, [[column, message], …], cells)] of the rows not imported
     with _job_lock(job.pk):
         try:
             with _local_copy(job) as path:
@@ -608,44 +735,30 @@ def run_import(job_id: int) -> ImportJob:
                     raise ImportRefused("El archivo guardado no es el de la vista previa; súbalo de nuevo.")
                 separate = not connection.in_atomic_block
                 with transaction.atomic():
-                    analysis = analyze(
-                        path,
-                        job.file_name,
-                        actor=job.created_by,
-                        job=job,
-                        lock=True,
-                        mapping=job.mapping,
-                        separate_progress=separate,
-                    )
-                    if analysis.rules_version:
-                        lock_attribute_rules(version=analysis.rules_version)
-                    failed = analysis.error_rows
-                    if failed and job.mode == ImportJob.Mode.ALL_OR_NOTHING:
-                        job.errors = _shown_errors(analysis)
-                        job.error_rows = len(failed)
-                        raise ImportRefused(
-                            f"No se importó nada: {len(failed)} filas tienen errores "
-                            "(quizá cambiaron datos desde la vista previa). Revise el reporte."
-                        )
-                    created, updated = write_rows(analysis, actor=job.created_by, file_name=job.file_name)
+                    if _staged_rows_hold(job):
+                        created, updated, report = _write_staged(job, path)
+                    else:
+                        created, updated, report = _clean_and_write(job, path, separate=separate)
         except (spreadsheets.FileRefused, ImportRefused, ValidationError, IntegrityError) as exc:
             job.status, job.message = ImportJob.Status.FAILED, _message(exc)
             if isinstance(exc, IntegrityError):
                 job.message = (
                     "Otro usuario guardó datos en conflicto mientras se importaba; no se guardó nada. Reintente."
                 )
-            if "analysis" in locals() and analysis.error_rows:
-                _save_error_report(job, analysis)
+            report = getattr(exc, "report", None)
+            if report:
+                job.errors = _errors_shown(report)
+                job.error_rows = len(report)
+                _save_report(job, report)
             job.finished_at = timezone.now()
             job.save()
             return job
-        job.created, job.updated, job.rejected = created, updated, len(failed)
-        job.unchanged = analysis.count("unchanged")
-        job.rows_done = job.rows_total = len(analysis.rows)
-        job.error_rows = len(failed)
-        job.errors = _shown_errors(analysis)
-        if failed:
-            _save_error_report(job, analysis)
+        job.created, job.updated, job.rejected = created, updated, len(report)
+        job.rows_done = job.rows_total
+        job.error_rows = len(report)
+        job.errors = _errors_shown(report)
+        if report:
+            _save_report(job, report)
         job.status = ImportJob.Status.DONE
         job.message = ""
         job.finished_at = timezone.now()
@@ -653,201 +766,256 @@ def run_import(job_id: int) -> ImportJob:
     return job
 
 
-def write_rows(analysis: Analysis, *, actor, file_name: str) -> tuple[int, int]:
-    """Write the rows to create and update: bulk INSERTs/UPDATEs, then one history record and
-    one note per customer. Call inside the transaction that locked the matched customers."""
-    user = actor if getattr(actor, "pk", None) else None
-    creates = [r for r in analysis.rows if r.action == "create"]
-    updates = [r for r in analysis.rows if r.action == "update"]
-    now = timezone.now()
-    created_ids, updated_ids, new_address_ids, changed_address_ids = [], [], [], []
-
-    for start in range(0, len(creates), CHUNK):
-        batch = creates[start : start + CHUNK]
-        customers = []
-        for result in batch:
-            customer = Customer(created_by=user)
-            for name, value in result.cleaned["fields"].items():
-                setattr(customer, name, value)
-            set_list_copies(customer, result.cleaned)
-            customers.append(customer)
-            result.customer = customer
-        Customer.objects.bulk_create(customers, batch_size=500)
-        created_ids += [c.pk for c in customers]
-        _write_children(batch, replace=False)
-        addresses = [_new_address(r) for r in batch if r.cleaned["address"]]
-        Address.objects.bulk_create(addresses, batch_size=1_000)
-        new_address_ids += [a.pk for a in addresses]
-
-    field_names = [f for f in _UPDATED_FIELDS]
-    for start in range(0, len(updates), CHUNK):
-        batch = updates[start : start + CHUNK]
-        customers = []
-        for result in batch:
-            customer = result.customer
-            for name, value in result.cleaned["fields"].items():
-                setattr(customer, name, value)
-            set_list_copies(customer, result.cleaned)
-            customer.updated_at = now
-            # A new version, as every edit makes: a form opened before the import is then
-            # refused as stale instead of saving over what the import wrote.
-            customer.version += 1
-            customers.append(customer)
-        update_rows(Customer, customers, field_names)
-        updated_ids += [c.pk for c in customers]
-        _write_children([r for r in batch if r.phones_changed or r.emails_changed], replace=True)
-        changed = [r for r in batch if r.address_changed]
-        current = {
-            a.customer_id: a
-            for a in Address.objects.filter(customer_id__in=[r.customer.pk for r in changed], is_default=True)
-        }
-        to_update, to_create = [], []
-        for result in changed:
-            wanted = result.cleaned["address"]
-            address = current.get(result.customer.pk)
-            if address is None:
-                to_create.append(_new_address(result))
-                continue
-            address.district = wanted["district"]
-            address.street, address.unit, address.reference = wanted["street"], wanted["unit"], wanted["reference"]
-            address.country = result.customer.country
-            to_update.append(address)
-        update_rows(Address, to_update, ["district", "street", "unit", "reference", "country"])
-        Address.objects.bulk_create(to_create)
-        changed_address_ids += [a.pk for a in to_update]
-        new_address_ids += [a.pk for a in to_create]
-
-    record_bulk_import(
-        created_ids=created_ids,
-        updated_ids=updated_ids,
-        new_address_ids=new_address_ids,
-        changed_address_ids=changed_address_ids,
-        actor=actor,
-        reason=f"Importado de {file_name}",
-    )
-    notes = [
-        CustomerNote(
-            customer_id=r.customer.pk,
-            kind=CustomerNote.Kind.IMPORTED,
-            author=user,
-            text=f"Creado por importación de {file_name}.",
-        )
-        for r in creates
-    ] + [
-        CustomerNote(
-            customer_id=r.customer.pk,
-            kind=CustomerNote.Kind.IMPORTED,
-            author=user,
-            text="\n".join([f"Actualizado por importación de {file_name}.", *r.note_lines]),
-        )
-        for r in updates
-    ]
-    CustomerNote.objects.bulk_create(notes, batch_size=CHUNK)
-    return len(created_ids), len(updated_ids)
+def _staged_rows_hold(job: ImportJob) -> bool:
+    """The preview's staged rows can be written as they are: nothing their checks depended on
+    changed since (read under FOR SHARE, so it can't change until the write commits)."""
+    checked = job.checked_rules or {}
+    if not checked.get("staged"):
+        return False
+    now = _rules_now()
+    return all(checked.get(key) == value for key, value in now.items())
 
 
-_UPDATED_FIELDS = [
-    "kind",
-    "is_foreign",
-    "document_type",
-    "document_number",
-    "business_name",
-    "first_names",
-    "last_names",
-    "name",
-    "sort_key",
-    "email",
-    "phone",
-    "business_line",
-    "country",
-    "registry_status",
-    "registry_condition",
-    "registry_checked_at",
-    "category",
-    "customer_class",
-    "requests_detraction",
-    "loyalty_enrolled",
-    "additional_info",
-    "description",
-    "notification_emails",
-    "notification_whatsapp",
-    "facebook",
-    "instagram",
-    "tiktok",
-    "x",
-    "linkedin",
-    "youtube",
-    "website",
-    "attributes",
-    "search_text",
-    "has_whatsapp",
-    "department",
-    "updated_at",
-    "version",
-]
+def _write_staged(job: ImportJob, path: str) -> tuple[int, int, list]:
+    """The fast path: check again what others may have changed since the preview, then write
+    the staged rows set-based (customers.import_staging)."""
+    actor, batch = job.created_by, _batch(job)
+    can_create = actor is None or actor.has_perm("customers.add_customer")
+    can_change = actor is None or actor.has_perm("customers.change_customer")
+    import_staging.check_again(batch, can_create=can_create, can_change=can_change)
+    applied = import_staging.apply(batch, actor=actor, file_name=job.file_name, since=job.previewed_at)
+    _count_added(job, applied)
+    report = _staged_report(job, path, batch)
+    if report and job.mode == ImportJob.Mode.ALL_OR_NOTHING:
+        raise _refused_with(report, len(report))
+    import_staging.discard(batch)
+    return len(applied.created_ids), len(applied.updated_ids), report
 
 
-def _new_address(result: RowResult) -> Address:
-    wanted = result.cleaned["address"]
-    return Address(
-        customer_id=result.customer.pk,
-        kind=Address.Kind.FISCAL,
-        is_default=True,
-        district=wanted["district"],
-        street=wanted["street"],
-        unit=wanted["unit"],
-        reference=wanted["reference"],
-        country=result.customer.country,
-    )
+def _count_added(job: ImportJob, applied) -> None:
+    sheets = dict(job.sheets or {})
+    for sheet, added in (
+        (import_sheets.ADDRESSES, applied.addresses_added),
+        (import_sheets.CONTACTS, applied.contacts_added),
+    ):
+        if sheet in sheets:
+            sheets[sheet] = {**sheets[sheet], "added": added}
+    job.sheets = sheets
 
 
-def _write_children(batch: list[RowResult], *, replace: bool) -> None:
-    ids = [r.customer.pk for r in batch]
-    if replace and ids:
-        CustomerPhone.objects.filter(customer_id__in=ids).delete()
-        CustomerEmail.objects.filter(customer_id__in=ids).delete()
-    phones, emails = [], []
-    for result in batch:
-        pk = result.customer.pk
-        phones += [
-            CustomerPhone(customer_id=pk, number=n, whatsapp=w, position=i)
-            for i, (n, w) in enumerate(result.cleaned["phones"])
+def _staged_report(job: ImportJob, path: str, batch: str) -> list:
+    """Every row not imported: the preview's error rows with their cells, and the rows that
+    became errors at the write (their cells read again from the file)."""
+    items = import_staging.error_rows(batch)
+    missing = {(sheet, number) for sheet, number, _, raw in items if raw is None}
+    if missing:
+        cells = _cells_of(path, job, missing)
+        items = [
+            (sheet, number, errors, raw if raw is not None else cells.get((sheet, number), []))
+            for sheet, number, errors, raw in items
         ]
-        emails += [CustomerEmail(customer_id=pk, email=e, position=i) for i, e in enumerate(result.cleaned["emails"])]
-    CustomerPhone.objects.bulk_create(phones, batch_size=1_000)
-    CustomerEmail.objects.bulk_create(emails, batch_size=1_000)
+    return items
+
+
+def _cells_of(path: str, job: ImportJob, wanted: set) -> dict:
+    """{(sheet, row number): cells as text} of the rows ``wanted``, read again from the file."""
+    kind = spreadsheets.detect_kind(path, job.file_name)
+    tables = spreadsheets.open_tables(path, kind)
+    found = {}
+    customers = _customers_table(tables)
+    for table in tables:
+        sheet = "" if table is customers else import_sheets.sheet_of(table.name)
+        if table is not customers and not sheet:
+            continue
+        if not any(s == sheet for s, _ in wanted):
+            continue
+        for number, cells in table.rows:
+            if (sheet, number) in wanted:
+                found[(sheet, number)] = [spreadsheets.cell_text(c) if c is not None else None for c in cells]
+    return found
+
+
+def _refused_with(report: list, count: int) -> ImportRefused:
+    exc = ImportRefused(
+        f"No se importó nada: {count} filas tienen errores "
+        "(quizá cambiaron datos desde la vista previa). Revise el reporte."
+    )
+    exc.report = report
+    return exc
+
+
+def _clean_and_write(job: ImportJob, path: str, *, separate: bool) -> tuple[int, int, list]:
+    """The slow path, when the rules changed since the preview: every row cleaned again inside
+    the transaction, the matched customers locked."""
+    analysis = analyze(
+        path,
+        job.file_name,
+        actor=job.created_by,
+        job=job,
+        lock=True,
+        mapping=job.mapping,
+        separate_progress=separate,
+    )
+    if analysis.rules_version:
+        lock_attribute_rules(version=analysis.rules_version)
+    report = _analysis_report(analysis)
+    if report and job.mode == ImportJob.Mode.ALL_OR_NOTHING:
+        raise _refused_with(report, len(report))
+    created, updated = write_rows(analysis, actor=job.created_by, file_name=job.file_name, job=job)
+    import_staging.discard(_batch(job))
+    job.unchanged = analysis.count("unchanged")
+    job.rows_total = len(analysis.rows)
+    return created, updated, report
+
+
+def write_rows(analysis: Analysis, *, actor, file_name: str, job: ImportJob | None = None) -> tuple[int, int]:
+    """Write the rows to create and update, set-based (customers.import_staging), with one
+    history record and one note per customer. Call inside the transaction that locked the
+    matched customers."""
+    batch = f"now-{uuid.uuid4().hex}"
+    rows = (r for r in staged_rows(analysis, actor=actor, file_name=file_name) if r.action != "error")
+    import_staging.stage(batch, rows)
+    applied = import_staging.apply(batch, actor=actor, file_name=file_name)
+    if job is not None:
+        job.sheets = analysis.sheet_counts()
+        _count_added(job, applied)
+    created = dict(ImportStagedRow.objects.filter(batch=batch, action="create").values_list("number", "customer_id"))
+    for result in analysis.rows:  # the admin names each created customer
+        if result.action == "create" and result.number in created:
+            result.customer = Customer(pk=created[result.number], name=result.cleaned["fields"].get("name", ""))
+    import_staging.discard(batch)
+    return len(applied.created_ids), len(applied.updated_ids)
+
+
+def staged_rows(analysis: Analysis, *, actor, file_name: str):
+    """The analysis' rows as import_staging stages them: what each create and update writes
+    (columns, phones, e-mails, main address, note) and each error row's errors and cells."""
+    user = actor if getattr(actor, "pk", None) else None
+    for result in analysis.rows:
+        if result.action == "error":
+            yield import_staging.Staged(
+                number=result.number,
+                action="error",
+                errors=[[column, message] for column, message in result.errors],
+                raw=[spreadsheets.cell_text(c) if c is not None else None for c in result.raw],
+            )
+            continue
+        if result.action not in ("create", "update"):
+            continue
+        cleaned = result.cleaned
+        creating = result.action == "create"
+        if creating:
+            before = {**import_staging.new_customer_columns(), "created_by_id": getattr(user, "pk", None)}
+        else:
+            before = import_staging.customer_columns(result.customer)
+        after = import_staging.with_fields(before, cleaned["fields"])
+        # Customer.search_text, has_whatsapp and department as the services keep them.
+        copies = SimpleNamespace(department_id=after["department_id"])
+        set_list_copies(copies, cleaned)
+        after.update(
+            search_text=copies.search_text, has_whatsapp=copies.has_whatsapp, department_id=copies.department_id
+        )
+        address = None
+        if cleaned["address"] and (creating or result.address_changed):
+            wanted = cleaned["address"]
+            address = {
+                "district_id": wanted["district"].pk if wanted["district"] else None,
+                "street": wanted["street"],
+                "unit": wanted["unit"],
+                "reference": wanted["reference"],
+            }
+        yield import_staging.Staged(
+            number=result.number,
+            action=result.action,
+            customer_id=None if creating else result.customer.pk,
+            fields=after if creating else import_staging.changed_columns(before, after),
+            phones=[[n, bool(w)] for n, w in cleaned["phones"]] if creating or result.phones_changed else None,
+            emails=list(cleaned["emails"]) if creating or result.emails_changed else None,
+            address=address,
+            extra=result.extra or None,
+            note=f"Creado por importación de {file_name}."
+            if creating
+            else "\n".join([f"Actualizado por importación de {file_name}.", *result.note_lines]),
+        )
+    for sheet, (_, rows) in analysis.children.items():
+        for child in rows:
+            if child.action == "unchanged":
+                continue
+            error = child.action == "error"
+            yield import_staging.Staged(
+                number=child.number,
+                sheet=sheet,
+                action="error" if error else ("address" if sheet == import_sheets.ADDRESSES else "contact"),
+                parent=child.parent,
+                customer_id=child.customer_id,
+                fields=child.values,
+                note=child.note,
+                errors=[[c, m] for c, m in child.errors] if error else None,
+                raw=[spreadsheets.cell_text(c) if c is not None else None for c in child.raw] if error else None,
+            )
 
 
 # --- reports, progress, locks ------------------------------------------------------------------
 
 
-def _shown_errors(analysis: Analysis) -> list:
+def _analysis_report(analysis: Analysis) -> list:
+    """[(sheet, row number, [[column, message], …], cells as read)] of the rows with errors of
+    every sheet ("" is the Clientes sheet)."""
+
+    def cells(raw):
+        return [spreadsheets.cell_text(c) if c is not None else None for c in raw]
+
+    report = [("", r.number, [[c, m] for c, m in r.errors], cells(r.raw)) for r in analysis.error_rows]
+    for sheet, (_, rows) in analysis.children.items():
+        report += [(sheet, r.number, [[c, m] for c, m in r.errors], cells(r.raw)) for r in rows if r.action == "error"]
+    return report
+
+
+def _errors_shown(report: list) -> list:
+    """The first SHOWN_ERRORS errors as [row, column, message, sheet]."""
     shown = []
-    for result in analysis.error_rows:
-        for column, message in result.errors:
-            shown.append([result.number, column, message])
+    for sheet, number, errors, _ in report:
+        for column, message in errors:
+            shown.append([number, column, message, sheet or "Clientes"])
             if len(shown) >= SHOWN_ERRORS:
                 return shown
     return shown
 
 
-def rejected_rows_xlsx(analysis: Analysis) -> bytes:
-    """The rows with errors, as they came, plus a first column with their errors: fix and upload."""
-    headers = ["Errores", "Fila", *analysis.headers]
-    rows = (
-        [
-            "; ".join(f"{column}: {message}" if column != "—" else message for column, message in r.errors),
-            r.number,
-            *[spreadsheets.cell_text(c) if c is not None else None for c in r.raw],
+def _shown_errors(analysis: Analysis) -> list:
+    return _errors_shown(_analysis_report(analysis))
+
+
+def report_xlsx(headers_by_sheet: dict, report: list) -> bytes:
+    """The rows with errors, as they came, plus a first column with their errors, in a sheet
+    named as theirs: fix and upload."""
+    sheets = []
+    for sheet in ["", *[name for name in headers_by_sheet if name]]:
+        items = [item for item in report if item[0] == sheet]
+        if sheet and not items:
+            continue
+        rows = [
+            [
+                "; ".join(f"{column}: {message}" if column != "—" else message for column, message in errors),
+                number,
+                *cells,
+            ]
+            for _, number, errors, cells in items
         ]
-        for r in analysis.error_rows
-    )
-    return spreadsheets.xlsx_bytes([("Clientes", headers, rows)])
+        sheets.append((sheet or "Clientes", ["Errores", "Fila", *headers_by_sheet.get(sheet, [])], rows))
+    return spreadsheets.xlsx_bytes(sheets)
 
 
-def _save_error_report(job: ImportJob, analysis: Analysis) -> None:
+def rejected_rows_xlsx(analysis: Analysis) -> bytes:
+    headers = {"": analysis.headers, **{sheet: h for sheet, (h, _) in analysis.children.items()}}
+    return report_xlsx(headers, _analysis_report(analysis))
+
+
+def _save_report(job: ImportJob, report: list) -> None:
     base = os.path.splitext(job.file_name)[0][:150]
-    job.error_report.save(f"{base}-errores.xlsx", ContentFile(rejected_rows_xlsx(analysis)), save=False)
+    headers = {"": [c["header"] for c in job.columns]}
+    headers.update({sheet: counts.get("headers", []) for sheet, counts in (job.sheets or {}).items()})
+    job.error_report.save(f"{base}-errores.xlsx", ContentFile(report_xlsx(headers, report)), save=False)
 
 
 def _progress(job: ImportJob | None, *, separate: bool) -> Callable:

@@ -571,6 +571,11 @@ class ImportJob(models.Model):
     # and how each column was read in the last preview ([{"header", "key", "how"}]).
     mapping = models.JSONField("columnas elegidas", default=dict, blank=True)
     columns = models.JSONField("columnas", default=list, blank=True)
+    # What the preview's checks depended on (attribute definitions, required fields) and whether
+    # its rows were staged: the confirmed import writes the staged rows while these still hold.
+    checked_rules = models.JSONField(default=dict, blank=True)
+    # The Direcciones and Contactos sheets: {sheet: {"headers", "add", "unchanged", "errors", "added"}}.
+    sheets = models.JSONField("otras hojas", default=dict, blank=True)
 
     class Meta:
         verbose_name = "importación"
@@ -587,6 +592,36 @@ class ImportJob(models.Model):
     @property
     def percent(self) -> int:
         return int(100 * self.rows_done / self.rows_total) if self.rows_total else 0
+
+
+class ImportStagedRow(models.Model):
+    """A row of an import as the preview checked it, ready for the confirmed import to write with
+    a few set-based statements (customers.import_staging) instead of cleaning the file again.
+    Kept until the import ends; ``batch`` is "job-<id>" (or a one-off key for the admin)."""
+
+    batch = models.CharField(max_length=40, db_index=True)
+    sheet = models.CharField(max_length=20, blank=True)  # "" for Clientes, else Direcciones, Contactos
+    number = models.PositiveIntegerField()  # the row's number in its sheet
+    action = models.CharField(max_length=8)  # create, update, address, contact, error
+    parent = models.PositiveIntegerField(null=True)  # an address's or contact's customer row in Clientes
+    customer_id = models.BigIntegerField(null=True)  # the matched customer; a create's new id at the write
+    # Customer columns to write (by column name, as jsonb_populate_record reads them): every
+    # column for a create, the changed ones for an update; null for an error row.
+    fields = models.JSONField(null=True)
+    phones = models.JSONField(null=True)  # [[number, whatsapp], …] when the row writes them
+    emails = models.JSONField(null=True)  # [email, …] when the row writes them
+    address = models.JSONField(null=True)  # the main address when the row writes it
+    note = models.TextField(blank=True)  # the customer's "Creado / Actualizado por importación" note
+    extra = models.JSONField(null=True)  # {group: values} of the columns apps above customers add
+    errors = models.JSONField(null=True)  # [[column, message], …] of an error row
+    raw = models.JSONField(null=True)  # an error row's cells as read, for the error report
+
+    class Meta:
+        verbose_name = "fila preparada de importación"
+        verbose_name_plural = "filas preparadas de importación"
+
+    def __str__(self):
+        return f"{self.batch} fila {self.number} ({self.action})"
 
 
 class ImportMapping(models.Model):

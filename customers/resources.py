@@ -63,7 +63,7 @@ class CustomerResource(resources.ModelResource):
             try:
                 with transaction.atomic():
                     analysis = importing.analyze(temp.name, name, actor=user, lock=not dry_run)
-                    if not dry_run and not analysis.error_rows:
+                    if not dry_run and not analysis.error_count:
                         importing.write_rows(analysis, actor=user, file_name=name)
             except (spreadsheets.FileRefused, ValidationError) as exc:
                 result.append_base_error(result_error(exc))

@@ -70,6 +70,8 @@ def has_other_digits(value: str) -> bool:
 
 def fold(value: str) -> str:
     """Lower-case and strip accents: 'Núñez' -> 'nunez'. For search keys."""
+    if value.isascii():  # nothing to strip (most text; the import folds hundreds of thousands)
+        return value.lower()
     decomposed = unicodedata.normalize("NFKD", value.lower())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 

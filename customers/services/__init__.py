@@ -9,7 +9,7 @@ categorías, clases); cleaning holds what they share, customers.access the permi
 and the row lock. Callers import from here.
 """
 
-from customers.services.addresses import delete_address, make_default_address, save_address
+from customers.services.addresses import clean_address_data, delete_address, make_default_address, save_address
 from customers.services.cleaning import ADDRESS_LIMITS, CONTACT_LIMITS, MAX_LIST_ITEMS, TEXT_LIMITS
 from customers.services.configuration import (
     CHOICE_NAME_MAX,
@@ -20,7 +20,7 @@ from customers.services.configuration import (
     save_choice,
     update_customer_settings,
 )
-from customers.services.contacts import delete_contact, save_contact
+from customers.services.contacts import clean_contact_data, delete_contact, save_contact
 from customers.services.lifecycle import (
     BULK_ACTIONS,
     bulk_lifecycle,
@@ -58,7 +58,9 @@ __all__ = [
     "check_delete_choice",
     "check_purge",
     "check_trash",
+    "clean_address_data",
     "clean_choice_name",
+    "clean_contact_data",
     "clean_customer_data",
     "create_customer",
     "suspend_customer",

@@ -34,11 +34,7 @@ def save_address(
         # Every address write locks the customer first: they take turns, and each reads the
         # customer and its addresses as the one before left them.
         locked = writable_customer(customer, to="cambiar sus direcciones")
-        errors: dict = {}
-        kind = data.get("kind") or Address.Kind.DELIVERY
-        if kind not in Address.Kind.values:
-            errors["kind"] = ["Elija fiscal, entrega u otra."]
-        cleaned = clean_address(data, errors, prefix="", is_foreign=locked.is_foreign, required=True)
+        kind, cleaned, errors = clean_address_data(data, is_foreign=locked.is_foreign)
         if errors:
             raise ValidationError(errors)
         creating = address is None
@@ -92,6 +88,18 @@ def save_address(
             _sync_department(locked)
     customer.department_id = locked.department_id
     return address
+
+
+def clean_address_data(data: dict, *, is_foreign: bool) -> tuple[str, dict | None, dict]:
+    """An added or edited address's kind (fiscal, entrega, otra; entrega when not given), its
+    cleaned values and the errors by field, without writing: save_address and the import's
+    Direcciones sheet use it."""
+    errors: dict = {}
+    kind = data.get("kind") or Address.Kind.DELIVERY
+    if kind not in Address.Kind.values:
+        errors["kind"] = ["Elija fiscal, entrega u otra."]
+    cleaned = clean_address(data, errors, prefix="", is_foreign=is_foreign, required=True)
+    return kind, cleaned, errors
 
 
 def make_default_address(*, actor, address: Address) -> Address:

@@ -8,10 +8,10 @@ from customers.access import require_permission, writable_customer
 from customers.history import describe_changes, instance_state, stamp
 from customers.models import Contact, Customer, CustomerNote
 from customers.notes import record_note
-from customers.services.cleaning import CONTACT_LIMITS, clean_list, refuse_control_characters
+from customers.services.cleaning import CONTACT_LIMITS, clean_list
 from customers.services.versioning import check_record
 from peru import validators
-from peru.text import clean_spaces
+from peru.text import clean_spaces, control_character_errors
 
 
 def save_contact(
@@ -27,20 +27,10 @@ def save_contact(
     require_permission(actor, "customers.add_contact" if contact is None else "customers.change_contact")
     if contact is not None and contact.customer_id != customer.pk:
         raise ValidationError("Ese contacto no pertenece a este cliente.")
-    refuse_control_characters(data)
-    errors: dict = {}
-    name, role, note = (clean_spaces(str(data.get(field) or "")) for field in ("name", "role", "note"))
-    for field, value in (("name", name), ("role", role), ("note", note)):
-        if len(value) > CONTACT_LIMITS[field]:
-            errors[field] = [f"Máximo {CONTACT_LIMITS[field]} caracteres (tiene {len(value)})."]
-    if not name:
-        errors["name"] = ["Ingrese el nombre del contacto."]
-    phones = clean_list(data.get("phones"), validators.normalize_phone, "phones", errors)
-    emails = clean_list(data.get("emails"), validators.normalize_email, "emails", errors)
+    values, errors = clean_contact_data(data)
     if errors:
         raise ValidationError(errors)
     creating = contact is None
-    values = {"name": name, "role": role, "note": note, "phones": phones, "emails": emails}
     with transaction.atomic():
         locked = writable_customer(customer, to="cambiar sus contactos")
         contact = Contact(customer=locked) if creating else _current(contact)
@@ -69,6 +59,23 @@ def save_contact(
         record_note(customer=locked, actor=actor, kind=CustomerNote.Kind.CONTACT, text=text)
         events.customer_event(events.UPDATED, locked, {"changes": [text]})
     return contact
+
+
+def clean_contact_data(data: dict) -> tuple[dict, dict]:
+    """The contact's values (name, role, note, phones, emails) from ``data`` and the errors by
+    field, without writing: save_contact and the import's Contactos sheet use it."""
+    errors = control_character_errors(data)
+    if errors:  # refused before anything else, as refuse_control_characters does
+        return {}, errors
+    name, role, note = (clean_spaces(str(data.get(field) or "")) for field in ("name", "role", "note"))
+    for field, value in (("name", name), ("role", role), ("note", note)):
+        if len(value) > CONTACT_LIMITS[field]:
+            errors[field] = [f"Máximo {CONTACT_LIMITS[field]} caracteres (tiene {len(value)})."]
+    if not name:
+        errors.setdefault("name", ["Ingrese el nombre del contacto."])
+    phones = clean_list(data.get("phones"), validators.normalize_phone, "phones", errors)
+    emails = clean_list(data.get("emails"), validators.normalize_email, "emails", errors)
+    return {"name": name, "role": role, "note": note, "phones": phones, "emails": emails}, errors
 
 
 def delete_contact(*, actor, contact: Contact) -> None:

@@ -255,20 +255,33 @@ def _copy_state(source: Customer, customer: Customer) -> None:
 
 
 def clean_customer_data(
-    data: dict, *, settings: CustomerSettings, customer: Customer, definitions: list | None = None
+    data: dict,
+    *,
+    settings: CustomerSettings,
+    customer: Customer,
+    definitions: list | None = None,
+    current_phones: list | None = None,
 ) -> tuple[dict, dict]:
     """What create_customer / update_customer would write for ``data`` over ``customer`` (a new,
     unsaved one to create) and every error by field, without writing: the import validates
-    its rows with it. ``definitions``: every attribute definition, read once by a caller that
-    cleans many rows. Checks against other rows (duplicates) are the caller's."""
+    its rows with it. ``definitions``: every attribute definition, and ``current_phones``: the
+    customer's stored (number, whatsapp) pairs, read once by a caller that cleans many rows
+    (no query per row). Checks against other rows (duplicates) are the caller's."""
     try:
-        return _clean_customer_data(data, settings=settings, customer=customer, definitions=definitions)
+        return _clean_customer_data(
+            data, settings=settings, customer=customer, definitions=definitions, current_phones=current_phones
+        )
     except ValidationError as exc:  # refused before cleaning (control characters): errors as usual
         return {}, exc.message_dict
 
 
 def _clean_customer_data(
-    data: dict, *, settings: CustomerSettings, customer: Customer, definitions: list | None = None
+    data: dict,
+    *,
+    settings: CustomerSettings,
+    customer: Customer,
+    definitions: list | None = None,
+    current_phones: list | None = None,
 ) -> tuple[dict, dict]:
     # Attribute values are checked by their own rules (attributes.values).
     refuse_control_characters(data, skip=("attributes",))
@@ -349,7 +362,7 @@ def _clean_customer_data(
         data.get("phones") or [],
         errors,
         department=_department_of(data, customer),
-        confirmed=_whatsapp_landlines(customer),
+        confirmed=_whatsapp_landlines(customer, current_phones),
     )
     emails = clean_list(data.get("emails"), validators.normalize_email, "emails", errors)
     if settings.require_email and not emails and "emails" not in errors:
@@ -474,9 +487,11 @@ def _department_of(data: dict, customer: Customer) -> str:
     return code or (customer.department_id or "")
 
 
-def _whatsapp_landlines(customer: Customer) -> set[str]:
+def _whatsapp_landlines(customer: Customer, current_phones: list | None = None) -> set[str]:
     if not customer.pk:
         return set()
+    if current_phones is not None:
+        return {number for number, whatsapp in current_phones if whatsapp}
     return set(customer.phones.filter(whatsapp=True).values_list("number", flat=True))
 
 

@@ -51,6 +51,10 @@ def test_template_upload_progress_preview_confirm(page, reference_data, settings
     expect(page.get_by_role("link", name="Descargar filas con errores (.xlsx)")).to_be_visible()
     assert set(Customer.objects.values_list("name", flat=True)) == {"Gloria S.A.", "Quispe Mamani, Rosa Elena"}
     assert Customer.objects.get(first_names="Rosa Elena").document_number == "07654321"
+    # The template's Direcciones and Contactos examples belong to its example company.
+    gloria = Customer.objects.get(name="Gloria S.A.")
+    assert gloria.contacts.get().name == "Ana Torres"
+    assert gloria.addresses.filter(kind="entrega", district__name="Ate").exists()
 
     page.get_by_role("link", name="Ver clientes").click()
     expect(page.get_by_role("link", name="Gloria S.A.").first).to_be_visible()

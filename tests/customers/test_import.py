@@ -104,7 +104,7 @@ def test_preview_counts_creates_updates_unchanged_and_errors_and_writes_nothing(
     before = Customer.objects.count()
     job = preview(admin, content)
     assert (job.status, job.to_create, job.to_update, job.unchanged, job.error_rows) == ("lista", 1, 1, 1, 1)
-    assert job.errors == [[5, "Número de documento", "El DNI solo puede tener números."]]
+    assert job.errors == [[5, "Número de documento", "El DNI solo puede tener números.", "Clientes"]]
     assert Customer.objects.count() == before
     assert Customer.objects.get(pk=existing.pk).business_name == "Antigua S.A.C."
 
@@ -425,7 +425,7 @@ def test_the_template_has_a_column_per_field_and_active_attribute_and_drop_downs
     AttributeDefinition.objects.create(name="Nivel", kind="lista", options=["Oro", "Plata"], position=1)
     AttributeDefinition.objects.create(name="Viejo", kind="texto", position=2, archived_at=timezone.now())
     workbook = load_workbook(io.BytesIO(importing.template_xlsx()))
-    assert workbook.sheetnames == ["Clientes", "Listas", "Instrucciones"]
+    assert workbook.sheetnames == ["Clientes", "Direcciones", "Contactos", "Listas", "Instrucciones"]
     headers = [c.value for c in workbook["Clientes"][1]]
     assert headers[:3] == ["Tipo de cliente", "Extranjero", "Tipo de documento"]
     assert "Nivel" in headers and "Viejo" not in headers

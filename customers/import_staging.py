@@ -1,0 +1,501 @@
+"""The write path of an import, set-based: the preview stages every row it checked (COPY into
+ImportStagedRow), and the confirmed import writes them with a few INSERT … SELECT and
+UPDATE … FROM statements — customers, phones, e-mails, main addresses, history and notes —
+instead of cleaning the file again and writing row by row.
+
+Between the preview and the confirmation other people keep working, so ``apply`` checks again,
+set-based and inside the import's transaction, what the preview's answer depended on outside
+the file: a customer to update changed or went to the Papelera since the preview (the UPDATE
+itself skips it, under its row lock), a document to create was registered meanwhile, an e-mail
+became another customer's, the importer lost a permission. Those rows become errors, like the
+preview's. The rules themselves ran once, in the preview, through customers.services' own
+cleaning; customers.importing falls back to cleaning again when they changed meanwhile
+(attribute definitions, required fields).
+"""
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from uuid import UUID
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection
+from django.db.models.expressions import DatabaseDefault
+from django.utils import timezone
+
+from customers import extensions
+from customers.history import record_bulk_import
+from customers.models import Address, Contact, Customer, CustomerEmail, CustomerNote, CustomerPhone, ImportStagedRow
+
+# Customer columns an import may change (the rest — creation, trash, ids — it never touches).
+UPDATED_COLUMNS = (
+    "kind",
+    "is_foreign",
+    "document_type_id",
+    "document_number",
+    "business_name",
+    "first_names",
+    "last_names",
+    "name",
+    "sort_key",
+    "email",
+    "phone",
+    "business_line",
+    "country",
+    "registry_status",
+    "registry_condition",
+    "registry_checked_at",
+    "category_id",
+    "customer_class_id",
+    "requests_detraction",
+    "loyalty_enrolled",
+    "additional_info",
+    "description",
+    "notification_emails",
+    "notification_whatsapp",
+    "facebook",
+    "instagram",
+    "tiktok",
+    "x",
+    "linkedin",
+    "youtube",
+    "website",
+    "attributes",
+    "search_text",
+    "has_whatsapp",
+    "department_id",
+)
+_STAGED = (
+    "batch",
+    "sheet",
+    "number",
+    "action",
+    "parent",
+    "customer_id",
+    "fields",
+    "phones",
+    "emails",
+    "address",
+    "note",
+    "extra",
+    "errors",
+    "raw",
+)
+
+
+def _q(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def _table(model) -> str:
+    return _q(model._meta.db_table)
+
+
+def _dumps(value) -> str | None:
+    return None if value is None else json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False)
+
+
+_COLUMNS = [(f.column, f.attname) for f in Customer._meta.concrete_fields if not f.primary_key]
+
+
+def _plain(value):
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, (Decimal, UUID)):
+        return str(value)
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def customer_columns(customer: Customer) -> dict:
+    """Every column of ``customer`` (but the id) as JSON values jsonb_populate_record reads back."""
+    return {column: _plain(getattr(customer, attname)) for column, attname in _COLUMNS}
+
+
+_FIELD_COLUMNS = {f.name: (f.column, f.is_relation) for f in Customer._meta.concrete_fields if not f.primary_key}
+_NEW: dict = {}
+
+
+def new_customer_columns() -> dict:
+    """customer_columns of a new Customer() (its defaults), computed once."""
+    if not _NEW:
+        customer = Customer()
+        for f in Customer._meta.concrete_fields:
+            # A field with only a database default holds a placeholder until saved: its value.
+            if isinstance(getattr(customer, f.attname), DatabaseDefault):
+                setattr(customer, f.attname, f.db_default)
+        _NEW.update(customer_columns(customer))
+    return dict(_NEW)
+
+
+def with_fields(columns: dict, fields: dict) -> dict:
+    """``columns`` with the cleaned ``fields`` (clean_customer_data's, by field name) over them."""
+    result = dict(columns)
+    for name, value in fields.items():
+        column, relation = _FIELD_COLUMNS[name]
+        if relation and value is not None and hasattr(value, "pk"):
+            value = value.pk
+        result[column] = _plain(value)
+    return result
+
+
+def changed_columns(before: dict, after: dict) -> dict:
+    """The UPDATED_COLUMNS whose value in ``after`` differs from ``before``."""
+    return {column: after[column] for column in UPDATED_COLUMNS if after[column] != before.get(column)}
+
+
+@dataclass
+class Staged:
+    number: int
+    action: str  # create, update, address, contact, error
+    sheet: str = ""  # "" for Clientes
+    parent: int | None = None  # an address's or contact's customer row in Clientes
+    customer_id: int | None = None
+    fields: dict | None = None
+    phones: list | None = None
+    emails: list | None = None
+    address: dict | None = None
+    note: str = ""
+    extra: dict | None = None
+    errors: list | None = None
+    raw: list | None = None
+
+
+def stage(batch: str, rows) -> int:
+    """COPY the rows (Staged) under ``batch``, replacing what it held. Returns how many."""
+    discard(batch)
+    count = 0
+    with connection.cursor() as cursor, connection.wrap_database_errors:
+        columns = ", ".join(_q(c) for c in _STAGED)
+        with cursor.cursor.copy(f"COPY {_table(ImportStagedRow)} ({columns}) FROM STDIN") as copy:  # noqa: S608
+            for row in rows:
+                copy.write_row(
+                    (
+                        batch,
+                        row.sheet,
+                        row.number,
+                        row.action,
+                        row.parent,
+                        row.customer_id,
+                        _dumps(row.fields),
+                        _dumps(row.phones),
+                        _dumps(row.emails),
+                        _dumps(row.address),
+                        row.note,
+                        _dumps(row.extra),
+                        _dumps(row.errors),
+                        _dumps(row.raw),
+                    )
+                )
+                count += 1
+    return count
+
+
+def refresh_statistics() -> None:
+    """ANALYZE the staging table after a large stage: its rows come and go in batches, and the
+    confirmed import's joins are planned from its statistics."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {_table(ImportStagedRow)}")
+
+
+def discard(batch: str) -> None:
+    ImportStagedRow.objects.filter(batch=batch)._raw_delete(ImportStagedRow.objects.db)
+
+
+def has_rows(batch: str) -> bool:
+    return ImportStagedRow.objects.filter(batch=batch).exists()
+
+
+@dataclass
+class Applied:
+    created_ids: list = field(default_factory=list)
+    updated_ids: list = field(default_factory=list)
+    addresses_added: int = 0
+    contacts_added: int = 0
+
+
+def check_again(batch: str, *, can_create: bool, can_change: bool) -> None:
+    """What may have changed since the preview (see the module's docstring), set-based: the
+    rows it hits become errors (error_rows lists them)."""
+    staged, customers = _table(ImportStagedRow), _table(Customer)
+
+    def mark(sql: str, params: list):
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+
+    for allowed, action, message in (
+        (can_create, "create", "No tiene permiso para crear clientes."),
+        (can_change, "update", "No tiene permiso para modificar clientes existentes."),
+    ):
+        if not allowed:
+            mark(
+                f"UPDATE {staged} SET action = 'error', errors = jsonb_build_array(jsonb_build_array('—', %s::text))"  # noqa: S608
+                f" WHERE batch = %s AND action = %s",
+                [message, batch, action],
+            )
+    # A document registered by someone else since the preview. Outside and inside the Papelera
+    # apart, so each reads an index (the unique one outside, the Papelera's inside).
+    for where, message in (
+        (
+            "c.deleted_at IS NULL AND c.document_number <> ''",
+            "'Ese documento ya es de «' || c.name || '», registrado después de la vista previa.'",
+        ),
+        (
+            "c.deleted_at IS NOT NULL",
+            "'Ese documento es de «' || c.name || '», que está en la Papelera: restáurelo antes de importar.'",
+        ),
+    ):
+        mark(
+            f"UPDATE {staged} s SET action = 'error', errors = jsonb_build_array(jsonb_build_array("  # noqa: S608
+            f"'Número de documento', {message})) FROM {customers} c"
+            " WHERE s.batch = %s AND s.action = 'create' AND s.fields->>'document_number' <> ''"
+            " AND c.document_type_id = s.fields->>'document_type_id'"
+            f" AND c.document_number = s.fields->>'document_number' AND {where}",
+            [batch],
+        )
+    # An e-mail that became another customer's (in the Papelera too, as the preview checks):
+    # the rows' e-mails first (few), then the unique index on lower(email) outside the Papelera,
+    # and the Papelera's e-mails read once (no index; materialized, so never once per row).
+    wanted = (
+        f"SELECT s2.id, s2.customer_id, x.email FROM {staged} s2"  # noqa: S608 - the models' tables
+        " CROSS JOIN LATERAL jsonb_array_elements_text(s2.emails) AS x(email)"
+        " WHERE s2.batch = %s AND s2.action IN ('create', 'update') AND s2.emails IS NOT NULL"
+        " AND s2.emails <> '[]'::jsonb"
+    )
+    emails = _table(CustomerEmail)
+    for owners in (
+        f"(SELECT lower(email) AS email, customer_id FROM {emails} WHERE NOT in_trash)",  # noqa: S608
+        "trashed",
+    ):
+        prefix = (
+            f"WITH trashed AS MATERIALIZED (SELECT lower(email) AS email, customer_id FROM {emails} WHERE in_trash) "  # noqa: S608, E501
+            if owners == "trashed"
+            else ""
+        )
+        mark(
+            f"{prefix}UPDATE {staged} s SET action = 'error', errors = jsonb_build_array(jsonb_build_array("  # noqa: S608
+            "'Correos electrónicos', 'El correo ' || m.email || ' ya es de otro cliente.'))"
+            f" FROM (SELECT w.id, min(w.email) AS email FROM ({wanted}) w JOIN {owners} e ON e.email = w.email"
+            " WHERE w.customer_id IS NULL OR e.customer_id <> w.customer_id GROUP BY w.id) m"
+            " WHERE s.id = m.id AND s.action <> 'error'",
+            [batch],
+        )
+    # An address or contact for a registered customer that went to the Papelera (or away).
+    mark(
+        f"UPDATE {staged} s SET action = 'error', errors = jsonb_build_array(jsonb_build_array("  # noqa: S608
+        "'Número de documento', 'El cliente ya no está registrado o está en la Papelera (cambió después de la"
+        " vista previa).')) WHERE s.batch = %s AND s.action IN ('address', 'contact') AND s.parent IS NULL"
+        f" AND NOT EXISTS (SELECT 1 FROM {customers} c WHERE c.id = s.customer_id AND c.deleted_at IS NULL)",
+        [batch],
+    )
+
+
+def apply(batch: str, *, actor, file_name: str, since=None) -> Applied:
+    """Write the staged rows: call inside the import's transaction, after check_again. A
+    customer to update that changed after ``since`` (the preview) or went to the Papelera is
+    left alone and its row becomes an error."""
+    applied = Applied()
+    user_id = actor.pk if getattr(actor, "pk", None) else None
+    staged, customers = _table(ImportStagedRow), _table(Customer)
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        # Updates. The WHERE is evaluated again on a row another transaction changed while this
+        # one waited for its lock, so a concurrent edit is never overwritten.
+        assignments = ", ".join(
+            f"{_q(c)} = CASE WHEN s.fields ? %s THEN r.{_q(c)} ELSE c.{_q(c)} END" for c in UPDATED_COLUMNS
+        )
+        stale = " AND c.updated_at <= %s" if since is not None else ""
+        cursor.execute(
+            f"UPDATE {customers} c SET {assignments}, updated_at = %s, version = c.version + 1"  # noqa: S608
+            f" FROM {staged} s CROSS JOIN LATERAL jsonb_populate_record(NULL::{customers}, s.fields) r"
+            f" WHERE s.batch = %s AND s.action = 'update' AND c.id = s.customer_id AND c.deleted_at IS NULL{stale}"
+            " RETURNING c.id",
+            [*UPDATED_COLUMNS, now, batch, *([since] if since is not None else [])],
+        )
+        applied.updated_ids = [pk for (pk,) in cursor.fetchall()]
+        cursor.execute(
+            f"UPDATE {staged} s SET action = 'error', errors = jsonb_build_array(jsonb_build_array('—',"  # noqa: S608
+            " '«' || m.name || '» cambió después de la vista previa (otra persona lo modificó o lo eliminó); "
+            "revise el archivo y vuelva a subirlo.'))"
+            f" FROM (SELECT s2.id, coalesce(c.name, '—') AS name FROM {staged} s2"
+            f" LEFT JOIN {customers} c ON c.id = s2.customer_id"
+            # NOT IN over a subquery: a hashed set, not a scan of the array per row.
+            " WHERE s2.batch = %s AND s2.action = 'update' AND s2.customer_id NOT IN (SELECT unnest(%s::bigint[]))) m"
+            " WHERE s.id = m.id",
+            [batch, applied.updated_ids],
+        )
+
+        # Creates: ids from the customers' sequence, then one INSERT … SELECT.
+        cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [Customer._meta.db_table])
+        (sequence,) = cursor.fetchone()
+        cursor.execute(
+            f"UPDATE {staged} SET customer_id = nextval(%s) WHERE batch = %s AND action = 'create'",  # noqa: S608
+            [sequence, batch],
+        )
+        columns = [f.column for f in Customer._meta.concrete_fields]
+        cursor.execute(
+            f"INSERT INTO {customers} ({', '.join(_q(c) for c in columns)})"  # noqa: S608
+            f" SELECT {', '.join('r.' + _q(c) for c in columns)} FROM {staged} s"
+            f" CROSS JOIN LATERAL jsonb_populate_record(NULL::{customers},"
+            " s.fields || jsonb_build_object('id', s.customer_id, 'created_at', %s::timestamptz,"
+            " 'updated_at', %s::timestamptz, 'created_by_id', %s::bigint)) r"
+            " WHERE s.batch = %s AND s.action = 'create' ORDER BY s.number RETURNING id",
+            [now, now, user_id, batch],
+        )
+        applied.created_ids = [pk for (pk,) in cursor.fetchall()]
+
+        written = "s.batch = %s AND s.action IN ('create', 'update')"
+        # Phones and e-mails: a row that writes them replaces the customer's list.
+        for model, column, values, extra in (
+            (CustomerPhone, "phones", "x.value->>0, (x.value->>1)::boolean,", ("number", "whatsapp")),
+            (CustomerEmail, "emails", "x.value #>> '{}',", ("email",)),
+        ):
+            cursor.execute(
+                f"DELETE FROM {_table(model)} WHERE customer_id IN"  # noqa: S608
+                f" (SELECT customer_id FROM {staged} s WHERE {written} AND s.action = 'update'"
+                f" AND s.{column} IS NOT NULL)",
+                [batch],
+            )
+            cursor.execute(
+                f"INSERT INTO {_table(model)} (customer_id, {', '.join(extra)}, position)"  # noqa: S608
+                f" SELECT s.customer_id, {values} x.n - 1 FROM {staged} s"
+                f" CROSS JOIN LATERAL jsonb_array_elements(s.{column}) WITH ORDINALITY AS x(value, n)"
+                f" WHERE {written} AND s.{column} IS NOT NULL",
+                [batch],
+            )
+
+        # The main address: changed in place when the customer has one, else a new fiscal one.
+        address = _table(Address)
+        cursor.execute(
+            f"UPDATE {address} a SET district_id = s.address->>'district_id', street = s.address->>'street',"  # noqa: S608
+            " unit = s.address->>'unit', reference = s.address->>'reference', country = c.country"
+            f" FROM {staged} s JOIN {customers} c ON c.id = s.customer_id"
+            f" WHERE {written} AND s.action = 'update' AND s.address IS NOT NULL"
+            " AND a.customer_id = s.customer_id AND a.is_default RETURNING a.id",
+            [batch],
+        )
+        changed_addresses = [pk for (pk,) in cursor.fetchall()]
+        cursor.execute(
+            f"INSERT INTO {address} (customer_id, kind, is_default, district_id, street, unit, reference, country,"  # noqa: S608
+            " version)"
+            " SELECT s.customer_id, %s, true, s.address->>'district_id', s.address->>'street', s.address->>'unit',"
+            f" s.address->>'reference', c.country, 1 FROM {staged} s JOIN {customers} c ON c.id = s.customer_id"
+            f" WHERE {written} AND s.address IS NOT NULL"
+            f" AND NOT EXISTS (SELECT 1 FROM {address} a WHERE a.customer_id = s.customer_id AND a.is_default)"
+            " RETURNING id",
+            [Address.Kind.FISCAL, batch],
+        )
+        new_addresses = [pk for (pk,) in cursor.fetchall()]
+        added, contacts, defaulted = _write_children(cursor, batch, staged, customers)
+        applied.addresses_added, applied.contacts_added = len(added), len(contacts)
+        new_addresses += added
+        # A customer this import gave its first main address (through Direcciones) has a new
+        # version, as when save_address makes one the default.
+        written_ids = {*applied.created_ids, *applied.updated_ids}
+        applied.updated_ids += [pk for pk in defaulted if pk not in written_ids]
+        # Columns of apps above customers (credit's cupo…): each app writes its own, set-based.
+        for group in extensions.sheet_columns():
+            cursor.execute(
+                f"SELECT customer_id, (extra -> %s)::text FROM {staged}"  # noqa: S608
+                " WHERE batch = %s AND action IN ('create', 'update') AND extra ? %s ORDER BY number",
+                [group.key, batch, group.key],
+            )
+            rows = [(pk, json.loads(values)) for pk, values in cursor.fetchall()]
+            if rows:
+                group.write(rows, actor=actor, reason=f"Importado de {file_name}")
+
+    record_bulk_import(
+        created_ids=applied.created_ids,
+        updated_ids=applied.updated_ids,
+        new_address_ids=new_addresses,
+        changed_address_ids=changed_addresses,
+        new_contact_ids=contacts,
+        actor=actor,
+        reason=f"Importado de {file_name}",
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {_table(CustomerNote)} (customer_id, kind, text, author_id, created_at)"  # noqa: S608
+            " SELECT s.customer_id, CASE s.action WHEN 'address' THEN %s WHEN 'contact' THEN %s ELSE %s END,"
+            f" s.note, %s, %s FROM {staged} s"
+            " WHERE s.batch = %s AND s.action IN ('create', 'update', 'address', 'contact')"
+            " ORDER BY s.sheet, s.number",
+            [CustomerNote.Kind.ADDRESS, CustomerNote.Kind.CONTACT, CustomerNote.Kind.IMPORTED, user_id, now, batch],
+        )
+    return applied
+
+
+def _write_children(cursor, batch: str, staged: str, customers: str) -> tuple[list, list, list]:
+    """The Direcciones and Contactos rows: each to its customer (a row of the Clientes sheet
+    that was written, or a registered one). Returns the new address ids, the new contact ids
+    and the customers whose first address became their main one."""
+    # Rows of a customer row that was not written (an error at the write) are errors too.
+    cursor.execute(
+        f"UPDATE {staged} s SET action = 'error', errors = jsonb_build_array(jsonb_build_array("  # noqa: S608
+        "'Número de documento', 'Su cliente (fila ' || p.number || ' de Clientes) no se importó.'))"
+        f" FROM {staged} p WHERE s.batch = %s AND s.action IN ('address', 'contact') AND p.batch = s.batch"
+        " AND p.sheet = '' AND p.number = s.parent AND p.action = 'error'",
+        [batch],
+    )
+    cursor.execute(
+        f"UPDATE {staged} s SET customer_id = p.customer_id FROM {staged} p"  # noqa: S608
+        " WHERE s.batch = %s AND s.action IN ('address', 'contact') AND p.batch = s.batch AND p.sheet = ''"
+        " AND p.number = s.parent AND p.action IN ('create', 'update')",
+        [batch],
+    )
+    address, contact = _table(Address), _table(Contact)
+    cursor.execute(
+        f"INSERT INTO {address} (customer_id, kind, is_default, district_id, street, unit, reference, country,"  # noqa: S608
+        " version)"
+        " SELECT s.customer_id, s.fields->>'kind', false, s.fields->>'district_id', s.fields->>'street',"
+        f" s.fields->>'unit', s.fields->>'reference', c.country, 1 FROM {staged} s"
+        f" JOIN {customers} c ON c.id = s.customer_id WHERE s.batch = %s AND s.action = 'address'"
+        " ORDER BY s.number RETURNING id",
+        [batch],
+    )
+    added = [pk for (pk,) in cursor.fetchall()]
+    defaulted = []
+    if added:
+        # The first address of a customer without a main one becomes it (save_address's rule),
+        # and the customer's departamento follows it.
+        cursor.execute(
+            f"UPDATE {address} a SET is_default = true FROM (SELECT min(a2.id) AS id FROM {address} a2"  # noqa: S608
+            " WHERE a2.customer_id IN (SELECT customer_id FROM"
+            f" {staged} WHERE batch = %s AND action = 'address') GROUP BY a2.customer_id"
+            " HAVING NOT bool_or(a2.is_default)) f WHERE a.id = f.id RETURNING a.customer_id",
+            [batch],
+        )
+        defaulted = [pk for (pk,) in cursor.fetchall()]
+        if defaulted:
+            cursor.execute(
+                f"UPDATE {customers} c SET department_id = left(a.district_id, 2), version = c.version + 1"  # noqa: S608
+                f" FROM {address} a WHERE a.customer_id = c.id AND a.is_default AND c.id = ANY(%s)",
+                [defaulted],
+            )
+    cursor.execute(
+        f"INSERT INTO {contact} (customer_id, name, role, phones, emails, note, version)"  # noqa: S608
+        " SELECT s.customer_id, s.fields->>'name', s.fields->>'role',"
+        " ARRAY(SELECT jsonb_array_elements_text(s.fields->'phones')),"
+        " ARRAY(SELECT jsonb_array_elements_text(s.fields->'emails')), s.fields->>'note', 1"
+        f" FROM {staged} s WHERE s.batch = %s AND s.action = 'contact' ORDER BY s.number RETURNING id",
+        [batch],
+    )
+    contacts = [pk for (pk,) in cursor.fetchall()]
+    return added, contacts, defaulted
+
+
+def error_rows(batch: str) -> list[tuple[str, int, list, list | None]]:
+    """(sheet, row number, [[column, message], …], cells or None) of the batch's error rows,
+    by sheet ("" = Clientes first) and row."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT sheet, number, errors::text, raw::text FROM {_table(ImportStagedRow)}"  # noqa: S608
+            " WHERE batch = %s AND action = 'error' ORDER BY sheet, number",
+            [batch],
+        )
+        return [
+            (sheet, number, json.loads(errors or "[]"), json.loads(raw) if raw else None)
+            for sheet, number, errors, raw in cursor.fetchall()
+        ]
