@@ -17,7 +17,9 @@ class CreditConfig(AppConfig):
         register_purge_guard(referencing_document_reasons)
 
         extensions.register_summary_tab(
-            extensions.SummaryTab("condiciones", "Condiciones de venta", "credit:conditions", "credit.view_creditaccount")
+            extensions.SummaryTab(
+                "condiciones", "Condiciones de venta", "credit:conditions", "credit.view_creditaccount"
+            )
         )
         extensions.register_summary_tab(
             extensions.SummaryTab("comprobantes", "Comprobantes", "credit:documents", "credit.view_document")
@@ -32,7 +34,7 @@ class CreditConfig(AppConfig):
                 cell_template="credit/_list_cell.html",
                 permission="credit.view_creditaccount",
                 load_page=load_credit_rows,
-                css_class="d-none d-lg-table-cell text-end text-nowrap",
+                css_class="d-none d-lg-table-cell text-end credit-cell",
             )
         )
         extensions.register_row_menu_entry(

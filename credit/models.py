@@ -84,6 +84,9 @@ class PointsProgram(models.Model):
         verbose_name = "programa de puntos"
         verbose_name_plural = "programa de puntos"
 
+    def __str__(self):
+        return "Programa de puntos"
+
 
 class CreditAccount(models.Model):
     """A customer's condiciones de venta and credit, and the balance row.
@@ -133,16 +136,22 @@ class CreditAccount(models.Model):
             models.Index(fields=["customer"], name="credit_with_limit_idx", condition=models.Q(credit_limit__gt=0)),
             # "excedido": saldo above the cupo, few customers.
             models.Index(
-                fields=["customer"], name="credit_exceeded_idx", condition=models.Q(balance__gt=models.F("credit_limit"))
+                fields=["customer"],
+                name="credit_exceeded_idx",
+                condition=models.Q(balance__gt=models.F("credit_limit")),
             ),
             models.Index(fields=["oldest_due_date"], name="credit_oldest_due_idx"),
         ]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(credit_limit__isnull=True) | models.Q(credit_limit__gte=0), name="credit_limit_not_negative"
+                condition=models.Q(credit_limit__isnull=True) | models.Q(credit_limit__gte=0),
+                name="credit_limit_not_negative",
             ),
             models.CheckConstraint(condition=models.Q(balance__gte=0), name="credit_balance_not_negative"),
         ]
+
+    def __str__(self):
+        return f"Crédito de {self.customer}"
 
     @property
     def available(self) -> Decimal:
@@ -209,7 +218,12 @@ class Document(models.Model):
     is_voided = models.BooleanField("anulado", default=False)
     # A nota de crédito or débito modifies this document.
     related = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="notes", verbose_name="documento que modifica"
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="notes",
+        verbose_name="documento que modifica",
     )
     project = models.ForeignKey(
         Project, on_delete=models.PROTECT, null=True, blank=True, related_name="documents", verbose_name="proyecto"
@@ -236,7 +250,9 @@ class Document(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["doc_type", "series", "number"], name="unique_document_number"),
             models.CheckConstraint(condition=models.Q(total__gt=0), name="document_total_positive"),
-            models.CheckConstraint(condition=models.Q(due_date__gte=models.F("issue_date")), name="document_dates_in_order"),
+            models.CheckConstraint(
+                condition=models.Q(due_date__gte=models.F("issue_date")), name="document_dates_in_order"
+            ),
             models.CheckConstraint(condition=models.Q(exchange_rate__gt=0), name="document_rate_positive"),
             models.CheckConstraint(
                 condition=models.Q(paid__gte=0, credited__gte=0)
@@ -289,10 +305,14 @@ def to_soles(amount: Decimal, rate: Decimal) -> Decimal:
 class Payment(models.Model):
     """Pago applied to a comprobante, in the comprobante's currency."""
 
-    document = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="payments", verbose_name="comprobante")
+    document = models.ForeignKey(
+        Document, on_delete=models.PROTECT, related_name="payments", verbose_name="comprobante"
+    )
     date = models.DateField("fecha")
     amount = models.DecimalField("monto", **MONEY)
-    method = models.ForeignKey(PaymentTerm, on_delete=models.PROTECT, null=True, blank=True, verbose_name="medio de pago")
+    method = models.ForeignKey(
+        PaymentTerm, on_delete=models.PROTECT, null=True, blank=True, verbose_name="medio de pago"
+    )
     reference = models.CharField("referencia", max_length=60, blank=True, default="")
     created_at = models.DateTimeField("registrado", auto_now_add=True)
     created_by = models.ForeignKey(
@@ -304,6 +324,9 @@ class Payment(models.Model):
         verbose_name_plural = "pagos"
         ordering = ["date", "id"]
         constraints = [models.CheckConstraint(condition=models.Q(amount__gt=0), name="payment_amount_positive")]
+
+    def __str__(self):
+        return f"Pago de {self.amount} del {self.date:%d/%m/%Y}"
 
 
 class PointsMovement(models.Model):
@@ -339,6 +362,9 @@ class PointsMovement(models.Model):
             ),
         ]
 
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.points:+,} puntos"
+
 
 class CreditRequest(models.Model):
     """Solicitud de aumento de cupo: Ventas asks, Créditos approves or rejects."""
@@ -348,7 +374,9 @@ class CreditRequest(models.Model):
         APPROVED = "aprobada", "Aprobada"
         REJECTED = "rechazada", "Rechazada"
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="credit_requests", verbose_name="cliente")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="credit_requests", verbose_name="cliente"
+    )
     amount = models.DecimalField("cupo solicitado (S/)", **MONEY)
     reason = models.CharField("motivo", max_length=300)
     status = models.CharField("estado", max_length=10, choices=Status.choices, default=Status.PENDING)
@@ -359,7 +387,12 @@ class CreditRequest(models.Model):
     approved_amount = models.DecimalField("cupo aprobado (S/)", **MONEY, null=True, blank=True)
     decision_reason = models.CharField("motivo de la decisión", max_length=300, blank=True, default="")
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="decidido por"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="decidido por",
     )
     decided_at = models.DateTimeField("decidido", null=True, blank=True)
 
@@ -369,10 +402,14 @@ class CreditRequest(models.Model):
         ordering = ["-requested_at", "-id"]
         permissions = [("decide_creditrequest", "Puede aprobar o rechazar solicitudes de crédito")]
         indexes = [
-            models.Index(fields=["requested_at"], name="credit_request_pending_idx", condition=models.Q(status="pendiente"))
+            models.Index(
+                fields=["requested_at"], name="credit_request_pending_idx", condition=models.Q(status="pendiente")
+            )
         ]
         constraints = [models.CheckConstraint(condition=models.Q(amount__gt=0), name="credit_request_amount_positive")]
 
+    def __str__(self):
+        return f"Solicitud de cupo de {self.customer_id} ({self.get_status_display()})"
 
 class CreditAuthorization(models.Model):
     """A point of sale asks, before a sale on credit, whether the customer may owe `amount` more.

@@ -9,7 +9,10 @@ SYMBOLS = {"PEN": "S/", "USD": "US$"}
 
 
 def format_money(amount, currency: str = "PEN") -> str:
-    """ "S/ 1,234.50"; negative amounts as "-S/ 1,234.50"; None as "—"."""
+    """ "S/ 1,234.50"; negative amounts as "-S/ 1,234.50"; None as "—".
+
+    The minus goes before the symbol, as CLDR's es-PE pattern puts it ("-S/ 1,234.50", not
+    "S/ -1,234.50"); an amount that rounds to zero has no sign ("S/ 0.00")."""
     if amount is None or amount == "":
         return "—"
     value = Decimal(amount).quantize(CENT, rounding=ROUND_HALF_UP)
@@ -23,8 +26,12 @@ def parse_amount(value, *, label: str = "El monto", allow_zero: bool = False) ->
     if isinstance(value, float):
         raise ValueError(f"{label} debe enviarse como texto o número decimal exacto, no como float.")
     text = str(value if value is not None else "").strip()
+    # "-S/ 5.00" as format_money writes it: the sign goes back before the number.
+    sign = "-" if text.startswith("-") else ""
+    text = text.removeprefix("-").strip()
     for symbol in ("US$", "S/", "$"):
         text = text.removeprefix(symbol).strip()
+    text = sign + text
     text = text.replace(",", "").replace(" ", "")
     if not text:
         raise ValueError(f"{label} es obligatorio.")

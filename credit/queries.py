@@ -1,5 +1,6 @@
 """Reads of the credit app: Ver crédito, aging, the Comprobantes tab, the request queue."""
 
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -27,9 +28,9 @@ AGING_BUCKETS = [
 
 def get_account(customer: Customer) -> CreditAccount:
     """The customer's account, or an unsaved empty one (no conditions, nothing owed yet)."""
-    return CreditAccount.objects.select_related("price_list", "payment_term").filter(customer_id=customer.pk).first() or (
-        CreditAccount(customer=customer)
-    )
+    return CreditAccount.objects.select_related("price_list", "payment_term").filter(
+        customer_id=customer.pk
+    ).first() or (CreditAccount(customer=customer))
 
 
 def apply_live_holds(accounts, *, now=None) -> None:
@@ -162,10 +163,8 @@ def list_documents(customer: Customer, *, status: str = "", project: str = "", t
     if status in conditions:
         rows = rows.filter(conditions[status])
     if project:
-        try:
+        with suppress(ValueError):
             rows = rows.filter(project_id=int(project))
-        except ValueError:
-            pass
     return rows.order_by("-issue_date", "-id")
 
 
@@ -216,14 +215,16 @@ def pending_request_count() -> int:
 def requests_of(user, *, limit: int = 20):
     """What the requester sees: their own requests and the outcome."""
     return list(
-        CreditRequest.objects.filter(requested_by=user).select_related("customer", "decided_by").order_by("-requested_at")[
-            :limit
-        ]
+        CreditRequest.objects.filter(requested_by=user)
+        .select_related("customer", "decided_by")
+        .order_by("-requested_at")[:limit]
     )
 
 
 def customer_requests(customer: Customer, *, limit: int = 10):
-    return list(CreditRequest.objects.filter(customer_id=customer.pk).select_related("requested_by", "decided_by")[:limit])
+    return list(
+        CreditRequest.objects.filter(customer_id=customer.pk).select_related("requested_by", "decided_by")[:limit]
+    )
 
 
 def refused_authorizations(*, since, limit: int = 100):

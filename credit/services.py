@@ -27,8 +27,8 @@ from credit.models import (
     CreditAccount,
     CreditRequest,
     Document,
-    PaymentTerm,
     Payment,
+    PaymentTerm,
     PointsMovement,
     PointsProgram,
     PriceList,
@@ -246,7 +246,10 @@ def update_sales_conditions(*, actor, customer: Customer, data: dict) -> CreditA
                 )
         others = [(f, b, a) for f, b, a in changes if f != "credit_limit"]
         if others:
-            lines = [f"{CreditAccount._meta.get_field(f).verbose_name.capitalize()}: {b or '—'} → {a or '—'}" for f, b, a in others]
+            lines = [
+                f"{CreditAccount._meta.get_field(f).verbose_name.capitalize()}: {b or '—'} → {a or '—'}"
+                for f, b, a in others
+            ]
             record_note(
                 customer=customer,
                 actor=actor,
@@ -319,7 +322,11 @@ def _set_blocked(*, actor, customer, reason, blocked: bool) -> CreditAccount:
         account = locked_account(customer)
         if account.is_blocked == blocked:
             raise ValidationError(
-                {"reason": "El crédito de este cliente ya está bloqueado." if blocked else "El crédito de este cliente no está bloqueado."}
+                {
+                    "reason": "El crédito de este cliente ya está bloqueado."
+                    if blocked
+                    else "El crédito de este cliente no está bloqueado."
+                }
             )
         account.is_blocked = blocked
         account.blocked_reason = reason if blocked else ""
@@ -388,7 +395,9 @@ def register_document(*, actor, customer: Customer, data: dict) -> Document:
     if not re.fullmatch(r"[FB][A-Z0-9]{3}", series):
         errors["series"] = ["La serie tiene 4 caracteres y empieza con F (facturas) o B (boletas), por ejemplo F001."]
     elif doc_type in SERIES_PREFIX and series[0] != SERIES_PREFIX[doc_type]:
-        errors["series"] = [f"La serie de una {Document.Type(doc_type).label.lower()} empieza con {SERIES_PREFIX[doc_type]}."]
+        errors["series"] = [
+            f"La serie de una {Document.Type(doc_type).label.lower()} empieza con {SERIES_PREFIX[doc_type]}."
+        ]
     number = _int(data.get("number") or "", "number", "El número", errors, maximum=99_999_999)
     if not errors.get("number") and number < 1:
         errors["number"] = ["El número va de 1 a 99999999."]
@@ -410,7 +419,11 @@ def register_document(*, actor, customer: Customer, data: dict) -> Document:
         raw_rate = str(data.get("exchange_rate") or "").strip()
         try:
             rate = Decimal(raw_rate.replace(",", ""))
-            if not rate.is_finite() or not (MIN_EXCHANGE_RATE <= rate <= MAX_EXCHANGE_RATE) or rate != rate.quantize(Decimal("0.0001")):
+            if (
+                not rate.is_finite()
+                or not (MIN_EXCHANGE_RATE <= rate <= MAX_EXCHANGE_RATE)
+                or rate != rate.quantize(Decimal("0.0001"))
+            ):
                 raise ValueError
         except (ArithmeticError, ValueError):
             errors["exchange_rate"] = [
@@ -441,7 +454,9 @@ def register_document(*, actor, customer: Customer, data: dict) -> Document:
         elif related.currency != currency:
             errors["currency"] = [f"La nota va en la moneda de {related.serie_number} ({related.currency})."]
         elif not errors.get("series") and series[0] != related.series[0]:
-            errors["series"] = [f"La serie de la nota empieza con {related.series[0]}, como la de {related.serie_number}."]
+            errors["series"] = [
+                f"La serie de la nota empieza con {related.series[0]}, como la de {related.serie_number}."
+            ]
     elif data.get("related") not in (None, ""):
         errors["related"] = ["Solo las notas de crédito y de débito modifican otro comprobante."]
     if not errors and Document.objects.filter(doc_type=doc_type, series=series, number=number).exists():
@@ -537,14 +552,7 @@ def register_payment(*, actor, document: Document, data: dict) -> Payment:
     except ValueError as exc:
         errors["amount"], amount = [str(exc)], None
     method = _choice(PaymentTerm, data.get("method"), "method", "forma de pago", errors)
-    reference = " ".join(str(data.get("reference") or "").split())
-    if len(reference) > 60:
-        errors["reference"] = ["La referencia admite hasta 60 caracteres."]
-    if isinstance(pay_date, date):
-        if pay_date > _today():
-            errors["date"] = ["La fecha del pago no puede ser posterior a hoy."]
-        elif pay_date < document.issue_date:
-            errors["date"] = [f"El pago no puede ser anterior a la emisión ({document.issue_date:%d/%m/%Y})."]
+    reference = _payment_reference_and_date(document, data, pay_date, errors)
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
@@ -571,6 +579,20 @@ def register_payment(*, actor, document: Document, data: dict) -> Payment:
         if document.outstanding == 0:
             _earn_points(document=document, on=pay_date)
     return payment
+
+
+def _payment_reference_and_date(document: Document, data: dict, pay_date, errors: dict) -> str:
+    """A pago's referencia (cleaned, returned) and date (not after today, not before the
+    comprobante's issue) checked into `errors`: register_payment and correct_payment."""
+    reference = " ".join(str(data.get("reference") or "").split())
+    if len(reference) > 60:
+        errors["reference"] = ["La referencia admite hasta 60 caracteres."]
+    if isinstance(pay_date, date):
+        if pay_date > _today():
+            errors["date"] = ["La fecha del pago no puede ser posterior a hoy."]
+        elif pay_date < document.issue_date:
+            errors["date"] = [f"El pago no puede ser anterior a la emisión ({document.issue_date:%d/%m/%Y})."]
+    return reference
 
 
 def _move_balance(account: CreditAccount, document: Document, before: Decimal, *, new: bool = False) -> None:
@@ -644,9 +666,12 @@ def _earn_points(*, document: Document, on: date) -> PointsMovement | None:
     customer = document.customer
     if not (program.enabled and customer.loyalty_enrolled and document.is_debt):
         return None
-    points = int((to_soles(document.paid, document.exchange_rate) * program.points_per_sol).to_integral_value(ROUND_DOWN))
+    points = int(
+        (to_soles(document.paid, document.exchange_rate) * program.points_per_sol).to_integral_value(ROUND_DOWN)
+    )
     if points <= 0 or PointsMovement.objects.filter(document=document, kind=PointsMovement.Kind.EARNED).exists():
         return None
+    settle_expired_points(customer)  # the ledger in date order: what expired before this sale
     return PointsMovement.objects.create(
         customer=customer,
         kind=PointsMovement.Kind.EARNED,
@@ -668,8 +693,60 @@ def _add_months(day: date, months: int) -> date:
     raise AssertionError("unreachable")
 
 
-def points_balance(customer) -> int:
-    return PointsMovement.objects.filter(customer_id=customer.pk).aggregate(s=Sum("points"))["s"] or 0
+def points_balance(customer, *, today: date | None = None) -> int:
+    """The points the customer can use today: the ledger's sum less the lots already past
+    their date whose expiry movement is not written yet (the nightly expire_points, or the
+    next write on the customer's points, writes it). Exact whether or not a job has run."""
+    rows = PointsMovement.objects.filter(customer_id=customer.pk)
+    total = rows.aggregate(s=Sum("points"))["s"] or 0
+    return total - sum(points for _day, points in _pending_expiry(customer.pk, today=today or _today()))
+
+
+def _pending_expiry(customer_id: int, *, today: date) -> list[tuple[date, int]]:
+    """Points past their date (expires_on ≤ today: on its date a lot no longer counts) and not
+    yet written off, per expiry date, oldest first. Points spent (negative adjustments) are
+    taken from the lots that expire first; those already written off by earlier expiry
+    movements count as gone. Correct because every write on a customer's points first writes
+    what has expired (settle_expired_points), so no spending happens after a lot's date
+    without its expiry written before it."""
+    rows = PointsMovement.objects.filter(customer_id=customer_id)
+    lots = list(
+        rows.filter(points__gt=0, expires_on__lte=today)
+        .values_list("expires_on")
+        .annotate(s=Sum("points"))
+        .order_by("expires_on")
+    )
+    if not lots:
+        return []
+    used = rows.filter(points__lt=0).aggregate(
+        spent=Sum("points", filter=~Q(kind=PointsMovement.Kind.EXPIRED)),
+        expired=Sum("points", filter=Q(kind=PointsMovement.Kind.EXPIRED)),
+    )
+    gone = -((used["spent"] or 0) + (used["expired"] or 0))
+    pending, due = [], 0
+    for day, points in lots:
+        due += points
+        if due > gone:
+            pending.append((day, due - gone))
+            gone = due
+    return pending
+
+
+def settle_expired_points(customer, *, today: date | None = None) -> int:
+    """Writes the expiry movements of the customer's lots past their date (one per date);
+    returns the points written off. Call it inside a transaction holding the customer's
+    balance row (locked_account), as every writer of points does."""
+    today = today or _today()
+    written = 0
+    for day, points in _pending_expiry(customer.pk, today=today):
+        PointsMovement.objects.create(
+            customer_id=customer.pk,
+            kind=PointsMovement.Kind.EXPIRED,
+            points=-points,
+            reason=f"Puntos vencidos el {day:%d/%m/%Y}",
+        )
+        written += points
+    return written
 
 
 def adjust_points(*, actor, customer: Customer, points, reason: str) -> PointsMovement:
@@ -681,7 +758,9 @@ def adjust_points(*, actor, customer: Customer, points, reason: str) -> PointsMo
         if amount == 0 or abs(amount) > MAX_POINTS_ADJUSTMENT:
             raise ValueError
     except (TypeError, ValueError):
-        errors["points"] = [f"Escriba los puntos a sumar (p. ej. 50) o restar (p. ej. -50), sin pasar de {MAX_POINTS_ADJUSTMENT:,}."]
+        errors["points"] = [
+            f"Escriba los puntos a sumar (p. ej. 50) o restar (p. ej. -50), sin pasar de {MAX_POINTS_ADJUSTMENT:,}."
+        ]
     try:
         reason = _reason(reason, what="el motivo del ajuste")
     except ValidationError as exc:
@@ -691,6 +770,7 @@ def adjust_points(*, actor, customer: Customer, points, reason: str) -> PointsMo
     with transaction.atomic():
         customer = _writable_customer(customer)
         locked_account(customer)  # one writer of the customer's points at a time
+        settle_expired_points(customer)  # what expired is not spent again
         balance = points_balance(customer)
         if balance + amount < 0:
             raise ValidationError({"points": f"El cliente tiene {balance:,} puntos: no puede quedar en negativo."})
@@ -712,31 +792,35 @@ def adjust_points(*, actor, customer: Customer, points, reason: str) -> PointsMo
     return movement
 
 
+def catch_up_expired_points(customer, *, today: date | None = None) -> int:
+    """Writes the customer's due expiry movements now (the Puntos tab calls it before showing
+    the ledger, so the ledger and the balance agree without waiting for the nightly run)."""
+    today = today or _today()
+    if not _pending_expiry(customer.pk, today=today):
+        return 0
+    with transaction.atomic():
+        locked_account(customer)
+        return settle_expired_points(customer, today=today)
+
+
 def expire_points(*, today: date | None = None) -> int:
-    """Points past their date leave the balance, oldest first: of the points that have
-    expired by today, those not already spent (negative adjustments) or expired before.
-    Returns how many customers lost points. Idempotent: run it daily (command expire_points)."""
+    """Writes the expiry movements of every customer with lots past their date; returns how
+    many customers lost points. Idempotent. The balances are right without it (points_balance
+    leaves expired lots out); it keeps the ledgers written up: run it nightly (README)."""
     today = today or _today()
     changed = 0
     customers = (
-        PointsMovement.objects.filter(expires_on__lte=today, points__gt=0).values_list("customer_id", flat=True).distinct()
+        PointsMovement.objects.filter(expires_on__lte=today, points__gt=0)
+        .values_list("customer_id", flat=True)
+        .distinct()
     )
     for customer_id in customers.iterator():
+        customer = Customer(pk=customer_id)
+        if not _pending_expiry(customer_id, today=today):
+            continue
         with transaction.atomic():
-            account_customer = Customer(pk=customer_id)
-            locked_account(account_customer)
-            rows = PointsMovement.objects.filter(customer_id=customer_id)
-            due = rows.filter(points__gt=0, expires_on__lte=today).aggregate(s=Sum("points"))["s"] or 0
-            spent = -(rows.filter(points__lt=0).exclude(kind=PointsMovement.Kind.EXPIRED).aggregate(s=Sum("points"))["s"] or 0)
-            expired = -(rows.filter(kind=PointsMovement.Kind.EXPIRED).aggregate(s=Sum("points"))["s"] or 0)
-            to_expire = min(due - spent - expired, points_balance(account_customer))
-            if to_expire > 0:
-                PointsMovement.objects.create(
-                    customer_id=customer_id,
-                    kind=PointsMovement.Kind.EXPIRED,
-                    points=-to_expire,
-                    reason=f"Puntos vencidos al {today:%d/%m/%Y}",
-                )
+            locked_account(customer)
+            if settle_expired_points(customer, today=today):
                 changed += 1
     return changed
 
@@ -764,7 +848,9 @@ def request_credit_increase(*, actor, customer: Customer, amount, reason: str) -
             raise ValidationError({"amount": f"Pida un cupo mayor al actual ({format_money(account.credit_limit)})."})
         if CreditRequest.objects.filter(customer=customer, status=CreditRequest.Status.PENDING).exists():
             raise ValidationError("Este cliente ya tiene una solicitud de crédito pendiente.")
-        request = CreditRequest.objects.create(customer=customer, amount=value, reason=reason, requested_by=_user(actor))
+        request = CreditRequest.objects.create(
+            customer=customer, amount=value, reason=reason, requested_by=_user(actor)
+        )
         record_note(
             customer=customer,
             actor=actor,
@@ -774,7 +860,9 @@ def request_credit_increase(*, actor, customer: Customer, amount, reason: str) -
     return request
 
 
-def decide_credit_request(*, actor, credit_request: CreditRequest, approve: bool, reason: str = "", amount=None) -> CreditRequest:
+def decide_credit_request(
+    *, actor, credit_request: CreditRequest, approve: bool, reason: str = "", amount=None
+) -> CreditRequest:
     """Créditos approves (optionally another amount; the cupo changes, with its note) or
     rejects with a reason."""
     _require(actor, "credit.decide_creditrequest")
@@ -855,7 +943,7 @@ _EXPECTED_SQL = f"""
        OR a.balance <> COALESCE(e.balance, 0)
        OR a.open_documents <> COALESCE(e.open_documents, 0)
        OR a.oldest_due_date IS DISTINCT FROM e.oldest_due_date
-"""
+"""  # noqa: S608 (fixed SQL, no input)
 
 _DOCUMENT_SQL = """
     SELECT d.id, d.paid, COALESCE(p.total, 0), d.credited, COALESCE(n.total, 0)
@@ -901,7 +989,7 @@ def recompute_balances(*, fix: bool = False) -> list[BalanceDifference]:
                 differences.append(BalanceDifference(doc_id, "document.credited", credited, credited_expected))
         if fix and differences:
             cursor.execute(
-                "UPDATE credit_document d SET paid = x.p, credited = x.n FROM ("
+                "UPDATE credit_document d SET paid = x.p, credited = x.n FROM ("  # noqa: S608 (fixed SQL)
                 + _DOCUMENT_SQL.replace("SELECT d.id, d.paid, COALESCE(p.total, 0), d.credited, COALESCE(n.total, 0)",
                                         "SELECT d.id, COALESCE(p.total, 0) AS p, COALESCE(n.total, 0) AS n")
                 + ") x WHERE x.id = d.id"

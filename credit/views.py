@@ -15,7 +15,7 @@ from django_htmx.http import trigger_client_event
 
 from credit import queries, services
 from credit.authorizations import hold_duration, override_authorization
-from credit.models import CreditAuthorization, CreditRequest, Document, PaymentTerm, PriceList, PointsMovement
+from credit.models import CreditAuthorization, CreditRequest, Document, PaymentTerm, PointsMovement, PriceList
 from customers.models import Customer
 
 
@@ -95,7 +95,8 @@ def conditions_edit(request, pk):
         "customer": customer,
         "values": values,
         "errors": errors,
-        "price_lists": PriceList.objects.filter(is_active=True) | PriceList.objects.filter(pk=account.price_list_id or 0),
+        "price_lists": PriceList.objects.filter(is_active=True)
+        | PriceList.objects.filter(pk=account.price_list_id or 0),
         "payment_terms": PaymentTerm.objects.filter(is_active=True)
         | PaymentTerm.objects.filter(pk=account.payment_term_id or 0),
     }
@@ -177,7 +178,18 @@ def documents_tab(request, pk):
 def document_create(request, pk):
     customer = _customer(pk, writable=True)
     errors = {}
-    fields = ("doc_type", "series", "number", "issue_date", "due_date", "currency", "exchange_rate", "total", "project", "related")
+    fields = (
+        "doc_type",
+        "series",
+        "number",
+        "issue_date",
+        "due_date",
+        "currency",
+        "exchange_rate",
+        "total",
+        "project",
+        "related",
+    )
     today = services._today().strftime("%d/%m/%Y")
     values = {"doc_type": "01", "series": "F001", "currency": "PEN", "issue_date": today, "due_date": today}
     if request.method == "POST":
@@ -257,7 +269,10 @@ def project_create(request, pk):
         else:
             return _done(request, customer, tab="comprobantes", message=f"Proyecto {project.code} creado.")
     return _panel(
-        request, "credit/_project_form.html", {"customer": customer, "values": values, "errors": errors}, "Nuevo proyecto"
+        request,
+        "credit/_project_form.html",
+        {"customer": customer, "values": values, "errors": errors},
+        "Nuevo proyecto",
     )
 
 
@@ -267,6 +282,8 @@ def project_create(request, pk):
 @permission_required("credit.view_pointsmovement", raise_exception=True)
 def points_tab(request, pk):
     customer = _customer(pk)
+    # Lots past their date get their expiry movement now, so the ledger shown adds up to the balance.
+    services.catch_up_expired_points(customer)
     context = {
         "customer": customer,
         "balance": services.points_balance(customer),

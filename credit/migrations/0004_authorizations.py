@@ -15,7 +15,7 @@ def sync_roles(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('credit', '0003_exceeded_index'),
+        ('credit', '0005_correction_permissions'),
         ('customers', '0028_changes_index'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

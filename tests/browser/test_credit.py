@@ -96,3 +96,30 @@ def test_credit_journey(page, customer):
     page.goto(f"/clientes/{customer.pk}/eliminar/")
     expect(page.get_by_role("alert")).to_contain_text("tiene 1 comprobante por cobrar (S/ 1,000.00)")
     expect(page.get_by_role("button", name="Eliminar")).to_have_count(0)
+
+
+def test_the_list_with_the_credit_column_fits_1280_pixels(page, customer):
+    from credit import services
+    from tests.credit.factories import make_document
+
+    # The widest cell: a negative crédito disponible, on a long name with the Bloqueado badge.
+    services.update_sales_conditions(actor=None, customer=customer, data={"credit_limit": "100"})
+    make_document(customer, total="5708.57")
+    services.block_credit(actor=None, customer=customer, reason="Mora")
+    sign_in(page, "Administrador", username="ana", first_name="Ana", last_name="Quispe")
+    row = page.locator("tr", has_text="Ferretería Quispe")
+    expect(row.locator("[data-available]")).to_have_text("-S/ 5,608.57")
+    page.screenshot(path=SCREENSHOTS.format("lista-1280"), full_page=True)
+    # Nothing needs a horizontal scroll: not the page, not the table's own wrapper, and the
+    # row menu's ⋮ is inside the window.
+    widths = page.evaluate(
+        """() => {
+            const table = document.querySelector('table');
+            const wrapper = table.closest('.table-responsive') || table.parentElement;
+            return [document.documentElement.scrollWidth, window.innerWidth, wrapper.scrollWidth, wrapper.clientWidth];
+        }"""
+    )
+    assert widths[0] <= widths[1], widths
+    assert widths[2] <= widths[3], widths
+    box = row.locator("button:visible").last.bounding_box()  # the ⋮ of the row menu
+    assert box["x"] + box["width"] <= 1280, box

@@ -52,8 +52,11 @@ class Command(BaseCommand):
                 services.update_sales_conditions(
                     actor=None,
                     customer=customer,
-                    data={"price_list": general.pk if general else "", "payment_term": credit30.pk if credit30 and limit else "",
-                          "credit_limit": limit},
+                    data={
+                        "price_list": general.pk if general else "",
+                        "payment_term": credit30.pk if credit30 and limit else "",
+                        "credit_limit": limit,
+                    },
                 )
                 series = "F001" if customer.kind == "empresa" else "B001"
                 doc_type = "01" if customer.kind == "empresa" else "03"
@@ -65,9 +68,14 @@ class Command(BaseCommand):
                         actor=None,
                         customer=customer,
                         data={
-                            "doc_type": doc_type, "series": series, "number": number, "issue_date": issue,
-                            "due_date": issue + timedelta(days=30), "total": f"{rng.randint(150, 6000)}.{rng.randint(0, 99):02d}",
-                            "currency": "USD" if usd else "PEN", "exchange_rate": "3.7500" if usd else "",
+                            "doc_type": doc_type,
+                            "series": series,
+                            "number": number,
+                            "issue_date": issue,
+                            "due_date": issue + timedelta(days=30),
+                            "total": f"{rng.randint(150, 6000)}.{rng.randint(0, 99):02d}",
+                            "currency": "USD" if usd else "PEN",
+                            "exchange_rate": "3.7500" if usd else "",
                         },
                     )
                     roll = rng.random()
@@ -80,8 +88,12 @@ class Command(BaseCommand):
                     services.register_payment(
                         actor=None,
                         document=document,
-                        data={"date": min(today, issue + timedelta(days=rng.randint(1, 40))), "amount": amount,
-                              "method": terms["Transferencia"].pk if "Transferencia" in terms else "", "reference": f"OP-{number:06d}"},
+                        data={
+                            "date": min(today, issue + timedelta(days=rng.randint(1, 40))),
+                            "amount": amount,
+                            "method": terms["Transferencia"].pk if "Transferencia" in terms else "",
+                            "reference": f"OP-{number:06d}",
+                        },
                     )
                 if index % 17 == 5:
                     services.block_credit(actor=None, customer=customer, reason="Cheque devuelto por el banco")
