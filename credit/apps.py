@@ -10,11 +10,15 @@ class CreditConfig(AppConfig):
         from credit.filters import load_credit_rows, make_credit_filter
         from credit.services import referencing_document_reasons, unpaid_document_reasons
         from customers import extensions
+        from credit.merging import MOVER
         from customers.guards import register_purge_guard, register_trash_guard
+        from customers.merge_movers import register_mover
 
         # Eliminar is refused while a comprobante is unpaid; Eliminar definitivamente while any exists.
         register_trash_guard(unpaid_document_reasons)
         register_purge_guard(referencing_document_reasons)
+        # Fusionar moves comprobantes, pagos, proyectos, puntos and solicitudes to the survivor.
+        register_mover(MOVER)
 
         extensions.register_summary_tab(
             extensions.SummaryTab(

@@ -248,7 +248,7 @@ def _columns(model, given: list[str]) -> tuple[list[str], str]:
     columns = [model._meta.get_field(name).column for name in given]
     tail = ""
     for field in model._meta.concrete_fields:
-        if field.primary_key or field.attname in given or field.has_db_default():
+        if field.primary_key or field.attname in given or field.has_db_default() or field.generated:
             continue
         if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
             value = timezone.now()

@@ -343,6 +343,13 @@ def record_bulk_history(model, ids: list, *, history_type: str, actor, reason: s
         _insert_history(model, where, [chunk], history_type=history_type, actor=actor, reason=reason)
 
 
+def move_history(model, ids: list, *, to_customer_id: int) -> None:
+    """The past records of these rows of `model` (addresses, contacts) listed under another
+    customer's Historial, where the rows now are (a merge, and back on its undo)."""
+    if ids:
+        model.history.filter(id__in=list(ids)).update(customer_id=to_customer_id)
+
+
 def _insert_history(model, where: str, params: list, *, history_type: str, actor, reason: str) -> None:
     """The rows of `model` matching `where` (alias c) copied into its historical table."""
     quote = connection.ops.quote_name

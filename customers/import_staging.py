@@ -96,7 +96,9 @@ def _dumps(value) -> str | None:
     return None if value is None else json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False)
 
 
-_COLUMNS = [(f.column, f.attname) for f in Customer._meta.concrete_fields if not f.primary_key]
+# Generated columns (match_key) are the database's to compute: never read from a new row, never written.
+_WRITTEN = [f for f in Customer._meta.concrete_fields if not f.generated]
+_COLUMNS = [(f.column, f.attname) for f in _WRITTEN if not f.primary_key]
 
 
 def _plain(value):
@@ -114,7 +116,7 @@ def customer_columns(customer: Customer) -> dict:
     return {column: _plain(getattr(customer, attname)) for column, attname in _COLUMNS}
 
 
-_FIELD_COLUMNS = {f.name: (f.column, f.is_relation) for f in Customer._meta.concrete_fields if not f.primary_key}
+_FIELD_COLUMNS = {f.name: (f.column, f.is_relation) for f in _WRITTEN if not f.primary_key}
 _NEW: dict = {}
 
 
@@ -122,7 +124,7 @@ def new_customer_columns() -> dict:
     """customer_columns of a new Customer() (its defaults), computed once."""
     if not _NEW:
         customer = Customer()
-        for f in Customer._meta.concrete_fields:
+        for f in _WRITTEN:
             # A field with only a database default holds a placeholder until saved: its value.
             if isinstance(getattr(customer, f.attname), DatabaseDefault):
                 setattr(customer, f.attname, f.db_default)
@@ -334,7 +336,7 @@ def apply(batch: str, *, actor, file_name: str, since=None) -> Applied:
             f"UPDATE {staged} SET customer_id = nextval(%s) WHERE batch = %s AND action = 'create'",  # noqa: S608
             [sequence, batch],
         )
-        columns = [f.column for f in Customer._meta.concrete_fields]
+        columns = [f.column for f in _WRITTEN]
         cursor.execute(
             f"INSERT INTO {customers} ({', '.join(_q(c) for c in columns)})"  # noqa: S608
             f" SELECT {', '.join('r.' + _q(c) for c in columns)} FROM {staged} s"

@@ -217,6 +217,17 @@ class Customer(models.Model):
     # searched through a trigram index; whether a phone has WhatsApp; and the departamento of
     # the default address.
     search_text = models.TextField("texto de búsqueda", editable=False, blank=True, default="", db_default="")
+    # The name as the duplicate finder compares it (customers.duplicates): sort_key without
+    # the ñ mark, dots, punctuation and a trailing legal suffix (S.A.C., E.I.R.L., S.A., S.R.L.):
+    # "Comercial Núñez SAC" and "COMERCIAL NUNEZ S.A.C." both give "comercial nunez". The
+    # database computes it (the SQL function of migration 0029), so every writer — the
+    # services, COPY of the import and the seed — keeps it without knowing it exists.
+    match_key = models.GeneratedField(
+        expression=models.Func(models.F("sort_key"), function="customer_match_key", output_field=models.TextField()),
+        output_field=models.TextField(),
+        db_persist=True,
+        verbose_name="clave de duplicados",
+    )
     has_whatsapp = models.BooleanField("con WhatsApp", editable=False, default=False, db_default=False)
     department = models.ForeignKey(
         Department,
@@ -263,6 +274,7 @@ class Customer(models.Model):
             ("revert_customer", "Puede revertir un cliente a una versión anterior"),
             ("import_customer", "Puede importar clientes desde Excel o CSV"),
             ("export_customer", "Puede exportar clientes a CSV o Excel"),
+            ("merge_customer", "Puede fusionar clientes duplicados y deshacer fusiones"),
         ]
         indexes = [
             models.Index(fields=["sort_key", "id"], name="customer_sort_idx"),
@@ -326,6 +338,13 @@ class Customer(models.Model):
                 name="customer_registry_alert_idx",
                 condition=_OUTSIDE_TRASH & REGISTRY_ALERT,
             ),
+            # The duplicate finder: equal keys side by side, and each key's neighbours in order.
+            models.Index(
+                fields=["match_key", "id"],
+                include=["document_type", "document_number"],  # the finder's document rule, index-only
+                name="customer_match_key_idx",
+                condition=_OUTSIDE_TRASH & ~models.Q(match_key=""),
+            ),
             # The Papelera, newest first.
             models.Index(fields=["-deleted_at", "-id"], name="customer_trash_idx", condition=~_OUTSIDE_TRASH),
         ]
@@ -345,7 +364,16 @@ class Customer(models.Model):
     # copies follow from the rest, so updating them with queryset.update() loses nothing.
     history = HistoricalRecords(
         bases=[CustomerVersionExtras],
-        excluded_fields=["sort_key", "search_text", "has_whatsapp", "department", "updated_at", "email", "phone"],
+        excluded_fields=[
+            "sort_key",
+            "match_key",
+            "search_text",
+            "has_whatsapp",
+            "department",
+            "updated_at",
+            "email",
+            "phone",
+        ],
         history_change_reason_field=models.TextField(null=True),
     )
 
@@ -405,6 +433,8 @@ class CustomerPhone(models.Model):
         verbose_name = "teléfono"
         verbose_name_plural = "teléfonos"
         ordering = ["position", "id"]
+        # The duplicate finder's "mismo teléfono": customers sharing a number, in number order.
+        indexes = [models.Index(fields=["number", "customer"], name="customer_phone_number_idx")]
 
     def __str__(self):
         return self.display
@@ -436,6 +466,15 @@ class CustomerEmail(models.Model):
             models.UniqueConstraint(
                 Lower("email"), condition=models.Q(in_trash=False), name="unique_email_outside_trash"
             ),
+        ]
+        # The duplicate finder's "mismo dominio": the customers of one e-mail domain.
+        indexes = [
+            models.Index(
+                models.Func(models.F("email"), models.Value("@"), models.Value(2), function="split_part"),
+                "customer",
+                name="customer_email_domain_idx",
+                condition=models.Q(in_trash=False),
+            )
         ]
 
     def __str__(self):
@@ -483,6 +522,8 @@ class CustomerNote(models.Model):
         CREDIT_UNBLOCKED = "credito_desbloqueado", "Crédito desbloqueado"
         CREDIT_LIMIT = "cupo_cambiado", "Cupo cambiado"
         PADRON = "padron", "Padrón SUNAT"  # estado/condición updated from a new padrón (padron app)
+        MERGED = "fusionado", "Fusionado"  # customers.services.merging
+        MERGE_UNDONE = "fusion_deshecha", "Fusión deshecha"
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="notes", verbose_name="cliente")
     kind = models.CharField("tipo", max_length=30, choices=Kind.choices)
@@ -637,3 +678,55 @@ class ImportMapping(models.Model):
 
     def __str__(self):
         return ", ".join(f"{header} → {key or 'ignorar'}" for header, key in self.mapping.items())[:200]
+
+
+class CustomerMerge(models.Model):
+    """One Fusionar: `merged` went into `survivor`. `record` holds what it takes to undo it
+    exactly (customers.services.merging): the rows each mover moved, the survivor's fields,
+    phones and e-mails before, and the merged customer's state."""
+
+    survivor = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="merges", verbose_name="cliente que queda"
+    )
+    merged = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+", verbose_name="cliente fusionado")
+    record = models.JSONField("registro", default=dict)
+    # The survivor's "Fusionado" note: its Deshacer button on the timeline.
+    note = models.ForeignKey(CustomerNote, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField("fusionado", auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name="usuario"
+    )
+    undone_at = models.DateTimeField("deshecha", null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
+    )
+
+    class Meta:
+        verbose_name = "fusión de clientes"
+        verbose_name_plural = "fusiones de clientes"
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["merged"], name="customer_merge_merged_idx", condition=models.Q(undone_at__isnull=True)
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.merged_id} → {self.survivor_id}"
+
+
+class DuplicateDismissal(models.Model):
+    """«No son duplicados»: a group of the finder (its customers' ids, sorted) not shown again."""
+
+    signature = models.CharField("clientes", max_length=200, unique=True)  # "12-57-90"
+    created_at = models.DateTimeField("descartado", auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name="usuario"
+    )
+
+    class Meta:
+        verbose_name = "grupo descartado"
+        verbose_name_plural = "grupos descartados"
+
+    def __str__(self):
+        return self.signature

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from customers import history_views, import_views, views
+from customers import history_views, import_views, merge_views, views
 
 app_name = "customers"
 
@@ -8,6 +8,10 @@ urlpatterns = [
     path("", views.customer_list, name="list"),
     path("nuevo/", views.customer_create, name="create"),
     path("papelera/", views.customer_trash, name="trash"),
+    path("duplicados/", merge_views.duplicate_list, name="duplicates"),
+    path("duplicados/descartar/", merge_views.duplicate_dismiss, name="duplicate_dismiss"),
+    path("fusionar/", merge_views.customer_merge, name="merge"),
+    path("fusiones/<int:pk>/deshacer/", merge_views.merge_undo, name="merge_undo"),
     path("exportar/", import_views.customer_export, name="export"),
     path("importar/", import_views.customer_import, name="import"),
     path("importar/plantilla.xlsx", import_views.import_template, name="import_template"),

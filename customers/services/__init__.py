@@ -4,7 +4,8 @@ Each write validates everything first, collecting every error by field (Spanish 
 then writes in one transaction: it either completes or leaves the database as it was.
 
 By subject: records (the customer's own data, duplicates, revert), addresses, contacts,
-lifecycle (Suspender / Reactivar, the Papelera, bulk actions), configuration (settings,
+lifecycle (Suspender / Reactivar, the Papelera, bulk actions), merging (Fusionar and its undo),
+configuration (settings,
 categorías, clases); cleaning holds what they share, customers.access the permission check
 and the row lock. Callers import from here.
 """
@@ -31,6 +32,14 @@ from customers.services.lifecycle import (
     restore_customer,
     suspend_customer,
     trash_customer,
+)
+from customers.services.merging import (
+    dismiss_duplicates,
+    merge_choices,
+    merge_customers,
+    merged_into,
+    related_counts,
+    undo_merge,
 )
 from customers.services.records import (
     SOCIAL_FIELDS,
@@ -68,7 +77,13 @@ __all__ = [
     "delete_choice",
     "delete_contact",
     "get_customer_settings",
+    "dismiss_duplicates",
     "make_default_address",
+    "merge_choices",
+    "merge_customers",
+    "merged_into",
+    "related_counts",
+    "undo_merge",
     "purge_customer",
     "restore_customer",
     "revert_customer",

@@ -166,7 +166,10 @@ def _save_customer(
     note_kind: str,
     version: int | None = None,
     changed: set[str] | None = None,
+    merging: int | None = None,
 ) -> Customer:
+    """`merging`: the id of a customer being merged into this one (customers.services.merging),
+    whose document and e-mails this save may take."""
     settings = get_customer_settings()
     cleaned = None
     try:
@@ -187,7 +190,7 @@ def _save_customer(
                 )
                 if keys is not None:
                     _keep_current(cleaned, target, keys)
-            _check_duplicates(cleaned, exclude_pk=target.pk)
+            _check_duplicates(cleaned, exclude_pk=target.pk, also_exclude=merging)
             before = None if creating else customer_state(target)
             for field, value in cleaned["fields"].items():
                 setattr(target, field, value)
@@ -564,9 +567,11 @@ def _save_first_contact_and_note(customer: Customer, cleaned: dict, *, actor) ->
         note.save()
 
 
-def _check_duplicates(cleaned: dict, *, exclude_pk: int | None) -> None:
+def _check_duplicates(cleaned: dict, *, exclude_pk: int | None, also_exclude: int | None = None) -> None:
     fields = cleaned["fields"]
     others = Customer.objects.exclude(pk=exclude_pk) if exclude_pk else Customer.objects.all()
+    if also_exclude:
+        others = others.exclude(pk=also_exclude)
     if fields.get("document_number") and fields.get("document_type") is not None:
         match = (
             others.filter(document_type=fields["document_type"], document_number=fields["document_number"])
@@ -579,7 +584,7 @@ def _check_duplicates(cleaned: dict, *, exclude_pk: int | None) -> None:
     for email in cleaned["emails"]:
         owner = (
             CustomerEmail.objects.filter(email__iexact=email)
-            .exclude(customer_id=exclude_pk)
+            .exclude(customer_id__in=[pk for pk in (exclude_pk, also_exclude) if pk])
             .select_related("customer")
             .order_by("in_trash")
             .first()

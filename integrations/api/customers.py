@@ -5,7 +5,7 @@ user as the actor: the same validation, permissions, history and notes as the pa
 from datetime import datetime, timedelta
 
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from ninja import Header, Query, Router, Status
@@ -23,6 +23,7 @@ from integrations.api.schemas import (
     CustomerIn,
     CustomerWithCreditOut,
     Error,
+    MergedOut,
     SearchOut,
 )
 from integrations.idempotency import MAX_KEY_LENGTH, KeyReused, run_once
@@ -131,11 +132,26 @@ def _answer(customer: Customer, response: HttpResponse | None = None) -> dict:
     return detail_with_credit(customer)
 
 
-@router.get("/customers/{int:customer_id}", response={200: CustomerWithCreditOut, **ERRORS}, summary="Leer un cliente")
+@router.get(
+    "/customers/{int:customer_id}",
+    response={200: CustomerWithCreditOut, 301: MergedOut, **ERRORS},
+    summary="Leer un cliente",
+)
 def read_customer(request, response: HttpResponse, customer_id: int):
     """With condiciones de venta, crédito disponible, bloqueo and points; the `ETag` header is
-    the customer's version, for `If-Match` on PATCH."""
+    the customer's version, for `If-Match` on PATCH. A customer merged into another (Fusionar)
+    answers 301 with the survivor's URL in Location and its id in `merged_into`, so a point of
+    sale holding the old id follows it."""
     _readable(request)
+    survivor = services.merged_into(customer_id)
+    if survivor is not None:
+        moved = JsonResponse(
+            {"detail": f"El cliente {customer_id} se fusionó en el cliente {survivor}.", "merged_into": survivor},
+            status=301,
+            json_dumps_params={"ensure_ascii": False},
+        )
+        moved["Location"] = request.build_absolute_uri(request.path.rsplit("/", 1)[0] + f"/{survivor}")
+        return moved
     return _answer(_visible_customer(request, customer_id), response)
 
 

@@ -17,6 +17,11 @@ class Error(Schema):
     errors: dict[str, list[str]] | None = Field(None, description="Mensajes por campo (nombre del campo → mensajes).")
 
 
+class MergedOut(Schema):
+    detail: str = Field(..., description="Qué pasó, en español.")
+    merged_into: int = Field(..., description="Id del cliente en que se fusionó este (Location apunta a él).")
+
+
 class PhoneIn(Schema):
     model_config = ConfigDict(extra="forbid")
     number: str = Field(..., max_length=40)
