@@ -1,8 +1,10 @@
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 
 from config.auth import can_use_admin
-from credit.queries import pending_request_count
+from credit.authorizations import hold_duration
+from credit.queries import pending_request_count, refused_authorization_count
 
 # Top navigation: (label, url name, permission needed to see it). A section whose page has
 # not been built yet shows as disabled rather than linking to a dead page.
@@ -14,11 +16,17 @@ NAVIGATION = [
     ("Atributos adicionales", "attributes:list", "attributes.manage_attributedefinition"),
     # Créditos' queue of raise-cupo requests, with the count of pending ones (BADGES below).
     ("Solicitudes de crédito", "credit:requests", "credit.view_creditrequest"),
+    # Créditos' queue of credit authorizations the API refused (approve by exception), with the
+    # count of the last CREDIT_AUTHORIZATION_HOURS.
+    ("Autorizaciones rechazadas", "credit:authorizations", "credit.view_creditauthorization"),
     # Ventas sees the outcome of what it asked (hidden for who sees the queue itself).
     ("Mis solicitudes", "credit:my_requests", "credit.add_creditrequest"),
     ("Configuración", "settings", "customers.change_customersettings"),
 ]
-BADGES = {"credit:requests": pending_request_count}
+BADGES = {
+    "credit:requests": pending_request_count,
+    "credit:authorizations": lambda: refused_authorization_count(since=timezone.now() - hold_duration()),
+}
 HIDDEN_WITH = {"credit:my_requests": "credit.view_creditrequest"}
 
 

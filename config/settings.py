@@ -281,3 +281,5 @@ API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 64 * 1024)
 # seconds a receiver may take to answer.
 WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 12)
 WEBHOOK_TIMEOUT = env_float("WEBHOOK_TIMEOUT", 10.0)
+# How long an approved credit authorization holds its amount before it stops counting.
+CREDIT_AUTHORIZATION_HOURS = env_int("CREDIT_AUTHORIZATION_HOURS", 24)

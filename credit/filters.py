@@ -14,6 +14,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from credit.models import CreditAccount
+from credit.queries import apply_live_holds
 
 CREDIT_CHOICES = [
     ("con_cupo", "Con cupo"),
@@ -80,6 +81,8 @@ def make_credit_filter() -> CreditFilter:
 def load_credit_rows(rows: list) -> None:
     """The list's "Crédito disponible" column: each row's balance row, one query per page."""
     accounts = CreditAccount.objects.in_bulk([row.pk for row in rows]) if rows else {}
+    # Crédito disponible counts the authorizations still holding (expired ones no more).
+    apply_live_holds(accounts.values())
     for row in rows:
         row.credit_row = accounts.get(row.pk)
 

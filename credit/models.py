@@ -410,3 +410,91 @@ class CreditRequest(models.Model):
 
     def __str__(self):
         return f"Solicitud de cupo de {self.customer_id} ({self.get_status_display()})"
+
+class CreditAuthorization(models.Model):
+    """A point of sale asks, before a sale on credit, whether the customer may owe `amount` more.
+
+    Approved: the amount is held (CreditAccount.held) until the comprobante that names it
+    arrives (status "usada"), it is cancelled, or it expires. An expired hold stops counting at
+    `expires_at` by itself (readers compare it with now) and is released from the balance row
+    lazily, the next time the customer's row is locked. Refused ones are kept too: Créditos may
+    approve them by exception (Autorizaciones rechazadas)."""
+
+    class Status(models.TextChoices):
+        APPROVED = "aprobada", "Aprobada (retenida)"
+        REFUSED = "rechazada", "Rechazada"
+        USED = "usada", "Usada por un comprobante"
+        CANCELLED = "cancelada", "Cancelada"
+        EXPIRED = "vencida", "Vencida"
+
+    class Refusal(models.TextChoices):
+        INACTIVE = "inactive", "Cliente suspendido"
+        TRASHED = "trashed", "Cliente en la Papelera"
+        BLOCKED = "blocked", "Crédito bloqueado"
+        NO_CREDIT = "no_credit", "Sin cupo de crédito"
+        INSUFFICIENT = "insufficient", "Crédito disponible insuficiente"
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="credit_authorizations", verbose_name="cliente"
+    )
+    amount = models.DecimalField("monto (S/)", **MONEY)
+    # The sale's reference in the point of sale: the same reference again returns this row.
+    reference = models.CharField("referencia", max_length=100)
+    status = models.CharField("estado", max_length=10, choices=Status.choices)
+    refusal = models.CharField("motivo del rechazo", max_length=20, choices=Refusal.choices, blank=True, default="")
+    reason = models.CharField("explicación", max_length=300, blank=True, default="")
+    # Crédito disponible when it was decided (before holding this amount).
+    available = models.DecimalField("disponible al decidir (S/)", **MONEY, null=True, blank=True)
+    expires_at = models.DateTimeField("vence", null=True, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name="pedida por",
+    )
+    created_at = models.DateTimeField("pedida", auto_now_add=True)
+    released_at = models.DateTimeField("liberada", null=True, blank=True)
+    document = models.ForeignKey(
+        Document, on_delete=models.SET_NULL, null=True, blank=True, related_name="authorizations",
+        verbose_name="comprobante",
+    )
+    # Approved by exception (Créditos, Autorizaciones rechazadas).
+    overridden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name="aprobada por excepción por",
+    )
+    overridden_at = models.DateTimeField("aprobada por excepción el", null=True, blank=True)
+    override_reason = models.CharField("motivo de la excepción", max_length=300, blank=True, default="")
+
+    class Meta:
+        verbose_name = "autorización de crédito"
+        verbose_name_plural = "autorizaciones de crédito"
+        ordering = ["-created_at", "-id"]
+        permissions = [("override_authorization", "Puede aprobar por excepción autorizaciones rechazadas")]
+        indexes = [
+            # The holds of a customer still counted (the available computation, lazy release).
+            models.Index(
+                fields=["customer", "expires_at"], name="credit_auth_holding_idx", condition=models.Q(status="aprobada")
+            ),
+            # Autorizaciones rechazadas, newest first.
+            models.Index(fields=["-created_at"], name="credit_auth_refused_idx", condition=models.Q(status="rechazada")),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="credit_authorization_amount_positive"),
+            # Idempotent by the sale's reference, per integrating system (its service user).
+            models.UniqueConstraint(
+                fields=["requested_by", "reference"], name="credit_authorization_reference", nulls_distinct=False
+            ),
+        ]
+
+    def __str__(self):
+        return f"Autorización {self.pk} ({self.reference})"
+
+    def holds_on(self, now) -> bool:
+        """Counts against crédito disponible at `now`."""
+        return self.status == self.Status.APPROVED and self.expires_at is not None and self.expires_at > now
+
+    def status_on(self, now) -> str:
+        """The status as it is at `now`: an approved hold past its expiry is vencida even before
+        its lazy release."""
+        if self.status == self.Status.APPROVED and self.expires_at is not None and self.expires_at <= now:
+            return self.Status.EXPIRED
+        return self.status

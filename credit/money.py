@@ -41,6 +41,9 @@ def parse_amount(value, *, label: str = "El monto", allow_zero: bool = False) ->
         raise ValueError(f"{label} no es un número válido: use el formato 1,234.50.") from None
     if not amount.is_finite():
         raise ValueError(f"{label} no es un número válido: use el formato 1,234.50.")
+    # Before quantizing: 1e400 can't be quantized to céntimos (InvalidOperation).
+    if abs(amount) > MAX_AMOUNT:
+        raise ValueError(f"{label} es demasiado grande (máximo {format_money(MAX_AMOUNT)}).")
     if amount != amount.quantize(CENT):
         raise ValueError(f"{label} admite como máximo dos decimales (céntimos).")
     if amount < 0 or (amount == 0 and not allow_zero):

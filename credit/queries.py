@@ -11,7 +11,7 @@ from django.db.models.functions import Round
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from credit.models import ZERO, CreditAccount, CreditRequest, Document, PointsMovement, Project
+from credit.models import ZERO, CreditAccount, CreditAuthorization, CreditRequest, Document, PointsMovement, Project
 from customers.models import Customer
 
 DOCUMENTS_PER_PAGE = 25
@@ -31,6 +31,25 @@ def get_account(customer: Customer) -> CreditAccount:
     return CreditAccount.objects.select_related("price_list", "payment_term").filter(
         customer_id=customer.pk
     ).first() or (CreditAccount(customer=customer))
+
+
+def apply_live_holds(accounts, *, now=None) -> None:
+    """Set each account's `held` (in memory) to the holds that still count at `now`: an
+    authorization past its expiry stops counting by itself, before anything releases it from
+    the stored row. One query for the accounts that hold anything; none otherwise."""
+    holding = {account.customer_id: account for account in accounts if account is not None and account.held > 0}
+    if not holding:
+        return
+    now = now or timezone.now()
+    live = dict(
+        CreditAuthorization.objects.filter(
+            customer_id__in=list(holding), status=CreditAuthorization.Status.APPROVED, expires_at__gt=now
+        )
+        .values_list("customer_id")
+        .annotate(total=Sum("amount"))
+    )
+    for customer_id, account in holding.items():
+        account.held = live.get(customer_id, ZERO)
 
 
 @dataclass
@@ -61,6 +80,7 @@ def credit_summary(customer: Customer, *, today: date | None = None) -> CreditSu
     unpaid documents through document_open_idx; the rest is the balance row."""
     today = today or timezone.localdate()
     account = get_account(customer)
+    apply_live_holds([account])
     overdue = ZERO
     days = None
     if account.pk and account.oldest_due_date and account.oldest_due_date < today:
@@ -204,6 +224,28 @@ def requests_of(user, *, limit: int = 20):
 def customer_requests(customer: Customer, *, limit: int = 10):
     return list(
         CreditRequest.objects.filter(customer_id=customer.pk).select_related("requested_by", "decided_by")[:limit]
+    )
+
+
+def refused_authorizations(*, since, limit: int = 100):
+    """Autorizaciones rechazadas since `since` still waiting (not cancelled, not approved by
+    exception), newest first."""
+    return list(
+        CreditAuthorization.objects.filter(status=CreditAuthorization.Status.REFUSED, created_at__gte=since)
+        .select_related("customer", "requested_by")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def refused_authorization_count(*, since) -> int:
+    return CreditAuthorization.objects.filter(status=CreditAuthorization.Status.REFUSED, created_at__gte=since).count()
+
+
+def recent_overrides(*, limit: int = 20):
+    return list(
+        CreditAuthorization.objects.filter(overridden_at__isnull=False)
+        .select_related("customer", "overridden_by")
+        .order_by("-overridden_at")[:limit]
     )
 
 

@@ -21,6 +21,7 @@ from django.db import connection, transaction
 from django.db.models import F, Min, Q, Sum
 from django.utils import timezone
 
+from credit import events
 from credit.models import (
     ZERO,
     CreditAccount,
@@ -35,6 +36,7 @@ from credit.models import (
     to_soles,
 )
 from credit.money import format_money, parse_amount
+from customers.events import customer_event
 from customers.history import record_bulk_history, stamp
 from customers.models import Customer, CustomerNote
 from customers.notes import record_note
@@ -236,6 +238,12 @@ def update_sales_conditions(*, actor, customer: Customer, data: dict) -> CreditA
                     kind=CustomerNote.Kind.CREDIT_LIMIT,
                     text=f"Cupo de crédito: {_limit_text(before)} → {_limit_text(after)}.",
                 )
+                # Webhooks (integrations' outbox), in this transaction.
+                customer_event(
+                    events.LIMIT_CHANGED,
+                    customer,
+                    {"credit_limit": {"before": _money_json(before), "after": _money_json(after)}},
+                )
         others = [(f, b, a) for f, b, a in changes if f != "credit_limit"]
         if others:
             lines = [
@@ -249,6 +257,10 @@ def update_sales_conditions(*, actor, customer: Customer, data: dict) -> CreditA
                 text="Condiciones de venta cambiadas.\n" + "\n".join(lines),
             )
     return account
+
+
+def _money_json(value) -> str | None:
+    return None if value is None else str(value)
 
 
 def clean_sales_conditions(data: dict) -> tuple[dict, dict]:
@@ -327,6 +339,7 @@ def _set_blocked(*, actor, customer, reason, blocked: bool) -> CreditAccount:
             kind=CustomerNote.Kind.CREDIT_BLOCKED if blocked else CustomerNote.Kind.CREDIT_UNBLOCKED,
             text=f"Crédito {'bloqueado' if blocked else 'desbloqueado'}. Motivo: {reason}",
         )
+        customer_event(events.BLOCKED if blocked else events.UNBLOCKED, customer, {"reason": reason})
     return account
 
 
@@ -944,6 +957,17 @@ _DOCUMENT_SQL = """
 """
 
 
+# Each balance row's autorizaciones retenidas against the authorizations still holding
+# (status "aprobada", expired or not: an expired hold leaves the row when it is released).
+_HELD_SQL = """
+    SELECT a.customer_id, a.held, COALESCE(h.held, 0)
+    FROM credit_creditaccount a
+    LEFT JOIN (SELECT customer_id, SUM(amount) AS held FROM credit_creditauthorization
+               WHERE status = 'aprobada' GROUP BY customer_id) h ON h.customer_id = a.customer_id
+    WHERE a.held <> COALESCE(h.held, 0)
+"""
+
+
 def recompute_balances(*, fix: bool = False) -> list[BalanceDifference]:
     """Every comprobante's pagado / notas de crédito from its pagos and notas, then every
     customer's balance row from the comprobantes, in one set-based pass each. Returns the
@@ -954,7 +978,8 @@ def recompute_balances(*, fix: bool = False) -> list[BalanceDifference]:
         if fix:
             # Nobody writes a document or a balance while we compare and fix.
             cursor.execute(
-                "LOCK TABLE credit_creditaccount, credit_document, credit_payment IN SHARE ROW EXCLUSIVE MODE"
+                "LOCK TABLE credit_creditaccount, credit_document, credit_payment, credit_creditauthorization "
+                "IN SHARE ROW EXCLUSIVE MODE"
             )
         cursor.execute(_DOCUMENT_SQL)
         for doc_id, paid, paid_expected, credited, credited_expected in cursor.fetchall():
@@ -985,6 +1010,16 @@ def recompute_balances(*, fix: bool = False) -> list[BalanceDifference]:
             missing = [r[0] for r in rows if r[1] is None]
             CreditAccount.objects.bulk_create([CreditAccount(customer_id=pk) for pk in missing], ignore_conflicts=True)
             fill_balances(cursor, customer_ids=[r[0] for r in rows])
+        cursor.execute(_HELD_SQL)
+        held_rows = cursor.fetchall()
+        for customer_id, held, held_e in held_rows:
+            differences.append(BalanceDifference(customer_id, "held", held, held_e))
+        if fix and held_rows:
+            cursor.execute(
+                "UPDATE credit_creditaccount a SET held = x.e FROM (" + _HELD_SQL.replace(
+                    "SELECT a.customer_id, a.held, COALESCE(h.held, 0)", "SELECT a.customer_id, COALESCE(h.held, 0) AS e"
+                ) + ") x WHERE x.customer_id = a.customer_id"
+            )
     return differences
 
 

@@ -9,11 +9,13 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django_htmx.http import trigger_client_event
 
 from credit import queries, services
-from credit.models import CreditRequest, Document, PaymentTerm, PointsMovement, PriceList
+from credit.authorizations import hold_duration, override_authorization
+from credit.models import CreditAuthorization, CreditRequest, Document, PaymentTerm, PointsMovement, PriceList
 from customers.models import Customer
 
 
@@ -362,6 +364,37 @@ def request_decide(request, request_pk):
 @permission_required("credit.add_creditrequest", raise_exception=True)
 def my_requests(request):
     return render(request, "credit/my_requests.html", {"requests": queries.requests_of(request.user)})
+
+
+# --- Autorizaciones rechazadas (the integration API's credit authorizations) -----------------
+
+
+@permission_required("credit.view_creditauthorization", raise_exception=True)
+def refused_authorizations(request):
+    """Refusals of the last CREDIT_AUTHORIZATION_HOURS (older sales are gone), newest first."""
+    since = timezone.now() - hold_duration()
+    context = {
+        "refused": queries.refused_authorizations(since=since),
+        "overrides": queries.recent_overrides(),
+        "can_override": request.user.has_perm("credit.override_authorization"),
+        "hours": int(hold_duration().total_seconds() // 3600),
+    }
+    return render(request, "credit/authorizations.html", context)
+
+
+@require_POST
+@permission_required("credit.override_authorization", raise_exception=True)
+def authorization_override(request, authorization_pk):
+    authorization = get_object_or_404(CreditAuthorization.objects.select_related("customer"), pk=authorization_pk)
+    try:
+        override_authorization(actor=request.user, authorization=authorization, reason=request.POST.get("reason", ""))
+    except ValidationError as exc:
+        messages.error(request, f"Autorización {authorization.pk} de «{authorization.customer.name}»: " + " ".join(exc.messages))
+    else:
+        messages.success(
+            request, f"Autorización {authorization.pk} de «{authorization.customer.name}» aprobada por excepción."
+        )
+    return redirect("credit:authorizations")
 
 
 # --- Configuración ---------------------------------------------------------------------------

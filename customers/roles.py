@@ -49,6 +49,9 @@ _MANAGE_CREDIT = [
     "credit.add_pointsmovement",
     "credit.view_creditrequest",
     "credit.decide_creditrequest",
+    # Autorizaciones rechazadas (the integration API's credit authorizations): see, approve by exception.
+    "credit.view_creditauthorization",
+    "credit.override_authorization",
 ]
 
 ROLE_PERMISSIONS: dict[str, str | list[str]] = {

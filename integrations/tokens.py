@@ -25,8 +25,23 @@ LAST_USED_PRECISION = timedelta(minutes=1)
 SCOPE_PERMISSIONS = {
     Scope.CUSTOMERS_READ: ["customers.view_customer"],
     Scope.CUSTOMERS_WRITE: ["customers.view_customer", "customers.add_customer", "customers.change_customer"],
-    Scope.DOCUMENTS: [],
-    Scope.CREDIT: [],
+    # Comprobantes, anulaciones and pagos (credit.intake).
+    Scope.DOCUMENTS: [
+        "credit.view_document",
+        "credit.add_document",
+        "credit.change_document",
+        "credit.view_payment",
+        "credit.add_payment",
+    ],
+    # Cupo and bloqueo (credit.services), authorizations and their holds (credit.authorizations).
+    Scope.CREDIT: [
+        "credit.view_creditaccount",
+        "credit.change_creditaccount",
+        "credit.block_credit",
+        "credit.view_creditauthorization",
+        "credit.add_creditauthorization",
+        "credit.change_creditauthorization",
+    ],
 }
 
 

@@ -22,6 +22,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from credit import events as credit_events
 from customers import events
 from customers.access import require_permission
 from customers.models import Customer
@@ -30,8 +31,7 @@ from integrations.representation import summary
 
 logger = logging.getLogger("integrations.webhooks")
 
-# What an Administrador can subscribe to, with the label the admin shows. The credit app adds
-# its kinds (crédito bloqueado/desbloqueado, cupo cambiado, autorización aprobada por excepción).
+# What an Administrador can subscribe to, with the label the admin shows.
 EVENT_LABELS = {
     events.CREATED: "Cliente creado",
     events.UPDATED: "Cliente actualizado",
@@ -40,6 +40,9 @@ EVENT_LABELS = {
     events.TRASHED: "Cliente eliminado (a la Papelera)",
     events.RESTORED: "Cliente restaurado",
     events.PURGED: "Cliente eliminado definitivamente",
+    # The credit app's (credit.events): crédito bloqueado/desbloqueado, cupo cambiado,
+    # autorización aprobada por excepción.
+    **credit_events.LABELS,
 }
 
 BACKOFF_FIRST = 10  # seconds before the first retry; doubles each time

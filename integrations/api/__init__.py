@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied
 from ninja import NinjaAPI
 from ninja.parser import Parser
 
-from integrations.api import customers
+from integrations.api import credit, customers
 from integrations.api.auth import TokenAuth
 from integrations.api.errors import install_handlers
 
@@ -47,6 +47,7 @@ api = NinjaAPI(
 )
 install_handlers(api)
 api.add_router("", customers.router)
+api.add_router("", credit.router)
 
 
 def urlpatterns() -> list:

@@ -5,27 +5,30 @@ user as the actor: the same validation, permissions, history and notes as the pa
 from datetime import datetime, timedelta
 
 from django.db.models import Q
-from django.http import Http404, HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from ninja import Header, Query, Router, Status
 
+from attributes.models import AttributeDefinition
 from customers import services
 from customers.filters import CustomerFilterSet
 from customers.models import Customer
 from customers.queries import get_customer, list_customers, paginate_customers
+from peru.concurrency import StaleEdit, etag, parse_etag
+from peru.text import clean_spaces, fold
 from integrations.api.errors import ERROR_CODES, ApiError
 from integrations.api.schemas import (
     ChangesOut,
     CustomerIn,
-    CustomerOut,
+    CustomerWithCreditOut,
     Error,
     MergedOut,
     SearchOut,
 )
 from integrations.idempotency import MAX_KEY_LENGTH, KeyReused, run_once
 from integrations.models import Scope
-from integrations.representation import detail, summary
+from integrations.representation import detail_with_credit, summary
 
 router = Router(tags=["clientes"])
 
@@ -122,26 +125,37 @@ def _parse_cursor(value: str) -> tuple[datetime | None, int]:
     return when, number
 
 
+def _answer(customer: Customer, response: HttpResponse | None = None) -> dict:
+    """The customer as the API shows it, with its credit; `ETag` carries its version."""
+    if response is not None:
+        response["ETag"] = etag(customer.version)
+    return detail_with_credit(customer)
+
+
 @router.get(
-    "/customers/{int:customer_id}", response={200: CustomerOut, 301: MergedOut, **ERRORS}, summary="Leer un cliente"
+    "/customers/{int:customer_id}",
+    response={200: CustomerWithCreditOut, 301: MergedOut, **ERRORS},
+    summary="Leer un cliente",
 )
-def read_customer(request, customer_id: int):
-    """A customer merged into another (Fusionar) answers 301 with the survivor's URL in
-    Location and its id in `merged_into`, so a point of sale holding the old id follows it."""
+def read_customer(request, response: HttpResponse, customer_id: int):
+    """With condiciones de venta, crédito disponible, bloqueo and points; the `ETag` header is
+    the customer's version, for `If-Match` on PATCH. A customer merged into another (Fusionar)
+    answers 301 with the survivor's URL in Location and its id in `merged_into`, so a point of
+    sale holding the old id follows it."""
     _readable(request)
     survivor = services.merged_into(customer_id)
     if survivor is not None:
-        response = JsonResponse(
+        moved = JsonResponse(
             {"detail": f"El cliente {customer_id} se fusionó en el cliente {survivor}.", "merged_into": survivor},
             status=301,
             json_dumps_params={"ensure_ascii": False},
         )
-        response["Location"] = request.build_absolute_uri(request.path.rsplit("/", 1)[0] + f"/{survivor}")
-        return response
-    return detail(_visible_customer(request, customer_id))
+        moved["Location"] = request.build_absolute_uri(request.path.rsplit("/", 1)[0] + f"/{survivor}")
+        return moved
+    return _answer(_visible_customer(request, customer_id), response)
 
 
-@router.post("/customers", response={201: CustomerOut, 200: CustomerOut, **ERRORS}, summary="Crear un cliente")
+@router.post("/customers", response={201: CustomerWithCreditOut, 200: CustomerWithCreditOut, **ERRORS}, summary="Crear un cliente")
 def create_customer(
     request,
     payload: CustomerIn,
@@ -154,7 +168,7 @@ def create_customer(
 
     def action():
         customer = services.create_customer(actor=request.user, data=_service_data(data))
-        return 201, _json(detail(get_customer(pk=customer.pk)))
+        return 201, _json(_answer(get_customer(pk=customer.pk)))
 
     try:
         status, body, replayed = run_once(
@@ -169,34 +183,60 @@ def create_customer(
     return Status(200 if replayed else status, body)
 
 
-@router.patch("/customers/{int:customer_id}", response={200: CustomerOut, **ERRORS}, summary="Modificar un cliente")
-def update_customer(request, customer_id: int, payload: CustomerIn):
+@router.patch("/customers/{int:customer_id}", response={200: CustomerWithCreditOut, **ERRORS}, summary="Modificar un cliente")
+def update_customer(
+    request,
+    response: HttpResponse,
+    customer_id: int,
+    payload: CustomerIn,
+    if_match: str | None = Header(None, alias="If-Match", max_length=100),
+):
     """Only the fields sent change; the rest stay as they are. `address` replaces the main
-    address; `phones` and `emails` replace the lists; `attributes` change the values named."""
+    address; `phones` and `emails` replace the lists; `attributes` change the values named.
+    With `If-Match: <ETag of a read>`, a change by someone else since that read is merged when
+    it touched other fields, and refused with 412 when it touched the same ones."""
     require_scope(request, Scope.CUSTOMERS_WRITE)
     customer = _visible_customer(request, customer_id)
-    data = {**current_data(customer), **_service_data(payload.model_dump(exclude_unset=True))}
-    services.update_customer(actor=request.user, customer=customer, data=data)
-    return detail(get_customer(pk=customer_id))
+    sent = _service_data(payload.model_dump(exclude_unset=True))
+    version = None
+    if if_match is not None and if_match.strip() != "*":
+        version = parse_etag(if_match)
+        if version is None:
+            raise ApiError(
+                400, "If-Match no es una ETag de este cliente: use la cabecera ETag de la última lectura, p. ej. \"7\"."
+            )
+    data = {**current_data(customer), **sent}
+    try:
+        services.update_customer(
+            actor=request.user, customer=customer, data=data, version=version, changed=_changed_keys(sent) if version else None
+        )
+    except StaleEdit as exc:
+        raise ApiError(
+            412,
+            exc.text(),
+            errors={c.key: [f"Valor actual: {c.current}"] for c in exc.conflicts} or None,
+            headers={"ETag": etag(exc.current_version)} if exc.current_version else None,
+        ) from None
+    return _answer(get_customer(pk=customer_id), response)
 
 
 @router.post(
-    "/customers/{int:customer_id}/deactivate", response={200: CustomerOut, **ERRORS}, summary="Desactivar un cliente"
+    "/customers/{int:customer_id}/deactivate", response={200: CustomerWithCreditOut, **ERRORS}, summary="Desactivar un cliente"
 )
 def deactivate_customer(request, customer_id: int):
     """The customer stays on file but no longer appears to the point of sale or invoicing."""
     require_scope(request, Scope.CUSTOMERS_WRITE)
     services.suspend_customer(actor=request.user, customer=_visible_customer(request, customer_id))
-    return detail(get_customer(pk=customer_id))
+    return _answer(get_customer(pk=customer_id))
 
 
 @router.post(
-    "/customers/{int:customer_id}/activate", response={200: CustomerOut, **ERRORS}, summary="Activar un cliente"
+    "/customers/{int:customer_id}/activate", response={200: CustomerWithCreditOut, **ERRORS}, summary="Activar un cliente"
 )
 def activate_customer(request, customer_id: int):
     require_scope(request, Scope.CUSTOMERS_WRITE)
     services.reactivate_customer(actor=request.user, customer=_visible_customer(request, customer_id))
-    return detail(get_customer(pk=customer_id))
+    return _answer(get_customer(pk=customer_id))
 
 
 # --- between the API's JSON and the services' data ------------------------------------------
@@ -235,6 +275,18 @@ def current_data(customer: Customer) -> dict:
     return data
 
 
+def _changed_keys(sent: dict) -> set[str]:
+    """The keys a PATCH changes, as the optimistic-concurrency check names them: fields by
+    name, attribute values as "attributes.<id>" (the PATCH names them)."""
+    keys = {key for key in sent if key != "attributes"}
+    if sent.get("attributes"):
+        named = {fold(clean_spaces(name)) for name in sent["attributes"]}
+        for definition in AttributeDefinition.objects.only("key", "name"):
+            if definition.key in sent["attributes"] or fold(definition.name) in named:
+                keys.add(f"attributes.{definition.key}")
+    return keys
+
+
 def _json(value: dict) -> dict:
     """An answer as JSON-native values, as stored for an idempotent replay."""
-    return CustomerOut.model_validate(value).model_dump(mode="json")
+    return CustomerWithCreditOut.model_validate(value).model_dump(mode="json")

@@ -14,7 +14,7 @@ logger = logging.getLogger("integrations.api")
 
 
 # Every error status any operation may answer (published in the schema for each operation).
-ERROR_CODES = frozenset({400, 401, 403, 404, 413, 422, 429, 500})
+ERROR_CODES = frozenset({400, 401, 403, 404, 412, 413, 422, 429, 500})
 
 
 class ApiError(Exception):

@@ -1,6 +1,7 @@
 """What the API reads and answers (published in /api/v1/openapi.json)."""
 
-from datetime import datetime
+import datetime as dt
+from datetime import date, datetime
 from typing import Any
 
 from ninja import Field, Schema
@@ -156,3 +157,129 @@ class ChangesOut(Schema):
     results: list[ChangeOut]
     next: str = Field(..., description="Cursor para la próxima consulta (`since`).")
     more: bool = Field(..., description="Hay más cambios: consulte de nuevo con `next` enseguida.")
+
+
+# --- crédito, comprobantes, pagos, autorizaciones ---------------------------------------------
+
+AMOUNT = Field(..., max_length=30, description='Monto en soles como texto decimal, p. ej. "150.50".')
+
+
+class CreditOut(Schema):
+    """Condiciones de venta and crédito of a customer (amounts in soles as decimal strings)."""
+
+    price_list: str | None = Field(..., description="Lista de precios.")
+    payment_term: str | None = Field(..., description="Forma de pago.")
+    credit_limit: str | None = Field(..., description="Cupo de crédito; null: sin crédito.")
+    balance: str = Field(..., description="Saldo pendiente de sus comprobantes.")
+    held: str = Field(..., description="Autorizaciones retenidas (vigentes).")
+    available: str | None = Field(..., description="Crédito disponible = cupo − saldo − retenido; null sin cupo.")
+    is_blocked: bool
+    blocked_reason: str
+    open_documents: int
+    oldest_due_date: date | None
+    points: int = Field(..., description="Puntos acumulados.")
+
+
+class CustomerWithCreditOut(CustomerOut):
+    version: int = Field(..., description="Versión del cliente (la ETag de la respuesta; envíela en If-Match).")
+    credit: CreditOut
+
+
+class CreditIn(Schema):
+    """Cupo and bloqueo (scope crédito). Fields left out keep their value."""
+
+    model_config = ConfigDict(extra="forbid")
+    credit_limit: str | None = Field(
+        None, max_length=30, description='Cupo en soles, p. ej. "5000.00"; null o "" quita el crédito.'
+    )
+    blocked: bool | None = Field(None, description="Bloquear (true) o desbloquear (false) el crédito.")
+    reason: str | None = Field(None, max_length=TEXT, description="Motivo: obligatorio para bloquear o desbloquear.")
+
+
+class DocumentIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    customer_id: int
+    doc_type: str = Field(..., max_length=2, description="01 factura, 03 boleta, 07 nota de crédito, 08 nota de débito.")
+    series: str = Field(..., max_length=4, description="F001, B001…")
+    number: int = Field(..., ge=1, le=99_999_999)
+    issue_date: date
+    due_date: date | None = Field(None, description="Vacío: el día de emisión (contado).")
+    currency: str = Field("PEN", max_length=3, description="PEN o USD.")
+    exchange_rate: str | None = Field(None, max_length=20, description="Tipo de cambio (solo USD), p. ej. \"3.7500\".")
+    total: str = AMOUNT
+    related_id: int | None = Field(None, description="Comprobante que modifica una nota de crédito o débito.")
+    project_id: int | None = None
+    authorization_id: int | None = Field(None, description="Autorización de crédito de la venta: libera su retención.")
+
+
+class DocumentOut(Schema):
+    id: int
+    customer_id: int
+    doc_type: str
+    series: str
+    number: int
+    serie_number: str
+    issue_date: date
+    due_date: date
+    currency: str
+    exchange_rate: str
+    total: str
+    paid: str
+    credited: str
+    outstanding: str
+    status: str = Field(..., description="pendiente, parcial, pagado, vencido, anulado o aplicada (nota de crédito).")
+    related_id: int | None
+    created_at: datetime
+
+
+class AnnulIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(..., max_length=TEXT, description="Motivo de la anulación.")
+
+
+class PaymentIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    document_id: int
+    amount: str = AMOUNT
+    date: dt.date | None = Field(None, description="Vacío: hoy.")
+    method_id: int | None = Field(None, description="Forma de pago (id).")
+    reference: str = Field(..., max_length=60, description="Número de operación o recibo: la misma referencia no cuenta dos veces.")
+
+
+class PaymentOut(Schema):
+    id: int
+    document_id: int
+    amount: str
+    date: dt.date
+    reference: str
+    document: DocumentOut
+
+
+class AuthorizationIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    customer_id: int
+    amount: str = AMOUNT
+    reference: str = Field(..., max_length=100, description="Referencia de la venta: la misma otra vez devuelve la primera respuesta.")
+
+
+class AuthorizationOut(Schema):
+    id: int
+    customer_id: int
+    amount: str
+    reference: str
+    approved: bool = Field(..., description="Aprobada (también si luego se usó, canceló o venció).")
+    status: str = Field(..., description="aprobada (retenida), rechazada, usada, cancelada o vencida.")
+    reason: str = Field(..., description="Por qué se rechazó (vacío si se aprobó).")
+    refusal: str | None = Field(
+        ..., description="inactive, trashed, blocked, no_credit o insufficient; null si se aprobó."
+    )
+    available: str | None = Field(
+        ..., description="Crédito disponible tras retener este monto (aprobada) o al rechazar (rechazada)."
+    )
+    expires_at: datetime | None = Field(..., description="Hasta cuándo retiene el monto.")
+    document_id: int | None
+    overridden: bool = Field(..., description="Aprobada por excepción por Créditos.")
+    override_reason: str
+    overridden_by: str | None
+    overridden_at: datetime | None
+    created_at: datetime

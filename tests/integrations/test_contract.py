@@ -8,6 +8,7 @@ import pytest
 from django.test import Client
 from jsonschema import Draft202012Validator
 
+from credit.models import CreditAuthorization
 from customers.services import trash_customer
 from tests.factories import company_data, make_address, make_company
 from tests.integrations.conftest import ApiClient, make_token
@@ -50,7 +51,7 @@ def contract():
 
 def _call(contract, client, method, url, body=None, **kw):
     call = getattr(client, method)
-    response = call(url, body, **kw) if method in ("post", "patch") else call(url, **kw)
+    response = call(url, body, **kw) if method in ("post", "patch", "put") else call(url, **kw)
     return response, contract.check(method.upper(), url, response)
 
 
@@ -79,16 +80,73 @@ def test_every_answer_matches_the_published_schema(contract, api):
     for method, url, body, status in calls:
         response, _ = _call(contract, api, method, url, body)
         assert response.status_code == status, (method, url, response.content[:300])
+    ids = _credit_calls(contract, customer)
     # Errors of authentication and scope, on every operation.
     for method, template in sorted(contract.operations):
         url = template.replace("{customer_id}", str(customer.pk))
+        url = url.replace("{document_id}", str(ids["document"])).replace("{authorization_id}", str(ids["authorization"]))
         if method == "GET" and template == "/api/v1/customers":
             url += "?q=abc"
-        response, _ = _call(contract, nobody, method.lower(), url, {} if method in ("POST", "PATCH") else None)
+        with_body = method in ("POST", "PATCH", "PUT")
+        response, _ = _call(contract, nobody, method.lower(), url, {} if with_body else None)
         assert response.status_code == 401
-        if method != "GET":
-            response, _ = _call(contract, reader, method.lower(), url, {} if method in ("POST", "PATCH") else None)
+        if method != "GET" or "authorizations" in template:
+            response, _ = _call(contract, reader, method.lower(), url, {} if with_body else None)
             assert response.status_code == 403
+
+
+def _credit_calls(contract, customer) -> dict:
+    """Comprobantes, pagos, cupo and authorizations, successes and errors."""
+    from django.utils import timezone
+
+    from credit.services import update_sales_conditions
+
+    update_sales_conditions(actor=None, customer=customer, data={"credit_limit": "1000.00"})
+    docs = ApiClient(make_token(name="Facturación", scopes=["documents"])[1])
+    pos = ApiClient(make_token(name="Caja", scopes=["credit"])[1])
+    today = timezone.localdate().isoformat()
+    document = {"customer_id": customer.pk, "doc_type": "01", "series": "F001", "number": 7, "issue_date": today,
+                "total": "100.00"}  # fmt: skip
+    _, created = _call(contract, docs, "post", "/api/v1/documents", document)
+    other = {**document, "number": 8}
+    _, voidable = _call(contract, docs, "post", "/api/v1/documents", other)
+    auth = {"customer_id": customer.pk, "amount": "50.00", "reference": "V-1"}
+    calls = [
+        (docs, "post", "/api/v1/documents", document, 200),
+        (docs, "post", "/api/v1/documents", {**document, "total": "-1", "number": 9}, 422),
+        (docs, "post", "/api/v1/documents", {**document, "customer_id": 999999}, 404),
+        (docs, "post", f"/api/v1/documents/{voidable['id']}/annul", {"reason": "Error"}, 200),
+        (docs, "post", "/api/v1/documents/999999/annul", {"reason": "Error"}, 404),
+        (docs, "post", "/api/v1/payments", {"document_id": created["id"], "amount": "10.00", "reference": "OP-1"}, 201),
+        (docs, "post", "/api/v1/payments", {"document_id": created["id"], "amount": "10.00", "reference": "OP-1"}, 200),
+        (docs, "post", "/api/v1/payments", {"document_id": created["id"], "amount": "999.00", "reference": "OP-2"}, 422),
+        (pos, "put", f"/api/v1/customers/{customer.pk}/credit", {"credit_limit": "2000.00"}, 200),
+        (pos, "put", f"/api/v1/customers/{customer.pk}/credit", {"blocked": True}, 422),
+        (pos, "post", "/api/v1/credit/authorizations", auth, 201),
+        (pos, "post", "/api/v1/credit/authorizations", auth, 200),
+        (pos, "post", "/api/v1/credit/authorizations", {**auth, "reference": "V-2", "amount": "99999.00"}, 201),
+        (pos, "post", "/api/v1/credit/authorizations", {**auth, "amount": 5}, 422),
+        (pos, "post", "/api/v1/credit/authorizations", {**auth, "customer_id": 999999, "reference": "V-3"}, 404),
+    ]
+    for client, method, url, body, status in calls:
+        response, _ = _call(contract, client, method, url, body)
+        assert response.status_code == status, (method, url, response.content[:300])
+    authorization = CreditAuthorization.objects.get(reference="V-1")
+    for method, url, status in [
+        ("get", f"/api/v1/credit/authorizations/{authorization.pk}", 200),
+        ("get", "/api/v1/credit/authorizations/999999", 404),
+        ("post", f"/api/v1/credit/authorizations/{authorization.pk}/cancel", 200),
+    ]:
+        response, _ = _call(contract, pos, method, url, None if method == "get" else {})
+        assert response.status_code == status, (method, url, response.content[:300])
+    # A stale If-Match on PATCH.
+    api = ApiClient(make_token(name="Escritura", scopes=["customers:write"])[1])
+    response, _ = _call(contract, api, "patch", f"/api/v1/customers/{customer.pk}", {"business_line": "Uno"})
+    response, _ = _call(
+        contract, api, "patch", f"/api/v1/customers/{customer.pk}", {"business_line": "Dos"}, headers={"If-Match": '"1"'}
+    )
+    assert response.status_code == 412
+    return {"document": created["id"], "authorization": authorization.pk}
 
 
 def test_idempotent_replays_and_rate_limits_match_the_schema(contract, api, settings):

@@ -1,0 +1,277 @@
+"""Credit authorizations: a point of sale asks, before a sale on credit, whether the customer
+may owe `amount` more; the answer holds that amount (CreditAccount.held).
+
+Crédito disponible = cupo − saldo − autorizaciones retenidas. Every decision is taken with the
+customer's balance row locked (credit.services.locked_account), so concurrent authorizations
+for one customer take turns and can never together exceed what is available: each one reads
+the saldo and the holds left by the ones before it, never a copy read before the lock.
+
+A hold ends when the comprobante naming it arrives (`use_authorization`, in that comprobante's
+transaction: the saldo takes over from the hold), when it is cancelled, or when it expires
+(`CREDIT_AUTHORIZATION_HOURS`, 24 by default). Expiry needs no worker: readers count only holds
+whose expires_at is still ahead (credit.queries.apply_live_holds), and the balance row drops
+expired holds the next time it is locked for an authorization (`_release_expired`), so the
+stored `held` always equals the sum of the rows still in status "aprobada"
+(`recompute_balances` checks it).
+"""
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from credit import events
+from credit.models import ZERO, CreditAccount, CreditAuthorization, Document
+from credit.money import format_money, parse_amount
+from credit.services import _reason, _require, _user, _writable_customer, locked_account
+from customers.events import customer_event
+from customers.models import Customer, CustomerNote
+from customers.notes import record_note
+
+Status = CreditAuthorization.Status
+Refusal = CreditAuthorization.Refusal
+
+MAX_REFERENCE = 100
+
+
+def hold_duration() -> timedelta:
+    return timedelta(hours=settings.CREDIT_AUTHORIZATION_HOURS)
+
+
+def _clean_request(amount, reference) -> tuple[Decimal, str]:
+    errors: dict[str, list[str]] = {}
+    value = None
+    try:
+        value = parse_amount(amount, label="El monto")
+    except ValueError as exc:
+        errors["amount"] = [str(exc)]
+    reference = " ".join(str(reference or "").split())
+    if not reference:
+        errors["reference"] = ["Indique la referencia de la venta."]
+    elif len(reference) > MAX_REFERENCE:
+        errors["reference"] = [f"La referencia admite hasta {MAX_REFERENCE} caracteres."]
+    if errors:
+        raise ValidationError(errors)
+    return value, reference
+
+
+def _lock_account(customer_id: int) -> CreditAccount:
+    """The customer's balance row with its customer, locked (only the balance row: the customer
+    row stays free for edits). Raises Customer.DoesNotExist for an unknown customer."""
+    rows = CreditAccount.objects.select_for_update(of=("self",)).select_related("customer")
+    account = rows.filter(customer_id=customer_id).first()
+    if account is None:
+        if not Customer.objects.filter(pk=customer_id).exists():
+            raise Customer.DoesNotExist
+        locked_account(Customer(pk=customer_id))
+        account = rows.get(customer_id=customer_id)
+    return account
+
+
+_RELEASE_SQL = """
+    UPDATE credit_creditauthorization SET status = %s, released_at = %s
+    WHERE customer_id = %s AND status = %s AND expires_at <= %s
+    RETURNING amount
+"""
+
+
+def _release_expired(account: CreditAccount, now) -> None:
+    """Drop the holds past their expiry from the locked balance row (one statement; usually
+    nothing to do)."""
+    if account.held <= 0:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(_RELEASE_SQL, [Status.EXPIRED, now, account.customer_id, Status.APPROVED, now])
+        released = sum((row[0] for row in cursor.fetchall()), ZERO)
+    if released:
+        _move_held(account, -released)
+
+
+def _move_held(account: CreditAccount, delta: Decimal) -> None:
+    """The locked balance row's held amount moves by `delta`. A plain UPDATE: the row's history
+    (Condiciones de venta) records what people change, not every hold (history excludes `held`)."""
+    account.held += delta
+    CreditAccount.objects.filter(pk=account.pk).update(held=account.held, updated_at=timezone.now())
+
+
+def _refusal(account: CreditAccount, amount: Decimal) -> tuple[str, str]:
+    customer = account.customer
+    if customer.deleted_at is not None:
+        return Refusal.TRASHED, "El cliente está en la Papelera."
+    if not customer.is_active:
+        return Refusal.INACTIVE, "El cliente está suspendido."
+    if account.is_blocked:
+        return Refusal.BLOCKED, f"El crédito del cliente está bloqueado. Motivo: {account.blocked_reason}"
+    if not account.credit_limit:
+        return Refusal.NO_CREDIT, "El cliente no tiene cupo de crédito."
+    if amount > account.available:
+        return (
+            Refusal.INSUFFICIENT,
+            f"Crédito disponible insuficiente: disponible {format_money(max(account.available, ZERO))}, "
+            f"pedido {format_money(amount)}.",
+        )
+    return "", ""
+
+
+def authorize_credit(*, actor, customer_id: int, amount, reference: str) -> tuple[CreditAuthorization, bool]:
+    """Approve (and hold) or refuse `amount` for the customer; (authorization, replayed).
+
+    The same reference again from the same system answers with the first authorization
+    (replayed=True) and holds nothing more; with another customer or amount it is refused.
+    Raises Customer.DoesNotExist for an unknown customer."""
+    _require(actor, "credit.add_creditauthorization")
+    amount, reference = _clean_request(amount, reference)
+    user = _user(actor)
+    try:
+        with transaction.atomic():
+            account = _lock_account(customer_id)
+            # Under the customer's lock: a retry of the same sale waits for the first, then sees it.
+            previous = CreditAuthorization.objects.filter(requested_by=user, reference=reference).first()
+            if previous is not None:
+                return _replayed(previous, customer_id, amount), True
+            now = timezone.now()
+            _release_expired(account, now)
+            refusal, reason = _refusal(account, amount)
+            authorization = CreditAuthorization(
+                customer_id=customer_id,
+                amount=amount,
+                reference=reference,
+                status=Status.REFUSED if refusal else Status.APPROVED,
+                refusal=refusal,
+                reason=reason,
+                available=account.available if refusal else account.available - amount,
+                expires_at=None if refusal else now + hold_duration(),
+                requested_by=user,
+            )
+            authorization.save()
+            if not refusal:
+                _move_held(account, amount)
+    except IntegrityError:
+        # The same reference from this system, for another customer, committed meanwhile.
+        previous = CreditAuthorization.objects.filter(requested_by=user, reference=reference).first()
+        if previous is None:
+            raise
+        return _replayed(previous, customer_id, amount), True
+    return authorization, False
+
+
+def _replayed(previous: CreditAuthorization, customer_id: int, amount: Decimal) -> CreditAuthorization:
+    if previous.customer_id != customer_id or previous.amount != amount:
+        raise ValidationError(
+            {
+                "reference": [
+                    f"La referencia «{previous.reference}» ya se usó en la autorización {previous.pk} "
+                    f"(otro cliente o monto): use una referencia nueva para cada venta."
+                ]
+            }
+        )
+    return previous
+
+
+def cancel_authorization(*, actor, authorization: CreditAuthorization) -> CreditAuthorization:
+    """The sale did not happen: an approved hold is released; a refused one leaves the queue of
+    Autorizaciones rechazadas. Cancelling again (or after expiry) changes nothing; one already
+    used by a comprobante can't be cancelled."""
+    _require(actor, "credit.change_creditauthorization")
+    with transaction.atomic():
+        account = _lock_account(authorization.customer_id)
+        authorization = CreditAuthorization.objects.select_for_update().get(pk=authorization.pk)
+        now = timezone.now()
+        if authorization.status == Status.USED:
+            raise ValidationError(
+                f"La autorización {authorization.pk} ya fue usada por un comprobante: no se puede cancelar."
+            )
+        if authorization.status == Status.APPROVED:
+            _move_held(account, -authorization.amount)
+            authorization.status = Status.EXPIRED if authorization.expires_at <= now else Status.CANCELLED
+            authorization.released_at = now
+            authorization.save(update_fields=["status", "released_at"])
+        elif authorization.status == Status.REFUSED:
+            authorization.status = Status.CANCELLED
+            authorization.save(update_fields=["status"])
+    return authorization
+
+
+def override_authorization(*, actor, authorization: CreditAuthorization, reason: str) -> CreditAuthorization:
+    """Créditos approves a refused authorization by exception, with a reason: it holds its
+    amount from now (even above what is available), leaves a note on the customer and tells
+    the point of sale (GET, webhook credit.authorization_overridden)."""
+    _require(actor, "credit.override_authorization")
+    reason = _reason(reason, what="el motivo de la excepción")
+    with transaction.atomic():
+        customer = _writable_customer(Customer(pk=authorization.customer_id))
+        account = _lock_account(customer.pk)
+        authorization = CreditAuthorization.objects.select_for_update().get(pk=authorization.pk)
+        if authorization.status != Status.REFUSED:
+            raise ValidationError(
+                f"La autorización {authorization.pk} ya no está rechazada ({authorization.get_status_display().lower()})."
+            )
+        now = timezone.now()
+        _release_expired(account, now)
+        authorization.status = Status.APPROVED
+        authorization.expires_at = now + hold_duration()
+        authorization.overridden_by, authorization.overridden_at = _user(actor), now
+        authorization.override_reason = reason
+        authorization.save(update_fields=["status", "expires_at", "overridden_by", "overridden_at", "override_reason"])
+        _move_held(account, authorization.amount)
+        record_note(
+            customer=customer,
+            actor=actor,
+            kind=CustomerNote.Kind.EDITED,
+            text=(
+                f"Autorización de crédito {authorization.pk} por {format_money(authorization.amount)} "
+                f"(venta {authorization.reference}) aprobada por excepción. Rechazada antes: {authorization.reason} "
+                f"Motivo: {reason}"
+            ),
+        )
+        customer_event(
+            events.AUTHORIZATION_OVERRIDDEN,
+            customer,
+            {
+                "authorization": {
+                    "id": authorization.pk,
+                    "amount": str(authorization.amount),
+                    "reference": authorization.reference,
+                    "expires_at": authorization.expires_at.isoformat(),
+                    "reason": reason,
+                }
+            },
+        )
+    return authorization
+
+
+def use_authorization(*, authorization_id, document: Document) -> CreditAuthorization:
+    """The comprobante that names an authorization arrived: its hold ends (the saldo now counts
+    the comprobante). Call inside the comprobante's transaction, with the balance row locked."""
+    try:
+        authorization = CreditAuthorization.objects.select_for_update().get(pk=int(authorization_id))
+    except (TypeError, ValueError, CreditAuthorization.DoesNotExist):
+        raise ValidationError({"authorization_id": ["No existe esa autorización de crédito."]}) from None
+    if authorization.customer_id != document.customer_id:
+        raise ValidationError({"authorization_id": ["Esa autorización es de otro cliente."]})
+    if authorization.status == Status.USED:
+        raise ValidationError(
+            {"authorization_id": [f"La autorización {authorization.pk} ya fue usada por otro comprobante."]}
+        )
+    if authorization.status in (Status.REFUSED, Status.CANCELLED):
+        raise ValidationError(
+            {"authorization_id": [f"La autorización {authorization.pk} está {authorization.get_status_display().lower()}."]}
+        )
+    if authorization.status == Status.APPROVED:
+        _move_held(CreditAccount.objects.select_for_update().get(customer_id=document.customer_id), -authorization.amount)
+    # An expired one is still the authorization of this sale: the comprobante names it.
+    authorization.status = Status.USED
+    authorization.document = document
+    authorization.released_at = authorization.released_at or timezone.now()
+    authorization.save(update_fields=["status", "document", "released_at"])
+    return authorization
+
+
+def get_authorization(pk) -> CreditAuthorization:
+    try:
+        return CreditAuthorization.objects.select_related("customer", "overridden_by").get(pk=int(pk))
+    except (TypeError, ValueError, CreditAuthorization.DoesNotExist):
+        raise ObjectDoesNotExist from None
