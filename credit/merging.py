@@ -1,22 +1,35 @@
 """What a customer merge (customers.services.merging) moves of the credit app: comprobantes
-(their pagos follow them), proyectos, puntos and solicitudes de crédito, plus the
-autorizaciones retenidas of the balance row; both balance rows are recomputed from the
-documents. The survivor keeps its own condiciones de venta and cupo (Créditos decides those).
+(their pagos follow them), proyectos, puntos, solicitudes and autorizaciones de crédito; both
+balance rows are recomputed from the documents, and their retained amount (`held`) from the
+authorizations still approved. The survivor keeps its own condiciones de venta and cupo (Créditos decides those).
 
 Registered from credit/apps.py (customers.merge_movers): customers never imports credit.
 """
 
-from decimal import Decimal
-
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Q, Sum
 
-from credit.models import ZERO, CreditAccount, CreditRequest, Document, Payment, PointsMovement, Project
+from credit.models import (
+    ZERO,
+    CreditAccount,
+    CreditAuthorization,
+    CreditRequest,
+    Document,
+    Payment,
+    PointsMovement,
+    Project,
+)
 from credit.services import fill_balances
 from customers.merge_movers import Mover
 
-_MODELS = {"documents": Document, "projects": Project, "points": PointsMovement, "requests": CreditRequest}
+_MODELS = {
+    "documents": Document,
+    "projects": Project,
+    "points": PointsMovement,
+    "requests": CreditRequest,
+    "authorizations": CreditAuthorization,
+}
 
 
 def count(customer_id: int) -> dict[str, int]:
@@ -26,6 +39,7 @@ def count(customer_id: int) -> dict[str, int]:
         "proyectos": Project.objects.filter(customer_id=customer_id).count(),
         "movimientos de puntos": PointsMovement.objects.filter(customer_id=customer_id).count(),
         "solicitudes de crédito": CreditRequest.objects.filter(customer_id=customer_id).count(),
+        "autorizaciones de crédito": CreditAuthorization.objects.filter(customer_id=customer_id).count(),
     }
 
 
@@ -45,6 +59,13 @@ def _accounts(*customer_ids) -> dict[int, CreditAccount]:
 def _refill(*customer_ids) -> None:
     with connection.cursor() as cursor:
         fill_balances(cursor, customer_ids=list(customer_ids))
+    # The retained amount is the sum of the authorizations still approved (what
+    # credit.authorizations keeps it equal to), whichever customer they belong to now.
+    for customer_id in customer_ids:
+        held = CreditAuthorization.objects.filter(
+            customer_id=customer_id, status=CreditAuthorization.Status.APPROVED
+        ).aggregate(total=Sum("amount"))["total"]
+        CreditAccount.objects.filter(customer_id=customer_id).update(held=held or ZERO)
 
 
 def move(survivor, merged, actor) -> dict:
@@ -61,13 +82,9 @@ def move(survivor, merged, actor) -> dict:
     if survivor.pk not in accounts and (record["documents"] or merged.pk in accounts):
         CreditAccount.objects.create(customer_id=survivor.pk)
         record["created_account"] = True
-        accounts = _accounts(survivor.pk, merged.pk)
+        _accounts(survivor.pk)
     for name, model in _MODELS.items():
         model.objects.filter(pk__in=record[name]).update(customer_id=survivor.pk)
-    if merged.pk in accounts:
-        held = accounts[merged.pk].held
-        CreditAccount.objects.filter(customer_id=survivor.pk).update(held=accounts[survivor.pk].held + held)
-        CreditAccount.objects.filter(customer_id=merged.pk).update(held=ZERO)
     _refill(survivor.pk, merged.pk)
     return record
 
@@ -97,13 +114,18 @@ def undo(survivor, merged, record, actor) -> None:
         raise ValidationError(
             f"No se puede deshacer: hay movimientos de puntos nuevos por comprobantes de «{merged.name}»."
         )
-    accounts = _accounts(survivor.pk, merged.pk)
+    if (
+        CreditAuthorization.objects.filter(pk__in=record.get("authorizations", []), document__isnull=False)
+        .exclude(document_id__in=documents)
+        .exists()
+    ):
+        raise ValidationError(
+            f"No se puede deshacer: autorizaciones de crédito de «{merged.name}» se usaron en comprobantes "
+            "nuevos después de la fusión."
+        )
+    _accounts(survivor.pk, merged.pk)
     for name, model in _MODELS.items():
         model.objects.filter(pk__in=record.get(name, [])).update(customer_id=merged.pk)
-    held = Decimal(record.get("held", "0"))
-    if held and merged.pk in accounts and survivor.pk in accounts:
-        CreditAccount.objects.filter(customer_id=survivor.pk).update(held=accounts[survivor.pk].held - held)
-        CreditAccount.objects.filter(customer_id=merged.pk).update(held=held)
     if record.get("created_account"):
         # The row the merge made for the survivor's balance, unless someone gave it conditions since.
         CreditAccount.objects.filter(

@@ -19,6 +19,6 @@ def grant(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("integrations", "0001_initial"), ("credit", "0004_authorizations")]
+    dependencies = [("integrations", "0001_initial"), ("credit", "0006_authorizations")]
 
     operations = [migrations.RunPython(grant, migrations.RunPython.noop)]

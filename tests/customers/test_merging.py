@@ -319,3 +319,32 @@ def test_two_merges_of_one_pair_at_once_take_turns():
     assert CustomerMerge.objects.count() == 1
     assert Customer.objects.get(pk=keeper.pk).deleted_at is None
     assert Customer.objects.get(pk=other.pk).deleted_at is not None
+
+
+def test_authorizations_and_their_hold_move_with_the_merge_and_back_on_undo(admin):
+    from credit import authorizations
+    from credit import services as credit_services
+    from credit.models import CreditAuthorization
+
+    keeper = make_company(business_name="Ferretería Sol")
+    other = make_company(business_name="Ferreteria Sol S.A.C.")
+    for customer in (keeper, other):
+        credit_services.update_sales_conditions(actor=None, customer=customer, data={"credit_limit": "1000.00"})
+    kept, _ = authorizations.authorize_credit(actor=None, customer_id=keeper.pk, amount="100.00", reference="V-1")
+    moved, _ = authorizations.authorize_credit(actor=None, customer_id=other.pk, amount="250.00", reference="V-2")
+
+    merge = services.merge_customers(actor=admin, survivor=keeper, merged=other)
+
+    moved.refresh_from_db()
+    assert moved.customer_id == keeper.pk
+    assert CreditAccount.objects.get(customer=keeper).held == Decimal("350.00")
+    assert CreditAccount.objects.get(customer=other).held == Decimal("0.00")
+
+    services.undo_merge(actor=admin, merge=merge)
+
+    moved.refresh_from_db()
+    kept.refresh_from_db()
+    assert moved.customer_id == other.pk and kept.customer_id == keeper.pk
+    assert CreditAccount.objects.get(customer=keeper).held == Decimal("100.00")
+    assert CreditAccount.objects.get(customer=other).held == Decimal("250.00")
+    assert CreditAuthorization.objects.filter(customer=other).count() == 1
