@@ -133,6 +133,29 @@ def test_load_demo_data_fills_about_300_customers_the_first_time(db):
     assert Customer.objects.exclude(email="").count() > 0.7 * Customer.objects.count()
 
 
+def test_demo_data_holds_persons_entered_twice_that_posibles_duplicados_finds(db):
+    from customers.duplicates import find_duplicates
+
+    run("load_demo_data")
+
+    def pairs(rule):
+        return [
+            {(c.document_type_id, c.document_number, c.name) for c in group.customers}
+            for group in find_duplicates(rule=rule).groups
+        ]
+
+    by_document = pairs("documento")
+    assert len(by_document) == 1
+    (pair,) = by_document
+    assert {document_type for document_type, _, _ in pair} == {"1", "6"}
+    assert len({name for _, _, name in pair}) == 1
+    # The one typed again without DNI, in capitals and without accents, with the same phone.
+    typed = Customer.objects.filter(kind="persona", document_number="").order_by("-id").first()
+    assert typed.name == typed.name.upper() and typed.name.isascii()
+    assert any(typed.name in {name for _, _, name in group} for group in pairs("telefono"))
+    assert any(typed.name in {name for _, _, name in group} for group in pairs("nombre"))
+
+
 def test_load_demo_data_does_nothing_the_second_time(db):
     run("load_demo_data")
     loaded = Customer.objects.count()

@@ -2,7 +2,8 @@
 
 Only on an empty customer table: run it again, or after real customers exist, and it does
 nothing. Companies with valid RUCs, persons with and without DNI, ten foreign customers, at
-least one customer in every departamento, a few inactive ones.
+least one customer in every departamento, a few inactive ones, and two persons the office
+typed in twice (Posibles duplicados has something to show).
 """
 
 from django.core.management.base import BaseCommand
@@ -13,7 +14,8 @@ from customers.bulk import bulk_insert_customers
 from customers.demo_attributes import load_demo_attributes
 from customers.history import record_bulk_creation
 from customers.models import Customer
-from customers.sample_data import generate_customers
+from customers.sample_data import generate_customers, person_ruc
+from peru.text import fold, person_display_name, sort_key
 
 DEMO_SEED = 2025
 PERUVIANS = 290
@@ -24,7 +26,31 @@ def demo_rows() -> list[dict]:
     """The demo customers, always the same ones."""
     rows = list(generate_customers(PERUVIANS, seed=DEMO_SEED, foreign_share=0, cover_departments=True))
     rows += generate_customers(FOREIGNERS, seed=DEMO_SEED + 1, start=PERUVIANS, foreign_share=1)
-    return rows
+    return rows + entered_twice(rows)
+
+
+def entered_twice(rows: list[dict]) -> list[dict]:
+    """What real customer files hold: the first active person with a DNI entered again under
+    the RUC 10 that contains that DNI, and the second one entered again without DNI, the name
+    typed in capitals without accents, with the same phone."""
+    first, second = [
+        r
+        for r in rows
+        if r["kind"] == "persona" and r["document_type"] == "1" and r["document_number"] and r["is_active"]
+    ][:2]
+    as_ruc = dict(first, document_type="6", document_number=person_ruc(first["document_number"]), email="")
+    first_names, last_names = fold(second["first_names"]).upper(), fold(second["last_names"]).upper()
+    name = person_display_name(first_names, last_names)
+    typed = dict(
+        second,
+        document_number="",
+        email="",
+        first_names=first_names,
+        last_names=last_names,
+        name=name,
+        sort_key=sort_key(name),
+    )
+    return [dict(row, address=dict(row["address"])) for row in (as_ruc, typed)]
 
 
 class Command(BaseCommand):
