@@ -76,4 +76,6 @@ def sign_in(page, role_name: str, *, username: str, **user):
     page.get_by_label("Contraseña").fill(PASSWORD)
     page.get_by_role("button", name="Ingresar").click()
     expect(page).to_have_url(re.compile(r"/clientes/$"))
+    # htmx binds the search box when the document is ready: typing before that is not searched.
+    page.wait_for_load_state()
     return page

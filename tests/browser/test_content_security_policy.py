@@ -37,6 +37,8 @@ def sign_in(page, username: str) -> None:
     page.get_by_label("Contraseña").fill(PASSWORD)
     page.get_by_role("button", name="Ingresar").click()
     expect(page).to_have_url(re.compile(r"/clientes/$"))
+    # htmx binds the search box when the document is ready: typing before that is not searched.
+    page.wait_for_load_state()
 
 
 def test_every_page_runs_under_the_policy(page, reference_data):
