@@ -215,6 +215,9 @@ class Lookups:
     countries: dict = field(default_factory=dict)  # folded name or code → code
     rows_by_pk: dict = field(default_factory=dict)  # (model, pk) → row, for customer_data
     groups: list = field(default_factory=list)  # [(SheetColumns, what its load() read, allowed)]
+    # The unsaved customer every row to create is cleaned over (clean_customer_data only reads
+    # it): one per file, not a model instance per row.
+    new_customer: Customer = field(default_factory=Customer)
 
     @staticmethod
     def load_definitions() -> list:
@@ -251,7 +254,11 @@ class Lookups:
 
 
 def text_of(raw) -> str:
-    return unescape_formula(clean_spaces(cell_text(raw)))
+    if raw is None:  # most cells of most columns (row_data asks for each column it knows)
+        return ""
+    if raw.__class__ is not str:
+        raw = cell_text(raw)
+    return unescape_formula(clean_spaces(raw))
 
 
 def yes_no(raw, errors: dict, key: str) -> bool | None:

@@ -560,7 +560,7 @@ def _clean_row(result, data, customer, lookups, settings, by_pk, *, since, can_c
         if not can_create:
             result.errors.append(("—", "No tiene permiso para crear clientes."))
             return
-        target = Customer()
+        target = lookups.new_customer
         full = {**data}
         full.pop("whatsapp_only", None)
         if full.get("kind") == Customer.Kind.PERSON and not full.get("is_foreign") and "document_type" not in full:

@@ -2,8 +2,8 @@
 
 import re
 import unicodedata
+from functools import lru_cache
 
-_SPACES = re.compile(r"\s+")
 
 # Control characters: C0 but tab, line feed and carriage return; DEL; C1. PostgreSQL refuses
 # NUL in text (a 500 where it reached a query), and the rest are invisible garbage. The one
@@ -29,8 +29,13 @@ def control_character_errors(data: dict, *, skip=()) -> dict[str, list[str]]:
     character; a nested dict's keys are named "<key>_<subkey>" (address_street), any text
     inside a list counts for the list (phones, emails)."""
     errors: dict[str, list[str]] = {}
+    search = _CONTROL.search
 
     def holds(value) -> bool:
+        if value.__class__ is str:  # most values: no isinstance chain, no recursion
+            return search(value) is not None
+        if value is None or value.__class__ in (bool, int, float):
+            return False
         if isinstance(value, dict):
             return any(holds(k) or holds(v) for k, v in value.items())
         if isinstance(value, (list, tuple)):
@@ -51,7 +56,9 @@ def control_character_errors(data: dict, *, skip=()) -> dict[str, list[str]]:
 
 def clean_spaces(value: str | None) -> str:
     """Trim and collapse runs of whitespace (including non-breaking spaces from Excel)."""
-    return _SPACES.sub(" ", value or "").strip()
+    # str.split() splits on exactly what \s matches (str.isspace), several times faster than
+    # the regular expression; the import cleans millions of cells.
+    return " ".join(value.split()) if value else ""
 
 
 def normalize_digits(value) -> str:
@@ -68,8 +75,10 @@ def has_other_digits(value: str) -> bool:
     return any(ch.isdigit() and not "0" <= ch <= "9" for ch in value)
 
 
+@lru_cache(maxsize=16_384)
 def fold(value: str) -> str:
     """Lower-case and strip accents: 'Núñez' -> 'nunez'. For search keys."""
+    # Memoised: a spreadsheet repeats its departamentos, provincias, types and kinds on every row.
     if value.isascii():  # nothing to strip (most text; the import folds hundreds of thousands)
         return value.lower()
     decomposed = unicodedata.normalize("NFKD", value.lower())

@@ -80,3 +80,23 @@ def test_a_whatsapp_number_has_no_extension():
     with pytest.raises(ValidationError):
         validators.normalize_whatsapp("01 4701234 anexo 5")
     assert validators.normalize_whatsapp("987 654 321") == "+51987654321"
+
+
+@pytest.mark.parametrize(
+    "raw", ["987654321", "987 654 321", "987-654-321", "+51987654321", "+51 987 654 321", "+51-900-000-000"]
+)
+def test_a_plain_mobile_reads_as_phonenumbers_reads_it(raw):
+    # parse_phone answers these without phonenumbers (its fast path): the same number.
+    import phonenumbers
+
+    expected = phonenumbers.format_number(phonenumbers.parse(raw, "PE"), phonenumbers.PhoneNumberFormat.E164)
+    phone = parse_phone(raw)
+    assert (phone.stored, phone.extension, phone.assumed_lima) == (expected, "", False)
+    assert not is_landline(phone.stored)
+
+
+@pytest.mark.parametrize("raw", ["98765432", "9876543210", "+51 98765432", "٩٨٧٦٥٤٣٢١"])
+def test_what_only_looks_like_a_mobile_is_still_parsed_in_full(raw):
+    # Too short, too long, or in other digits: not the fast path's.
+    with pytest.raises(ValidationError):
+        validators.normalize_phone(raw)
