@@ -193,7 +193,7 @@ def _resolve(pending, sheet, by_key, lookups, labels, present, can_add_to_existi
                 )
             else:
                 fields = in_file.cleaned["fields"]
-                customer_id = in_file.customer.pk if in_file.customer is not None else None
+                customer_id = in_file.customer_id
                 owners[key] = _Owner(in_file.number, customer_id, bool(fields.get("is_foreign")))
                 if customer_id is None:
                     present.setdefault(("row", in_file.number), set()).update(_main_address(in_file.cleaned))

@@ -15,18 +15,27 @@ cleaning; customers.importing falls back to cleaning again when they changed mea
 
 import json
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from uuid import UUID
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models.expressions import DatabaseDefault
 from django.utils import timezone
 
 from customers import extensions
 from customers.history import record_bulk_import
-from customers.models import Address, Contact, Customer, CustomerEmail, CustomerNote, CustomerPhone, ImportStagedRow
+from customers.models import (
+    Address,
+    Contact,
+    Customer,
+    CustomerEmail,
+    CustomerNote,
+    CustomerPhone,
+    ImportJob,
+    ImportStagedRow,
+)
 
 # Customer columns an import may change (the rest — creation, trash, ids — it never touches).
 UPDATED_COLUMNS = (
@@ -165,9 +174,11 @@ class Staged:
     raw: list | None = None
 
 
-def stage(batch: str, rows) -> int:
-    """COPY the rows (Staged) under ``batch``, replacing what it held. Returns how many."""
-    discard(batch)
+def stage(batch: str, rows, *, replace: bool = True) -> int:
+    """COPY the rows (Staged) under ``batch``, replacing what it held (or after it: ``replace``
+    False). Returns how many."""
+    if replace:
+        discard(batch)
     count = 0
     with connection.cursor() as cursor, connection.wrap_database_errors:
         columns = ", ".join(_q(c) for c in _STAGED)
@@ -204,6 +215,39 @@ def refresh_statistics() -> None:
 
 def discard(batch: str) -> None:
     ImportStagedRow.objects.filter(batch=batch)._raw_delete(ImportStagedRow.objects.db)
+
+
+# A preview's staged rows wait this long for its confirmation (or a retry of a failed import);
+# then they go, and a later confirmation cleans the file again (the slow path, same result).
+STAGED_ROWS_KEPT = timedelta(hours=24)
+# Jobs whose staged rows are about to be written (never touched here).
+_WRITING = (ImportJob.Status.QUEUED, ImportJob.Status.IMPORTING)
+
+
+def discard_stale(*, now=None) -> int:
+    """Drop the staged rows nobody will write (each preview calls this first, so abandoned
+    previews never pile up): those of jobs done, refused, deleted or re-read, and those of
+    previews and failed imports older than STAGED_ROWS_KEPT — whose jobs are marked as no
+    longer staged, in the same transaction and under the job's row lock, so a confirmation
+    either came first (the job is queued: its rows stay) or finds them gone and cleans again.
+    Returns how many rows went."""
+    cutoff = (now or timezone.now()) - STAGED_ROWS_KEPT
+    jobs, staged = _table(ImportJob), _table(ImportStagedRow)
+    waiting = [ImportJob.Status.READY, ImportJob.Status.FAILED]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {jobs} SET checked_rules = checked_rules || '{{\"staged\": false}}'::jsonb"  # noqa: S608
+            " WHERE status = ANY(%s) AND coalesce(previewed_at, created_at) < %s"
+            " AND checked_rules @> '{\"staged\": true}'::jsonb",
+            [waiting, cutoff],
+        )
+        cursor.execute(
+            f"DELETE FROM {staged} s WHERE s.batch LIKE 'job-%%' AND NOT EXISTS (SELECT 1 FROM {jobs} j"  # noqa: S608
+            " WHERE s.batch = 'job-' || j.id AND (j.status = ANY(%s)"
+            " OR (j.status = ANY(%s) AND j.checked_rules @> '{\"staged\": true}'::jsonb)))",
+            [list(_WRITING), waiting],
+        )
+        return cursor.rowcount
 
 
 def has_rows(batch: str) -> bool:

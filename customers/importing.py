@@ -18,6 +18,7 @@ advisory lock vanishes with its connection, so the next look at the job marks it
 (``reap_if_dead``); it can be retried and creates no duplicates.
 """
 
+import gc
 import hashlib
 import os
 import tempfile
@@ -64,14 +65,15 @@ class ImportRefused(ValidationError):
     pass
 
 
-@dataclass
+@dataclass(slots=True)  # a preview holds one per row of the file
 class RowResult:
     number: int
-    raw: list  # the row's cells as read
+    raw: list | None  # the row's cells as read (once streamed: only an error row's)
     action: str = "error"  # create, update, unchanged, error
     errors: list = field(default_factory=list)  # [(column label, message)]
     cleaned: dict | None = None
     customer: Customer | None = None
+    customer_id: int | None = None  # the matched customer's, kept when the row is streamed
     note_lines: list = field(default_factory=list)
     address_changed: bool = False
     phones_changed: bool = False
@@ -162,35 +164,57 @@ def preview_import(job_id: int) -> ImportJob:
     # Before any customer is read: the confirmed import leaves alone (and reports) a customer
     # changed after this, even while the preview was reading.
     started = timezone.now()
+    batch, actor = _batch(job), job.created_by
+    # Progress goes through a second connection while the rows are staged in one transaction.
+    separate = not connection.in_atomic_block
+    import_staging.discard_stale()
     with _job_lock(job.pk):
         try:
-            with _local_copy(job) as path:
-                analysis = analyze(path, job.file_name, actor=job.created_by, job=job, lock=False, mapping=job.mapping)
+            with _local_copy(job) as path, transaction.atomic():
+                # The rows as checked, for the confirmed import to write without cleaning them
+                # again while what the checks depended on stays the same (checked_rules):
+                # staged chunk by chunk as they are checked (COPY), so the preview holds none
+                # of them; one transaction, so a preview cut short stages nothing.
+                import_staging.discard(batch)
+                analysis = analyze(
+                    path,
+                    job.file_name,
+                    actor=actor,
+                    job=job,
+                    lock=False,
+                    mapping=job.mapping,
+                    separate_progress=separate,
+                    stage=lambda rows: import_staging.stage(
+                        batch, _staged_customer_rows(rows, actor=actor, file_name=job.file_name), replace=False
+                    ),
+                )
+                import_staging.stage(batch, _staged_child_rows(analysis), replace=False)
+                _ready(job, analysis, started)
+                import_staging.refresh_statistics()
+                job.save()
         except (spreadsheets.FileRefused, ImportRefused) as exc:
             _finish(job, status=ImportJob.Status.REFUSED, message=_message(exc))
             return job
-        job.to_create, job.to_update = analysis.count("create"), analysis.count("update")
-        job.unchanged, job.error_rows = analysis.count("unchanged"), analysis.error_count
-        job.sheets = analysis.sheet_counts()
-        job.rows_total = job.rows_done = len(analysis.rows)
-        job.errors = _shown_errors(analysis)
-        job.warnings = analysis.warnings
-        job.columns = analysis.columns
-        # The confirmed import reads the columns exactly as this preview did, whatever mapping
-        # is remembered for these headers by then.
-        job.mapping = {c["header"]: c["key"] for c in analysis.columns if c["header"]}
-        job.previewed_at = started
-        job.checked_rules = {**_rules_now(analysis.rules_version), "staged": True}
-        job.status = ImportJob.Status.READY
-        if analysis.error_count:
-            _save_report(job, _analysis_report(analysis))
-        with transaction.atomic():
-            # The rows as checked, for the confirmed import to write without cleaning them again
-            # while what the checks depended on stays the same (checked_rules).
-            import_staging.stage(_batch(job), staged_rows(analysis, actor=job.created_by, file_name=job.file_name))
-            import_staging.refresh_statistics()
-            job.save()
     return job
+
+
+def _ready(job: ImportJob, analysis: Analysis, started) -> None:
+    """The preview's answer on the job (saved by the caller)."""
+    job.to_create, job.to_update = analysis.count("create"), analysis.count("update")
+    job.unchanged, job.error_rows = analysis.count("unchanged"), analysis.error_count
+    job.sheets = analysis.sheet_counts()
+    job.rows_total = job.rows_done = len(analysis.rows)
+    job.errors = _shown_errors(analysis)
+    job.warnings = analysis.warnings
+    job.columns = analysis.columns
+    # The confirmed import reads the columns exactly as this preview did, whatever mapping
+    # is remembered for these headers by then.
+    job.mapping = {c["header"]: c["key"] for c in analysis.columns if c["header"]}
+    job.previewed_at = started
+    job.checked_rules = {**_rules_now(analysis.rules_version), "staged": True}
+    job.status = ImportJob.Status.READY
+    if analysis.error_count:
+        _save_report(job, _analysis_report(analysis))
 
 
 def _batch(job: ImportJob) -> str:
@@ -224,8 +248,44 @@ def analyze(
     lock: bool,
     mapping: dict | None = None,
     separate_progress: bool = False,
+    stage: Callable | None = None,
 ) -> Analysis:
-    """Every row of the file cleaned and matched (see the module's docstring)."""
+    """Every row of the file cleaned and matched (see the module's docstring).
+
+    ``stage``: called with each chunk of checked rows, in order and with the file's repeats
+    marked, as soon as the chunk is done; the rows then keep only what the counts, the error
+    report and the other sheets need, so memory stays flat however long the file (the
+    preview streams its rows to the staging table this way)."""
+    with _collections_paused():
+        return _analyze(
+            path,
+            name,
+            actor=actor,
+            job=job,
+            lock=lock,
+            mapping=mapping,
+            separate_progress=separate_progress,
+            stage=stage,
+        )
+
+
+class _collections_paused:
+    """Python's cyclic garbage collector off while rows are analysed: the rows make few
+    reference cycles (reference counting frees them), but each collection walks every live
+    object, and with a chunk of rows alive a 100,000-row preview spent over a quarter of its
+    time there. One collection at the end."""
+
+    def __enter__(self):
+        self.was_enabled = gc.isenabled()
+        gc.disable()
+
+    def __exit__(self, *exc):
+        if self.was_enabled:
+            gc.enable()
+            gc.collect(1)
+
+
+def _analyze(path, name, *, actor, job, lock, mapping, separate_progress, stage) -> Analysis:
     kind = spreadsheets.detect_kind(path, name)
     tables = spreadsheets.open_tables(path, kind)
     table = _customers_table(tables)
@@ -282,44 +342,50 @@ def analyze(
     results: list[RowResult] = []
     parsed: list[tuple[RowResult, dict]] = []
     progress = _progress(job, separate=separate_progress)
-    for number, cells in table.rows:
-        by_key = {}
-        for index, key in enumerate(keys):
-            if key and index < len(cells):
-                by_key[key] = cells[index]
-        result = RowResult(number=number, raw=list(cells))
-        errors: dict = {}
-        data = cols.row_data(by_key, lookups, errors)
-        result.key = _doc_key(data)
-        if lookups.groups:
-            _clean_extra(result, by_key, lookups)
-        for key, messages in errors.items():
-            result.errors += [(cols.column_label(key, definitions_by_key), m) for m in messages]
-        results.append(result)
-        parsed.append((result, data))
-        if len(parsed) >= CHUNK:
-            _clean_chunk(
-                parsed,
-                lookups,
-                settings,
-                since=since,
-                lock=lock,
-                perms=(can_create, can_change),
-                labels=definitions_by_key,
-            )
-            parsed = []
-            progress(len(results))
-    if parsed:
-        _clean_chunk(
-            parsed, lookups, settings, since=since, lock=lock, perms=(can_create, can_change), labels=definitions_by_key
-        )
-    progress(len(results), final=True)
-    _mark_repeats(results)
+    repeats = _Repeats()
+    # The other sheets name their customers by the rows of this one: what they read is kept.
+    for_children = any(import_sheets.sheet_of(other.name) for other in tables if other is not table)
     version = ()
-    for result in results:
-        if result.cleaned is not None:
-            version = result.cleaned["attribute_rules"]
-            break
+
+    def finish(chunk: list) -> None:
+        nonlocal version
+        _clean_chunk(
+            chunk, lookups, settings, since=since, lock=lock, perms=(can_create, can_change), labels=definitions_by_key
+        )
+        rows = [result for result, _ in chunk]
+        repeats.mark(rows)
+        if not version:
+            version = next((r.cleaned["attribute_rules"] for r in rows if r.cleaned is not None), ())
+        if stage is not None:
+            stage(rows)
+            for result in rows:
+                _slim(result, for_children=for_children)
+
+    try:
+        for number, cells in table.rows:
+            by_key = {}
+            for index, key in enumerate(keys):
+                if key and index < len(cells):
+                    by_key[key] = cells[index]
+            result = RowResult(number=number, raw=cells)
+            errors: dict = {}
+            data = cols.row_data(by_key, lookups, errors)
+            result.key = _doc_key(data)
+            if lookups.groups:
+                _clean_extra(result, by_key, lookups)
+            for key, messages in errors.items():
+                result.errors += [(cols.column_label(key, definitions_by_key), m) for m in messages]
+            results.append(result)
+            parsed.append((result, data))
+            if len(parsed) >= CHUNK:
+                finish(parsed)
+                parsed = []
+                progress(len(results))
+        if parsed:
+            finish(parsed)
+        progress(len(results), final=True)
+    finally:
+        progress.close()
     children = {}
     for other in tables:
         sheet = import_sheets.sheet_of(other.name)
@@ -335,6 +401,18 @@ def analyze(
         columns=columns,
         children=children,
     )
+
+
+def _slim(result: RowResult, *, for_children: bool) -> None:
+    """A row already staged: what Analysis still reads of it (its action; an error row's
+    errors and cells; for the other sheets its document, match and main address)."""
+    if result.action != "error":
+        result.raw = None
+    result.note_lines, result.customer = [], None
+    if result.cleaned is not None:
+        fields = result.cleaned["fields"]
+        kept = {"fields": {"is_foreign": fields.get("is_foreign")}, "address": result.cleaned["address"]}
+        result.cleaned = kept if for_children else None
 
 
 def headers_key(headers: list) -> str:
@@ -602,6 +680,7 @@ def _clean_row(result, data, customer, lookups, settings, by_pk, *, since, can_c
     if result.errors:
         return
     result.cleaned, result.customer = cleaned, customer
+    result.customer_id = customer.pk if customer is not None else None
     if customer is None:
         result.action = "create"
         return
@@ -651,34 +730,40 @@ def _attvalue(value):
     return value.pk if hasattr(value, "_meta") else value
 
 
-def _mark_repeats(results: list[RowResult]) -> None:
-    """The same customer twice in one file: the later rows are errors naming the first."""
-    first_by_doc, first_by_email = {}, {}
-    for result in results:
-        if result.cleaned is None:
-            continue
-        fields = result.cleaned["fields"]
-        key = (fields["document_type"].pk, fields["document_number"]) if fields.get("document_number") else None
-        repeat = None
-        if key and key in first_by_doc:
-            repeat = ("Número de documento", f"El mismo documento ya está en la fila {first_by_doc[key]}.")
-        for email in result.cleaned["emails"]:
-            if repeat is None and email in first_by_email:
-                repeat = ("Correos electrónicos", f"El correo {email} ya está en la fila {first_by_email[email]}.")
-        if result.customer is not None and repeat is None:
-            marker = ("id", result.customer.pk)
-            if marker in first_by_doc:
-                repeat = ("—", f"Es el mismo cliente de la fila {first_by_doc[marker]}.")
-        if repeat:
-            result.errors.append(repeat)
-            result.action, result.cleaned = "error", None
-            continue
-        if key:
-            first_by_doc[key] = result.number
-        if result.customer is not None:
-            first_by_doc[("id", result.customer.pk)] = result.number
-        for email in result.cleaned["emails"]:
-            first_by_email.setdefault(email, result.number)
+class _Repeats:
+    """The same customer twice in one file: the later rows are errors naming the first. Rows
+    are marked chunk by chunk, in the file's order (what the earlier chunks held is remembered)."""
+
+    def __init__(self):
+        self.first_by_doc, self.first_by_email = {}, {}
+
+    def mark(self, results: list[RowResult]) -> None:
+        first_by_doc, first_by_email = self.first_by_doc, self.first_by_email
+        for result in results:
+            if result.cleaned is None:
+                continue
+            fields = result.cleaned["fields"]
+            key = (fields["document_type"].pk, fields["document_number"]) if fields.get("document_number") else None
+            repeat = None
+            if key and key in first_by_doc:
+                repeat = ("Número de documento", f"El mismo documento ya está en la fila {first_by_doc[key]}.")
+            for email in result.cleaned["emails"]:
+                if repeat is None and email in first_by_email:
+                    repeat = ("Correos electrónicos", f"El correo {email} ya está en la fila {first_by_email[email]}.")
+            if result.customer is not None and repeat is None:
+                marker = ("id", result.customer.pk)
+                if marker in first_by_doc:
+                    repeat = ("—", f"Es el mismo cliente de la fila {first_by_doc[marker]}.")
+            if repeat:
+                result.errors.append(repeat)
+                result.action, result.cleaned = "error", None
+                continue
+            if key:
+                first_by_doc[key] = result.number
+            if result.customer is not None:
+                first_by_doc[("id", result.customer.pk)] = result.number
+            for email in result.cleaned["emails"]:
+                first_by_email.setdefault(email, result.number)
 
 
 # --- 3. confirm and write ----------------------------------------------------------------------
@@ -890,8 +975,14 @@ def write_rows(analysis: Analysis, *, actor, file_name: str, job: ImportJob | No
 def staged_rows(analysis: Analysis, *, actor, file_name: str):
     """The analysis' rows as import_staging stages them: what each create and update writes
     (columns, phones, e-mails, main address, note) and each error row's errors and cells."""
+    yield from _staged_customer_rows(analysis.rows, actor=actor, file_name=file_name)
+    yield from _staged_child_rows(analysis)
+
+
+def _staged_customer_rows(results: list, *, actor, file_name: str):
+    """staged_rows of the Clientes sheet's ``results``."""
     user = actor if getattr(actor, "pk", None) else None
-    for result in analysis.rows:
+    for result in results:
         if result.action == "error":
             yield import_staging.Staged(
                 number=result.number,
@@ -937,6 +1028,10 @@ def staged_rows(analysis: Analysis, *, actor, file_name: str):
             if creating
             else "\n".join([f"Actualizado por importación de {file_name}.", *result.note_lines]),
         )
+
+
+def _staged_child_rows(analysis: Analysis):
+    """staged_rows of the Direcciones and Contactos sheets."""
     for sheet, (_, rows) in analysis.children.items():
         for child in rows:
             if child.action == "unchanged":
@@ -1018,38 +1113,37 @@ def _save_report(job: ImportJob, report: list) -> None:
     job.error_report.save(f"{base}-errores.xlsx", ContentFile(report_xlsx(headers, report)), save=False)
 
 
-def _progress(job: ImportJob | None, *, separate: bool) -> Callable:
+class _progress:
     """Saves rows read so far on the job where other sessions see it: directly when outside a
     transaction, through a second connection inside the import's own transaction (``separate``;
-    not when a caller's transaction holds the job's row, as in tests)."""
-    if job is None:
-        return lambda done, final=False: None
-    state = {"last": 0}
+    not when a caller's transaction holds the job's row, as in tests). Call it with the rows
+    done; close() at the end."""
 
-    def report(done: int, final: bool = False):
-        if not final and done - state["last"] < PROGRESS_EVERY:
+    def __init__(self, job: ImportJob | None, *, separate: bool):
+        self.job, self.separate, self.last, self.other = job, separate, 0, None
+
+    def __call__(self, done: int, final: bool = False) -> None:
+        if self.job is None or (not final and done - self.last < PROGRESS_EVERY):
             return
-        state["last"] = done
-        _set_progress(job.pk, done, separate=separate)
+        self.last = done
+        if not self.separate:
+            ImportJob.objects.filter(pk=self.job.pk).update(rows_done=done)
+            return
+        try:
+            if self.other is None:  # one connection for the whole run, not one per report
+                self.other = connection.copy()
+            with self.other.cursor() as cursor:
+                cursor.execute(
+                    f"UPDATE {ImportJob._meta.db_table} SET rows_done = %s WHERE id = %s",  # noqa: S608
+                    [done, self.job.pk],
+                )
+        except OperationalError:
+            pass
 
-    return report
-
-
-def _set_progress(job_id: int, done: int, *, separate: bool) -> None:
-    if not separate:
-        ImportJob.objects.filter(pk=job_id).update(rows_done=done)
-        return
-    other = connection.copy()
-    try:
-        with other.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {ImportJob._meta.db_table} SET rows_done = %s WHERE id = %s",  # noqa: S608
-                [done, job_id],
-            )
-    except OperationalError:
-        pass
-    finally:
-        other.close()
+    def close(self) -> None:
+        if self.other is not None:
+            self.other.close()
+            self.other = None
 
 
 class _job_lock:

@@ -3,6 +3,7 @@ confirm modes, matching, history and notes, safety against hostile files, permis
 
 import io
 import zipfile
+from datetime import timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -12,7 +13,7 @@ from openpyxl import Workbook, load_workbook
 
 from attributes.models import AttributeDefinition
 from customers import importing
-from customers.models import Customer, CustomerNote, ImportJob
+from customers.models import Customer, CustomerNote, ImportJob, ImportStagedRow
 from tests.factories import make_company, make_person, valid_dni, valid_ruc
 from tests.roles import user_with_role
 
@@ -279,6 +280,43 @@ def test_an_update_of_a_customer_changed_after_the_preview_is_reported_not_overw
     assert "cambió después de la vista previa" in job.errors[0][2]
     existing.refresh_from_db()
     assert existing.business_name == "De otra persona"
+
+
+# --- staged rows of previews nobody confirms ----------------------------------------------------
+
+
+def test_an_abandoned_preview_leaves_its_staged_rows_only_until_a_later_preview(admin):
+    old = preview(admin, xlsx([company(name="Olvidada S.A.")]))
+    assert ImportStagedRow.objects.filter(batch=f"job-{old.pk}").exists()
+    ImportJob.objects.filter(pk=old.pk).update(previewed_at=timezone.now() - timedelta(hours=25))
+    new = preview(admin, xlsx([company(name="Reciente S.A.")]))
+    assert not ImportStagedRow.objects.filter(batch=f"job-{old.pk}").exists()
+    assert ImportStagedRow.objects.filter(batch=f"job-{new.pk}").exists()
+
+
+def test_a_recent_preview_keeps_its_staged_rows_when_another_one_starts(admin):
+    first = preview(admin, xlsx([company(name="Primera S.A.")]))
+    preview(admin, xlsx([company(name="Segunda S.A.")]))
+    assert ImportStagedRow.objects.filter(batch=f"job-{first.pk}").exists()
+
+
+def test_a_preview_whose_staged_rows_went_still_imports_what_it_showed(admin):
+    old = preview(admin, xlsx([company(name="Tardía S.A.")]), name="viejo.xlsx")
+    ImportJob.objects.filter(pk=old.pk).update(previewed_at=timezone.now() - timedelta(hours=25))
+    preview(admin, xlsx([company(name="Otra S.A.")]))
+    old.refresh_from_db()
+    assert old.checked_rules["staged"] is False
+    job = run(admin, old)  # the file is cleaned again, under lock
+    assert (job.status, job.created) == ("terminada", 1), job.message
+    created = Customer.objects.get(business_name="Tardía S.A.")
+    assert CustomerNote.objects.get(customer=created).text == "Creado por importación de viejo.xlsx."
+    assert created.history.get().history_type == "+"
+
+
+def test_the_staged_rows_of_a_finished_import_are_gone(admin):
+    job = run(admin, preview(admin, xlsx([company()])))
+    assert job.status == "terminada"
+    assert not ImportStagedRow.objects.exists()
 
 
 # --- safety -----------------------------------------------------------------------------------
