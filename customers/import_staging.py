@@ -111,6 +111,8 @@ _COLUMNS = [(f.column, f.attname) for f in _WRITTEN if not f.primary_key]
 
 
 def _plain(value):
+    if value.__class__ in _AS_IS:  # nearly every value: no isinstance chain
+        return value
     if isinstance(value, (datetime, date)):
         return value.isoformat()
     if isinstance(value, (Decimal, UUID)):
@@ -118,6 +120,9 @@ def _plain(value):
     if isinstance(value, tuple):
         return list(value)
     return value
+
+
+_AS_IS = frozenset((str, int, bool, float, type(None), dict, list))
 
 
 def customer_columns(customer: Customer) -> dict:
@@ -174,9 +179,29 @@ class Staged:
     raw: list | None = None
 
 
+def copy_values(batch: str, row: Staged) -> tuple:
+    """What stage() writes for ``row``: plain text and numbers (a worker process prepares them)."""
+    return (
+        batch,
+        row.sheet,
+        row.number,
+        row.action,
+        row.parent,
+        row.customer_id,
+        _dumps(row.fields),
+        _dumps(row.phones),
+        _dumps(row.emails),
+        _dumps(row.address),
+        row.note,
+        _dumps(row.extra),
+        _dumps(row.errors),
+        _dumps(row.raw),
+    )
+
+
 def stage(batch: str, rows, *, replace: bool = True) -> int:
-    """COPY the rows (Staged) under ``batch``, replacing what it held (or after it: ``replace``
-    False). Returns how many."""
+    """COPY the rows (Staged, or copy_values of them) under ``batch``, replacing what it held
+    (or after it: ``replace`` False). Returns how many."""
     if replace:
         discard(batch)
     count = 0
@@ -184,24 +209,7 @@ def stage(batch: str, rows, *, replace: bool = True) -> int:
         columns = ", ".join(_q(c) for c in _STAGED)
         with cursor.cursor.copy(f"COPY {_table(ImportStagedRow)} ({columns}) FROM STDIN") as copy:  # noqa: S608
             for row in rows:
-                copy.write_row(
-                    (
-                        batch,
-                        row.sheet,
-                        row.number,
-                        row.action,
-                        row.parent,
-                        row.customer_id,
-                        _dumps(row.fields),
-                        _dumps(row.phones),
-                        _dumps(row.emails),
-                        _dumps(row.address),
-                        row.note,
-                        _dumps(row.extra),
-                        _dumps(row.errors),
-                        _dumps(row.raw),
-                    )
-                )
+                copy.write_row(row if isinstance(row, tuple) else copy_values(batch, row))
                 count += 1
     return count
 

@@ -18,9 +18,14 @@ advisory lock vanishes with its connection, so the next look at the job marks it
 (``reap_if_dead``); it can be retried and creates no duplicates.
 """
 
+import collections
+import functools
 import gc
 import hashlib
+import multiprocessing
+import multiprocessing.util
 import os
+import signal
 import tempfile
 import uuid
 from collections.abc import Callable
@@ -184,9 +189,7 @@ def preview_import(job_id: int) -> ImportJob:
                     lock=False,
                     mapping=job.mapping,
                     separate_progress=separate,
-                    stage=lambda rows: import_staging.stage(
-                        batch, _staged_customer_rows(rows, actor=actor, file_name=job.file_name), replace=False
-                    ),
+                    batch=batch,
                 )
                 import_staging.stage(batch, _staged_child_rows(analysis), replace=False)
                 _ready(job, analysis, started)
@@ -248,14 +251,15 @@ def analyze(
     lock: bool,
     mapping: dict | None = None,
     separate_progress: bool = False,
-    stage: Callable | None = None,
+    batch: str | None = None,
 ) -> Analysis:
     """Every row of the file cleaned and matched (see the module's docstring).
 
-    ``stage``: called with each chunk of checked rows, in order and with the file's repeats
-    marked, as soon as the chunk is done; the rows then keep only what the counts, the error
-    report and the other sheets need, so memory stays flat however long the file (the
-    preview streams its rows to the staging table this way)."""
+    ``batch``: stage the Clientes sheet's rows there (import_staging), chunk by chunk as they
+    are checked, in order and with the file's repeats marked; the rows then keep only what
+    the counts, the error report and the other sheets need, so memory stays flat however
+    long the file (the preview streams its rows this way; a large file is checked by worker
+    processes, see _parallel_workers)."""
     with _collections_paused():
         return _analyze(
             path,
@@ -265,7 +269,7 @@ def analyze(
             lock=lock,
             mapping=mapping,
             separate_progress=separate_progress,
-            stage=stage,
+            batch=batch,
         )
 
 
@@ -285,7 +289,7 @@ class _collections_paused:
             gc.collect(1)
 
 
-def _analyze(path, name, *, actor, job, lock, mapping, separate_progress, stage) -> Analysis:
+def _analyze(path, name, *, actor, job, lock, mapping, separate_progress, batch) -> Analysis:
     kind = spreadsheets.detect_kind(path, name)
     tables = spreadsheets.open_tables(path, kind)
     table = _customers_table(tables)
@@ -346,43 +350,48 @@ def _analyze(path, name, *, actor, job, lock, mapping, separate_progress, stage)
     # The other sheets name their customers by the rows of this one: what they read is kept.
     for_children = any(import_sheets.sheet_of(other.name) for other in tables if other is not table)
     version = ()
+    reader = _RowReader(keys, lookups, definitions_by_key)
+    clean = functools.partial(
+        _clean_chunk,
+        lookups=lookups,
+        settings=settings,
+        since=since,
+        lock=lock,
+        perms=(can_create, can_change),
+        labels=definitions_by_key,
+    )
 
     def finish(chunk: list) -> None:
         nonlocal version
-        _clean_chunk(
-            chunk, lookups, settings, since=since, lock=lock, perms=(can_create, can_change), labels=definitions_by_key
-        )
+        clean(chunk)
         rows = [result for result, _ in chunk]
         repeats.mark(rows)
         if not version:
             version = next((r.cleaned["attribute_rules"] for r in rows if r.cleaned is not None), ())
-        if stage is not None:
-            stage(rows)
+        if batch is not None:
+            import_staging.stage(batch, _staged_customer_rows(rows, actor=actor, file_name=name), replace=False)
             for result in rows:
                 _slim(result, for_children=for_children)
 
+    workers = 0
+    if batch is not None and not lock and not for_children and not lookups.groups and separate_progress:
+        workers = _parallel_workers(table)
     try:
-        for number, cells in table.rows:
-            by_key = {}
-            for index, key in enumerate(keys):
-                if key and index < len(cells):
-                    by_key[key] = cells[index]
-            result = RowResult(number=number, raw=cells)
-            errors: dict = {}
-            data = cols.row_data(by_key, lookups, errors)
-            result.key = _doc_key(data)
-            if lookups.groups:
-                _clean_extra(result, by_key, lookups)
-            for key, messages in errors.items():
-                result.errors += [(cols.column_label(key, definitions_by_key), m) for m in messages]
-            results.append(result)
-            parsed.append((result, data))
-            if len(parsed) >= CHUNK:
+        if workers:
+            version = _analyze_in_workers(
+                table, workers, reader, clean, repeats, results, progress, batch=batch, actor=actor, file_name=name
+            )
+        else:
+            for number, cells in table.rows:
+                result, data = reader(number, cells)
+                results.append(result)
+                parsed.append((result, data))
+                if len(parsed) >= CHUNK:
+                    finish(parsed)
+                    parsed = []
+                    progress(len(results))
+            if parsed:
                 finish(parsed)
-                parsed = []
-                progress(len(results))
-        if parsed:
-            finish(parsed)
         progress(len(results), final=True)
     finally:
         progress.close()
@@ -413,6 +422,137 @@ def _slim(result: RowResult, *, for_children: bool) -> None:
         fields = result.cleaned["fields"]
         kept = {"fields": {"is_foreign": fields.get("is_foreign")}, "address": result.cleaned["address"]}
         result.cleaned = kept if for_children else None
+
+
+class _RowReader:
+    """One row's cells → (RowResult, the data dict for the services)."""
+
+    def __init__(self, keys: list, lookups, labels: dict):
+        self.keys, self.lookups, self.labels = keys, lookups, labels
+
+    def __call__(self, number: int, cells: list) -> tuple[RowResult, dict]:
+        by_key = {}
+        for index, key in enumerate(self.keys):
+            if key and index < len(cells):
+                by_key[key] = cells[index]
+        result = RowResult(number=number, raw=cells)
+        errors: dict = {}
+        data = cols.row_data(by_key, self.lookups, errors)
+        result.key = _doc_key(data)
+        if self.lookups.groups:
+            _clean_extra(result, by_key, self.lookups)
+        for key, messages in errors.items():
+            result.errors += [(cols.column_label(key, self.labels), m) for m in messages]
+        return result, data
+
+
+# --- the preview of a large file in worker processes ------------------------------------------
+#
+# Reading the cells, cleaning them with the services' rules, matching and preparing the staged
+# rows is Python, one core's work: a large file is split in chunks checked by forked worker
+# processes (each with its own database connection, reading committed customers as the
+# preview does), while this process keeps the order, marks the file's repeats, stages the rows
+# (COPY, in the preview's one transaction) and reports progress. Same rules, same functions,
+# same answer as in-process; only the preview (never the confirmed import, whose rows are
+# checked under its own transaction's locks).
+
+PARALLEL_FROM = 20_000  # rows in the sheet (as declared) from which workers pay off
+MAX_WORKERS = 2
+_IN_FLIGHT = 2  # chunks queued per worker
+_forked: dict = {}  # what the workers inherit from this process at the fork
+
+
+def _parallel_workers(table) -> int:
+    if (table.height or 0) < PARALLEL_FROM:
+        return 0
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 0
+    return min(MAX_WORKERS, os.cpu_count() or 1) if (os.cpu_count() or 1) > 1 else 0
+
+
+def _analyze_in_workers(table, workers, reader, clean, repeats, results, progress, *, batch, actor, file_name):
+    """The rows of ``table`` checked by ``workers`` processes, staged under ``batch`` here, in
+    order; returns the attribute rules' version the rows were cleaned with."""
+    _forked.update(reader=reader, clean=clean, batch=batch, actor=actor, file_name=file_name)
+    version = ()
+    pending = collections.deque()
+    context = multiprocessing.get_context("fork")
+    try:
+        with context.Pool(workers, initializer=_worker_start) as pool:
+
+            def collect():
+                nonlocal version
+                cells_by_number, answer = pending.popleft()
+                rules, checked = answer.get()
+                version = version or rules
+                staged = []
+                for result, mark, values in checked:
+                    if mark is not None:
+                        repeat = repeats.check(result.number, *mark)
+                        if repeat:
+                            result.errors.append(repeat)
+                            result.action, result.customer_id, values = "error", None, None
+                    if result.action == "error":
+                        result.raw = cells_by_number[result.number]
+                        values = next(_staged_customer_rows([result], actor=actor, file_name=file_name))
+                    if values is not None:
+                        staged.append(values)
+                    results.append(result)
+                import_staging.stage(batch, staged, replace=False)
+                progress(len(results))
+
+            chunk = []
+            for number, cells in table.rows:
+                chunk.append((number, cells))
+                if len(chunk) >= CHUNK:
+                    pending.append(({n: c for n, c in chunk}, pool.apply_async(_check_in_worker, (chunk,))))
+                    chunk = []
+                    if len(pending) >= workers * _IN_FLIGHT:
+                        collect()
+            if chunk:
+                pending.append(({n: c for n, c in chunk}, pool.apply_async(_check_in_worker, (chunk,))))
+            while pending:
+                collect()
+    finally:
+        _forked.clear()
+    return version
+
+
+def _worker_start() -> None:
+    """In a worker, at its start: its own database connections. The ones inherited from the
+    parent are its sessions (mid-transaction): never used nor closed here (kept referenced, so
+    nothing finalises them; the worker ends with os._exit)."""
+    from django.db import connections
+
+    _forked["inherited"] = inherited = list(connections.all(initialized_only=True))
+    for parents in inherited:
+        own = parents.copy()  # the same settings (a test database's name included), unconnected
+        connections[parents.alias] = own
+        multiprocessing.util.Finalize(None, own.close, exitpriority=10)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides
+
+
+def _check_in_worker(chunk: list) -> tuple[tuple, list]:
+    """A chunk's rows read, cleaned and matched: (attribute rules' version, [(the row slimmed,
+    what marks it as a repeat or None, its staged row's copy_values or None)])."""
+    with _collections_paused():
+        reader, clean = _forked["reader"], _forked["clean"]
+        parsed = [reader(number, cells) for number, cells in chunk]
+        clean(parsed)
+        rules, checked = (), []
+        for result, _ in parsed:
+            mark = None
+            values = None
+            if result.cleaned is not None:
+                rules = rules or result.cleaned["attribute_rules"]
+                mark = _Repeats.marks(result)
+            if result.action in ("create", "update"):
+                staged = next(_staged_customer_rows([result], actor=_forked["actor"], file_name=_forked["file_name"]))
+                values = import_staging.copy_values(_forked["batch"], staged)
+            _slim(result, for_children=False)
+            result.raw = None  # the parent has the cells
+            checked.append((result, mark, values))
+        return rules, checked
 
 
 def headers_key(headers: list) -> str:
@@ -720,10 +860,11 @@ def _tracked():
     return tracked_fields(Customer)
 
 
+_ATTNAMES = {"document_type": "document_type_id", "category": "category_id", "customer_class": "customer_class_id"}
+
+
 def _attname(name: str) -> str:
-    return {"document_type": "document_type_id", "category": "category_id", "customer_class": "customer_class_id"}.get(
-        name, name
-    )
+    return _ATTNAMES.get(name, name)
 
 
 def _attvalue(value):
@@ -737,33 +878,45 @@ class _Repeats:
     def __init__(self):
         self.first_by_doc, self.first_by_email = {}, {}
 
+    @staticmethod
+    def marks(result: RowResult) -> tuple:
+        """What identifies a cleaned row's customer: (document key, e-mails, matched id)."""
+        fields = result.cleaned["fields"]
+        key = (fields["document_type"].pk, fields["document_number"]) if fields.get("document_number") else None
+        return key, tuple(result.cleaned["emails"]), result.customer.pk if result.customer is not None else None
+
     def mark(self, results: list[RowResult]) -> None:
-        first_by_doc, first_by_email = self.first_by_doc, self.first_by_email
         for result in results:
             if result.cleaned is None:
                 continue
-            fields = result.cleaned["fields"]
-            key = (fields["document_type"].pk, fields["document_number"]) if fields.get("document_number") else None
-            repeat = None
-            if key and key in first_by_doc:
-                repeat = ("Número de documento", f"El mismo documento ya está en la fila {first_by_doc[key]}.")
-            for email in result.cleaned["emails"]:
-                if repeat is None and email in first_by_email:
-                    repeat = ("Correos electrónicos", f"El correo {email} ya está en la fila {first_by_email[email]}.")
-            if result.customer is not None and repeat is None:
-                marker = ("id", result.customer.pk)
-                if marker in first_by_doc:
-                    repeat = ("—", f"Es el mismo cliente de la fila {first_by_doc[marker]}.")
+            repeat = self.check(result.number, *self.marks(result))
             if repeat:
                 result.errors.append(repeat)
                 result.action, result.cleaned = "error", None
-                continue
-            if key:
-                first_by_doc[key] = result.number
-            if result.customer is not None:
-                first_by_doc[("id", result.customer.pk)] = result.number
-            for email in result.cleaned["emails"]:
-                first_by_email.setdefault(email, result.number)
+
+    def check(self, number: int, key, emails: tuple, customer_id) -> tuple | None:
+        """The error of row ``number`` when it repeats an earlier row, else None (and it is
+        remembered)."""
+        first_by_doc, first_by_email = self.first_by_doc, self.first_by_email
+        repeat = None
+        if key and key in first_by_doc:
+            repeat = ("Número de documento", f"El mismo documento ya está en la fila {first_by_doc[key]}.")
+        for email in emails:
+            if repeat is None and email in first_by_email:
+                repeat = ("Correos electrónicos", f"El correo {email} ya está en la fila {first_by_email[email]}.")
+        if customer_id is not None and repeat is None:
+            marker = ("id", customer_id)
+            if marker in first_by_doc:
+                repeat = ("—", f"Es el mismo cliente de la fila {first_by_doc[marker]}.")
+        if repeat:
+            return repeat
+        if key:
+            first_by_doc[key] = number
+        if customer_id is not None:
+            first_by_doc[("id", customer_id)] = number
+        for email in emails:
+            first_by_email.setdefault(email, number)
+        return None
 
 
 # --- 3. confirm and write ----------------------------------------------------------------------

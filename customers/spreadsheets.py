@@ -42,6 +42,8 @@ class Table:
     name: str
     headers: list[str]
     rows: Iterator[tuple[int, list]]
+    # Rows the sheet says it has (a hint for how to read it, never a limit; None for a CSV).
+    height: int | None = None
 
 
 def max_bytes() -> int:
@@ -163,7 +165,7 @@ def _sheet_table(workbook, name: str) -> Table:
     except Exception as exc:
         raise FileRefused(_calamine_message(exc)) from exc
     start = sheet.start[0] if sheet.start else 0
-    return Table(name, headers, _numbered(iterator, first=start + 2))
+    return Table(name, headers, _numbered(iterator, first=start + 2), height=sheet.height)
 
 
 def _numbered(iterator, *, first: int) -> Iterator[tuple[int, list]]:

@@ -491,3 +491,51 @@ def test_only_roles_with_importar_may_start_an_import(db, role, allowed):
         with pytest.raises(PermissionDenied):
             importing.start_import(actor=actor, upload=upload)
         assert not ImportJob.objects.exists()
+
+
+# --- a large file's preview, checked by worker processes ---------------------------------------
+
+
+@pytest.fixture
+def committed_admin(transactional_db):
+    # Worker processes read committed rows only: no test transaction around this test.
+    return user_with_role("Administrador")
+
+
+def _staged(job) -> list:
+    return list(
+        ImportStagedRow.objects.filter(batch=f"job-{job.pk}")
+        .order_by("number")
+        .values_list("number", "action", "customer_id", "fields", "phones", "emails", "address", "note", "errors", "raw")
+    )
+
+
+def test_workers_check_a_large_file_exactly_as_one_process_does(committed_admin, monkeypatch):
+    existing = make_company(business_name="Antigua S.A.C.")
+    ruc = valid_ruc()
+    rows = [
+        company(ruc=existing.document_number, name="Nueva Razón S.A.C."),
+        *[company(name=f"Empresa {n} S.A.") for n in range(30)],
+        company(ruc=ruc),
+        person(dni="12AB"),
+        company(ruc=ruc, name="Repetida S.A."),
+    ]
+    content = xlsx(rows)
+    monkeypatch.setattr(importing, "CHUNK", 7)  # several chunks, two workers
+    monkeypatch.setattr(importing, "PARALLEL_FROM", 10**9)
+    alone = preview(committed_admin, content)
+    monkeypatch.setattr(importing, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(importing.os, "cpu_count", lambda: 2)  # as on the 2-core machine it runs on
+    calls = []
+    in_workers = importing._analyze_in_workers
+    monkeypatch.setattr(importing, "_analyze_in_workers", lambda *a, **k: calls.append(a[1]) or in_workers(*a, **k))
+    shared = preview(committed_admin, content)
+    assert calls == [2]  # two worker processes checked it
+    counts = ("status", "to_create", "to_update", "unchanged", "error_rows", "errors")
+    assert [getattr(shared, c) for c in counts] == [getattr(alone, c) for c in counts]
+    assert (shared.to_create, shared.to_update, shared.error_rows) == (31, 1, 2)
+    assert _staged(shared) == _staged(alone)
+    job = run(committed_admin, shared, mode="validas")
+    assert (job.status, job.created, job.updated, job.rejected) == ("terminada", 31, 1, 2)
+    existing.refresh_from_db()
+    assert existing.business_name == "Nueva Razón S.A.C."
