@@ -28,7 +28,6 @@ import os
 import signal
 import tempfile
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import chain, islice
 from types import SimpleNamespace

@@ -4,7 +4,6 @@ import re
 import unicodedata
 from functools import lru_cache
 
-
 # Control characters: C0 but tab, line feed and carriage return; DEL; C1. PostgreSQL refuses
 # NUL in text (a 500 where it reached a query), and the rest are invisible garbage. The one
 # rule for every edge: the middleware drops them from query parameters, the services refuse

@@ -506,7 +506,9 @@ def _staged(job) -> list:
     return list(
         ImportStagedRow.objects.filter(batch=f"job-{job.pk}")
         .order_by("number")
-        .values_list("number", "action", "customer_id", "fields", "phones", "emails", "address", "note", "errors", "raw")
+        .values_list(
+            "number", "action", "customer_id", "fields", "phones", "emails", "address", "note", "errors", "raw"
+        )
     )
 
 
