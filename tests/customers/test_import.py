@@ -497,7 +497,7 @@ def test_only_roles_with_importar_may_start_an_import(db, role, allowed):
 
 
 @pytest.fixture
-def committed_admin(transactional_db):
+def committed_admin(transactional_db, reference_data):
     # Worker processes read committed rows only: no test transaction around this test.
     return user_with_role("Administrador")
 
