@@ -31,6 +31,7 @@ from credit.services import _reason, _require, _user, _writable_customer, locked
 from customers.events import customer_event
 from customers.models import Customer, CustomerNote
 from customers.notes import record_note
+from peru.prepared import prepared_cursor
 
 Status = CreditAuthorization.Status
 Refusal = CreditAuthorization.Refusal
@@ -66,7 +67,7 @@ def _lock_account(customer_id: int, *, now) -> tuple[CreditAccount, bool]:
     Raises Customer.DoesNotExist for an unknown customer."""
     statement, fields = _lock_statement()
     params = {"customer": customer_id, "approved": Status.APPROVED, "now": now}
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(statement, params)
         row = cursor.fetchone()
         if row is None:
@@ -128,7 +129,7 @@ def _move_held(account: CreditAccount, delta: Decimal) -> None:
     (Condiciones de venta) records what people change, not every hold (history excludes `held`)."""
     account.held += delta
     account.updated_at = timezone.now()
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(
             f"UPDATE {CreditAccount._meta.db_table} SET held = %s, updated_at = %s WHERE customer_id = %s",
             [account.held, account.updated_at, account.pk],
@@ -142,7 +143,7 @@ def _insert_once(authorization: CreditAuthorization) -> bool:
     was taken."""
     statement, fields = _insert_statement()
     values = [field.get_db_prep_save(field.pre_save(authorization, add=True), connection) for field in fields]
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(statement, values)
         row = cursor.fetchone()
     if row is None:

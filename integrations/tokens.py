@@ -17,6 +17,7 @@ from customers.access import require_permission
 from customers.roles import ADMINISTRADOR
 from integrations.models import ApiToken, Scope
 from integrations.rate import COUNT_CTE
+from peru.prepared import prepared_cursor
 
 TOKEN_PREFIX = "cli_"  # noqa: S105 (a marker, not a secret: it tells tokens apart in logs and scanners)
 MAX_EXPIRY_DAYS = 3650
@@ -126,7 +127,7 @@ def token_for_request(raw: str, *, minute: int) -> tuple[ApiToken, int] | None:
     now = timezone.now()
     params = {"hash": hash_key(raw), "now": now, "stale": now - LAST_USED_PRECISION, "minute": minute,
               "administrador": ADMINISTRADOR}  # fmt: skip
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(statement, params)
         row = cursor.fetchone()
     if row is None:
