@@ -90,9 +90,10 @@ def _lock_statement() -> tuple[str, list[str]]:
     fields = [f.attname for f in CreditAccount._meta.concrete_fields]
     columns = ", ".join(f"a.{CreditAccount._meta.get_field(name).column}" for name in fields)
     # The EXISTS reads the holds as they were when the statement began, before any wait for the
-    # lock: a hold released meanwhile by the transaction it waited for still shows (the release
-    # then finds nothing to do), and a hold approved meanwhile is not yet expired (holds last
-    # CREDIT_AUTHORIZATION_HOURS), so none that needs releasing is missed.
+    # lock (the balance row itself is read as it is after the wait): a hold released meanwhile
+    # by the transaction it waited for still shows (the release then finds nothing to do), and
+    # a hold approved meanwhile is not expired yet (holds last CREDIT_AUTHORIZATION_HOURS). Were
+    # one missed, it would only stay in `held` until the next lock: less available, never more.
     return (
         f"""
         SELECT {columns}, c.is_active, c.deleted_at,
