@@ -528,7 +528,12 @@ def _worker_start() -> None:
         own = parents.copy()  # the same settings (a test database's name included), unconnected
         connections[parents.alias] = own
         multiprocessing.util.Finalize(None, own.close, exitpriority=10)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides
+    # The parent decides when a worker stops (Pool ends them with SIGTERM): not the handlers
+    # inherited from the task worker (db_worker's SIGTERM waits for "the current task" to end).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if hasattr(signal, "SIGQUIT"):
+        signal.signal(signal.SIGQUIT, signal.SIG_DFL)
 
 
 def _check_in_worker(chunk: list) -> tuple[tuple, list]:

@@ -2,6 +2,7 @@
 confirm modes, matching, history and notes, safety against hostile files, permissions."""
 
 import io
+import signal
 import zipfile
 from datetime import timedelta
 
@@ -531,7 +532,13 @@ def test_workers_check_a_large_file_exactly_as_one_process_does(committed_admin,
     calls = []
     in_workers = importing._analyze_in_workers
     monkeypatch.setattr(importing, "_analyze_in_workers", lambda *a, **k: calls.append(a[1]) or in_workers(*a, **k))
-    shared = preview(committed_admin, content)
+    # With a SIGTERM handler like db_worker's installed (it only asks the current task to
+    # finish), which the workers would inherit: the preview still ends.
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: None)
+    try:
+        shared = preview(committed_admin, content)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     assert calls == [2]  # two worker processes checked it
     counts = ("status", "to_create", "to_update", "unchanged", "error_rows", "errors")
     assert [getattr(shared, c) for c in counts] == [getattr(alone, c) for c in counts]
