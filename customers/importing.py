@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from itertools import chain, islice
 from types import SimpleNamespace
 
+from django.conf import settings as django_settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, OperationalError, connection, transaction
@@ -374,7 +375,7 @@ def _analyze(path, name, *, actor, job, lock, mapping, separate_progress, batch)
 
     workers = 0
     if batch is not None and not lock and not for_children and not lookups.groups and separate_progress:
-        workers = _parallel_workers(table)
+        workers = _parallel_workers(table, path)
     try:
         if workers:
             version = _analyze_in_workers(
@@ -461,8 +462,12 @@ _IN_FLIGHT = 2  # chunks queued per worker
 _forked: dict = {}  # what the workers inherit from this process at the fork
 
 
-def _parallel_workers(table) -> int:
+def _parallel_workers(table, path: str) -> int:
     if (table.height or 0) < PARALLEL_FROM:
+        return 0
+    # A file small enough to be checked in the request (import_views) is never forked from a
+    # web server's process: workers only in the task worker.
+    if os.path.getsize(path) <= django_settings.IMPORT_INLINE_MAX_BYTES:
         return 0
     if "fork" not in multiprocessing.get_all_start_methods():
         return 0

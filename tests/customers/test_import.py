@@ -513,7 +513,7 @@ def _staged(job) -> list:
     )
 
 
-def test_workers_check_a_large_file_exactly_as_one_process_does(committed_admin, monkeypatch):
+def test_workers_check_a_large_file_exactly_as_one_process_does(committed_admin, monkeypatch, settings):
     existing = make_company(business_name="Antigua S.A.C.")
     ruc = valid_ruc()
     rows = [
@@ -528,6 +528,7 @@ def test_workers_check_a_large_file_exactly_as_one_process_does(committed_admin,
     monkeypatch.setattr(importing, "PARALLEL_FROM", 10**9)
     alone = preview(committed_admin, content)
     monkeypatch.setattr(importing, "PARALLEL_FROM", 1)
+    settings.IMPORT_INLINE_MAX_BYTES = 0  # a file the task worker checks, not the request
     monkeypatch.setattr(importing.os, "cpu_count", lambda: 2)  # as on the 2-core machine it runs on
     calls = []
     in_workers = importing._analyze_in_workers
@@ -548,3 +549,13 @@ def test_workers_check_a_large_file_exactly_as_one_process_does(committed_admin,
     assert (job.status, job.created, job.updated, job.rejected) == ("terminada", 31, 1, 2)
     existing.refresh_from_db()
     assert existing.business_name == "Nueva Razón S.A.C."
+
+
+def test_a_file_small_enough_for_the_request_is_checked_without_forking(committed_admin, monkeypatch):
+    # The pages check such a file inside the web server's process: never forked from there.
+    monkeypatch.setattr(importing, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(importing.os, "cpu_count", lambda: 2)
+    calls = []
+    monkeypatch.setattr(importing, "_analyze_in_workers", lambda *a, **k: calls.append(a[1]))
+    job = preview(committed_admin, xlsx([company(name=f"Empresa {n} S.A.") for n in range(5)]))
+    assert (job.status, job.to_create, calls) == ("lista", 5, [])
