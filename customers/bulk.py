@@ -281,7 +281,7 @@ class _Layout:
                         )
                         whatsapp = bool(phone and row.get("whatsapp"))
                         district = address["district"] if address else None
-                        department = _copy_value(district[:2]) if district else "\\N"  # NULL abroad
+                        department = district[:2] if district else "\\N"  # NULL abroad; escaped below if needed
                         values = (
                             f"{row['kind']}\t{'t' if row['is_foreign'] else 'f'}\t{row['document_type']}\t"
                             f"{row['document_number']}\t{row['business_name']}\t{row['first_names']}\t"
@@ -291,15 +291,20 @@ class _Layout:
                         )
                         # Only the row's own text can hold characters COPY must escape. Generated
                         # data never does, text from elsewhere (imports) might: escape those rows.
+                        # A clean row's e-mail and phone are clean too (they are part of it).
                         if values.count("\t") != customer_tabs or _SPECIAL.search(values):
                             copies = {"search_text": searched, "has_whatsapp": whatsapp}
                             values = _escaped({**row, **copies}, CUSTOMER_FIELDS)
+                            email = _copy_value(email) if email else email
+                            phone = _copy_value(phone) if phone else phone
+                            department = _copy_value(district[:2]) if district else department
+                        elif district and not district.isdigit():
+                            department = _copy_value(district[:2])
                         customers.append(f"{pk}\t{values}\t{department}{customer_suffix}")
                         if phone:
-                            suffix = phone_suffixes[whatsapp]
-                            phones.append(f"{pk}\t{_copy_value(phone)}{suffix}")
+                            phones.append(f"{pk}\t{phone}{phone_suffixes[whatsapp]}")
                         if email:
-                            emails.append(f"{pk}\t{_copy_value(email)}{email_suffix}")
+                            emails.append(f"{pk}\t{email}{email_suffix}")
                         if address:
                             values = (
                                 f"{address['district'] or ''}\t{address['country']}\t{address['street']}\t"
