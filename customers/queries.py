@@ -204,7 +204,7 @@ def paginate_customers(
             if searching:
                 _set_local(enable_indexscan="on", enable_bitmapscan="off", enable_sort="off")
                 asked = number
-                rows, number = _newest_rows(queryset, number=number, per_page=per_page, cursor=cursor)
+                rows, number, bounded = _newest_rows(queryset, number=number, per_page=per_page, cursor=cursor)
                 return CustomerPage(
                     rows,
                     number,
@@ -212,8 +212,8 @@ def paginate_customers(
                     COUNT_LIMIT,
                     count_exact=False,
                     newest_first=True,
-                    clamped=not usable,
-                    beyond_walk=asked if number < asked else None,
+                    clamped=not usable or (number < asked and not bounded),
+                    beyond_walk=asked if number < asked and bounded else None,
                 )
             rows = _rows(queryset, order, offset=offset, per_page=per_page, cursor=cursor)
             estimate = _estimate(queryset)
@@ -384,13 +384,14 @@ def _rows(queryset: QuerySet, order: tuple, *, offset: int, per_page: int, curso
 NEWEST_WALK_ROWS = 50_000
 
 
-def _newest_rows(queryset: QuerySet, *, number: int, per_page: int, cursor) -> tuple[list, int]:
-    """The rows of newest-first page ``number`` and its number: ``number`` itself, or a lower
-    one when that page lies deeper than the bounded walk reaches."""
+def _newest_rows(queryset: QuerySet, *, number: int, per_page: int, cursor) -> tuple[list, int, bool]:
+    """The rows of newest-first page ``number``, its number (``number`` itself, or a lower one
+    when that page lies deeper than the walk reaches) and whether the walk stopped at its bound
+    (False: it saw every id, so a lower number means the page does not exist)."""
     offset = (number - 1) * per_page
     model = queryset.model
     if not offset or (cursor and model._default_manager.filter(pk=cursor[1]).exists()):
-        return _rows(queryset, ("-pk",), offset=offset, per_page=per_page, cursor=cursor), number
+        return _rows(queryset, ("-pk",), offset=offset, per_page=per_page, cursor=cursor), number, False
     top = model._default_manager.order_by("-pk").values_list("pk", flat=True).first() or 0
     floor = top - NEWEST_WALK_ROWS
     walk = queryset.order_by("-pk").values_list("pk", flat=True)
@@ -399,13 +400,14 @@ def _newest_rows(queryset: QuerySet, *, number: int, per_page: int, cursor) -> t
     ids = list(walk[: offset + per_page])
     if len(ids) == offset + per_page or (floor <= 0 and len(ids) > offset):
         # The page lies inside the walk (or the walk saw every id): the same rows as ever.
-        return _rows_by_id(queryset, ids[offset:]), number
-    reachable = len(ids) // per_page
+        return _rows_by_id(queryset, ids[offset:]), number, False
+    # The deepest whole page within the bound; when the walk saw every id, the last page.
+    reachable = len(ids) // per_page if floor > 0 else -(-len(ids) // per_page)
     if reachable < 1:
         # Fewer than a page among the newest ids: only the first page opens directly.
-        return _rows(queryset, ("-pk",), offset=0, per_page=per_page, cursor=None), 1
+        return _rows(queryset, ("-pk",), offset=0, per_page=per_page, cursor=None), 1, floor > 0
     start = (reachable - 1) * per_page
-    return _rows_by_id(queryset, ids[start : start + per_page]), reachable
+    return _rows_by_id(queryset, ids[start : start + per_page]), reachable, floor > 0
 
 
 def _rows_by_id(queryset: QuerySet, ids: list) -> list:

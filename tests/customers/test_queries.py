@@ -689,6 +689,19 @@ def test_a_typed_newest_first_page_with_less_than_a_page_within_the_walk_shows_t
     assert [c.pk for c in page] == made[0:3]
 
 
+def test_a_typed_newest_first_page_past_the_last_match_is_the_nearest_one_when_the_walk_saw_every_id(
+    monkeypatch,
+):
+    monkeypatch.setattr(queries, "COUNT_LIMIT", 9)
+    monkeypatch.setattr(queries, "_surely_many_with", lambda word, among: True)  # statistics wrong: only 5
+    made = [make_company(business_name=f"Comercial {i} S.A.C.").pk for i in range(5)][::-1]
+    monkeypatch.setattr(queries, "NEWEST_WALK_ROWS", made[0] + 1)  # the walk covers every id
+
+    page = _page("q=comercial", 3)
+    assert (page.number, page.clamped, page.beyond_walk) == (2, True, None)
+    assert [c.pk for c in page] == made[3:]
+
+
 @pytest.mark.parametrize("params", [{"tras": "abc"}, {"antes": "-4"}, {"tras": "9" * 30}, {}])
 def test_garbage_cursors_are_ignored(params):
     assert queries.page_cursor(params) is None
