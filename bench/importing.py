@@ -39,6 +39,7 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="no borrar la base de datos al terminar")
     parser.add_argument("--database-url", help="usar una base ya sembrada (no se crea ni se borra)")
     parser.add_argument("--solo-importacion", action="store_true", help="medir solo la importación")
+    parser.add_argument("--solo-exportacion", action="store_true", help="medir solo las exportaciones")
     parser.add_argument("--step", help=argparse.SUPPRESS)  # inner process
     args = parser.parse_args()
     if args.step:
@@ -56,7 +57,12 @@ def main() -> int:
 
 def _steps(args, url: str) -> int:
     env = {**os.environ, "DATABASE_URL": url}
-    for step in ("import",) if args.solo_importacion else ("import", "export-csv", "export-xlsx"):
+    steps = ("import", "export-csv", "export-xlsx")
+    if args.solo_importacion:
+        steps = ("import",)
+    elif args.solo_exportacion:
+        steps = ("export-csv", "export-xlsx")
+    for step in steps:
         command = [sys.executable, __file__, "--step", step, "--rows", str(args.rows)]
         result = subprocess.run(command, env=env, cwd=ROOT)
         if result.returncode:
