@@ -279,11 +279,16 @@ def cell_text(value) -> str:
     return str(value)
 
 
+# The first characters that make a cell run as a formula in Excel or LibreOffice (OWASP "CSV
+# injection"). customers.exporting builds its SQL version of escape_formula from this string.
+FORMULA_STARTS = "=+-@\t\r"
+
+
 def escape_formula(text: str) -> str:
     """A cell that starts with = + - @ (or a tab / carriage return) would run as a formula in
-    Excel or LibreOffice (OWASP "CSV injection"): a leading apostrophe keeps it text. The import
-    removes that apostrophe again."""
-    if text and text[0] in "=+-@\t\r":
+    Excel or LibreOffice: a leading apostrophe keeps it text. The import removes that apostrophe
+    again."""
+    if text and text[0] in FORMULA_STARTS:
         return "'" + text
     return text
 
