@@ -148,3 +148,16 @@ def test_a_download_cut_short_leaves_the_connection_usable():
     next(chunks)
     chunks.close()  # the browser went away
     assert len(csv_rows()) == 3
+
+
+def test_the_streamed_workbook_keeps_text_exactly_and_drops_what_xml_cannot_carry():
+    from customers.xlsx_stream import column_letter, write_text_sheet
+
+    assert [column_letter(i) for i in (0, 25, 26, 51, 52, 701, 702)] == ["A", "Z", "AA", "AZ", "BA", "ZZ", "AAA"]
+    buffer = io.BytesIO()
+    rows = [["<b>Tom & Jerry</b>", "  espacios  ", "", None, "línea\nnueva", "bell\x07"]]
+    assert write_text_sheet(buffer, "Clientes", ["Uno", "Dos", "Tres", "Cuatro", "Cinco", "Seis"], rows) == 1
+    sheet = load_workbook(io.BytesIO(buffer.getvalue()))["Clientes"]
+    assert sheet["A1"].font.b and not sheet["A2"].font.b
+    expected = ["<b>Tom & Jerry</b>", "  espacios  ", None, None, "línea\nnueva", "bell"]
+    assert [cell.value for cell in sheet[2]] == expected
