@@ -4,12 +4,13 @@ attribute.
 
 The cells are formatted by PostgreSQL in one SELECT (the same SELECT for CSV and Excel), so the
 CSV streams straight out of COPY … TO STDOUT with flat memory (bench/importing.py). The SELECT
-is shaped for a million rows at once: the FilterSet's queryset only picks the customers and
-their order (an array of ids, numbered), and each customer's e-mails and phones are aggregated
-once with GROUP BY and hash-joined — a correlated subquery per customer and column cost more
-than the rest of the export together. Text that would run as a formula in Excel or LibreOffice
-(spreadsheets.FORMULA_STARTS first) gets a leading apostrophe (the import removes it again).
-The CSV is UTF-8 with a BOM, so Excel opens accents right.
+is shaped for a million rows at once: each customer's e-mails and phones are aggregated once
+with GROUP BY and hash-joined (three correlated subqueries per customer cost more than the rest
+of the export together), the joins are left to the planner, which runs them in parallel
+workers, and the rows are sorted once, at the end, in the list's order. Text that would run as
+a formula in Excel or LibreOffice (spreadsheets.FORMULA_STARTS first) gets a leading apostrophe
+(the import removes it again), by one SQL expression that the tests hold to escape_formula. The
+CSV is UTF-8 with a BOM, so Excel opens accents right.
 """
 
 import csv
@@ -49,8 +50,8 @@ _FORMULA_CODES = ", ".join(str(ord(character)) for character in FORMULA_STARTS)
 
 
 def escaped_sql(column: str) -> str:
-    """A leading apostrophe before ``column`` (a column reference: it is read twice) when it
-    starts as a formula would."""
+    """A leading apostrophe before ``column`` when it starts as a formula would (``column`` is
+    read twice: a column, or a cheap expression)."""
     return f"CASE WHEN ascii({column}) IN ({_FORMULA_CODES}) THEN '''' || {column} ELSE {column} END"
 
 
@@ -93,20 +94,24 @@ def _attribute(definition: AttributeDefinition):
         output_field=TextField(),
     )
     if definition.kind == Kind.DATE:
-        return Coalesce(
-            Func(
-                Cast(value, output_field=CharField()),
-                template="to_char(%(expressions)s::date, 'DD/MM/YYYY')",
+        return Fixed(
+            Coalesce(
+                Func(
+                    Cast(value, output_field=CharField()),
+                    template="to_char(%(expressions)s::date, 'DD/MM/YYYY')",
+                    output_field=TextField(),
+                ),
+                Value(""),
                 output_field=TextField(),
-            ),
-            Value(""),
-            output_field=TextField(),
+            )
         )
     if definition.kind == Kind.BOOLEAN:
-        return Func(
-            value,
-            template="CASE %(expressions)s WHEN 'true' THEN 'Sí' WHEN 'false' THEN 'No' ELSE '' END",
-            output_field=TextField(),
+        return Fixed(
+            Func(
+                value,
+                template="CASE %(expressions)s WHEN 'true' THEN 'Sí' WHEN 'false' THEN 'No' ELSE '' END",
+                output_field=TextField(),
+            )
         )
     if definition.kind == Kind.MULTIPLE:
         # The subquery only where there is a list (a subquery on every row cost 0.7 s at
@@ -132,6 +137,14 @@ class Aggregated:
 
     def __init__(self, sql: str):
         self.sql = sql
+
+
+class Fixed:
+    """A cell whose every value is one of a few words or a date (Sí/No, Activo, dd/mm/aaaa):
+    none starts as a formula, so it skips the escaping (which would compute it twice)."""
+
+    def __init__(self, cell):
+        self.cell = cell
 
 
 # Each customer's e-mails and phones in their order, once per customer (GROUP BY), for the
@@ -160,16 +173,18 @@ def export_columns(user=None) -> list[tuple[str, object]]:
     estado and dates. A cell is an ORM expression on Customer (with ``main_address``) or
     Aggregated."""
     by_key = {
-        "kind": Case(
-            When(kind="empresa", then=Value("Empresa")), default=Value("Persona natural"), output_field=TextField()
+        "kind": Fixed(
+            Case(
+                When(kind="empresa", then=Value("Empresa")), default=Value("Persona natural"), output_field=TextField()
+            )
         ),
-        "is_foreign": YesNo("is_foreign"),
+        "is_foreign": Fixed(YesNo("is_foreign")),
         "document_type": F("document_type__short_name"),
         "document_number": _text("document_number"),
         "country": F("country"),
         "emails": Aggregated("coalesce(e.emails, '')"),
         "phones": Aggregated("coalesce(f.phones, '')"),
-        "whatsapp": Aggregated("CASE WHEN f.first_whatsapp THEN 'Sí' ELSE 'No' END"),
+        "whatsapp": Fixed(Aggregated("CASE WHEN f.first_whatsapp THEN 'Sí' ELSE 'No' END")),
         "department": _text("main_address__district__province__department__name"),
         "province": _text("main_address__district__province__name"),
         "district": _text("main_address__district__name"),
@@ -179,8 +194,8 @@ def export_columns(user=None) -> list[tuple[str, object]]:
         "reference": _text("main_address__reference"),
         "category": _text("category__name"),
         "customer_class": _text("customer_class__name"),
-        "requests_detraction": YesNo("requests_detraction"),
-        "loyalty_enrolled": YesNo("loyalty_enrolled"),
+        "requests_detraction": Fixed(YesNo("requests_detraction")),
+        "loyalty_enrolled": Fixed(YesNo("loyalty_enrolled")),
         "notification_emails": _text(ArrayText("notification_emails")),
         "notification_whatsapp": _text(NationalPhone(ArrayText("notification_whatsapp"))),
     }
@@ -193,10 +208,12 @@ def export_columns(user=None) -> list[tuple[str, object]]:
     columns += [
         (
             estado,
-            Case(When(is_active=True, then=Value("Activo")), default=Value("Suspendido"), output_field=TextField()),
+            Fixed(
+                Case(When(is_active=True, then=Value("Activo")), default=Value("Suspendido"), output_field=TextField())
+            ),
         ),
-        (creado, Dmy("created_at")),
-        (modificado, Dmy("updated_at")),
+        (creado, Fixed(Dmy("created_at"))),
+        (modificado, Fixed(Dmy("updated_at"))),
     ]
     return columns
 
@@ -226,13 +243,15 @@ def export_sql(queryset, user=None) -> tuple[list[str], str, tuple]:
     annotations = {"main_address": FilteredRelation("addresses", condition=Q(addresses__is_default=True))}
     cells = []
     for index, (_header, cell) in enumerate(columns):
-        # Every cell escaped here, in one place, reading a column of the subquery below (or of
-        # the aggregates): computed once, then only compared.
+        # Every cell but the Fixed ones escaped here, in one place.
+        escape = escaped_sql
+        if isinstance(cell, Fixed):
+            cell, escape = cell.cell, str
         if isinstance(cell, Aggregated):
-            cells.append(escaped_sql(cell.sql))
+            cells.append(escape(cell.sql))
         else:
             annotations[f"col_{index}"] = cell
-            cells.append(escaped_sql(f"b.col_{index}"))
+            cells.append(escape(f"b.col_{index}"))
     order = []
     for index, (expression, descending) in enumerate(_ordering(queryset)):
         annotations[f"ord_{index}"] = expression
