@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from attributes.models import AttributeDefinition
@@ -64,7 +65,11 @@ def test_a_sliced_list_exports_its_first_rows_in_order():
     assert [row["Razón social"] for row in csv_rows(queryset=queryset)] == ["Empresa 4", "Empresa 3", "Empresa 2"]
 
 
-def test_emails_phones_and_whatsapp_come_in_their_order_per_customer():
+@pytest.mark.parametrize("aggregate_all", [False, True], ids=["few-picked", "many-picked"])
+def test_emails_phones_and_whatsapp_come_in_their_order_per_customer(aggregate_all, monkeypatch):
+    # Many customers picked: every customer's e-mails and phones are aggregated, the join keeps theirs.
+    monkeypatch.setattr(exporting, "AGGREGATE_ALL_ABOVE", 0 if aggregate_all else 10**9)
+    make_company(email="otro@papelera.pe", phone="+51911111111", deleted_at=timezone.now())
     customer = make_company(email="", phone="")
     CustomerEmail.objects.create(customer=customer, email="segundo@gloria.pe", position=1)
     CustomerEmail.objects.create(customer=customer, email="primero@gloria.pe", position=0)
@@ -79,6 +84,7 @@ def test_emails_phones_and_whatsapp_come_in_their_order_per_customer():
     assert row["WhatsApp"] == "Sí"
     empty = rows[bare.document_number]
     assert (empty["Correos electrónicos"], empty["Teléfonos"], empty["WhatsApp"]) == ("", "", "No")
+    assert len(rows) == 2
 
 
 def test_every_attribute_kind_and_the_credit_columns_are_exported():
