@@ -78,7 +78,7 @@ def _run(args, url: str) -> int:
         base = f"http://127.0.0.1:{port}"
         _wait_for(base)
         if customers is not None:
-            _authorizations(base, token, customers, args, env)
+            _authorizations(base, token, customers, args, env, server=gunicorn.pid)
         if terms is None:
             return 0
         rng = random.Random(args.seed)
@@ -142,9 +142,7 @@ def _credit_customers(env: dict, seed: int) -> dict:
     return found
 
 
-def _authorizations(base: str, token: str, customers: dict, args, env: dict) -> None:
-    import json
-
+def _authorizations(base: str, token: str, customers: dict, args, env: dict, *, server: int) -> None:
     rng = random.Random(args.seed)
     run = f"{os.getpid()}-{int(time.time())}"
     spread = [
@@ -159,7 +157,9 @@ def _authorizations(base: str, token: str, customers: dict, args, env: dict) -> 
     _post_load(base, token, warm, clients=2)
     print(f"\nAutorizaciones de crédito por la API, gunicorn {args.workers}×{args.threads}, {CLIENTS} clientes HTTP:")
     for label, bodies in (("repartidas en 1,000 clientes", spread), ("todas a un mismo cliente", one)):
+        usage = _CpuUsage(server)
         times, seconds, answers = _post_load(base, token, bodies, clients=CLIENTS)
+        usage = usage.shares()
         approved = sum(1 for status, body in answers if status in (200, 201) and body.get("approved"))
         refused = sum(1 for status, body in answers if status in (200, 201) and not body.get("approved"))
         bad = sum(1 for status, _ in answers if status not in (200, 201))
@@ -167,7 +167,41 @@ def _authorizations(base: str, token: str, customers: dict, args, env: dict) -> 
             f"  {label}: {len(times) / seconds:6.0f} autorizaciones/s   p50 {statistics.median(times):5.1f} ms"
             f"  p95 {percentile(times, 0.95):5.1f} ms   aprobadas {approved}, rechazadas {refused}, errores {bad}"
         )
+        print(
+            f"    CPU de los 2 núcleos: cliente de la medición {usage['client']:.0%}, gunicorn {usage['server']:.0%}, "
+            f"el resto (PostgreSQL y lo demás que corra) {usage['rest']:.0%}, libre {usage['idle']:.0%}"
+        )
     print("  " + _overruns(env, customers))
+
+
+class _CpuUsage:
+    """Where the machine's CPU went during a pass: this process (the HTTP clients), the
+    gunicorn processes, the rest (PostgreSQL, and whatever else runs), idle."""
+
+    def __init__(self, server_pid: int):
+        import psutil
+
+        self.server = [psutil.Process(server_pid), *psutil.Process(server_pid).children(recursive=True)]
+        self.start = self._sample()
+
+    def _sample(self):
+        import psutil
+
+        machine = psutil.cpu_times()
+        server = 0.0
+        for process in self.server:
+            try:
+                times = process.cpu_times()
+                server += times.user + times.system
+            except psutil.Error:
+                pass
+        return sum(machine) - machine.idle - getattr(machine, "iowait", 0), machine.idle, server, time.process_time()
+
+    def shares(self) -> dict:
+        busy, idle, server, client = (end - start for end, start in zip(self._sample(), self.start, strict=True))
+        total = busy + idle or 1
+        return {"client": client / total, "server": server / total, "rest": max(0.0, busy - client - server) / total,
+                "idle": idle / total}  # fmt: skip
 
 
 def _overruns(env: dict, customers: dict) -> str:

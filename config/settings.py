@@ -114,6 +114,13 @@ else:
             "TEST": {"NAME": "test_clientes"},
         }
     }
+# Statements run through peru.prepared.prepared_cursor (the API's per-request ones) are
+# prepared on their first execution on a connection (0) and planned once; the ORM's queries
+# are not affected (Django binds them on the client). Behind a pooler in transaction mode that
+# does not keep prepared statements (PgBouncer before 1.21), set DB_PREPARED_STATEMENTS=false.
+DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = (
+    0 if env_bool("DB_PREPARED_STATEMENTS", "true") else None
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Sign-in

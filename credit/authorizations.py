@@ -15,12 +15,13 @@ stored `held` always equals the sum of the rows still in status "aprobada"
 (`recompute_balances` checks it).
 """
 
+import functools
 from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from credit import events
@@ -30,6 +31,7 @@ from credit.services import _reason, _require, _user, _writable_customer, locked
 from customers.events import customer_event
 from customers.models import Customer, CustomerNote
 from customers.notes import record_note
+from peru.prepared import prepared_cursor
 
 Status = CreditAuthorization.Status
 Refusal = CreditAuthorization.Refusal
@@ -58,17 +60,51 @@ def _clean_request(amount, reference) -> tuple[Decimal, str]:
     return value, reference
 
 
-def _lock_account(customer_id: int) -> CreditAccount:
-    """The customer's balance row with its customer, locked (only the balance row: the customer
-    row stays free for edits). Raises Customer.DoesNotExist for an unknown customer."""
-    rows = CreditAccount.objects.select_for_update(of=("self",)).select_related("customer")
-    account = rows.filter(customer_id=customer_id).first()
-    if account is None:
-        if not Customer.objects.filter(pk=customer_id).exists():
-            raise Customer.DoesNotExist
-        locked_account(Customer(pk=customer_id))
-        account = rows.get(customer_id=customer_id)
-    return account
+def _lock_account(customer_id: int, *, now) -> tuple[CreditAccount, bool]:
+    """The customer's balance row, locked (only the balance row: the customer row stays free for
+    edits), with what a decision reads of its customer (active, in the Papelera), and whether
+    holds past their expiry at `now` are waiting to be released. One statement.
+    Raises Customer.DoesNotExist for an unknown customer."""
+    statement, fields = _lock_statement()
+    params = {"customer": customer_id, "approved": Status.APPROVED, "now": now}
+    with prepared_cursor() as cursor:
+        cursor.execute(statement, params)
+        row = cursor.fetchone()
+        if row is None:
+            # First use of the customer's credit: create its balance row, then lock it.
+            if not Customer.objects.filter(pk=customer_id).exists():
+                raise Customer.DoesNotExist
+            locked_account(Customer(pk=customer_id))
+            cursor.execute(statement, params)
+            row = cursor.fetchone()
+    account = CreditAccount.from_db(connection.alias, fields, row[: len(fields)])
+    is_active, deleted_at, expired = row[len(fields) :]
+    account._state.fields_cache["customer"] = Customer.from_db(
+        connection.alias, ["id", "is_active", "deleted_at"], [customer_id, is_active, deleted_at]
+    )
+    return account, expired
+
+
+@functools.cache
+def _lock_statement() -> tuple[str, list[str]]:
+    fields = [f.attname for f in CreditAccount._meta.concrete_fields]
+    columns = ", ".join(f"a.{CreditAccount._meta.get_field(name).column}" for name in fields)
+    # The EXISTS reads the holds as they were when the statement began, before any wait for the
+    # lock (the balance row itself is read as it is after the wait): a hold released meanwhile
+    # by the transaction it waited for still shows (the release then finds nothing to do), and
+    # a hold approved meanwhile is not expired yet (holds last CREDIT_AUTHORIZATION_HOURS). Were
+    # one missed, it would only stay in `held` until the next lock: less available, never more.
+    return (
+        f"""
+        SELECT {columns}, c.is_active, c.deleted_at,
+            EXISTS (SELECT 1 FROM {CreditAuthorization._meta.db_table} h
+                    WHERE h.customer_id = a.customer_id AND h.status = %(approved)s AND h.expires_at <= %(now)s)
+        FROM {CreditAccount._meta.db_table} a JOIN {Customer._meta.db_table} c ON c.id = a.customer_id
+        WHERE a.customer_id = %(customer)s
+        FOR UPDATE OF a
+        """,
+        fields,
+    )
 
 
 _RELEASE_SQL = """
@@ -79,8 +115,7 @@ _RELEASE_SQL = """
 
 
 def _release_expired(account: CreditAccount, now) -> None:
-    """Drop the holds past their expiry from the locked balance row (one statement; usually
-    nothing to do)."""
+    """Drop the holds past their expiry from the locked balance row (one statement)."""
     if account.held <= 0:
         return
     with connection.cursor() as cursor:
@@ -94,7 +129,41 @@ def _move_held(account: CreditAccount, delta: Decimal) -> None:
     """The locked balance row's held amount moves by `delta`. A plain UPDATE: the row's history
     (Condiciones de venta) records what people change, not every hold (history excludes `held`)."""
     account.held += delta
-    CreditAccount.objects.filter(pk=account.pk).update(held=account.held, updated_at=timezone.now())
+    account.updated_at = timezone.now()
+    with prepared_cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {CreditAccount._meta.db_table} SET held = %s, updated_at = %s WHERE customer_id = %s",
+            [account.held, account.updated_at, account.pk],
+        )
+
+
+def _insert_once(authorization: CreditAuthorization) -> bool:
+    """INSERT the new authorization unless this system already used its reference (the unique
+    constraint credit_authorization_reference decides, also against one not committed yet: the
+    INSERT waits for it). True if inserted (its id and created_at set), False if the reference
+    was taken."""
+    statement, fields = _insert_statement()
+    values = [field.get_db_prep_save(field.pre_save(authorization, add=True), connection) for field in fields]
+    with prepared_cursor() as cursor:
+        cursor.execute(statement, values)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    authorization.pk = row[0]
+    authorization._state.adding, authorization._state.db = False, connection.alias
+    return True
+
+
+@functools.cache
+def _insert_statement() -> tuple[str, list]:
+    fields = [f for f in CreditAuthorization._meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(f.column for f in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    return (
+        f"INSERT INTO {CreditAuthorization._meta.db_table} ({columns}) VALUES ({placeholders}) "
+        "ON CONFLICT ON CONSTRAINT credit_authorization_reference DO NOTHING RETURNING id",
+        fields,
+    )
 
 
 def _refusal(account: CreditAccount, amount: Decimal) -> tuple[str, str]:
@@ -125,36 +194,30 @@ def authorize_credit(*, actor, customer_id: int, amount, reference: str) -> tupl
     _require(actor, "credit.add_creditauthorization")
     amount, reference = _clean_request(amount, reference)
     user = _user(actor)
-    try:
-        with transaction.atomic():
-            account = _lock_account(customer_id)
-            # Under the customer's lock: a retry of the same sale waits for the first, then sees it.
-            previous = CreditAuthorization.objects.filter(requested_by=user, reference=reference).first()
-            if previous is not None:
-                return _replayed(previous, customer_id, amount), True
-            now = timezone.now()
+    with transaction.atomic():
+        now = timezone.now()
+        account, expired = _lock_account(customer_id, now=now)
+        if expired:
             _release_expired(account, now)
-            refusal, reason = _refusal(account, amount)
-            authorization = CreditAuthorization(
-                customer_id=customer_id,
-                amount=amount,
-                reference=reference,
-                status=Status.REFUSED if refusal else Status.APPROVED,
-                refusal=refusal,
-                reason=reason,
-                available=account.available if refusal else account.available - amount,
-                expires_at=None if refusal else now + hold_duration(),
-                requested_by=user,
-            )
-            authorization.save()
-            if not refusal:
-                _move_held(account, amount)
-    except IntegrityError:
-        # The same reference from this system, for another customer, committed meanwhile.
-        previous = CreditAuthorization.objects.filter(requested_by=user, reference=reference).first()
-        if previous is None:
-            raise
-        return _replayed(previous, customer_id, amount), True
+        refusal, reason = _refusal(account, amount)
+        authorization = CreditAuthorization(
+            customer_id=customer_id,
+            amount=amount,
+            reference=reference,
+            status=Status.REFUSED if refusal else Status.APPROVED,
+            refusal=refusal,
+            reason=reason,
+            available=account.available if refusal else account.available - amount,
+            expires_at=None if refusal else now + hold_duration(),
+            requested_by=user,
+        )
+        if not _insert_once(authorization):
+            # A retry of the same sale (perhaps still running: the INSERT waited for it) gets the
+            # first answer; nothing of this one is kept but the release of expired holds.
+            previous = CreditAuthorization.objects.get(requested_by=user, reference=reference)
+            return _replayed(previous, customer_id, amount), True
+        if not refusal:
+            _move_held(account, amount)
     return authorization, False
 
 
@@ -177,9 +240,9 @@ def cancel_authorization(*, actor, authorization: CreditAuthorization) -> Credit
     used by a comprobante can't be cancelled."""
     _require(actor, "credit.change_creditauthorization")
     with transaction.atomic():
-        account = _lock_account(authorization.customer_id)
-        authorization = CreditAuthorization.objects.select_for_update().get(pk=authorization.pk)
         now = timezone.now()
+        account, _ = _lock_account(authorization.customer_id, now=now)
+        authorization = CreditAuthorization.objects.select_for_update().get(pk=authorization.pk)
         if authorization.status == Status.USED:
             raise ValidationError(
                 f"La autorización {authorization.pk} ya fue usada por un comprobante: no se puede cancelar."
@@ -203,14 +266,15 @@ def override_authorization(*, actor, authorization: CreditAuthorization, reason:
     reason = _reason(reason, what="el motivo de la excepción")
     with transaction.atomic():
         customer = _writable_customer(Customer(pk=authorization.customer_id))
-        account = _lock_account(customer.pk)
+        now = timezone.now()
+        account, expired = _lock_account(customer.pk, now=now)
         authorization = CreditAuthorization.objects.select_for_update().get(pk=authorization.pk)
         if authorization.status != Status.REFUSED:
             raise ValidationError(
                 f"La autorización {authorization.pk} ya no está rechazada ({authorization.get_status_display().lower()})."
             )
-        now = timezone.now()
-        _release_expired(account, now)
+        if expired:
+            _release_expired(account, now)
         authorization.status = Status.APPROVED
         authorization.expires_at = now + hold_duration()
         authorization.overridden_by, authorization.overridden_at = _user(actor), now

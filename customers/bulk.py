@@ -14,6 +14,7 @@ and foreign keys.
 import json
 import re
 import sys
+import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
 from itertools import islice
@@ -65,6 +66,20 @@ REBUILT_INDEXES = (
     "customer_department_sort_idx",
     "customer_attributes_gin",
 )
+# Also rebuilt after a large load, from PostgreSQL's own definition: the other btrees that COPY
+# feeds in random order (documents, e-mails, phone numbers), each costing a few µs per row kept
+# up to date and well under a second per 100,000 rows built. The two unique ones still refuse a
+# duplicate when built, and then the whole load fails. Django's indexes of Address.district
+# (the foreign key's and its LIKE twin) join them (REBUILT_COLUMN_INDEXES).
+REBUILT_TABLE_INDEXES = (
+    "unique_document_outside_trash",
+    "customer_document_asc_idx",
+    "customer_match_key_idx",
+    "unique_email_outside_trash",
+    "customer_email_domain_idx",
+    "customer_phone_number_idx",
+)
+REBUILT_COLUMN_INDEXES = ((Address, "district"),)
 
 
 def bulk_insert_customers(
@@ -73,6 +88,7 @@ def bulk_insert_customers(
     batch: int = 20_000,
     progress: Callable[[int], None] | None = None,
     rebuild_indexes: bool = False,
+    report: Callable[[str, float], None] | None = None,
 ) -> int:
     """Write every row as a customer with its fiscal address, phone and e-mail, in one transaction.
 
@@ -85,9 +101,13 @@ def bulk_insert_customers(
     time; don't pass rows that query the database. Ids come from the customers' own sequence:
     rows written here and by the ORM at the same time never collide.
 
-    ``rebuild_indexes`` drops REBUILT_INDEXES first and builds them again at the end, in the
-    same transaction: much faster for a load as large as the table, but the customers table is
-    locked (no reads) until the load ends. For seeds and benchmarks, not for a busy office.
+    ``rebuild_indexes`` drops REBUILT_INDEXES and the foreign keys of the four tables first,
+    and builds the indexes and adds the foreign keys again at the end, in the same transaction:
+    much faster for a load as large as the table, but the customers table is locked (no reads)
+    until the load ends. For seeds and benchmarks, not for a busy office. Adding a foreign key
+    back checks every row of its table in one join, so a row pointing nowhere still fails the
+    whole load and nothing is written. ``report(phase, seconds)`` hears how long each phase after
+    the COPY took.
     """
     layout = _Layout()
     total = 0
@@ -108,6 +128,8 @@ def bulk_insert_customers(
                 # row by row they cost the same. Set back to deferred at the end.
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
                 rebuilt = _drop_indexes() if rebuild_indexes else []
+                rebuilt_sql = _drop_table_indexes() if rebuild_indexes else []
+                foreign_keys = _drop_foreign_keys() if rebuild_indexes else []
                 for count, texts in read_ahead(layout.batches(rows, batch), name="bulk-insert-format"):
                     for statement, text in zip(layout.statements, texts, strict=True):
                         if text:
@@ -117,8 +139,16 @@ def bulk_insert_customers(
                     if progress:
                         progress(total)
                 cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-                if rebuilt:
-                    _build_indexes(rebuilt)
+                if rebuilt or rebuilt_sql:
+                    began = time.perf_counter()
+                    _build_indexes(rebuilt, rebuilt_sql)
+                    if report:
+                        report("indexes", time.perf_counter() - began)
+                if foreign_keys:
+                    began = time.perf_counter()
+                    _add_foreign_keys(foreign_keys)
+                    if report:
+                        report("foreign_keys", time.perf_counter() - began)
     finally:
         sys.setswitchinterval(switch_interval)
     return total
@@ -132,11 +162,60 @@ def _drop_indexes() -> list:
     return indexes
 
 
-def _build_indexes(indexes: list) -> None:
+# The foreign keys of the loaded tables, checked row by row during COPY, cost about 13 of the
+# 40 µs the server spends per customer (an index probe of the parent table for every address,
+# phone and e-mail and for each key of the customer). Dropped before a large load and added back
+# after it, each is checked once for the whole table by one join: a fraction of that
+# (bench/README.md, seed.py).
+def _drop_foreign_keys() -> list[tuple[str, str, str]]:
+    tables = [model._meta.db_table for model in (Customer, Address, CustomerPhone, CustomerEmail)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE contype = 'f' AND conrelid = ANY(%s::regclass[]) ORDER BY conrelid, conname",
+            [tables],
+        )
+        foreign_keys = cursor.fetchall()
+        quote = connection.ops.quote_name
+        for table, name, _ in foreign_keys:
+            cursor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
+    return foreign_keys
+
+
+def _add_foreign_keys(foreign_keys: list[tuple[str, str, str]]) -> None:
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        for table, name, definition in foreign_keys:
+            # ``definition`` is PostgreSQL's own text of the constraint, read just before.
+            cursor.execute(f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}")
+
+
+def _drop_table_indexes() -> list[str]:
+    """Drop REBUILT_TABLE_INDEXES and REBUILT_COLUMN_INDEXES; their CREATE INDEX statements."""
+    columns = [(model._meta.db_table, model._meta.get_field(name).column) for model, name in REBUILT_COLUMN_INDEXES]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+            "JOIN pg_class c ON c.oid = i.indexrelid "
+            "LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] "
+            "WHERE NOT i.indisprimary AND NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conindid = i.indexrelid) "
+            "AND (c.relname = ANY(%s) OR (i.indrelid::regclass::text, a.attname::text) IN "
+            "(SELECT * FROM unnest(%s::text[], %s::text[]))) ORDER BY 1",
+            [list(REBUILT_TABLE_INDEXES), [t for t, _ in columns], [c for _, c in columns]],
+        )
+        found = cursor.fetchall()
+        for name, _ in found:
+            cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
+    return [definition for _, definition in found]
+
+
+def _build_indexes(indexes: list, statements: list[str] = ()) -> None:
     with connection.cursor() as cursor:
         # A GIN build sorts its entries in memory; the server's default (64 MB) is small for
         # a million rows. SET LOCAL: only for this transaction.
         cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+        for statement in statements:
+            cursor.execute(statement)  # PostgreSQL's own definition, read before the load
     with connection.schema_editor(atomic=False) as editor:
         for index in indexes:
             editor.add_index(Customer, index)
@@ -202,7 +281,7 @@ class _Layout:
                         )
                         whatsapp = bool(phone and row.get("whatsapp"))
                         district = address["district"] if address else None
-                        department = _copy_value(district[:2]) if district else "\\N"  # NULL abroad
+                        department = district[:2] if district else "\\N"  # NULL abroad; escaped below if needed
                         values = (
                             f"{row['kind']}\t{'t' if row['is_foreign'] else 'f'}\t{row['document_type']}\t"
                             f"{row['document_number']}\t{row['business_name']}\t{row['first_names']}\t"
@@ -212,15 +291,20 @@ class _Layout:
                         )
                         # Only the row's own text can hold characters COPY must escape. Generated
                         # data never does, text from elsewhere (imports) might: escape those rows.
+                        # A clean row's e-mail and phone are clean too (they are part of it).
                         if values.count("\t") != customer_tabs or _SPECIAL.search(values):
                             copies = {"search_text": searched, "has_whatsapp": whatsapp}
                             values = _escaped({**row, **copies}, CUSTOMER_FIELDS)
+                            email = _copy_value(email) if email else email
+                            phone = _copy_value(phone) if phone else phone
+                            department = _copy_value(district[:2]) if district else department
+                        elif district and not district.isdigit():
+                            department = _copy_value(district[:2])
                         customers.append(f"{pk}\t{values}\t{department}{customer_suffix}")
                         if phone:
-                            suffix = phone_suffixes[whatsapp]
-                            phones.append(f"{pk}\t{_copy_value(phone)}{suffix}")
+                            phones.append(f"{pk}\t{phone}{phone_suffixes[whatsapp]}")
                         if email:
-                            emails.append(f"{pk}\t{_copy_value(email)}{email_suffix}")
+                            emails.append(f"{pk}\t{email}{email_suffix}")
                         if address:
                             values = (
                                 f"{address['district'] or ''}\t{address['country']}\t{address['street']}\t"

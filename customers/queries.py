@@ -79,6 +79,7 @@ class CustomerPage:
     estimate: int | None = None  # the planner's estimate, when not exact and nothing is searched
     newest_first: bool = False  # too many matches to sort them alphabetically
     clamped: bool = False  # the page asked for does not exist; this is the nearest one
+    beyond_walk: int | None = None  # the typed newest-first page asked for, too deep to open directly
     timed_out: bool = False
 
     def __iter__(self):
@@ -202,9 +203,17 @@ def paginate_customers(
             offset = (number - 1) * per_page
             if searching:
                 _set_local(enable_indexscan="on", enable_bitmapscan="off", enable_sort="off")
-                rows = _rows(queryset, ("-pk",), offset=offset, per_page=per_page, cursor=cursor)
+                asked = number
+                rows, number, bounded = _newest_rows(queryset, number=number, per_page=per_page, cursor=cursor)
                 return CustomerPage(
-                    rows, number, per_page, COUNT_LIMIT, count_exact=False, newest_first=True, clamped=not usable
+                    rows,
+                    number,
+                    per_page,
+                    COUNT_LIMIT,
+                    count_exact=False,
+                    newest_first=True,
+                    clamped=not usable or (number < asked and not bounded),
+                    beyond_walk=asked if number < asked and bounded else None,
                 )
             rows = _rows(queryset, order, offset=offset, per_page=per_page, cursor=cursor)
             estimate = _estimate(queryset)
@@ -359,6 +368,46 @@ def _rows(queryset: QuerySet, order: tuple, *, offset: int, per_page: int, curso
     # read 2,500 to 65,000 table rows for a deep page (bench/README.md, list_http.py).
     ids = list(queryset.order_by(*order).values_list("pk", flat=True)[offset : offset + per_page])
     return _rows_by_id(queryset, ids)
+
+
+# A typed page number of a newest-first list (a bookmark, an edited URL; the list's own links
+# carry a cursor) skips the matches before it by walking the primary key backwards and testing
+# each row for the word: about 0.4 µs a row at 1M, however the rows are read (an index-only walk
+# over a covering (id) INCLUDE (is_active, search_text) index, 124 MB, was no faster: testing
+# LIKE is the cost), so page 200 of "comercial" (2.7% of the customers) read 182,000 rows, 70 ms.
+# The trigram index finds every match instead, but then reads them all (27,000 rows for
+# "comercial", as slow). So the walk is bounded: it tests at most NEWEST_WALK_ROWS rows, the
+# newest ones by id (ids are unique, so "id above the highest id minus the bound" holds at most
+# that many). A page inside that range is the same page as before; a deeper one shows the
+# deepest whole page found there, and the page says so: Siguiente continues from it (keyset),
+# and a narrower search or a filter reaches the older customers. bench/README.md has the figures.
+NEWEST_WALK_ROWS = 50_000
+
+
+def _newest_rows(queryset: QuerySet, *, number: int, per_page: int, cursor) -> tuple[list, int, bool]:
+    """The rows of newest-first page ``number``, its number (``number`` itself, or a lower one
+    when that page lies deeper than the walk reaches) and whether the walk stopped at its bound
+    (False: it saw every id, so a lower number means the page does not exist)."""
+    offset = (number - 1) * per_page
+    model = queryset.model
+    if not offset or (cursor and model._default_manager.filter(pk=cursor[1]).exists()):
+        return _rows(queryset, ("-pk",), offset=offset, per_page=per_page, cursor=cursor), number, False
+    top = model._default_manager.order_by("-pk").values_list("pk", flat=True).first() or 0
+    floor = top - NEWEST_WALK_ROWS
+    walk = queryset.order_by("-pk").values_list("pk", flat=True)
+    if floor > 0:
+        walk = walk.filter(pk__gt=floor)
+    ids = list(walk[: offset + per_page])
+    if len(ids) == offset + per_page or (floor <= 0 and len(ids) > offset):
+        # The page lies inside the walk (or the walk saw every id): the same rows as ever.
+        return _rows_by_id(queryset, ids[offset:]), number, False
+    # The deepest whole page within the bound; when the walk saw every id, the last page.
+    reachable = len(ids) // per_page if floor > 0 else -(-len(ids) // per_page)
+    if reachable < 1:
+        # Fewer than a page among the newest ids: only the first page opens directly.
+        return _rows(queryset, ("-pk",), offset=0, per_page=per_page, cursor=None), 1, floor > 0
+    start = (reachable - 1) * per_page
+    return _rows_by_id(queryset, ids[start : start + per_page]), reachable, floor > 0
 
 
 def _rows_by_id(queryset: QuerySet, ids: list) -> list:

@@ -105,6 +105,12 @@ def _list_notices(filterset, page) -> list[str]:
         )
     if page.clamped:
         notices.append(f"Esa página no existe: se muestra la página {page.number}.")
+    elif page.beyond_walk:
+        notices.append(
+            f"Con tantas coincidencias, la página {page.beyond_walk:,} no se puede abrir directamente: "
+            f"se muestra la página {page.number:,}, la más lejana a la que se llega de inmediato. "
+            "Avance con «Siguiente», o afine la búsqueda o agregue un filtro para llegar a los clientes más antiguos."
+        )
     if page.timed_out:
         notices.append("La búsqueda tardó demasiado y se detuvo. Escriba más letras o agregue un filtro.")
     return notices

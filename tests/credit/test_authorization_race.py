@@ -8,6 +8,7 @@ import threading
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils import timezone
 
@@ -22,29 +23,36 @@ SESSIONS = 20
 ROUNDS = 8
 
 
-def _round(customer_id: int, amounts: list[Decimal], tag: str) -> list[CreditAuthorization]:
-    start = threading.Barrier(len(amounts))
-    results: list = [None] * len(amounts)
+def _at_once(requests: list[dict]) -> list:
+    """authorize_credit(**request) for every request, each in its own session, all at the same
+    moment; the (authorization, replayed) answers, or the exception raised."""
+    start = threading.Barrier(len(requests))
+    results: list = [None] * len(requests)
 
     def ask(i: int):
         try:
             start.wait(15)  # every session asks at the same moment
-            results[i] = authorizations.authorize_credit(
-                actor=None, customer_id=customer_id, amount=amounts[i], reference=f"{tag}-{i}"
-            )[0]
-        except Exception as exc:  # noqa: BLE001 — the assertion below names it
+            results[i] = authorizations.authorize_credit(actor=None, **requests[i])
+        except Exception as exc:  # noqa: BLE001 — the assertions name it
             results[i] = exc
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=ask, args=(i,)) for i in range(len(amounts))]
+    threads = [threading.Thread(target=ask, args=(i,)) for i in range(len(requests))]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(60)
-    errors = [r for r in results if not isinstance(r, CreditAuthorization)]
-    assert not errors, errors[:3]
     return results
+
+
+def _round(customer_id: int, amounts: list[Decimal], tag: str) -> list[CreditAuthorization]:
+    results = _at_once(
+        [{"customer_id": customer_id, "amount": amount, "reference": f"{tag}-{i}"} for i, amount in enumerate(amounts)]
+    )
+    errors = [r for r in results if not isinstance(r, tuple)]
+    assert not errors, errors[:3]
+    return [authorization for authorization, _ in results]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -88,4 +96,29 @@ def test_parallel_authorizations_never_approve_more_than_available():
         )
     account = CreditAccount.objects.get(customer=customer)
     assert account.held == 0
+    assert services.recompute_balances() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_retries_of_one_sale_hold_once():
+    """The same sale's reference sent by 20 sessions at once, for two customers: the first to
+    INSERT wins; the retries for its customer get its answer, those for the other customer are
+    refused (another sale), and nothing is held twice."""
+    load_reference_data()
+    one, other = make_company(), make_company()
+    for customer in (one, other):
+        services.update_sales_conditions(actor=None, customer=customer, data={"credit_limit": "5000.00"})
+    for round_number in range(ROUNDS):
+        reference = f"VENTA-{round_number}"
+        requests = [{"customer_id": (one if i % 2 else other).pk, "amount": "100.00", "reference": reference}
+                    for i in range(SESSIONS)]  # fmt: skip
+        results = _at_once(requests)
+        first = CreditAuthorization.objects.get(reference=reference)
+        for request, result in zip(requests, results, strict=True):
+            if request["customer_id"] == first.customer_id:
+                assert isinstance(result, tuple) and result[0].pk == first.pk, result
+            else:
+                assert isinstance(result, ValidationError) and "reference" in result.message_dict, result
+        assert sum(1 for r in results if isinstance(r, tuple) and not r[1]) == 1  # one new, the rest replays
+    assert CreditAccount.objects.get(customer=one).held + CreditAccount.objects.get(customer=other).held == 100 * ROUNDS
     assert services.recompute_balances() == []

@@ -118,6 +118,16 @@ def test_bad_input_gives_a_normal_page_with_a_spanish_message(as_ventas, query, 
     assert Customer.objects.count() == 1
 
 
+def test_a_typed_page_beyond_the_walk_says_which_page_it_shows_and_how_to_go_on(as_ventas, monkeypatch):
+    monkeypatch.setattr(queries, "COUNT_LIMIT", 50)  # two pages of 25 may be walked
+    made = [make_company(business_name=f"Comercial {i:02d} S.A.C.").pk for i in range(60)]
+    monkeypatch.setattr(queries, "NEWEST_WALK_ROWS", made[-1] - made[-30])  # 29 newest: one whole page
+
+    page = as_ventas.get(LIST, {"q": "comercial", "page": "2"}).content.decode()
+    assert "la página 2 no se puede abrir directamente: se muestra la página 1" in page
+    assert "Página 1 de muchas" in page and "Siguiente" in page
+
+
 def test_html_typed_in_the_search_box_is_shown_as_text(as_ventas):
     page = as_ventas.get(LIST, {"q": '<script>alert("x")</script>'}).content.decode()
     assert '<script>alert("x")</script>' not in page

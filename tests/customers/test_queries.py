@@ -652,6 +652,56 @@ def test_a_cursor_to_a_row_that_is_gone_falls_back_to_the_page_number(monkeypatc
     assert [c.pk for c in _page("q=comercial", 2, ("tras", 999_999_999))] == expected
 
 
+def _bounded_walk(monkeypatch, newest: int) -> list:
+    """12 "Comercial" customers, 3 pages of 3 walkable, and a typed page's walk that reaches
+    only the ``newest`` of them; their ids, newest first."""
+    monkeypatch.setattr(queries, "COUNT_LIMIT", 9)
+    made = [make_company(business_name=f"Comercial {i:02d} S.A.C.").pk for i in range(12)][::-1]
+    monkeypatch.setattr(queries, "NEWEST_WALK_ROWS", made[0] - made[newest])
+    return made
+
+
+def test_a_typed_newest_first_page_within_the_walk_has_the_same_rows(monkeypatch):
+    made = _bounded_walk(monkeypatch, newest=9)
+
+    page = _page("q=comercial", 3)
+    assert (page.number, page.beyond_walk, page.clamped) == (3, None, False)
+    assert [c.pk for c in page] == made[6:9]
+
+
+def test_a_typed_newest_first_page_beyond_the_walk_shows_the_deepest_whole_page_reached(monkeypatch):
+    made = _bounded_walk(monkeypatch, newest=7)  # two whole pages of 3 among the 7 newest
+
+    page = _page("q=comercial", 3)
+    assert (page.number, page.beyond_walk, page.newest_first) == (2, 3, True)
+    assert [c.pk for c in page] == made[3:6]
+    # Siguiente continues from its last row: the page asked for, with the same rows as ever.
+    following = _page("q=comercial", 3, ("tras", page.last_pk))
+    assert (following.number, following.beyond_walk) == (3, None)
+    assert [c.pk for c in following] == made[6:9]
+
+
+def test_a_typed_newest_first_page_with_less_than_a_page_within_the_walk_shows_the_first(monkeypatch):
+    made = _bounded_walk(monkeypatch, newest=2)
+
+    page = _page("q=comercial", 3)
+    assert (page.number, page.beyond_walk) == (1, 3)
+    assert [c.pk for c in page] == made[0:3]
+
+
+def test_a_typed_newest_first_page_past_the_last_match_is_the_nearest_one_when_the_walk_saw_every_id(
+    monkeypatch,
+):
+    monkeypatch.setattr(queries, "COUNT_LIMIT", 9)
+    monkeypatch.setattr(queries, "_surely_many_with", lambda word, among: True)  # statistics wrong: only 5
+    made = [make_company(business_name=f"Comercial {i} S.A.C.").pk for i in range(5)][::-1]
+    monkeypatch.setattr(queries, "NEWEST_WALK_ROWS", made[0] + 1)  # the walk covers every id
+
+    page = _page("q=comercial", 3)
+    assert (page.number, page.clamped, page.beyond_walk) == (2, True, None)
+    assert [c.pk for c in page] == made[3:]
+
+
 @pytest.mark.parametrize("params", [{"tras": "abc"}, {"antes": "-4"}, {"tras": "9" * 30}, {}])
 def test_garbage_cursors_are_ignored(params):
     assert queries.page_cursor(params) is None

@@ -2,7 +2,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import IntegrityError
+from django.db import IntegrityError, connection
 from django.db.models import Count, Q
 
 from customers import services
@@ -114,6 +114,53 @@ def test_bulk_insert_writes_nothing_when_the_database_refuses_a_row(db):
 
     with pytest.raises(IntegrityError):
         bulk_insert_customers(rows, batch=20)
+
+    assert not Customer.objects.exists()
+
+
+LOADED_TABLES = [model._meta.db_table for model in (Customer, Address, CustomerPhone, CustomerEmail)]
+
+
+def foreign_keys_and_indexes() -> tuple[set, set]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE contype = 'f' AND conrelid = ANY(%s::regclass[])",
+            [LOADED_TABLES],
+        )
+        foreign_keys = set(cursor.fetchall())
+        cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = ANY(%s)", [LOADED_TABLES])
+        return foreign_keys, set(cursor.fetchall())
+
+
+def test_a_large_load_puts_back_every_foreign_key_and_index_as_they_were(db):
+    before = foreign_keys_and_indexes()
+
+    bulk_insert_customers(generate_customers(30, seed=4, start=8_000), rebuild_indexes=True)
+
+    assert foreign_keys_and_indexes() == before
+    assert Customer.objects.count() == 30
+
+
+def test_a_large_load_with_a_row_pointing_nowhere_writes_nothing(db):
+    before = foreign_keys_and_indexes()
+    rows = list(generate_customers(50, seed=1))
+    rows[-1]["address"]["district"] = "999999"  # no such ubigeo: found when the foreign key is added back
+
+    with pytest.raises(IntegrityError):
+        bulk_insert_customers(rows, batch=20, rebuild_indexes=True)
+
+    assert not Customer.objects.exists() and not Address.objects.exists()
+    assert foreign_keys_and_indexes() == before
+
+
+def test_a_large_load_with_a_document_twice_writes_nothing(db):
+    rows = list(generate_customers(50, seed=1))
+    first = next(row for row in rows if row["document_number"])
+    rows[-1].update(document_type=first["document_type"], document_number=first["document_number"])
+
+    with pytest.raises(IntegrityError):
+        bulk_insert_customers(rows, batch=20, rebuild_indexes=True)
 
     assert not Customer.objects.exists()
 

@@ -5,13 +5,14 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.utils import timezone
 
 from credit import events, services
 from credit.models import CreditAccount, CreditAuthorization, Document, Payment
 from customers.models import CustomerNote
 from customers.services import suspend_customer, trash_customer, update_customer
-from integrations.models import OutboxEvent, Scope, WebhookEndpoint
+from integrations.models import ApiToken, OutboxEvent, Scope, WebhookEndpoint
 from tests.credit.factories import make_document
 from tests.factories import company_data, make_company
 from tests.integrations.conftest import ApiClient, make_token
@@ -294,6 +295,44 @@ def test_unknown_customers_are_404_and_a_reference_reused_is_422(pos):
     pos.post("/api/v1/credit/authorizations", {"customer_id": customer.pk, "amount": "1.00", "reference": "V"})
     response = pos.post("/api/v1/credit/authorizations", {"customer_id": customer.pk, "amount": "2.00", "reference": "V"})
     assert response.status_code == 422 and "reference" in response.json()["errors"]
+
+
+def test_an_authorization_costs_a_fixed_number_of_statements(pos, django_assert_num_queries):
+    customer = _customer("1000.00")
+    pos.post("/api/v1/credit/authorizations", {"customer_id": customer.pk, "amount": "1.00", "reference": "V-0"})
+    # The token with its user's permissions and the rate count (1); the balance row locked with
+    # its customer and the expired-holds check, the INSERT that also checks the reference, the
+    # held amount (3), inside the savepoint the test's transaction turns BEGIN/COMMIT into (2).
+    with django_assert_num_queries(6):
+        response = pos.post("/api/v1/credit/authorizations", {"customer_id": customer.pk, "amount": "2.00", "reference": "V-1"})
+    assert response.status_code == 201 and response.json()["available"] == "997.00"
+    # A replay: the same lock and INSERT, then the first answer read instead of a new hold.
+    with django_assert_num_queries(6):
+        again = pos.post("/api/v1/credit/authorizations", {"customer_id": customer.pk, "amount": "2.00", "reference": "V-1"})
+    assert again.status_code == 200 and again.json()["id"] == response.json()["id"]
+    assert CreditAccount.objects.get(customer=customer).held == Decimal("3.00")
+
+
+def test_a_permission_taken_from_the_token_user_counts_from_the_next_request(pos):
+    customer = _customer("1000.00")
+    body = {"customer_id": customer.pk, "amount": "1.00", "reference": "V-1"}
+    assert pos.post("/api/v1/credit/authorizations", body).status_code == 201
+    user = ApiToken.objects.get(name="Punto de venta Tienda 1").user
+    user.user_permissions.remove(Permission.objects.get(codename="add_creditauthorization"))
+    response = pos.post("/api/v1/credit/authorizations", {**body, "reference": "V-2"})
+    assert response.status_code == 403
+    assert list(CreditAuthorization.objects.values_list("reference", flat=True)) == ["V-1"]
+
+
+def test_an_expired_hold_is_released_by_the_next_authorization_over_the_api(pos):
+    customer = _customer("1000.00")
+    first = pos.post("/api/v1/credit/authorizations", {"customer_id": customer.pk, "amount": "900.00", "reference": "V-1"})
+    CreditAuthorization.objects.filter(pk=first.json()["id"]).update(expires_at=timezone.now() - timedelta(seconds=1))
+    second = pos.post("/api/v1/credit/authorizations", {"customer_id": customer.pk, "amount": "800.00", "reference": "V-2"})
+    assert second.json()["approved"] is True and second.json()["available"] == "200.00"
+    assert CreditAuthorization.objects.get(pk=first.json()["id"]).status == "vencida"
+    assert CreditAccount.objects.get(customer=customer).held == Decimal("800.00")
+    assert services.recompute_balances() == []
 
 
 def test_read_and_cancel_an_authorization(pos):

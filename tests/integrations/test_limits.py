@@ -36,6 +36,21 @@ def test_rate_limit_answers_429_with_retry_after_per_token(api, settings):
     assert other.get(f"/api/v1/customers/{customer.pk}").status_code == 200
 
 
+def test_a_tokens_first_request_of_a_minute_forgets_its_earlier_minutes(api, monkeypatch):
+    from integrations.api import auth
+    from integrations.models import RateCounter
+
+    customer = make_company()
+    clock = {"now": 1_800_000_000.0}
+    monkeypatch.setattr(auth.time, "time", lambda: clock["now"])
+    for _ in range(2):
+        api.get(f"/api/v1/customers/{customer.pk}")
+    assert list(RateCounter.objects.values_list("minute", "count")) == [(30_000_000, 2)]
+    clock["now"] += 60
+    api.get(f"/api/v1/customers/{customer.pk}")
+    assert list(RateCounter.objects.values_list("minute", "count")) == [(30_000_001, 1)]
+
+
 def test_a_body_over_the_limit_is_refused_before_reading_it(api, settings):
     settings.API_MAX_BODY_BYTES = 1000
     response = api.post("/api/v1/customers", company_data(description="x" * 2000))

@@ -52,9 +52,18 @@ class Command(BaseCommand):
         self.stdout.write(f"Creando {count:,} clientes de muestra (semilla {seed}) …")
         if rebuild:
             self.stdout.write("  (el índice de búsqueda se reconstruye al final)")
+        phases = {"indexes": "índices reconstruidos", "foreign_keys": "claves foráneas comprobadas"}
+
+        def report(phase: str, seconds: float) -> None:
+            self.stdout.write(f"  {phases[phase]} en {seconds:.1f} s")
+
         began = perf_counter()
         total = bulk_insert_customers(
-            generate_customers(count, seed=seed, start=start), batch=batch, progress=progress, rebuild_indexes=rebuild
+            generate_customers(count, seed=seed, start=start),
+            batch=batch,
+            progress=progress,
+            rebuild_indexes=rebuild,
+            report=report,
         )
         elapsed = perf_counter() - began
         self.stdout.write(self.style.SUCCESS(f"{total:,} clientes en {elapsed:.1f} s ({total / elapsed:,.0f} filas/s)"))
