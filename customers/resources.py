@@ -40,7 +40,7 @@ class CustomerResource(resources.ModelResource):
             queryset = Customer.objects.filter(deleted_at__isnull=True)
         headers, rows = export_rows(queryset)
         dataset = tablib.Dataset(headers=headers)
-        for row in rows.iterator(chunk_size=2_000):
+        for row in rows:
             dataset.append(row)
         return dataset
 

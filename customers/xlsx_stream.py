@@ -1,0 +1,117 @@
+"""A streaming .xlsx writer for one sheet of text cells: the customer export's Excel file.
+
+openpyxl (write-only mode) builds an object per cell and serialises it through its XML
+library: 100,000 customers of 50 columns took 20 of the export's 24 seconds. The export's
+cells are text already formatted by PostgreSQL (customers.exporting), so this writes the
+sheet's XML directly — each cell an inline string, the header bold — into a zip that is
+written as it goes: memory stays flat whatever the number of rows.
+
+The parts are the minimum Office Open XML (ECMA-376) asks of a workbook; Excel, LibreOffice,
+openpyxl and python-calamine (our own import) read it.
+"""
+
+import re
+import zipfile
+from collections.abc import Iterable
+from xml.sax.saxutils import escape, quoteattr
+
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_RELATIONSHIPS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PACKAGE = "http://schemas.openxmlformats.org/package/2006/relationships"
+_HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+
+_CONTENT_TYPES = (
+    _HEAD + '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+    '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+    '<Default Extension="xml" ContentType="application/xml"/>'
+    '<Override PartName="/xl/workbook.xml" '
+    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+    '<Override PartName="/xl/worksheets/sheet1.xml" '
+    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+    '<Override PartName="/xl/styles.xml" '
+    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
+    "</Types>"
+)
+_ROOT_RELS = (
+    _HEAD + f'<Relationships xmlns="{_PACKAGE}">'
+    f'<Relationship Id="rId1" Type="{_RELATIONSHIPS}/officeDocument" Target="xl/workbook.xml"/>'
+    "</Relationships>"
+)
+_WORKBOOK_RELS = (
+    _HEAD + f'<Relationships xmlns="{_PACKAGE}">'
+    f'<Relationship Id="rId1" Type="{_RELATIONSHIPS}/worksheet" Target="worksheets/sheet1.xml"/>'
+    f'<Relationship Id="rId2" Type="{_RELATIONSHIPS}/styles" Target="styles.xml"/>'
+    "</Relationships>"
+)
+# Style 0: the default; style 1: bold (the header row).
+_STYLES = (
+    _HEAD + f'<styleSheet xmlns="{_MAIN}">'
+    '<fonts count="2"><font><sz val="11"/><name val="Calibri"/></font>'
+    '<font><b/><sz val="11"/><name val="Calibri"/></font></fonts>'
+    '<fills count="2"><fill><patternFill patternType="none"/></fill>'
+    '<fill><patternFill patternType="gray125"/></fill></fills>'
+    '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
+    '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+    '<cellXfs count="2"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+    '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/></cellXfs>'
+    '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
+    "</styleSheet>"
+)
+# Characters XML 1.0 cannot carry at all (openpyxl refuses them too); the import's cleaning
+# never stores them, but a cell that holds one loses it rather than breaking the file.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def column_letter(index: int) -> str:
+    """0 → A, 25 → Z, 26 → AA."""
+    letters = ""
+    index += 1
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return letters
+
+
+def _text(value) -> str:
+    text = escape(value if isinstance(value, str) else str(value))
+    return _NOT_XML.sub("", text) if _NOT_XML.search(text) else text
+
+
+def write_text_sheet(file, title: str, headers: list[str], rows: Iterable) -> int:
+    """Write a workbook of one sheet to ``file`` (a path or a binary file open for writing):
+    ``headers`` in bold, then ``rows`` (sequences of text; None or "" leave the cell empty).
+    Returns the number of rows written after the header."""
+    letters = [column_letter(index) for index in range(len(headers))]
+    count = 0
+    # Level 1: a quarter larger than the default level, three times faster.
+    with zipfile.ZipFile(file, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        archive.writestr("[Content_Types].xml", _CONTENT_TYPES)
+        archive.writestr("_rels/.rels", _ROOT_RELS)
+        archive.writestr(
+            "xl/workbook.xml",
+            _HEAD + f'<workbook xmlns="{_MAIN}" xmlns:r="{_RELATIONSHIPS}"><sheets>'
+            f'<sheet name={quoteattr(title[:31])} sheetId="1" r:id="rId1"/></sheets></workbook>',
+        )
+        archive.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS)
+        archive.writestr("xl/styles.xml", _STYLES)
+        with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
+            sheet.write(f'{_HEAD}<worksheet xmlns="{_MAIN}"><sheetData>'.encode())
+            header = "".join(
+                f'<c r="{letter}1" s="1" t="inlineStr"><is><t xml:space="preserve">{_text(text)}</t></is></c>'
+                for letter, text in zip(letters, headers, strict=True)
+            )
+            sheet.write(f'<row r="1">{header}</row>'.encode())
+            buffer = []
+            for number, row in enumerate(rows, start=2):
+                cells = "".join(
+                    f'<c r="{letter}{number}" t="inlineStr"><is><t xml:space="preserve">{_text(value)}</t></is></c>'
+                    for letter, value in zip(letters, row, strict=True)
+                    if value is not None and value != ""
+                )
+                buffer.append(f'<row r="{number}">{cells}</row>')
+                count += 1
+                if len(buffer) == 1_000:
+                    sheet.write("".join(buffer).encode())
+                    buffer.clear()
+            sheet.write(("".join(buffer) + "</sheetData></worksheet>").encode())
+    return count

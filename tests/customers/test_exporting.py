@@ -1,0 +1,169 @@
+"""customers.exporting: the one SELECT behind Descargar CSV and Excel — exactly the list's
+customers in its order, e-mails and phones aggregated per customer, every attribute and credit
+column, and the formula escaping of spreadsheets.escape_formula, in SQL."""
+
+import csv
+import io
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from attributes.models import AttributeDefinition
+from credit.models import CreditAccount, PriceList
+from customers import exporting, queries
+from customers.filters import CustomerFilterSet
+from customers.models import CustomerEmail, CustomerPhone
+from customers.spreadsheets import FORMULA_STARTS, escape_formula
+from tests.factories import make_address, make_company, make_person
+
+pytestmark = pytest.mark.django_db
+
+
+def csv_rows(params=None, queryset=None) -> list[dict]:
+    if queryset is None:
+        queryset = CustomerFilterSet(params or {}, queryset=queries.list_customers()).qs
+    body = b"".join(exporting.csv_chunks(queryset))
+    assert body.startswith(b"\xef\xbb\xbf")
+    headers, *rows = csv.reader(io.StringIO(body.decode("utf-8-sig")))
+    return [dict(zip(headers, row, strict=True)) for row in rows]
+
+
+def test_the_sql_escaping_is_the_python_rule():
+    # Every first character that matters, and some that must not be touched.
+    texts = ["", "'", "'=1", "a=b", " =1", "\n=1", "ñandú", "€", "=", "-", "x" * 300]
+    texts += [chr(code) + "1" for code in range(1, 128)]
+    texts += [character + "SUM(A1)" for character in FORMULA_STARTS]
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT t, {exporting.escaped_sql('t')} FROM unnest(%s::text[]) AS t", [texts])  # noqa: S608
+        escaped = dict(cursor.fetchall())
+    assert escaped == {text: escape_formula(text) for text in texts}
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {exporting.escaped_sql('NULL::text')}")
+        assert cursor.fetchone() == (None,)
+
+
+def test_the_export_is_the_filtered_list_in_its_order():
+    make_person(first_names="Rosa", last_names="Quispe")
+    make_person(first_names="Ana", last_names="Quispe")
+    make_person(first_names="Luis", last_names="Quispe", is_active=False)
+    make_company(business_name="Quispe Hermanos S.A.C.")
+    make_person(first_names="Rosa", last_names="Mamani")
+    for order in ("nombre", "-nombre", "documento", "-documento"):
+        params = {"q": "quispe", "tipo": "persona", "orden": order}
+        listed = list(CustomerFilterSet(params, queryset=queries.list_customers()).qs)
+        assert [row["Número de documento"] for row in csv_rows(params)] == [c.document_number for c in listed]
+        assert len(listed) == 2
+
+
+def test_a_sliced_list_exports_its_first_rows_in_order():
+    for index in range(5):
+        make_company(business_name=f"Empresa {index}")
+    queryset = CustomerFilterSet({"orden": "-nombre"}, queryset=queries.list_customers()).qs[:3]
+    assert [row["Razón social"] for row in csv_rows(queryset=queryset)] == ["Empresa 4", "Empresa 3", "Empresa 2"]
+
+
+@pytest.mark.parametrize("aggregate_all", [False, True], ids=["few-picked", "many-picked"])
+def test_emails_phones_and_whatsapp_come_in_their_order_per_customer(aggregate_all, monkeypatch):
+    # Many customers picked: every customer's e-mails and phones are aggregated, the join keeps theirs.
+    monkeypatch.setattr(exporting, "AGGREGATE_ALL_ABOVE", 0 if aggregate_all else 10**9)
+    make_company(email="otro@papelera.pe", phone="+51911111111", deleted_at=timezone.now())
+    customer = make_company(email="", phone="")
+    CustomerEmail.objects.create(customer=customer, email="segundo@gloria.pe", position=1)
+    CustomerEmail.objects.create(customer=customer, email="primero@gloria.pe", position=0)
+    CustomerPhone.objects.create(customer=customer, number="+5114701234;ext=205", position=1)
+    CustomerPhone.objects.create(customer=customer, number="+51987654321", whatsapp=True, position=0)
+    CustomerPhone.objects.create(customer=customer, number="+13055550123", position=2)
+    bare = make_company(email="", phone="")
+    rows = {row["Número de documento"]: row for row in csv_rows()}
+    row = rows[customer.document_number]
+    assert row["Correos electrónicos"] == "primero@gloria.pe, segundo@gloria.pe"
+    assert row["Teléfonos"] == "987654321, 14701234;ext=205, +13055550123"
+    assert row["WhatsApp"] == "Sí"
+    empty = rows[bare.document_number]
+    assert (empty["Correos electrónicos"], empty["Teléfonos"], empty["WhatsApp"]) == ("", "", "No")
+    assert len(rows) == 2
+
+
+def test_every_attribute_kind_and_the_credit_columns_are_exported():
+    kinds = {
+        "Nivel": ("lista", ["Oro", "Plata"], "Oro", "Oro"),
+        "Rubros": ("multiple", ["Lácteos", "Bebidas"], ["Lácteos", "Bebidas"], "Lácteos; Bebidas"),
+        "Desde": ("fecha", [], "2024-03-15", "15/03/2024"),
+        "VIP": ("si_no", [], False, "No"),
+        "Monto": ("decimal", [], "1500.50", "1500.50"),
+        "Celular": ("telefono", [], "+51987654321", "987654321"),
+    }
+    values, expected = {}, {}
+    for position, (name, (kind, options, stored, shown)) in enumerate(kinds.items()):
+        definition = AttributeDefinition.objects.create(name=name, kind=kind, options=options, position=position)
+        values[definition.key] = stored
+        expected[name] = shown
+    customer = make_company(attributes=values)
+    make_address(customer=customer, district_id="150122", street="Av. Larco 123", reference="-frente al parque")
+    CreditAccount.objects.create(
+        customer=customer, credit_limit=Decimal("750.00"), price_list=PriceList.objects.create(name="=Especial")
+    )
+    (row,) = csv_rows()
+    assert {name: row[name] for name in kinds} == expected
+    assert (row["Cupo de crédito"], row["Lista de precios"], row["Forma de pago"]) == ("750.00", "'=Especial", "")
+    assert (row["Departamento"], row["Provincia"], row["Distrito"], row["Ubigeo"]) == (
+        "Lima",
+        "Lima",
+        "Miraflores",
+        "150122",
+    )
+    assert (row["Dirección"], row["Indicaciones"]) == ("Av. Larco 123", "'-frente al parque")
+
+
+def test_formulas_are_escaped_in_every_kind_of_cell():
+    note = AttributeDefinition.objects.create(name="Nota", kind="texto", position=1)
+    tags = AttributeDefinition.objects.create(name="Etiquetas", kind="multiple", options=["-10%", "Otro"], position=2)
+    make_company(
+        business_name="@Comercial S.A.C.",
+        website="=HYPERLINK(1)",
+        notification_emails=["+cobranzas@gloria.pe"],
+        attributes={note.key: "=1+1", tags.key: ["-10%", "Otro"]},
+    )
+    (row,) = csv_rows()
+    assert row["Razón social"] == "'@Comercial S.A.C."
+    assert row["Página web"] == "'=HYPERLINK(1)"
+    assert row["Correos de notificación"] == "'+cobranzas@gloria.pe"
+    assert (row["Nota"], row["Etiquetas"]) == ("'=1+1", "'-10%; Otro")
+
+
+def test_the_excel_export_has_the_same_cells_as_the_csv():
+    level = AttributeDefinition.objects.create(name="Nivel", kind="lista", options=["Oro"], position=1)
+    make_company(business_name="=Gloria S.A.", attributes={level.key: "Oro"})
+    make_person(first_names="Rosa", last_names="Quispe")
+    queryset = CustomerFilterSet({}, queryset=queries.list_customers()).qs
+    buffer = io.BytesIO()
+    assert exporting.write_export_xlsx(queryset, buffer) == 2
+    sheet = load_workbook(io.BytesIO(buffer.getvalue())).active
+    headers, *rows = [[cell if cell is not None else "" for cell in row] for row in sheet.iter_rows(values_only=True)]
+    assert [dict(zip(headers, row, strict=True)) for row in rows] == csv_rows()
+
+
+def test_a_download_cut_short_leaves_the_connection_usable():
+    for _ in range(3):
+        make_company()
+    chunks = exporting.csv_chunks(CustomerFilterSet({}, queryset=queries.list_customers()).qs)
+    next(chunks)
+    next(chunks)
+    chunks.close()  # the browser went away
+    assert len(csv_rows()) == 3
+
+
+def test_the_streamed_workbook_keeps_text_exactly_and_drops_what_xml_cannot_carry():
+    from customers.xlsx_stream import column_letter, write_text_sheet
+
+    assert [column_letter(i) for i in (0, 25, 26, 51, 52, 701, 702)] == ["A", "Z", "AA", "AZ", "BA", "ZZ", "AAA"]
+    buffer = io.BytesIO()
+    rows = [["<b>Tom & Jerry</b>", "  espacios  ", "", None, "línea\nnueva", "bell\x07"]]
+    assert write_text_sheet(buffer, "Clientes", ["Uno", "Dos", "Tres", "Cuatro", "Cinco", "Seis"], rows) == 1
+    sheet = load_workbook(io.BytesIO(buffer.getvalue()))["Clientes"]
+    assert sheet["A1"].font.b and not sheet["A2"].font.b
+    expected = ["<b>Tom & Jerry</b>", "  espacios  ", None, None, "línea\nnueva", "bell"]
+    assert [cell.value for cell in sheet[2]] == expected
