@@ -345,7 +345,11 @@ def write_export_xlsx(queryset, path_or_file, user=None) -> int:
 
 def xlsx_response(queryset, user=None):
     temp = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
-    write_export_xlsx(queryset, temp, user)
+    try:
+        write_export_xlsx(queryset, temp, user)
+    except BaseException:
+        temp.close()
+        raise
     temp.seek(0)
     return FileResponse(
         temp,

@@ -6,12 +6,14 @@ from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from customers import exporting, importing, queries, tasks
 from customers.filters import CustomerFilterSet
 from customers.models import ImportJob
 from customers.roles import is_administrador
+from customers.xlsx_stream import TooManyRows
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HISTORY_SIZE = 30
@@ -141,5 +143,15 @@ def customer_export(request):
     """The list's customers as they are filtered now (the list's own FilterSet), as CSV or Excel."""
     filterset = CustomerFilterSet(request.GET, queryset=queries.list_customers())
     if request.GET.get("formato") == "xlsx":
-        return exporting.xlsx_response(filterset.qs, request.user)
+        try:
+            return exporting.xlsx_response(filterset.qs, request.user)
+        except TooManyRows as exc:
+            messages.error(
+                request,
+                f"La lista tiene más de {exc.args[0]:,} clientes, el máximo de filas de una hoja de Excel: "
+                "descárguela en CSV o agregue un filtro.",
+            )
+            query = request.GET.copy()
+            query.pop("formato", None)
+            return redirect(f"{reverse('customers:list')}?{query.urlencode()}" if query else reverse("customers:list"))
     return exporting.csv_response(filterset.qs, request.user)

@@ -60,6 +60,12 @@ _STYLES = (
 # Characters XML 1.0 cannot carry at all (openpyxl refuses them too); the import's cleaning
 # never stores them, but a cell that holds one loses it rather than breaking the file.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# A worksheet holds at most 1,048,576 rows (Excel's and LibreOffice's limit); one is the header.
+MAX_DATA_ROWS = 1_048_575
+
+
+class TooManyRows(ValueError):
+    """More rows than a worksheet can hold: the file would open cut short, or not at all."""
 
 
 def column_letter(index: int) -> str:
@@ -80,7 +86,8 @@ def _text(value) -> str:
 def write_text_sheet(file, title: str, headers: list[str], rows: Iterable) -> int:
     """Write a workbook of one sheet to ``file`` (a path or a binary file open for writing):
     ``headers`` in bold, then ``rows`` (sequences of text; None or "" leave the cell empty).
-    Returns the number of rows written after the header."""
+    Returns the number of rows written after the header; TooManyRows past MAX_DATA_ROWS (the
+    file is then incomplete: the caller discards it)."""
     letters = [column_letter(index) for index in range(len(headers))]
     count = 0
     # Level 1: a quarter larger than the default level, three times faster.
@@ -103,6 +110,8 @@ def write_text_sheet(file, title: str, headers: list[str], rows: Iterable) -> in
             sheet.write(f'<row r="1">{header}</row>'.encode())
             buffer = []
             for number, row in enumerate(rows, start=2):
+                if number - 1 > MAX_DATA_ROWS:
+                    raise TooManyRows(MAX_DATA_ROWS)
                 cells = "".join(
                     f'<c r="{letter}{number}" t="inlineStr"><is><t xml:space="preserve">{_text(value)}</t></is></c>'
                     for letter, value in zip(letters, row, strict=True)

@@ -137,3 +137,22 @@ def test_a_large_file_runs_in_the_background_with_progress(client, db, settings)
     importing.run_import(job.pk)
     job.refresh_from_db()
     assert (job.status, job.created, job.rows_done, job.rows_total) == ("terminada", 2, 2, 2)
+
+
+def test_excel_export_beyond_a_worksheets_rows_asks_for_csv_instead(client, db, monkeypatch):
+    from customers import xlsx_stream
+
+    monkeypatch.setattr(xlsx_stream, "MAX_DATA_ROWS", 2)
+    for name in ("Uno S.A.C.", "Dos S.A.C.", "Tres S.A.C."):
+        make_company(business_name=name)
+    client.force_login(user_with_role("Ventas"))
+    response = client.get(f"{EXPORT}?formato=xlsx&tipo=empresa")
+    assert response.status_code == 302
+    assert response.url == reverse("customers:list") + "?tipo=empresa"
+    page = client.get(response.url).content.decode()
+    assert "máximo de filas de una hoja de Excel" in page and "descárguela en CSV" in page
+    # Within the limit the file comes as before.
+    response = client.get(f"{EXPORT}?formato=xlsx&q=uno")
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    assert sheet.max_row == 2

