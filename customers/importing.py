@@ -624,13 +624,14 @@ def _clean_chunk(parsed, lookups, settings, *, since, lock: bool, perms, labels)
         emails.update(
             e.strip().lower() for e in str(data.get("emails") or "").replace(";", ",").split(",") if e.strip()
         )
-    live = Customer.objects.filter(deleted_at__isnull=True, document_number__in=numbers)
+    # One document is one live customer (unique outside the Papelera): no order needed.
+    live = _any_of(Customer.objects.filter(deleted_at__isnull=True), "document_number", numbers).order_by()
     if lock:
         live = live.select_for_update(of=("self",))
     by_document = {(c.document_type_id, c.document_number): c for c in live}
     trashed = {
         (c.document_type_id, c.document_number): c
-        for c in Customer.objects.filter(deleted_at__isnull=False, document_number__in=numbers).only(
+        for c in _any_of(Customer.objects.filter(deleted_at__isnull=False), "document_number", numbers).only(
             "id", "name", "document_type_id", "document_number", "deleted_at"
         )
     }
@@ -654,23 +655,23 @@ def _clean_chunk(parsed, lookups, settings, *, since, lock: bool, perms, labels)
             wanted_by_email.add(owners[first])
     by_id = {c.pk: c for c in by_document.values()}
     if wanted_by_email:
-        extra = Customer.objects.filter(pk__in=wanted_by_email, deleted_at__isnull=True)
+        extra = _any_of(Customer.objects.filter(deleted_at__isnull=True), "id", wanted_by_email).order_by()
         if lock:
             extra = extra.select_for_update(of=("self",))
         by_id.update({c.pk: c for c in extra})
     ids = list(by_id)
     phones, mails, addresses = {}, {}, {}
     for pk, number, whatsapp in (
-        CustomerPhone.objects.filter(customer_id__in=ids)
+        _any_of(CustomerPhone.objects, "customer_id", ids)
         .order_by("position", "id")
         .values_list("customer_id", "number", "whatsapp")
     ):
         phones.setdefault(pk, []).append((number, whatsapp))
     for pk, email in (
-        CustomerEmail.objects.filter(customer_id__in=ids).order_by("position", "id").values_list("customer_id", "email")
+        _any_of(CustomerEmail.objects, "customer_id", ids).order_by("position", "id").values_list("customer_id", "email")
     ):
         mails.setdefault(pk, []).append(email)
-    for address in Address.objects.filter(customer_id__in=ids, is_default=True):
+    for address in _any_of(Address.objects.filter(is_default=True), "customer_id", ids).order_by():
         if address.district_id:  # read once per file, not once per row
             address.district = lookups.districts.get(address.district_id)
         addresses[address.customer_id] = address
@@ -716,6 +717,14 @@ def _clean_chunk(parsed, lookups, settings, *, since, lock: bool, perms, labels)
         )
     if lookups.groups:
         _compare_extra(parsed, lookups)
+
+
+def _any_of(queryset, column: str, values):
+    """``queryset`` filtered to rows whose ``column`` is one of ``values``, as "= ANY(array)": one
+    parameter, where ``__in`` sends one per value (psycopg splits and quotes a chunk's 2,000
+    placeholders in Python on every query)."""
+    table = connection.ops.quote_name(queryset.model._meta.db_table)
+    return queryset.extra(where=[f"{table}.{connection.ops.quote_name(column)} = ANY(%s)"], params=[list(values)])
 
 
 def _clean_extra(result: RowResult, by_key: dict, lookups) -> None:
