@@ -40,9 +40,9 @@ def main() -> int:
     import django
 
     django.setup()
+    import importing as bench_importing
     from django.db import connection
 
-    import importing as bench_importing
     from customers import importing
 
     with connection.cursor() as cursor:
@@ -105,8 +105,19 @@ def _once(importing, user, content, args) -> None:
         ImportStagedRow.objects.filter(batch=f"job-{job.pk}")
         .order_by("sheet", "number")
         .values_list(
-            "sheet", "number", "action", "parent", "customer_id", "fields", "phones", "emails", "address", "note",
-            "extra", "errors", "raw",
+            "sheet",
+            "number",
+            "action",
+            "parent",
+            "customer_id",
+            "fields",
+            "phones",
+            "emails",
+            "address",
+            "note",
+            "extra",
+            "errors",
+            "raw",
         )
     )
     count = 0

@@ -11,6 +11,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.utils.functional import lazy
 
 from customers import import_staging
+from peru import text
 
 
 def _reference_dumps(value):
@@ -19,7 +20,9 @@ def _reference_dumps(value):
 
 def _random_value(rng, depth=0):
     scalars = [
-        lambda: rng.choice(["", "Av. Larco 123", "Ñandú S.A.C.", "línea\nnueva", 'comillas "dobles"', "\\", "😀", "\t"]),
+        lambda: rng.choice(
+            ["", "Av. Larco 123", "Ñandú S.A.C.", "línea\nnueva", 'comillas "dobles"', "\\", "😀", "\t"]
+        ),
         lambda: "".join(chr(rng.randrange(1, 0x2FFF)) for _ in range(rng.randrange(0, 12))),
         lambda: rng.randrange(-(2**63), 2**63),
         lambda: rng.choice([0, 1, -1, 2**53 + 1]),
@@ -56,3 +59,78 @@ def test_staged_json_of_a_customers_columns_is_the_standard_encoders():
     columns = import_staging.new_customer_columns()
     columns.update(attributes={"3": ["a", "b"], "7": "1500.50"}, registry_checked_at="2026-12-02T01:02:03+00:00")
     assert json.loads(import_staging._dumps(columns)) == json.loads(_reference_dumps(columns))
+
+
+# --- peru.text.control_character_errors: one search over every text first -------------------
+
+
+def _reference_control_character_errors(data: dict, *, skip=()) -> dict:
+    """control_character_errors as it was before its one-search fast path (commit 746cff8)."""
+    import re
+
+    control = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+    errors = {}
+
+    def holds(value) -> bool:
+        if value.__class__ is str:
+            return control.search(value) is not None
+        if value is None or value.__class__ in (bool, int, float):
+            return False
+        if isinstance(value, dict):
+            return any(holds(k) or holds(v) for k, v in value.items())
+        if isinstance(value, (list, tuple)):
+            return any(holds(item) for item in value)
+        return isinstance(value, str) and control.search(value) is not None
+
+    for key, value in data.items():
+        if key in skip:
+            continue
+        if isinstance(value, dict):
+            for sub, sub_value in value.items():
+                if holds(sub) or holds(sub_value):
+                    errors[f"{key}_{sub}"] = [text.CONTROL_MESSAGE]
+        elif holds(key) or holds(value):
+            errors[str(key)] = [text.CONTROL_MESSAGE]
+    return errors
+
+
+class _Text(str):
+    pass
+
+
+def _random_text(rng):
+    # Now and then one character from around the control ranges (tab, LF and CR are allowed).
+    alphabet = "abc ÁÑ\t\n\r" + "".join(map(chr, (0, 1, 8, 0x0B, 0x0C, 0x0E, 0x1F, 0x7F, 0x80, 0x9F, 0xA0)))
+    chars = [rng.choice("abcdef ñ") for _ in range(rng.randrange(0, 8))]
+    if rng.random() < 0.15:
+        chars.insert(rng.randrange(len(chars) + 1), rng.choice(alphabet))
+    value = "".join(chars)
+    return _Text(value) if rng.random() < 0.1 else value
+
+
+def _random_input(rng, depth=0):
+    choice = rng.random()
+    if depth < 3 and choice < 0.15:
+        return {_random_key(rng): _random_input(rng, depth + 1) for _ in range(rng.randrange(0, 4))}
+    if depth < 3 and choice < 0.3:
+        items = [_random_input(rng, depth + 1) for _ in range(rng.randrange(0, 4))]
+        return tuple(items) if rng.random() < 0.3 else items
+    if choice < 0.4:
+        return rng.choice([None, True, False, 0, 17, 1.5, Decimal("2.5"), date(2026, 1, 1), object()])
+    return _random_text(rng)
+
+
+def _random_key(rng):
+    return rng.choice(["street", "emails", "phones", "attributes", 3]) if rng.random() < 0.7 else _random_text(rng)
+
+
+def test_control_character_errors_answer_as_the_search_of_each_text_did():
+    rng = random.Random(1717)
+    found = 0
+    for _ in range(30_000):
+        data = {_random_key(rng): _random_input(rng) for _ in range(rng.randrange(0, 8))}
+        skip = rng.choice([(), ("attributes",), ("attributes", "street")])
+        expected = _reference_control_character_errors(data, skip=skip)
+        assert text.control_character_errors(data, skip=skip) == expected, (data, skip)
+        found += bool(expected)
+    assert 3_000 < found < 27_000  # both answers were compared many times
