@@ -416,8 +416,11 @@ def _slim(result: RowResult, *, for_children: bool) -> None:
     """A row already staged: what Analysis still reads of it (its action; an error row's
     errors and cells; for the other sheets its document, match and main address)."""
     if result.action != "error":
-        result.raw = None
-    result.note_lines, result.customer = [], None
+        # No list per row left for the cyclic collector to walk at the end (100,000 rows alive).
+        result.raw, result.errors = None, ()
+    result.note_lines, result.customer = (), None
+    if not for_children:
+        result.key = None
     if result.cleaned is not None:
         fields = result.cleaned["fields"]
         kept = {"fields": {"is_foreign": fields.get("is_foreign")}, "address": result.cleaned["address"]}
@@ -494,7 +497,7 @@ def _analyze_in_workers(table, workers, reader, clean, repeats, results, progres
                     if mark is not None:
                         repeat = repeats.check(result.number, *mark)
                         if repeat:
-                            result.errors.append(repeat)
+                            result.errors = [*result.errors, repeat]
                             result.action, result.customer_id, values = "error", None, None
                     if result.action == "error":
                         result.raw = cells_by_number[result.number]
