@@ -145,6 +145,14 @@ def customer_columns(customer: Customer) -> dict:
     return {column: _plain(getattr(customer, attname)) for column, attname in _COLUMNS}
 
 
+_UPDATED = [(column, attname) for column, attname in _COLUMNS if column in UPDATED_COLUMNS]
+
+
+def updated_columns(customer: Customer) -> dict:
+    """customer_columns of ``customer`` limited to UPDATED_COLUMNS: what changed_columns compares."""
+    return {column: _plain(getattr(customer, attname)) for column, attname in _UPDATED}
+
+
 _FIELD_COLUMNS = {f.name: (f.column, f.is_relation) for f in _WRITTEN if not f.primary_key}
 _NEW: dict = {}
 

@@ -823,11 +823,12 @@ def _clean_row(result, data, customer, lookups, settings, by_pk, *, since, can_c
             )
             return
         target = customer
+        pk = customer.pk
         base = cols.customer_data(
             customer,
-            phones=by_pk["phones"].get(customer.pk, []),
-            emails=by_pk["emails"].get(customer.pk, []),
-            address=by_pk["addresses"].get(customer.pk),
+            phones=by_pk["phones"].get(pk, []),
+            emails=by_pk["emails"].get(pk, []),
+            address=by_pk["addresses"].get(pk),
             lookups=lookups,
         )
         full = cols.merge(base, data)
@@ -836,7 +837,7 @@ def _clean_row(result, data, customer, lookups, settings, by_pk, *, since, can_c
         settings=settings,
         customer=target,
         definitions=lookups.definitions,
-        current_phones=by_pk["phones"].get(customer.pk, []) if customer is not None else None,
+        current_phones=by_pk["phones"].get(pk, []) if customer is not None else None,
     )
     for key, messages in errors.items():
         label = cols.column_label(cols.error_column(key), labels) if cols.error_column(key) else "—"
@@ -844,24 +845,25 @@ def _clean_row(result, data, customer, lookups, settings, by_pk, *, since, can_c
     if result.errors:
         return
     result.cleaned, result.customer = cleaned, customer
-    result.customer_id = customer.pk if customer is not None else None
+    result.customer_id = pk if customer is not None else None
     if customer is None:
         result.action = "create"
         return
-    old_phones = [[n, bool(w)] for n, w in by_pk["phones"].get(customer.pk, [])]
+    old_phones = [[n, bool(w)] for n, w in by_pk["phones"].get(pk, [])]
     new_phones = [[n, bool(w)] for n, w in cleaned["phones"]]
-    old_emails = list(by_pk["emails"].get(customer.pk, []))
-    before = {f.attname: getattr(customer, f.attname) for f in _tracked()}
+    old_emails = list(by_pk["emails"].get(pk, []))
+    before = {attname: getattr(customer, attname) for attname in _tracked_attnames()}
     before.update(phones=old_phones, emails=old_emails)
     after = {**before}
     for name, value in cleaned["fields"].items():
-        if _attname(name) in before:
-            after[_attname(name)] = _attvalue(value)
+        attname = _ATTNAMES.get(name, name)
+        if attname in after:
+            after[attname] = value.pk if hasattr(value, "_meta") else value
     after.update(phones=new_phones, emails=list(cleaned["emails"]))
     result.phones_changed = old_phones != new_phones
     result.emails_changed = old_emails != list(cleaned["emails"])
     lines = describe_changes(Customer, before, after)
-    current = by_pk["addresses"].get(customer.pk)
+    current = by_pk["addresses"].get(pk)
     wanted = cleaned["address"]
     if wanted:
         old = (current.district_id, current.street, current.unit, current.reference) if current else None
@@ -884,15 +886,12 @@ def _tracked():
     return tracked_fields(Customer)
 
 
+@functools.cache
+def _tracked_attnames() -> tuple:
+    return tuple(f.attname for f in _tracked())
+
+
 _ATTNAMES = {"document_type": "document_type_id", "category": "category_id", "customer_class": "customer_class_id"}
-
-
-def _attname(name: str) -> str:
-    return _ATTNAMES.get(name, name)
-
-
-def _attvalue(value):
-    return value.pk if hasattr(value, "_meta") else value
 
 
 class _Repeats:
@@ -1175,7 +1174,7 @@ def _staged_customer_rows(results: list, *, actor, file_name: str):
         if creating:
             before = {**import_staging.new_customer_columns(), "created_by_id": getattr(user, "pk", None)}
         else:
-            before = import_staging.customer_columns(result.customer)
+            before = import_staging.updated_columns(result.customer)  # all an update compares
         after = import_staging.with_fields(before, cleaned["fields"])
         # Customer.search_text, has_whatsapp and department as the services keep them.
         copies = SimpleNamespace(department_id=after["department_id"])
