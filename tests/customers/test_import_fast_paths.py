@@ -7,11 +7,12 @@ import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils.functional import lazy
 
 from customers import import_staging
-from peru import text
+from peru import text, validators
 
 
 def _reference_dumps(value):
@@ -134,3 +135,53 @@ def test_control_character_errors_answer_as_the_search_of_each_text_did():
         assert text.control_character_errors(data, skip=skip) == expected, (data, skip)
         found += bool(expected)
     assert 3_000 < found < 27_000  # both answers were compared many times
+
+
+# --- peru.validators.validate_ruc: the check digit without python-stdnum's cleaning -----------
+
+
+def _reference_validate_ruc(value):
+    """validate_ruc as it was, with python-stdnum's is_valid (commit 746cff8)."""
+    from stdnum.pe import ruc as stdnum_ruc
+
+    value = validators._digits_only(value, "RUC", 11)
+    if not value.startswith(validators.RUC_PREFIXES):
+        raise ValidationError("El RUC debe empezar con 10, 15, 16, 17 o 20.", code="prefix")
+    if not stdnum_ruc.is_valid(value):
+        raise ValidationError("El RUC no es válido: su dígito verificador no corresponde.", code="check_digit")
+    return value
+
+
+def _outcome(check, value):
+    try:
+        return ("ok", check(value))
+    except ValidationError as exc:
+        return ("error", exc.code, exc.messages)
+
+
+def test_validate_ruc_answers_as_python_stdnum_did():
+    from stdnum.pe import ruc as stdnum_ruc
+
+    rng = random.Random(20)
+    samples = [
+        "",
+        " ",
+        "2010007097O",
+        "20100070970",
+        "２０１００７０９７０",
+        "20 100 070 970",
+        "201000709701",
+        "2010007097",
+    ]
+    for _ in range(60_000):
+        body = rng.choice(["10", "15", "16", "17", "20", "11", "99", "00"]) + f"{rng.randrange(10**8):08d}"
+        right = body + stdnum_ruc.calc_check_digit(body)
+        samples += [right, body + str(rng.randrange(10))]
+        if rng.random() < 0.05:
+            samples.append(right[:5] + " " + right[5:])
+    valid = 0
+    for value in samples:
+        expected = _outcome(_reference_validate_ruc, value)
+        assert _outcome(validators.validate_ruc, value) == expected, value
+        valid += expected[0] == "ok"
+    assert valid > 30_000  # valid and invalid ones both compared many times
