@@ -558,7 +558,8 @@ def test_workers_check_a_large_file_exactly_as_one_process_does(committed_admin,
     job = run(committed_admin, shared, mode="validas")
     assert (job.status, job.created, job.updated, job.rejected) == ("terminada", 31, 2, 5)
     existing.refresh_from_db()
-    assert existing.business_name == "Nueva Razón S.A.C."
+    by_email.refresh_from_db()
+    assert (existing.business_name, by_email.first_names) == ("Nueva Razón S.A.C.", "Eva María")
 
 
 def test_a_file_small_enough_for_the_request_is_checked_without_forking(committed_admin, monkeypatch):
