@@ -185,3 +185,30 @@ def test_validate_ruc_answers_as_python_stdnum_did():
         assert _outcome(validators.validate_ruc, value) == expected, value
         valid += expected[0] == "ok"
     assert valid > 30_000  # valid and invalid ones both compared many times
+
+
+# --- customers.import_columns: a district named by its names, found once per file ------------
+
+
+def test_a_district_by_name_answers_the_same_from_the_files_memory(db):
+    from customers import import_columns as cols
+
+    lookups, fresh_lookups = cols.Lookups.load(), cols.Lookups.load()
+    places = [
+        ("Miraflores", "Lima", "Lima"),
+        ("miraflores", "", ""),  # two of them: ambiguous
+        ("MIRAFLORES", "Arequipa", ""),
+        ("Miraflores", "", "04"),
+        ("San Isidro", "Lima", "15"),
+        ("Atlantida", "Lima", "Lima"),  # no such district
+        ("Chachapoyas", "Chachapoyas", "Amazonas"),
+        ("Santa Rosa", "", ""),
+        ("Huancayo", "1201", ""),
+    ]
+    for place in places * 3:
+        fresh_errors, errors = {}, {}
+        fresh = cols._find_district(*place, fresh_lookups, fresh_errors)
+        assert cols._district_by_name(*place, lookups, errors) == fresh, place
+        assert errors == fresh_errors, place
+    assert len(lookups.districts_named) == len(places)
+    assert any(fresh is None for fresh in (cols._find_district(*p, lookups, {}) for p in places))
