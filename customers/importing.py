@@ -493,14 +493,17 @@ def _analyze_in_workers(table, workers, reader, clean, repeats, results, progres
                 rules, checked = answer.get()
                 version = version or rules
                 staged = []
-                for result, mark, values in checked:
+                for number, action, errors, customer_id, mark, values in checked:
                     if mark is not None:
-                        repeat = repeats.check(result.number, *mark)
+                        repeat = repeats.check(number, *mark)
                         if repeat:
-                            result.errors = [*result.errors, repeat]
-                            result.action, result.customer_id, values = "error", None, None
-                    if result.action == "error":
-                        result.raw = cells_by_number[result.number]
+                            errors = [*errors, repeat]
+                            action, customer_id, values = "error", None, None
+                    result = RowResult(
+                        number=number, raw=None, action=action, errors=errors, customer_id=customer_id, note_lines=()
+                    )
+                    if action == "error":
+                        result.raw = cells_by_number[number]
                         values = next(_staged_customer_rows([result], actor=actor, file_name=file_name))
                     if values is not None:
                         staged.append(values)
@@ -545,8 +548,9 @@ def _worker_start() -> None:
 
 
 def _check_in_worker(chunk: list) -> tuple[tuple, list]:
-    """A chunk's rows read, cleaned and matched: (attribute rules' version, [(the row slimmed,
-    what marks it as a repeat or None, its staged row's copy_values or None)])."""
+    """A chunk's rows read, cleaned and matched: (attribute rules' version, [(row number,
+    action, errors, matched customer's id, what marks it as a repeat or None, its staged row's
+    copy_values or None)]) — plain tuples: what the parent keeps of a row, pickled cheaply."""
     with _collections_paused():
         reader, clean = _forked["reader"], _forked["clean"]
         parsed = [reader(number, cells) for number, cells in chunk]
@@ -561,9 +565,8 @@ def _check_in_worker(chunk: list) -> tuple[tuple, list]:
             if result.action in ("create", "update"):
                 staged = next(_staged_customer_rows([result], actor=_forked["actor"], file_name=_forked["file_name"]))
                 values = import_staging.copy_values(_forked["batch"], staged)
-            _slim(result, for_children=False)
-            result.raw = None  # the parent has the cells
-            checked.append((result, mark, values))
+            errors = result.errors if result.action == "error" else ()
+            checked.append((result.number, result.action, errors, result.customer_id, mark, values))
         return rules, checked
 
 
