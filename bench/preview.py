@@ -128,6 +128,11 @@ def _once(importing, user, content, args) -> None:
         count += 1
     digest.update(repr((job.errors, job.warnings)).encode())
     print(f"  filas preparadas {count:,}, huella {digest.hexdigest()}", flush=True)
+    print(
+        f"  memoria máxima: este proceso {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB, "
+        f"procesos de trabajo {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:,.0f} MB",
+        flush=True,
+    )
     ImportStagedRow.objects.filter(batch=f"job-{job.pk}").delete()
     job.file.delete(save=False)
     job.delete()

@@ -534,6 +534,11 @@ def _worker_start() -> None:
     nothing finalises them; the worker ends with os._exit)."""
     from django.db import connections
 
+    # The parent forked with its collector paused (_collections_paused), so it would stay off
+    # here for the worker's life and each chunk's pause would end without a collection: on,
+    # with what came from the parent frozen (never walked, nor its pages copied by the walk).
+    gc.freeze()
+    gc.enable()
     _forked["inherited"] = inherited = list(connections.all(initialized_only=True))
     for parents in inherited:
         own = parents.copy()  # the same settings (a test database's name included), unconnected
@@ -551,23 +556,30 @@ def _check_in_worker(chunk: list) -> tuple[tuple, list]:
     """A chunk's rows read, cleaned and matched: (attribute rules' version, [(row number,
     action, errors, matched customer's id, what marks it as a repeat or None, its staged row's
     copy_values or None)]) — plain tuples: what the parent keeps of a row, pickled cheaply."""
+    # The collection at the end of the pause runs once the chunk's rows are let go (they are
+    # _check_chunk's): what survives a collection is never looked at again in a worker.
     with _collections_paused():
-        reader, clean = _forked["reader"], _forked["clean"]
-        parsed = [reader(number, cells) for number, cells in chunk]
-        clean(parsed)
-        rules, checked = (), []
-        for result, _ in parsed:
-            mark = None
-            values = None
-            if result.cleaned is not None:
-                rules = rules or result.cleaned["attribute_rules"]
-                mark = _Repeats.marks(result)
-            if result.action in ("create", "update"):
-                staged = next(_staged_customer_rows([result], actor=_forked["actor"], file_name=_forked["file_name"]))
-                values = import_staging.copy_values(_forked["batch"], staged)
-            errors = result.errors if result.action == "error" else ()
-            checked.append((result.number, result.action, errors, result.customer_id, mark, values))
-        return rules, checked
+        return _check_chunk(chunk)
+
+
+def _check_chunk(chunk: list) -> tuple[tuple, list]:
+    reader, clean = _forked["reader"], _forked["clean"]
+    parsed = [reader(number, cells) for number, cells in chunk]
+    clean(parsed)
+    rules, checked = (), []
+    for result, _ in parsed:
+        mark = None
+        values = None
+        if result.cleaned is not None:
+            rules = rules or result.cleaned["attribute_rules"]
+            mark = _Repeats.marks(result)
+        if result.action in ("create", "update"):
+            staged = next(_staged_customer_rows([result], actor=_forked["actor"], file_name=_forked["file_name"]))
+            values = import_staging.copy_values(_forked["batch"], staged)
+        errors = result.errors if result.action == "error" else ()
+        checked.append((result.number, result.action, errors, result.customer_id, mark, values))
+        result.cleaned = result.customer = None  # as the rows go: the chunk's peak memory stays low
+    return rules, checked
 
 
 def headers_key(headers: list) -> str:

@@ -62,32 +62,34 @@ def _any_control_character(data: dict, skip) -> bool:
     once."""
     texts: list = []
     append = texts.append
-
-    def collect(value) -> None:
-        cls = value.__class__
-        if cls is str:
-            append(value)
-        elif value is None or cls is bool or cls is int or cls is float:
-            return
-        elif isinstance(value, dict):
-            for k, v in value.items():
-                collect(k)
-                collect(v)
-        elif isinstance(value, (list, tuple)):
-            for item in value:
-                collect(item)
-        elif isinstance(value, str):
-            append(value)
-
     for key, value in data.items():
         if key in skip:
             continue
-        collect(key)
+        _collect_texts(key, append)
         if value.__class__ is str:
             append(value)
         elif value is not None:
-            collect(value)
+            _collect_texts(value, append)
     return _CONTROL.search("\n".join(texts)) is not None
+
+
+def _collect_texts(value, append) -> None:
+    # A plain function, not a closure over itself: no reference cycle left per call (the
+    # import's worker processes check tens of thousands of rows between collections).
+    cls = value.__class__
+    if cls is str:
+        append(value)
+    elif value is None or cls is bool or cls is int or cls is float:
+        return
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            _collect_texts(k, append)
+            _collect_texts(v, append)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _collect_texts(item, append)
+    elif isinstance(value, str):
+        append(value)
 
 
 def clean_spaces(value: str | None) -> str:
