@@ -40,6 +40,12 @@ def main() -> int:
     parser.add_argument("--database-url", help="usar una base ya sembrada (no se crea ni se borra)")
     parser.add_argument("--solo-importacion", action="store_true", help="medir solo la importación")
     parser.add_argument("--solo-exportacion", action="store_true", help="medir solo las exportaciones")
+    parser.add_argument(
+        "--sin-comparacion", action="store_true", help="no medir django-import-export (la razón entre ambos)"
+    )
+    parser.add_argument(
+        "--esperas", action="store_true", help="muestrear en qué espera PostgreSQL durante la importación confirmada"
+    )
     parser.add_argument("--step", help=argparse.SUPPRESS)  # inner process
     args = parser.parse_args()
     if args.step:
@@ -66,6 +72,7 @@ def _steps(args, url: str) -> int:
         steps = ("export-attributes", *steps)
     for step in steps:
         command = [sys.executable, __file__, "--step", step, "--rows", str(args.rows)]
+        command += [flag for flag, on in (("--esperas", args.esperas), ("--sin-comparacion", args.sin_comparacion)) if on]
         result = subprocess.run(command, env=env, cwd=ROOT)
         if result.returncode:
             return result.returncode
@@ -87,7 +94,7 @@ def _peak_mb() -> float:
 def _inner(args) -> int:
     _setup()
     if args.step == "import":
-        return _import(args.rows)
+        return _import(args.rows, waits=args.esperas, compare=not args.sin_comparacion)
     if args.step == "export-attributes":
         return _export_attributes()
     if args.step == "export-csv":
@@ -95,7 +102,7 @@ def _inner(args) -> int:
     return _export_xlsx()
 
 
-def _import(rows: int) -> int:
+def _import(rows: int, *, waits: bool = False, compare: bool = True) -> int:
     import tempfile
 
     from django.core.files.uploadedfile import SimpleUploadedFile
@@ -129,8 +136,14 @@ def _import(rows: int) -> int:
         print("  primeros errores:", job.errors[:3])
     began = time.perf_counter()
     job = importing.confirm_import(actor=user, job=job, mode=ImportJob.Mode.VALID_ONLY)
-    with _ListProbe(user) as probe:  # the list page, requested all along the confirmed import
+    phases = _Phases()
+    sampler = _WaitSampler() if waits else None
+    with _ListProbe(user) as probe, phases:  # the list page, requested all along the confirmed import
+        if sampler:
+            sampler.start()
         job = importing.run_import(job.pk)
+        if sampler:
+            sampler.stop()
     import_s = time.perf_counter() - began
     total_s = preview_s + import_s
     print(
@@ -144,6 +157,9 @@ def _import(rows: int) -> int:
         flush=True,
     )
     print(f"  lista de clientes durante la importación: {probe.summary()}", flush=True)
+    print(f"  fases de la importación confirmada: {phases.summary()}", flush=True)
+    if sampler:
+        print(f"  esperas de PostgreSQL (muestras cada 50 ms de las conexiones que importan): {sampler.summary()}")
     print(
         f"  historial: {Customer.history.filter(history_change_reason='Importado de bench.xlsx').count():,} registros",
         flush=True,
@@ -156,6 +172,9 @@ def _import(rows: int) -> int:
         flush=True,
     )
     ours = rows / total_s
+    if not compare:
+        os.unlink(path)
+        return 0
     # At 1,000,000 customers each of its lookups by document scans the table (the only index on
     # the document is the unique one outside the Papelera, which its query can't use): a few
     # hundred rows say its rate.
@@ -214,6 +233,98 @@ class _ListProbe:
         p50 = ordered[len(ordered) // 2]
         p95 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
         return f"{len(ordered)} respuestas, p50 {p50:.0f} ms, p95 {p95:.0f} ms"
+
+
+class _Phases:
+    """Wall time of the confirmed import's steps (customers.import_staging, import_parallel):
+    each wrapped while the import runs; steps that run in several parts at once show the
+    longest part."""
+
+    STEPS = (
+        ("customers.import_staging", "check_again", "revisar de nuevo"),
+        ("customers.import_staging", "apply", "escribir"),
+        ("customers.import_parallel", "prepare", "partes escritas y preparadas"),
+        ("customers.import_parallel", "finish", "COMMIT/ROLLBACK PREPARED"),
+        ("customers.import_staging", "discard", "borrar las filas preparadas"),
+    )
+
+    def __init__(self):
+        self.times: dict = {}
+        self.saved: list = []
+
+    def __enter__(self):
+        import importlib
+
+        for module_name, name, label in self.STEPS:
+            module = importlib.import_module(module_name)
+            original = getattr(module, name)
+            self.saved.append((module, name, original))
+            setattr(module, name, self._timed(original, label))
+        return self
+
+    def _timed(self, original, label):
+        def timed(*args, **kwargs):
+            began = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                self.times.setdefault(label, []).append(time.perf_counter() - began)
+
+        return timed
+
+    def __exit__(self, *exc):
+        for module, name, original in self.saved:
+            setattr(module, name, original)
+
+    def summary(self) -> str:
+        parts = []
+        for _, _, label in self.STEPS:
+            spent = self.times.get(label)
+            if spent:
+                many = f" ×{len(spent)}, la más larga" if len(spent) > 1 else ""
+                parts.append(f"{label}{many} {max(spent):.1f} s")
+        return "; ".join(parts) or "—"
+
+
+class _WaitSampler:
+    """pg_stat_activity every 50 ms, from its own connection: what the import's backends (those
+    running INSERT, UPDATE, DELETE, PREPARE or COMMIT) are waiting on, or CPU when nothing."""
+
+    def __init__(self):
+        import collections
+        import threading
+
+        self.counts = collections.Counter()
+        self.stop_event = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        from django.db import connection
+
+        try:
+            with connection.cursor() as cursor:
+                while not self.stop_event.is_set():
+                    cursor.execute(
+                        "SELECT coalesce(wait_event_type || ':' || wait_event, 'CPU') FROM pg_stat_activity"
+                        " WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'active'"
+                        " AND query ~ '^(INSERT|UPDATE|DELETE|PREPARE|COMMIT)'"
+                    )
+                    for (event,) in cursor.fetchall():
+                        self.counts[event] += 1
+                    time.sleep(0.05)
+        finally:
+            connection.close()
+
+    def start(self):
+        self.thread.start()
+
+    def stop(self):
+        self.stop_event.set()
+        self.thread.join()
+
+    def summary(self) -> str:
+        total = sum(self.counts.values()) or 1
+        return ", ".join(f"{event} {100 * n / total:.0f} %" for event, n in self.counts.most_common(8))
 
 
 DJIE_ROWS = 300
