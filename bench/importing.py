@@ -72,7 +72,8 @@ def _steps(args, url: str) -> int:
         steps = ("export-attributes", *steps)
     for step in steps:
         command = [sys.executable, __file__, "--step", step, "--rows", str(args.rows)]
-        command += [flag for flag, on in (("--esperas", args.esperas), ("--sin-comparacion", args.sin_comparacion)) if on]
+        flags = (("--esperas", args.esperas), ("--sin-comparacion", args.sin_comparacion))
+        command += [flag for flag, on in flags if on]
         result = subprocess.run(command, env=env, cwd=ROOT)
         if result.returncode:
             return result.returncode
