@@ -198,6 +198,7 @@ class _ListProbe:
         import threading
 
         self.user, self.times, self.stop = user, [], threading.Event()
+        self.by_url: dict = {}
         self.thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self):
@@ -213,7 +214,9 @@ class _ListProbe:
                 began = time.perf_counter()
                 response = client.get(urls[index % len(urls)])
                 if response.status_code == 200:
-                    self.times.append((time.perf_counter() - began) * 1000)
+                    spent = (time.perf_counter() - began) * 1000
+                    self.times.append(spent)
+                    self.by_url.setdefault(urls[index % len(urls)], []).append(spent)
                 index += 1
                 time.sleep(0.1)
         finally:
@@ -233,7 +236,11 @@ class _ListProbe:
         ordered = sorted(self.times)
         p50 = ordered[len(ordered) // 2]
         p95 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
-        return f"{len(ordered)} respuestas, p50 {p50:.0f} ms, p95 {p95:.0f} ms"
+        each = ", ".join(
+            f"{url} p50 {sorted(t)[len(t) // 2]:.0f} / p95 {sorted(t)[min(len(t) - 1, int(len(t) * 0.95))]:.0f}"
+            for url, t in self.by_url.items()
+        )
+        return f"{len(ordered)} respuestas, p50 {p50:.0f} ms, p95 {p95:.0f} ms ({each})"
 
 
 class _Phases:
