@@ -135,6 +135,9 @@ def _import(rows: int, *, waits: bool = False, compare: bool = True) -> int:
     )
     if job.errors:
         print("  primeros errores:", job.errors[:3])
+    with _ListProbe(user) as idle:  # the same requests with nothing else running: the reference
+        time.sleep(IDLE_PROBE_S)
+    print(f"  lista de clientes sin importación ({IDLE_PROBE_S} s): {idle.summary()}", flush=True)
     began = time.perf_counter()
     job = importing.confirm_import(actor=user, job=job, mode=ImportJob.Mode.VALID_ONLY)
     phases = _Phases()
@@ -336,6 +339,7 @@ class _WaitSampler:
 
 
 DJIE_ROWS = 300
+IDLE_PROBE_S = 10
 
 
 def _admin_user():
