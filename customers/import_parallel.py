@@ -102,6 +102,8 @@ def prepare(job_id: int, count: int, work: Callable[[Part], object]) -> tuple[li
             with transaction.atomic(), connection.cursor() as cursor:
                 cursor.execute(f"SET LOCAL lock_timeout = {int(LOCK_TIMEOUT_MS)}")
                 results[index] = work(Part(index, count))
+                if connection.run_on_commit:  # they would run at PREPARE, before the parts commit
+                    raise RuntimeError("an import part registered on_commit callbacks")
                 cursor.execute(f"PREPARE TRANSACTION {_literal(names[index])}")
             prepared[index] = True
         except BaseException as exc:  # noqa: BLE001 - handed to the coordinating thread

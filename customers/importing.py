@@ -1434,8 +1434,9 @@ def reap_if_dead(job: ImportJob) -> ImportJob:
     parts, its prepared parts are resolved first (resolve_parts): committed when its decision
     was recorded (then the job is Terminada), else rolled back."""
     running = job.status in (ImportJob.Status.CHECKING, ImportJob.Status.IMPORTING)
-    if not running and not import_parallel.leftovers(job.pk):
-        return job
+    left = import_parallel.leftovers(job.pk)
+    if (not running and not left) or (left and connection.in_atomic_block):
+        return job  # nothing to do, or prepared parts that only a call outside a transaction can resolve
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [_LOCK_CLASS, job.pk])
         (free,) = cursor.fetchone()
