@@ -22,6 +22,7 @@ as its recorded decision says.
 """
 
 import collections
+import contextlib
 import functools
 import gc
 import hashlib
@@ -1047,7 +1048,9 @@ def run_import(job_id: int) -> ImportJob:
         job.finished_at = timezone.now()
         job.save()
     if prepared:
-        import_staging.discard(_batch(job))  # after the commit: the job already shows Terminada
+        # After the commit: the job already shows Terminada (and discard_stale drops them if not).
+        with contextlib.suppress(DatabaseError):
+            import_staging.discard(_batch(job))
     return job
 
 
@@ -1092,6 +1095,8 @@ def _write_staged_in_parts(job: ImportJob, path: str, parts: int) -> tuple[tuple
         applied = import_staging.apply(batch, actor=actor, file_name=job.file_name, since=job.previewed_at, part=part)
         return applied, import_staging.error_rows(batch, part=part)
 
+    # The settings row exists before the parts read it: two parts creating it would wait on each other.
+    get_customer_settings()
     results, prepared = import_parallel.prepare(job.pk, parts, work)
     try:
         applied, items = import_staging.Applied(), []
