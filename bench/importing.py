@@ -8,9 +8,11 @@ It creates a throwaway database (as bench/seed.py does) and seeds N customers, t
 1. writes an .xlsx of R rows (default 100,000; not timed): half of them existing customers
    (matched by RUC/DNI, one field changed), half new ones;
 2. times the import end to end through customers.importing, as the page and the worker run
-   it: upload checks, preview (read, clean, match: the figure the user waits for), then the
-   confirmed import (read and clean again inside the transaction with the matched customers
-   locked, bulk writes, one history record and one note per customer);
+   it: upload checks, preview (read, clean, match, stage: the figure the user waits for), then
+   the confirmed import (the staged rows checked again and written set-based, in two
+   connections that commit together for a file this size — IMPORT_CONNECTIONS=1 for one —
+   with one history record and one note per customer), its phases, and the customer list's
+   p50/p95 during it and, for reference, just before it;
 3. times django-import-export's default row-by-row ModelResource import of the first 300
    rows of the same file, for the ratio;
 4. exports every customer to CSV (COPY) and the first 100,000 of a filtered list to .xlsx,
