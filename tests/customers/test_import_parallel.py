@@ -390,6 +390,9 @@ def test_a_worker_killed_while_writing_in_two_connections_leaves_no_half_import(
     worker = multiprocessing.get_context("fork").Process(target=_child, args=(job.pk, where))
     worker.start()
     worker.join(60)
+    if worker.is_alive():  # never left running (it would hold the job's locks)
+        worker.kill()
+        worker.join()
     assert worker.exitcode == -signal.SIGKILL
     job = ImportJob.objects.get(pk=job.pk)
     assert job.status == "importando"
