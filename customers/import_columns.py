@@ -212,6 +212,9 @@ class Lookups:
     classes: dict = field(default_factory=dict)
     districts: dict = field(default_factory=dict)  # code → District (with province)
     district_names: dict = field(default_factory=dict)  # folded name → [District]
+    # (district, province, department) as a row names them → (District or None, its error): a
+    # file repeats its places on many rows.
+    districts_named: dict = field(default_factory=dict)
     countries: dict = field(default_factory=dict)  # folded name or code → code
     rows_by_pk: dict = field(default_factory=dict)  # (model, pk) → row, for customer_data
     groups: list = field(default_factory=list)  # [(SheetColumns, what its load() read, allowed)]
@@ -476,6 +479,19 @@ def parse_address(cells: dict, lookups: Lookups, errors: dict) -> dict | None:
 
 
 def _district_by_name(name: str, province: str, department: str, lookups: Lookups, errors: dict):
+    key = (name, province, department)
+    found = lookups.districts_named.get(key)
+    if found is None:
+        found_errors: dict = {}
+        district = _find_district(name, province, department, lookups, found_errors)
+        found = lookups.districts_named[key] = (district, found_errors.get("district"))
+    district, messages = found
+    if messages:
+        errors["district"] = list(messages)
+    return district
+
+
+def _find_district(name: str, province: str, department: str, lookups: Lookups, errors: dict):
     candidates = lookups.district_names.get(fold(name), [])
     if province:
         key = fold(province)

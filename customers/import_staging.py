@@ -19,6 +19,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from uuid import UUID
 
+import orjson
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.db.models.expressions import DatabaseDefault
@@ -102,7 +103,21 @@ def _table(model) -> str:
 
 
 def _dumps(value) -> str | None:
-    return None if value is None else json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False)
+    """JSON text of a staged value, as json.dumps with Django's encoder would give it (dates,
+    decimals, UUIDs and lazy texts by that encoder), by orjson: a preview encodes seven values
+    per row, and the standard library's encoder was a tenth of a worker's time."""
+    if value is None:
+        return None
+    try:
+        return orjson.dumps(value, default=_DJANGO_JSON.default, option=_ORJSON_OPTIONS).decode()
+    except (orjson.JSONEncodeError, TypeError):  # what orjson does not take (an int over 64 bits…)
+        return json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False)
+
+
+_DJANGO_JSON = DjangoJSONEncoder()
+# Non-string keys written as json.dumps writes them; datetimes and dataclasses through Django's
+# encoder, as before.
+_ORJSON_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 
 
 # Generated columns (match_key) are the database's to compute: never read from a new row, never written.
@@ -128,6 +143,14 @@ _AS_IS = frozenset((str, int, bool, float, type(None), dict, list))
 def customer_columns(customer: Customer) -> dict:
     """Every column of ``customer`` (but the id) as JSON values jsonb_populate_record reads back."""
     return {column: _plain(getattr(customer, attname)) for column, attname in _COLUMNS}
+
+
+_UPDATED = [(column, attname) for column, attname in _COLUMNS if column in UPDATED_COLUMNS]
+
+
+def updated_columns(customer: Customer) -> dict:
+    """customer_columns of ``customer`` limited to UPDATED_COLUMNS: what changed_columns compares."""
+    return {column: _plain(getattr(customer, attname)) for column, attname in _UPDATED}
 
 
 _FIELD_COLUMNS = {f.name: (f.column, f.is_relation) for f in _WRITTEN if not f.primary_key}

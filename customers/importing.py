@@ -420,8 +420,11 @@ def _slim(result: RowResult, *, for_children: bool) -> None:
     """A row already staged: what Analysis still reads of it (its action; an error row's
     errors and cells; for the other sheets its document, match and main address)."""
     if result.action != "error":
-        result.raw = None
-    result.note_lines, result.customer = [], None
+        # No list per row left for the cyclic collector to walk at the end (100,000 rows alive).
+        result.raw, result.errors = None, ()
+    result.note_lines, result.customer = (), None
+    if not for_children:
+        result.key = None
     if result.cleaned is not None:
         fields = result.cleaned["fields"]
         kept = {"fields": {"is_foreign": fields.get("is_foreign")}, "address": result.cleaned["address"]}
@@ -494,14 +497,17 @@ def _analyze_in_workers(table, workers, reader, clean, repeats, results, progres
                 rules, checked = answer.get()
                 version = version or rules
                 staged = []
-                for result, mark, values in checked:
+                for number, action, errors, customer_id, mark, values in checked:
                     if mark is not None:
-                        repeat = repeats.check(result.number, *mark)
+                        repeat = repeats.check(number, *mark)
                         if repeat:
-                            result.errors.append(repeat)
-                            result.action, result.customer_id, values = "error", None, None
-                    if result.action == "error":
-                        result.raw = cells_by_number[result.number]
+                            errors = [*errors, repeat]
+                            action, customer_id, values = "error", None, None
+                    result = RowResult(
+                        number=number, raw=None, action=action, errors=errors, customer_id=customer_id, note_lines=()
+                    )
+                    if action == "error":
+                        result.raw = cells_by_number[number]
                         values = next(_staged_customer_rows([result], actor=actor, file_name=file_name))
                     if values is not None:
                         staged.append(values)
@@ -532,6 +538,11 @@ def _worker_start() -> None:
     nothing finalises them; the worker ends with os._exit)."""
     from django.db import connections
 
+    # The parent forked with its collector paused (_collections_paused), so it would stay off
+    # here for the worker's life and each chunk's pause would end without a collection: on,
+    # with what came from the parent frozen (never walked, nor its pages copied by the walk).
+    gc.freeze()
+    gc.enable()
     _forked["inherited"] = inherited = list(connections.all(initialized_only=True))
     for parents in inherited:
         own = parents.copy()  # the same settings (a test database's name included), unconnected
@@ -546,26 +557,33 @@ def _worker_start() -> None:
 
 
 def _check_in_worker(chunk: list) -> tuple[tuple, list]:
-    """A chunk's rows read, cleaned and matched: (attribute rules' version, [(the row slimmed,
-    what marks it as a repeat or None, its staged row's copy_values or None)])."""
+    """A chunk's rows read, cleaned and matched: (attribute rules' version, [(row number,
+    action, errors, matched customer's id, what marks it as a repeat or None, its staged row's
+    copy_values or None)]) — plain tuples: what the parent keeps of a row, pickled cheaply."""
+    # The collection at the end of the pause runs once the chunk's rows are let go (they are
+    # _check_chunk's): what survives a collection is never looked at again in a worker.
     with _collections_paused():
-        reader, clean = _forked["reader"], _forked["clean"]
-        parsed = [reader(number, cells) for number, cells in chunk]
-        clean(parsed)
-        rules, checked = (), []
-        for result, _ in parsed:
-            mark = None
-            values = None
-            if result.cleaned is not None:
-                rules = rules or result.cleaned["attribute_rules"]
-                mark = _Repeats.marks(result)
-            if result.action in ("create", "update"):
-                staged = next(_staged_customer_rows([result], actor=_forked["actor"], file_name=_forked["file_name"]))
-                values = import_staging.copy_values(_forked["batch"], staged)
-            _slim(result, for_children=False)
-            result.raw = None  # the parent has the cells
-            checked.append((result, mark, values))
-        return rules, checked
+        return _check_chunk(chunk)
+
+
+def _check_chunk(chunk: list) -> tuple[tuple, list]:
+    reader, clean = _forked["reader"], _forked["clean"]
+    parsed = [reader(number, cells) for number, cells in chunk]
+    clean(parsed)
+    rules, checked = (), []
+    for result, _ in parsed:
+        mark = None
+        values = None
+        if result.cleaned is not None:
+            rules = rules or result.cleaned["attribute_rules"]
+            mark = _Repeats.marks(result)
+        if result.action in ("create", "update"):
+            staged = next(_staged_customer_rows([result], actor=_forked["actor"], file_name=_forked["file_name"]))
+            values = import_staging.copy_values(_forked["batch"], staged)
+        errors = result.errors if result.action == "error" else ()
+        checked.append((result.number, result.action, errors, result.customer_id, mark, values))
+        result.cleaned = result.customer = None  # as the rows go: the chunk's peak memory stays low
+    return rules, checked
 
 
 def headers_key(headers: list) -> str:
@@ -628,13 +646,14 @@ def _clean_chunk(parsed, lookups, settings, *, since, lock: bool, perms, labels)
         emails.update(
             e.strip().lower() for e in str(data.get("emails") or "").replace(";", ",").split(",") if e.strip()
         )
-    live = Customer.objects.filter(deleted_at__isnull=True, document_number__in=numbers)
+    # One document is one live customer (unique outside the Papelera): no order needed.
+    live = _any_of(Customer.objects.filter(deleted_at__isnull=True), "document_number", numbers).order_by()
     if lock:
         live = live.select_for_update(of=("self",))
     by_document = {(c.document_type_id, c.document_number): c for c in live}
     trashed = {
         (c.document_type_id, c.document_number): c
-        for c in Customer.objects.filter(deleted_at__isnull=False, document_number__in=numbers).only(
+        for c in _any_of(Customer.objects.filter(deleted_at__isnull=False), "document_number", numbers).only(
             "id", "name", "document_type_id", "document_number", "deleted_at"
         )
     }
@@ -658,23 +677,25 @@ def _clean_chunk(parsed, lookups, settings, *, since, lock: bool, perms, labels)
             wanted_by_email.add(owners[first])
     by_id = {c.pk: c for c in by_document.values()}
     if wanted_by_email:
-        extra = Customer.objects.filter(pk__in=wanted_by_email, deleted_at__isnull=True)
+        extra = _any_of(Customer.objects.filter(deleted_at__isnull=True), "id", wanted_by_email).order_by()
         if lock:
             extra = extra.select_for_update(of=("self",))
         by_id.update({c.pk: c for c in extra})
     ids = list(by_id)
     phones, mails, addresses = {}, {}, {}
     for pk, number, whatsapp in (
-        CustomerPhone.objects.filter(customer_id__in=ids)
+        _any_of(CustomerPhone.objects, "customer_id", ids)
         .order_by("position", "id")
         .values_list("customer_id", "number", "whatsapp")
     ):
         phones.setdefault(pk, []).append((number, whatsapp))
     for pk, email in (
-        CustomerEmail.objects.filter(customer_id__in=ids).order_by("position", "id").values_list("customer_id", "email")
+        _any_of(CustomerEmail.objects, "customer_id", ids)
+        .order_by("position", "id")
+        .values_list("customer_id", "email")
     ):
         mails.setdefault(pk, []).append(email)
-    for address in Address.objects.filter(customer_id__in=ids, is_default=True):
+    for address in _any_of(Address.objects.filter(is_default=True), "customer_id", ids).order_by():
         if address.district_id:  # read once per file, not once per row
             address.district = lookups.districts.get(address.district_id)
         addresses[address.customer_id] = address
@@ -720,6 +741,15 @@ def _clean_chunk(parsed, lookups, settings, *, since, lock: bool, perms, labels)
         )
     if lookups.groups:
         _compare_extra(parsed, lookups)
+
+
+def _any_of(queryset, column: str, values):
+    """``queryset`` filtered to rows whose ``column`` is one of ``values``, as "= ANY(array)": one
+    parameter, where ``__in`` sends one per value (psycopg splits and quotes a chunk's 2,000
+    placeholders in Python on every query)."""
+    table = connection.ops.quote_name(queryset.model._meta.db_table)
+    where = f"{table}.{connection.ops.quote_name(column)} = ANY(%s)"
+    return queryset.extra(where=[where], params=[list(values)])  # noqa: S610 - our column; values: one parameter
 
 
 def _clean_extra(result: RowResult, by_key: dict, lookups) -> None:
@@ -812,11 +842,12 @@ def _clean_row(result, data, customer, lookups, settings, by_pk, *, since, can_c
             )
             return
         target = customer
+        pk = customer.pk
         base = cols.customer_data(
             customer,
-            phones=by_pk["phones"].get(customer.pk, []),
-            emails=by_pk["emails"].get(customer.pk, []),
-            address=by_pk["addresses"].get(customer.pk),
+            phones=by_pk["phones"].get(pk, []),
+            emails=by_pk["emails"].get(pk, []),
+            address=by_pk["addresses"].get(pk),
             lookups=lookups,
         )
         full = cols.merge(base, data)
@@ -825,7 +856,7 @@ def _clean_row(result, data, customer, lookups, settings, by_pk, *, since, can_c
         settings=settings,
         customer=target,
         definitions=lookups.definitions,
-        current_phones=by_pk["phones"].get(customer.pk, []) if customer is not None else None,
+        current_phones=by_pk["phones"].get(pk, []) if customer is not None else None,
     )
     for key, messages in errors.items():
         label = cols.column_label(cols.error_column(key), labels) if cols.error_column(key) else "—"
@@ -833,24 +864,25 @@ def _clean_row(result, data, customer, lookups, settings, by_pk, *, since, can_c
     if result.errors:
         return
     result.cleaned, result.customer = cleaned, customer
-    result.customer_id = customer.pk if customer is not None else None
+    result.customer_id = pk if customer is not None else None
     if customer is None:
         result.action = "create"
         return
-    old_phones = [[n, bool(w)] for n, w in by_pk["phones"].get(customer.pk, [])]
+    old_phones = [[n, bool(w)] for n, w in by_pk["phones"].get(pk, [])]
     new_phones = [[n, bool(w)] for n, w in cleaned["phones"]]
-    old_emails = list(by_pk["emails"].get(customer.pk, []))
-    before = {f.attname: getattr(customer, f.attname) for f in _tracked()}
+    old_emails = list(by_pk["emails"].get(pk, []))
+    before = {attname: getattr(customer, attname) for attname in _tracked_attnames()}
     before.update(phones=old_phones, emails=old_emails)
     after = {**before}
     for name, value in cleaned["fields"].items():
-        if _attname(name) in before:
-            after[_attname(name)] = _attvalue(value)
+        attname = _ATTNAMES.get(name, name)
+        if attname in after:
+            after[attname] = value.pk if hasattr(value, "_meta") else value
     after.update(phones=new_phones, emails=list(cleaned["emails"]))
     result.phones_changed = old_phones != new_phones
     result.emails_changed = old_emails != list(cleaned["emails"])
     lines = describe_changes(Customer, before, after)
-    current = by_pk["addresses"].get(customer.pk)
+    current = by_pk["addresses"].get(pk)
     wanted = cleaned["address"]
     if wanted:
         old = (current.district_id, current.street, current.unit, current.reference) if current else None
@@ -873,15 +905,12 @@ def _tracked():
     return tracked_fields(Customer)
 
 
+@functools.cache
+def _tracked_attnames() -> tuple:
+    return tuple(f.attname for f in _tracked())
+
+
 _ATTNAMES = {"document_type": "document_type_id", "category": "category_id", "customer_class": "customer_class_id"}
-
-
-def _attname(name: str) -> str:
-    return _ATTNAMES.get(name, name)
-
-
-def _attvalue(value):
-    return value.pk if hasattr(value, "_meta") else value
 
 
 class _Repeats:
@@ -1269,7 +1298,7 @@ def _staged_customer_rows(results: list, *, actor, file_name: str):
         if creating:
             before = {**import_staging.new_customer_columns(), "created_by_id": getattr(user, "pk", None)}
         else:
-            before = import_staging.customer_columns(result.customer)
+            before = import_staging.updated_columns(result.customer)  # all an update compares
         after = import_staging.with_fields(before, cleaned["fields"])
         # Customer.search_text, has_whatsapp and department as the services keep them.
         copies = SimpleNamespace(department_id=after["department_id"])

@@ -54,6 +54,8 @@ from peru import validators
 from peru.phones import is_landline, national_format
 from peru.text import clean_spaces, person_display_name, search_text, sort_key
 
+# Customer.Kind.values builds its list on every access (about 2 µs; the import asks once a row).
+_KINDS = tuple(Customer.Kind.values)  # a tuple: whatever a caller sends (a list…) may be looked up
 SOCIAL_FIELDS = ["facebook", "instagram", "tiktok", "x", "linkedin", "youtube"]
 # The fields only one type of customer has; the others (giro, notes…) are for both.
 TYPE_FIELDS = {
@@ -292,7 +294,7 @@ def _clean_customer_data(
     fields: dict = {}
 
     kind = data.get("kind") or ""
-    if kind not in Customer.Kind.values:
+    if kind not in _KINDS:
         errors["kind"] = ["Elija Empresa o Persona natural."]
     is_foreign = as_bool(data.get("is_foreign"))
     fields["kind"], fields["is_foreign"] = kind, is_foreign

@@ -15,6 +15,7 @@ from openpyxl import Workbook, load_workbook
 from attributes.models import AttributeDefinition
 from customers import importing
 from customers.models import Customer, CustomerNote, ImportJob, ImportStagedRow
+from customers.services.lifecycle import trash_customer
 from tests.factories import make_company, make_person, valid_dni, valid_ruc
 from tests.roles import user_with_role
 
@@ -515,6 +516,10 @@ def _staged(job) -> list:
 
 def test_workers_check_a_large_file_exactly_as_one_process_does(committed_admin, monkeypatch, settings):
     existing = make_company(business_name="Antigua S.A.C.")
+    same = make_person(first_names="Ana", last_names="Ruiz", document_type_id="1", document_number=valid_dni())
+    by_email = make_person(first_names="Eva", last_names="Soto", document_number="", email="eva@correo.pe")
+    trashed = make_company(business_name="En Papelera S.A.")
+    trash_customer(actor=committed_admin, customer=trashed)
     ruc = valid_ruc()
     rows = [
         company(ruc=existing.document_number, name="Nueva Razón S.A.C."),
@@ -522,6 +527,11 @@ def test_workers_check_a_large_file_exactly_as_one_process_does(committed_admin,
         company(ruc=ruc),
         person(dni="12AB"),
         company(ruc=ruc, name="Repetida S.A."),
+        person(dni=same.document_number, first="Ana", last="Ruiz"),  # unchanged
+        person(first="Eva María", last="Soto", **{"Correos electrónicos": "EVA@correo.pe"}),  # matched by e-mail
+        company(ruc=trashed.document_number),  # in the Papelera
+        company(**{"Correos electrónicos": "eva@correo.pe"}),  # another customer's e-mail
+        person(first="Eva", last="Soto", **{"Correos electrónicos": "eva@correo.pe"}),  # the same customer again
     ]
     content = xlsx(rows)
     monkeypatch.setattr(importing, "CHUNK", 7)  # several chunks, two workers
@@ -543,12 +553,13 @@ def test_workers_check_a_large_file_exactly_as_one_process_does(committed_admin,
     assert calls == [2]  # two worker processes checked it
     counts = ("status", "to_create", "to_update", "unchanged", "error_rows", "errors")
     assert [getattr(shared, c) for c in counts] == [getattr(alone, c) for c in counts]
-    assert (shared.to_create, shared.to_update, shared.error_rows) == (31, 1, 2)
+    assert (shared.to_create, shared.to_update, shared.unchanged, shared.error_rows) == (31, 2, 1, 5)
     assert _staged(shared) == _staged(alone)
     job = run(committed_admin, shared, mode="validas")
-    assert (job.status, job.created, job.updated, job.rejected) == ("terminada", 31, 1, 2)
+    assert (job.status, job.created, job.updated, job.rejected) == ("terminada", 31, 2, 5)
     existing.refresh_from_db()
-    assert existing.business_name == "Nueva Razón S.A.C."
+    by_email.refresh_from_db()
+    assert (existing.business_name, by_email.first_names) == ("Nueva Razón S.A.C.", "Eva María")
 
 
 def test_a_file_small_enough_for_the_request_is_checked_without_forking(committed_admin, monkeypatch):

@@ -1,0 +1,214 @@
+"""The import preview's faster replacements, each compared with the behaviour it replaces over
+many inputs (issue 17: the preview's CPU)."""
+
+import json
+import random
+import uuid
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.utils.functional import lazy
+
+from customers import import_staging
+from peru import text, validators
+
+
+def _reference_dumps(value):
+    return None if value is None else json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False)
+
+
+def _random_value(rng, depth=0):
+    scalars = [
+        lambda: rng.choice(
+            ["", "Av. Larco 123", "Ñandú S.A.C.", "línea\nnueva", 'comillas "dobles"', "\\", "😀", "\t"]
+        ),
+        lambda: "".join(chr(rng.randrange(1, 0x2FFF)) for _ in range(rng.randrange(0, 12))),
+        lambda: rng.randrange(-(2**63), 2**63),
+        lambda: rng.choice([0, 1, -1, 2**53 + 1]),
+        lambda: rng.choice([0.0, 1.5, -2.25, 1e16, 1e-7, 123456.789]),
+        lambda: rng.choice([True, False, None]),
+        lambda: Decimal(rng.choice(["1500.00", "0", "-3.14159", "1E+3", "12345678901234567890.123"])),
+        lambda: date(2026, rng.randrange(1, 13), rng.randrange(1, 28)),
+        lambda: datetime(2026, 12, 2, 1, 2, 3, rng.choice([0, 123456]), tzinfo=rng.choice([None, UTC])),
+        lambda: time(13, 45, rng.randrange(60), rng.choice([0, 500000])),
+        lambda: timedelta(days=rng.randrange(5), seconds=rng.randrange(100)),
+        lambda: uuid.UUID(int=rng.getrandbits(128)),
+        lambda: lazy(lambda: "Lima", str)(),
+        lambda: 2**70,  # beyond 64 bits: orjson refuses it, json.dumps writes it
+    ]
+    if depth < 3 and rng.random() < 0.4:
+        if rng.random() < 0.5:
+            return [_random_value(rng, depth + 1) for _ in range(rng.randrange(0, 5))]
+        keys = [rng.choice(["a", "district_id", "ñ", "1", 1, 2, True, None])]
+        return {k: _random_value(rng, depth + 1) for k in keys * rng.randrange(0, 3)}
+    return rng.choice(scalars)()
+
+
+def test_staged_json_reads_back_as_the_standard_encoder_wrote_it():
+    rng = random.Random(17)
+    for _ in range(20_000):
+        value = _random_value(rng)
+        ours, reference = import_staging._dumps(value), _reference_dumps(value)
+        assert (ours is None) == (reference is None)
+        if ours is not None:
+            assert json.loads(ours) == json.loads(reference), (value, ours, reference)
+
+
+def test_staged_json_of_a_customers_columns_is_the_standard_encoders():
+    columns = import_staging.new_customer_columns()
+    columns.update(attributes={"3": ["a", "b"], "7": "1500.50"}, registry_checked_at="2026-12-02T01:02:03+00:00")
+    assert json.loads(import_staging._dumps(columns)) == json.loads(_reference_dumps(columns))
+
+
+# --- peru.text.control_character_errors: one search over every text first -------------------
+
+
+def _reference_control_character_errors(data: dict, *, skip=()) -> dict:
+    """control_character_errors as it was before its one-search fast path (commit 746cff8)."""
+    import re
+
+    control = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+    errors = {}
+
+    def holds(value) -> bool:
+        if value.__class__ is str:
+            return control.search(value) is not None
+        if value is None or value.__class__ in (bool, int, float):
+            return False
+        if isinstance(value, dict):
+            return any(holds(k) or holds(v) for k, v in value.items())
+        if isinstance(value, (list, tuple)):
+            return any(holds(item) for item in value)
+        return isinstance(value, str) and control.search(value) is not None
+
+    for key, value in data.items():
+        if key in skip:
+            continue
+        if isinstance(value, dict):
+            for sub, sub_value in value.items():
+                if holds(sub) or holds(sub_value):
+                    errors[f"{key}_{sub}"] = [text.CONTROL_MESSAGE]
+        elif holds(key) or holds(value):
+            errors[str(key)] = [text.CONTROL_MESSAGE]
+    return errors
+
+
+class _Text(str):
+    pass
+
+
+def _random_text(rng):
+    # Now and then one character from around the control ranges (tab, LF and CR are allowed).
+    alphabet = "abc ÁÑ\t\n\r" + "".join(map(chr, (0, 1, 8, 0x0B, 0x0C, 0x0E, 0x1F, 0x7F, 0x80, 0x9F, 0xA0)))
+    chars = [rng.choice("abcdef ñ") for _ in range(rng.randrange(0, 8))]
+    if rng.random() < 0.15:
+        chars.insert(rng.randrange(len(chars) + 1), rng.choice(alphabet))
+    value = "".join(chars)
+    return _Text(value) if rng.random() < 0.1 else value
+
+
+def _random_input(rng, depth=0):
+    choice = rng.random()
+    if depth < 3 and choice < 0.15:
+        return {_random_key(rng): _random_input(rng, depth + 1) for _ in range(rng.randrange(0, 4))}
+    if depth < 3 and choice < 0.3:
+        items = [_random_input(rng, depth + 1) for _ in range(rng.randrange(0, 4))]
+        return tuple(items) if rng.random() < 0.3 else items
+    if choice < 0.4:
+        return rng.choice([None, True, False, 0, 17, 1.5, Decimal("2.5"), date(2026, 1, 1), object()])
+    return _random_text(rng)
+
+
+def _random_key(rng):
+    return rng.choice(["street", "emails", "phones", "attributes", 3]) if rng.random() < 0.7 else _random_text(rng)
+
+
+def test_control_character_errors_answer_as_the_search_of_each_text_did():
+    rng = random.Random(1717)
+    found = 0
+    for _ in range(30_000):
+        data = {_random_key(rng): _random_input(rng) for _ in range(rng.randrange(0, 8))}
+        skip = rng.choice([(), ("attributes",), ("attributes", "street")])
+        expected = _reference_control_character_errors(data, skip=skip)
+        assert text.control_character_errors(data, skip=skip) == expected, (data, skip)
+        found += bool(expected)
+    assert 3_000 < found < 27_000  # both answers were compared many times
+
+
+# --- peru.validators.validate_ruc: the check digit without python-stdnum's cleaning -----------
+
+
+def _reference_validate_ruc(value):
+    """validate_ruc as it was, with python-stdnum's is_valid (commit 746cff8)."""
+    from stdnum.pe import ruc as stdnum_ruc
+
+    value = validators._digits_only(value, "RUC", 11)
+    if not value.startswith(validators.RUC_PREFIXES):
+        raise ValidationError("El RUC debe empezar con 10, 15, 16, 17 o 20.", code="prefix")
+    if not stdnum_ruc.is_valid(value):
+        raise ValidationError("El RUC no es válido: su dígito verificador no corresponde.", code="check_digit")
+    return value
+
+
+def _outcome(check, value):
+    try:
+        return ("ok", check(value))
+    except ValidationError as exc:
+        return ("error", exc.code, exc.messages)
+
+
+def test_validate_ruc_answers_as_python_stdnum_did():
+    from stdnum.pe import ruc as stdnum_ruc
+
+    rng = random.Random(20)
+    samples = [
+        "",
+        " ",
+        "2010007097O",
+        "20100070970",
+        "２０１００７０９７０",
+        "20 100 070 970",
+        "201000709701",
+        "2010007097",
+    ]
+    for _ in range(60_000):
+        body = rng.choice(["10", "15", "16", "17", "20", "11", "99", "00"]) + f"{rng.randrange(10**8):08d}"
+        right = body + stdnum_ruc.calc_check_digit(body)
+        samples += [right, body + str(rng.randrange(10))]
+        if rng.random() < 0.05:
+            samples.append(right[:5] + " " + right[5:])
+    valid = 0
+    for value in samples:
+        expected = _outcome(_reference_validate_ruc, value)
+        assert _outcome(validators.validate_ruc, value) == expected, value
+        valid += expected[0] == "ok"
+    assert valid > 30_000  # valid and invalid ones both compared many times
+
+
+# --- customers.import_columns: a district named by its names, found once per file ------------
+
+
+def test_a_district_by_name_answers_the_same_from_the_files_memory(db):
+    from customers import import_columns as cols
+
+    lookups, fresh_lookups = cols.Lookups.load(), cols.Lookups.load()
+    places = [
+        ("Miraflores", "Lima", "Lima"),
+        ("miraflores", "", ""),  # two of them: ambiguous
+        ("MIRAFLORES", "Arequipa", ""),
+        ("Miraflores", "", "04"),
+        ("San Isidro", "Lima", "15"),
+        ("Atlantida", "Lima", "Lima"),  # no such district
+        ("Chachapoyas", "Chachapoyas", "Amazonas"),
+        ("Santa Rosa", "", ""),
+        ("Huancayo", "1201", ""),
+    ]
+    for place in places * 3:
+        fresh_errors, errors = {}, {}
+        fresh = cols._find_district(*place, fresh_lookups, fresh_errors)
+        assert cols._district_by_name(*place, lookups, errors) == fresh, place
+        assert errors == fresh_errors, place
+    assert len(lookups.districts_named) == len(places)
+    assert any(fresh is None for fresh in (cols._find_district(*p, lookups, {}) for p in places))
