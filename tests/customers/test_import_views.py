@@ -105,6 +105,21 @@ def test_negative_numbers_and_decimals_round_trip_unchanged(client, db, formato)
     assert (job.unchanged, job.error_rows, job.warnings) == (2, 0, []), job.errors
 
 
+def test_the_errors_table_names_rows_as_the_spreadsheet_numbers_them(client, db):
+    # "Fila 5002", as Excel's row header says, not "5,002".
+    workbook = load_workbook(io.BytesIO(xlsx([company()])))
+    sheet = workbook.active
+    for column, value in enumerate(company(ruc="20100070971"), start=1):
+        sheet.cell(row=5002, column=column, value=value)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    admin = user_with_role("Administrador")
+    client.force_login(admin)
+    response = client.post(IMPORT, {"archivo": SimpleUploadedFile("c.xlsx", buffer.getvalue())})
+    page = client.get(response.url).content.decode()
+    assert "<td>5002</td>" in page and "5,002" not in page
+
+
 def test_upload_preview_confirm_through_the_pages(client, db):
     admin = user_with_role("Administrador")
     client.force_login(admin)
