@@ -93,7 +93,10 @@ def test_admin_offers_the_apps_spreadsheet_formats_only(admin_client):
 
 def test_admin_reads_a_windows_1252_csv_with_semicolons_as_the_app_does(admin_client):
     ruc = company()[2]
-    text = "Tipo de cliente;Tipo de documento;Número de documento;Razón social;Giro;Departamento;Provincia;Distrito;Dirección\r\n"
+    text = (
+        "Tipo de cliente;Tipo de documento;Número de documento;Razón social;Giro;"
+        "Departamento;Provincia;Distrito;Dirección\r\n"
+    )
     text += f"Empresa;RUC;{ruc};Cañería Ñuñoa S.A.C.;Gasfitería;Áncash;Huaraz;Huaraz;Jr. Sucre 12\r\n"
     response = upload(admin_client, text.encode("cp1252"), name="clientes.csv", label="csv")
     assert response.status_code == 200
@@ -131,6 +134,8 @@ def test_admin_import_refuses_a_file_over_the_size_limit_before_reading_it(admin
 def test_admin_csv_export_has_a_bom_for_excel(admin_client):
     make_company(business_name="Señor de Sipán S.A.C.")
     page = admin_client.get(EXPORT).content.decode()
-    response = admin_client.post(EXPORT, {"format": _format(page, "csv"), "resource": "0", "customerresource_todas": "on"})
+    response = admin_client.post(
+        EXPORT, {"format": _format(page, "csv"), "resource": "0", "customerresource_todas": "on"}
+    )
     assert response.content.startswith(b"\xef\xbb\xbf")
     assert "Señor de Sipán S.A.C." in response.content.decode("utf-8-sig")
