@@ -29,9 +29,7 @@ def _format(page: str, label: str) -> str:
 
 def upload(admin_client, content: bytes, name="admin.xlsx", label="xlsx"):
     page = admin_client.get(IMPORT).content.decode()
-    return admin_client.post(
-        IMPORT, {"format": _format(page, label), "import_file": SimpleUploadedFile(name, content)}
-    )
+    return admin_client.post(IMPORT, {"format": _format(page, label), "import_file": SimpleUploadedFile(name, content)})
 
 
 def confirm(admin_client, response):
