@@ -508,6 +508,26 @@ def test_the_template_has_a_column_per_field_and_active_attribute_and_drop_downs
     assert {"A", "C", "M"} <= validated  # tipo, tipo de documento, departamento
 
 
+def test_the_template_lists_departamentos_alphabetically_and_the_other_sheets_have_drop_downs(admin):
+    workbook = load_workbook(io.BytesIO(importing.template_xlsx()))
+    lists = workbook["Listas"]
+    titles = [cell.value for cell in lists[1]]
+    column = titles.index("Departamentos") + 1
+    departments = [lists.cell(row=row, column=column).value for row in range(2, 27)]
+    assert departments[:3] == ["Amazonas", "Áncash", "Apurímac"] and departments[-1] == "Ucayali"
+    formulas = {
+        sheet: {
+            workbook[sheet][f"{str(v.sqref)[0]}1"].value: v.formula1
+            for v in workbook[sheet].data_validations.dataValidation
+        }
+        for sheet in ("Direcciones", "Contactos")
+    }
+    assert formulas["Direcciones"]["Tipo de dirección"] == '"Fiscal,Entrega,Otra"'
+    assert formulas["Direcciones"]["Departamento"].startswith("=Listas!")
+    assert formulas["Direcciones"]["Tipo de documento"].startswith("=Listas!")
+    assert formulas["Contactos"]["Tipo de documento"].startswith("=Listas!")
+
+
 def test_the_filled_template_imports(admin):
     workbook = load_workbook(io.BytesIO(importing.template_xlsx()))
     buffer = io.BytesIO()
