@@ -137,3 +137,13 @@ def test_admin_csv_export_has_a_bom_for_excel(admin_client):
     )
     assert response.content.startswith(b"\xef\xbb\xbf")
     assert "Señor de Sipán S.A.C." in response.content.decode("utf-8-sig")
+
+
+def test_admin_import_and_export_pages_speak_spanish(admin_client):
+    page = admin_client.get(EXPORT).content.decode()
+    assert "Se exportarán estas columnas" in page and "Seleccionar todo" in page
+    assert "This exporter" not in page and "Select all" not in page
+    response = confirm(admin_client, upload(admin_client, xlsx([company(name="En Castellano S.A.C.")])))
+    page = admin_client.get(response.url).content.decode()
+    assert "Importación terminada: 1 nuevos, 0 actualizados, 0 eliminados y 0 sin cambios" in page
+    assert "Import finished" not in page
