@@ -8,9 +8,11 @@ It creates a throwaway database (as bench/seed.py does) and seeds N customers, t
 1. writes an .xlsx of R rows (default 100,000; not timed): half of them existing customers
    (matched by RUC/DNI, one field changed), half new ones;
 2. times the import end to end through customers.importing, as the page and the worker run
-   it: upload checks, preview (read, clean, match: the figure the user waits for), then the
-   confirmed import (read and clean again inside the transaction with the matched customers
-   locked, bulk writes, one history record and one note per customer);
+   it: upload checks, preview (read, clean, match, stage: the figure the user waits for), then
+   the confirmed import (the staged rows checked again and written set-based, in two
+   connections that commit together for a file this size — IMPORT_CONNECTIONS=1 for one —
+   with one history record and one note per customer), its phases, and the customer list's
+   p50/p95 during it and, for reference, just before it;
 3. times django-import-export's default row-by-row ModelResource import of the first 300
    rows of the same file, for the ratio;
 4. exports every customer to CSV (COPY) and the first 100,000 of a filtered list to .xlsx,
@@ -40,6 +42,17 @@ def main() -> int:
     parser.add_argument("--database-url", help="usar una base ya sembrada (no se crea ni se borra)")
     parser.add_argument("--solo-importacion", action="store_true", help="medir solo la importación")
     parser.add_argument("--solo-exportacion", action="store_true", help="medir solo las exportaciones")
+    parser.add_argument(
+        "--sin-comparacion", action="store_true", help="no medir django-import-export (la razón entre ambos)"
+    )
+    parser.add_argument(
+        "--vacuum",
+        action="store_true",
+        help="VACUUM (ANALYZE) de las tablas que escribe la importación antes de medirla (no se mide)",
+    )
+    parser.add_argument(
+        "--esperas", action="store_true", help="muestrear en qué espera PostgreSQL durante la importación confirmada"
+    )
     parser.add_argument("--step", help=argparse.SUPPRESS)  # inner process
     args = parser.parse_args()
     if args.step:
@@ -66,6 +79,8 @@ def _steps(args, url: str) -> int:
         steps = ("export-attributes", *steps)
     for step in steps:
         command = [sys.executable, __file__, "--step", step, "--rows", str(args.rows)]
+        flags = (("--esperas", args.esperas), ("--sin-comparacion", args.sin_comparacion), ("--vacuum", args.vacuum))
+        command += [flag for flag, on in flags if on]
         result = subprocess.run(command, env=env, cwd=ROOT)
         if result.returncode:
             return result.returncode
@@ -87,7 +102,7 @@ def _peak_mb() -> float:
 def _inner(args) -> int:
     _setup()
     if args.step == "import":
-        return _import(args.rows)
+        return _import(args.rows, waits=args.esperas, compare=not args.sin_comparacion, vacuum=args.vacuum)
     if args.step == "export-attributes":
         return _export_attributes()
     if args.step == "export-csv":
@@ -95,7 +110,7 @@ def _inner(args) -> int:
     return _export_xlsx()
 
 
-def _import(rows: int) -> int:
+def _import(rows: int, *, waits: bool = False, compare: bool = True, vacuum: bool = False) -> int:
     import tempfile
 
     from django.core.files.uploadedfile import SimpleUploadedFile
@@ -105,6 +120,13 @@ def _import(rows: int) -> int:
     from customers.models import Customer, ImportJob
 
     with connection.cursor() as cursor:
+        if vacuum:
+            # What autovacuum does between imports: each run leaves 50,000 dead customer rows
+            # (and addresses), which slow the next run's statements and the list's scans.
+            began = time.perf_counter()
+            for table in VACUUMED:
+                cursor.execute(f"VACUUM (ANALYZE) {table}")
+            print(f"\nVACUUM (ANALYZE) de {', '.join(VACUUMED)}: {time.perf_counter() - began:.0f} s (no se mide)")
         cursor.execute("SELECT count(*), max(id) FROM customers_customer")
         total, top = cursor.fetchone()
     print(f"\n{total:,} clientes en la base. Archivo de {rows:,} filas (mitad existentes, mitad nuevos) …", flush=True)
@@ -127,10 +149,19 @@ def _import(rows: int) -> int:
     )
     if job.errors:
         print("  primeros errores:", job.errors[:3])
+    with _ListProbe(user) as idle:  # the same requests with nothing else running: the reference
+        time.sleep(IDLE_PROBE_S)
+    print(f"  lista de clientes sin importación ({IDLE_PROBE_S} s): {idle.summary()}", flush=True)
     began = time.perf_counter()
     job = importing.confirm_import(actor=user, job=job, mode=ImportJob.Mode.VALID_ONLY)
-    with _ListProbe(user) as probe:  # the list page, requested all along the confirmed import
+    phases = _Phases()
+    sampler = _WaitSampler() if waits else None
+    with _ListProbe(user) as probe, phases:  # the list page, requested all along the confirmed import
+        if sampler:
+            sampler.start()
         job = importing.run_import(job.pk)
+        if sampler:
+            sampler.stop()
     import_s = time.perf_counter() - began
     total_s = preview_s + import_s
     print(
@@ -144,6 +175,9 @@ def _import(rows: int) -> int:
         flush=True,
     )
     print(f"  lista de clientes durante la importación: {probe.summary()}", flush=True)
+    print(f"  fases de la importación confirmada: {phases.summary()}", flush=True)
+    if sampler:
+        print(f"  esperas de PostgreSQL (muestras cada 50 ms de las conexiones que importan): {sampler.summary()}")
     print(
         f"  historial: {Customer.history.filter(history_change_reason='Importado de bench.xlsx').count():,} registros",
         flush=True,
@@ -156,6 +190,9 @@ def _import(rows: int) -> int:
         flush=True,
     )
     ours = rows / total_s
+    if not compare:
+        os.unlink(path)
+        return 0
     # At 1,000,000 customers each of its lookups by document scans the table (the only index on
     # the document is the unique one outside the Papelera, which its query can't use): a few
     # hundred rows say its rate.
@@ -178,6 +215,7 @@ class _ListProbe:
         import threading
 
         self.user, self.times, self.stop = user, [], threading.Event()
+        self.by_url: dict = {}
         self.thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self):
@@ -193,7 +231,9 @@ class _ListProbe:
                 began = time.perf_counter()
                 response = client.get(urls[index % len(urls)])
                 if response.status_code == 200:
-                    self.times.append((time.perf_counter() - began) * 1000)
+                    spent = (time.perf_counter() - began) * 1000
+                    self.times.append(spent)
+                    self.by_url.setdefault(urls[index % len(urls)], []).append(spent)
                 index += 1
                 time.sleep(0.1)
         finally:
@@ -213,10 +253,108 @@ class _ListProbe:
         ordered = sorted(self.times)
         p50 = ordered[len(ordered) // 2]
         p95 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
-        return f"{len(ordered)} respuestas, p50 {p50:.0f} ms, p95 {p95:.0f} ms"
+        each = ", ".join(
+            f"{url} p50 {sorted(t)[len(t) // 2]:.0f} / p95 {sorted(t)[min(len(t) - 1, int(len(t) * 0.95))]:.0f}"
+            for url, t in self.by_url.items()
+        )
+        return f"{len(ordered)} respuestas, p50 {p50:.0f} ms, p95 {p95:.0f} ms ({each})"
+
+
+class _Phases:
+    """Wall time of the confirmed import's steps (customers.import_staging, import_parallel):
+    each wrapped while the import runs; steps that run in several parts at once show the
+    longest part."""
+
+    STEPS = (
+        ("customers.import_staging", "check_again", "revisar de nuevo"),
+        ("customers.import_staging", "apply", "escribir"),
+        ("customers.import_parallel", "prepare", "partes escritas y preparadas"),
+        ("customers.import_parallel", "finish", "COMMIT/ROLLBACK PREPARED"),
+        ("customers.import_staging", "discard", "borrar las filas preparadas"),
+    )
+
+    def __init__(self):
+        self.times: dict = {}
+        self.saved: list = []
+
+    def __enter__(self):
+        import importlib
+
+        for module_name, name, label in self.STEPS:
+            module = importlib.import_module(module_name)
+            original = getattr(module, name)
+            self.saved.append((module, name, original))
+            setattr(module, name, self._timed(original, label))
+        return self
+
+    def _timed(self, original, label):
+        def timed(*args, **kwargs):
+            began = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                self.times.setdefault(label, []).append(time.perf_counter() - began)
+
+        return timed
+
+    def __exit__(self, *exc):
+        for module, name, original in self.saved:
+            setattr(module, name, original)
+
+    def summary(self) -> str:
+        parts = []
+        for _, _, label in self.STEPS:
+            spent = self.times.get(label)
+            if spent:
+                many = f" ×{len(spent)}, la más larga" if len(spent) > 1 else ""
+                parts.append(f"{label}{many} {max(spent):.1f} s")
+        return "; ".join(parts) or "—"
+
+
+class _WaitSampler:
+    """pg_stat_activity every 50 ms, from its own connection: what the import's backends (those
+    running INSERT, UPDATE, DELETE, PREPARE or COMMIT) are waiting on, or CPU when nothing."""
+
+    def __init__(self):
+        import collections
+        import threading
+
+        self.counts = collections.Counter()
+        self.stop_event = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        from django.db import connection
+
+        try:
+            with connection.cursor() as cursor:
+                while not self.stop_event.is_set():
+                    cursor.execute(
+                        "SELECT coalesce(wait_event_type || ':' || wait_event, 'CPU') FROM pg_stat_activity"
+                        " WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'active'"
+                        " AND query ~ '^(INSERT|UPDATE|DELETE|PREPARE|COMMIT)'"
+                    )
+                    for (event,) in cursor.fetchall():
+                        self.counts[event] += 1
+                    time.sleep(0.05)
+        finally:
+            connection.close()
+
+    def start(self):
+        self.thread.start()
+
+    def stop(self):
+        self.stop_event.set()
+        self.thread.join()
+
+    def summary(self) -> str:
+        total = sum(self.counts.values()) or 1
+        return ", ".join(f"{event} {100 * n / total:.0f} %" for event, n in self.counts.most_common(8))
 
 
 DJIE_ROWS = 300
+VACUUMED = ("customers_customer", "customers_address", "customers_customerphone", "customers_importstagedrow")
+IDLE_PROBE_S = 10
 
 
 def _admin_user():

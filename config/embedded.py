@@ -106,7 +106,10 @@ def server_settings(memory: int | None = None) -> dict[str, str]:
     - random_page_cost 1.1: an SSD reads a random page almost as fast as the next one;
     - jit off: the list's queries are short; compiling them cost tens of milliseconds;
     - work_mem 16 MB for sorts of a search's matches, maintenance_work_mem and max_wal_size
-      for the index builds and checkpoints of a bulk load.
+      for the index builds and checkpoints of a bulk load;
+    - max_prepared_transactions 16: a large confirmed import writes in two connections that
+      commit together (two-phase commit, customers.import_parallel); 0 — PostgreSQL's default —
+      keeps it in one connection.
     """
     memory = memory or machine_memory()
     shared = max(128, min(memory // 4 // MB, 8192))
@@ -119,6 +122,7 @@ def server_settings(memory: int | None = None) -> dict[str, str]:
         "effective_io_concurrency": "200",
         "jit": "off",
         "max_wal_size": "4GB",
+        "max_prepared_transactions": "16",
     }
 
 

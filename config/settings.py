@@ -219,6 +219,10 @@ IMPORT_MAX_BYTES = env_int("IMPORT_MAX_MB", 20) * 1_048_576
 IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 200_000)
 IMPORT_MAX_UNCOMPRESSED_BYTES = 600 * 1_048_576
 IMPORT_INLINE_MAX_BYTES = env_int("IMPORT_INLINE_KB", 256) * 1024
+# A confirmed import of at least IMPORT_PARALLEL_ROWS rows to write runs in IMPORT_CONNECTIONS
+# database connections that commit together (two-phase commit; needs max_prepared_transactions).
+IMPORT_PARALLEL_ROWS = env_int("IMPORT_PARALLEL_ROWS", 10_000)
+IMPORT_CONNECTIONS = env_int("IMPORT_CONNECTIONS", 2)
 # The admin's Importar / Exportar (django-import-export) ask for the same permissions.
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "import"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "export"

@@ -262,6 +262,31 @@ def has_rows(batch: str) -> bool:
     return ImportStagedRow.objects.filter(batch=batch).exists()
 
 
+@dataclass(frozen=True)
+class Part:
+    """Part ``index`` of ``count`` of a batch, split by customer so that no two parts write the
+    same customer (nor its phones, e-mails, addresses, contacts or notes): a Clientes row goes by
+    its row number, a Direcciones or Contactos row by its customer's Clientes row (``parent``),
+    else by its registered customer. None of these columns changes while the rows are written,
+    so each statement of a part picks the same rows (customers.import_parallel runs the parts)."""
+
+    index: int
+    count: int
+
+
+def _rows(alias: str, part: Part | None) -> str:
+    """The WHERE of a batch's staged rows (``alias``: "" or the table's alias), of one part."""
+    prefix = f"{alias}." if alias else ""
+    where = f"{prefix}batch = %s"
+    if part is None:
+        return where
+    key = (
+        f"CASE WHEN {prefix}sheet = '' THEN {prefix}number"
+        f" ELSE coalesce({prefix}parent, {prefix}customer_id, {prefix}number) END"
+    )
+    return f"{where} AND mod({key}, {int(part.count)}) = {int(part.index)}"
+
+
 @dataclass
 class Applied:
     created_ids: list = field(default_factory=list)
@@ -270,9 +295,9 @@ class Applied:
     contacts_added: int = 0
 
 
-def check_again(batch: str, *, can_create: bool, can_change: bool) -> None:
+def check_again(batch: str, *, can_create: bool, can_change: bool, part: Part | None = None) -> None:
     """What may have changed since the preview (see the module's docstring), set-based: the
-    rows it hits become errors (error_rows lists them)."""
+    rows it hits become errors (error_rows lists them). ``part``: only that part's rows."""
     staged, customers = _table(ImportStagedRow), _table(Customer)
 
     def mark(sql: str, params: list):
@@ -285,8 +310,8 @@ def check_again(batch: str, *, can_create: bool, can_change: bool) -> None:
     ):
         if not allowed:
             mark(
-                f"UPDATE {staged} SET action = 'error', errors = jsonb_build_array(jsonb_build_array('—', %s::text))"  # noqa: S608
-                f" WHERE batch = %s AND action = %s",
+                f"UPDATE {staged} s SET action = 'error', errors = jsonb_build_array(jsonb_build_array('—', %s::text))"  # noqa: S608
+                f" WHERE {_rows('s', part)} AND s.action = %s",
                 [message, batch, action],
             )
     # A document registered by someone else since the preview. Outside and inside the Papelera
@@ -304,7 +329,7 @@ def check_again(batch: str, *, can_create: bool, can_change: bool) -> None:
         mark(
             f"UPDATE {staged} s SET action = 'error', errors = jsonb_build_array(jsonb_build_array("  # noqa: S608
             f"'Número de documento', {message})) FROM {customers} c"
-            " WHERE s.batch = %s AND s.action = 'create' AND s.fields->>'document_number' <> ''"
+            f" WHERE {_rows('s', part)} AND s.action = 'create' AND s.fields->>'document_number' <> ''"
             " AND c.document_type_id = s.fields->>'document_type_id'"
             f" AND c.document_number = s.fields->>'document_number' AND {where}",
             [batch],
@@ -315,7 +340,7 @@ def check_again(batch: str, *, can_create: bool, can_change: bool) -> None:
     wanted = (
         f"SELECT s2.id, s2.customer_id, x.email FROM {staged} s2"  # noqa: S608 - the models' tables
         " CROSS JOIN LATERAL jsonb_array_elements_text(s2.emails) AS x(email)"
-        " WHERE s2.batch = %s AND s2.action IN ('create', 'update') AND s2.emails IS NOT NULL"
+        f" WHERE {_rows('s2', part)} AND s2.action IN ('create', 'update') AND s2.emails IS NOT NULL"
         " AND s2.emails <> '[]'::jsonb"
     )
     emails = _table(CustomerEmail)
@@ -340,16 +365,16 @@ def check_again(batch: str, *, can_create: bool, can_change: bool) -> None:
     mark(
         f"UPDATE {staged} s SET action = 'error', errors = jsonb_build_array(jsonb_build_array("  # noqa: S608
         "'Número de documento', 'El cliente ya no está registrado o está en la Papelera (cambió después de la"
-        " vista previa).')) WHERE s.batch = %s AND s.action IN ('address', 'contact') AND s.parent IS NULL"
+        f" vista previa).')) WHERE {_rows('s', part)} AND s.action IN ('address', 'contact') AND s.parent IS NULL"
         f" AND NOT EXISTS (SELECT 1 FROM {customers} c WHERE c.id = s.customer_id AND c.deleted_at IS NULL)",
         [batch],
     )
 
 
-def apply(batch: str, *, actor, file_name: str, since=None) -> Applied:
+def apply(batch: str, *, actor, file_name: str, since=None, part: Part | None = None) -> Applied:
     """Write the staged rows: call inside the import's transaction, after check_again. A
     customer to update that changed after ``since`` (the preview) or went to the Papelera is
-    left alone and its row becomes an error."""
+    left alone and its row becomes an error. ``part``: only that part's rows."""
     applied = Applied()
     user_id = actor.pk if getattr(actor, "pk", None) else None
     staged, customers = _table(ImportStagedRow), _table(Customer)
@@ -364,7 +389,8 @@ def apply(batch: str, *, actor, file_name: str, since=None) -> Applied:
         cursor.execute(
             f"UPDATE {customers} c SET {assignments}, updated_at = %s, version = c.version + 1"  # noqa: S608
             f" FROM {staged} s CROSS JOIN LATERAL jsonb_populate_record(NULL::{customers}, s.fields) r"
-            f" WHERE s.batch = %s AND s.action = 'update' AND c.id = s.customer_id AND c.deleted_at IS NULL{stale}"
+            f" WHERE {_rows('s', part)} AND s.action = 'update' AND c.id = s.customer_id"
+            f" AND c.deleted_at IS NULL{stale}"
             " RETURNING c.id",
             [*UPDATED_COLUMNS, now, batch, *([since] if since is not None else [])],
         )
@@ -376,7 +402,8 @@ def apply(batch: str, *, actor, file_name: str, since=None) -> Applied:
             f" FROM (SELECT s2.id, coalesce(c.name, '—') AS name FROM {staged} s2"
             f" LEFT JOIN {customers} c ON c.id = s2.customer_id"
             # NOT IN over a subquery: a hashed set, not a scan of the array per row.
-            " WHERE s2.batch = %s AND s2.action = 'update' AND s2.customer_id NOT IN (SELECT unnest(%s::bigint[]))) m"
+            f" WHERE {_rows('s2', part)} AND s2.action = 'update'"
+            " AND s2.customer_id NOT IN (SELECT unnest(%s::bigint[]))) m"
             " WHERE s.id = m.id",
             [batch, applied.updated_ids],
         )
@@ -385,7 +412,7 @@ def apply(batch: str, *, actor, file_name: str, since=None) -> Applied:
         cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [Customer._meta.db_table])
         (sequence,) = cursor.fetchone()
         cursor.execute(
-            f"UPDATE {staged} SET customer_id = nextval(%s) WHERE batch = %s AND action = 'create'",  # noqa: S608
+            f"UPDATE {staged} s SET customer_id = nextval(%s) WHERE {_rows('s', part)} AND s.action = 'create'",  # noqa: S608
             [sequence, batch],
         )
         columns = [f.column for f in _WRITTEN]
@@ -395,12 +422,12 @@ def apply(batch: str, *, actor, file_name: str, since=None) -> Applied:
             f" CROSS JOIN LATERAL jsonb_populate_record(NULL::{customers},"
             " s.fields || jsonb_build_object('id', s.customer_id, 'created_at', %s::timestamptz,"
             " 'updated_at', %s::timestamptz, 'created_by_id', %s::bigint)) r"
-            " WHERE s.batch = %s AND s.action = 'create' ORDER BY s.number RETURNING id",
+            f" WHERE {_rows('s', part)} AND s.action = 'create' ORDER BY s.number RETURNING id",
             [now, now, user_id, batch],
         )
         applied.created_ids = [pk for (pk,) in cursor.fetchall()]
 
-        written = "s.batch = %s AND s.action IN ('create', 'update')"
+        written = f"{_rows('s', part)} AND s.action IN ('create', 'update')"
         # Phones and e-mails: a row that writes them replaces the customer's list.
         for model, column, values, extra in (
             (CustomerPhone, "phones", "x.value->>0, (x.value->>1)::boolean,", ("number", "whatsapp")),
@@ -442,7 +469,7 @@ def apply(batch: str, *, actor, file_name: str, since=None) -> Applied:
             [Address.Kind.FISCAL, batch],
         )
         new_addresses = [pk for (pk,) in cursor.fetchall()]
-        added, contacts, defaulted = _write_children(cursor, batch, staged, customers)
+        added, contacts, defaulted = _write_children(cursor, batch, staged, customers, part)
         applied.addresses_added, applied.contacts_added = len(added), len(contacts)
         new_addresses += added
         # A customer this import gave its first main address (through Direcciones) has a new
@@ -452,8 +479,8 @@ def apply(batch: str, *, actor, file_name: str, since=None) -> Applied:
         # Columns of apps above customers (credit's cupo…): each app writes its own, set-based.
         for group in extensions.sheet_columns():
             cursor.execute(
-                f"SELECT customer_id, (extra -> %s)::text FROM {staged}"  # noqa: S608
-                " WHERE batch = %s AND action IN ('create', 'update') AND extra ? %s ORDER BY number",
+                f"SELECT s.customer_id, (s.extra -> %s)::text FROM {staged} s"  # noqa: S608
+                f" WHERE {_rows('s', part)} AND s.action IN ('create', 'update') AND s.extra ? %s ORDER BY s.number",
                 [group.key, batch, group.key],
             )
             rows = [(pk, json.loads(values)) for pk, values in cursor.fetchall()]
@@ -474,14 +501,14 @@ def apply(batch: str, *, actor, file_name: str, since=None) -> Applied:
             f"INSERT INTO {_table(CustomerNote)} (customer_id, kind, text, author_id, created_at)"  # noqa: S608
             " SELECT s.customer_id, CASE s.action WHEN 'address' THEN %s WHEN 'contact' THEN %s ELSE %s END,"
             f" s.note, %s, %s FROM {staged} s"
-            " WHERE s.batch = %s AND s.action IN ('create', 'update', 'address', 'contact')"
+            f" WHERE {_rows('s', part)} AND s.action IN ('create', 'update', 'address', 'contact')"
             " ORDER BY s.sheet, s.number",
             [CustomerNote.Kind.ADDRESS, CustomerNote.Kind.CONTACT, CustomerNote.Kind.IMPORTED, user_id, now, batch],
         )
     return applied
 
 
-def _write_children(cursor, batch: str, staged: str, customers: str) -> tuple[list, list, list]:
+def _write_children(cursor, batch: str, staged: str, customers: str, part: Part | None) -> tuple[list, list, list]:
     """The Direcciones and Contactos rows: each to its customer (a row of the Clientes sheet
     that was written, or a registered one). Returns the new address ids, the new contact ids
     and the customers whose first address became their main one."""
@@ -489,13 +516,13 @@ def _write_children(cursor, batch: str, staged: str, customers: str) -> tuple[li
     cursor.execute(
         f"UPDATE {staged} s SET action = 'error', errors = jsonb_build_array(jsonb_build_array("  # noqa: S608
         "'Número de documento', 'Su cliente (fila ' || p.number || ' de Clientes) no se importó.'))"
-        f" FROM {staged} p WHERE s.batch = %s AND s.action IN ('address', 'contact') AND p.batch = s.batch"
+        f" FROM {staged} p WHERE {_rows('s', part)} AND s.action IN ('address', 'contact') AND p.batch = s.batch"
         " AND p.sheet = '' AND p.number = s.parent AND p.action = 'error'",
         [batch],
     )
     cursor.execute(
         f"UPDATE {staged} s SET customer_id = p.customer_id FROM {staged} p"  # noqa: S608
-        " WHERE s.batch = %s AND s.action IN ('address', 'contact') AND p.batch = s.batch AND p.sheet = ''"
+        f" WHERE {_rows('s', part)} AND s.action IN ('address', 'contact') AND p.batch = s.batch AND p.sheet = ''"
         " AND p.number = s.parent AND p.action IN ('create', 'update')",
         [batch],
     )
@@ -505,7 +532,7 @@ def _write_children(cursor, batch: str, staged: str, customers: str) -> tuple[li
         " version)"
         " SELECT s.customer_id, s.fields->>'kind', false, s.fields->>'district_id', s.fields->>'street',"
         f" s.fields->>'unit', s.fields->>'reference', c.country, 1 FROM {staged} s"
-        f" JOIN {customers} c ON c.id = s.customer_id WHERE s.batch = %s AND s.action = 'address'"
+        f" JOIN {customers} c ON c.id = s.customer_id WHERE {_rows('s', part)} AND s.action = 'address'"
         " ORDER BY s.number RETURNING id",
         [batch],
     )
@@ -517,7 +544,7 @@ def _write_children(cursor, batch: str, staged: str, customers: str) -> tuple[li
         cursor.execute(
             f"UPDATE {address} a SET is_default = true FROM (SELECT min(a2.id) AS id FROM {address} a2"  # noqa: S608
             " WHERE a2.customer_id IN (SELECT customer_id FROM"
-            f" {staged} WHERE batch = %s AND action = 'address') GROUP BY a2.customer_id"
+            f" {staged} s WHERE {_rows('s', part)} AND s.action = 'address') GROUP BY a2.customer_id"
             " HAVING NOT bool_or(a2.is_default)) f WHERE a.id = f.id RETURNING a.customer_id",
             [batch],
         )
@@ -533,20 +560,20 @@ def _write_children(cursor, batch: str, staged: str, customers: str) -> tuple[li
         " SELECT s.customer_id, s.fields->>'name', s.fields->>'role',"
         " ARRAY(SELECT jsonb_array_elements_text(s.fields->'phones')),"
         " ARRAY(SELECT jsonb_array_elements_text(s.fields->'emails')), s.fields->>'note', 1"
-        f" FROM {staged} s WHERE s.batch = %s AND s.action = 'contact' ORDER BY s.number RETURNING id",
+        f" FROM {staged} s WHERE {_rows('s', part)} AND s.action = 'contact' ORDER BY s.number RETURNING id",
         [batch],
     )
     contacts = [pk for (pk,) in cursor.fetchall()]
     return added, contacts, defaulted
 
 
-def error_rows(batch: str) -> list[tuple[str, int, list, list | None]]:
-    """(sheet, row number, [[column, message], …], cells or None) of the batch's error rows,
-    by sheet ("" = Clientes first) and row."""
+def error_rows(batch: str, *, part: Part | None = None) -> list[tuple[str, int, list, list | None]]:
+    """(sheet, row number, [[column, message], …], cells or None) of the batch's error rows
+    (of ``part``), by sheet ("" = Clientes first) and row."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT sheet, number, errors::text, raw::text FROM {_table(ImportStagedRow)}"  # noqa: S608
-            " WHERE batch = %s AND action = 'error' ORDER BY sheet, number",
+            f"SELECT sheet, number, errors::text, raw::text FROM {_table(ImportStagedRow)} s"  # noqa: S608
+            f" WHERE {_rows('s', part)} AND s.action = 'error' ORDER BY s.sheet, s.number",
             [batch],
         )
         return [

@@ -15,10 +15,14 @@ the admin and the background tasks call these).
 
 A worker killed mid-import leaves nothing: the write is one transaction, and the job's session
 advisory lock vanishes with its connection, so the next look at the job marks it Fallida
-(``reap_if_dead``); it can be retried and creates no duplicates.
+(``reap_if_dead``); it can be retried and creates no duplicates. A large import writes in
+several connections that commit together (customers.import_parallel, two-phase commit); the
+parts a killed worker left prepared are committed or rolled back by the same look at the job,
+as its recorded decision says.
 """
 
 import collections
+import contextlib
 import functools
 import gc
 import hashlib
@@ -35,13 +39,13 @@ from types import SimpleNamespace
 from django.conf import settings as django_settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db import DatabaseError, IntegrityError, OperationalError, connection, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
 from attributes.models import AttributeDefinition
 from attributes.services import lock_attribute_rules
-from customers import extensions, import_sheets, import_staging, spreadsheets
+from customers import extensions, import_parallel, import_sheets, import_staging, spreadsheets
 from customers import import_columns as cols
 from customers.access import require_permission
 from customers.history import describe_changes, tracked_fields
@@ -984,25 +988,36 @@ def retry_import(*, actor, job: ImportJob) -> ImportJob:
 
 def run_import(job_id: int) -> ImportJob:
     """The confirmed import (the task's body)."""
+    resolve_abandoned_parts()
     job = ImportJob.objects.select_related("created_by").get(pk=job_id)
     claimed = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.QUEUED).update(
-        status=ImportJob.Status.IMPORTING
+        status=ImportJob.Status.IMPORTING, commit_decided=False
     )
     if not claimed:
         return job
-    job.status = ImportJob.Status.IMPORTING
+    job.status, job.commit_decided = ImportJob.Status.IMPORTING, False
     report = None  # [(row number, [[column, message], …], cells)] of the rows not imported
+    prepared = []  # the gids of the parts written in other connections, prepared (two-phase commit)
     with _job_lock(job.pk):
         try:
             with _local_copy(job) as path:
                 if _sha256(path) != job.file_sha256:
                     raise ImportRefused("El archivo guardado no es el de la vista previa; súbalo de nuevo.")
-                separate = not connection.in_atomic_block
-                with transaction.atomic():
-                    if _staged_rows_hold(job):
-                        created, updated, report = _write_staged(job, path)
-                    else:
-                        created, updated, report = _clean_and_write(job, path, separate=separate)
+                written = None
+                parts = _parts_for(job)
+                if parts > 1:
+                    try:
+                        written, prepared = _write_staged_in_parts(job, path, parts)
+                    except import_parallel.PartsUnavailable:
+                        written = None  # one connection instead (it cleans again if the rules changed)
+                if written is None:
+                    separate = not connection.in_atomic_block
+                    with transaction.atomic():
+                        if _staged_rows_hold(job):
+                            written = _write_staged(job, path)
+                        else:
+                            written = _clean_and_write(job, path, separate=separate)
+                created, updated, report = written
         except (spreadsheets.FileRefused, ImportRefused, ValidationError, IntegrityError) as exc:
             job.status, job.message = ImportJob.Status.FAILED, _message(exc)
             if isinstance(exc, IntegrityError):
@@ -1017,17 +1032,106 @@ def run_import(job_id: int) -> ImportJob:
             job.finished_at = timezone.now()
             job.save()
             return job
+        except DatabaseError as exc:
+            # A lock waited for too long (the parts' lock_timeout) or a deadlock: nothing was
+            # written (every part rolled back).
+            if getattr(exc.__cause__, "sqlstate", None) not in _LOCKED:
+                raise
+            job.status, job.message = ImportJob.Status.FAILED, LOCKED_MESSAGE
+            job.finished_at = timezone.now()
+            job.save()
+            return job
         job.created, job.updated, job.rejected = created, updated, len(report)
         job.rows_done = job.rows_total
         job.error_rows = len(report)
         job.errors = _errors_shown(report)
-        if report:
+        if prepared:
+            try:
+                if report:
+                    _save_report(job, report)
+                # The decision, durable before any part commits: a worker killed from here on
+                # leaves prepared parts that resolve_parts commits (and the job Terminada).
+                job.commit_decided = True
+                job.save()
+            except BaseException:
+                if not ImportJob.objects.filter(pk=job.pk, commit_decided=True).exists():
+                    import_parallel.finish(prepared, commit=False)
+                raise
+            import_parallel.finish(prepared, commit=True)
+        elif report:
             _save_report(job, report)
         job.status = ImportJob.Status.DONE
         job.message = ""
         job.finished_at = timezone.now()
         job.save()
+    if prepared:
+        # After the commit: the job already shows Terminada (and discard_stale drops them if not).
+        with contextlib.suppress(DatabaseError):
+            import_staging.discard(_batch(job))
     return job
+
+
+# Lock not available (lock_timeout), deadlock detected.
+_LOCKED = ("55P03", "40P01")
+LOCKED_MESSAGE = (
+    "Otro proceso tenía bloqueados clientes de este archivo y la importación no pudo esperarlo; "
+    "no se guardó nada. Reintente."
+)
+
+
+def _parts_for(job: ImportJob) -> int:
+    """How many connections write the confirmed import: IMPORT_CONNECTIONS for a file of at
+    least IMPORT_PARALLEL_ROWS rows to write when the server can prepare that many
+    transactions now, else one (as inside a caller's transaction: the parts could not see
+    its rows, nor it theirs)."""
+    wanted = django_settings.IMPORT_CONNECTIONS
+    rows = job.to_create + job.to_update + sum((counts or {}).get("add", 0) for counts in (job.sheets or {}).values())
+    if wanted < 2 or rows < django_settings.IMPORT_PARALLEL_ROWS or connection.in_atomic_block:
+        return 1
+    if not (job.checked_rules or {}).get("staged") or import_parallel.free_slots() < wanted:
+        return 1
+    return wanted
+
+
+def _write_staged_in_parts(job: ImportJob, path: str, parts: int) -> tuple[tuple[int, int, list], list[str]]:
+    """_write_staged in ``parts`` connections at once (customers.import_parallel), each
+    checking again and writing its share of the customers; all prepared, none committed.
+    Returns what _write_staged returns and the prepared parts' gids. Raises as _write_staged
+    does (every part rolled back), or PartsUnavailable when the rules changed since the
+    preview or the server had no room: the caller writes in one connection then."""
+    actor, batch = job.created_by, _batch(job)
+    can_create = actor is None or actor.has_perm("customers.add_customer")
+    can_change = actor is None or actor.has_perm("customers.change_customer")
+
+    def work(part):
+        # Under FOR SHARE in each part, held until the part commits (as _staged_rows_hold
+        # inside the one transaction of _write_staged).
+        if not _staged_rows_hold(job):
+            raise import_parallel.PartsUnavailable("the rules changed since the preview")
+        import_staging.check_again(batch, can_create=can_create, can_change=can_change, part=part)
+        applied = import_staging.apply(batch, actor=actor, file_name=job.file_name, since=job.previewed_at, part=part)
+        return applied, import_staging.error_rows(batch, part=part)
+
+    # The settings row exists before the parts read it: two parts creating it would wait on each other.
+    get_customer_settings()
+    results, prepared = import_parallel.prepare(job.pk, parts, work)
+    try:
+        applied, items = import_staging.Applied(), []
+        for part_applied, part_items in results:
+            applied.created_ids += part_applied.created_ids
+            applied.updated_ids += part_applied.updated_ids
+            applied.addresses_added += part_applied.addresses_added
+            applied.contacts_added += part_applied.contacts_added
+            items += part_items
+        items.sort(key=lambda item: (item[0], item[1]))  # as error_rows orders one batch
+        _count_added(job, applied)
+        report = _with_cells(job, path, items)
+        if report and job.mode == ImportJob.Mode.ALL_OR_NOTHING:
+            raise _refused_with(report, len(report))
+    except BaseException:
+        import_parallel.finish(prepared, commit=False)
+        raise
+    return (len(applied.created_ids), len(applied.updated_ids), report), prepared
 
 
 def _staged_rows_hold(job: ImportJob) -> bool:
@@ -1070,7 +1174,12 @@ def _count_added(job: ImportJob, applied) -> None:
 def _staged_report(job: ImportJob, path: str, batch: str) -> list:
     """Every row not imported: the preview's error rows with their cells, and the rows that
     became errors at the write (their cells read again from the file)."""
-    items = import_staging.error_rows(batch)
+    return _with_cells(job, path, import_staging.error_rows(batch))
+
+
+def _with_cells(job: ImportJob, path: str, items: list) -> list:
+    """import_staging.error_rows' ``items``, each with its cells (read again from the file
+    for the rows that became errors at the write)."""
     missing = {(sheet, number) for sheet, number, _, raw in items if raw is None}
     if missing:
         cells = _cells_of(path, job, missing)
@@ -1343,29 +1452,70 @@ class _job_lock:
 def reap_if_dead(job: ImportJob) -> ImportJob:
     """A job shown as running whose process is gone (killed, the machine restarted): Fallida.
     The process holds the job's advisory lock while it runs; when it can be taken here, nobody
-    does. Nothing was written (the write is one transaction)."""
-    if job.status not in (ImportJob.Status.CHECKING, ImportJob.Status.IMPORTING):
-        return job
+    does. Nothing was written (the write is one transaction) — or, for an import written in
+    parts, its prepared parts are resolved first (resolve_parts): committed when its decision
+    was recorded (then the job is Terminada), else rolled back."""
+    running = job.status in (ImportJob.Status.CHECKING, ImportJob.Status.IMPORTING)
+    left = import_parallel.leftovers(job.pk)
+    if (not running and not left) or (left and connection.in_atomic_block):
+        return job  # nothing to do, or prepared parts that only a call outside a transaction can resolve
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [_LOCK_CLASS, job.pk])
         (free,) = cursor.fetchone()
         if not free:
             return job
         try:
+            committed = resolve_parts(job.pk)
+            job.refresh_from_db()
             started = job.status
+            if committed and started == ImportJob.Status.IMPORTING:
+                ImportJob.objects.filter(pk=job.pk, status=started).update(
+                    status=ImportJob.Status.DONE, message="", finished_at=timezone.now()
+                )
+                started = None
             message = (
                 "La importación se interrumpió (el proceso se detuvo); no se guardó ningún cliente. Puede reintentarla."
                 if started == ImportJob.Status.IMPORTING
                 else "La revisión del archivo se interrumpió; vuelva a subirlo."
             )
-            new_status = ImportJob.Status.FAILED
-            ImportJob.objects.filter(pk=job.pk, status=started).update(
-                status=new_status, message=message, finished_at=timezone.now()
-            )
+            if started in (ImportJob.Status.CHECKING, ImportJob.Status.IMPORTING):
+                ImportJob.objects.filter(pk=job.pk, status=started).update(
+                    status=ImportJob.Status.FAILED, message=message, finished_at=timezone.now()
+                )
         finally:
             cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [_LOCK_CLASS, job.pk])
     job.refresh_from_db()
     return job
+
+
+def resolve_parts(job_id: int) -> bool:
+    """Commit or roll back the parts of the job's import left prepared (a worker killed between
+    preparing them and committing them): committed when the job recorded its decision
+    (commit_decided), else rolled back. Call holding the job's advisory lock. Returns whether
+    the job's import is committed."""
+    decided = ImportJob.objects.filter(pk=job_id, commit_decided=True).exists()
+    gids = import_parallel.leftovers(job_id).get(job_id, [])
+    if gids:
+        import_parallel.finish(gids, commit=decided)
+    return decided
+
+
+def resolve_abandoned_parts() -> None:
+    """reap_if_dead for every job with parts left prepared that no process works on (each
+    confirmed import calls it first: prepared parts hold their customers' row locks)."""
+    for job_id in import_parallel.leftovers():
+        job = ImportJob.objects.filter(pk=job_id).first()
+        if job is not None:
+            reap_if_dead(job)
+            continue
+        with connection.cursor() as cursor:  # its job deleted meanwhile: never decided
+            cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [_LOCK_CLASS, job_id])
+            (free,) = cursor.fetchone()
+            if free:
+                try:
+                    resolve_parts(job_id)
+                finally:
+                    cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [_LOCK_CLASS, job_id])
 
 
 def is_being_worked_on(job: ImportJob) -> bool:

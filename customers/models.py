@@ -627,6 +627,10 @@ class ImportJob(models.Model):
     checked_rules = models.JSONField(default=dict, blank=True)
     # The Direcciones and Contactos sheets: {sheet: {"headers", "add", "unchanged", "errors", "added"}}.
     sheets = models.JSONField("otras hojas", default=dict, blank=True)
+    # An import written in several connections (customers.import_parallel): set, and committed,
+    # once every part is prepared and before any commits — the decision a worker killed in
+    # between leaves for reap_if_dead to carry out (commit the parts) instead of rolling back.
+    commit_decided = models.BooleanField(default=False, editable=False)
 
     class Meta:
         verbose_name = "importación"

@@ -44,6 +44,8 @@ def test_settings_grow_with_the_memory_of_the_machine():
     assert large["shared_buffers"] == "6144MB" and large["effective_cache_size"] == "18432MB"
     assert embedded.server_settings(256 * GB)["shared_buffers"] == "8192MB"  # capped
     assert large["random_page_cost"] == "1.1" and large["jit"] == "off"
+    # The confirmed import's two connections commit together (customers.import_parallel).
+    assert int(small["max_prepared_transactions"]) >= 2
 
 
 def test_the_settings_file_is_included_once_and_rewritten_before_each_start(pgdata, monkeypatch):
