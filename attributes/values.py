@@ -50,6 +50,7 @@ SEARCH_PART_MAX = 200
 # language, read by _date (which also takes dd-mm-aaaa, d/m/aaaa and ISO).
 DATE_INPUT_ATTRS = {"placeholder": "dd/mm/aaaa", "inputmode": "numeric", "maxlength": 10, "data-date-input": ""}
 _DATE_DMY = re.compile(r"^([0-9]{1,2})[/.-]([0-9]{1,2})[/.-]([0-9]{4})$")
+_GROUPED = re.compile(r"[0-9]{1,3}(,[0-9]{3})+([.][0-9]*)?")
 _DATE_ISO = re.compile(r"^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})$")
 
 
@@ -190,7 +191,12 @@ def _number(raw, *, integer: bool = False) -> Decimal:
     if has_other_digits(text):  # Decimal() reads ٤٦ as 46; only 0-9 are numbers here
         raise ValidationError(f"«{clean_spaces(str(raw))[:40]}» no es un número: use los dígitos 0-9.", code="invalid")
     if ("," in text and "." in text) or integer:
-        text = text.replace(",", "")  # 1,234.50 or 1,234: commas group thousands
+        # 1,234.50 or 1,234: commas group thousands, and only that ("1.500,00" is not 1.5).
+        if "," in text and not _GROUPED.fullmatch(text.lstrip("+-")):
+            raise ValidationError(
+                "Use coma solo para los miles y punto para los decimales (ej.: 1,234.50).", code="invalid"
+            )
+        text = text.replace(",", "")
     elif "," in text:
         raise ValidationError("Use punto para los decimales (ej.: 1234.50), no coma.", code="invalid")
     try:

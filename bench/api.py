@@ -38,7 +38,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("count", nargs="?", type=int, default=1_000_000, help="clientes (por defecto 1,000,000)")
     parser.add_argument("--requests", type=int, default=400, help="búsquedas medidas por pasada")
-    parser.add_argument("--workers", type=int, default=2, help="procesos de gunicorn (como manage.py run: 1 por núcleo)")
+    parser.add_argument(
+        "--workers", type=int, default=2, help="procesos de gunicorn (como manage.py run: 1 por núcleo)"
+    )
     parser.add_argument("--threads", type=int, default=4, help="hilos por proceso (como manage.py run)")
     parser.add_argument("--authorizations", type=int, default=3000, help="autorizaciones medidas por pasada")
     parser.add_argument("--only", choices=["search", "authorizations"], help="solo una de las dos mediciones")
@@ -110,7 +112,7 @@ def _credit_customers(env: dict, seed: int) -> dict:
     """1,001 customers picked at random get a cupo and nothing owed or held: 1,000 for the spread
     pass, one for the pass on one customer (SQL through the inner Django, outside the timing)."""
     code = (
-        "import json, random\n"
+        "import json, random\n"  # noqa: S608 (code for the inner Django, no input)
         "from django.db import connection\n"
         "from customers.models import Customer\n"
         f"rng = random.Random({seed} + 1)\n"
@@ -119,14 +121,16 @@ def _credit_customers(env: dict, seed: int) -> dict:
         " deleted_at__isnull=True).values_list('pk', flat=True)[:1001])\n"
         "with connection.cursor() as c:\n"
         "    c.execute('DELETE FROM credit_creditauthorization WHERE customer_id = ANY(%s)', [ids])\n"
-        "    c.execute('INSERT INTO credit_creditaccount (customer_id, credit_limit, is_blocked, blocked_reason, balance,"
+        "    c.execute('INSERT INTO credit_creditaccount (customer_id, credit_limit, is_blocked, blocked_reason,"
+        " balance,"
         " held, open_documents, updated_at) SELECT unnest(%s::bigint[]), 0, false, %s, 0, 0, 0, now()"
         " ON CONFLICT (customer_id) DO NOTHING', [ids, ''])\n"
         f"    c.execute('UPDATE credit_creditaccount SET credit_limit = {SPREAD_LIMIT}, is_blocked = false, held = 0"
         " WHERE customer_id = ANY(%s)', [ids[:-1]])\n"
         f"    c.execute('UPDATE credit_creditaccount SET credit_limit = {ONE_LIMIT}, is_blocked = false, held = 0"
         " WHERE customer_id = %s', [ids[-1]])\n"
-        "    c.execute('SELECT customer_id, credit_limit - balance FROM credit_creditaccount WHERE customer_id = ANY(%s)', [ids])\n"
+        "    c.execute('SELECT customer_id, credit_limit - balance FROM credit_creditaccount"
+        " WHERE customer_id = ANY(%s)', [ids])\n"
         "    available = {str(k): str(v) for k, v in c.fetchall()}\n"
         "print(json.dumps({'spread': ids[:-1], 'one': ids[-1], 'available': available}))\n"
     )
@@ -146,11 +150,19 @@ def _authorizations(base: str, token: str, customers: dict, args, env: dict, *, 
     rng = random.Random(args.seed)
     run = f"{os.getpid()}-{int(time.time())}"
     spread = [
-        {"customer_id": rng.choice(customers["spread"]), "amount": f"{rng.randint(50, 400)}.00", "reference": f"S-{run}-{i}"}
+        {
+            "customer_id": rng.choice(customers["spread"]),
+            "amount": f"{rng.randint(50, 400)}.00",
+            "reference": f"S-{run}-{i}",
+        }
         for i in range(args.authorizations)
     ]
     one = [
-        {"customer_id": customers["one"], "amount": f"{rng.randint(5, 20)}.{rng.randint(0, 99):02d}", "reference": f"U-{run}-{i}"}
+        {
+            "customer_id": customers["one"],
+            "amount": f"{rng.randint(5, 20)}.{rng.randint(0, 99):02d}",
+            "reference": f"U-{run}-{i}",
+        }
         for i in range(args.authorizations)
     ]
     warm = [{"customer_id": customers["spread"][0], "amount": "1.00", "reference": f"W-{run}-{i}"} for i in range(40)]
@@ -209,14 +221,15 @@ def _overruns(env: dict, customers: dict) -> str:
     available, the stored held equals its authorizations, and recompute_balances finds nothing."""
     ids = [*customers["spread"], customers["one"]]
     code = (
-        "import json\n"
+        "import json\n"  # noqa: S608 (code for the inner Django, no input)
         "from django.db import connection\n"
         "from credit.services import recompute_balances\n"
         f"ids = {ids!r}\n"
         f"available = {customers['available']!r}\n"
         "with connection.cursor() as c:\n"
-        "    c.execute(\"SELECT customer_id, COALESCE(SUM(amount), 0) FROM credit_creditauthorization"
-        " WHERE customer_id = ANY(%s) AND status = 'aprobada' AND overridden_at IS NULL GROUP BY customer_id\", [ids])\n"
+        '    c.execute("SELECT customer_id, COALESCE(SUM(amount), 0) FROM credit_creditauthorization'
+        " WHERE customer_id = ANY(%s) AND status = 'aprobada' AND overridden_at IS NULL"
+        ' GROUP BY customer_id", [ids])\n'
         "    approved = dict(c.fetchall())\n"
         "    c.execute('SELECT customer_id, held FROM credit_creditaccount WHERE customer_id = ANY(%s)', [ids])\n"
         "    held = dict(c.fetchall())\n"
@@ -234,7 +247,8 @@ def _overruns(env: dict, customers: dict) -> str:
 
     proof = json.loads(result.stdout.strip().splitlines()[-1])
     return (
-        f"Prueba: clientes con más aprobado que disponible: {proof['over']} (de {proof['customers']} con aprobaciones); "
+        f"Prueba: clientes con más aprobado que disponible: {proof['over']} "
+        f"(de {proof['customers']} con aprobaciones); "
         f"retenido ≠ autorizaciones: {proof['mismatch']}; diferencias de recompute_balances: {proof['differences']}"
     )
 

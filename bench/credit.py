@@ -31,7 +31,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import seed as seed_bench  # noqa: E402
 from seed import percentile  # noqa: E402
 
-CREDIT_FILTERS = ["", "credito=con_cupo", "credito=sin_cupo", "credito=bloqueado", "credito=excedido", "credito=vencida"]
+CREDIT_FILTERS = [
+    "",
+    "credito=con_cupo",
+    "credito=sin_cupo",
+    "credito=bloqueado",
+    "credito=excedido",
+    "credito=vencida",
+]
 SECOND = ["", "tipo=empresa", "departamento=15", "estado=todos"]
 
 
@@ -61,9 +68,19 @@ def main() -> int:
         seed_bench.migrate_and_seed(env, count=args.count, seed=args.seed)
         manage = [sys.executable, str(ROOT / "manage.py")]
         subprocess.run(
-            [*manage, "seed_credit", "--per-customer", str(args.per_customer), "--heavy", str(args.heavy),
-             "--seed", str(args.seed)],
-            env=env, cwd=ROOT, check=True,
+            [
+                *manage,
+                "seed_credit",
+                "--per-customer",
+                str(args.per_customer),
+                "--heavy",
+                str(args.heavy),
+                "--seed",
+                str(args.seed),
+            ],
+            env=env,
+            cwd=ROOT,
+            check=True,
         )
         if args.seed_only:
             return 0

@@ -8,9 +8,9 @@ class CreditConfig(AppConfig):
     def ready(self):
         # customers never imports credit: credit fills the registries customers owns.
         from credit.filters import credit_row_state, load_credit_rows, make_credit_filter
+        from credit.merging import MOVER
         from credit.services import referencing_document_reasons, unpaid_document_reasons
         from customers import extensions
-        from credit.merging import MOVER
         from customers.guards import register_purge_guard, register_trash_guard
         from customers.merge_movers import register_mover
 

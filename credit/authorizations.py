@@ -102,7 +102,7 @@ def _lock_statement() -> tuple[str, list[str]]:
         FROM {CreditAccount._meta.db_table} a JOIN {Customer._meta.db_table} c ON c.id = a.customer_id
         WHERE a.customer_id = %(customer)s
         FOR UPDATE OF a
-        """,
+        """,  # noqa: S608 (table and column names from the models; values are parameters)
         fields,
     )
 
@@ -132,7 +132,7 @@ def _move_held(account: CreditAccount, delta: Decimal) -> None:
     account.updated_at = timezone.now()
     with prepared_cursor() as cursor:
         cursor.execute(
-            f"UPDATE {CreditAccount._meta.db_table} SET held = %s, updated_at = %s WHERE customer_id = %s",
+            f"UPDATE {CreditAccount._meta.db_table} SET held = %s, updated_at = %s WHERE customer_id = %s",  # noqa: S608
             [account.held, account.updated_at, account.pk],
         )
 
@@ -160,7 +160,7 @@ def _insert_statement() -> tuple[str, list]:
     columns = ", ".join(f.column for f in fields)
     placeholders = ", ".join(["%s"] * len(fields))
     return (
-        f"INSERT INTO {CreditAuthorization._meta.db_table} ({columns}) VALUES ({placeholders}) "
+        f"INSERT INTO {CreditAuthorization._meta.db_table} ({columns}) VALUES ({placeholders}) "  # noqa: S608
         "ON CONFLICT ON CONSTRAINT credit_authorization_reference DO NOTHING RETURNING id",
         fields,
     )
@@ -271,7 +271,8 @@ def override_authorization(*, actor, authorization: CreditAuthorization, reason:
         authorization = CreditAuthorization.objects.select_for_update().get(pk=authorization.pk)
         if authorization.status != Status.REFUSED:
             raise ValidationError(
-                f"La autorización {authorization.pk} ya no está rechazada ({authorization.get_status_display().lower()})."
+                f"La autorización {authorization.pk} ya no está rechazada "
+                f"({authorization.get_status_display().lower()})."
             )
         if expired:
             _release_expired(account, now)
@@ -322,10 +323,16 @@ def use_authorization(*, authorization_id, document: Document) -> CreditAuthoriz
         )
     if authorization.status in (Status.REFUSED, Status.CANCELLED):
         raise ValidationError(
-            {"authorization_id": [f"La autorización {authorization.pk} está {authorization.get_status_display().lower()}."]}
+            {
+                "authorization_id": [
+                    f"La autorización {authorization.pk} está {authorization.get_status_display().lower()}."
+                ]
+            }
         )
     if authorization.status == Status.APPROVED:
-        _move_held(CreditAccount.objects.select_for_update().get(customer_id=document.customer_id), -authorization.amount)
+        _move_held(
+            CreditAccount.objects.select_for_update().get(customer_id=document.customer_id), -authorization.amount
+        )
     # An expired one is still the authorization of this sale: the comprobante names it.
     authorization.status = Status.USED
     authorization.document = document

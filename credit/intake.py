@@ -134,7 +134,9 @@ def update_credit_settings(*, actor, customer: Customer, data: dict) -> None:
     with transaction.atomic():
         account = services.locked_account(services._writable_customer(customer))
         if "credit_limit" in data:
-            services.update_sales_conditions(actor=actor, customer=customer, data={"credit_limit": data["credit_limit"]})
+            services.update_sales_conditions(
+                actor=actor, customer=customer, data={"credit_limit": data["credit_limit"]}
+            )
         blocked = data.get("blocked")
         if blocked is not None and blocked != account.is_blocked:
             change = services.block_credit if blocked else services.unblock_credit

@@ -71,11 +71,17 @@ class PointsProgram(models.Model):
 
     enabled = models.BooleanField("programa activo", default=False)
     points_per_sol = models.DecimalField(
-        "puntos por S/ 1 pagado", max_digits=8, decimal_places=2, default=Decimal("1.00"),
+        "puntos por S/ 1 pagado",
+        max_digits=8,
+        decimal_places=2,
+        default=Decimal("1.00"),
         validators=[MinValueValidator(ZERO)],
     )
     point_value = models.DecimalField(
-        "valor de un punto (S/)", max_digits=8, decimal_places=4, default=Decimal("0.0100"),
+        "valor de un punto (S/)",
+        max_digits=8,
+        decimal_places=4,
+        default=Decimal("0.0100"),
         validators=[MinValueValidator(ZERO)],
     )
     expiry_months = models.PositiveIntegerField("meses hasta que vencen", default=12)
@@ -411,6 +417,7 @@ class CreditRequest(models.Model):
     def __str__(self):
         return f"Solicitud de cupo de {self.customer_id} ({self.get_status_display()})"
 
+
 class CreditAuthorization(models.Model):
     """A point of sale asks, before a sale on credit, whether the customer may owe `amount` more.
 
@@ -447,18 +454,30 @@ class CreditAuthorization(models.Model):
     available = models.DecimalField("disponible al decidir (S/)", **MONEY, null=True, blank=True)
     expires_at = models.DateTimeField("vence", null=True, blank=True)
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name="pedida por",
     )
     created_at = models.DateTimeField("pedida", auto_now_add=True)
     released_at = models.DateTimeField("liberada", null=True, blank=True)
     document = models.ForeignKey(
-        Document, on_delete=models.SET_NULL, null=True, blank=True, related_name="authorizations",
+        Document,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="authorizations",
         verbose_name="comprobante",
     )
     # Approved by exception (Créditos, Autorizaciones rechazadas).
     overridden_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name="aprobada por excepción por",
     )
     overridden_at = models.DateTimeField("aprobada por excepción el", null=True, blank=True)
@@ -475,7 +494,9 @@ class CreditAuthorization(models.Model):
                 fields=["customer", "expires_at"], name="credit_auth_holding_idx", condition=models.Q(status="aprobada")
             ),
             # Autorizaciones rechazadas, newest first.
-            models.Index(fields=["-created_at"], name="credit_auth_refused_idx", condition=models.Q(status="rechazada")),
+            models.Index(
+                fields=["-created_at"], name="credit_auth_refused_idx", condition=models.Q(status="rechazada")
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(amount__gt=0), name="credit_authorization_amount_positive"),

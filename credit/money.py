@@ -1,11 +1,15 @@
 """Money as people read and type it in Peru: "S/ 1,234.50", "US$ 1,234.50" (Decimal, exact)."""
 
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 CENT = Decimal("0.01")
 # NUMERIC(14,2) holds up to 999,999,999,999.99; anything near it is a typing accident.
 MAX_AMOUNT = Decimal("9999999999.99")
 SYMBOLS = {"PEN": "S/", "USD": "US$"}
+# Commas only group thousands ("1,234.50"): "1.500,00" or "1500,50", typed the European way,
+# would otherwise read as 1.50 or 150,050 without a word.
+_GROUPED = re.compile(r"[0-9]{1,3}(,[0-9]{3})+([.][0-9]*)?")
 
 
 def format_money(amount, currency: str = "PEN") -> str:
@@ -31,10 +35,14 @@ def parse_amount(value, *, label: str = "El monto", allow_zero: bool = False) ->
     text = text.removeprefix("-").strip()
     for symbol in ("US$", "S/", "$"):
         text = text.removeprefix(symbol).strip()
-    text = sign + text
-    text = text.replace(",", "").replace(" ", "")
+    text = (sign + text).replace(" ", "")
     if not text:
         raise ValueError(f"{label} es obligatorio.")
+    if "," in text and not _GROUPED.fullmatch(text.removeprefix("-")):
+        raise ValueError(
+            f"{label} no es un número válido: use el formato 1,234.50 (coma para los miles, punto para los decimales)."
+        )
+    text = text.replace(",", "")
     try:
         amount = Decimal(text)
     except InvalidOperation:

@@ -106,9 +106,11 @@ def credit_summary(customer: Customer, *, today: date | None = None) -> CreditSu
 
 
 def _open(customer_id):
-    return Document.objects.filter(customer_id=customer_id, is_voided=False).exclude(
-        doc_type=Document.Type.CREDIT_NOTE
-    ).filter(paid__lt=F("total") - F("credited"))
+    return (
+        Document.objects.filter(customer_id=customer_id, is_voided=False)
+        .exclude(doc_type=Document.Type.CREDIT_NOTE)
+        .filter(paid__lt=F("total") - F("credited"))
+    )
 
 
 def aging(customer: Customer, *, today: date | None = None) -> list[dict]:
@@ -128,9 +130,7 @@ def aging(customer: Customer, *, today: date | None = None) -> list[dict]:
                 condition &= Q(due_date__gte=today - _days(last))
         sums[key] = Sum(owed, filter=condition)
     totals = _open(customer.pk).aggregate(**sums)
-    return [
-        {"key": key, "label": label, "amount": totals[key] or ZERO} for key, label, _first, _last in AGING_BUCKETS
-    ]
+    return [{"key": key, "label": label, "amount": totals[key] or ZERO} for key, label, _first, _last in AGING_BUCKETS]
 
 
 def _days(n: int) -> timedelta:
@@ -203,9 +203,11 @@ def points_movements(customer: Customer, *, limit: int = 20):
 
 
 def pending_requests():
-    return CreditRequest.objects.filter(status=CreditRequest.Status.PENDING).select_related(
-        "customer", "requested_by"
-    ).order_by("requested_at", "id")
+    return (
+        CreditRequest.objects.filter(status=CreditRequest.Status.PENDING)
+        .select_related("customer", "requested_by")
+        .order_by("requested_at", "id")
+    )
 
 
 def pending_request_count() -> int:

@@ -427,7 +427,8 @@ def register_document(*, actor, customer: Customer, data: dict) -> Document:
                 raise ValueError
         except (ArithmeticError, ValueError):
             errors["exchange_rate"] = [
-                "Un comprobante en dólares necesita su tipo de cambio (por ejemplo 3.750)." if not raw_rate
+                "Un comprobante en dólares necesita su tipo de cambio (por ejemplo 3.750)."
+                if not raw_rate
                 else "El tipo de cambio debe estar entre 0.01 y 100, con hasta 4 decimales."
             ]
     try:
@@ -485,8 +486,10 @@ def register_document(*, actor, customer: Customer, data: dict) -> Document:
             related = Document.objects.select_for_update().get(pk=related.pk)
             if total > related.outstanding:
                 raise ValidationError(
-                    {"total": f"La nota de crédito supera lo que falta pagar de {related.serie_number}: "
-                     f"{format_money(related.outstanding, related.currency)}."}
+                    {
+                        "total": f"La nota de crédito supera lo que falta pagar de {related.serie_number}: "
+                        f"{format_money(related.outstanding, related.currency)}."
+                    }
                 )
             document.full_clean(validate_unique=False, validate_constraints=False)
             document.save()
@@ -564,8 +567,10 @@ def register_payment(*, actor, document: Document, data: dict) -> Payment:
             raise ValidationError("Una nota de crédito no recibe pagos.")
         if amount > document.outstanding:
             raise ValidationError(
-                {"amount": f"El pago supera lo que se debe de {document.serie_number}: "
-                 f"{format_money(document.outstanding, document.currency)}."}
+                {
+                    "amount": f"El pago supera lo que se debe de {document.serie_number}: "
+                    f"{format_money(document.outstanding, document.currency)}."
+                }
             )
         payment = Payment(
             document=document, date=pay_date, amount=amount, method=method, reference=reference, created_by=_user(actor)
@@ -609,9 +614,11 @@ def _move_balance(account: CreditAccount, document: Document, before: Decimal, *
 
 def _open_documents(customer_id):
     """Unpaid facturas, boletas and notas de débito of a customer (served by document_open_idx)."""
-    return Document.objects.filter(customer_id=customer_id, is_voided=False).exclude(
-        doc_type=Document.Type.CREDIT_NOTE
-    ).filter(paid__lt=F("total") - F("credited"))
+    return (
+        Document.objects.filter(customer_id=customer_id, is_voided=False)
+        .exclude(doc_type=Document.Type.CREDIT_NOTE)
+        .filter(paid__lt=F("total") - F("credited"))
+    )
 
 
 def _date(value, field, label, errors):
@@ -990,8 +997,10 @@ def recompute_balances(*, fix: bool = False) -> list[BalanceDifference]:
         if fix and differences:
             cursor.execute(
                 "UPDATE credit_document d SET paid = x.p, credited = x.n FROM ("  # noqa: S608 (fixed SQL)
-                + _DOCUMENT_SQL.replace("SELECT d.id, d.paid, COALESCE(p.total, 0), d.credited, COALESCE(n.total, 0)",
-                                        "SELECT d.id, COALESCE(p.total, 0) AS p, COALESCE(n.total, 0) AS n")
+                + _DOCUMENT_SQL.replace(
+                    "SELECT d.id, d.paid, COALESCE(p.total, 0), d.credited, COALESCE(n.total, 0)",
+                    "SELECT d.id, COALESCE(p.total, 0) AS p, COALESCE(n.total, 0) AS n",
+                )
                 + ") x WHERE x.id = d.id"
             )
         cursor.execute(_EXPECTED_SQL)
@@ -1016,9 +1025,12 @@ def recompute_balances(*, fix: bool = False) -> list[BalanceDifference]:
             differences.append(BalanceDifference(customer_id, "held", held, held_e))
         if fix and held_rows:
             cursor.execute(
-                "UPDATE credit_creditaccount a SET held = x.e FROM (" + _HELD_SQL.replace(
-                    "SELECT a.customer_id, a.held, COALESCE(h.held, 0)", "SELECT a.customer_id, COALESCE(h.held, 0) AS e"
-                ) + ") x WHERE x.customer_id = a.customer_id"
+                "UPDATE credit_creditaccount a SET held = x.e FROM ("  # noqa: S608 (fixed SQL of this module)
+                + _HELD_SQL.replace(
+                    "SELECT a.customer_id, a.held, COALESCE(h.held, 0)",
+                    "SELECT a.customer_id, COALESCE(h.held, 0) AS e",
+                )
+                + ") x WHERE x.customer_id = a.customer_id"
             )
     return differences
 

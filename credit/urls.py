@@ -21,7 +21,9 @@ urlpatterns = [
     path("solicitudes/mias/", views.my_requests, name="my_requests"),
     path("solicitudes/<int:request_pk>/decidir/", views.request_decide, name="request_decide"),
     path("autorizaciones/rechazadas/", views.refused_authorizations, name="authorizations"),
-    path("autorizaciones/<int:authorization_pk>/excepcion/", views.authorization_override, name="authorization_override"),
+    path(
+        "autorizaciones/<int:authorization_pk>/excepcion/", views.authorization_override, name="authorization_override"
+    ),
     path("configuracion/", views.credit_settings, name="settings"),
     path("configuracion/puntos/", views.points_program_save, name="points_program"),
     path("configuracion/<slug:slug>/nueva/", views.list_item_save, name="list_item_create"),

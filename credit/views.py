@@ -78,11 +78,14 @@ def conditions_tab(request, pk):
 def conditions_edit(request, pk):
     customer = _customer(pk, writable=True)
     account = queries.get_account(customer)
-    errors, values = {}, {
-        "price_list": account.price_list_id or "",
-        "payment_term": account.payment_term_id or "",
-        "credit_limit": "" if account.credit_limit is None else f"{account.credit_limit:.2f}",
-    }
+    errors, values = (
+        {},
+        {
+            "price_list": account.price_list_id or "",
+            "payment_term": account.payment_term_id or "",
+            "credit_limit": "" if account.credit_limit is None else f"{account.credit_limit:.2f}",
+        },
+    )
     if request.method == "POST":
         values = {field: request.POST.get(field, "") for field in values}
         try:
@@ -389,7 +392,9 @@ def authorization_override(request, authorization_pk):
     try:
         override_authorization(actor=request.user, authorization=authorization, reason=request.POST.get("reason", ""))
     except ValidationError as exc:
-        messages.error(request, f"Autorización {authorization.pk} de «{authorization.customer.name}»: " + " ".join(exc.messages))
+        messages.error(
+            request, f"Autorización {authorization.pk} de «{authorization.customer.name}»: " + " ".join(exc.messages)
+        )
     else:
         messages.success(
             request, f"Autorización {authorization.pk} de «{authorization.customer.name}» aprobada por excepción."

@@ -14,6 +14,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html
 from import_export.admin import ImportExportMixin
+from import_export.formats.base_formats import CSV, XLSX
 from simple_history.admin import SimpleHistoryAdmin
 
 from customers import services
@@ -32,7 +33,7 @@ from customers.models import (
     DocumentType,
     Province,
 )
-from customers.resources import CustomerResource
+from customers.resources import CustomerResource, UploadedCSV, UploadedXLS, UploadedXLSX
 
 
 class ReadOnlyAdminMixin:
@@ -89,6 +90,12 @@ class CustomerAdmin(ImportExportMixin, ReadOnlyHistoryAdmin):
     # (customers.resources); permissions customers.import_customer / export_customer
     # (settings.IMPORT_EXPORT_*_PERMISSION_CODE).
     resource_classes = [CustomerResource]
+    # The spreadsheet formats of the app's Importar page and Descargar CSV / Excel (not TSV,
+    # JSON or HTML), read as the app reads them (customers.resources); the CSV exported in UTF-8
+    # with a BOM, as the list's, so Excel opens accents right.
+    import_formats = [UploadedXLSX, UploadedXLS, UploadedCSV]
+    export_formats = [XLSX, CSV]
+    to_encoding = "utf-8-sig"
     # Each imported customer gets its history record and note; a LogEntry per row would repeat them.
     skip_admin_log = True
     list_display = ["name", "document_type", "document_number", "email", "phone", "is_active", "app_link"]

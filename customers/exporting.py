@@ -38,7 +38,7 @@ from attributes.models import AttributeDefinition
 from attributes.services import attribute_columns
 from customers import extensions
 from customers.import_columns import COLUMNS, EXPORT_ONLY
-from customers.spreadsheets import FORMULA_STARTS
+from customers.spreadsheets import FORMULA_STARTS, NEGATIVE_NUMBER
 from customers.xlsx_stream import write_text_sheet
 
 BOM = "\ufeff".encode()
@@ -53,7 +53,10 @@ _FORMULA_CODES = ", ".join(str(ord(character)) for character in FORMULA_STARTS)
 def escaped_sql(column: str) -> str:
     """A leading apostrophe before ``column`` when it starts as a formula would (``column`` is
     read twice: a column, or a cheap expression)."""
-    return f"CASE WHEN ascii({column}) IN ({_FORMULA_CODES}) THEN '''' || {column} ELSE {column} END"
+    return (
+        f"CASE WHEN ascii({column}) IN ({_FORMULA_CODES}) AND {column} !~ '^{NEGATIVE_NUMBER}$' "
+        f"THEN '''' || {column} ELSE {column} END"
+    )
 
 
 class YesNo(Func):
@@ -125,6 +128,21 @@ def _attribute(definition: AttributeDefinition):
                 f"CASE jsonb_typeof({items}) WHEN 'array' THEN coalesce("  # noqa: S608 (an id, digits only)
                 f"(SELECT string_agg(item, '; ') FROM jsonb_array_elements_text({items}) AS item), '') "
                 f"ELSE coalesce({items} #>> '{{}}', '') END"
+            ),
+        )
+    if definition.kind == Kind.DECIMAL:
+        # As attributes.values.format_value shows it on the customer's page (decimal_text): no
+        # trailing zeros ("1500.5", "1000"), whether the JSON holds 1500.50, 1500.5 or, written
+        # by something other than parse_value, the text "1500.50". Anything else as it is.
+        item = f"(%(expressions)s -> '{int(definition.pk)}')"
+        text = f"({item} #>> '{{}}')"
+        return Func(
+            F("attributes"),
+            output_field=TextField(),
+            template=(
+                f"CASE WHEN jsonb_typeof({item}) = 'number' THEN trim_scale(({item})::numeric)::text "
+                f"WHEN {text} ~ '^-?[0-9]+([.][0-9]+)?$' THEN trim_scale({text}::numeric)::text "
+                f"ELSE coalesce({text}, '') END"
             ),
         )
     if definition.kind == Kind.PHONE:

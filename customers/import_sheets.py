@@ -19,6 +19,10 @@ from peru.text import fold
 
 ADDRESSES, CONTACTS = "Direcciones", "Contactos"
 CHUNK = 5_000
+# The two columns the rejected-rows report puts first (customers.importing.report_xlsx): a
+# report fixed and uploaded again brings them back, and they are ignored without a warning.
+REPORT_HEADERS = ("Errores", "Fila")
+REPORT_KEYS = {cols.header_key(header) for header in REPORT_HEADERS}
 
 _KEY_COLUMNS = [
     cols.Column(
@@ -117,9 +121,9 @@ def analyze_sheet(table, sheet: str, customers: list, lookups, *, actor) -> tupl
     keys, warnings, seen = [], [], set()
     for header in table.headers:
         key = known.get(cols.header_key(header), "") if header else ""
-        if header and not key:
+        if header and not key and cols.header_key(header) not in REPORT_KEYS:
             warnings.append(f"Hoja {sheet}: se ignoró la columna «{header[:60]}».")
-        if key in seen:
+        if key and key in seen:
             warnings.append(f"Hoja {sheet}: la columna «{header[:60]}» está repetida: se usa la primera.")
             key = ""
         seen.add(key)

@@ -15,6 +15,7 @@ from customers import import_sheets
 from customers.import_columns import template_columns
 from customers.models import Category, CustomerClass, Department, DocumentType
 from customers.spreadsheets import max_bytes, max_rows
+from peru.text import sort_key
 
 ROWS_WITH_LISTS = 5_000
 _YES_NO = '"Sí,No"'
@@ -42,11 +43,13 @@ def build_template() -> bytes:
                 sheet.cell(row=row, column=index).number_format = "@"
 
     # Whole customers in one upload: more addresses and the contacts, by the customer's document.
+    child_sheets = []
     for title, sheet_columns in (
         (import_sheets.ADDRESSES, import_sheets.ADDRESS_COLUMNS),
         (import_sheets.CONTACTS, import_sheets.CONTACT_COLUMNS),
     ):
         other = workbook.create_sheet(title)
+        child_sheets.append(other)
         other.append([c.header for c in sheet_columns])
         for cell in other[1]:
             cell.font = Font(bold=True)
@@ -73,7 +76,6 @@ def build_template() -> bytes:
         list_columns[title] = column
         return f"Listas!${column}$2:${column}${len(values) + 1}"
 
-    position = {header: get_column_letter(i) for i, header in enumerate(headers, start=1)}
     lists_by_header = {
         "Tipo de cliente": '"Empresa,Persona natural"',
         "Extranjero": _YES_NO,
@@ -81,7 +83,8 @@ def build_template() -> bytes:
         "Solicita detracción": _YES_NO,
         "Programa de puntos": _YES_NO,
         "Tipo de documento": add_list("Tipos de documento", [d.short_name for d in DocumentType.objects.all()]),
-        "Departamento": add_list("Departamentos", [d.name for d in Department.objects.order_by("name")]),
+        # In alphabetical order as people read it (Áncash after Amazonas, not after Ucayali).
+        "Departamento": add_list("Departamentos", sorted((d.name for d in Department.objects.all()), key=sort_key)),
         "Categoría": add_list("Categorías", [c.name for c in Category.objects.all()]),
         "Clase de cliente": add_list("Clases", [c.name for c in CustomerClass.objects.all()]),
     }
@@ -90,17 +93,24 @@ def build_template() -> bytes:
             lists_by_header[definition.name] = _YES_NO
         elif definition.kind == AttributeDefinition.Kind.CHOICE:
             lists_by_header[definition.name] = add_list(definition.name, list(definition.options))
-    for header, formula in lists_by_header.items():
-        if not formula or header not in position:
-            continue
-        validation = DataValidation(
-            type="list", formula1=formula if formula.startswith('"') else f"={formula}", allow_blank=True
-        )
-        validation.error = "Elija un valor de la lista."
-        validation.errorTitle = header
-        sheet.add_data_validation(validation)
-        column = position[header]
-        validation.add(f"{column}2:{column}{ROWS_WITH_LISTS + 1}")
+    child_lists = {
+        "Tipo de documento": lists_by_header["Tipo de documento"],
+        "Tipo de dirección": '"Fiscal,Entrega,Otra"',
+        "Departamento": lists_by_header["Departamento"],
+    }
+    for target, by_header in ((sheet, lists_by_header), *((other, child_lists) for other in child_sheets)):
+        target_position = {cell.value: cell.column_letter for cell in target[1]}
+        for header, formula in by_header.items():
+            if not formula or header not in target_position:
+                continue
+            validation = DataValidation(
+                type="list", formula1=formula if formula.startswith('"') else f"={formula}", allow_blank=True
+            )
+            validation.error = "Elija un valor de la lista."
+            validation.errorTitle = header
+            target.add_data_validation(validation)
+            column = target_position[header]
+            validation.add(f"{column}2:{column}{ROWS_WITH_LISTS + 1}")
 
     help_sheet = workbook.create_sheet("Instrucciones")
     help_sheet.column_dimensions["A"].width = 30

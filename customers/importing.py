@@ -313,7 +313,7 @@ def _analyze(path, name, *, actor, job, lock, mapping, separate_progress, batch)
     keys, warnings, seen_keys = [], [], set()
     for column in columns:
         header, key = column["header"], column["key"]
-        if not key and header and not column["how"]:
+        if not key and header and not column["how"] and cols.header_key(header) not in import_sheets.REPORT_KEYS:
             warnings.append(f"Se ignoró la columna «{header[:60]}»: no es un dato de clientes.")
         if key and key in seen_keys:
             warnings.append(f"La columna «{header[:60]}» está repetida: se usa la primera.")
@@ -726,6 +726,23 @@ def _clean_chunk(parsed, lookups, settings, *, since, lock: bool, perms, labels)
             _check_email_owners(result, data, None, owners, labels)
         if result.errors:
             result.action = "error"
+            # The rest of the row is checked too (what could be read), so that one upload lists
+            # everything to fix in it, not one column after another.
+            others = RowResult(number=result.number, raw=None)
+            _clean_row(
+                others,
+                data,
+                customer,
+                lookups,
+                settings,
+                lookups_by_pk,
+                since=since,
+                can_create=can_create,
+                can_change=can_change,
+                labels=labels,
+            )
+            reported = {column for column, _ in result.errors}
+            result.errors += [(column, message) for column, message in others.errors if column not in reported]
             continue
         _clean_row(
             result,
@@ -1397,7 +1414,7 @@ def report_xlsx(headers_by_sheet: dict, report: list) -> bytes:
             ]
             for _, number, errors, cells in items
         ]
-        sheets.append((sheet or "Clientes", ["Errores", "Fila", *headers_by_sheet.get(sheet, [])], rows))
+        sheets.append((sheet or "Clientes", [*import_sheets.REPORT_HEADERS, *headers_by_sheet.get(sheet, [])], rows))
     return spreadsheets.xlsx_bytes(sheets)
 
 

@@ -3,7 +3,12 @@ through it, and it hands every row to customers.importing and customers.exportin
 columns, cleaning, matching, bulk writes, history and notes as the app's Importar page.
 
 The admin's import is all or nothing: a file with any invalid row shows the rows and errors and
-writes nothing (the app's page also offers importing only the valid rows)."""
+writes nothing (the app's page also offers importing only the valid rows).
+
+The admin's import formats (UploadedXLSX, UploadedXLS, UploadedCSV) hand the resource the
+uploaded file as it came, not tablib's reading of it: customers.spreadsheets reads it as the
+app's page does — the same size and zip checks, CSV in UTF-8 or Windows-1252 with comma or
+semicolon, and the Direcciones and Contactos sheets."""
 
 import os
 import tempfile
@@ -12,6 +17,7 @@ import tablib
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from import_export import fields, resources
+from import_export.formats.base_formats import CSV, XLS, XLSX
 from import_export.results import Error, Result, RowResult
 
 from customers import importing, spreadsheets
@@ -24,6 +30,45 @@ _IMPORT_TYPES = {
     "unchanged": RowResult.IMPORT_TYPE_SKIP,
     "error": RowResult.IMPORT_TYPE_INVALID,
 }
+
+
+class UploadedFile(tablib.Dataset):
+    """The uploaded file's bytes, for CustomerResource.import_data to read as the app does."""
+
+    def __init__(self, content: bytes, suffix: str):
+        super().__init__()
+        self.content, self.suffix = content, suffix
+
+    def __bool__(self):  # the admin refuses an empty dataset; whether the file is empty is ours to say
+        return True
+
+
+class _AsUploaded:
+    suffix = ""
+
+    def create_dataset(self, in_stream, **kwargs):
+        if isinstance(in_stream, str):
+            in_stream = in_stream.encode()
+        return UploadedFile(in_stream, self.suffix)
+
+    # Bytes, never decoded by the admin: the encoding is detected by customers.spreadsheets.
+    def is_binary(self):
+        return True
+
+    def get_read_mode(self):
+        return "rb"
+
+
+class UploadedXLSX(_AsUploaded, XLSX):
+    suffix = ".xlsx"
+
+
+class UploadedXLS(_AsUploaded, XLS):
+    suffix = ".xls"
+
+
+class UploadedCSV(_AsUploaded, CSV):
+    suffix = ".csv"
 
 
 class CustomerResource(resources.ModelResource):
@@ -57,10 +102,16 @@ class CustomerResource(resources.ModelResource):
         user = kwargs.get("user")
         name = os.path.basename(str(kwargs.get("file_name") or "admin.xlsx"))
         result = Result()
-        result.diff_headers = list(dataset.headers or [])
-        with tempfile.NamedTemporaryFile(suffix=".xlsx") as temp:
-            spreadsheets.write_xlsx(temp.name, [("Clientes", list(dataset.headers or []), dataset)], escape=False)
+        uploaded = isinstance(dataset, UploadedFile)
+        with tempfile.NamedTemporaryFile(suffix=dataset.suffix if uploaded else ".xlsx") as temp:
             try:
+                if uploaded:
+                    spreadsheets.check_upload(name, len(dataset.content))
+                    temp.write(dataset.content)
+                    temp.flush()
+                else:
+                    headers = list(dataset.headers or [])
+                    spreadsheets.write_xlsx(temp.name, [("Clientes", headers, dataset)], escape=False)
                 with transaction.atomic():
                     analysis = importing.analyze(temp.name, name, actor=user, lock=not dry_run)
                     if not dry_run and not analysis.error_count:
@@ -70,7 +121,7 @@ class CustomerResource(resources.ModelResource):
                 if raise_errors:
                     raise
                 return result
-        headers = result.diff_headers
+        headers = result.diff_headers = list(analysis.headers)
         for row in analysis.rows:
             row_result = RowResult()
             row_result.import_type = _IMPORT_TYPES[row.action]
@@ -84,6 +135,12 @@ class CustomerResource(resources.ModelResource):
                 row_result.object_id, row_result.object_repr = row.customer.pk, str(row.customer)
             result.increment_row_result_total(row_result)
             result.append_row_result(row_result)
+        # The Direcciones and Contactos sheets' errors: the admin's table has the Clientes
+        # sheet's columns, so each is one line naming its sheet, row and column.
+        for sheet, (_, rows) in analysis.children.items():
+            for row in rows:
+                for column, message in row.errors if row.action == "error" else ():
+                    result.append_base_error(Error(ValueError(f"Hoja {sheet}, fila {row.number}, {column}: {message}")))
         result.total_rows = len(analysis.rows)
         return result
 

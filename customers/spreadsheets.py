@@ -14,6 +14,7 @@ text-only sheet customers.xlsx_stream writes itself, several times faster.
 import codecs
 import csv
 import io
+import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -285,13 +286,18 @@ def cell_text(value) -> str:
 # The first characters that make a cell run as a formula in Excel or LibreOffice (OWASP "CSV
 # injection"). customers.exporting builds its SQL version of escape_formula from this string.
 FORMULA_STARTS = "=+-@\t\r"
+# A negative number ("-5", "-2.5": a número entero or decimal attribute) starts with "-" but is
+# a number to Excel and LibreOffice, not a formula: it stays as it is, so that it reads back as a
+# number (customers.exporting has the same pattern in SQL).
+NEGATIVE_NUMBER = "-[0-9]+([.][0-9]+)?"
+_NEGATIVE_NUMBER = re.compile(NEGATIVE_NUMBER)
 
 
 def escape_formula(text: str) -> str:
     """A cell that starts with = + - @ (or a tab / carriage return) would run as a formula in
     Excel or LibreOffice: a leading apostrophe keeps it text. The import removes that apostrophe
     again."""
-    if text and text[0] in FORMULA_STARTS:
+    if text and text[0] in FORMULA_STARTS and not _NEGATIVE_NUMBER.fullmatch(text):
         return "'" + text
     return text
 

@@ -133,7 +133,10 @@ def token_for_request(raw: str, *, minute: int) -> tuple[ApiToken, int] | None:
     if row is None:
         return None
     token_values, row = row[: len(token_fields)], row[len(token_fields) :]
-    user_values, (count, touched, user_perms, group_perms, is_administrador) = row[: len(user_fields)], row[len(user_fields) :]
+    user_values, (count, touched, user_perms, group_perms, is_administrador) = (
+        row[: len(user_fields)],
+        row[len(user_fields) :],
+    )
     token = ApiToken.from_db(connection.alias, token_fields, token_values)
     user = get_user_model().from_db(connection.alias, user_fields, user_values)
     # The caches ModelBackend and customers.roles.is_administrador fill on first use, filled
@@ -183,7 +186,7 @@ def _request_statement() -> tuple[str, list[str], list[str]]:
             EXISTS (SELECT 1 FROM {user_groups} ug JOIN {groups} g ON g.id = ug.group_id
                     WHERE ug.user_id = u.id AND g.name = %(administrador)s)
         FROM token JOIN {User._meta.db_table} u ON u.id = token.user_id
-    """
+    """  # noqa: S608, S106 (table names from the models, values are parameters; "token" is a CTE's name)
     return statement, token_fields, user_fields
 
 

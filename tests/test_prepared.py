@@ -16,7 +16,10 @@ STATEMENT = "SELECT id, business_name FROM customers_customer WHERE id = %(id)s"
 
 def _prepared_names() -> list[str]:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT name FROM pg_prepared_statements WHERE statement LIKE %s", ["%FROM customers_customer WHERE id = $1%"])
+        cursor.execute(
+            "SELECT name FROM pg_prepared_statements WHERE statement LIKE %s",
+            ["%FROM customers_customer WHERE id = $1%"],
+        )
         return [row[0] for row in cursor.fetchall()]
 
 

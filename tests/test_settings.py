@@ -142,11 +142,17 @@ def test_check_deploy_warns_of_a_lookup_token_over_plain_http():
 
 
 def test_prepared_statements_can_be_turned_off_for_a_pooler():
-    on = manage("shell", "-c", "from django.conf import settings; print(settings.DATABASES['default']['OPTIONS']['prepare_threshold'])")
+    on = manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.DATABASES['default']['OPTIONS']['prepare_threshold'])",
+    )
     off = manage(
-        "shell", "-c", "from django.conf import settings; print(settings.DATABASES['default']['OPTIONS']['prepare_threshold'])",
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.DATABASES['default']['OPTIONS']['prepare_threshold'])",
         DB_PREPARED_STATEMENTS="false",
-    )  # fmt: skip
+    )
     last_line = lambda result: result.stdout.strip().splitlines()[-1] if result.stdout.strip() else result.stderr  # noqa: E731
     assert (last_line(on), last_line(off)) == ("0", "None")
     bad = manage("check", DB_PREPARED_STATEMENTS="quizás")

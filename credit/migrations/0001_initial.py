@@ -11,244 +11,615 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('customers', '0014_search_variants'),
+        ("customers", "0014_search_variants"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='PointsProgram',
+            name="PointsProgram",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('enabled', models.BooleanField(default=False, verbose_name='programa activo')),
-                ('points_per_sol', models.DecimalField(decimal_places=2, default=Decimal('1.00'), max_digits=8, validators=[django.core.validators.MinValueValidator(Decimal('0.00'))], verbose_name='puntos por S/ 1 pagado')),
-                ('point_value', models.DecimalField(decimal_places=4, default=Decimal('0.0100'), max_digits=8, validators=[django.core.validators.MinValueValidator(Decimal('0.00'))], verbose_name='valor de un punto (S/)')),
-                ('expiry_months', models.PositiveIntegerField(default=12, verbose_name='meses hasta que vencen')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("enabled", models.BooleanField(default=False, verbose_name="programa activo")),
+                (
+                    "points_per_sol",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=Decimal("1.00"),
+                        max_digits=8,
+                        validators=[django.core.validators.MinValueValidator(Decimal("0.00"))],
+                        verbose_name="puntos por S/ 1 pagado",
+                    ),
+                ),
+                (
+                    "point_value",
+                    models.DecimalField(
+                        decimal_places=4,
+                        default=Decimal("0.0100"),
+                        max_digits=8,
+                        validators=[django.core.validators.MinValueValidator(Decimal("0.00"))],
+                        verbose_name="valor de un punto (S/)",
+                    ),
+                ),
+                ("expiry_months", models.PositiveIntegerField(default=12, verbose_name="meses hasta que vencen")),
             ],
             options={
-                'verbose_name': 'programa de puntos',
-                'verbose_name_plural': 'programa de puntos',
+                "verbose_name": "programa de puntos",
+                "verbose_name_plural": "programa de puntos",
             },
         ),
         migrations.CreateModel(
-            name='PriceList',
+            name="PriceList",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=60, unique=True, verbose_name='nombre')),
-                ('is_active', models.BooleanField(default=True, verbose_name='activa')),
-                ('position', models.PositiveIntegerField(default=0, verbose_name='orden')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=60, unique=True, verbose_name="nombre")),
+                ("is_active", models.BooleanField(default=True, verbose_name="activa")),
+                ("position", models.PositiveIntegerField(default=0, verbose_name="orden")),
             ],
             options={
-                'verbose_name': 'lista de precios',
-                'verbose_name_plural': 'listas de precios',
-                'ordering': ['position', 'name'],
+                "verbose_name": "lista de precios",
+                "verbose_name_plural": "listas de precios",
+                "ordering": ["position", "name"],
             },
         ),
         migrations.CreateModel(
-            name='PaymentTerm',
+            name="PaymentTerm",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=60, unique=True, verbose_name='nombre')),
-                ('kind', models.CharField(choices=[('contado', 'Contado'), ('credito', 'Crédito')], default='contado', max_length=10, verbose_name='tipo')),
-                ('term_days', models.PositiveIntegerField(default=0, verbose_name='plazo (días)')),
-                ('is_active', models.BooleanField(default=True, verbose_name='activa')),
-                ('position', models.PositiveIntegerField(default=0, verbose_name='orden')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=60, unique=True, verbose_name="nombre")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("contado", "Contado"), ("credito", "Crédito")],
+                        default="contado",
+                        max_length=10,
+                        verbose_name="tipo",
+                    ),
+                ),
+                ("term_days", models.PositiveIntegerField(default=0, verbose_name="plazo (días)")),
+                ("is_active", models.BooleanField(default=True, verbose_name="activa")),
+                ("position", models.PositiveIntegerField(default=0, verbose_name="orden")),
             ],
             options={
-                'verbose_name': 'forma de pago',
-                'verbose_name_plural': 'formas de pago',
-                'ordering': ['position', 'name'],
-                'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('kind', 'contado'), ('term_days', 0)), models.Q(('kind', 'credito'), ('term_days__gte', 1)), _connector='OR'), name='payment_term_days_match_kind')],
+                "verbose_name": "forma de pago",
+                "verbose_name_plural": "formas de pago",
+                "ordering": ["position", "name"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("kind", "contado"), ("term_days", 0)),
+                            models.Q(("kind", "credito"), ("term_days__gte", 1)),
+                            _connector="OR",
+                        ),
+                        name="payment_term_days_match_kind",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalCreditAccount',
+            name="HistoricalCreditAccount",
             fields=[
-                ('credit_limit', models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True, verbose_name='cupo de crédito (S/)')),
-                ('is_blocked', models.BooleanField(default=False, verbose_name='crédito bloqueado')),
-                ('blocked_reason', models.CharField(blank=True, default='', max_length=300, verbose_name='motivo del bloqueo')),
-                ('blocked_at', models.DateTimeField(blank=True, null=True, verbose_name='bloqueado el')),
-                ('history_change_reason', models.TextField(null=True)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('customer', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='customers.customer', verbose_name='cliente')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('payment_term', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='credit.paymentterm', verbose_name='forma de pago')),
-                ('price_list', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='credit.pricelist', verbose_name='lista de precios')),
+                (
+                    "credit_limit",
+                    models.DecimalField(
+                        blank=True, decimal_places=2, max_digits=14, null=True, verbose_name="cupo de crédito (S/)"
+                    ),
+                ),
+                ("is_blocked", models.BooleanField(default=False, verbose_name="crédito bloqueado")),
+                (
+                    "blocked_reason",
+                    models.CharField(blank=True, default="", max_length=300, verbose_name="motivo del bloqueo"),
+                ),
+                ("blocked_at", models.DateTimeField(blank=True, null=True, verbose_name="bloqueado el")),
+                ("history_change_reason", models.TextField(null=True)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                (
+                    "history_type",
+                    models.CharField(choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="customers.customer",
+                        verbose_name="cliente",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "payment_term",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="credit.paymentterm",
+                        verbose_name="forma de pago",
+                    ),
+                ),
+                (
+                    "price_list",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="credit.pricelist",
+                        verbose_name="lista de precios",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical condiciones de venta y crédito',
-                'verbose_name_plural': 'historical condiciones de venta y crédito',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical condiciones de venta y crédito",
+                "verbose_name_plural": "historical condiciones de venta y crédito",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='Project',
+            name="Project",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=20, verbose_name='código')),
-                ('name', models.CharField(max_length=150, verbose_name='nombre')),
-                ('is_active', models.BooleanField(default=True, verbose_name='activo')),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='projects', to='customers.customer', verbose_name='cliente')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("code", models.CharField(max_length=20, verbose_name="código")),
+                ("name", models.CharField(max_length=150, verbose_name="nombre")),
+                ("is_active", models.BooleanField(default=True, verbose_name="activo")),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="projects",
+                        to="customers.customer",
+                        verbose_name="cliente",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'proyecto',
-                'verbose_name_plural': 'proyectos',
-                'ordering': ['code'],
+                "verbose_name": "proyecto",
+                "verbose_name_plural": "proyectos",
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='Document',
+            name="Document",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('doc_type', models.CharField(choices=[('01', 'Factura'), ('03', 'Boleta de venta'), ('07', 'Nota de crédito'), ('08', 'Nota de débito')], max_length=2, verbose_name='tipo')),
-                ('series', models.CharField(max_length=4, verbose_name='serie')),
-                ('number', models.PositiveIntegerField(verbose_name='número')),
-                ('issue_date', models.DateField(verbose_name='fecha de emisión')),
-                ('due_date', models.DateField(verbose_name='fecha de vencimiento')),
-                ('currency', models.CharField(choices=[('PEN', 'Soles (S/)'), ('USD', 'Dólares (US$)')], default='PEN', max_length=3, verbose_name='moneda')),
-                ('exchange_rate', models.DecimalField(decimal_places=4, default=Decimal('1'), max_digits=8, verbose_name='tipo de cambio')),
-                ('total', models.DecimalField(decimal_places=2, max_digits=14, verbose_name='total')),
-                ('paid', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=14, verbose_name='pagado')),
-                ('credited', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=14, verbose_name='notas de crédito')),
-                ('is_voided', models.BooleanField(default=False, verbose_name='anulado')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='registrado')),
-                ('created_by', models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='documents', to='customers.customer', verbose_name='cliente')),
-                ('related', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='notes', to='credit.document', verbose_name='documento que modifica')),
-                ('project', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='documents', to='credit.project', verbose_name='proyecto')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "doc_type",
+                    models.CharField(
+                        choices=[
+                            ("01", "Factura"),
+                            ("03", "Boleta de venta"),
+                            ("07", "Nota de crédito"),
+                            ("08", "Nota de débito"),
+                        ],
+                        max_length=2,
+                        verbose_name="tipo",
+                    ),
+                ),
+                ("series", models.CharField(max_length=4, verbose_name="serie")),
+                ("number", models.PositiveIntegerField(verbose_name="número")),
+                ("issue_date", models.DateField(verbose_name="fecha de emisión")),
+                ("due_date", models.DateField(verbose_name="fecha de vencimiento")),
+                (
+                    "currency",
+                    models.CharField(
+                        choices=[("PEN", "Soles (S/)"), ("USD", "Dólares (US$)")],
+                        default="PEN",
+                        max_length=3,
+                        verbose_name="moneda",
+                    ),
+                ),
+                (
+                    "exchange_rate",
+                    models.DecimalField(
+                        decimal_places=4, default=Decimal("1"), max_digits=8, verbose_name="tipo de cambio"
+                    ),
+                ),
+                ("total", models.DecimalField(decimal_places=2, max_digits=14, verbose_name="total")),
+                (
+                    "paid",
+                    models.DecimalField(
+                        decimal_places=2, default=Decimal("0.00"), max_digits=14, verbose_name="pagado"
+                    ),
+                ),
+                (
+                    "credited",
+                    models.DecimalField(
+                        decimal_places=2, default=Decimal("0.00"), max_digits=14, verbose_name="notas de crédito"
+                    ),
+                ),
+                ("is_voided", models.BooleanField(default=False, verbose_name="anulado")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="registrado")),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="documents",
+                        to="customers.customer",
+                        verbose_name="cliente",
+                    ),
+                ),
+                (
+                    "related",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="notes",
+                        to="credit.document",
+                        verbose_name="documento que modifica",
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="documents",
+                        to="credit.project",
+                        verbose_name="proyecto",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'comprobante',
-                'verbose_name_plural': 'comprobantes',
-                'ordering': ['-issue_date', '-id'],
+                "verbose_name": "comprobante",
+                "verbose_name_plural": "comprobantes",
+                "ordering": ["-issue_date", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='CreditRequest',
+            name="CreditRequest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=14, verbose_name='cupo solicitado (S/)')),
-                ('reason', models.CharField(max_length=300, verbose_name='motivo')),
-                ('status', models.CharField(choices=[('pendiente', 'Pendiente'), ('aprobada', 'Aprobada'), ('rechazada', 'Rechazada')], default='pendiente', max_length=10, verbose_name='estado')),
-                ('requested_at', models.DateTimeField(auto_now_add=True, verbose_name='solicitado')),
-                ('approved_amount', models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True, verbose_name='cupo aprobado (S/)')),
-                ('decision_reason', models.CharField(blank=True, default='', max_length=300, verbose_name='motivo de la decisión')),
-                ('decided_at', models.DateTimeField(blank=True, null=True, verbose_name='decidido')),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='credit_requests', to='customers.customer', verbose_name='cliente')),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='decidido por')),
-                ('requested_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='solicitado por')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("amount", models.DecimalField(decimal_places=2, max_digits=14, verbose_name="cupo solicitado (S/)")),
+                ("reason", models.CharField(max_length=300, verbose_name="motivo")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("pendiente", "Pendiente"), ("aprobada", "Aprobada"), ("rechazada", "Rechazada")],
+                        default="pendiente",
+                        max_length=10,
+                        verbose_name="estado",
+                    ),
+                ),
+                ("requested_at", models.DateTimeField(auto_now_add=True, verbose_name="solicitado")),
+                (
+                    "approved_amount",
+                    models.DecimalField(
+                        blank=True, decimal_places=2, max_digits=14, null=True, verbose_name="cupo aprobado (S/)"
+                    ),
+                ),
+                (
+                    "decision_reason",
+                    models.CharField(blank=True, default="", max_length=300, verbose_name="motivo de la decisión"),
+                ),
+                ("decided_at", models.DateTimeField(blank=True, null=True, verbose_name="decidido")),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="credit_requests",
+                        to="customers.customer",
+                        verbose_name="cliente",
+                    ),
+                ),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="decidido por",
+                    ),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="solicitado por",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'solicitud de crédito',
-                'verbose_name_plural': 'solicitudes de crédito',
-                'ordering': ['-requested_at', '-id'],
-                'permissions': [('decide_creditrequest', 'Puede aprobar o rechazar solicitudes de crédito')],
-                'indexes': [models.Index(condition=models.Q(('status', 'pendiente')), fields=['requested_at'], name='credit_request_pending_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='credit_request_amount_positive')],
+                "verbose_name": "solicitud de crédito",
+                "verbose_name_plural": "solicitudes de crédito",
+                "ordering": ["-requested_at", "-id"],
+                "permissions": [("decide_creditrequest", "Puede aprobar o rechazar solicitudes de crédito")],
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("status", "pendiente")),
+                        fields=["requested_at"],
+                        name="credit_request_pending_idx",
+                    )
+                ],
+                "constraints": [
+                    models.CheckConstraint(condition=models.Q(("amount__gt", 0)), name="credit_request_amount_positive")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Payment',
+            name="Payment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('date', models.DateField(verbose_name='fecha')),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=14, verbose_name='monto')),
-                ('reference', models.CharField(blank=True, default='', max_length=60, verbose_name='referencia')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='registrado')),
-                ('created_by', models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('document', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='payments', to='credit.document', verbose_name='comprobante')),
-                ('method', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to='credit.paymentterm', verbose_name='medio de pago')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("date", models.DateField(verbose_name="fecha")),
+                ("amount", models.DecimalField(decimal_places=2, max_digits=14, verbose_name="monto")),
+                ("reference", models.CharField(blank=True, default="", max_length=60, verbose_name="referencia")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="registrado")),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "document",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="payments",
+                        to="credit.document",
+                        verbose_name="comprobante",
+                    ),
+                ),
+                (
+                    "method",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to="credit.paymentterm",
+                        verbose_name="medio de pago",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'pago',
-                'verbose_name_plural': 'pagos',
-                'ordering': ['date', 'id'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='payment_amount_positive')],
+                "verbose_name": "pago",
+                "verbose_name_plural": "pagos",
+                "ordering": ["date", "id"],
+                "constraints": [
+                    models.CheckConstraint(condition=models.Q(("amount__gt", 0)), name="payment_amount_positive")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='PointsMovement',
+            name="PointsMovement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('ganado', 'Ganados'), ('ajuste', 'Ajuste'), ('vencido', 'Vencidos')], max_length=10, verbose_name='tipo')),
-                ('points', models.IntegerField(verbose_name='puntos')),
-                ('reason', models.CharField(blank=True, default='', max_length=300, verbose_name='motivo')),
-                ('expires_on', models.DateField(blank=True, null=True, verbose_name='vencen')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='fecha')),
-                ('created_by', models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='points', to='customers.customer', verbose_name='cliente')),
-                ('document', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='credit.document')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("ganado", "Ganados"), ("ajuste", "Ajuste"), ("vencido", "Vencidos")],
+                        max_length=10,
+                        verbose_name="tipo",
+                    ),
+                ),
+                ("points", models.IntegerField(verbose_name="puntos")),
+                ("reason", models.CharField(blank=True, default="", max_length=300, verbose_name="motivo")),
+                ("expires_on", models.DateField(blank=True, null=True, verbose_name="vencen")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="fecha")),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="points",
+                        to="customers.customer",
+                        verbose_name="cliente",
+                    ),
+                ),
+                (
+                    "document",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="credit.document",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'movimiento de puntos',
-                'verbose_name_plural': 'movimientos de puntos',
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['customer', '-created_at'], name='points_customer_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('points', 0), _negated=True), name='points_movement_not_zero'), models.UniqueConstraint(condition=models.Q(('kind', 'ganado')), fields=('document',), name='points_earned_once_per_document')],
+                "verbose_name": "movimiento de puntos",
+                "verbose_name_plural": "movimientos de puntos",
+                "ordering": ["-created_at", "-id"],
+                "indexes": [models.Index(fields=["customer", "-created_at"], name="points_customer_idx")],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("points", 0), _negated=True), name="points_movement_not_zero"
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("kind", "ganado")),
+                        fields=("document",),
+                        name="points_earned_once_per_document",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='CreditAccount',
+            name="CreditAccount",
             fields=[
-                ('customer', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='credit_account', serialize=False, to='customers.customer', verbose_name='cliente')),
-                ('credit_limit', models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True, verbose_name='cupo de crédito (S/)')),
-                ('is_blocked', models.BooleanField(default=False, verbose_name='crédito bloqueado')),
-                ('blocked_reason', models.CharField(blank=True, default='', max_length=300, verbose_name='motivo del bloqueo')),
-                ('blocked_at', models.DateTimeField(blank=True, null=True, verbose_name='bloqueado el')),
-                ('balance', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=14, verbose_name='saldo pendiente (S/)')),
-                ('held', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=14, verbose_name='autorizaciones retenidas (S/)')),
-                ('open_documents', models.PositiveIntegerField(default=0, verbose_name='comprobantes por cobrar')),
-                ('oldest_due_date', models.DateField(blank=True, null=True, verbose_name='vencimiento más antiguo')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='modificado')),
-                ('payment_term', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to='credit.paymentterm', verbose_name='forma de pago')),
-                ('price_list', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to='credit.pricelist', verbose_name='lista de precios')),
+                (
+                    "customer",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="credit_account",
+                        serialize=False,
+                        to="customers.customer",
+                        verbose_name="cliente",
+                    ),
+                ),
+                (
+                    "credit_limit",
+                    models.DecimalField(
+                        blank=True, decimal_places=2, max_digits=14, null=True, verbose_name="cupo de crédito (S/)"
+                    ),
+                ),
+                ("is_blocked", models.BooleanField(default=False, verbose_name="crédito bloqueado")),
+                (
+                    "blocked_reason",
+                    models.CharField(blank=True, default="", max_length=300, verbose_name="motivo del bloqueo"),
+                ),
+                ("blocked_at", models.DateTimeField(blank=True, null=True, verbose_name="bloqueado el")),
+                (
+                    "balance",
+                    models.DecimalField(
+                        decimal_places=2, default=Decimal("0.00"), max_digits=14, verbose_name="saldo pendiente (S/)"
+                    ),
+                ),
+                (
+                    "held",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=Decimal("0.00"),
+                        max_digits=14,
+                        verbose_name="autorizaciones retenidas (S/)",
+                    ),
+                ),
+                ("open_documents", models.PositiveIntegerField(default=0, verbose_name="comprobantes por cobrar")),
+                ("oldest_due_date", models.DateField(blank=True, null=True, verbose_name="vencimiento más antiguo")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="modificado")),
+                (
+                    "payment_term",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to="credit.paymentterm",
+                        verbose_name="forma de pago",
+                    ),
+                ),
+                (
+                    "price_list",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to="credit.pricelist",
+                        verbose_name="lista de precios",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'condiciones de venta y crédito',
-                'verbose_name_plural': 'condiciones de venta y crédito',
-                'permissions': [('block_credit', 'Puede bloquear y desbloquear el crédito')],
-                'indexes': [models.Index(condition=models.Q(('is_blocked', True)), fields=['customer'], name='credit_blocked_idx'), models.Index(condition=models.Q(('credit_limit__gt', 0)), fields=['customer'], name='credit_with_limit_idx'), models.Index(fields=['oldest_due_date'], name='credit_oldest_due_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('credit_limit__isnull', True), ('credit_limit__gte', 0), _connector='OR'), name='credit_limit_not_negative'), models.CheckConstraint(condition=models.Q(('balance__gte', 0)), name='credit_balance_not_negative')],
+                "verbose_name": "condiciones de venta y crédito",
+                "verbose_name_plural": "condiciones de venta y crédito",
+                "permissions": [("block_credit", "Puede bloquear y desbloquear el crédito")],
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("is_blocked", True)), fields=["customer"], name="credit_blocked_idx"
+                    ),
+                    models.Index(
+                        condition=models.Q(("credit_limit__gt", 0)), fields=["customer"], name="credit_with_limit_idx"
+                    ),
+                    models.Index(fields=["oldest_due_date"], name="credit_oldest_due_idx"),
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("credit_limit__isnull", True), ("credit_limit__gte", 0), _connector="OR"),
+                        name="credit_limit_not_negative",
+                    ),
+                    models.CheckConstraint(condition=models.Q(("balance__gte", 0)), name="credit_balance_not_negative"),
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='project',
-            constraint=models.UniqueConstraint(fields=('customer', 'code'), name='unique_project_code_per_customer'),
+            model_name="project",
+            constraint=models.UniqueConstraint(fields=("customer", "code"), name="unique_project_code_per_customer"),
         ),
         migrations.AddIndex(
-            model_name='document',
-            index=models.Index(fields=['customer', '-issue_date', '-id'], name='document_customer_idx'),
+            model_name="document",
+            index=models.Index(fields=["customer", "-issue_date", "-id"], name="document_customer_idx"),
         ),
         migrations.AddIndex(
-            model_name='document',
-            index=models.Index(condition=models.Q(('is_voided', False), models.Q(('doc_type', '07'), _negated=True)), fields=['customer', 'due_date'], name='document_open_idx'),
+            model_name="document",
+            index=models.Index(
+                condition=models.Q(("is_voided", False), models.Q(("doc_type", "07"), _negated=True)),
+                fields=["customer", "due_date"],
+                name="document_open_idx",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='document',
-            constraint=models.UniqueConstraint(fields=('doc_type', 'series', 'number'), name='unique_document_number'),
+            model_name="document",
+            constraint=models.UniqueConstraint(fields=("doc_type", "series", "number"), name="unique_document_number"),
         ),
         migrations.AddConstraint(
-            model_name='document',
-            constraint=models.CheckConstraint(condition=models.Q(('total__gt', 0)), name='document_total_positive'),
+            model_name="document",
+            constraint=models.CheckConstraint(condition=models.Q(("total__gt", 0)), name="document_total_positive"),
         ),
         migrations.AddConstraint(
-            model_name='document',
-            constraint=models.CheckConstraint(condition=models.Q(('due_date__gte', models.F('issue_date'))), name='document_dates_in_order'),
+            model_name="document",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("due_date__gte", models.F("issue_date"))), name="document_dates_in_order"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='document',
-            constraint=models.CheckConstraint(condition=models.Q(('exchange_rate__gt', 0)), name='document_rate_positive'),
+            model_name="document",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("exchange_rate__gt", 0)), name="document_rate_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='document',
-            constraint=models.CheckConstraint(condition=models.Q(('credited__gte', 0), ('paid__gte', 0), ('paid__lte', django.db.models.expressions.CombinedExpression(models.F('total'), '-', models.F('credited')))), name='document_not_overpaid'),
+            model_name="document",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("credited__gte", 0),
+                    ("paid__gte", 0),
+                    (
+                        "paid__lte",
+                        django.db.models.expressions.CombinedExpression(models.F("total"), "-", models.F("credited")),
+                    ),
+                ),
+                name="document_not_overpaid",
+            ),
         ),
     ]

@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('credit', '0002_lists_and_roles'),
-        ('customers', '0015_revert_permission'),
+        ("credit", "0002_lists_and_roles"),
+        ("customers", "0015_revert_permission"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='creditaccount',
-            index=models.Index(condition=models.Q(('balance__gt', models.F('credit_limit'))), fields=['customer'], name='credit_exceeded_idx'),
+            model_name="creditaccount",
+            index=models.Index(
+                condition=models.Q(("balance__gt", models.F("credit_limit"))),
+                fields=["customer"],
+                name="credit_exceeded_idx",
+            ),
         ),
     ]

@@ -11,43 +11,142 @@ def sync_roles(apps, schema_editor):
     sync_roles(apps)
 
 
-
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('credit', '0005_correction_permissions'),
-        ('customers', '0028_changes_index'),
+        ("credit", "0005_correction_permissions"),
+        ("customers", "0028_changes_index"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CreditAuthorization',
+            name="CreditAuthorization",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=14, verbose_name='monto (S/)')),
-                ('reference', models.CharField(max_length=100, verbose_name='referencia')),
-                ('status', models.CharField(choices=[('aprobada', 'Aprobada (retenida)'), ('rechazada', 'Rechazada'), ('usada', 'Usada por un comprobante'), ('cancelada', 'Cancelada'), ('vencida', 'Vencida')], max_length=10, verbose_name='estado')),
-                ('refusal', models.CharField(blank=True, choices=[('inactive', 'Cliente suspendido'), ('trashed', 'Cliente en la Papelera'), ('blocked', 'Crédito bloqueado'), ('no_credit', 'Sin cupo de crédito'), ('insufficient', 'Crédito disponible insuficiente')], default='', max_length=20, verbose_name='motivo del rechazo')),
-                ('reason', models.CharField(blank=True, default='', max_length=300, verbose_name='explicación')),
-                ('available', models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True, verbose_name='disponible al decidir (S/)')),
-                ('expires_at', models.DateTimeField(blank=True, null=True, verbose_name='vence')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='pedida')),
-                ('released_at', models.DateTimeField(blank=True, null=True, verbose_name='liberada')),
-                ('overridden_at', models.DateTimeField(blank=True, null=True, verbose_name='aprobada por excepción el')),
-                ('override_reason', models.CharField(blank=True, default='', max_length=300, verbose_name='motivo de la excepción')),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='credit_authorizations', to='customers.customer', verbose_name='cliente')),
-                ('document', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='authorizations', to='credit.document', verbose_name='comprobante')),
-                ('overridden_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='aprobada por excepción por')),
-                ('requested_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='pedida por')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("amount", models.DecimalField(decimal_places=2, max_digits=14, verbose_name="monto (S/)")),
+                ("reference", models.CharField(max_length=100, verbose_name="referencia")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("aprobada", "Aprobada (retenida)"),
+                            ("rechazada", "Rechazada"),
+                            ("usada", "Usada por un comprobante"),
+                            ("cancelada", "Cancelada"),
+                            ("vencida", "Vencida"),
+                        ],
+                        max_length=10,
+                        verbose_name="estado",
+                    ),
+                ),
+                (
+                    "refusal",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("inactive", "Cliente suspendido"),
+                            ("trashed", "Cliente en la Papelera"),
+                            ("blocked", "Crédito bloqueado"),
+                            ("no_credit", "Sin cupo de crédito"),
+                            ("insufficient", "Crédito disponible insuficiente"),
+                        ],
+                        default="",
+                        max_length=20,
+                        verbose_name="motivo del rechazo",
+                    ),
+                ),
+                ("reason", models.CharField(blank=True, default="", max_length=300, verbose_name="explicación")),
+                (
+                    "available",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=14,
+                        null=True,
+                        verbose_name="disponible al decidir (S/)",
+                    ),
+                ),
+                ("expires_at", models.DateTimeField(blank=True, null=True, verbose_name="vence")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="pedida")),
+                ("released_at", models.DateTimeField(blank=True, null=True, verbose_name="liberada")),
+                (
+                    "overridden_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="aprobada por excepción el"),
+                ),
+                (
+                    "override_reason",
+                    models.CharField(blank=True, default="", max_length=300, verbose_name="motivo de la excepción"),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="credit_authorizations",
+                        to="customers.customer",
+                        verbose_name="cliente",
+                    ),
+                ),
+                (
+                    "document",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="authorizations",
+                        to="credit.document",
+                        verbose_name="comprobante",
+                    ),
+                ),
+                (
+                    "overridden_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="aprobada por excepción por",
+                    ),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="pedida por",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'autorización de crédito',
-                'verbose_name_plural': 'autorizaciones de crédito',
-                'ordering': ['-created_at', '-id'],
-                'permissions': [('override_authorization', 'Puede aprobar por excepción autorizaciones rechazadas')],
-                'indexes': [models.Index(condition=models.Q(('status', 'aprobada')), fields=['customer', 'expires_at'], name='credit_auth_holding_idx'), models.Index(condition=models.Q(('status', 'rechazada')), fields=['-created_at'], name='credit_auth_refused_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='credit_authorization_amount_positive'), models.UniqueConstraint(fields=('requested_by', 'reference'), name='credit_authorization_reference', nulls_distinct=False)],
+                "verbose_name": "autorización de crédito",
+                "verbose_name_plural": "autorizaciones de crédito",
+                "ordering": ["-created_at", "-id"],
+                "permissions": [("override_authorization", "Puede aprobar por excepción autorizaciones rechazadas")],
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("status", "aprobada")),
+                        fields=["customer", "expires_at"],
+                        name="credit_auth_holding_idx",
+                    ),
+                    models.Index(
+                        condition=models.Q(("status", "rechazada")),
+                        fields=["-created_at"],
+                        name="credit_auth_refused_idx",
+                    ),
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("amount__gt", 0)), name="credit_authorization_amount_positive"
+                    ),
+                    models.UniqueConstraint(
+                        fields=("requested_by", "reference"),
+                        name="credit_authorization_reference",
+                        nulls_distinct=False,
+                    ),
+                ],
             },
         ),
         migrations.RunPython(sync_roles, migrations.RunPython.noop),

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from attributes.models import AttributeDefinition
@@ -574,25 +575,35 @@ def _check_duplicates(cleaned: dict, *, exclude_pk: int | None, also_exclude: in
     others = Customer.objects.exclude(pk=exclude_pk) if exclude_pk else Customer.objects.all()
     if also_exclude:
         others = others.exclude(pk=also_exclude)
+    # Outside the Papelera first (it wins), then in it: each query under the rule of an index
+    # (outside: the unique ones; in the Papelera: its customers, few, through customer_trash_idx).
+    # One query over both could use neither, and read every customer on every save (at
+    # 1,000,000 customers, the form's, the API's and the admin's).
     if fields.get("document_number") and fields.get("document_type") is not None:
-        match = (
-            others.filter(document_type=fields["document_type"], document_number=fields["document_number"])
-            .order_by("deleted_at")  # NULL first: outside the trash wins
-            .first()
-        )
+        same = others.filter(document_type=fields["document_type"], document_number=fields["document_number"])
+        match = _first(same.filter(deleted_at__isnull=True)) or _first(same.filter(deleted_at__isnull=False))
         if match:
             label = fields["document_type"].short_name
             _raise_duplicate("document_number", f"Ya existe un cliente con ese {label}", match)
+    excluded = [pk for pk in (exclude_pk, also_exclude) if pk]
     for email in cleaned["emails"]:
-        owner = (
-            CustomerEmail.objects.filter(email__iexact=email)
-            .exclude(customer_id__in=[pk for pk in (exclude_pk, also_exclude) if pk])
+        # The e-mails are lower-cased by the cleaning; the unique index is on Lower(email).
+        same = (
+            CustomerEmail.objects.annotate(lowered=Lower("email"))
+            .filter(lowered=email.lower())
+            .exclude(customer_id__in=excluded)
             .select_related("customer")
-            .order_by("in_trash")
-            .first()
+        )
+        owner = _first(same.filter(in_trash=False)) or _first(
+            same.filter(in_trash=True, customer__deleted_at__isnull=False)
         )
         if owner:
             _raise_duplicate("emails", f"Ya existe un cliente con el correo {email}", owner.customer)
+
+
+def _first(queryset):
+    # [:1] rather than first(): no ORDER BY id, which could walk the primary key instead.
+    return next(iter(queryset.order_by()[:1]), None)
 
 
 def _raise_duplicate(field: str, message: str, match: Customer) -> None:

@@ -41,22 +41,28 @@ def _customer(customer_id: int) -> Customer:
     """A customer outside the Papelera; 404 otherwise."""
     customer = Customer.objects.filter(pk=customer_id, deleted_at__isnull=True).first()
     if customer is None:
-        raise ApiError(404, f"No existe el cliente {customer_id} (o está en la Papelera).", errors={"customer_id": ["Cliente no encontrado."]})
+        raise ApiError(
+            404,
+            f"No existe el cliente {customer_id} (o está en la Papelera).",
+            errors={"customer_id": ["Cliente no encontrado."]},
+        )
     return customer
 
 
 def _document(document_id: int) -> Document:
     document = Document.objects.select_related("customer").filter(pk=document_id).first()
     if document is None or document.customer.deleted_at is not None:
-        raise ApiError(404, f"No existe el comprobante {document_id}.", errors={"document_id": ["Comprobante no encontrado."]})
+        raise ApiError(
+            404, f"No existe el comprobante {document_id}.", errors={"document_id": ["Comprobante no encontrado."]}
+        )
     return document
 
 
 # --- comprobantes y pagos ----------------------------------------------------------------------
 
 
-@router.post("/documents", response={201: DocumentOut, 200: DocumentOut, **ERRORS}, tags=["comprobantes"], auth=DOCUMENTS,
-             summary="Registrar un comprobante")  # fmt: skip
+@router.post("/documents", response={201: DocumentOut, 200: DocumentOut, **ERRORS}, tags=["comprobantes"],
+             auth=DOCUMENTS, summary="Registrar un comprobante")  # fmt: skip
 def register_document(request, payload: DocumentIn):
     """Factura, boleta, nota de crédito o de débito emitida por la facturación: mueve el saldo
     del cliente. El mismo tipo + serie-número otra vez (mismo cliente y total) devuelve el
@@ -81,8 +87,8 @@ def register_document(request, payload: DocumentIn):
     return Status(200 if replayed else 201, document_out(document))
 
 
-@router.post("/documents/{int:document_id}/annul", response={200: DocumentOut, **ERRORS}, tags=["comprobantes"], auth=DOCUMENTS,
-             summary="Anular un comprobante")  # fmt: skip
+@router.post("/documents/{int:document_id}/annul", response={200: DocumentOut, **ERRORS}, tags=["comprobantes"],
+             auth=DOCUMENTS, summary="Anular un comprobante")  # fmt: skip
 def annul_document(request, document_id: int, payload: AnnulIn):
     """Deja de contar en el saldo. Anular otra vez uno anulado responde lo mismo."""
     document, _ = void_document_once(actor=request.user, document=_document(document_id), reason=payload.reason)
@@ -162,5 +168,7 @@ def read_authorization(request, authorization_id: int):
              tags=["crédito"], auth=CREDIT, summary="Cancelar una autorización")  # fmt: skip
 def cancel(request, authorization_id: int):
     """La venta no se hizo: libera la retención. Cancelar otra vez no cambia nada."""
-    authorization = cancel_authorization(actor=request.user, authorization=_own_authorization(request, authorization_id))
+    authorization = cancel_authorization(
+        actor=request.user, authorization=_own_authorization(request, authorization_id)
+    )
     return authorization_out(get_authorization(authorization.pk))

@@ -15,8 +15,6 @@ from customers import services
 from customers.filters import CustomerFilterSet
 from customers.models import Customer
 from customers.queries import get_customer, list_customers, paginate_customers
-from peru.concurrency import StaleEdit, etag, parse_etag
-from peru.text import clean_spaces, fold
 from integrations.api.errors import ERROR_CODES, ApiError
 from integrations.api.schemas import (
     ChangesOut,
@@ -29,6 +27,8 @@ from integrations.api.schemas import (
 from integrations.idempotency import MAX_KEY_LENGTH, KeyReused, run_once
 from integrations.models import Scope
 from integrations.representation import detail_with_credit, summary
+from peru.concurrency import StaleEdit, etag, parse_etag
+from peru.text import clean_spaces, fold
 
 router = Router(tags=["clientes"])
 
@@ -155,7 +155,11 @@ def read_customer(request, response: HttpResponse, customer_id: int):
     return _answer(_visible_customer(request, customer_id), response)
 
 
-@router.post("/customers", response={201: CustomerWithCreditOut, 200: CustomerWithCreditOut, **ERRORS}, summary="Crear un cliente")
+@router.post(
+    "/customers",
+    response={201: CustomerWithCreditOut, 200: CustomerWithCreditOut, **ERRORS},
+    summary="Crear un cliente",
+)
 def create_customer(
     request,
     payload: CustomerIn,
@@ -183,7 +187,9 @@ def create_customer(
     return Status(200 if replayed else status, body)
 
 
-@router.patch("/customers/{int:customer_id}", response={200: CustomerWithCreditOut, **ERRORS}, summary="Modificar un cliente")
+@router.patch(
+    "/customers/{int:customer_id}", response={200: CustomerWithCreditOut, **ERRORS}, summary="Modificar un cliente"
+)
 def update_customer(
     request,
     response: HttpResponse,
@@ -203,12 +209,16 @@ def update_customer(
         version = parse_etag(if_match)
         if version is None:
             raise ApiError(
-                400, "If-Match no es una ETag de este cliente: use la cabecera ETag de la última lectura, p. ej. \"7\"."
+                400, 'If-Match no es una ETag de este cliente: use la cabecera ETag de la última lectura, p. ej. "7".'
             )
     data = {**current_data(customer), **sent}
     try:
         services.update_customer(
-            actor=request.user, customer=customer, data=data, version=version, changed=_changed_keys(sent) if version else None
+            actor=request.user,
+            customer=customer,
+            data=data,
+            version=version,
+            changed=_changed_keys(sent) if version else None,
         )
     except StaleEdit as exc:
         raise ApiError(
@@ -221,7 +231,9 @@ def update_customer(
 
 
 @router.post(
-    "/customers/{int:customer_id}/deactivate", response={200: CustomerWithCreditOut, **ERRORS}, summary="Desactivar un cliente"
+    "/customers/{int:customer_id}/deactivate",
+    response={200: CustomerWithCreditOut, **ERRORS},
+    summary="Desactivar un cliente",
 )
 def deactivate_customer(request, customer_id: int):
     """The customer stays on file but no longer appears to the point of sale or invoicing."""
@@ -231,7 +243,9 @@ def deactivate_customer(request, customer_id: int):
 
 
 @router.post(
-    "/customers/{int:customer_id}/activate", response={200: CustomerWithCreditOut, **ERRORS}, summary="Activar un cliente"
+    "/customers/{int:customer_id}/activate",
+    response={200: CustomerWithCreditOut, **ERRORS},
+    summary="Activar un cliente",
 )
 def activate_customer(request, customer_id: int):
     require_scope(request, Scope.CUSTOMERS_WRITE)

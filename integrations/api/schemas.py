@@ -199,13 +199,15 @@ class CreditIn(Schema):
 class DocumentIn(Schema):
     model_config = ConfigDict(extra="forbid")
     customer_id: int
-    doc_type: str = Field(..., max_length=2, description="01 factura, 03 boleta, 07 nota de crédito, 08 nota de débito.")
+    doc_type: str = Field(
+        ..., max_length=2, description="01 factura, 03 boleta, 07 nota de crédito, 08 nota de débito."
+    )
     series: str = Field(..., max_length=4, description="F001, B001…")
     number: int = Field(..., ge=1, le=99_999_999)
     issue_date: date
     due_date: date | None = Field(None, description="Vacío: el día de emisión (contado).")
     currency: str = Field("PEN", max_length=3, description="PEN o USD.")
-    exchange_rate: str | None = Field(None, max_length=20, description="Tipo de cambio (solo USD), p. ej. \"3.7500\".")
+    exchange_rate: str | None = Field(None, max_length=20, description='Tipo de cambio (solo USD), p. ej. "3.7500".')
     total: str = AMOUNT
     related_id: int | None = Field(None, description="Comprobante que modifica una nota de crédito o débito.")
     project_id: int | None = None
@@ -243,7 +245,9 @@ class PaymentIn(Schema):
     amount: str = AMOUNT
     date: dt.date | None = Field(None, description="Vacío: hoy.")
     method_id: int | None = Field(None, description="Forma de pago (id).")
-    reference: str = Field(..., max_length=60, description="Número de operación o recibo: la misma referencia no cuenta dos veces.")
+    reference: str = Field(
+        ..., max_length=60, description="Número de operación o recibo: la misma referencia no cuenta dos veces."
+    )
 
 
 class PaymentOut(Schema):
@@ -259,7 +263,9 @@ class AuthorizationIn(Schema):
     model_config = ConfigDict(extra="forbid")
     customer_id: int
     amount: str = AMOUNT
-    reference: str = Field(..., max_length=100, description="Referencia de la venta: la misma otra vez devuelve la primera respuesta.")
+    reference: str = Field(
+        ..., max_length=100, description="Referencia de la venta: la misma otra vez devuelve la primera respuesta."
+    )
 
 
 class AuthorizationOut(Schema):

@@ -546,3 +546,26 @@
     button.disabled = true;
   });
 })();
+
+// The list's search form asks again only when the question changed. A search box that loses
+// focus fires "change" after its own typing already asked for that list: asking again re-drew
+// the results under the click that took the focus away, so the menu it opened (Más opciones, a
+// row's ⋮) closed at once. Enter (submit) still always asks.
+(function () {
+  "use strict";
+  document.querySelectorAll("form.list-filters").forEach(function (form) {
+    var query = function () {
+      return new URLSearchParams(new FormData(form)).toString();
+    };
+    var last = query();
+    form.addEventListener("htmx:confirm", function (event) {
+      var trigger = event.detail.triggeringEvent;
+      var now = query();
+      if (trigger && trigger.type !== "submit" && now === last) {
+        event.preventDefault();
+        return;
+      }
+      last = now;
+    });
+  });
+})();

@@ -105,9 +105,7 @@ def test_a_dni_attribute_filters_by_the_whole_number():
 def test_an_option_that_is_not_in_the_list_is_ignored_and_the_page_says_so():
     nivel = make_definition(kind="lista", name="Nivel")
     customer_with("Oro S.A.", **{nivel.key: "Oro"})
-    filterset = CustomerFilterSet(
-        QueryDict(mutable=True) | {nivel.field_name: "Cobre"}, queryset=list_customers()
-    )
+    filterset = CustomerFilterSet(QueryDict(mutable=True) | {nivel.field_name: "Cobre"}, queryset=list_customers())
     assert "Nivel" in filterset.invalid_filters()
     assert filterset.qs.count() == 1
 
@@ -169,9 +167,7 @@ def test_a_filter_that_surely_matches_many_shows_the_estimate_without_counting(m
         cursor.execute("ANALYZE customers_customer")
     # 30 customers stand for "surely more than COUNT_LIMIT" at a million.
     monkeypatch.setattr(queries, "SURELY_MANY", 10)
-    filterset = CustomerFilterSet(
-        QueryDict(mutable=True) | {nivel.field_name: "Oro"}, queryset=list_customers()
-    )
+    filterset = CustomerFilterSet(QueryDict(mutable=True) | {nivel.field_name: "Oro"}, queryset=list_customers())
     page = paginate_customers(filterset.qs, page=2, searching=filterset.searching, per_page=5)
     assert not page.count_exact and page.estimate >= 10
     assert [c.name for c in page] == [f"Cliente {i:02d} S.A." for i in range(5, 10)]

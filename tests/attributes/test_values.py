@@ -55,6 +55,10 @@ INVALID = [
     ("entero", "doce", "no es un número"),
     ("entero", "1" * 16, "demasiado grande"),
     ("decimal", "1,5", "punto para los decimales"),
+    # Typed the European way: "1.500,50" must not read as 1.5005, nor "1,50" as 150.
+    ("decimal", "1.500,50", "coma solo para los miles"),
+    ("entero", "1,50", "coma solo para los miles"),
+    ("entero", "12,34,567", "coma solo para los miles"),
     ("decimal", "1.23456", "Máximo 4 decimales"),
     ("decimal", "abc", "no es un número"),
     ("fecha", "31/02/2024", "no es una fecha válida"),

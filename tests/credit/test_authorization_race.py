@@ -92,7 +92,9 @@ def test_parallel_authorizations_never_approve_more_than_available():
                     authorization_id=authorization.pk,
                 )  # fmt: skip
         services.update_sales_conditions(
-            actor=None, customer=customer, data={"credit_limit": str(CreditAccount.objects.get(customer=customer).balance + 5000)}
+            actor=None,
+            customer=customer,
+            data={"credit_limit": str(CreditAccount.objects.get(customer=customer).balance + 5000)},
         )
     account = CreditAccount.objects.get(customer=customer)
     assert account.held == 0

@@ -216,7 +216,13 @@ def test_a_comprobante_cannot_use_another_customers_or_a_refused_authorization()
     theirs, _ = _authorize(other, "10.00")
     refused, _ = _authorize(customer, "500.00")
     for number, authorization in ((9101, theirs), (9102, refused)):
-        data = {"doc_type": "01", "series": "F001", "number": number, "issue_date": timezone.localdate(), "total": "5.00"}
+        data = {
+            "doc_type": "01",
+            "series": "F001",
+            "number": number,
+            "issue_date": timezone.localdate(),
+            "total": "5.00",
+        }
         with pytest.raises(ValidationError) as exc:
             intake.register_document_once(actor=None, customer=customer, data=data, authorization_id=authorization.pk)
         assert "authorization_id" in exc.value.message_dict

@@ -27,3 +27,18 @@ def test_a_formatted_amount_reads_back():
     assert parse_amount(format_money(Decimal("1234567.89"))) == Decimal("1234567.89")
     with pytest.raises(ValueError, match="negativo|mayor que cero"):
         parse_amount(format_money(Decimal("-5")))
+
+
+@pytest.mark.parametrize("typed", ["1.500,00", "S/ 1.500,00", "1500,50", "1,50", "12,34.5", "1,2345"])
+def test_an_amount_typed_with_a_decimal_comma_is_refused_not_misread(typed):
+    # "1.500,00" read as 1.50 and "1500,50" as 150,050: a credit limit off by a thousand, silently.
+    with pytest.raises(ValueError, match="coma para los miles"):
+        parse_amount(typed)
+
+
+@pytest.mark.parametrize(
+    "typed,expected",
+    [("1,500.00", "1500.00"), ("S/ 1,234,567.8", "1234567.80"), ("1 500.5", "1500.50"), ("999", "999.00")],
+)
+def test_an_amount_with_thousands_commas_reads(typed, expected):
+    assert parse_amount(typed) == Decimal(expected)

@@ -17,7 +17,16 @@ def _buckets(customer, today):
 
 @pytest.mark.parametrize(
     "days_overdue,bucket",
-    [(0, "al_dia"), (1, "d1_30"), (30, "d1_30"), (31, "d31_60"), (60, "d31_60"), (61, "d61_90"), (90, "d61_90"), (91, "d90")],
+    [
+        (0, "al_dia"),
+        (1, "d1_30"),
+        (30, "d1_30"),
+        (31, "d31_60"),
+        (60, "d31_60"),
+        (61, "d61_90"),
+        (90, "d61_90"),
+        (91, "d90"),
+    ],
 )
 def test_aging_buckets_at_their_edges(days_overdue, bucket):
     customer = make_company()

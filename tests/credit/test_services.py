@@ -1,4 +1,3 @@
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -174,7 +173,9 @@ def test_a_payment_above_what_is_owed_is_refused():
     pay(invoice, "60")
     with pytest.raises(ValidationError) as exc:
         pay(invoice, "40.01")
-    assert exc.value.message_dict["amount"] == ["El pago supera lo que se debe de F001-%08d: S/ 40.00." % invoice.number]
+    assert exc.value.message_dict["amount"] == [
+        f"El pago supera lo que se debe de F001-{invoice.number:08d}: S/ 40.00."
+    ]
     assert Payment.objects.filter(document=invoice).count() == 1
     assert balance_of(customer) == Decimal("40.00")
 

@@ -59,14 +59,18 @@ def test_settings_and_queue_check_the_role(client, role):
 
 
 def test_ventas_posting_a_cupo_by_hand_is_refused(client, customer):
-    assert_cannot(client, "Ventas", "post", reverse("credit:conditions_edit", args=[customer.pk]), {"credit_limit": "9000"})
+    assert_cannot(
+        client, "Ventas", "post", reverse("credit:conditions_edit", args=[customer.pk]), {"credit_limit": "9000"}
+    )
     assert not CreditAccount.objects.filter(customer=customer).exists()
 
 
 def test_creditos_sets_the_cupo_and_sees_it(client, customer):
     url = reverse("credit:conditions_edit", args=[customer.pk])
     term = CreditAccount._meta.get_field("payment_term").related_model.objects.get(name="Crédito 30 días")
-    assert_can(client, "Créditos", "post", url, {"credit_limit": "2,500.00", "payment_term": term.pk, "price_list": ""}, **HTMX)
+    assert_can(
+        client, "Créditos", "post", url, {"credit_limit": "2,500.00", "payment_term": term.pk, "price_list": ""}, **HTMX
+    )
     assert CreditAccount.objects.get(customer=customer).credit_limit == Decimal("2500.00")
     page = client.get(reverse("credit:conditions", args=[customer.pk]), **HTMX).content.decode()
     assert "S/ 2,500.00" in page and "Crédito 30 días" in page
@@ -89,13 +93,22 @@ def test_block_without_reason_is_refused_at_the_field(client, customer):
 def test_block_with_reason_leaves_the_note(client, customer):
     url = reverse("credit:block", args=[customer.pk])
     assert_can(client, "Créditos", "post", url, {"operation": "bloquear", "reason": "Cheque rebotado"}, **HTMX)
-    assert CustomerNote.objects.filter(customer=customer, kind="credito_bloqueado", text__contains="Cheque rebotado").exists()
+    assert CustomerNote.objects.filter(
+        customer=customer, kind="credito_bloqueado", text__contains="Cheque rebotado"
+    ).exists()
 
 
 def test_document_and_payment_through_the_forms(client, customer):
     url = reverse("credit:document_create", args=[customer.pk])
-    data = {"doc_type": "01", "series": "F001", "number": "123", "issue_date": "01/11/2026", "due_date": "01/12/2026",
-            "currency": "PEN", "total": "1,000.00"}
+    data = {
+        "doc_type": "01",
+        "series": "F001",
+        "number": "123",
+        "issue_date": "01/11/2026",
+        "due_date": "01/12/2026",
+        "currency": "PEN",
+        "total": "1,000.00",
+    }
     assert_can(client, "Créditos", "post", url, data, **HTMX)
     document = Document.objects.get(customer=customer)
     assert document.serie_number == "F001-00000123"
@@ -127,12 +140,25 @@ def test_list_in_use_is_refused_in_settings(client, customer):
 
 
 def test_request_queue_approval(client, customer):
-    assert_can(client, "Ventas", "post", reverse("credit:request_create", args=[customer.pk]),
-               {"amount": "5000", "reason": "Pedido grande"}, **HTMX)
+    assert_can(
+        client,
+        "Ventas",
+        "post",
+        reverse("credit:request_create", args=[customer.pk]),
+        {"amount": "5000", "reason": "Pedido grande"},
+        **HTMX,
+    )
     credit_request = CreditRequest.objects.get(customer=customer)
-    assert_cannot(client, "Ventas", "post", reverse("credit:request_decide", args=[credit_request.pk]), {"decision": "aprobar"})
-    assert_can(client, "Créditos", "post", reverse("credit:request_decide", args=[credit_request.pk]),
-               {"decision": "aprobar", "amount": "4000"})
+    assert_cannot(
+        client, "Ventas", "post", reverse("credit:request_decide", args=[credit_request.pk]), {"decision": "aprobar"}
+    )
+    assert_can(
+        client,
+        "Créditos",
+        "post",
+        reverse("credit:request_decide", args=[credit_request.pk]),
+        {"decision": "aprobar", "amount": "4000"},
+    )
     assert CreditAccount.objects.get(customer=customer).credit_limit == Decimal("4000.00")
 
 
@@ -141,7 +167,15 @@ def test_admin_lists_credit_and_refuses_deleting_a_list_in_use(client, customer)
     CreditAccount.objects.create(customer=customer, price_list=price_list)
     make_document(customer)
     client.force_login(user_with_role("Administrador", is_staff=True))
-    for model in ("document", "payment", "creditaccount", "pricelist", "paymentterm", "creditrequest", "pointsmovement"):
+    for model in (
+        "document",
+        "payment",
+        "creditaccount",
+        "pricelist",
+        "paymentterm",
+        "creditrequest",
+        "pointsmovement",
+    ):
         assert client.get(reverse(f"admin:credit_{model}_changelist")).status_code == 200
     # The admin itself names the customers that use it (PROTECT); the service would refuse too.
     response = client.post(reverse("admin:credit_pricelist_delete", args=[price_list.pk]), {"post": "yes"}, follow=True)
@@ -156,10 +190,21 @@ def test_credit_pages_have_no_inline_script_or_style(client, customer):
     document = make_document(customer)
     client.force_login(user_with_role("Administrador"))
     urls = [reverse("credit:settings"), reverse("credit:requests"), reverse("credit:my_requests")]
-    urls += [reverse(name, args=[customer.pk]) for name in (
-        "credit:conditions", "credit:conditions_edit", "credit:block", "credit:panel", "credit:documents",
-        "credit:document_create", "credit:project_create", "credit:points", "credit:points_adjust", "credit:request_create",
-    )]
+    urls += [
+        reverse(name, args=[customer.pk])
+        for name in (
+            "credit:conditions",
+            "credit:conditions_edit",
+            "credit:block",
+            "credit:panel",
+            "credit:documents",
+            "credit:document_create",
+            "credit:project_create",
+            "credit:points",
+            "credit:points_adjust",
+            "credit:request_create",
+        )
+    ]
     urls += [reverse("credit:payment_create", args=[customer.pk, document.pk])]
     for url in urls:
         html = client.get(url).content.decode()

@@ -43,4 +43,3 @@ def test_customers_are_read_only_in_the_admin_and_link_to_the_app(admin_client):
     customer.refresh_from_db()
     assert customer.name == name
     assert admin_client.get("/admin/customers/customer/add/").status_code == 403
-

@@ -34,6 +34,8 @@ def csv_rows(params=None, queryset=None) -> list[dict]:
 def test_the_sql_escaping_is_the_python_rule():
     # Every first character that matters, and some that must not be touched.
     texts = ["", "'", "'=1", "a=b", " =1", "\n=1", "ñandú", "€", "=", "-", "x" * 300]
+    # Negative numbers are numbers to a spreadsheet, not formulas; anything more is escaped.
+    texts += ["-5", "-2.5", "-0.0001", "-5.", "-.5", "-1e5", "-5-1", "-5\n", "-5 ", "--5", "-٥"]
     texts += [chr(code) + "1" for code in range(1, 128)]
     texts += [character + "SUM(A1)" for character in FORMULA_STARTS]
     with connection.cursor() as cursor:
@@ -93,7 +95,13 @@ def test_every_attribute_kind_and_the_credit_columns_are_exported():
         "Rubros": ("multiple", ["Lácteos", "Bebidas"], ["Lácteos", "Bebidas"], "Lácteos; Bebidas"),
         "Desde": ("fecha", [], "2024-03-15", "15/03/2024"),
         "VIP": ("si_no", [], False, "No"),
-        "Monto": ("decimal", [], "1500.50", "1500.50"),
+        # A decimal as the customer's page shows it (format_value): no trailing zeros, however
+        # the JSON holds it.
+        "Monto": ("decimal", [], "1500.50", "1500.5"),
+        "Peso": ("decimal", [], 2.25, "2.25"),
+        "Saldo": ("decimal", [], -1000, "-1000"),
+        "Metros": ("decimal", [], "n/d", "n/d"),
+        "Deuda": ("entero", [], -5, "-5"),
         "Celular": ("telefono", [], "+51987654321", "987654321"),
     }
     values, expected = {}, {}
@@ -167,3 +175,23 @@ def test_the_streamed_workbook_keeps_text_exactly_and_drops_what_xml_cannot_carr
     assert sheet["A1"].font.b and not sheet["A2"].font.b
     expected = ["<b>Tom & Jerry</b>", "  espacios  ", None, None, "línea\nnueva", "bell"]
     assert [cell.value for cell in sheet[2]] == expected
+
+
+def test_a_decimal_attribute_is_exported_as_the_customers_page_shows_it():
+    from attributes.values import format_value
+
+    amount = AttributeDefinition.objects.create(name="Monto", kind="decimal", position=1)
+    stored = ["1500.50", 1500.5, 1000, 0.0001, -2.5, 12345678901.1234]
+    customers = [make_person(attributes={amount.key: value}) for value in stored]
+    # 1500.50 as a JSON number with its trailing zero, as SQL (not parse_value) may write it.
+    raw = make_person()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE customers_customer SET attributes = jsonb_build_object(%s::text, '1500.50'::jsonb) WHERE id = %s",
+            [amount.key, raw.pk],
+        )
+    raw.refresh_from_db()
+    shown = {row["Número de documento"]: row["Monto"] for row in csv_rows()}
+    for customer in [*customers, raw]:
+        assert shown[customer.document_number] == format_value(amount, customer.attributes[amount.key])
+    assert shown[raw.document_number] == "1500.5"

@@ -119,6 +119,42 @@ def test_unknown_columns_are_ignored_with_a_warning(admin):
     assert job.warnings == ["Se ignoró la columna «Código interno»: no es un dato de clientes."]
 
 
+def test_a_row_with_an_unreadable_cell_lists_its_other_errors_too(admin):
+    # The district can't be read and the e-mail is wrong: both are listed, so that one upload
+    # shows everything to fix in the row (before, the e-mail came out only on the next upload).
+    row = person(dni=valid_dni(), Distrito="Narnia", Departamento="Lima", Provincia="Lima")
+    row[HEADERS.index("Correos electrónicos")] = "luis@"
+    row[HEADERS.index("Dirección")] = "Calle 2"
+    job = preview(admin, xlsx([row]))
+    columns = {column for _, column, _, _ in job.errors}
+    assert job.error_rows == 1
+    assert columns == {"Distrito", "Correos electrónicos"}, job.errors
+
+
+def test_a_rejected_rows_report_fixed_and_uploaded_again_warns_about_nothing(admin):
+    ruc = valid_ruc()
+    content = xlsx([company(ruc=ruc, Distrito="Narnia")])
+    sheets = {"Clientes": [["RUC", ruc, "Ana Torres"], ["RUC", ruc, "Luis Rojas"]]}
+    workbook = load_workbook(io.BytesIO(content))
+    contacts = workbook.create_sheet("Contactos")
+    contacts.append(["Tipo de documento", "Número de documento", "Nombre"])
+    for row in sheets["Clientes"]:
+        contacts.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    job = preview(admin, buffer.getvalue())
+    assert job.error_rows == 3
+    report = load_workbook(io.BytesIO(job.error_report.read()))
+    sheet = report["Clientes"]
+    assert [cell.value for cell in sheet[1]][:2] == ["Errores", "Fila"]
+    sheet.cell(row=2, column=2 + HEADERS.index("Distrito") + 1, value="Miraflores")
+    buffer = io.BytesIO()
+    report.save(buffer)
+    again = preview(admin, buffer.getvalue(), name="clientes-errores.xlsx")
+    assert (again.to_create, again.error_rows, again.warnings) == (1, 0, [])
+    assert again.sheets["Contactos"]["add"] == 2
+
+
 def test_the_same_customer_twice_in_a_file_is_reported(admin):
     ruc = valid_ruc()
     job = preview(admin, xlsx([company(ruc=ruc), company(ruc=ruc, name="Otra")]))
@@ -471,6 +507,26 @@ def test_the_template_has_a_column_per_field_and_active_attribute_and_drop_downs
     assert "Nivel" in headers and "Viejo" not in headers
     validated = {str(v.sqref).split(":")[0][:-1] for v in workbook["Clientes"].data_validations.dataValidation}
     assert {"A", "C", "M"} <= validated  # tipo, tipo de documento, departamento
+
+
+def test_the_template_lists_departamentos_alphabetically_and_the_other_sheets_have_drop_downs(admin):
+    workbook = load_workbook(io.BytesIO(importing.template_xlsx()))
+    lists = workbook["Listas"]
+    titles = [cell.value for cell in lists[1]]
+    column = titles.index("Departamentos") + 1
+    departments = [lists.cell(row=row, column=column).value for row in range(2, 27)]
+    assert departments[:3] == ["Amazonas", "Áncash", "Apurímac"] and departments[-1] == "Ucayali"
+    formulas = {
+        sheet: {
+            workbook[sheet][f"{str(v.sqref)[0]}1"].value: v.formula1
+            for v in workbook[sheet].data_validations.dataValidation
+        }
+        for sheet in ("Direcciones", "Contactos")
+    }
+    assert formulas["Direcciones"]["Tipo de dirección"] == '"Fiscal,Entrega,Otra"'
+    assert formulas["Direcciones"]["Departamento"].startswith("=Listas!")
+    assert formulas["Direcciones"]["Tipo de documento"].startswith("=Listas!")
+    assert formulas["Contactos"]["Tipo de documento"].startswith("=Listas!")
 
 
 def test_the_filled_template_imports(admin):

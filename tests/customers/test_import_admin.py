@@ -27,11 +27,16 @@ def _format(page: str, label: str) -> str:
     return re.search(rf'<option value="(\d+)"[^>]*>{label}</option>', page)[1]
 
 
-def upload(admin_client, content: bytes):
+def upload(admin_client, content: bytes, name="admin.xlsx", label="xlsx"):
     page = admin_client.get(IMPORT).content.decode()
-    return admin_client.post(
-        IMPORT, {"format": _format(page, "xlsx"), "import_file": SimpleUploadedFile("admin.xlsx", content)}
-    )
+    return admin_client.post(IMPORT, {"format": _format(page, label), "import_file": SimpleUploadedFile(name, content)})
+
+
+def confirm(admin_client, response):
+    page = response.content.decode()
+    fields = dict(re.findall(r'name="(import_file_name|original_file_name|format|resource)" value="([^"]*)"', page))
+    assert fields, page[:3000]
+    return admin_client.post(CONFIRM, fields)
 
 
 def test_admin_import_previews_then_writes_through_the_import_service(admin_client):
@@ -75,3 +80,70 @@ def test_admin_export_uses_the_apps_columns(admin_client):
 def test_admin_import_and_export_need_their_permissions(client, db, role, url):
     client.force_login(user_with_role(role, is_staff=True))
     assert client.get(url).status_code == 403
+
+
+def test_admin_offers_the_apps_spreadsheet_formats_only(admin_client):
+    for url in (IMPORT, EXPORT):
+        page = admin_client.get(url).content.decode()
+        assert not re.search(r'<option value="\d+"[^>]*>(tsv|json|html|yaml|ods)</option>', page)
+        assert _format(page, "xlsx") and _format(page, "csv")
+
+
+def test_admin_reads_a_windows_1252_csv_with_semicolons_as_the_app_does(admin_client):
+    ruc = company()[2]
+    text = (
+        "Tipo de cliente;Tipo de documento;Número de documento;Razón social;Giro;"
+        "Departamento;Provincia;Distrito;Dirección\r\n"
+    )
+    text += f"Empresa;RUC;{ruc};Cañería Ñuñoa S.A.C.;Gasfitería;Áncash;Huaraz;Huaraz;Jr. Sucre 12\r\n"
+    response = upload(admin_client, text.encode("cp1252"), name="clientes.csv", label="csv")
+    assert response.status_code == 200
+    assert "UnicodeDecodeError" not in response.content.decode()
+    assert confirm(admin_client, response).status_code == 302
+    assert Customer.objects.get(document_number=ruc).business_name == "Cañería Ñuñoa S.A.C."
+
+
+def test_admin_imports_the_contactos_sheet_and_shows_its_errors(admin_client):
+    ruc = company()[2]
+    workbook = load_workbook(io.BytesIO(xlsx([company(ruc=ruc, name="Con Contactos S.A.C.")])))
+    contacts = workbook.create_sheet("Contactos")
+    contacts.append(["Tipo de documento", "Número de documento", "Nombre"])
+    contacts.append(["RUC", ruc, "Ana Torres"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    assert confirm(admin_client, upload(admin_client, buffer.getvalue())).status_code == 302
+    assert Customer.objects.get(document_number=ruc).contacts.get().name == "Ana Torres"
+
+    contacts.append(["RUC", "20100070971", "Luis Rojas"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    page = upload(admin_client, buffer.getvalue()).content.decode()
+    assert "Hoja Contactos, fila 3, Número de documento" in page
+    assert 'name="import_file_name"' not in page
+
+
+def test_admin_import_refuses_a_file_over_the_size_limit_before_reading_it(admin_client, settings):
+    settings.IMPORT_MAX_BYTES = 100
+    page = upload(admin_client, xlsx([company()])).content.decode()
+    assert "el máximo es" in page
+    assert Customer.objects.count() == 0
+
+
+def test_admin_csv_export_has_a_bom_for_excel(admin_client):
+    make_company(business_name="Señor de Sipán S.A.C.")
+    page = admin_client.get(EXPORT).content.decode()
+    response = admin_client.post(
+        EXPORT, {"format": _format(page, "csv"), "resource": "0", "customerresource_todas": "on"}
+    )
+    assert response.content.startswith(b"\xef\xbb\xbf")
+    assert "Señor de Sipán S.A.C." in response.content.decode("utf-8-sig")
+
+
+def test_admin_import_and_export_pages_speak_spanish(admin_client):
+    page = admin_client.get(EXPORT).content.decode()
+    assert "Se exportarán estas columnas" in page and "Seleccionar todo" in page
+    assert "This exporter" not in page and "Select all" not in page
+    response = confirm(admin_client, upload(admin_client, xlsx([company(name="En Castellano S.A.C.")])))
+    page = admin_client.get(response.url).content.decode()
+    assert "Importación terminada: 1 nuevos, 0 actualizados, 0 eliminados y 0 sin cambios" in page
+    assert "Import finished" not in page

@@ -89,6 +89,37 @@ def test_excel_export_round_trips_through_the_import(client, db):
     assert (job.unchanged, job.error_rows, job.warnings) == (1, 0, []), job.errors
 
 
+@pytest.mark.parametrize("formato", ["csv", "xlsx"])
+def test_negative_numbers_and_decimals_round_trip_unchanged(client, db, formato):
+    debt = AttributeDefinition.objects.create(name="Deuda", kind="entero", position=1)
+    balance = AttributeDefinition.objects.create(name="Saldo", kind="decimal", position=2)
+    weight = AttributeDefinition.objects.create(name="Peso", kind="decimal", position=3)
+    make_company(attributes={debt.key: -5, balance.key: -2.5, weight.key: 1500.5})
+    make_person(attributes={debt.key: 0, balance.key: -1000, weight.key: 0.0001})
+    admin = user_with_role("Administrador")
+    client.force_login(admin)
+    response = client.get(f"{EXPORT}?formato={formato}")
+    content = b"".join(response.streaming_content)
+    job = importing.start_import(actor=admin, upload=SimpleUploadedFile(f"export.{formato}", content))
+    job = importing.preview_import(job.pk)
+    assert (job.unchanged, job.error_rows, job.warnings) == (2, 0, []), job.errors
+
+
+def test_the_errors_table_names_rows_as_the_spreadsheet_numbers_them(client, db):
+    # "Fila 5002", as Excel's row header says, not "5,002".
+    workbook = load_workbook(io.BytesIO(xlsx([company()])))
+    sheet = workbook.active
+    for column, value in enumerate(company(ruc="20100070971"), start=1):
+        sheet.cell(row=5002, column=column, value=value)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    admin = user_with_role("Administrador")
+    client.force_login(admin)
+    response = client.post(IMPORT, {"archivo": SimpleUploadedFile("c.xlsx", buffer.getvalue())})
+    page = client.get(response.url).content.decode()
+    assert "<td>5002</td>" in page and "5,002" not in page
+
+
 def test_upload_preview_confirm_through_the_pages(client, db):
     admin = user_with_role("Administrador")
     client.force_login(admin)

@@ -710,9 +710,7 @@ def test_garbage_cursors_are_ignored(params):
 # --- typed page numbers in lists too long to count -----------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "query", ["orden=nombre", "orden=-nombre", "orden=documento", "estado=todos", "tipo=empresa"]
-)
+@pytest.mark.parametrize("query", ["orden=nombre", "orden=-nombre", "orden=documento", "estado=todos", "tipo=empresa"])
 def test_a_typed_deep_page_has_the_rows_of_the_plain_order(monkeypatch, query):
     monkeypatch.setattr(queries, "_estimate", lambda queryset: 50_000)  # too many to count
     for i in range(10):

@@ -88,3 +88,50 @@ def test_reverting_is_a_permission_of_the_administrador_group():
     assert administrador.permissions.filter(content_type__app_label="customers", codename="revert_customer").exists()
     for role in ("Ventas", "Créditos", "Consulta"):
         assert not Group.objects.get(name=role).permissions.filter(codename="revert_customer").exists()
+
+
+def _plans_of(queries: list[dict]) -> list[str]:
+    """The plans of the captured SELECTs that look a customer up by document or e-mail, with
+    sequential scans priced out: a plan that still reads the table whole has no index to use."""
+    from django.db import connection
+
+    lookups = [
+        q["sql"]
+        for q in queries
+        if q["sql"].startswith("SELECT")
+        and ('"document_number" =' in q["sql"] or '"customers_customeremail"."email"' in q["sql"].split("WHERE")[-1])
+    ]
+    plans = []
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        for sql in lookups:
+            cursor.execute("EXPLAIN " + sql)
+            plans.append("\n".join(row[0] for row in cursor.fetchall()))
+    return plans
+
+
+def test_the_duplicate_checks_of_a_save_use_an_index():
+    # At 1,000,000 customers a check without an index read the whole table on every save of
+    # the form, the API and the admin: outside the Papelera (the unique indexes' rule) and in
+    # it are looked up apart.
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    existing = services.create_customer(actor=None, data=company_data(emails="ventas@gloria.pe"))
+    services.trash_customer(actor=None, customer=existing)
+    with CaptureQueriesContext(connection) as captured:
+        services.create_customer(actor=None, data=company_data(emails="compras@gloria.pe"))
+    plans = _plans_of(captured.captured_queries)
+    assert len(plans) >= 2, plans  # the document's and the e-mail's
+    for plan in plans:
+        assert "Seq Scan on customers_customer " not in plan and "Seq Scan on customers_customeremail" not in plan, plan
+
+
+def test_a_document_or_email_in_the_papelera_is_still_reported_as_there():
+    data = company_data(emails="ventas@gloria.pe")
+    existing = services.create_customer(actor=None, data=data)
+    services.trash_customer(actor=None, customer=existing)
+    for again in (data, company_data(emails="VENTAS@gloria.pe")):
+        with pytest.raises(services.DuplicateCustomerError) as error:
+            services.create_customer(actor=None, data=again)
+        assert "en la Papelera" in str(error.value)

@@ -84,7 +84,9 @@ def test_every_answer_matches_the_published_schema(contract, api):
     # Errors of authentication and scope, on every operation.
     for method, template in sorted(contract.operations):
         url = template.replace("{customer_id}", str(customer.pk))
-        url = url.replace("{document_id}", str(ids["document"])).replace("{authorization_id}", str(ids["authorization"]))
+        url = url.replace("{document_id}", str(ids["document"])).replace(
+            "{authorization_id}", str(ids["authorization"])
+        )
         if method == "GET" and template == "/api/v1/customers":
             url += "?q=abc"
         with_body = method in ("POST", "PATCH", "PUT")
@@ -119,7 +121,13 @@ def _credit_calls(contract, customer) -> dict:
         (docs, "post", "/api/v1/documents/999999/annul", {"reason": "Error"}, 404),
         (docs, "post", "/api/v1/payments", {"document_id": created["id"], "amount": "10.00", "reference": "OP-1"}, 201),
         (docs, "post", "/api/v1/payments", {"document_id": created["id"], "amount": "10.00", "reference": "OP-1"}, 200),
-        (docs, "post", "/api/v1/payments", {"document_id": created["id"], "amount": "999.00", "reference": "OP-2"}, 422),
+        (
+            docs,
+            "post",
+            "/api/v1/payments",
+            {"document_id": created["id"], "amount": "999.00", "reference": "OP-2"},
+            422,
+        ),
         (pos, "put", f"/api/v1/customers/{customer.pk}/credit", {"credit_limit": "2000.00"}, 200),
         (pos, "put", f"/api/v1/customers/{customer.pk}/credit", {"blocked": True}, 422),
         (pos, "post", "/api/v1/credit/authorizations", auth, 201),
@@ -143,7 +151,12 @@ def _credit_calls(contract, customer) -> dict:
     api = ApiClient(make_token(name="Escritura", scopes=["customers:write"])[1])
     response, _ = _call(contract, api, "patch", f"/api/v1/customers/{customer.pk}", {"business_line": "Uno"})
     response, _ = _call(
-        contract, api, "patch", f"/api/v1/customers/{customer.pk}", {"business_line": "Dos"}, headers={"If-Match": '"1"'}
+        contract,
+        api,
+        "patch",
+        f"/api/v1/customers/{customer.pk}",
+        {"business_line": "Dos"},
+        headers={"If-Match": '"1"'},
     )
     assert response.status_code == 412
     return {"document": created["id"], "authorization": authorization.pk}

@@ -19,6 +19,7 @@ from tests.integrations.conftest import ApiClient, make_token
 
 pytestmark = pytest.mark.django_db
 
+
 def _today() -> str:
     return timezone.localdate().isoformat()
 
@@ -222,8 +223,13 @@ def test_the_customer_read_carries_credit_fields_and_its_etag(pos):
 def test_patch_with_a_stale_etag_on_the_same_field_is_412_and_writes_nothing(api):
     customer = make_company(business_line="Ferretería")
     etag = api.get(f"/api/v1/customers/{customer.pk}")["ETag"]
-    update_customer(actor=None, customer=customer, data={**company_data(), "document_number": customer.document_number,
-                                                          "business_name": customer.business_name, "business_line": "Panadería"})  # fmt: skip
+    data = {
+        **company_data(),
+        "document_number": customer.document_number,
+        "business_name": customer.business_name,
+        "business_line": "Panadería",
+    }
+    update_customer(actor=None, customer=customer, data=data)
     response = api.patch(f"/api/v1/customers/{customer.pk}", {"business_line": "Textil"}, headers={"If-Match": etag})
     assert response.status_code == 412, response.content
     assert "business_line" in response.json()["errors"]
@@ -231,7 +237,9 @@ def test_patch_with_a_stale_etag_on_the_same_field_is_412_and_writes_nothing(api
     assert customer.business_line == "Panadería"
     assert response["ETag"] == f'"{customer.version}"'
     # With the current ETag it goes through, and answers the new one.
-    response = api.patch(f"/api/v1/customers/{customer.pk}", {"business_line": "Textil"}, headers={"If-Match": response["ETag"]})
+    response = api.patch(
+        f"/api/v1/customers/{customer.pk}", {"business_line": "Textil"}, headers={"If-Match": response["ETag"]}
+    )
     assert response.status_code == 200
     customer.refresh_from_db()
     assert customer.business_line == "Textil" and response["ETag"] == f'"{customer.version}"'
@@ -241,7 +249,9 @@ def test_patch_with_a_stale_etag_on_other_fields_merges(api):
     customer = make_company(business_line="Ferretería", website="")
     etag = api.get(f"/api/v1/customers/{customer.pk}")["ETag"]
     api.patch(f"/api/v1/customers/{customer.pk}", {"business_line": "Panadería"})
-    response = api.patch(f"/api/v1/customers/{customer.pk}", {"website": "https://ejemplo.pe"}, headers={"If-Match": etag})
+    response = api.patch(
+        f"/api/v1/customers/{customer.pk}", {"website": "https://ejemplo.pe"}, headers={"If-Match": etag}
+    )
     assert response.status_code == 200, response.content
     customer.refresh_from_db()
     assert customer.business_line == "Panadería" and customer.website == "https://ejemplo.pe"
@@ -258,12 +268,16 @@ def test_a_malformed_if_match_is_400(api):
 
 def test_an_authorization_is_approved_with_the_remaining_available(pos):
     customer = _customer("1000.00")
-    response = pos.post("/api/v1/credit/authorizations", {"customer_id": customer.pk, "amount": "400.00", "reference": "V-1"})
+    response = pos.post(
+        "/api/v1/credit/authorizations", {"customer_id": customer.pk, "amount": "400.00", "reference": "V-1"}
+    )
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["approved"] is True and body["status"] == "aprobada" and body["available"] == "600.00"
     assert body["reason"] == "" and body["refusal"] is None
-    again = pos.post("/api/v1/credit/authorizations", {"customer_id": customer.pk, "amount": "400.00", "reference": "V-1"})
+    again = pos.post(
+        "/api/v1/credit/authorizations", {"customer_id": customer.pk, "amount": "400.00", "reference": "V-1"}
+    )
     assert again.status_code == 200 and again.json() == body
     assert CreditAccount.objects.get(customer=customer).held == Decimal("400.00")
     assert CreditAuthorization.objects.get().requested_by.get_full_name() == "vía API: Punto de venta Tienda 1"
@@ -271,19 +285,25 @@ def test_an_authorization_is_approved_with_the_remaining_available(pos):
 
 def test_a_refusal_says_why_and_how_much_is_available(pos):
     customer = _customer("100.00")
-    body = pos.post("/api/v1/credit/authorizations", {"customer_id": customer.pk, "amount": "400.00", "reference": "V-2"}).json()
+    body = pos.post(
+        "/api/v1/credit/authorizations", {"customer_id": customer.pk, "amount": "400.00", "reference": "V-2"}
+    ).json()
     assert body["approved"] is False and body["refusal"] == "insufficient" and body["available"] == "100.00"
     assert "S/ 100.00" in body["reason"]
     suspended = _customer()
     suspend_customer(actor=None, customer=suspended)
-    body = pos.post("/api/v1/credit/authorizations", {"customer_id": suspended.pk, "amount": "1.00", "reference": "V-3"}).json()
+    body = pos.post(
+        "/api/v1/credit/authorizations", {"customer_id": suspended.pk, "amount": "1.00", "reference": "V-3"}
+    ).json()
     assert body["approved"] is False and body["refusal"] == "inactive"
 
 
 @pytest.mark.parametrize("amount", ["0", "-1", "NaN", "1e999", "abc", "0.001", 12.5, None, "9" * 40])
 def test_bad_authorization_amounts_are_422(pos, amount):
     customer = _customer()
-    response = pos.post("/api/v1/credit/authorizations", {"customer_id": customer.pk, "amount": amount, "reference": "V"})
+    response = pos.post(
+        "/api/v1/credit/authorizations", {"customer_id": customer.pk, "amount": amount, "reference": "V"}
+    )
     assert response.status_code == 422 and "amount" in response.json()["errors"]
     assert not CreditAuthorization.objects.exists()
 
@@ -293,7 +313,9 @@ def test_unknown_customers_are_404_and_a_reference_reused_is_422(pos):
     assert response.status_code == 404
     customer = _customer()
     pos.post("/api/v1/credit/authorizations", {"customer_id": customer.pk, "amount": "1.00", "reference": "V"})
-    response = pos.post("/api/v1/credit/authorizations", {"customer_id": customer.pk, "amount": "2.00", "reference": "V"})
+    response = pos.post(
+        "/api/v1/credit/authorizations", {"customer_id": customer.pk, "amount": "2.00", "reference": "V"}
+    )
     assert response.status_code == 422 and "reference" in response.json()["errors"]
 
 
@@ -304,11 +326,15 @@ def test_an_authorization_costs_a_fixed_number_of_statements(pos, django_assert_
     # its customer and the expired-holds check, the INSERT that also checks the reference, the
     # held amount (3), inside the savepoint the test's transaction turns BEGIN/COMMIT into (2).
     with django_assert_num_queries(6):
-        response = pos.post("/api/v1/credit/authorizations", {"customer_id": customer.pk, "amount": "2.00", "reference": "V-1"})
+        response = pos.post(
+            "/api/v1/credit/authorizations", {"customer_id": customer.pk, "amount": "2.00", "reference": "V-1"}
+        )
     assert response.status_code == 201 and response.json()["available"] == "997.00"
     # A replay: the same lock and INSERT, then the first answer read instead of a new hold.
     with django_assert_num_queries(6):
-        again = pos.post("/api/v1/credit/authorizations", {"customer_id": customer.pk, "amount": "2.00", "reference": "V-1"})
+        again = pos.post(
+            "/api/v1/credit/authorizations", {"customer_id": customer.pk, "amount": "2.00", "reference": "V-1"}
+        )
     assert again.status_code == 200 and again.json()["id"] == response.json()["id"]
     assert CreditAccount.objects.get(customer=customer).held == Decimal("3.00")
 
@@ -326,9 +352,13 @@ def test_a_permission_taken_from_the_token_user_counts_from_the_next_request(pos
 
 def test_an_expired_hold_is_released_by_the_next_authorization_over_the_api(pos):
     customer = _customer("1000.00")
-    first = pos.post("/api/v1/credit/authorizations", {"customer_id": customer.pk, "amount": "900.00", "reference": "V-1"})
+    first = pos.post(
+        "/api/v1/credit/authorizations", {"customer_id": customer.pk, "amount": "900.00", "reference": "V-1"}
+    )
     CreditAuthorization.objects.filter(pk=first.json()["id"]).update(expires_at=timezone.now() - timedelta(seconds=1))
-    second = pos.post("/api/v1/credit/authorizations", {"customer_id": customer.pk, "amount": "800.00", "reference": "V-2"})
+    second = pos.post(
+        "/api/v1/credit/authorizations", {"customer_id": customer.pk, "amount": "800.00", "reference": "V-2"}
+    )
     assert second.json()["approved"] is True and second.json()["available"] == "200.00"
     assert CreditAuthorization.objects.get(pk=first.json()["id"]).status == "vencida"
     assert CreditAccount.objects.get(customer=customer).held == Decimal("800.00")
@@ -337,7 +367,9 @@ def test_an_expired_hold_is_released_by_the_next_authorization_over_the_api(pos)
 
 def test_read_and_cancel_an_authorization(pos):
     customer = _customer("1000.00")
-    created = pos.post("/api/v1/credit/authorizations", {"customer_id": customer.pk, "amount": "400.00", "reference": "V-1"}).json()
+    created = pos.post(
+        "/api/v1/credit/authorizations", {"customer_id": customer.pk, "amount": "400.00", "reference": "V-1"}
+    ).json()
     assert pos.get(f"/api/v1/credit/authorizations/{created['id']}").json()["status"] == "aprobada"
     for _ in range(2):
         response = pos.post(f"/api/v1/credit/authorizations/{created['id']}/cancel")
@@ -348,7 +380,9 @@ def test_read_and_cancel_an_authorization(pos):
 
 def test_another_systems_authorizations_are_not_found(pos):
     customer = _customer("1000.00")
-    created = pos.post("/api/v1/credit/authorizations", {"customer_id": customer.pk, "amount": "1.00", "reference": "V-1"}).json()
+    created = pos.post(
+        "/api/v1/credit/authorizations", {"customer_id": customer.pk, "amount": "1.00", "reference": "V-1"}
+    ).json()
     other = ApiClient(make_token(name="Tienda 2", scopes=[Scope.CREDIT])[1])
     assert other.get(f"/api/v1/credit/authorizations/{created['id']}").status_code == 404
     assert other.post(f"/api/v1/credit/authorizations/{created['id']}/cancel").status_code == 404
@@ -356,7 +390,9 @@ def test_another_systems_authorizations_are_not_found(pos):
 
 def test_an_expired_authorization_reads_vencida_and_stops_holding(pos):
     customer = _customer("1000.00")
-    created = pos.post("/api/v1/credit/authorizations", {"customer_id": customer.pk, "amount": "400.00", "reference": "V-1"}).json()
+    created = pos.post(
+        "/api/v1/credit/authorizations", {"customer_id": customer.pk, "amount": "400.00", "reference": "V-1"}
+    ).json()
     CreditAuthorization.objects.filter(pk=created["id"]).update(expires_at=timezone.now() - timedelta(seconds=1))
     assert pos.get(f"/api/v1/credit/authorizations/{created['id']}").json()["status"] == "vencida"
     assert pos.get(f"/api/v1/customers/{customer.pk}").json()["credit"]["available"] == "1000.00"
@@ -367,11 +403,14 @@ def test_an_override_is_readable_by_the_point_of_sale(pos):
     from tests.roles import user_with_role
 
     customer = _customer("100.00")
-    created = pos.post("/api/v1/credit/authorizations", {"customer_id": customer.pk, "amount": "400.00", "reference": "V-1"}).json()
+    created = pos.post(
+        "/api/v1/credit/authorizations", {"customer_id": customer.pk, "amount": "400.00", "reference": "V-1"}
+    ).json()
     override_authorization(
-        actor=user_with_role("Créditos", first_name="Rosa"), authorization=CreditAuthorization.objects.get(pk=created["id"]),
+        actor=user_with_role("Créditos", first_name="Rosa"),
+        authorization=CreditAuthorization.objects.get(pk=created["id"]),
         reason="Cliente antiguo",
-    )  # fmt: skip
+    )
     body = pos.get(f"/api/v1/credit/authorizations/{created['id']}").json()
     assert body["approved"] is True and body["status"] == "aprobada" and body["overridden"] is True
     assert body["override_reason"] == "Cliente antiguo" and body["overridden_by"] == "Rosa"
@@ -379,8 +418,12 @@ def test_an_override_is_readable_by_the_point_of_sale(pos):
 
 def test_a_comprobante_naming_the_authorization_ends_its_hold(pos, invoicing):
     customer = _customer("1000.00")
-    created = pos.post("/api/v1/credit/authorizations", {"customer_id": customer.pk, "amount": "400.00", "reference": "V-1"}).json()
-    response = invoicing.post("/api/v1/documents", _document_body(customer, total="400.00", authorization_id=created["id"]))
+    created = pos.post(
+        "/api/v1/credit/authorizations", {"customer_id": customer.pk, "amount": "400.00", "reference": "V-1"}
+    ).json()
+    response = invoicing.post(
+        "/api/v1/documents", _document_body(customer, total="400.00", authorization_id=created["id"])
+    )
     assert response.status_code == 201
     account = CreditAccount.objects.get(customer=customer)
     assert account.held == 0 and account.balance == Decimal("400.00")
@@ -406,9 +449,11 @@ def test_scope_matrix_of_the_credit_endpoints(scope):
     customer = _customer("1000.00")
     document = make_document(customer, total="10.00")
     owner = make_token(name=f"Dueño {scope}", scopes=[Scope.CREDIT])
-    authorization = ApiClient(owner[1]).post(
-        "/api/v1/credit/authorizations", {"customer_id": customer.pk, "amount": "1.00", "reference": "V-S"}
-    ).json()
+    authorization = (
+        ApiClient(owner[1])
+        .post("/api/v1/credit/authorizations", {"customer_id": customer.pk, "amount": "1.00", "reference": "V-S"})
+        .json()
+    )
     client = ApiClient(make_token(name=f"Token {scope}", scopes=[scope])[1])
     for method, template, needed in NEW_ENDPOINTS:
         url = template.format(customer=customer.pk, document=document.pk, authorization=authorization["id"])

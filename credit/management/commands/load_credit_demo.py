@@ -102,10 +102,18 @@ class Command(BaseCommand):
             if invoice:
                 number += 1
                 services.register_document(
-                    actor=None, customer=invoice.customer,
-                    data={"doc_type": "07", "series": "F001", "number": number, "issue_date": today,
-                          "total": (invoice.total / 10).quantize(Decimal("0.01")), "currency": invoice.currency,
-                          "exchange_rate": invoice.exchange_rate, "related": invoice.pk},
+                    actor=None,
+                    customer=invoice.customer,
+                    data={
+                        "doc_type": "07",
+                        "series": "F001",
+                        "number": number,
+                        "issue_date": today,
+                        "total": (invoice.total / 10).quantize(Decimal("0.01")),
+                        "currency": invoice.currency,
+                        "exchange_rate": invoice.exchange_rate,
+                        "related": invoice.pk,
+                    },
                 )
             enrolled = next((c for c in customers if c.loyalty_enrolled), None)
             if enrolled:

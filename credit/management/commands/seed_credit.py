@@ -52,10 +52,19 @@ class Command(BaseCommand):
         with transaction.atomic(), connection.cursor() as cursor:
             counts = _copy_all(
                 cursor,
-                _generate(ids, rng=rng, per_customer=per_customer, heavy=heavy, today=today, method_id=method_id,
-                          start_doc=start_doc, start_number=start_number, pay_id=_next_id("credit_payment"),
-                          # A second run adds documents; customers that have an account keep it.
-                          existing=set(CreditAccount.objects.values_list("customer_id", flat=True))),
+                _generate(
+                    ids,
+                    rng=rng,
+                    per_customer=per_customer,
+                    heavy=heavy,
+                    today=today,
+                    method_id=method_id,
+                    start_doc=start_doc,
+                    start_number=start_number,
+                    pay_id=_next_id("credit_payment"),
+                    # A second run adds documents; customers that have an account keep it.
+                    existing=set(CreditAccount.objects.values_list("customer_id", flat=True)),
+                ),
                 progress=lambda n: self.stdout.write(f"  {n:,} comprobantes ({perf_counter() - began:.1f} s)"),
             )
             cursor.execute(
@@ -89,8 +98,6 @@ def _next_id(table: str) -> int:
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}")  # noqa: S608 (fixed name)
         return cursor.fetchone()[0]
-
-
 
 
 def _generate(ids, *, rng, per_customer, heavy, today, method_id, start_doc, start_number, pay_id, existing):
