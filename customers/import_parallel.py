@@ -42,6 +42,13 @@ class PartsUnavailable(Exception):
     """The server can't prepare that many transactions now: write in one connection instead."""
 
 
+def limit_lock_waits() -> None:
+    """Inside the import's transaction: a row lock waited for longer than LOCK_TIMEOUT_MS fails
+    the import (nothing written, customers.importing.LOCKED_MESSAGE) instead of waiting forever."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL lock_timeout = {int(LOCK_TIMEOUT_MS)}")
+
+
 def free_slots() -> int:
     """How many more transactions the server can hold prepared (0: max_prepared_transactions is 0)."""
     with connection.cursor() as cursor:
@@ -100,7 +107,7 @@ def prepare(job_id: int, count: int, work: Callable[[Part], object]) -> tuple[li
     def run(index: int) -> None:
         try:
             with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute(f"SET LOCAL lock_timeout = {int(LOCK_TIMEOUT_MS)}")
+                limit_lock_waits()
                 results[index] = work(Part(index, count))
                 if connection.run_on_commit:  # they would run at PREPARE, before the parts commit
                     raise RuntimeError("an import part registered on_commit callbacks")

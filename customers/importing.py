@@ -1042,6 +1042,8 @@ def run_import(job_id: int) -> ImportJob:
                 if written is None:
                     separate = not connection.in_atomic_block
                     with transaction.atomic():
+                        if separate:  # not inside a caller's transaction, whose waits are its own
+                            import_parallel.limit_lock_waits()
                         if _staged_rows_hold(job):
                             written = _write_staged(job, path)
                         else:
