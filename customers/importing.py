@@ -659,13 +659,13 @@ def _clean_chunk(parsed, lookups, settings, *, since, lock: bool, perms, labels)
     }
     owners = {}
     if emails:
-        for row in (
-            CustomerEmail.objects.annotate(lowered=Lower("email"))
-            .filter(lowered__in=emails)
-            .values("lowered", "customer_id", "in_trash")
-        ):
-            if not row["in_trash"] or row["lowered"] not in owners:
-                owners[row["lowered"]] = row["customer_id"]
+        # Outside the Papelera first (its owner wins), then in it: each query under an index's
+        # rule (the unique one on lower(email); the Papelera's customers) — one query over both
+        # could use neither and read every e-mail once a chunk (services.records does the same).
+        same = CustomerEmail.objects.annotate(lowered=Lower("email")).filter(lowered__in=emails).order_by()
+        for queryset in (same.filter(in_trash=False), same.filter(in_trash=True, customer__deleted_at__isnull=False)):
+            for lowered, customer_id in queryset.values_list("lowered", "customer_id"):
+                owners.setdefault(lowered, customer_id)
     # Customers matched only by e-mail.
     matched_ids = {c.pk for c in by_document.values()}
     wanted_by_email = set()

@@ -626,3 +626,35 @@ def test_a_file_small_enough_for_the_request_is_checked_without_forking(committe
     monkeypatch.setattr(importing, "_analyze_in_workers", lambda *a, **k: calls.append(a[1]))
     job = preview(committed_admin, xlsx([company(name=f"Empresa {n} S.A.") for n in range(5)]))
     assert (job.status, job.to_create, calls) == ("lista", 5, [])
+
+
+def test_the_preview_finds_email_owners_outside_and_in_the_papelera_through_indexes(admin):
+    # At 1,000,000 customers one query over both could use no index and read every e-mail once
+    # per 2,000-row chunk; each lookup now follows an index's rule (the unique one on
+    # lower(email) outside the Papelera; the Papelera's customers).
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    make_company(business_name="Dueña S.A.C.", email="ventas@duena.pe")
+    trashed = make_company(business_name="Borrada S.A.C.", email="compras@borrada.pe")
+    trash_customer(actor=None, customer=trashed)
+    rows = [
+        company(name="Primera S.A.", **{"Correos electrónicos": "VENTAS@duena.pe"}),
+        company(name="Segunda S.A.", **{"Correos electrónicos": "compras@borrada.pe"}),
+    ]
+    with CaptureQueriesContext(connection) as captured:
+        job = preview(admin, xlsx(rows))
+    assert job.error_rows == 2, job.errors
+    assert all("ya es de otro cliente" in str(error) or "Papelera" in str(error) for error in job.errors), job.errors
+    lookups = [
+        q["sql"]
+        for q in captured.captured_queries
+        if q["sql"].startswith("SELECT") and 'FROM "customers_customeremail"' in q["sql"] and "LOWER(" in q["sql"]
+    ]
+    assert len(lookups) >= 2, lookups
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        for sql in lookups:
+            cursor.execute("EXPLAIN " + sql)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            assert "Seq Scan on customers_customeremail" not in plan, plan
