@@ -10,6 +10,7 @@ for SSD, no JIT), written to PGDATA/clientes.conf before each start; README.md (
 says how to override them.
 """
 
+import atexit
 import contextlib
 import json
 import logging
@@ -197,9 +198,16 @@ def socket_dir() -> str:
                     "Si el disco está lleno, libere espacio; si otro proceso usa esa carpeta, deténgalo."
                 ) from exc
             if fresh:
-                # initdb ran just now, after write_tuning() had nothing to write to: write it
-                # and reload (all but shared_buffers apply now, that one from the next start).
+                # initdb ran just now, after write_tuning() had nothing to write to: write it and
+                # start again, as shared_buffers and max_prepared_transactions apply only from a
+                # start (a reload keeps the defaults until the next one). When another process
+                # started with this one, the server keeps running: the reload below applies the
+                # rest, and those two wait for its next start.
                 write_tuning()
+                first = _server
+                first.cleanup()  # stops the server when this process is its only user
+                atexit.unregister(first._cleanup)
+                _server = get_server(PGDATA, cleanup_mode="stop")
             _ensure_database(_server, reload=fresh)
         return str(_server.get_postmaster_info().socket_dir)
 
