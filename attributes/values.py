@@ -23,6 +23,7 @@ from peru.phones import national_format
 from peru.text import (
     CONTROL_MESSAGE,
     clean_spaces,
+    commas_group_thousands,
     fold,
     has_control_characters,
     has_other_digits,
@@ -50,7 +51,6 @@ SEARCH_PART_MAX = 200
 # language, read by _date (which also takes dd-mm-aaaa, d/m/aaaa and ISO).
 DATE_INPUT_ATTRS = {"placeholder": "dd/mm/aaaa", "inputmode": "numeric", "maxlength": 10, "data-date-input": ""}
 _DATE_DMY = re.compile(r"^([0-9]{1,2})[/.-]([0-9]{1,2})[/.-]([0-9]{4})$")
-_GROUPED = re.compile(r"[0-9]{1,3}(,[0-9]{3})+([.][0-9]*)?")
 _DATE_ISO = re.compile(r"^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})$")
 
 
@@ -192,7 +192,7 @@ def _number(raw, *, integer: bool = False) -> Decimal:
         raise ValidationError(f"«{clean_spaces(str(raw))[:40]}» no es un número: use los dígitos 0-9.", code="invalid")
     if ("," in text and "." in text) or integer:
         # 1,234.50 or 1,234: commas group thousands, and only that ("1.500,00" is not 1.5).
-        if "," in text and not _GROUPED.fullmatch(text.lstrip("+-")):
+        if "," in text and not commas_group_thousands(text):
             raise ValidationError(
                 "Use coma solo para los miles y punto para los decimales (ej.: 1,234.50).", code="invalid"
             )

@@ -1,15 +1,13 @@
 """Money as people read and type it in Peru: "S/ 1,234.50", "US$ 1,234.50" (Decimal, exact)."""
 
-import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from peru.text import commas_group_thousands
 
 CENT = Decimal("0.01")
 # NUMERIC(14,2) holds up to 999,999,999,999.99; anything near it is a typing accident.
 MAX_AMOUNT = Decimal("9999999999.99")
 SYMBOLS = {"PEN": "S/", "USD": "US$"}
-# Commas only group thousands ("1,234.50"): "1.500,00" or "1500,50", typed the European way,
-# would otherwise read as 1.50 or 150,050 without a word.
-_GROUPED = re.compile(r"[0-9]{1,3}(,[0-9]{3})+([.][0-9]*)?")
 
 
 def format_money(amount, currency: str = "PEN") -> str:
@@ -38,7 +36,7 @@ def parse_amount(value, *, label: str = "El monto", allow_zero: bool = False) ->
     text = (sign + text).replace(" ", "")
     if not text:
         raise ValueError(f"{label} es obligatorio.")
-    if "," in text and not _GROUPED.fullmatch(text.removeprefix("-")):
+    if "," in text and not commas_group_thousands(text):
         raise ValueError(
             f"{label} no es un número válido: use el formato 1,234.50 (coma para los miles, punto para los decimales)."
         )
