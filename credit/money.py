@@ -2,7 +2,7 @@
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from peru.text import commas_group_thousands
+from peru.text import commas_group_thousands, has_other_digits
 
 CENT = Decimal("0.01")
 # NUMERIC(14,2) holds up to 999,999,999,999.99; anything near it is a typing accident.
@@ -36,6 +36,8 @@ def parse_amount(value, *, label: str = "El monto", allow_zero: bool = False) ->
     text = (sign + text).replace(" ", "")
     if not text:
         raise ValueError(f"{label} es obligatorio.")
+    if has_other_digits(text):  # Decimal() reads ١٥٠٠ as 1500; only 0-9 are numbers here, as in attributes
+        raise ValueError(f"{label} no es un número válido: use los dígitos 0-9 (ej.: 1,234.50).")
     if "," in text and not commas_group_thousands(text):
         raise ValueError(
             f"{label} no es un número válido: use el formato 1,234.50 (coma para los miles, punto para los decimales)."

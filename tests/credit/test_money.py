@@ -42,3 +42,9 @@ def test_an_amount_typed_with_a_decimal_comma_is_refused_not_misread(typed):
 )
 def test_an_amount_with_thousands_commas_reads(typed, expected):
     assert parse_amount(typed) == Decimal(expected)
+
+
+@pytest.mark.parametrize("typed", ["١٥٠٠", "S/ １,５００.００", "1500.5０"])
+def test_digits_of_other_scripts_are_refused_as_in_number_attributes(typed):
+    with pytest.raises(ValueError, match="dígitos 0-9"):
+        parse_amount(typed)
