@@ -316,62 +316,75 @@ def amount(raw):
     return raw
 
 
+# Columns whose text is the value, as it is.
+_PLAIN_TEXT_KEYS = (
+    "business_name",
+    "first_names",
+    "last_names",
+    "business_line",
+    "website",
+    "facebook",
+    "instagram",
+    "tiktok",
+    "x",
+    "linkedin",
+    "youtube",
+    "emails",
+    "notification_emails",
+    "notification_whatsapp",
+)
+
+
+def cell_texts(cells: dict) -> dict:
+    """{column key: text_of(cell)} of the cells whose text is not empty (what a row's columns
+    read as text: computed once per cell, not once per question asked of it)."""
+    texts = {}
+    for key, raw in cells.items():
+        if raw is not None and raw != "":
+            value = text_of(raw)
+            if value:
+                texts[key] = value
+    return texts
+
+
 def row_data(cells: dict, lookups: Lookups, errors: dict) -> dict:
     """The data dict for customers.services from one row (column key → cell), only for the
     columns the row holds a value in; parse errors go to ``errors`` by column key."""
     data: dict = {}
-    texts: dict = {}
+    texts = cell_texts(cells)
 
-    def text(key):
-        if key not in texts:
-            texts[key] = text_of(cells.get(key))
-        return texts[key]
-
-    for key in (
-        "business_name",
-        "first_names",
-        "last_names",
-        "business_line",
-        "website",
-        "facebook",
-        "instagram",
-        "tiktok",
-        "x",
-        "linkedin",
-        "youtube",
-    ):
-        if text(key):
-            data[key] = text(key)
+    for key in _PLAIN_TEXT_KEYS:
+        if key in texts:
+            data[key] = texts[key]
     for key in ("additional_info", "description"):
         raw = cells.get(key)
         if raw not in (None, "") and str(raw).strip():
             data[key] = unescape_formula(cell_text(raw).strip())
-    for key in ("emails", "notification_emails", "notification_whatsapp"):
-        if text(key):
-            data[key] = text(key)
 
-    if text("kind"):
-        word = fold(text("kind"))
+    if "kind" in texts:
+        word = fold(texts["kind"])
         if word in ("empresa", "persona juridica", "juridica", "e", "compania", "company"):
             data["kind"] = Customer.Kind.COMPANY
         elif word in ("persona natural", "persona", "natural", "p", "pn", "person"):
             data["kind"] = Customer.Kind.PERSON
         else:
-            errors["kind"] = [f"«{text('kind')[:40]}» no es Empresa ni Persona natural."]
+            errors["kind"] = [f"«{texts['kind'][:40]}» no es Empresa ni Persona natural."]
     for key in ("is_foreign", "requests_detraction", "loyalty_enrolled"):
-        value = yes_no(cells.get(key), errors, key)
-        if value is not None:
-            data[key] = value
+        raw = cells.get(key)
+        if raw is not None and raw != "":  # what yes_no reads as no answer, without the call
+            value = yes_no(raw, errors, key)
+            if value is not None:
+                data[key] = value
 
     doc_type = None
-    if text("document_type"):
-        doc_type = lookups.document_types.get(fold(text("document_type")))
+    if "document_type" in texts:
+        doc_type = lookups.document_types.get(fold(texts["document_type"]))
         if doc_type is None:
-            errors["document_type"] = [f"«{text('document_type')[:40]}» no es un tipo de documento (RUC, DNI, CE…)."]
+            errors["document_type"] = [f"«{texts['document_type'][:40]}» no es un tipo de documento (RUC, DNI, CE…)."]
         else:
             data["document_type"] = doc_type
     raw_number = cells.get("document_number")
-    if raw_number not in (None, "") and text("document_number"):
+    if raw_number not in (None, "") and "document_number" in texts:
         if doc_type is None and "document_type" not in errors:
             digits = document_digits(raw_number, None)
             # No type given: an 11-digit number is a RUC, up to 8 digits a DNI.
@@ -395,16 +408,16 @@ def row_data(cells: dict, lookups: Lookups, errors: dict) -> dict:
         elif data.get("first_names") or data.get("last_names"):
             data["kind"] = Customer.Kind.PERSON
 
-    if text("country"):
-        code = lookups.countries.get(fold(text("country")))
+    if "country" in texts:
+        code = lookups.countries.get(fold(texts["country"]))
         if code is None:
-            errors["country"] = [f"«{text('country')[:40]}» no es un país; use el código de 2 letras (PE, CL…)."]
+            errors["country"] = [f"«{texts['country'][:40]}» no es un país; use el código de 2 letras (PE, CL…)."]
         else:
             data["country"] = code
             if code != "PE" and "is_foreign" not in data:
                 data["is_foreign"] = True
 
-    phones = [p for p in text("phones").replace(";", ",").replace("/", ",").split(",") if p.strip()]
+    phones = [p for p in texts.get("phones", "").replace(";", ",").replace("/", ",").split(",") if p.strip()]
     if isinstance(cells.get("phones"), (int, float)) and not isinstance(cells.get("phones"), bool):
         phones = [cell_text(cells["phones"])]
     if phones:
@@ -417,15 +430,15 @@ def row_data(cells: dict, lookups: Lookups, errors: dict) -> dict:
         ("category", lookups.categories, "categoría"),
         ("customer_class", lookups.classes, "clase de cliente"),
     ):
-        if text(key):
-            found = table.get(fold(text(key)))
+        if key in texts:
+            found = table.get(fold(texts[key]))
             if found is None:
                 names = ", ".join(sorted(x.name for x in table.values())[:10]) or "ninguna"
-                errors[key] = [f"La {label} «{text(key)[:40]}» no existe (hay: {names})."]
+                errors[key] = [f"La {label} «{texts[key][:40]}» no existe (hay: {names})."]
             else:
                 data[key] = found
 
-    address = parse_address(cells, lookups, errors)
+    address = parse_address(cells, lookups, errors, texts=texts)
     if address is not None:
         data["address"] = address
 
@@ -450,14 +463,16 @@ def row_data(cells: dict, lookups: Lookups, errors: dict) -> dict:
     return data
 
 
-def parse_address(cells: dict, lookups: Lookups, errors: dict) -> dict | None:
-    """{"district": District, "street", "unit", "reference"} with only what the row gives, or None."""
+def parse_address(cells: dict, lookups: Lookups, errors: dict, *, texts: dict | None = None) -> dict | None:
+    """{"district": District, "street", "unit", "reference"} with only what the row gives, or None.
+    ``texts``: cell_texts(cells), when the caller has them."""
+    text = (cell_texts(cells) if texts is None else texts).get
     address = {}
     for key in ("street", "unit", "reference"):
-        if text_of(cells.get(key)):
-            address[key] = text_of(cells.get(key))
-    ubigeo = text_of(cells.get("ubigeo")).replace(" ", "")
-    district_text = text_of(cells.get("district"))
+        if text(key):
+            address[key] = text(key)
+    ubigeo = text("ubigeo", "").replace(" ", "")
+    district_text = text("district", "")
     if not ubigeo and district_text.isdigit() and len(district_text) in (5, 6):
         ubigeo, district_text = district_text, ""
     if ubigeo:
@@ -468,12 +483,10 @@ def parse_address(cells: dict, lookups: Lookups, errors: dict) -> dict | None:
         else:
             address["district"] = district
     elif district_text:
-        district = _district_by_name(
-            district_text, text_of(cells.get("province")), text_of(cells.get("department")), lookups, errors
-        )
+        district = _district_by_name(district_text, text("province", ""), text("department", ""), lookups, errors)
         if district is not None:
             address["district"] = district
-    elif text_of(cells.get("department")) or text_of(cells.get("province")):
+    elif text("department") or text("province"):
         errors["district"] = ["Escriba también el distrito (o el ubigeo)."]
     return address or None
 
