@@ -167,7 +167,11 @@ def phone_digits(e164: str) -> str:
     """The digits people type to find a phone: '+51987654321' -> '51987654321'; a Peruvian
     landline also as dialled at home with the trunk 0: '+5114445555' -> '5114445555 014445555'.
     String work only (no phonenumbers parsing): the seed writes a million of these."""
-    digits = "".join(ch for ch in e164.partition(";")[0] if ch.isdigit())  # not the anexo
+    number = e164.partition(";")[0]  # not the anexo
+    if number[1:].isascii() and number[1:].isdigit() and number[:1] == "+":
+        digits = number[1:]  # a stored number (E.164): what the walk below keeps, at once
+    else:
+        digits = "".join(ch for ch in number if ch.isdigit())
     if digits.startswith("51") and len(digits) > 2 and digits[2] != "9":
         return f"{digits} 0{digits[2:]}"
     return digits
