@@ -530,8 +530,9 @@ def _find_district(name: str, province: str, department: str, lookups: Lookups, 
 
 def customer_data(customer: Customer, *, phones: list, emails: list, address, lookups: Lookups) -> dict:
     """What the customer holds now, as a data dict: the base a row's cells update."""
+    loaded = customer.__dict__  # a loaded field's value, as its descriptor would return it
     data = {
-        name: getattr(customer, name)
+        name: loaded[name] if name in loaded else getattr(customer, name)
         for name in (
             "kind",
             "is_foreign",
