@@ -65,10 +65,16 @@ def _any_control_character(data: dict, skip) -> bool:
     for key, value in data.items():
         if key in skip:
             continue
-        _collect_texts(key, append)
-        if value.__class__ is str:
+        # The common cases inline (a text key, a text, empty or a flag value): a call per
+        # value only for what nests.
+        if key.__class__ is str:
+            append(key)
+        else:
+            _collect_texts(key, append)
+        cls = value.__class__
+        if cls is str:
             append(value)
-        elif value is not None:
+        elif value is not None and cls is not bool and cls is not int and cls is not float:
             _collect_texts(value, append)
     return _CONTROL.search("\n".join(texts)) is not None
 
@@ -83,8 +89,14 @@ def _collect_texts(value, append) -> None:
         return
     elif isinstance(value, dict):
         for k, v in value.items():
-            _collect_texts(k, append)
-            _collect_texts(v, append)
+            if k.__class__ is str:
+                append(k)
+            else:
+                _collect_texts(k, append)
+            if v.__class__ is str:
+                append(v)
+            elif v is not None:
+                _collect_texts(v, append)
     elif isinstance(value, (list, tuple)):
         for item in value:
             _collect_texts(item, append)
