@@ -291,13 +291,38 @@ def discard_stale(*, now=None) -> int:
             " AND checked_rules @> '{\"staged\": true}'::jsonb",
             [waiting, cutoff],
         )
+        # The batches first, one probe of the batch index each (a loose index scan), then the
+        # rows of the stale ones through that index: a preview waiting for its confirmation
+        # keeps its rows, and reading all of them (and their dead versions) at the start of
+        # every other preview took 0.4–0.5 s for one of 100,000 rows.
         cursor.execute(
-            f"DELETE FROM {staged} s WHERE s.batch LIKE 'job-%%' AND NOT EXISTS (SELECT 1 FROM {jobs} j"  # noqa: S608
-            " WHERE s.batch = 'job-' || j.id AND (j.status = ANY(%s)"
-            " OR (j.status = ANY(%s) AND j.checked_rules @> '{\"staged\": true}'::jsonb)))",
+            f"WITH RECURSIVE batches(batch) AS ("  # noqa: S608
+            f" (SELECT batch FROM {staged} ORDER BY batch LIMIT 1)"
+            f" UNION ALL SELECT (SELECT s.batch FROM {staged} s WHERE s.batch > b.batch ORDER BY s.batch LIMIT 1)"
+            " FROM batches b WHERE b.batch IS NOT NULL)"
+            f" SELECT b.batch FROM batches b WHERE b.batch LIKE 'job-%%' AND NOT {_kept_test(jobs, 'b')}",
             [list(_WRITING), waiting],
         )
+        stale = [batch for (batch,) in cursor.fetchall()]
+        if not stale:
+            return 0
+        # The same test again in the DELETE's own snapshot: a preview of one of these jobs that
+        # committed meanwhile keeps the rows it staged.
+        cursor.execute(
+            f"DELETE FROM {staged} s WHERE s.batch = ANY(%s) AND NOT {_kept_test(jobs, 's')}",  # noqa: S608
+            [stale, list(_WRITING), waiting],
+        )
         return cursor.rowcount
+
+
+def _kept_test(jobs: str, alias: str) -> str:
+    """SQL: the batch ``alias``.batch belongs to a job whose staged rows stay (being written,
+    or waiting for a confirmation with its rows staged); parameters: _WRITING, the waiting
+    statuses."""
+    return (
+        f"EXISTS (SELECT 1 FROM {jobs} j WHERE {alias}.batch = 'job-' || j.id AND (j.status = ANY(%s)"  # noqa: S608
+        " OR (j.status = ANY(%s) AND j.checked_rules @> '{\"staged\": true}'::jsonb)))"
+    )
 
 
 def has_rows(batch: str) -> bool:
