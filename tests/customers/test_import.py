@@ -338,6 +338,18 @@ def test_a_recent_preview_keeps_its_staged_rows_when_another_one_starts(admin):
     assert ImportStagedRow.objects.filter(batch=f"job-{first.pk}").exists()
 
 
+def test_a_later_preview_drops_the_staged_rows_of_a_deleted_job_and_keeps_the_others(admin):
+    gone = preview(admin, xlsx([company(name="Borrada S.A.")]))
+    waiting = preview(admin, xlsx([company(name="En espera S.A.")]))
+    # An import written in one go (write_rows) stages under a batch of its own, not a job's.
+    ImportStagedRow.objects.create(batch="now-en-curso", number=2, action="create")
+    ImportJob.objects.filter(pk=gone.pk).delete()
+    preview(admin, xlsx([company(name="Otra S.A.")]))
+    assert not ImportStagedRow.objects.filter(batch=f"job-{gone.pk}").exists()
+    assert ImportStagedRow.objects.filter(batch=f"job-{waiting.pk}").exists()
+    assert ImportStagedRow.objects.filter(batch="now-en-curso").exists()
+
+
 def test_a_preview_whose_staged_rows_went_still_imports_what_it_showed(admin):
     old = preview(admin, xlsx([company(name="Tardía S.A.")]), name="viejo.xlsx")
     ImportJob.objects.filter(pk=old.pk).update(previewed_at=timezone.now() - timedelta(hours=25))
