@@ -212,3 +212,38 @@ def test_a_district_by_name_answers_the_same_from_the_files_memory(db):
         assert errors == fresh_errors, place
     assert len(lookups.districts_named) == len(places)
     assert any(fresh is None for fresh in (cols._find_district(*p, lookups, {}) for p in places))
+
+
+# --- peru.text.phone_digits: a stored E.164 number without a walk over its characters ----------
+
+
+def _reference_phone_digits(e164: str) -> str:
+    digits = "".join(ch for ch in e164.partition(";")[0] if ch.isdigit())
+    if digits.startswith("51") and len(digits) > 2 and digits[2] != "9":
+        return f"{digits} 0{digits[2:]}"
+    return digits
+
+
+def test_phone_digits_answer_as_the_walk_over_each_character_did():
+    rng = random.Random(22)
+    alphabet = "0123456789+;- ()x٤४４²"  # other scripts' digits, full-width, superscript
+    samples = ["", "+", "+51987654321", "+5114445555", "+5114445555;123", "+14155550123", "51987654321", "+51٤٤٤"]
+    samples += ["".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 16))) for _ in range(20_000)]
+    samples += ["+" + "".join(rng.choice("0123456789") for _ in range(rng.randrange(0, 14))) for _ in range(5_000)]
+    for sample in samples:
+        assert text.phone_digits(sample) == _reference_phone_digits(sample), sample
+
+
+# --- customers.import_staging: a matched customer's columns read from its __dict__ -------------
+
+
+def test_a_customers_updated_columns_are_what_its_fields_return_loaded_or_deferred(db):
+    from customers.models import Customer
+    from tests.factories import make_company
+
+    company = make_company(business_name="Columnas S.A.C.")
+    for customer in (Customer.objects.get(pk=company.pk), Customer.objects.only("id", "name").get(pk=company.pk)):
+        expected = {
+            column: import_staging._plain(getattr(customer, attname)) for column, attname in import_staging._UPDATED
+        }
+        assert import_staging.updated_columns(customer) == expected
