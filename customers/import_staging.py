@@ -244,12 +244,15 @@ def stage(batch: str, rows, *, replace: bool = True) -> int:
         row if isinstance(row, tuple) else copy_values(batch, row) for row in itertools.islice(rows, _STAGE_BLOCK)
     ]:
         ids = iter(new_ids(sum(1 for values in block if _needs_id(values))))
-        with connection.cursor() as cursor, connection.wrap_database_errors:
-            with cursor.cursor.copy(f"COPY {_table(ImportStagedRow)} ({columns}) FROM STDIN") as copy:  # noqa: S608
-                for values in block:
-                    if _needs_id(values):
-                        values = (*values[:_CUSTOMER_ID], next(ids), *values[_CUSTOMER_ID + 1 :])
-                    copy.write_row(values)
+        with (
+            connection.cursor() as cursor,
+            connection.wrap_database_errors,
+            cursor.cursor.copy(f"COPY {_table(ImportStagedRow)} ({columns}) FROM STDIN") as copy,  # noqa: S608
+        ):
+            for values in block:
+                if _needs_id(values):
+                    values = (*values[:_CUSTOMER_ID], next(ids), *values[_CUSTOMER_ID + 1 :])
+                copy.write_row(values)
         count += len(block)
     return count
 
