@@ -58,6 +58,11 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=9, help="veces cada búsqueda")
     parser.add_argument("--explain", action="store_true", help="EXPLAIN (ANALYZE, BUFFERS) de cada búsqueda")
     parser.add_argument("--only", action="append", help="solo estas búsquedas (query string)")
+    parser.add_argument(
+        "--ab",
+        action="store_true",
+        help="cada búsqueda sin recordar dónde terminó su primera página (el recorrido de antes) y recordándolo",
+    )
     args = parser.parse_args()
     os.environ["DATABASE_URL"] = args.database_url
     if "host=/" in args.database_url:
@@ -100,23 +105,32 @@ def main() -> int:
         _explain(requests, page)
         return 0
 
+    modes = {"sin recordar": True, "recordando": False} if args.ab else {"": False}
     shown = {}
     for _label, query in requests:  # warm: one untimed pass
         shown[query] = page(query)[1]
-    times: dict = {query: [] for _label, query in requests}
+    times: dict = {(mode, query): [] for mode in modes for _label, query in requests}
     for _ in range(args.rounds):
         for _label, query in requests:
-            times[query].append(page(query)[0])
-    print(f"\n{'tipo':<20} {'búsqueda':<34} {'p50':>7} {'p95':>7}  página  (ms, {args.rounds} veces)")
+            for mode, forget in modes.items():
+                if forget:
+                    queries._page_ends.clear()
+                times[mode, query].append(page(query)[0])
+    heads = "".join(f" {mode + ' p50':>18} {'p95':>6}" for mode in modes)
+    print(f"\n{'tipo':<20} {'búsqueda':<34}{heads}  página  (ms, {args.rounds} veces)")
     for label, query in requests:
         result = shown[query]
         how = "más recientes" if result.newest_first else (f"{result.count:,}" if result.count_exact else "muchos")
-        print(
-            f"{label:<20} {query:<34} {statistics.median(times[query]):7.1f} "
-            f"{percentile(times[query], 0.95):7.1f}  {how}"
+        cells = "".join(
+            f" {statistics.median(times[mode, query]):18.1f} {percentile(times[mode, query], 0.95):6.1f}"
+            for mode in modes
         )
-    every = [t for values in times.values() for t in values]
-    print(f"{'todas':<55} {statistics.median(every):7.1f} {percentile(every, 0.95):7.1f}")
+        print(f"{label:<20} {query:<34}{cells}  {how}")
+    cells = ""
+    for mode in modes:
+        every = [t for (m, _q), values in times.items() if m == mode for t in values]
+        cells += f" {statistics.median(every):18.1f} {percentile(every, 0.95):6.1f}"
+    print(f"{'todas':<55}{cells}")
     return 0
 
 
