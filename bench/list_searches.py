@@ -98,8 +98,10 @@ def main() -> int:
             "WHERE relname = 'customers_customer'"
         )
         analyzed = cursor.fetchone()
-    print(f"{total:,} clientes (id máximo {top:,}); ANALYZE {analyzed[0]}, autoanalyze {analyzed[1]}, "
-          f"{analyzed[2]:,} filas cambiadas desde entonces")
+    print(
+        f"{total:,} clientes (id máximo {top:,}); ANALYZE {analyzed[0]}, autoanalyze {analyzed[1]}, "
+        f"{analyzed[2]:,} filas cambiadas desde entonces"
+    )
 
     if args.explain:
         _explain(requests, page)
