@@ -390,19 +390,21 @@ NEWEST_WALK_ROWS = 50_000
 # The walk finds the first page at once when the word is among the newest customers, but it
 # tests every row it passes, 0.25-0.5 µs each whatever the test: each bulk import of 50,000
 # customers without the word put 50,000 more rows before its first match, and seven imports
-# took "comercial" from 21 to 144 ms (bench/README.md, list_searches.py). No plan over the
-# indexes skips such a run from scratch: the trigram index reads the word's posting lists
-# whole (7-15 ms for "comercial", 25-60 for "gmail.com"), and every match it finds is read
-# from the table (2-3 µs each: 27,000 for "comercial"); windows of ids through it cost a
-# posting-list read each and lost to the walk after three imports. What skips the run is
+# took "comercial" from 21 to 144 ms over HTTP (bench/README.md, list_searches.py). No plan
+# over the indexes skips such a run from scratch: the trigram index reads the word's posting
+# lists whole (10-40 ms for "comercial", 50-150 for "gmail.com"), and every match it finds is
+# read from the table (2-3 µs each: 27,000 for "comercial"); windows of ids through it paid
+# that read once a window and lost to the walk after three imports. What skips the run is
 # knowing where the first page ended last time: the id of its last row (``_page_ends``, per
-# process). The page is then the newest matches at or above that id, found through the trigram
-# index ANDed with that range of the primary key (0.04 µs an id in the range, instead of the
-# walk's 0.25-0.5 per row) — exactly the first page whenever that range holds a whole page (a
-# match below the id is older than every match above it); otherwise the walk answers, as
-# before. The walk still tests the newest NEWEST_FIRST_WALK ids first: a word among the newest
-# customers (and matches added since) is found there for the cost of a few rows.
-NEWEST_FIRST_WALK = 20_000
+# process, for a page that ended more than REMEMBERED_DEPTH ids below the newest). The page is
+# then the newest matches at or above that id, found through the trigram index ANDed with
+# that range of the primary key (0.04 µs an id in the range instead of the walk's 0.25-0.5),
+# and it is exactly the first page whenever the range holds a whole page: a match below the
+# id is older than every match above it. Otherwise (rows that left the list) the walk answers,
+# as before. The range is taken while it spans more than RANGE_IDS_PER_MATCH ids per match
+# the planner expects: for a common word ("gmail.com", 200,000 matches) the posting lists
+# cost more than walking a few hundred thousand rows.
+REMEMBERED_DEPTH = 20_000
 PAGE_ENDS = 1_000  # searches whose first page's end a process remembers
 RANGE_IDS_PER_MATCH = 2
 _WALK_PLAN = {"enable_indexscan": "on", "enable_bitmapscan": "off", "enable_sort": "off"}
@@ -420,31 +422,21 @@ _page_ends_lock = threading.Lock()
 def _first_newest_page(queryset: QuerySet, *, per_page: int, top: int) -> list:
     """The newest ``per_page`` matches of ``queryset``, newest first (``top``: the highest id)."""
     newest = queryset.order_by("-pk")
-    edge = top - NEWEST_FIRST_WALK
-    rows = list(newest.filter(pk__gt=edge)[:per_page])
-    if len(rows) == per_page or edge <= 0:
-        return rows
     key = _page_key(queryset, per_page)
-    end = _page_ends.get(key)
-    if end is not None and end <= edge and _range_pays(queryset, edge - end):
+    remembered = _page_ends.get(key)  # (the id the page ended at, the matches expected)
+    if remembered and top - remembered[0] > RANGE_IDS_PER_MATCH * remembered[1]:
         _set_local(**_RANGE_PLAN)
-        more = list(newest.filter(pk__gte=end, pk__lte=edge)[: per_page - len(rows)])
+        rows = list(newest.filter(pk__gte=remembered[0])[:per_page])
         _set_local(**_WALK_PLAN)  # (the workers stay off: what follows reads a page or walks)
-        if len(rows) + len(more) == per_page:
-            rows += more
-            _remember_page_end(key, rows[-1].pk)
+        if len(rows) == per_page:
+            _remember_page_end(key, rows[-1].pk, remembered[1])
             return rows
-    rows += newest.filter(pk__lte=edge)[: per_page - len(rows)]
-    if len(rows) == per_page:
-        _remember_page_end(key, rows[-1].pk)
+    rows = list(newest[:per_page])
+    if len(rows) == per_page and top - rows[-1].pk > REMEMBERED_DEPTH:
+        matches = _estimate(queryset)
+        if matches is not None:
+            _remember_page_end(key, rows[-1].pk, matches)
     return rows
-
-
-def _range_pays(queryset: QuerySet, ids: int) -> bool:
-    """Whether reading a range of ``ids`` ids through the indexes beats walking it: the word's
-    posting lists cost about as much as walking RANGE_IDS_PER_MATCH ids per expected match."""
-    matches = _estimate(queryset)
-    return matches is not None and ids > RANGE_IDS_PER_MATCH * matches
 
 
 def _page_key(queryset: QuerySet, per_page: int) -> str:
@@ -452,10 +444,10 @@ def _page_key(queryset: QuerySet, per_page: int) -> str:
     return f"{per_page}\x00{sql}\x00{params!r}"
 
 
-def _remember_page_end(key: str, pk: int) -> None:
+def _remember_page_end(key: str, pk: int, matches: int) -> None:
     with _page_ends_lock:
         _page_ends.pop(key, None)
-        _page_ends[key] = pk
+        _page_ends[key] = (pk, matches)
         while len(_page_ends) > PAGE_ENDS:
             del _page_ends[next(iter(_page_ends))]  # the least recently found
 

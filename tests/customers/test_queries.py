@@ -735,10 +735,10 @@ def test_a_typed_deep_page_has_the_rows_of_the_plain_order(monkeypatch, query):
 
 @pytest.fixture
 def page_ends(monkeypatch):
-    """Three "Comercial" per page, newest first, and a first walk of two ids: past them, the
-    range from where the first page ended last time (when remembered) answers."""
+    """Three "Comercial" per page, newest first; a first page that ends more than two ids below
+    the newest is remembered, and found again from where it ended."""
     monkeypatch.setattr(queries, "COUNT_LIMIT", 3)
-    monkeypatch.setattr(queries, "NEWEST_FIRST_WALK", 2)
+    monkeypatch.setattr(queries, "REMEMBERED_DEPTH", 2)
     monkeypatch.setattr(queries, "RANGE_IDS_PER_MATCH", 0)  # the range always pays (tiny table)
     monkeypatch.setattr(queries, "_page_ends", {})
 
@@ -781,10 +781,12 @@ def test_a_customer_given_the_word_after_the_first_page_was_found_shows_on_it(pa
     made, newer = _imported_after(6, 5)
     _first_page_ids()
 
-    _rename(newer[3], "Comercial Nueva S.A.C.")  # among the newer ones, under the first walk
+    _rename(newer[3], "Comercial Nueva S.A.C.")  # among the newer ones, inside the range
     assert _first_page_ids() == [newer[3], *made[:2]]
     _rename(made[5], "Comercial Antigua S.A.C.")  # already a match: the oldest stays out
     assert _first_page_ids() == [newer[3], *made[:2]]
+    created = make_company(business_name="Comercial Recién Llegada S.A.C.").pk
+    assert _first_page_ids() == [created, newer[3], made[0]]
 
 
 def test_a_first_page_whose_rows_left_the_list_is_walked_again(page_ends):
