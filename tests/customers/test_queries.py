@@ -805,3 +805,13 @@ def test_the_first_page_of_a_search_with_a_filter_is_remembered_apart(page_ends)
     assert _first_page_ids() == made[1:4]
     assert _first_page_ids("q=comercial&estado=todos") == made[:3]
     assert _first_page_ids() == made[1:4]
+
+
+def test_a_typed_newest_first_page_walks_its_bound_from_the_newest_match(page_ends, monkeypatch):
+    made, newer = _imported_after(12, 5)
+    monkeypatch.setattr(queries, "COUNT_LIMIT", 9)  # 3 pages of 3 may be walked
+    monkeypatch.setattr(queries, "NEWEST_WALK_ROWS", made[0] - made[9])  # 9 matches from the newest one
+
+    page = _page("q=comercial", 3)
+    assert (page.number, page.beyond_walk) == (3, None)
+    assert [c.pk for c in page] == made[6:9]
