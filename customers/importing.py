@@ -31,6 +31,7 @@ import multiprocessing.util
 import os
 import signal
 import tempfile
+import threading
 import uuid
 from dataclasses import dataclass, field
 from itertools import chain, islice
@@ -1547,6 +1548,27 @@ def resolve_abandoned_parts() -> None:
                     resolve_parts(job_id)
                 finally:
                     cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [_LOCK_CLASS, job_id])
+
+
+def release_abandoned_parts() -> bool:
+    """resolve_abandoned_parts for a caller inside a transaction (customers.access, when a
+    customer's lock may be a killed worker's part): in a thread, with a connection of its own
+    (COMMIT PREPARED is refused inside a transaction). Returns whether parts are still prepared
+    (a live import's, about to commit). Registered in customers.apps."""
+
+    def resolve():
+        try:
+            resolve_abandoned_parts()
+        finally:
+            connection.close()
+
+    helper = threading.Thread(target=resolve, name="import-release-parts", daemon=True)
+    helper.start()
+    helper.join(RELEASE_WAIT_SECONDS)
+    return helper.is_alive() or bool(import_parallel.leftovers())
+
+
+RELEASE_WAIT_SECONDS = 15
 
 
 def is_being_worked_on(job: ImportJob) -> bool:
