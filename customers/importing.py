@@ -197,6 +197,7 @@ def preview_import(job_id: int) -> ImportJob:
                     batch=batch,
                 )
                 import_staging.stage(batch, _staged_child_rows(analysis), replace=False)
+                analysis.warnings += _namesakes_warning(batch)
                 _ready(job, analysis, started)
                 import_staging.refresh_statistics()
                 job.save()
@@ -223,6 +224,59 @@ def _ready(job: ImportJob, analysis: Analysis, started) -> None:
     job.status = ImportJob.Status.READY
     if analysis.error_count:
         _save_report(job, _analysis_report(analysis))
+
+
+# Row numbers a warning lists before "y N más".
+WARNING_ROWS_SHOWN = 20
+
+
+def _namesakes_warning(batch: str) -> list[str]:
+    """A warning for the staged rows to create that have neither document nor e-mail (nothing to
+    match them by: README's matching) and the name of a customer already registered outside the
+    Papelera — uploading a list again would create those customers a second time. "The same
+    name" is Customer.match_key's (accents, case, punctuation and a legal suffix folded), looked
+    up through its index (customer_match_key_idx) for those rows only: few in practice."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT number, customer_match_key(fields ->> 'sort_key') FROM {ImportStagedRow._meta.db_table}
+            WHERE batch = %s AND sheet = '' AND action = 'create'
+              AND coalesce(fields ->> 'document_number', '') = '' AND coalesce(fields ->> 'email', '') = ''
+              AND coalesce(jsonb_array_length(emails), 0) = 0
+            """,  # noqa: S608
+            [batch],
+        )
+        unmatched = cursor.fetchall()
+        if not unmatched:
+            return []
+        # Apart, so that the plan is an index scan for these keys whatever the planner guesses
+        # of the staged rows (a join could choose to read the whole customers table).
+        cursor.execute(
+            f"""
+            SELECT DISTINCT match_key FROM {Customer._meta.db_table}
+            WHERE match_key = ANY(%s) AND deleted_at IS NULL AND match_key <> ''
+            """,  # noqa: S608
+            [list({key for _, key in unmatched if key})],
+        )
+        taken = {key for (key,) in cursor.fetchall()}
+    numbers = sorted(number for number, key in unmatched if key in taken)
+    if not numbers:
+        return []
+    shown = ", ".join(str(n) for n in numbers[:WARNING_ROWS_SHOWN])
+    more = len(numbers) - WARNING_ROWS_SHOWN
+    if more > 0:
+        shown += f" y {more:,} más"
+    if len(numbers) == 1:
+        return [
+            f"1 fila sin documento ni correo tiene el mismo nombre que un cliente existente: se creará como "
+            f"cliente nuevo (fila {shown}). Si es el mismo cliente, agregue su documento o correo en el archivo "
+            "para que se actualice."
+        ]
+    return [
+        f"{len(numbers):,} filas sin documento ni correo tienen el mismo nombre que un cliente existente: se "
+        f"crearán como clientes nuevos (filas {shown}). Si son los mismos clientes, agregue su documento o "
+        "correo en el archivo para que se actualicen."
+    ]
 
 
 def _batch(job: ImportJob) -> str:
