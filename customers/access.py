@@ -18,6 +18,8 @@ from collections.abc import Callable
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import OperationalError, connection, transaction
+from django.db.models import BooleanField
+from django.db.models.expressions import RawSQL
 
 from customers.models import Customer
 
@@ -37,6 +39,10 @@ _NONE_PREPARED = "NOT EXISTS (SELECT 1 FROM pg_prepared_xacts WHERE database = c
 _releasers: list[Callable[[], bool]] = []
 
 
+def _none_prepared() -> RawSQL:
+    return RawSQL(_NONE_PREPARED, [], output_field=BooleanField())  # noqa: S611 - constant SQL, no input
+
+
 def register_lock_releaser(release: Callable[[], bool]) -> None:
     """release() finishes the prepared transactions whose process is gone (from a connection of
     its own: the caller is inside a transaction) and returns whether some transaction is still
@@ -54,7 +60,7 @@ def locked_customer(customer: Customer) -> Customer:
     """The customer's row as it is now, locked until the transaction ends, so two people
     acting on it at once take turns (the second sees the first one's result)."""
     try:
-        return Customer.objects.select_for_update().extra(where=[_NONE_PREPARED]).get(pk=customer.pk)
+        return Customer.objects.select_for_update().filter(_none_prepared()).get(pk=customer.pk)
     except Customer.DoesNotExist:
         pass  # a transaction is prepared, or the customer is gone
     try:

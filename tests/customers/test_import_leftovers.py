@@ -5,24 +5,32 @@ customer (customers.access.locked_customer). Transactional tests, as in test_imp
 
 import multiprocessing
 import signal
+import threading
+import time
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import connection, transaction
 
-from customers import access, importing, services
+from config.management.commands import db_worker
+from customers import access, importing, services, tasks
 from customers.models import Customer, ImportJob
 from tests.customers.test_import import company
 from tests.customers.test_import_parallel import (  # noqa: F401 - fixtures
     _child,
     _prepared,
-    admin,
     nothing_left_prepared,
     two_connections,
 )
 from tests.customers.test_import_sheets import preview, workbook
 from tests.factories import company_data, make_company
+from tests.roles import user_with_role
+
+
+@pytest.fixture
+def admin(transactional_db, reference_data):
+    return user_with_role("Administrador")
 
 
 @pytest.fixture
@@ -33,6 +41,16 @@ def lock_waits_end(transactional_db):
     yield
     with connection.cursor() as cursor:
         cursor.execute("SET lock_timeout = DEFAULT")
+
+
+@pytest.fixture
+def worker_signals():
+    """db_worker installs its own SIGINT, SIGTERM and SIGQUIT handlers: the test process gets its
+    own back afterwards."""
+    kept = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)}
+    yield
+    for number, handler in kept.items():
+        signal.signal(number, handler)
 
 
 def _is_locked(customer) -> bool:
@@ -46,7 +64,7 @@ def _is_locked(customer) -> bool:
         other.close()
 
 
-def _killed_with_a_customer_locked(admin, where: str):
+def _killed_with_a_customer_locked(admin, where: str, *, look: bool = True):
     """An import that updates a registered customer (and creates six), its worker killed with both
     parts prepared: before its decision was recorded, or after it."""
     existing = make_company(business_name="Antigua S.A.C.")
@@ -60,15 +78,21 @@ def _killed_with_a_customer_locked(admin, where: str):
         worker.kill()
         worker.join()
     assert worker.exitcode == -signal.SIGKILL
-    assert len(_prepared()) == 2 and _is_locked(existing)
+    if look:  # (not while a running worker may already be resolving them)
+        assert len(_prepared()) == 2 and _is_locked(existing)
     return job, existing
 
 
-@pytest.mark.parametrize(("where", "status", "name"), [
-    ("prepared, undecided", "fallida", "Antigua S.A.C."),
-    ("decided", "terminada", "Nueva S.A.C."),
-])
-def test_a_worker_starting_again_releases_what_a_killed_worker_left_locked(admin, settings, where, status, name):
+@pytest.mark.parametrize(
+    ("where", "status", "name"),
+    [
+        ("prepared, undecided", "fallida", "Antigua S.A.C."),
+        ("decided", "terminada", "Nueva S.A.C."),
+    ],
+)
+def test_a_worker_starting_again_releases_what_a_killed_worker_left_locked(
+    admin, settings, worker_signals, where, status, name
+):
     job, existing = _killed_with_a_customer_locked(admin, where)
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
@@ -78,6 +102,43 @@ def test_a_worker_starting_again_releases_what_a_killed_worker_left_locked(admin
     assert ImportJob.objects.get(pk=job.pk).status == status
     existing.refresh_from_db()
     assert existing.name == name
+
+
+def test_a_running_worker_releases_what_another_killed_worker_left_locked(admin, settings, monkeypatch, worker_signals):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    monkeypatch.setattr(db_worker, "CHECK_EVERY_SECONDS", 0.2)
+    seen = {}
+
+    def other_worker_killed():
+        """While the worker runs (here, in the main thread: it installs signal handlers)."""
+        try:
+            deadline = time.monotonic() + 30
+            while "worker-abandoned-imports" not in {t.name for t in threading.enumerate()}:
+                assert time.monotonic() < deadline, "the worker never started its checks"
+                time.sleep(0.05)
+            job, existing = _killed_with_a_customer_locked(admin, "prepared, undecided", look=False)
+            deadline = time.monotonic() + 30  # a generous bound, only so that a failure ends
+            while _prepared() and time.monotonic() < deadline:
+                time.sleep(0.1)
+            seen.update(left=_prepared(), locked=_is_locked(existing), status=ImportJob.objects.get(pk=job.pk).status)
+        finally:
+            tasks.preview_import.enqueue(job_id=0)  # a task for the worker, which then stops (--max-tasks 1)
+            connection.close()
+
+    helper = threading.Thread(target=other_worker_killed)
+    helper.start()
+    try:
+        call_command(
+            "db_worker", "--max-tasks", "1", "--interval", "0.1", "--no-startup-delay", "--no-reload", verbosity=0
+        )
+    finally:
+        helper.join()
+        db_worker._stop.set()  # the checks of a worker process end with it; here, with the test
+        for thread in threading.enumerate():
+            if thread.name == "worker-abandoned-imports":
+                thread.join()
+
+    assert seen == {"left": [], "locked": False, "status": "fallida"}
 
 
 def test_saving_a_customer_a_killed_worker_left_locked_releases_it_first(admin, lock_waits_end):

@@ -52,7 +52,9 @@ def test_the_preview_of_a_file_with_errors_says_what_happens_to_them(client, adm
 
 def test_a_file_with_nothing_to_import_says_why_the_button_is_off(client, admin):
     _, page = _upload(client, [company(ruc="12345678901")])
-    assert "No hay filas que importar: corrija los errores de la lista de abajo en su archivo y súbalo de nuevo." in page
+    assert (
+        "No hay filas que importar: corrija los errores de la lista de abajo en su archivo y súbalo de nuevo." in page
+    )
 
 
 def test_the_result_says_when_it_finished_and_what_to_do_with_rejected_rows(client, admin):
@@ -62,7 +64,10 @@ def test_the_result_says_when_it_finished_and_what_to_do_with_rejected_rows(clie
     page = _text(client.get(reverse("customers:import_detail", args=[job.pk])).content.decode())
     finished = timezone.localtime(job.finished_at)  # Lima
     assert f"Importación terminada el {finished:%d/%m/%Y} a las {finished:%H:%M}." in page
-    assert "1 fila no se importó: descargue el archivo de filas con errores, corríjala ahí mismo y súbalo de nuevo." in page
+    assert (
+        "1 fila no se importó: descargue el archivo de filas con errores, corríjala ahí mismo y súbalo de nuevo."
+        in page
+    )
 
 
 def test_the_history_shows_no_counts_for_an_import_not_yet_run_and_a_way_to_confirm_it(client, admin):
