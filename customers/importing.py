@@ -226,6 +226,11 @@ def _ready(job: ImportJob, analysis: Analysis, started) -> None:
         _save_report(job, _analysis_report(analysis))
 
 
+# The names (match keys) of %s that customers outside the Papelera have: customer_match_key_idx.
+NAMES_TAKEN_SQL = (
+    f"SELECT DISTINCT match_key FROM {Customer._meta.db_table}"  # noqa: S608
+    " WHERE match_key = ANY(%s) AND deleted_at IS NULL AND match_key <> ''"
+)
 # Row numbers a warning lists before "y N más".
 WARNING_ROWS_SHOWN = 20
 
@@ -251,13 +256,7 @@ def _namesakes_warning(batch: str) -> list[str]:
             return []
         # Apart, so that the plan is an index scan for these keys whatever the planner guesses
         # of the staged rows (a join could choose to read the whole customers table).
-        cursor.execute(
-            f"""
-            SELECT DISTINCT match_key FROM {Customer._meta.db_table}
-            WHERE match_key = ANY(%s) AND deleted_at IS NULL AND match_key <> ''
-            """,  # noqa: S608
-            [list({key for _, key in unmatched if key})],
-        )
+        cursor.execute(NAMES_TAKEN_SQL, [list({key for _, key in unmatched if key})])
         taken = {key for (key,) in cursor.fetchall()}
     numbers = sorted(number for number, key in unmatched if key in taken)
     if not numbers:
