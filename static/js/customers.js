@@ -482,7 +482,19 @@
       if (panel.classList.contains("show")) focusFirstField();
       else offcanvas.show();
     });
-    panel.addEventListener("shown.bs.offcanvas", focusFirstField);
+    // A person who already clicked a field while the panel slid in keeps typing there: at the
+    // end of the slide Bootstrap's focus trap takes the focus to the panel, so it goes back to
+    // that field; otherwise to the first field.
+    var focusedWhileSliding = null;
+    content.addEventListener("focusin", function (event) {
+      if (!panel.classList.contains("show")) focusedWhileSliding = event.target;
+    });
+    panel.addEventListener("shown.bs.offcanvas", function () {
+      var field = focusedWhileSliding;
+      focusedWhileSliding = null;
+      if (field && content.contains(field)) field.focus();
+      else focusFirstField();
+    });
     document.body.addEventListener("closePanel", function () { offcanvas.hide(); });
     panel.addEventListener("hidden.bs.offcanvas", function () {
       content.innerHTML = "";

@@ -177,3 +177,34 @@ def test_add_a_delivery_address_and_a_contact_from_the_summary(signed_in):
     page.reload()
     expect(page.get_by_role("tab", name="Contactos")).to_have_attribute("aria-selected", "true")
     assert customer.addresses.count() == 2 and customer.contacts.count() == 1
+
+
+def test_a_field_clicked_while_the_panel_slides_in_keeps_the_cursor(signed_in):
+    page = signed_in
+    customer = services.create_customer(
+        actor=None,
+        data={
+            "kind": "empresa",
+            "document_type": "6",
+            "document_number": "20601030013",
+            "business_name": "Comercial Andina S.A.C.",
+            "business_line": "Comercio",
+            "address": {"district": "150101", "street": "Jr. de la Unión 500"},
+        },
+    )
+    page.goto(f"/clientes/{customer.pk}/?tab=contactos")
+    page.evaluate(
+        """() => { window.panelShown = false;
+          document.getElementById("side-panel").addEventListener(
+            "shown.bs.offcanvas", () => { window.panelShown = true; }); }"""
+    )
+    page.get_by_role("button", name="Agregar contacto").click()
+    panel = page.locator("#side-panel")
+    # A quick typist clicks Cargo as soon as the form is there, before the slide has ended.
+    panel.get_by_label("Cargo").fill("Jefa de compras")
+    page.wait_for_function("() => window.panelShown")
+    # The end of the slide does not send the cursor back to Nombre in the middle of the typing.
+    expect(panel.get_by_label("Cargo")).to_be_focused()
+    page.keyboard.type(" y ventas")
+    expect(panel.get_by_label("Cargo")).to_have_value("Jefa de compras y ventas")
+    expect(panel.get_by_label("Nombre")).to_have_value("")

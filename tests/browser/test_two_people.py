@@ -108,6 +108,9 @@ def test_a_contact_edited_in_two_panels_is_not_silently_overwritten(two_people):
     for page in (ana, beto):
         page.goto(f"/clientes/{customer.pk}/?tab=contactos")
         page.get_by_role("button", name=re.compile("Editar.*Rosa Quispe")).click()
+        expect(page.locator("#side-panel").get_by_label("Cargo")).to_have_value(
+            "Compras"
+        )  # both forms read before Ana saves
     ana.locator("#side-panel").get_by_label("Cargo").fill("Gerente de compras")
     ana.locator("#side-panel").get_by_role("button", name="Guardar").click()
     expect(ana.locator("#contacts")).to_contain_text("Gerente de compras")
