@@ -1603,6 +1603,16 @@ def resolve_abandoned_parts() -> None:
                     cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [_LOCK_CLASS, job_id])
 
 
+def reap_dead_jobs() -> None:
+    """reap_if_dead for every job shown as running, and resolve_abandoned_parts: what a worker
+    starting does (config's db_worker), so that the history stops showing «Importando» for an
+    import whose worker was killed, without anyone opening it."""
+    resolve_abandoned_parts()
+    running = ImportJob.objects.filter(status__in=[ImportJob.Status.CHECKING, ImportJob.Status.IMPORTING])
+    for job in running.order_by("pk"):
+        reap_if_dead(job)
+
+
 def release_abandoned_parts() -> bool:
     """resolve_abandoned_parts for a caller inside a transaction (customers.access, when a
     customer's lock may be a killed worker's part): in a thread, with a connection of its own

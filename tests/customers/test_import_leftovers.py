@@ -104,6 +104,19 @@ def test_a_worker_starting_again_releases_what_a_killed_worker_left_locked(
     assert existing.name == name
 
 
+def test_a_worker_starting_again_marks_failed_an_import_a_killed_worker_left_running(admin, settings, worker_signals):
+    rows = [company(name=f"Empresa {n} S.A.") for n in range(3)]
+    job = importing.confirm_import(actor=admin, job=preview(admin, workbook(rows)), mode="todo")
+    # What a kill -9 before the parts prepared leaves: the job importing, nothing written, no lock.
+    ImportJob.objects.filter(pk=job.pk).update(status="importando")
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+    call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
+
+    job.refresh_from_db()
+    assert job.status == "fallida" and "Puede reintentarla" in job.message
+
+
 def test_a_running_worker_releases_what_another_killed_worker_left_locked(admin, settings, monkeypatch, worker_signals):
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     monkeypatch.setattr(db_worker, "CHECK_EVERY_SECONDS", 0.2)

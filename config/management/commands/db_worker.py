@@ -10,6 +10,9 @@ had decided to commit, else rolled back and its job Fallida, ready to retry — 
 supervisor restarting the killed worker, the next ``manage.py run``) and every CHECK_EVERY_SECONDS
 while it runs (another worker was killed: several may run, on any host).
 
+A worker starting also marks Fallida the jobs a killed worker left «Importando» or «Revisando»
+(customers.importing.reap_dead_jobs), as opening them would.
+
 This command takes the name of django-tasks-db's (the ``config`` app comes before it in
 INSTALLED_APPS), so every way of starting the worker does it.
 """
@@ -21,7 +24,7 @@ import threading
 from django.db import close_old_connections, connection
 from django_tasks_db.management.commands.db_worker import Command as TaskWorkerCommand
 
-from customers.importing import resolve_abandoned_parts
+from customers.importing import reap_dead_jobs, resolve_abandoned_parts
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +40,7 @@ class Command(TaskWorkerCommand):
     help = TaskWorkerCommand.help + " (and resolving the imports a killed worker left half committed)"
 
     def handle(self, *args, **options):
-        resolve_abandoned_parts()
+        reap_dead_jobs()
         close_old_connections()
         if not options.get("batch"):
             _start_checks()
