@@ -5,9 +5,11 @@ import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
+from customers import importing
 from customers.models import ImportJob
 from tests.customers.test_import import company, xlsx
 from tests.factories import make_company
@@ -77,3 +79,25 @@ def test_the_history_shows_no_counts_for_an_import_not_yet_run_and_a_way_to_conf
     assert "Vista previa lista Revisar y confirmar — — 0" in row
     assert "2 por crear, 0 por actualizar" in row  # the phone's summary under the file name
     assert reverse("customers:import_detail", args=[job.pk]) in html
+
+
+@pytest.mark.parametrize(
+    ("status", "done", "told"),
+    [
+        ("revisando", 2, "2 filas revisadas."),
+        ("importando", 0, "Guardando 2 filas: se guardan todas juntas, al final."),
+        ("importando", 1, "1 de 2 filas guardadas."),
+    ],
+)
+def test_the_progress_says_what_is_being_done(client, transactional_db, status, done, told):
+    client.force_login(user_with_role("Administrador"))
+    job, _ = _upload(client, [company(), company()])
+    ImportJob.objects.filter(pk=job.pk).update(status=status, rows_done=done, rows_total=2)
+    worker = connection.copy()  # the process at work holds the job's lock
+    try:
+        with worker.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s, %s)", [importing._LOCK_CLASS, job.pk])
+        page = _text(client.get(reverse("customers:import_detail", args=[job.pk])).content.decode())
+    finally:
+        worker.close()
+    assert f"{told} Puede salir de esta página y volver: la importación sigue." in page
