@@ -13,6 +13,7 @@ cleaning; customers.importing falls back to cleaning again when they changed mea
 (attribute definitions, required fields).
 """
 
+import itertools
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -222,19 +223,56 @@ def copy_values(batch: str, row: Staged) -> tuple:
     )
 
 
+# Where copy_values puts the action and the customer's id.
+_ACTION, _CUSTOMER_ID = _STAGED.index("action"), _STAGED.index("customer_id")
+_STAGE_BLOCK = 5_000
+
+
 def stage(batch: str, rows, *, replace: bool = True) -> int:
     """COPY the rows (Staged, or copy_values of them) under ``batch``, replacing what it held
-    (or after it: ``replace`` False). Returns how many."""
+    (or after it: ``replace`` False). Returns how many.
+
+    A row to create gets its customer's id here (new_ids): the confirmed import then writes
+    the staged rows as they are, instead of rewriting every one of them (a new version of
+    each staged row, with its JSON) to give it one."""
     if replace:
         discard(batch)
     count = 0
-    with connection.cursor() as cursor, connection.wrap_database_errors:
-        columns = ", ".join(_q(c) for c in _STAGED)
-        with cursor.cursor.copy(f"COPY {_table(ImportStagedRow)} ({columns}) FROM STDIN") as copy:  # noqa: S608
-            for row in rows:
-                copy.write_row(row if isinstance(row, tuple) else copy_values(batch, row))
-                count += 1
+    rows = iter(rows)
+    columns = ", ".join(_q(c) for c in _STAGED)
+    while block := [
+        row if isinstance(row, tuple) else copy_values(batch, row) for row in itertools.islice(rows, _STAGE_BLOCK)
+    ]:
+        ids = iter(new_ids(sum(1 for values in block if _needs_id(values))))
+        with (
+            connection.cursor() as cursor,
+            connection.wrap_database_errors,
+            cursor.cursor.copy(f"COPY {_table(ImportStagedRow)} ({columns}) FROM STDIN") as copy,  # noqa: S608
+        ):
+            for values in block:
+                if _needs_id(values):
+                    values = (*values[:_CUSTOMER_ID], next(ids), *values[_CUSTOMER_ID + 1 :])
+                copy.write_row(values)
+        count += len(block)
     return count
+
+
+def _needs_id(values: tuple) -> bool:
+    return values[_ACTION] == "create" and values[_CUSTOMER_ID] is None
+
+
+def new_ids(count: int) -> list[int]:
+    """``count`` new customers' ids from the customers' sequence. A sequence never hands a value
+    out twice, committed or not, so an id drawn at the preview stays its row's until the import
+    writes it (a retry writes the same one); ids never written are gaps, as a failed save leaves."""
+    if not count:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [Customer._meta.db_table, count],
+        )
+        return [pk for (pk,) in cursor.fetchall()]
 
 
 def refresh_statistics() -> None:
@@ -431,11 +469,13 @@ def apply(batch: str, *, actor, file_name: str, since=None, part: Part | None = 
             [batch, applied.updated_ids],
         )
 
-        # Creates: ids from the customers' sequence, then one INSERT … SELECT.
+        # Creates: stage() gave them their ids (rows staged without one get it now), then one
+        # INSERT … SELECT.
         cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [Customer._meta.db_table])
         (sequence,) = cursor.fetchone()
         cursor.execute(
-            f"UPDATE {staged} s SET customer_id = nextval(%s) WHERE {_rows('s', part)} AND s.action = 'create'",  # noqa: S608
+            f"UPDATE {staged} s SET customer_id = nextval(%s) WHERE {_rows('s', part)} AND s.action = 'create'"  # noqa: S608
+            " AND s.customer_id IS NULL",
             [sequence, batch],
         )
         columns = [f.column for f in _WRITTEN]

@@ -138,6 +138,14 @@ REGISTRY_ALERT = NOT_ACTIVE | NOT_FOUND
 
 _FLAGS = ["is_foreign", "kind", "is_active", "has_whatsapp", "requests_detraction"]
 
+# History tables (django-simple-history) keep no foreign key constraint to the customers' tables
+# (its historical foreign keys are plain columns); nor, for the customers, addresses and
+# contacts that a bulk import records by the ten thousand, to the user (history_user): the
+# user is one row every record of an import would check again at commit (deleting a user
+# still sets history_user to NULL: Django's on_delete does it, through the index). Foreign
+# keys of a historical customer that nothing filters on get no index either.
+HISTORY_UNREAD_REFERENCES = ["document_type", "category", "customer_class", "created_by", "deleted_by"]
+
 
 class CustomerVersionExtras(models.Model):
     """Extra columns of each historical customer: the phones and e-mails (child rows that the
@@ -177,9 +185,17 @@ class Customer(models.Model):
     registry_status = models.CharField("estado del contribuyente", max_length=40, blank=True, db_default="")
     registry_condition = models.CharField("condición del contribuyente", max_length=40, blank=True, db_default="")
     registry_checked_at = models.DateTimeField("consultado en el padrón", null=True, blank=True)
-    category = models.ForeignKey(Category, on_delete=models.PROTECT, null=True, blank=True, verbose_name="categoría")
+    # Partial indexes below instead of the FK's own (which would hold every customer without one).
+    category = models.ForeignKey(
+        Category, on_delete=models.PROTECT, null=True, blank=True, verbose_name="categoría", db_index=False
+    )
     customer_class = models.ForeignKey(
-        CustomerClass, on_delete=models.PROTECT, null=True, blank=True, verbose_name="clase de cliente"
+        CustomerClass,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        verbose_name="clase de cliente",
+        db_index=False,
     )
     requests_detraction = models.BooleanField("solicita detracción", default=False, db_default=False)
     loyalty_enrolled = models.BooleanField("inscrito en el programa de puntos", default=False, db_default=False)
@@ -326,6 +342,14 @@ class Customer(models.Model):
                 name="customer_class_flags_idx",
                 condition=_OUTSIDE_TRASH & models.Q(customer_class__isnull=False),
             ),
+            # The references of the Papelera's customers too, for the PROTECT check when a
+            # categoría or clase is deleted. Partial: a customer without one (most of them) is
+            # not in it, so writing it costs nothing (an import's updates are never HOT: each
+            # updated customer goes into every index it belongs to — bench/README.md, importing).
+            models.Index(fields=["category"], name="customer_category_idx", condition=models.Q(category__isnull=False)),
+            models.Index(
+                fields=["customer_class"], name="customer_class_idx", condition=models.Q(customer_class__isnull=False)
+            ),
             models.Index(
                 fields=["sort_key", "id"],
                 name="customer_suspended_idx",
@@ -384,6 +408,10 @@ class Customer(models.Model):
             "email",
             "phone",
         ],
+        # Nobody looks historical customers up by these (only by id, date and user): the indexes
+        # simple-history gives each foreign key were written on every record and never read.
+        no_db_index=HISTORY_UNREAD_REFERENCES,
+        user_db_constraint=False,
         history_change_reason_field=models.TextField(null=True),
     )
 
@@ -404,7 +432,15 @@ class Address(models.Model):
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="addresses", verbose_name="cliente")
     kind = models.CharField("tipo", max_length=10, choices=Kind.choices, default=Kind.FISCAL)
     district = models.ForeignKey(
-        District, on_delete=models.PROTECT, null=True, blank=True, verbose_name="distrito (ubigeo)"
+        District,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        verbose_name="distrito (ubigeo)",
+        # Never filtered on (addresses are read by customer; the list filters the customer's
+        # own department): two indexes that every new or moved address wrote, for nothing but
+        # the PROTECT check when a district of the reference data is deleted, which never happens.
+        db_index=False,
     )
     country = models.CharField("país", max_length=2, default="PE", db_default="PE")
     street = models.CharField("calle y número", max_length=200, blank=True)
@@ -424,7 +460,9 @@ class Address(models.Model):
             )
         ]
 
-    history = HistoricalRecords(history_change_reason_field=models.TextField(null=True))
+    history = HistoricalRecords(
+        no_db_index=["district"], user_db_constraint=False, history_change_reason_field=models.TextField(null=True)
+    )
 
     def __str__(self):
         parts = [self.street, self.unit]
@@ -506,7 +544,7 @@ class Contact(models.Model):
         verbose_name_plural = "contactos"
         ordering = ["name", "id"]
 
-    history = HistoricalRecords(history_change_reason_field=models.TextField(null=True))
+    history = HistoricalRecords(user_db_constraint=False, history_change_reason_field=models.TextField(null=True))
 
     def __str__(self):
         return self.name
@@ -535,7 +573,13 @@ class CustomerNote(models.Model):
         MERGED = "fusionado", "Fusionado"  # customers.services.merging
         MERGE_UNDONE = "fusion_deshecha", "Fusión deshecha"
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="notes", verbose_name="cliente")
+    customer = models.ForeignKey(
+        Customer,
+        on_delete=models.CASCADE,
+        related_name="notes",
+        verbose_name="cliente",
+        db_index=False,  # customer_note_timeline_idx starts with it
+    )
     kind = models.CharField("tipo", max_length=30, choices=Kind.choices)
     text = models.TextField("texto")
     author = models.ForeignKey(

@@ -1,4 +1,5 @@
 import json
+import threading
 import time
 from dataclasses import dataclass
 
@@ -202,7 +203,7 @@ def paginate_customers(
                 return CustomerPage(rows, number, per_page, total, clamped=not usable)
             offset = (number - 1) * per_page
             if searching:
-                _set_local(enable_indexscan="on", enable_bitmapscan="off", enable_sort="off")
+                _set_local(**_WALK_PLAN)
                 asked = number
                 rows, number, bounded = _newest_rows(queryset, number=number, per_page=per_page, cursor=cursor)
                 return CustomerPage(
@@ -376,12 +377,79 @@ def _rows(queryset: QuerySet, order: tuple, *, offset: int, per_page: int, curso
 # over a covering (id) INCLUDE (is_active, search_text) index, 124 MB, was no faster: testing
 # LIKE is the cost), so page 200 of "comercial" (2.7% of the customers) read 182,000 rows, 70 ms.
 # The trigram index finds every match instead, but then reads them all (27,000 rows for
-# "comercial", as slow). So the walk is bounded: it tests at most NEWEST_WALK_ROWS rows, the
-# newest ones by id (ids are unique, so "id above the highest id minus the bound" holds at most
-# that many). A page inside that range is the same page as before; a deeper one shows the
-# deepest whole page found there, and the page says so: Siguiente continues from it (keyset),
-# and a narrower search or a filter reaches the older customers. bench/README.md has the figures.
+# "comercial", as slow). So the walk is bounded: it tests at most NEWEST_WALK_ROWS rows, from
+# the newest match down (ids are unique, so "id above the newest match's id minus the bound"
+# holds at most that many). A page inside that range is the same page as before; a deeper one
+# shows the deepest whole page found there, and the page says so: Siguiente continues from it
+# (keyset), and a narrower search or a filter reaches the older customers. bench/README.md has
+# the figures.
 NEWEST_WALK_ROWS = 50_000
+
+# --- the first newest-first page, past customers without the word ------------------------------
+#
+# The walk finds the first page at once when the word is among the newest customers, but it
+# tests every row it passes, 0.25-0.5 µs each whatever the test: each bulk import of 50,000
+# customers without the word put 50,000 more rows before its first match, and seven imports
+# took "comercial" from 21 to 144 ms over HTTP (bench/README.md, list_searches.py). No plan
+# over the indexes skips such a run from scratch: the trigram index reads the word's posting
+# lists whole (10-40 ms for "comercial", 50-150 for "gmail.com"), and every match it finds is
+# read from the table (2-3 µs each: 27,000 for "comercial"); windows of ids through it paid
+# that read once a window and lost to the walk after three imports. What skips the run is
+# knowing where the first page ended last time: the id of its last row (``_page_ends``, per
+# process, for a page that ended more than REMEMBERED_DEPTH ids below the newest). The page is
+# then the newest matches at or above that id, found through the trigram index ANDed with
+# that range of the primary key (0.04 µs an id in the range instead of the walk's 0.25-0.5),
+# and it is exactly the first page whenever the range holds a whole page: a match below the
+# id is older than every match above it. Otherwise (rows that left the list) the walk answers,
+# as before. The range is taken while it spans more than RANGE_IDS_PER_MATCH ids per match
+# the planner expects: for a common word ("gmail.com", 200,000 matches) the posting lists
+# cost more than walking a few hundred thousand rows.
+REMEMBERED_DEPTH = 20_000
+PAGE_ENDS = 1_000  # searches whose first page's end a process remembers
+RANGE_IDS_PER_MATCH = 2
+_WALK_PLAN = {"enable_indexscan": "on", "enable_bitmapscan": "off", "enable_sort": "off"}
+# Parallel workers for the range took 3-5 ms to start, for a few dozen rows read.
+_RANGE_PLAN = {
+    "enable_indexscan": "off",
+    "enable_bitmapscan": "on",
+    "enable_sort": "on",
+    "max_parallel_workers_per_gather": "0",
+}
+_page_ends: dict = {}
+_page_ends_lock = threading.Lock()
+
+
+def _first_newest_page(queryset: QuerySet, *, per_page: int, top: int) -> list:
+    """The newest ``per_page`` matches of ``queryset``, newest first (``top``: the highest id)."""
+    newest = queryset.order_by("-pk")
+    key = _page_key(queryset, per_page)
+    remembered = _page_ends.get(key)  # (the id the page ended at, the matches expected)
+    if remembered and top - remembered[0] > RANGE_IDS_PER_MATCH * remembered[1]:
+        _set_local(**_RANGE_PLAN)
+        rows = list(newest.filter(pk__gte=remembered[0])[:per_page])
+        _set_local(**_WALK_PLAN)  # (the workers stay off: what follows reads a page or walks)
+        if len(rows) == per_page:
+            _remember_page_end(key, rows[-1].pk, remembered[1])
+            return rows
+    rows = list(newest[:per_page])
+    if len(rows) == per_page and top - rows[-1].pk > REMEMBERED_DEPTH:
+        matches = _estimate(queryset)
+        if matches is not None:
+            _remember_page_end(key, rows[-1].pk, matches)
+    return rows
+
+
+def _page_key(queryset: QuerySet, per_page: int) -> str:
+    sql, params = queryset.order_by().query.sql_with_params()
+    return f"{per_page}\x00{sql}\x00{params!r}"
+
+
+def _remember_page_end(key: str, pk: int, matches: int) -> None:
+    with _page_ends_lock:
+        _page_ends.pop(key, None)
+        _page_ends[key] = (pk, matches)
+        while len(_page_ends) > PAGE_ENDS:
+            del _page_ends[next(iter(_page_ends))]  # the least recently found
 
 
 def _newest_rows(queryset: QuerySet, *, number: int, per_page: int, cursor) -> tuple[list, int, bool]:
@@ -390,11 +458,14 @@ def _newest_rows(queryset: QuerySet, *, number: int, per_page: int, cursor) -> t
     (False: it saw every id, so a lower number means the page does not exist)."""
     offset = (number - 1) * per_page
     model = queryset.model
-    if not offset or (cursor and model._default_manager.filter(pk=cursor[1]).exists()):
+    if cursor and model._default_manager.filter(pk=cursor[1]).exists():
         return _rows(queryset, ("-pk",), offset=offset, per_page=per_page, cursor=cursor), number, False
     top = model._default_manager.order_by("-pk").values_list("pk", flat=True).first() or 0
-    floor = top - NEWEST_WALK_ROWS
-    walk = queryset.order_by("-pk").values_list("pk", flat=True)
+    first = _first_newest_page(queryset, per_page=per_page, top=top)
+    if not offset or not first:
+        return first, 1 if not first else number, False
+    floor = first[0].pk - NEWEST_WALK_ROWS
+    walk = queryset.filter(pk__lte=first[0].pk).order_by("-pk").values_list("pk", flat=True)
     if floor > 0:
         walk = walk.filter(pk__gt=floor)
     ids = list(walk[: offset + per_page])
@@ -404,8 +475,8 @@ def _newest_rows(queryset: QuerySet, *, number: int, per_page: int, cursor) -> t
     # The deepest whole page within the bound; when the walk saw every id, the last page.
     reachable = len(ids) // per_page if floor > 0 else -(-len(ids) // per_page)
     if reachable < 1:
-        # Fewer than a page among the newest ids: only the first page opens directly.
-        return _rows(queryset, ("-pk",), offset=0, per_page=per_page, cursor=None), 1, floor > 0
+        # Fewer than a page within the bound: only the first page opens directly.
+        return first, 1, floor > 0
     start = (reachable - 1) * per_page
     return _rows_by_id(queryset, ids[start : start + per_page]), reachable, floor > 0
 

@@ -307,6 +307,18 @@ def test_history_and_a_note_for_every_created_and_updated_customer(admin):
     assert "Razón social: Antigua S.A.C. → Cambiada S.A." in note
 
 
+def test_a_customer_to_create_gets_the_id_its_row_was_staged_with(admin):
+    job = preview(admin, xlsx([company(name="Nueva S.A."), person(dni=valid_dni(), first="Luz")]))
+    staged = dict(ImportStagedRow.objects.filter(batch=f"job-{job.pk}").values_list("number", "customer_id"))
+    assert None not in staged.values() and len(set(staged.values())) == 2
+    made_meanwhile = make_company(business_name="Guardada Mientras S.A.C.")  # the form draws ids too
+    assert made_meanwhile.pk not in staged.values()
+    job = run(admin, job)
+    assert job.created == 2
+    assert Customer.objects.get(pk=staged[2]).business_name == "Nueva S.A."
+    assert Customer.objects.get(pk=staged[3]).first_names == "Luz"
+
+
 def test_an_update_of_a_customer_changed_after_the_preview_is_reported_not_overwritten(admin):
     existing = make_company(business_name="Antigua S.A.C.")
     job = preview(admin, xlsx([company(ruc=existing.document_number, name="Del archivo S.A.")]))
@@ -561,13 +573,15 @@ def committed_admin(transactional_db, reference_data):
 
 
 def _staged(job) -> list:
-    return list(
+    """The staged rows, a created customer's id aside: each preview draws new ones."""
+    rows = (
         ImportStagedRow.objects.filter(batch=f"job-{job.pk}")
         .order_by("number")
         .values_list(
             "number", "action", "customer_id", "fields", "phones", "emails", "address", "note", "errors", "raw"
         )
     )
+    return [(*row[:2], "nuevo" if row[1] == "create" else row[2], *row[3:]) for row in rows]
 
 
 def test_workers_check_a_large_file_exactly_as_one_process_does(committed_admin, monkeypatch, settings):

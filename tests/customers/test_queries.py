@@ -728,3 +728,90 @@ def test_a_typed_deep_page_has_the_rows_of_the_plain_order(monkeypatch, query):
     with CaptureQueriesContext(connection) as later:
         assert all(c.document_type.short_name for c in page)  # read with the rows
     assert not later.captured_queries
+
+
+# --- the first newest-first page, past customers without the word ------------------------------
+
+
+@pytest.fixture
+def page_ends(monkeypatch):
+    """Three "Comercial" per page, newest first; a first page that ends more than two ids below
+    the newest is remembered, and found again from where it ended."""
+    monkeypatch.setattr(queries, "COUNT_LIMIT", 3)
+    monkeypatch.setattr(queries, "REMEMBERED_DEPTH", 2)
+    monkeypatch.setattr(queries, "RANGE_IDS_PER_MATCH", 0)  # the range always pays (tiny table)
+    monkeypatch.setattr(queries, "_page_ends", {})
+
+
+def _first_page_ids(query: str = "q=comercial") -> list[int]:
+    return [c.pk for c in _page(query, 1)]
+
+
+def _imported_after(matching: int, others: int) -> tuple[list[int], list[int]]:
+    """``matching`` "Comercial" customers, then ``others`` newer ones without the word (what a
+    bulk import of other names leaves); both lists of ids, newest first."""
+    made = [make_company(business_name=f"Comercial {i:02d} S.A.C.").pk for i in range(matching)]
+    newer = [make_company(business_name=f"Distribuidora {i:02d} E.I.R.L.").pk for i in range(others)]
+    return made[::-1], newer[::-1]
+
+
+def _rename(pk: int, name: str) -> None:
+    customer = Customer.objects.get(pk=pk)
+    data = {
+        "kind": "empresa",
+        "document_type": "6",
+        "document_number": customer.document_number,
+        "business_name": name,
+        "business_line": customer.business_line or "Comercio",
+        "address": {"district": "150122", "street": "Av. Larco 123"},
+    }
+    services.update_customer(actor=None, customer=customer, data=data)
+
+
+def test_the_first_newest_page_found_again_from_where_it_ended_is_the_same_page(page_ends):
+    made, _newer = _imported_after(6, 5)
+
+    assert _first_page_ids() == made[:3]  # walked: remembers where it ended
+    with CaptureQueriesContext(connection) as ran:
+        assert _first_page_ids() == made[:3]  # through the range from that row
+    assert any(f'"id" >= {made[2]}' in query["sql"] for query in ran.captured_queries)
+
+
+def test_a_customer_given_the_word_after_the_first_page_was_found_shows_on_it(page_ends):
+    made, newer = _imported_after(6, 5)
+    _first_page_ids()
+
+    _rename(newer[3], "Comercial Nueva S.A.C.")  # among the newer ones, inside the range
+    assert _first_page_ids() == [newer[3], *made[:2]]
+    _rename(made[5], "Comercial Antigua S.A.C.")  # already a match: the oldest stays out
+    assert _first_page_ids() == [newer[3], *made[:2]]
+    created = make_company(business_name="Comercial Recién Llegada S.A.C.").pk
+    assert _first_page_ids() == [created, newer[3], made[0]]
+
+
+def test_a_first_page_whose_rows_left_the_list_is_walked_again(page_ends):
+    made, _newer = _imported_after(6, 5)
+    _first_page_ids()
+
+    for pk in made[:2]:
+        services.suspend_customer(actor=None, customer=Customer.objects.get(pk=pk))
+    assert _first_page_ids() == made[2:5]  # only one left at or above the remembered end
+
+
+def test_the_first_page_of_a_search_with_a_filter_is_remembered_apart(page_ends):
+    made, _newer = _imported_after(6, 5)
+    services.suspend_customer(actor=None, customer=Customer.objects.get(pk=made[0]))
+
+    assert _first_page_ids() == made[1:4]
+    assert _first_page_ids("q=comercial&estado=todos") == made[:3]
+    assert _first_page_ids() == made[1:4]
+
+
+def test_a_typed_newest_first_page_walks_its_bound_from_the_newest_match(page_ends, monkeypatch):
+    made, newer = _imported_after(12, 5)
+    monkeypatch.setattr(queries, "COUNT_LIMIT", 9)  # 3 pages of 3 may be walked
+    monkeypatch.setattr(queries, "NEWEST_WALK_ROWS", made[0] - made[9])  # 9 matches from the newest one
+
+    page = _page("q=comercial", 3)
+    assert (page.number, page.beyond_walk) == (3, None)
+    assert [c.pk for c in page] == made[6:9]
