@@ -89,9 +89,10 @@ def test_the_history_shows_no_counts_for_an_import_not_yet_run_and_a_way_to_conf
         ("importando", 1, "1 de 2 filas guardadas."),
     ],
 )
-def test_the_progress_says_what_is_being_done(client, transactional_db, status, done, told):
+def test_the_progress_says_what_is_being_done(client, transactional_db, reference_data, status, done, told):
     client.force_login(user_with_role("Administrador"))
     job, _ = _upload(client, [company(), company()])
+    assert job.error_rows == 0
     ImportJob.objects.filter(pk=job.pk).update(status=status, rows_done=done, rows_total=2)
     worker = connection.copy()  # the process at work holds the job's lock
     try:
