@@ -14,3 +14,10 @@ class CustomersConfig(AppConfig):
         # The attributes engine knows nothing of customers: it asks the stores registered
         # with it where values live (attributes.stores).
         register_value_store(customer_attribute_values)
+
+        # A customer's row lock held by an import's part that a killed worker left prepared is
+        # released by the import's own recovery (customers.access.locked_customer asks for it).
+        from customers.access import register_lock_releaser
+        from customers.importing import release_abandoned_parts
+
+        register_lock_releaser(release_abandoned_parts)

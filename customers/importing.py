@@ -31,6 +31,7 @@ import multiprocessing.util
 import os
 import signal
 import tempfile
+import threading
 import uuid
 from dataclasses import dataclass, field
 from itertools import chain, islice
@@ -196,6 +197,7 @@ def preview_import(job_id: int) -> ImportJob:
                     batch=batch,
                 )
                 import_staging.stage(batch, _staged_child_rows(analysis), replace=False)
+                analysis.warnings += _namesakes_warning(batch)
                 _ready(job, analysis, started)
                 import_staging.refresh_statistics()
                 job.save()
@@ -222,6 +224,58 @@ def _ready(job: ImportJob, analysis: Analysis, started) -> None:
     job.status = ImportJob.Status.READY
     if analysis.error_count:
         _save_report(job, _analysis_report(analysis))
+
+
+# The names (match keys) of %s that customers outside the Papelera have: customer_match_key_idx.
+NAMES_TAKEN_SQL = (
+    f"SELECT DISTINCT match_key FROM {Customer._meta.db_table}"  # noqa: S608
+    " WHERE match_key = ANY(%s) AND deleted_at IS NULL AND match_key <> ''"
+)
+# Row numbers a warning lists before "y N más".
+WARNING_ROWS_SHOWN = 20
+
+
+def _namesakes_warning(batch: str) -> list[str]:
+    """A warning for the staged rows to create that have neither document nor e-mail (nothing to
+    match them by: README's matching) and the name of a customer already registered outside the
+    Papelera — uploading a list again would create those customers a second time. "The same
+    name" is Customer.match_key's (accents, case, punctuation and a legal suffix folded), looked
+    up through its index (customer_match_key_idx) for those rows only: few in practice."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT number, customer_match_key(fields ->> 'sort_key') FROM {ImportStagedRow._meta.db_table}
+            WHERE batch = %s AND sheet = '' AND action = 'create'
+              AND coalesce(fields ->> 'document_number', '') = '' AND coalesce(fields ->> 'email', '') = ''
+              AND coalesce(jsonb_array_length(emails), 0) = 0
+            """,  # noqa: S608
+            [batch],
+        )
+        unmatched = cursor.fetchall()
+        if not unmatched:
+            return []
+        # Apart, so that the plan is an index scan for these keys whatever the planner guesses
+        # of the staged rows (a join could choose to read the whole customers table).
+        cursor.execute(NAMES_TAKEN_SQL, [list({key for _, key in unmatched if key})])
+        taken = {key for (key,) in cursor.fetchall()}
+    numbers = sorted(number for number, key in unmatched if key in taken)
+    if not numbers:
+        return []
+    shown = ", ".join(str(n) for n in numbers[:WARNING_ROWS_SHOWN])
+    more = len(numbers) - WARNING_ROWS_SHOWN
+    if more > 0:
+        shown += f" y {more:,} más"
+    if len(numbers) == 1:
+        return [
+            f"1 fila sin documento ni correo tiene el mismo nombre que un cliente existente: se creará como "
+            f"cliente nuevo (fila {shown}). Si es el mismo cliente, agregue su documento o correo en el archivo "
+            "para que se actualice."
+        ]
+    return [
+        f"{len(numbers):,} filas sin documento ni correo tienen el mismo nombre que un cliente existente: se "
+        f"crearán como clientes nuevos (filas {shown}). Si son los mismos clientes, agregue su documento o "
+        "correo en el archivo para que se actualicen."
+    ]
 
 
 def _batch(job: ImportJob) -> str:
@@ -1552,6 +1606,37 @@ def resolve_abandoned_parts() -> None:
                     resolve_parts(job_id)
                 finally:
                     cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [_LOCK_CLASS, job_id])
+
+
+def reap_dead_jobs() -> None:
+    """reap_if_dead for every job shown as running, and resolve_abandoned_parts: what a worker
+    starting does (config's db_worker), so that the history stops showing «Importando» for an
+    import whose worker was killed, without anyone opening it."""
+    resolve_abandoned_parts()
+    running = ImportJob.objects.filter(status__in=[ImportJob.Status.CHECKING, ImportJob.Status.IMPORTING])
+    for job in running.order_by("pk"):
+        reap_if_dead(job)
+
+
+def release_abandoned_parts() -> bool:
+    """resolve_abandoned_parts for a caller inside a transaction (customers.access, when a
+    customer's lock may be a killed worker's part): in a thread, with a connection of its own
+    (COMMIT PREPARED is refused inside a transaction). Returns whether parts are still prepared
+    (a live import's, about to commit). Registered in customers.apps."""
+
+    def resolve():
+        try:
+            resolve_abandoned_parts()
+        finally:
+            connection.close()
+
+    helper = threading.Thread(target=resolve, name="import-release-parts", daemon=True)
+    helper.start()
+    helper.join(RELEASE_WAIT_SECONDS)
+    return helper.is_alive() or bool(import_parallel.leftovers())
+
+
+RELEASE_WAIT_SECONDS = 15
 
 
 def is_being_worked_on(job: ImportJob) -> bool:
