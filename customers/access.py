@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 PREPARED_WAIT_MS = 10_000
 STILL_LOCKED_MESSAGE = (
     "No se pudo guardar: una importación de clientes que aún no termina tiene bloqueado este cliente. "
-    "Espere a que termine (Importar → Historial de importaciones) y vuelva a guardar."
+    "Espere a que termine (Importar → Importaciones anteriores) y vuelva a guardar."
 )
 # Uncorrelated, so PostgreSQL checks it once before reading the row (a "One-Time Filter"): with a
 # transaction prepared, the row is not locked (nor waited for) here, and _lock_past_prepared goes on.

@@ -177,8 +177,10 @@ def preview_import(job_id: int) -> ImportJob:
     batch, actor = _batch(job), job.created_by
     # Progress goes through a second connection while the rows are staged in one transaction.
     separate = not connection.in_atomic_block
-    import_staging.discard_stale()
     with _job_lock(job.pk):
+        # Under the job's lock: while stale rows are deleted, reap_if_dead must not take the
+        # job for a dead one (the lock is how it tells).
+        import_staging.discard_stale()
         try:
             with _local_copy(job) as path, transaction.atomic():
                 # The rows as checked, for the confirmed import to write without cleaning them

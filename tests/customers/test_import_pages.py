@@ -82,18 +82,20 @@ def test_the_history_shows_no_counts_for_an_import_not_yet_run_and_a_way_to_conf
 
 
 @pytest.mark.parametrize(
-    ("status", "done", "told"),
+    ("status", "done", "total", "told"),
     [
-        ("revisando", 2, "2 filas revisadas."),
-        ("importando", 0, "Guardando 2 filas: se guardan todas juntas, al final."),
-        ("importando", 1, "1 de 2 filas guardadas."),
+        ("revisando", 2, 2, "2 filas revisadas."),
+        ("revisando", 1, 2, "1 fila revisada."),
+        ("importando", 0, 2, "Guardando 2 filas: se guardan todas juntas, al final."),
+        ("importando", 0, 1, "Guardando 1 fila."),
+        ("importando", 1, 2, "1 de 2 filas guardadas."),
     ],
 )
-def test_the_progress_says_what_is_being_done(client, transactional_db, reference_data, status, done, told):
+def test_the_progress_says_what_is_being_done(client, transactional_db, reference_data, status, done, total, told):
     client.force_login(user_with_role("Administrador"))
     job, _ = _upload(client, [company(), company()])
     assert job.error_rows == 0
-    ImportJob.objects.filter(pk=job.pk).update(status=status, rows_done=done, rows_total=2)
+    ImportJob.objects.filter(pk=job.pk).update(status=status, rows_done=done, rows_total=total)
     worker = connection.copy()  # the process at work holds the job's lock
     try:
         with worker.cursor() as cursor:
