@@ -53,6 +53,12 @@ def main() -> int:
     parser.add_argument(
         "--esperas", action="store_true", help="muestrear en qué espera PostgreSQL durante la importación confirmada"
     )
+    parser.add_argument(
+        "--sin-lista",
+        action="store_true",
+        help="no pedir la lista de clientes durante la importación confirmada: la importación sola, sin la"
+        " carga de un cliente que pide páginas sin parar en los mismos 2 núcleos",
+    )
     parser.add_argument("--step", help=argparse.SUPPRESS)  # inner process
     args = parser.parse_args()
     if args.step:
@@ -79,7 +85,12 @@ def _steps(args, url: str) -> int:
         steps = ("export-attributes", *steps)
     for step in steps:
         command = [sys.executable, __file__, "--step", step, "--rows", str(args.rows)]
-        flags = (("--esperas", args.esperas), ("--sin-comparacion", args.sin_comparacion), ("--vacuum", args.vacuum))
+        flags = (
+            ("--esperas", args.esperas),
+            ("--sin-comparacion", args.sin_comparacion),
+            ("--vacuum", args.vacuum),
+            ("--sin-lista", args.sin_lista),
+        )
         command += [flag for flag, on in flags if on]
         result = subprocess.run(command, env=env, cwd=ROOT)
         if result.returncode:
@@ -102,7 +113,13 @@ def _peak_mb() -> float:
 def _inner(args) -> int:
     _setup()
     if args.step == "import":
-        return _import(args.rows, waits=args.esperas, compare=not args.sin_comparacion, vacuum=args.vacuum)
+        return _import(
+            args.rows,
+            waits=args.esperas,
+            compare=not args.sin_comparacion,
+            vacuum=args.vacuum,
+            probe=not args.sin_lista,
+        )
     if args.step == "export-attributes":
         return _export_attributes()
     if args.step == "export-csv":
@@ -110,7 +127,8 @@ def _inner(args) -> int:
     return _export_xlsx()
 
 
-def _import(rows: int, *, waits: bool = False, compare: bool = True, vacuum: bool = False) -> int:
+def _import(rows: int, *, waits: bool = False, compare: bool = True, vacuum: bool = False, probe: bool = True) -> int:
+    import contextlib
     import tempfile
 
     from django.core.files.uploadedfile import SimpleUploadedFile
@@ -149,15 +167,17 @@ def _import(rows: int, *, waits: bool = False, compare: bool = True, vacuum: boo
     )
     if job.errors:
         print("  primeros errores:", job.errors[:3])
-    with _ListProbe(user) as idle:  # the same requests with nothing else running: the reference
-        time.sleep(IDLE_PROBE_S)
-    print(f"  lista de clientes sin importación ({IDLE_PROBE_S} s): {idle.summary()}", flush=True)
+    if probe:
+        with _ListProbe(user) as idle:  # the same requests with nothing else running: the reference
+            time.sleep(IDLE_PROBE_S)
+        print(f"  lista de clientes sin importación ({IDLE_PROBE_S} s): {idle.summary()}", flush=True)
     wal_before, pg_cpu_before = _wal_lsn(), _postgres_cpu()
     began = time.perf_counter()
     job = importing.confirm_import(actor=user, job=job, mode=ImportJob.Mode.VALID_ONLY)
     phases = _Phases()
     sampler = _WaitSampler() if waits else None
-    with _ListProbe(user) as probe, phases:  # the list page, requested all along the confirmed import
+    listing = _ListProbe(user) if probe else contextlib.nullcontext()
+    with listing, phases:  # the list page, requested all along the confirmed import (unless --sin-lista)
         if sampler:
             sampler.start()
         job = importing.run_import(job.pk)
@@ -176,7 +196,10 @@ def _import(rows: int, *, waits: bool = False, compare: bool = True, vacuum: boo
         f"{rows / total_s:,.0f} filas/s",
         flush=True,
     )
-    print(f"  lista de clientes durante la importación: {probe.summary()}", flush=True)
+    if probe:
+        print(f"  lista de clientes durante la importación: {listing.summary()}", flush=True)
+    else:
+        print("  lista de clientes durante la importación: no pedida (--sin-lista)", flush=True)
     print(f"  fases de la importación confirmada: {phases.summary()}", flush=True)
     print(
         f"  PostgreSQL durante la importación confirmada: {pg_cpu:.1f} s de CPU (todos sus procesos, también"
