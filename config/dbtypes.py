@@ -16,9 +16,11 @@ from django.db.backends.signals import connection_created
 
 logger = logging.getLogger(__name__)
 
-# Any instant in these years converts to any time zone (±14 h) without overflow.
+# Any instant between these converts to any time zone (±14 h) without overflow. The upper end
+# lets django-tasks-db's "no run_after" (9999-01-01 UTC, on every task the worker reads) through
+# as itself, instead of a warning in the log for each task.
 READABLE_FROM = datetime(2, 1, 1, tzinfo=UTC)
-READABLE_TO = datetime(9998, 12, 31, tzinfo=UTC)
+READABLE_TO = datetime(9999, 12, 31, tzinfo=UTC)
 
 
 def _safe_loader(base):

@@ -123,3 +123,16 @@ def test_a_date_filter_out_of_range_is_ignored_with_a_spanish_notice(admin_clien
     response = admin_client.get(reverse("customers:list"), {f"{aniversario.field_name}_min": bound})
     assert response.status_code == 200
     assert "Se ignoró el filtro «Aniversario (desde)»" in response.content.decode()
+
+
+def test_the_task_queues_far_date_reads_as_itself_without_a_warning(caplog):
+    from datetime import UTC, datetime
+
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT %s::timestamptz, %s::timestamptz", ["9999-01-01T00:00:00+00:00", FAR])
+        sentinel, far = cursor.fetchone()
+    assert sentinel == datetime(9999, 1, 1, tzinfo=UTC)  # django-tasks-db's "no run_after"
+    assert far is None  # past the last day that converts to every time zone: still shown empty
+    assert "9999-01-01" not in caplog.text
