@@ -171,7 +171,7 @@ def _import(rows: int, *, waits: bool = False, compare: bool = True, vacuum: boo
         with _ListProbe(user) as idle:  # the same requests with nothing else running: the reference
             time.sleep(IDLE_PROBE_S)
         print(f"  lista de clientes sin importación ({IDLE_PROBE_S} s): {idle.summary()}", flush=True)
-    wal_before, pg_cpu_before = _wal_lsn(), _postgres_cpu()
+    wal_before, pg_cpu_before = _wal_lsn(), seed_bench.postgres_cpu()
     began = time.perf_counter()
     job = importing.confirm_import(actor=user, job=job, mode=ImportJob.Mode.VALID_ONLY)
     phases = _Phases()
@@ -184,7 +184,7 @@ def _import(rows: int, *, waits: bool = False, compare: bool = True, vacuum: boo
         if sampler:
             sampler.stop()
     import_s = time.perf_counter() - began
-    pg_cpu, wal_mb = _postgres_cpu() - pg_cpu_before, (_wal_lsn() - wal_before) / 1024 / 1024
+    pg_cpu, wal_mb = seed_bench.postgres_cpu() - pg_cpu_before, (_wal_lsn() - wal_before) / 1024 / 1024
     total_s = preview_s + import_s
     print(
         f"Importación confirmada: {import_s:.1f} s — creados {job.created:,}, actualizados {job.updated:,} "
@@ -243,35 +243,6 @@ def _wal_lsn() -> int:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_current_wal_lsn() - '0/0'::pg_lsn")
         return int(cursor.fetchone()[0])
-
-
-def _postgres_cpu() -> float:
-    """CPU seconds of the embedded server's processes so far (live backends plus those reaped),
-    as bench/preview.py counts them: how much work, whatever else shares the machine."""
-    from django.db import DatabaseError, connection
-
-    try:
-        with connection.cursor() as cursor:  # the server's folder: readable on this machine only
-            cursor.execute("SELECT current_setting('data_directory')")
-            pidfile = Path(cursor.fetchone()[0]) / "postmaster.pid"
-        postmaster = int(pidfile.read_text().split()[0])
-    except (DatabaseError, OSError, ValueError, IndexError):
-        return 0.0
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        pid, ppid = int(entry), int(fields[1])
-        if pid == postmaster:
-            total += sum(int(x) for x in fields[11:15]) / tick  # utime, stime, cutime, cstime
-        elif ppid == postmaster:
-            total += (int(fields[11]) + int(fields[12])) / tick
-    return total
 
 
 class _ListProbe:

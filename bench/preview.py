@@ -66,6 +66,7 @@ def main() -> int:
 
 
 def _once(importing, user, content, args) -> None:
+    import seed as seed_bench  # bench/seed.py (this folder)
     from django.core.files.uploadedfile import SimpleUploadedFile
     from django.db import connection
 
@@ -76,7 +77,7 @@ def _once(importing, user, content, args) -> None:
         import cProfile
 
         profiler = cProfile.Profile()
-    pg_before = _postgres_cpu()
+    pg_before = seed_bench.postgres_cpu()
     self_before = resource.getrusage(resource.RUSAGE_SELF)
     children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     began = time.perf_counter()
@@ -90,7 +91,7 @@ def _once(importing, user, content, args) -> None:
     wall = time.perf_counter() - began
     self_after = resource.getrusage(resource.RUSAGE_SELF)
     children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    pg = _postgres_cpu() - pg_before
+    pg = seed_bench.postgres_cpu() - pg_before
 
     def cpu(a, b):
         return f"{(b.ru_utime + b.ru_stime) - (a.ru_utime + a.ru_stime):.2f} s (sys {b.ru_stime - a.ru_stime:.2f})"
@@ -137,30 +138,6 @@ def _once(importing, user, content, args) -> None:
     job.file.delete(save=False)
     job.delete()
     connection.close()
-
-
-def _postgres_cpu() -> float:
-    """CPU seconds of the embedded server's processes so far (live backends plus those reaped)."""
-    pidfile = ROOT / ".local" / "pgdata" / "postmaster.pid"
-    try:
-        postmaster = int(pidfile.read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        return 0.0
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        pid, ppid = int(entry), int(fields[1])
-        if pid == postmaster:
-            total += sum(int(x) for x in fields[11:15]) / tick  # utime, stime, cutime, cstime
-        elif ppid == postmaster:
-            total += (int(fields[11]) + int(fields[12])) / tick
-    return total
 
 
 if __name__ == "__main__":

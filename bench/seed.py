@@ -141,5 +141,34 @@ def _seed(command: list[str], env: dict) -> str:
     return figure
 
 
+def postgres_cpu() -> float:
+    """CPU seconds of the embedded server's processes so far (live backends plus those reaped),
+    for bench/importing.py and bench/preview.py: how much work, whatever else shares the machine."""
+    from django.db import DatabaseError, connection
+
+    try:
+        with connection.cursor() as cursor:  # the server's folder: readable on this machine only
+            cursor.execute("SELECT current_setting('data_directory')")
+            pidfile = Path(cursor.fetchone()[0]) / "postmaster.pid"
+        postmaster = int(pidfile.read_text().split()[0])
+    except (DatabaseError, OSError, ValueError, IndexError):
+        return 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid, ppid = int(entry), int(fields[1])
+        if pid == postmaster:
+            total += sum(int(x) for x in fields[11:15]) / tick  # utime, stime, cutime, cstime
+        elif ppid == postmaster:
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 if __name__ == "__main__":
     sys.exit(main())
