@@ -16,6 +16,7 @@ from attributes.models import AttributeDefinition
 from attributes.values import FALSE_WORDS, TRUE_WORDS
 from customers import extensions
 from customers.countries import country_choices
+from customers.import_staging import field_values
 from customers.models import Category, Customer, CustomerClass, District, DocumentType
 from customers.reference import DNI, RUC
 from customers.spreadsheets import cell_text, unescape_formula
@@ -530,10 +531,9 @@ def _find_district(name: str, province: str, department: str, lookups: Lookups, 
 
 def customer_data(customer: Customer, *, phones: list, emails: list, address, lookups: Lookups) -> dict:
     """What the customer holds now, as a data dict: the base a row's cells update."""
-    loaded = customer.__dict__  # a loaded field's value, as its descriptor would return it
-    data = {
-        name: loaded[name] if name in loaded else getattr(customer, name)
-        for name in (
+    data = field_values(
+        customer,
+        (
             "kind",
             "is_foreign",
             "document_number",
@@ -555,8 +555,8 @@ def customer_data(customer: Customer, *, phones: list, emails: list, address, lo
             "linkedin",
             "youtube",
             "website",
-        )
-    }
+        ),
+    )
     rows = lookups.rows_by_pk
     data["document_type"] = rows.get((DocumentType, customer.document_type_id), customer.document_type_id)
     data["category"] = rows.get((Category, customer.category_id), customer.category_id)

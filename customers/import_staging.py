@@ -149,13 +149,23 @@ def customer_columns(customer: Customer) -> dict:
 _UPDATED = [(column, attname) for column, attname in _COLUMNS if column in UPDATED_COLUMNS]
 
 
+_UPDATED_ATTNAMES = [attname for _, attname in _UPDATED]
+
+
+def field_values(instance, attnames) -> dict:
+    """{attname: value} of a model instance: a loaded field's value straight from the instance's
+    __dict__ (what its descriptor would return, without the call: a preview asks this of tens of
+    thousands of customers), a deferred one through getattr."""
+    loaded = instance.__dict__
+    return {name: loaded[name] if name in loaded else getattr(instance, name) for name in attnames}
+
+
 def updated_columns(customer: Customer) -> dict:
     """customer_columns of ``customer`` limited to UPDATED_COLUMNS: what changed_columns compares."""
-    # A loaded field's value is in the instance's __dict__ (what its descriptor returns); a
-    # deferred one through getattr. No _plain call for the plain values (a preview: 35 a row).
-    loaded, columns = customer.__dict__, {}
+    # No _plain call for the plain values (a preview: 35 a row).
+    values, columns = field_values(customer, _UPDATED_ATTNAMES), {}
     for column, attname in _UPDATED:
-        value = loaded[attname] if attname in loaded else getattr(customer, attname)
+        value = values[attname]
         columns[column] = value if value.__class__ in _AS_IS else _plain(value)
     return columns
 

@@ -946,10 +946,7 @@ def _clean_row(result, data, customer, lookups, settings, by_pk, *, since, can_c
     old_phones = [[n, bool(w)] for n, w in by_pk["phones"].get(pk, [])]
     new_phones = [[n, bool(w)] for n, w in cleaned["phones"]]
     old_emails = list(by_pk["emails"].get(pk, []))
-    loaded = customer.__dict__  # a loaded field's value, as its descriptor would return it
-    before = {
-        attname: loaded[attname] if attname in loaded else getattr(customer, attname) for attname in _tracked_attnames()
-    }
+    before = import_staging.field_values(customer, _tracked_attnames())
     before.update(phones=old_phones, emails=old_emails)
     after = {**before}
     for name, value in cleaned["fields"].items():
