@@ -402,6 +402,34 @@ def _rows(alias: str, part: Part | None) -> str:
     return f"{where} AND mod({key}, {int(part.count)}) = {int(part.index)}"
 
 
+@dataclass(frozen=True)
+class Present:
+    """What the rows to create and update of a batch (part) write besides the customer: a
+    statement whose rows none of them has is not run (each reads every such row)."""
+
+    updates: int = 0
+    unnumbered: int = 0  # rows to create staged without their customer's id
+    phones: bool = False
+    emails: bool = False  # a non-empty list of e-mails
+    replaced_emails: bool = False  # an update that writes the customer's e-mails (maybe none)
+    extra: bool = False
+
+
+def _present(batch: str, part: Part | None) -> Present:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FILTER (WHERE s.action = 'update'),"  # noqa: S608
+            " count(*) FILTER (WHERE s.action = 'create' AND s.customer_id IS NULL),"
+            " coalesce(bool_or(s.phones IS NOT NULL), false),"
+            " coalesce(bool_or(s.emails IS NOT NULL AND s.emails <> '[]'::jsonb), false),"
+            " coalesce(bool_or(s.action = 'update' AND s.emails IS NOT NULL), false),"
+            f" coalesce(bool_or(s.extra IS NOT NULL), false) FROM {_table(ImportStagedRow)} s"
+            f" WHERE {_rows('s', part)} AND s.action IN ('create', 'update')",
+            [batch],
+        )
+        return Present(*cursor.fetchone())
+
+
 @dataclass
 class Applied:
     created_ids: list = field(default_factory=list)
@@ -452,6 +480,7 @@ def check_again(batch: str, *, can_create: bool, can_change: bool, part: Part | 
     # An e-mail that became another customer's (in the Papelera too, as the preview checks):
     # the rows' e-mails first (few), then the unique index on lower(email) outside the Papelera,
     # and the Papelera's e-mails read once (no index; materialized, so never once per row).
+    # Not at all when no row writes an e-mail (one read of the rows instead of two).
     wanted = (
         f"SELECT s2.id, s2.customer_id, x.email FROM {staged} s2"  # noqa: S608 - the models' tables
         " CROSS JOIN LATERAL jsonb_array_elements_text(s2.emails) AS x(email)"
@@ -462,7 +491,7 @@ def check_again(batch: str, *, can_create: bool, can_change: bool, part: Part | 
     for owners in (
         f"(SELECT lower(email) AS email, customer_id FROM {emails} WHERE NOT in_trash)",  # noqa: S608
         "trashed",
-    ):
+    ) if _present(batch, part).emails else ():
         prefix = (
             f"WITH trashed AS MATERIALIZED (SELECT lower(email) AS email, customer_id FROM {emails} WHERE in_trash) "  # noqa: S608, E501
             if owners == "trashed"
@@ -494,6 +523,7 @@ def apply(batch: str, *, actor, file_name: str, since=None, part: Part | None = 
     user_id = actor.pk if getattr(actor, "pk", None) else None
     staged, customers = _table(ImportStagedRow), _table(Customer)
     now = timezone.now()
+    present = _present(batch, part)
     with connection.cursor() as cursor:
         # Updates. The WHERE is evaluated again on a row another transaction changed while this
         # one waited for its lock, so a concurrent edit is never overwritten.
@@ -510,28 +540,30 @@ def apply(batch: str, *, actor, file_name: str, since=None, part: Part | None = 
             [*UPDATED_COLUMNS, now, batch, *([since] if since is not None else [])],
         )
         applied.updated_ids = [pk for (pk,) in cursor.fetchall()]
-        cursor.execute(
-            f"UPDATE {staged} s SET action = 'error', errors = jsonb_build_array(jsonb_build_array('—',"  # noqa: S608
-            " '«' || m.name || '» cambió después de la vista previa (otra persona lo modificó o lo eliminó); "
-            "revise el archivo y vuelva a subirlo.'))"
-            f" FROM (SELECT s2.id, coalesce(c.name, '—') AS name FROM {staged} s2"
-            f" LEFT JOIN {customers} c ON c.id = s2.customer_id"
-            # NOT IN over a subquery: a hashed set, not a scan of the array per row.
-            f" WHERE {_rows('s2', part)} AND s2.action = 'update'"
-            " AND s2.customer_id NOT IN (SELECT unnest(%s::bigint[]))) m"
-            " WHERE s.id = m.id",
-            [batch, applied.updated_ids],
-        )
+        if len(applied.updated_ids) < present.updates:
+            cursor.execute(
+                f"UPDATE {staged} s SET action = 'error', errors = jsonb_build_array(jsonb_build_array('—',"  # noqa: S608
+                " '«' || m.name || '» cambió después de la vista previa (otra persona lo modificó o lo eliminó); "
+                "revise el archivo y vuelva a subirlo.'))"
+                f" FROM (SELECT s2.id, coalesce(c.name, '—') AS name FROM {staged} s2"
+                f" LEFT JOIN {customers} c ON c.id = s2.customer_id"
+                # NOT IN over a subquery: a hashed set, not a scan of the array per row.
+                f" WHERE {_rows('s2', part)} AND s2.action = 'update'"
+                " AND s2.customer_id NOT IN (SELECT unnest(%s::bigint[]))) m"
+                " WHERE s.id = m.id",
+                [batch, applied.updated_ids],
+            )
 
         # Creates: stage() gave them their ids (rows staged without one get it now), then one
         # INSERT … SELECT.
-        cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [Customer._meta.db_table])
-        (sequence,) = cursor.fetchone()
-        cursor.execute(
-            f"UPDATE {staged} s SET customer_id = nextval(%s) WHERE {_rows('s', part)} AND s.action = 'create'"  # noqa: S608
-            " AND s.customer_id IS NULL",
-            [sequence, batch],
-        )
+        if present.unnumbered:
+            cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [Customer._meta.db_table])
+            (sequence,) = cursor.fetchone()
+            cursor.execute(
+                f"UPDATE {staged} s SET customer_id = nextval(%s) WHERE {_rows('s', part)} AND s.action = 'create'"  # noqa: S608
+                " AND s.customer_id IS NULL",
+                [sequence, batch],
+            )
         columns = [f.column for f in _WRITTEN]
         cursor.execute(
             f"INSERT INTO {customers} ({', '.join(_q(c) for c in columns)})"  # noqa: S608
@@ -546,23 +578,32 @@ def apply(batch: str, *, actor, file_name: str, since=None, part: Part | None = 
 
         written = f"{_rows('s', part)} AND s.action IN ('create', 'update')"
         # Phones and e-mails: a row that writes them replaces the customer's list.
-        for model, column, values, extra in (
-            (CustomerPhone, "phones", "x.value->>0, (x.value->>1)::boolean,", ("number", "whatsapp")),
-            (CustomerEmail, "emails", "x.value #>> '{}',", ("email",)),
+        for model, column, values, extra, replaced, added in (
+            (
+                CustomerPhone,
+                "phones",
+                "x.value->>0, (x.value->>1)::boolean,",
+                ("number", "whatsapp"),
+                present.phones,
+                present.phones,
+            ),
+            (CustomerEmail, "emails", "x.value #>> '{}',", ("email",), present.replaced_emails, present.emails),
         ):
-            cursor.execute(
-                f"DELETE FROM {_table(model)} WHERE customer_id IN"  # noqa: S608
-                f" (SELECT customer_id FROM {staged} s WHERE {written} AND s.action = 'update'"
-                f" AND s.{column} IS NOT NULL)",
-                [batch],
-            )
-            cursor.execute(
-                f"INSERT INTO {_table(model)} (customer_id, {', '.join(extra)}, position)"  # noqa: S608
-                f" SELECT s.customer_id, {values} x.n - 1 FROM {staged} s"
-                f" CROSS JOIN LATERAL jsonb_array_elements(s.{column}) WITH ORDINALITY AS x(value, n)"
-                f" WHERE {written} AND s.{column} IS NOT NULL",
-                [batch],
-            )
+            if replaced:
+                cursor.execute(
+                    f"DELETE FROM {_table(model)} WHERE customer_id IN"  # noqa: S608
+                    f" (SELECT customer_id FROM {staged} s WHERE {written} AND s.action = 'update'"
+                    f" AND s.{column} IS NOT NULL)",
+                    [batch],
+                )
+            if added:
+                cursor.execute(
+                    f"INSERT INTO {_table(model)} (customer_id, {', '.join(extra)}, position)"  # noqa: S608
+                    f" SELECT s.customer_id, {values} x.n - 1 FROM {staged} s"
+                    f" CROSS JOIN LATERAL jsonb_array_elements(s.{column}) WITH ORDINALITY AS x(value, n)"
+                    f" WHERE {written} AND s.{column} IS NOT NULL",
+                    [batch],
+                )
 
         # The main address: changed in place when the customer has one, else a new fiscal one.
         address = _table(Address)
@@ -594,7 +635,7 @@ def apply(batch: str, *, actor, file_name: str, since=None, part: Part | None = 
         written_ids = {*applied.created_ids, *applied.updated_ids}
         applied.updated_ids += [pk for pk in defaulted if pk not in written_ids]
         # Columns of apps above customers (credit's cupo…): each app writes its own, set-based.
-        for group in extensions.sheet_columns():
+        for group in extensions.sheet_columns() if present.extra else ():
             cursor.execute(
                 f"SELECT s.customer_id, (s.extra -> %s)::text FROM {staged} s"  # noqa: S608
                 f" WHERE {_rows('s', part)} AND s.action IN ('create', 'update') AND s.extra ? %s ORDER BY s.number",

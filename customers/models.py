@@ -698,7 +698,7 @@ class ImportStagedRow(models.Model):
     a few set-based statements (customers.import_staging) instead of cleaning the file again.
     Kept until the import ends; ``batch`` is "job-<id>" (or a one-off key for the admin)."""
 
-    batch = models.CharField(max_length=40, db_index=True)
+    batch = models.CharField(max_length=40)
     sheet = models.CharField(max_length=20, blank=True)  # "" for Clientes, else Direcciones, Contactos
     number = models.PositiveIntegerField()  # the row's number in its sheet
     action = models.CharField(max_length=8)  # create, update, address, contact, error
@@ -718,6 +718,12 @@ class ImportStagedRow(models.Model):
     class Meta:
         verbose_name = "fila preparada de importación"
         verbose_name_plural = "filas preparadas de importación"
+        indexes = [
+            # The confirmed import's statements each pick one action of a batch (the rows to
+            # update, the Direcciones rows, the errors…): through this index a statement reads
+            # only those rows, and one whose action the file has none of reads nothing.
+            models.Index(fields=["batch", "action"], name="staged_row_batch_action_idx"),
+        ]
 
     def __str__(self):
         return f"{self.batch} fila {self.number} ({self.action})"
