@@ -578,31 +578,32 @@ def apply(batch: str, *, actor, file_name: str, since=None, part: Part | None = 
 
         written = f"{_rows('s', part)} AND s.action IN ('create', 'update')"
         # Phones and e-mails: a row that writes them replaces the customer's list.
-        if present.phones:
-            _replace_phones(cursor, batch, staged, written)
-            cursor.execute(
-                f"INSERT INTO {_table(CustomerPhone)} (customer_id, number, whatsapp, position)"  # noqa: S608
-                f" SELECT s.customer_id, x.value->>0, (x.value->>1)::boolean, x.n - 1 FROM {staged} s"
-                " CROSS JOIN LATERAL jsonb_array_elements(s.phones) WITH ORDINALITY AS x(value, n)"
-                f" WHERE {_rows('s', part)} AND s.action = 'create' AND s.phones IS NOT NULL",
-                [batch],
-            )
-        emails = _table(CustomerEmail)
-        if present.replaced_emails:
-            cursor.execute(
-                f"DELETE FROM {emails} WHERE customer_id IN"  # noqa: S608
-                f" (SELECT customer_id FROM {staged} s WHERE {written} AND s.action = 'update'"
-                " AND s.emails IS NOT NULL)",
-                [batch],
-            )
-        if present.emails:
-            cursor.execute(
-                f"INSERT INTO {emails} (customer_id, email, position)"  # noqa: S608
-                f" SELECT s.customer_id, x.value #>> '{{}}', x.n - 1 FROM {staged} s"
-                " CROSS JOIN LATERAL jsonb_array_elements(s.emails) WITH ORDINALITY AS x(value, n)"
-                f" WHERE {written} AND s.emails IS NOT NULL",
-                [batch],
-            )
+        for model, column, values, extra, replaced, added in (
+            (
+                CustomerPhone,
+                "phones",
+                "x.value->>0, (x.value->>1)::boolean,",
+                ("number", "whatsapp"),
+                present.phones,
+                present.phones,
+            ),
+            (CustomerEmail, "emails", "x.value #>> '{}',", ("email",), present.replaced_emails, present.emails),
+        ):
+            if replaced:
+                cursor.execute(
+                    f"DELETE FROM {_table(model)} WHERE customer_id IN"  # noqa: S608
+                    f" (SELECT customer_id FROM {staged} s WHERE {written} AND s.action = 'update'"
+                    f" AND s.{column} IS NOT NULL)",
+                    [batch],
+                )
+            if added:
+                cursor.execute(
+                    f"INSERT INTO {_table(model)} (customer_id, {', '.join(extra)}, position)"  # noqa: S608
+                    f" SELECT s.customer_id, {values} x.n - 1 FROM {staged} s"
+                    f" CROSS JOIN LATERAL jsonb_array_elements(s.{column}) WITH ORDINALITY AS x(value, n)"
+                    f" WHERE {written} AND s.{column} IS NOT NULL",
+                    [batch],
+                )
 
         # The main address: changed in place when the customer has one, else a new fiscal one.
         address = _table(Address)
@@ -663,36 +664,6 @@ def apply(batch: str, *, actor, file_name: str, since=None, part: Part | None = 
             [CustomerNote.Kind.ADDRESS, CustomerNote.Kind.CONTACT, CustomerNote.Kind.IMPORTED, user_id, now, batch],
         )
     return applied
-
-
-def _replace_phones(cursor, batch: str, staged: str, written: str) -> None:
-    """The phones of the updated customers whose row writes them: the customer's k-th phone
-    (by position, then id, as they are read) becomes the list's k-th — changed in place, not
-    deleted and inserted again (an UPDATE that keeps the customer checks no foreign key, and a
-    phone that did not change is not written) —, the ones over the list's length go, and the
-    list's ones over the customer's count are added. Same rows as deleting the customer's
-    phones and inserting the list; only the phones' ids stay."""
-    phone = _table(CustomerPhone)
-    rows = f"{written} AND s.action = 'update' AND s.phones IS NOT NULL"
-    cursor.execute(
-        f"WITH wanted AS (SELECT s.customer_id, x.value, x.n FROM {staged} s"  # noqa: S608
-        " CROSS JOIN LATERAL jsonb_array_elements(s.phones) WITH ORDINALITY AS x(value, n)"
-        f" WHERE {rows}),"
-        " had AS (SELECT p.id, p.customer_id, p.number, p.whatsapp, p.position,"
-        " row_number() OVER (PARTITION BY p.customer_id ORDER BY p.position, p.id) AS n"
-        f" FROM {phone} p WHERE p.customer_id IN (SELECT s.customer_id FROM {staged} s WHERE {rows})),"
-        " pairs AS MATERIALIZED (SELECT h.id, h.number, h.whatsapp, h.position,"
-        " coalesce(w.customer_id, h.customer_id) AS customer_id, w.value->>0 AS new_number,"
-        " (w.value->>1)::boolean AS new_whatsapp, coalesce(w.n, h.n) - 1 AS new_position, w.value IS NULL AS gone"
-        " FROM wanted w FULL JOIN had h ON h.customer_id = w.customer_id AND h.n = w.n),"
-        f" changed AS (UPDATE {phone} p SET number = r.new_number, whatsapp = r.new_whatsapp,"
-        " position = r.new_position FROM pairs r WHERE p.id = r.id AND NOT r.gone"
-        " AND (r.number, r.whatsapp, r.position) IS DISTINCT FROM (r.new_number, r.new_whatsapp, r.new_position)),"
-        f" removed AS (DELETE FROM {phone} p USING pairs r WHERE p.id = r.id AND r.gone)"
-        f" INSERT INTO {phone} (customer_id, number, whatsapp, position)"
-        " SELECT r.customer_id, r.new_number, r.new_whatsapp, r.new_position FROM pairs r WHERE r.id IS NULL",
-        [batch, batch],
-    )
 
 
 def _write_children(cursor, batch: str, staged: str, customers: str, part: Part | None) -> tuple[list, list, list]:
