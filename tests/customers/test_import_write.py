@@ -1,0 +1,83 @@
+"""The confirmed import's set-based write (customers.import_staging.apply): what it leaves in the
+customer's phones and history, whichever way the statements get there."""
+
+import pytest
+
+from customers.models import Customer, CustomerNote, CustomerPhone
+from tests.customers.test_import import HEADERS, company, preview, run, xlsx
+from tests.factories import make_company
+from tests.roles import user_with_role
+
+PHONES = [*HEADERS, "Teléfonos", "WhatsApp"]
+
+
+def _row(ruc, phones, whatsapp="No", name="Nueva Razón S.A.C."):
+    return [*company(ruc=ruc, name=name), phones, whatsapp]
+
+
+def _with_phones(*phones) -> Customer:
+    """A company whose phones are ``phones`` ((number, whatsapp), in order), as the services keep them."""
+    number, whatsapp = phones[0]
+    customer = make_company(phone=number, has_whatsapp=whatsapp)
+    CustomerPhone.objects.filter(customer=customer).delete()
+    for position, (number, whatsapp) in enumerate(phones):
+        CustomerPhone.objects.create(customer=customer, number=number, whatsapp=whatsapp, position=position)
+    return customer
+
+
+def _phones(customer) -> list:
+    return list(customer.phones.order_by("position", "id").values_list("number", "whatsapp", "position"))
+
+
+@pytest.fixture
+def admin(db):
+    return user_with_role("Administrador")
+
+
+def test_an_update_leaves_exactly_the_files_phones_whatever_the_customer_had(admin):
+    fewer = _with_phones(("+51911111111", True), ("+51922222222", False), ("+51933333333", False))
+    more = _with_phones(("+51944444444", False))
+    reordered = _with_phones(("+51955555555", False), ("+51966666666", False))
+    job = preview(
+        admin,
+        xlsx(
+            [
+                _row(fewer.document_number, "977 777 777", whatsapp="Sí"),
+                _row(more.document_number, "944 444 444, 988 888 888, 999 999 999"),
+                _row(reordered.document_number, "966 666 666; 955 555 555"),
+            ],
+            headers=PHONES,
+        ),
+    )
+    assert (job.to_update, job.error_rows) == (3, 0), job.errors
+    job = run(admin, job)
+    assert (job.status, job.updated) == ("terminada", 3), job.message
+
+    assert _phones(fewer) == [("+51977777777", True, 0)]
+    assert _phones(more) == [("+51944444444", False, 0), ("+51988888888", False, 1), ("+51999999999", False, 2)]
+    assert _phones(reordered) == [("+51966666666", False, 0), ("+51955555555", False, 1)]
+    for customer in (fewer, more, reordered):
+        customer.refresh_from_db()
+        record = customer.history.order_by("-history_id").first()
+        # The history keeps the phones as written, and the list columns follow the first one.
+        assert record.history_type == "~"
+        assert record.phones == [[number, whatsapp] for number, whatsapp, _ in _phones(customer)]
+        assert customer.phone == _phones(customer)[0][0]
+        assert CustomerNote.objects.filter(customer=customer, kind=CustomerNote.Kind.IMPORTED).count() == 1
+
+
+def test_a_created_customers_history_keeps_its_phones_and_emails(admin):
+    job = preview(
+        admin,
+        xlsx(
+            [[*company(name="Nueva S.A.C.", **{"Correos electrónicos": "a@nueva.pe, b@nueva.pe"}), "911 222 333", "Sí"]],
+            headers=PHONES,
+        ),
+    )
+    job = run(admin, job)
+    assert (job.status, job.created) == ("terminada", 1), job.message
+    created = Customer.objects.get(name="Nueva S.A.C.")
+    (record,) = created.history.all()
+    assert record.history_type == "+"
+    assert record.phones == [["+51911222333", True]]
+    assert record.emails == ["a@nueva.pe", "b@nueva.pe"]
