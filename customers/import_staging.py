@@ -404,10 +404,14 @@ def _rows(alias: str, part: Part | None) -> str:
 
 @dataclass(frozen=True)
 class Present:
-    """What the rows to create and update of a batch (part) write besides the customer: a
-    statement whose rows none of them has is not run (each reads every such row)."""
+    """What the rows to create and update of a batch (part) write: a statement whose rows none
+    of them has is not run (each would read every such row to find none)."""
 
     updates: int = 0
+    # The customer columns the rows to update change (UPDATED_COLUMNS' order): the others stay
+    # out of the UPDATE, so that nothing is worked out for them — match_key, a generated column,
+    # is computed again only when sort_key is among them.
+    changed: tuple = ()
     unnumbered: int = 0  # rows to create staged without their customer's id
     phones: bool = False
     emails: bool = False  # a non-empty list of e-mails
@@ -415,19 +419,29 @@ class Present:
     extra: bool = False
 
 
-def _present(batch: str, part: Part | None) -> Present:
+def _present(batch: str, part: Part | None, *, columns: bool = True) -> Present:
+    """``columns`` False: without Present.changed (one read of the rows to update less)."""
+    changed = (
+        f"(SELECT array_agg(DISTINCT k.key) FROM {_table(ImportStagedRow)} s2"  # noqa: S608
+        " CROSS JOIN LATERAL jsonb_object_keys(s2.fields) AS k(key)"
+        f" WHERE {_rows('s2', part)} AND s2.action = 'update' AND jsonb_typeof(s2.fields) = 'object')"
+        if columns
+        else "NULL::text[]"
+    )
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT count(*) FILTER (WHERE s.action = 'update'),"  # noqa: S608
+            f"SELECT count(*) FILTER (WHERE s.action = 'update'), {changed},"  # noqa: S608
             " count(*) FILTER (WHERE s.action = 'create' AND s.customer_id IS NULL),"
             " coalesce(bool_or(s.phones IS NOT NULL), false),"
             " coalesce(bool_or(s.emails IS NOT NULL AND s.emails <> '[]'::jsonb), false),"
             " coalesce(bool_or(s.action = 'update' AND s.emails IS NOT NULL), false),"
             f" coalesce(bool_or(s.extra IS NOT NULL), false) FROM {_table(ImportStagedRow)} s"
             f" WHERE {_rows('s', part)} AND s.action IN ('create', 'update')",
-            [batch],
+            [batch, batch] if columns else [batch],
         )
-        return Present(*cursor.fetchone())
+        updates, changed, *rest = cursor.fetchone()
+        changed = set(changed or ())
+        return Present(updates, tuple(c for c in UPDATED_COLUMNS if c in changed), *rest)
 
 
 @dataclass
@@ -491,7 +505,7 @@ def check_again(batch: str, *, can_create: bool, can_change: bool, part: Part | 
     for owners in (
         f"(SELECT lower(email) AS email, customer_id FROM {emails} WHERE NOT in_trash)",  # noqa: S608
         "trashed",
-    ) if _present(batch, part).emails else ():
+    ) if _present(batch, part, columns=False).emails else ():
         prefix = (
             f"WITH trashed AS MATERIALIZED (SELECT lower(email) AS email, customer_id FROM {emails} WHERE in_trash) "  # noqa: S608, E501
             if owners == "trashed"
@@ -527,17 +541,17 @@ def apply(batch: str, *, actor, file_name: str, since=None, part: Part | None = 
     with connection.cursor() as cursor:
         # Updates. The WHERE is evaluated again on a row another transaction changed while this
         # one waited for its lock, so a concurrent edit is never overwritten.
-        assignments = ", ".join(
-            f"{_q(c)} = CASE WHEN s.fields ? %s THEN r.{_q(c)} ELSE c.{_q(c)} END" for c in UPDATED_COLUMNS
+        assignments = "".join(
+            f"{_q(c)} = CASE WHEN s.fields ? %s THEN r.{_q(c)} ELSE c.{_q(c)} END, " for c in present.changed
         )
         stale = " AND c.updated_at <= %s" if since is not None else ""
         cursor.execute(
-            f"UPDATE {customers} c SET {assignments}, updated_at = %s, version = c.version + 1"  # noqa: S608
+            f"UPDATE {customers} c SET {assignments}updated_at = %s, version = c.version + 1"  # noqa: S608
             f" FROM {staged} s CROSS JOIN LATERAL jsonb_populate_record(NULL::{customers}, s.fields) r"
             f" WHERE {_rows('s', part)} AND s.action = 'update' AND c.id = s.customer_id"
             f" AND c.deleted_at IS NULL{stale}"
             " RETURNING c.id",
-            [*UPDATED_COLUMNS, now, batch, *([since] if since is not None else [])],
+            [*present.changed, now, batch, *([since] if since is not None else [])],
         )
         applied.updated_ids = [pk for (pk,) in cursor.fetchall()]
         if len(applied.updated_ids) < present.updates:

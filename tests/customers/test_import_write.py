@@ -81,3 +81,24 @@ def test_a_created_customers_history_keeps_its_phones_and_emails(admin):
     assert record.history_type == "+"
     assert record.phones == [["+51911222333", True]]
     assert record.emails == ["a@nueva.pe", "b@nueva.pe"]
+
+
+def test_an_update_writes_only_what_each_row_changes_and_the_match_key_follows_the_name(admin):
+    renamed = make_company(business_name="Antigua Razón S.A.C.", business_line="Lácteos")
+    regiro = make_company(business_name="Se Queda S.A.C.", business_line="Lácteos")
+    kept_key = Customer.objects.get(pk=regiro.pk).match_key
+    job = preview(
+        admin,
+        xlsx(
+            [
+                company(ruc=renamed.document_number, name="Otra Razón S.A.C."),
+                company(ruc=regiro.document_number, name="Se Queda S.A.C.", Giro="Bebidas"),
+            ]
+        ),
+    )
+    assert (job.to_update, job.error_rows) == (2, 0), job.errors
+    job = run(admin, job)
+    assert (job.status, job.updated) == ("terminada", 2), job.message
+    renamed, regiro = Customer.objects.get(pk=renamed.pk), Customer.objects.get(pk=regiro.pk)
+    assert (renamed.name, renamed.business_line, renamed.match_key) == ("Otra Razón S.A.C.", "Lácteos", "otra razon")
+    assert (regiro.name, regiro.business_line, regiro.match_key) == ("Se Queda S.A.C.", "Bebidas", kept_key)
