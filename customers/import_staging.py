@@ -502,10 +502,11 @@ def check_again(batch: str, *, can_create: bool, can_change: bool, part: Part | 
         " AND s2.emails <> '[]'::jsonb"
     )
     emails = _table(CustomerEmail)
-    for owners in (
+    owned = (
         f"(SELECT lower(email) AS email, customer_id FROM {emails} WHERE NOT in_trash)",  # noqa: S608
         "trashed",
-    ) if _present(batch, part, columns=False).emails else ():
+    )
+    for owners in owned if _present(batch, part, columns=False).emails else ():
         prefix = (
             f"WITH trashed AS MATERIALIZED (SELECT lower(email) AS email, customer_id FROM {emails} WHERE in_trash) "  # noqa: S608, E501
             if owners == "trashed"

@@ -265,6 +265,10 @@ class Customer(models.Model):
         related_name="+",
         verbose_name="creado por",
         db_index=False,  # never filtered on; an index would only slow writes
+        # No database check (as the history's history_user): an import of 100,000 rows checked
+        # the same user row for each customer it created. Deleting a user still sets it to
+        # NULL (on_delete, through Django).
+        db_constraint=False,
     )
 
     # The Papelera: a deleted customer keeps every row. The database lets its document and e-mails
@@ -590,6 +594,9 @@ class CustomerNote(models.Model):
         related_name="+",
         verbose_name="autor",
         db_index=False,  # never filtered on
+        # No database check, as Customer.created_by: an import's notes checked the same user
+        # row once each (on_delete still sets it to NULL).
+        db_constraint=False,
     )
     created_at = models.DateTimeField("fecha", auto_now_add=True)
     edited_at = models.DateTimeField("editada", null=True, blank=True)

@@ -66,11 +66,14 @@ def test_an_update_leaves_exactly_the_files_phones_whatever_the_customer_had(adm
         assert CustomerNote.objects.filter(customer=customer, kind=CustomerNote.Kind.IMPORTED).count() == 1
 
 
+EMAILS = "a@nueva.pe, b@nueva.pe"
+
+
 def test_a_created_customers_history_keeps_its_phones_and_emails(admin):
     job = preview(
         admin,
         xlsx(
-            [[*company(name="Nueva S.A.C.", **{"Correos electrónicos": "a@nueva.pe, b@nueva.pe"}), "911 222 333", "Sí"]],
+            [[*company(name="Nueva S.A.C.", **{"Correos electrónicos": EMAILS}), "911 222 333", "Sí"]],
             headers=PHONES,
         ),
     )
