@@ -105,3 +105,20 @@ def test_an_update_writes_only_what_each_row_changes_and_the_match_key_follows_t
     renamed, regiro = Customer.objects.get(pk=renamed.pk), Customer.objects.get(pk=regiro.pk)
     assert (renamed.name, renamed.business_line, renamed.match_key) == ("Otra Razón S.A.C.", "Lácteos", "otra razon")
     assert (regiro.name, regiro.business_line, regiro.match_key) == ("Se Queda S.A.C.", "Bebidas", kept_key)
+
+
+def test_deleting_a_user_keeps_the_customers_and_notes_they_imported(admin):
+    # created_by and a note's author have no database check (migration 0038): Django's
+    # on_delete still clears them when a user is deleted.
+    importer = user_with_role("Administrador", username="importador")
+    job = run(importer, preview(importer, xlsx([company(name="Importada S.A.C.")])))
+    assert (job.status, job.created) == ("terminada", 1), job.message
+    created = Customer.objects.get(name="Importada S.A.C.")
+    note = CustomerNote.objects.get(customer=created, kind=CustomerNote.Kind.IMPORTED)
+    assert (created.created_by_id, note.author_id) == (importer.pk, importer.pk)
+
+    importer.delete()
+
+    created.refresh_from_db()
+    note.refresh_from_db()
+    assert (created.created_by, note.author) == (None, None)
