@@ -580,14 +580,21 @@ def apply(batch: str, *, actor, file_name: str, since=None, part: Part | None = 
                 [sequence, batch],
             )
         columns = [f.column for f in _WRITTEN]
+        # The id and the stamps beside the staged columns, not merged into each row's JSON
+        # (a new copy of every row's object, a third of the expressions' work).
+        own = {
+            "id": "s.customer_id",
+            "created_at": "%(now)s::timestamptz",
+            "updated_at": "%(now)s::timestamptz",
+            "created_by_id": "%(user)s::bigint",
+        }
         cursor.execute(
             f"INSERT INTO {customers} ({', '.join(_q(c) for c in columns)})"  # noqa: S608
-            f" SELECT {', '.join('r.' + _q(c) for c in columns)} FROM {staged} s"
-            f" CROSS JOIN LATERAL jsonb_populate_record(NULL::{customers},"
-            " s.fields || jsonb_build_object('id', s.customer_id, 'created_at', %s::timestamptz,"
-            " 'updated_at', %s::timestamptz, 'created_by_id', %s::bigint)) r"
-            f" WHERE {_rows('s', part)} AND s.action = 'create' ORDER BY s.number RETURNING id",
-            [now, now, user_id, batch],
+            f" SELECT {', '.join(own.get(c, 'r.' + _q(c)) for c in columns)} FROM {staged} s"
+            f" CROSS JOIN LATERAL jsonb_populate_record(NULL::{customers}, s.fields) r"
+            f" WHERE {_rows('s', part).replace('%s', '%(batch)s')} AND s.action = 'create' ORDER BY s.number"
+            " RETURNING id",
+            {"now": now, "user": user_id, "batch": batch},
         )
         applied.created_ids = [pk for (pk,) in cursor.fetchall()]
 
