@@ -55,7 +55,8 @@ def main() -> int:
     digest = hashlib.md5()  # noqa: S324 - a fingerprint
 
     def in_process(table, workers, reader, clean, repeats, results, progress, *, batch, actor, file_name):
-        importing._forked.update(reader=reader, clean=clean, batch=batch, actor=actor, file_name=file_name)
+        # A fixed batch name: the digest must not depend on the job's id.
+        importing._forked.update(reader=reader, clean=clean, batch="job-bench", actor=actor, file_name=file_name)
         chunks, chunk = [], []
         for number, cells in table.rows:
             chunk.append((number, cells))
@@ -82,6 +83,9 @@ def main() -> int:
                 timings[index] = min(timings.get(index, spent), spent)
                 if run == 0:
                     digest.update(repr(answer).encode())
+                    if os.environ.get("PREVIEW_CHUNKS_DUMP"):
+                        with open(os.environ["PREVIEW_CHUNKS_DUMP"], "a") as dump:
+                            dump.write(repr(answer) + "\n")
         importing._forked.clear()
         return ()
 
