@@ -946,16 +946,18 @@ def _clean_row(result, data, customer, lookups, settings, by_pk, *, since, can_c
     old_phones = [[n, bool(w)] for n, w in by_pk["phones"].get(pk, [])]
     new_phones = [[n, bool(w)] for n, w in cleaned["phones"]]
     old_emails = list(by_pk["emails"].get(pk, []))
-    before = import_staging.field_values(customer, _tracked_attnames())
-    before.update(phones=old_phones, emails=old_emails)
-    after = {**before}
-    for name, value in cleaned["fields"].items():
-        attname = _ATTNAMES.get(name, name)
-        if attname in after:
-            after[attname] = value.pk if hasattr(value, "_meta") else value
-    after.update(phones=new_phones, emails=list(cleaned["emails"]))
+    new_emails = list(cleaned["emails"])
+    # The recorded values this row changes, before and after: only the cleaned fields can
+    # differ from what is stored. describe_changes reads the others as absent on both sides
+    # (None: no line), so it says what it would say of the whole state, without walking
+    # every recorded field of every updated customer (a preview: tens of thousands).
+    before, after = _changed_values(customer, cleaned["fields"])
     result.phones_changed = old_phones != new_phones
-    result.emails_changed = old_emails != list(cleaned["emails"])
+    result.emails_changed = old_emails != new_emails
+    if result.phones_changed:
+        before["phones"], after["phones"] = old_phones, new_phones
+    if result.emails_changed:
+        before["emails"], after["emails"] = old_emails, new_emails
     lines = describe_changes(Customer, before, after)
     current = by_pk["addresses"].get(pk)
     wanted = cleaned["address"]
@@ -973,7 +975,28 @@ def _clean_row(result, data, customer, lookups, settings, by_pk, *, since, can_c
             new_text = ", ".join(x for x in (wanted["street"], wanted["unit"], district_name) if x)
             lines.append(f"Dirección principal: {str(current) if current else '—'} → {new_text or '—'}")
     result.note_lines = lines
-    result.action = "update" if lines or before != after else "unchanged"
+    result.action = "update" if lines or before else "unchanged"
+
+
+def _changed_values(customer: Customer, fields: dict) -> tuple[dict, dict]:
+    """({attname: stored value}, {attname: cleaned value}) of the recorded fields of
+    ``customer`` whose value in ``fields`` (clean_customer_data's, by field name; a related row
+    by its pk) differs from the stored one — as == tells them apart, like the comparison of the
+    whole states."""
+    tracked, loaded = _tracked_attnames(), customer.__dict__
+    before, after = {}, {}
+    for name, value in fields.items():
+        attname = _ATTNAMES.get(name, name)
+        if attname not in tracked:
+            continue
+        if hasattr(value, "_meta"):
+            value = value.pk
+        stored = loaded[attname] if attname in loaded else getattr(customer, attname)
+        if stored is value or stored == value:
+            before.pop(attname, None), after.pop(attname, None)  # a name seen twice: the last wins
+            continue
+        before[attname], after[attname] = stored, value
+    return before, after
 
 
 def _tracked():
@@ -981,8 +1004,8 @@ def _tracked():
 
 
 @functools.cache
-def _tracked_attnames() -> tuple:
-    return tuple(f.attname for f in _tracked())
+def _tracked_attnames() -> frozenset:
+    return frozenset(f.attname for f in _tracked())
 
 
 _ATTNAMES = {"document_type": "document_type_id", "category": "category_id", "customer_class": "customer_class_id"}
