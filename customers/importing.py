@@ -989,7 +989,7 @@ def _changed_values(customer: Customer, fields: dict) -> tuple[dict, dict]:
         attname = _ATTNAMES.get(name, name)
         if attname not in tracked:
             continue
-        if hasattr(value, "_meta"):
+        if value.__class__ not in _PLAIN and hasattr(value, "_meta"):
             value = value.pk
         stored = loaded[attname] if attname in loaded else getattr(customer, attname)
         if stored is value or stored == value:
@@ -997,6 +997,10 @@ def _changed_values(customer: Customer, fields: dict) -> tuple[dict, dict]:
             continue
         before[attname], after[attname] = stored, value
     return before, after
+
+
+# Values that are never a model instance: no attribute look-up (one that fails raises inside).
+_PLAIN = frozenset((str, int, bool, float, type(None), list, dict))
 
 
 def _tracked():
