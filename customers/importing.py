@@ -492,12 +492,11 @@ class _RowReader:
 
     def __init__(self, keys: list, lookups, labels: dict):
         self.keys, self.lookups, self.labels = keys, lookups, labels
+        self.read = [(index, key) for index, key in enumerate(keys) if key]  # the columns read, once
 
     def __call__(self, number: int, cells: list) -> tuple[RowResult, dict]:
-        by_key = {}
-        for index, key in enumerate(self.keys):
-            if key and index < len(cells):
-                by_key[key] = cells[index]
+        width = len(cells)
+        by_key = {key: cells[index] for index, key in self.read if index < width}
         result = RowResult(number=number, raw=cells)
         errors: dict = {}
         data = cols.row_data(by_key, self.lookups, errors)
@@ -1400,12 +1399,21 @@ def _staged_customer_rows(results: list, *, actor, file_name: str):
         cleaned = result.cleaned
         creating = result.action == "create"
         if creating:
-            before = {**import_staging.new_customer_columns(), "created_by_id": getattr(user, "pk", None)}
+            after = import_staging.new_customer_columns()  # a copy of its own
+            after["created_by_id"] = getattr(user, "pk", None)
+            after = import_staging.with_fields(after, cleaned["fields"], copy=False)
+            department = after["department_id"]
         else:
-            before = import_staging.updated_columns(result.customer)  # all an update compares
-        after = import_staging.with_fields(before, cleaned["fields"])
+            # Only the columns the cleaned fields and the copies below write can change
+            # (import_staging.changed_from compares them with the stored ones).
+            after = import_staging.with_fields({}, cleaned["fields"], copy=False)
+            department = (
+                after["department_id"]
+                if "department_id" in after
+                else import_staging.stored_column(result.customer, "department_id")
+            )
         # Customer.search_text, has_whatsapp and department as the services keep them.
-        copies = SimpleNamespace(department_id=after["department_id"])
+        copies = SimpleNamespace(department_id=department)
         set_list_copies(copies, cleaned)
         after.update(
             search_text=copies.search_text, has_whatsapp=copies.has_whatsapp, department_id=copies.department_id
@@ -1423,7 +1431,7 @@ def _staged_customer_rows(results: list, *, actor, file_name: str):
             number=result.number,
             action=result.action,
             customer_id=None if creating else result.customer.pk,
-            fields=after if creating else import_staging.changed_columns(before, after),
+            fields=after if creating else import_staging.changed_from(result.customer, after),
             phones=[[n, bool(w)] for n, w in cleaned["phones"]] if creating or result.phones_changed else None,
             emails=list(cleaned["emails"]) if creating or result.emails_changed else None,
             address=address,
