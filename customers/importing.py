@@ -752,10 +752,14 @@ def _clean_chunk(parsed, lookups, settings, *, since, lock: bool, perms, labels)
         .values_list("customer_id", "email")
     ):
         mails.setdefault(pk, []).append(email)
-    for address in _any_of(Address.objects.filter(is_default=True), "customer_id", ids).order_by():
-        if address.district_id:  # read once per file, not once per row
-            address.district = lookups.districts.get(address.district_id)
-        addresses[address.customer_id] = address
+    for pk, district_id, street, unit, reference in (
+        _any_of(Address.objects.filter(is_default=True), "customer_id", ids)
+        .order_by()
+        .values_list("customer_id", "district_id", "street", "unit", "reference")
+    ):
+        # The district read once per file, not once per row.
+        district = lookups.districts.get(district_id) if district_id else None
+        addresses[pk] = _MainAddress(district, street, unit, reference)
     lookups_by_pk = {"phones": phones, "emails": mails, "addresses": addresses}
 
     for result, data in parsed:
@@ -815,6 +819,19 @@ def _clean_chunk(parsed, lookups, settings, *, since, lock: bool, perms, labels)
         )
     if lookups.groups:
         _compare_extra(parsed, lookups)
+
+
+class _MainAddress:
+    """What the preview reads of a matched customer's main address (an Address without the
+    model instance: one per matched customer), read as Address reads."""
+
+    __slots__ = ("district", "district_id", "street", "unit", "reference")
+
+    def __init__(self, district, street: str, unit: str, reference: str):
+        self.district, self.district_id = district, district.pk if district is not None else None
+        self.street, self.unit, self.reference = street, unit, reference
+
+    __str__ = Address.__str__
 
 
 def _any_of(queryset, column: str, values):
