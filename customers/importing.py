@@ -627,7 +627,13 @@ def _check_chunk(chunk: list) -> tuple[tuple, list]:
     reader, clean = _forked["reader"], _forked["clean"]
     parsed = [reader(number, cells) for number, cells in chunk]
     clean(parsed)
-    rules, checked = (), []
+    rules, checked, batch = (), [], _forked["batch"]
+    # One generator for the chunk: it prepares each row as the loop below asks for it, in order.
+    staged_rows = _staged_customer_rows(
+        [result for result, _ in parsed if result.action in ("create", "update")],
+        actor=_forked["actor"],
+        file_name=_forked["file_name"],
+    )
     for result, _ in parsed:
         mark = None
         values = None
@@ -635,8 +641,7 @@ def _check_chunk(chunk: list) -> tuple[tuple, list]:
             rules = rules or result.cleaned["attribute_rules"]
             mark = _Repeats.marks(result)
         if result.action in ("create", "update"):
-            staged = next(_staged_customer_rows([result], actor=_forked["actor"], file_name=_forked["file_name"]))
-            values = import_staging.copy_values(_forked["batch"], staged)
+            values = import_staging.copy_values(batch, next(staged_rows))
         errors = result.errors if result.action == "error" else ()
         checked.append((result.number, result.action, errors, result.customer_id, mark, values))
         result.cleaned = result.customer = None  # as the rows go: the chunk's peak memory stays low
