@@ -1004,20 +1004,34 @@ def _changed_values(customer: Customer, fields: dict) -> tuple[dict, dict]:
     ``customer`` whose value in ``fields`` (clean_customer_data's, by field name; a related row
     by its pk) differs from the stored one — as == tells them apart, like the comparison of the
     whole states."""
-    tracked, loaded = _tracked_attnames(), customer.__dict__
+    recorded, loaded = _RECORDED_ATTNAME, customer.__dict__
     before, after = {}, {}
     for name, value in fields.items():
-        attname = _ATTNAMES.get(name, name)
-        if attname not in tracked:
+        attname = recorded[name]
+        if attname is None:
             continue
         if value.__class__ not in _PLAIN and hasattr(value, "_meta"):
             value = value.pk
         stored = loaded[attname] if attname in loaded else getattr(customer, attname)
         if stored is value or stored == value:
-            before.pop(attname, None), after.pop(attname, None)  # a name seen twice: the last wins
+            if attname in before:  # two names of one field: the last wins
+                del before[attname], after[attname]
             continue
         before[attname], after[attname] = stored, value
     return before, after
+
+
+class _RecordedAttnames(dict):
+    """{cleaned field name: its attname when the history records it, else None}, filled as
+    names first appear."""
+
+    def __missing__(self, name: str):
+        attname = _ATTNAMES.get(name, name)
+        self[name] = found = attname if attname in _tracked_attnames() else None
+        return found
+
+
+_RECORDED_ATTNAME = _RecordedAttnames()
 
 
 # Values that are never a model instance: no attribute look-up (one that fails raises inside).
