@@ -177,9 +177,8 @@ def national_format(stored: str) -> str:
         return ""
     if len(stored) == 12 and stored.startswith("+519") and stored[1:].isascii() and stored[1:].isdigit():
         return _grouped(stored[3:])  # a mobile (see _PLAIN_MOBILE): what the parse below would say
-    if len(stored) == 11 and stored.startswith("+51") and "1" <= stored[3] <= "8" and stored[1:].isascii():
-        if stored[1:].isdigit():  # a landline as stored, without anexo: what the parse below would say
-            return _landline(stored[3:], "")
+    if len(stored) == 11 and stored.startswith("+51") and "1" <= stored[3] <= "8" and _ascii_digits(stored[1:]):
+        return _landline(stored[3:], "")  # a landline as stored, without anexo: what the parse below would say
     e164, extension = split_extension(stored)
     try:
         number = phonenumbers.parse(e164, DEFAULT_REGION)
@@ -192,6 +191,10 @@ def national_format(stored: str) -> str:
     if national.startswith("9") and len(national) == 9:
         return _grouped(national) + suffix
     return _landline(national, suffix)
+
+
+def _ascii_digits(text: str) -> bool:
+    return text.isascii() and text.isdigit()
 
 
 def _landline(national: str, suffix: str) -> str:
