@@ -6,7 +6,8 @@ staged rows), and a digest of what it sends back (the same digest before and aft
 
 Uses bench/preview.py's file (written there if missing). Each chunk is checked --repeat times;
 the figure is the sum over the chunks of each one's least CPU time (process time: what the
-other engineers' load changes least), in µs per row. Nothing is staged.
+other engineers' load changes least), in µs per row. Nothing is staged. With
+PREVIEW_CHUNKS_DUMP=FILE, each chunk's answer is also appended to FILE (to compare two versions).
 """
 
 import argparse
