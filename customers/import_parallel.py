@@ -24,7 +24,6 @@ Needs ``max_prepared_transactions`` > 0 on the server (the embedded one: config/
 with 0, customers.importing keeps to one connection.
 """
 
-import os
 import re
 import threading
 from collections.abc import Callable
@@ -39,10 +38,6 @@ LOCK_TIMEOUT_MS = 30_000
 _GID = re.compile(rf"{PREFIX}(\d+)-(\d+)@")
 
 
-# The nice value a part's server process runs at, where this process may set it (below).
-PART_NICE = 10
-
-
 class PartsUnavailable(Exception):
     """The server can't prepare that many transactions now: write in one connection instead."""
 
@@ -52,28 +47,6 @@ def limit_lock_waits() -> None:
     the import (nothing written, customers.importing.LOCKED_MESSAGE) instead of waiting forever."""
     with connection.cursor() as cursor:
         cursor.execute(f"SET LOCAL lock_timeout = {int(LOCK_TIMEOUT_MS)}")
-
-
-def yield_cpu() -> None:
-    """Let this connection's server process yield the CPU to the other connections: the parts
-    keep every core of the database server busy for the whole import, and a list request's
-    query waited behind them for its share (bench/README.md, «the list during an import»).
-    Only where the operating system lets this process do it: a server on this machine (a Unix
-    socket) whose processes this user may renice (its own, as the embedded server's are, or
-    root). Elsewhere (a server on another machine or another user's, no /proc) the part runs at
-    the server's priority, as before. The server process ends with the part's connection, and its priority with it."""
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_backend_pid(), inet_server_addr() IS NULL")
-            pid, on_a_socket = cursor.fetchone()
-        if not on_a_socket:
-            return  # TCP: maybe another machine, where that pid is some other process
-        with open(f"/proc/{int(pid)}/comm") as comm:
-            if comm.read().strip() != "postgres":
-                return  # a socket into a container with its own process ids: not that process
-        os.setpriority(os.PRIO_PROCESS, pid, max(PART_NICE, os.getpriority(os.PRIO_PROCESS, pid)))
-    except (OSError, AttributeError):
-        return  # no /proc, no setpriority (not Linux), or not permitted: the server's own priority
 
 
 def free_slots() -> int:
@@ -135,7 +108,6 @@ def prepare(job_id: int, count: int, work: Callable[[Part], object]) -> tuple[li
         try:
             with transaction.atomic(), connection.cursor() as cursor:
                 limit_lock_waits()
-                yield_cpu()
                 results[index] = work(Part(index, count))
                 if connection.run_on_commit:  # they would run at PREPARE, before the parts commit
                     raise RuntimeError("an import part registered on_commit callbacks")
