@@ -259,9 +259,11 @@ def _page_of_many(
         if not _cancelled(exc):
             raise
         return None
-    _set_local(statement_timeout=LIST_TIMEOUT)
     if not rows:
+        _set_local(statement_timeout=LIST_TIMEOUT)  # the count path answers, with the list's limit
         return None
+    # The page answers: nothing else runs in this transaction, so its 60 ms limit stays (one
+    # round trip fewer, each of which waits for a core while an import keeps both busy).
     if len(rows) < per_page:
         # The walk reached the end: the estimate was wrong, and the total is known.
         return CustomerPage(rows, number, per_page, offset + len(rows), clamped=clamped)
@@ -427,10 +429,10 @@ def _first_newest_page(queryset: QuerySet, *, per_page: int, top: int) -> list:
     if remembered and top - remembered[0] > RANGE_IDS_PER_MATCH * remembered[1]:
         _set_local(**_RANGE_PLAN)
         rows = list(newest.filter(pk__gte=remembered[0])[:per_page])
-        _set_local(**_WALK_PLAN)  # (the workers stay off: what follows reads a page or walks)
         if len(rows) == per_page:
             _remember_page_end(key, rows[-1].pk, remembered[1])
-            return rows
+            return rows  # under the range plan: a deeper page sets the walk's again (_newest_rows)
+        _set_local(**_WALK_PLAN)  # (the workers stay off: what follows reads a page or walks)
     rows = list(newest[:per_page])
     if len(rows) == per_page and top - rows[-1].pk > REMEMBERED_DEPTH:
         matches = _estimate(queryset)
@@ -479,6 +481,7 @@ def _newest_rows(queryset: QuerySet, *, number: int, per_page: int, cursor) -> t
     first = _first_newest_page(queryset, per_page=per_page, top=_highest_id_drawn(model))
     if not offset or not first:
         return first, 1 if not first else number, False
+    _set_local(**_WALK_PLAN)  # the first page may have come through the range plan
     floor = first[0].pk - NEWEST_WALK_ROWS
     walk = queryset.filter(pk__lte=first[0].pk).order_by("-pk").values_list("pk", flat=True)
     if floor > 0:
