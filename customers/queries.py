@@ -398,7 +398,8 @@ NEWEST_WALK_ROWS = 50_000
 # read from the table (2-3 µs each: 27,000 for "comercial"); windows of ids through it paid
 # that read once a window and lost to the walk after three imports. What skips the run is
 # knowing where the first page ended last time: the id of its last row (``_page_ends``, per
-# process, for a page that ended more than REMEMBERED_DEPTH ids below the newest). The page is
+# process, for a page that ended more than REMEMBERED_DEPTH ids below the highest id drawn,
+# _highest_id_drawn: a running import's uncommitted customers are ids the walk passes too). The page is
 # then the newest matches at or above that id, found through the trigram index ANDed with
 # that range of the primary key (0.04 µs an id in the range instead of the walk's 0.25-0.5),
 # and it is exactly the first page whenever the range holds a whole page: a match below the
