@@ -186,9 +186,10 @@ def new_customer_columns() -> dict:
     return dict(_NEW)
 
 
-def with_fields(columns: dict, fields: dict) -> dict:
-    """``columns`` with the cleaned ``fields`` (clean_customer_data's, by field name) over them."""
-    result = dict(columns)
+def with_fields(columns: dict, fields: dict, *, copy: bool = True) -> dict:
+    """``columns`` with the cleaned ``fields`` (clean_customer_data's, by field name) over them
+    (``copy`` False: set in ``columns`` itself, which is returned)."""
+    result = dict(columns) if copy else columns
     for name, value in fields.items():
         column, relation = _FIELD_COLUMNS[name]
         if relation and value is not None and hasattr(value, "pk"):
@@ -200,6 +201,35 @@ def with_fields(columns: dict, fields: dict) -> dict:
 def changed_columns(before: dict, after: dict) -> dict:
     """The UPDATED_COLUMNS whose value in ``after`` differs from ``before``."""
     return {column: after[column] for column in UPDATED_COLUMNS if after[column] != before.get(column)}
+
+
+def stored_column(customer: Customer, column: str):
+    """updated_columns(customer)[column], alone."""
+    attname = _UPDATED_ATTNAME[column]
+    loaded = customer.__dict__
+    value = loaded[attname] if attname in loaded else getattr(customer, attname)
+    return value if value.__class__ in _AS_IS else _plain(value)
+
+
+def changed_from(customer: Customer, new: dict) -> dict:
+    """changed_columns(updated_columns(customer), after) where ``after`` is updated_columns(customer)
+    with ``new`` (columns → values, as with_fields writes them) over it — without the two dicts
+    of every column: only the columns of ``new`` can differ (an update's staged row)."""
+    loaded, changed = customer.__dict__, {}
+    for column, attname in _UPDATED_IN_ORDER:
+        if column not in new:
+            continue
+        stored = loaded[attname] if attname in loaded else getattr(customer, attname)
+        if stored.__class__ not in _AS_IS:
+            stored = _plain(stored)
+        value = new[column]
+        if value != stored:
+            changed[column] = value
+    return changed
+
+
+_UPDATED_ATTNAME = dict(_UPDATED)
+_UPDATED_IN_ORDER = [(column, _UPDATED_ATTNAME[column]) for column in UPDATED_COLUMNS]
 
 
 @dataclass

@@ -492,12 +492,11 @@ class _RowReader:
 
     def __init__(self, keys: list, lookups, labels: dict):
         self.keys, self.lookups, self.labels = keys, lookups, labels
+        self.read = [(index, key) for index, key in enumerate(keys) if key]  # the columns read, once
 
     def __call__(self, number: int, cells: list) -> tuple[RowResult, dict]:
-        by_key = {}
-        for index, key in enumerate(self.keys):
-            if key and index < len(cells):
-                by_key[key] = cells[index]
+        width = len(cells)
+        by_key = {key: cells[index] for index, key in self.read if index < width}
         result = RowResult(number=number, raw=cells)
         errors: dict = {}
         data = cols.row_data(by_key, self.lookups, errors)
@@ -628,7 +627,13 @@ def _check_chunk(chunk: list) -> tuple[tuple, list]:
     reader, clean = _forked["reader"], _forked["clean"]
     parsed = [reader(number, cells) for number, cells in chunk]
     clean(parsed)
-    rules, checked = (), []
+    rules, checked, batch = (), [], _forked["batch"]
+    # One generator for the chunk: it prepares each row as the loop below asks for it, in order.
+    staged_rows = _staged_customer_rows(
+        [result for result, _ in parsed if result.action in ("create", "update")],
+        actor=_forked["actor"],
+        file_name=_forked["file_name"],
+    )
     for result, _ in parsed:
         mark = None
         values = None
@@ -636,8 +641,7 @@ def _check_chunk(chunk: list) -> tuple[tuple, list]:
             rules = rules or result.cleaned["attribute_rules"]
             mark = _Repeats.marks(result)
         if result.action in ("create", "update"):
-            staged = next(_staged_customer_rows([result], actor=_forked["actor"], file_name=_forked["file_name"]))
-            values = import_staging.copy_values(_forked["batch"], staged)
+            values = import_staging.copy_values(batch, next(staged_rows))
         errors = result.errors if result.action == "error" else ()
         checked.append((result.number, result.action, errors, result.customer_id, mark, values))
         result.cleaned = result.customer = None  # as the rows go: the chunk's peak memory stays low
@@ -753,10 +757,14 @@ def _clean_chunk(parsed, lookups, settings, *, since, lock: bool, perms, labels)
         .values_list("customer_id", "email")
     ):
         mails.setdefault(pk, []).append(email)
-    for address in _any_of(Address.objects.filter(is_default=True), "customer_id", ids).order_by():
-        if address.district_id:  # read once per file, not once per row
-            address.district = lookups.districts.get(address.district_id)
-        addresses[address.customer_id] = address
+    for pk, district_id, street, unit, reference in (
+        _any_of(Address.objects.filter(is_default=True), "customer_id", ids)
+        .order_by()
+        .values_list("customer_id", "district_id", "street", "unit", "reference")
+    ):
+        # The district read once per file, not once per row.
+        district = lookups.districts.get(district_id) if district_id else None
+        addresses[pk] = _MainAddress(district, street, unit, reference)
     lookups_by_pk = {"phones": phones, "emails": mails, "addresses": addresses}
 
     for result, data in parsed:
@@ -816,6 +824,19 @@ def _clean_chunk(parsed, lookups, settings, *, since, lock: bool, perms, labels)
         )
     if lookups.groups:
         _compare_extra(parsed, lookups)
+
+
+class _MainAddress:
+    """What the preview reads of a matched customer's main address (an Address without the
+    model instance: one per matched customer), read as Address reads."""
+
+    __slots__ = ("district", "district_id", "street", "unit", "reference")
+
+    def __init__(self, district, street: str, unit: str, reference: str):
+        self.district, self.district_id = district, district.pk if district is not None else None
+        self.street, self.unit, self.reference = street, unit, reference
+
+    __str__ = Address.__str__
 
 
 def _any_of(queryset, column: str, values):
@@ -946,16 +967,18 @@ def _clean_row(result, data, customer, lookups, settings, by_pk, *, since, can_c
     old_phones = [[n, bool(w)] for n, w in by_pk["phones"].get(pk, [])]
     new_phones = [[n, bool(w)] for n, w in cleaned["phones"]]
     old_emails = list(by_pk["emails"].get(pk, []))
-    before = import_staging.field_values(customer, _tracked_attnames())
-    before.update(phones=old_phones, emails=old_emails)
-    after = {**before}
-    for name, value in cleaned["fields"].items():
-        attname = _ATTNAMES.get(name, name)
-        if attname in after:
-            after[attname] = value.pk if hasattr(value, "_meta") else value
-    after.update(phones=new_phones, emails=list(cleaned["emails"]))
+    new_emails = list(cleaned["emails"])
+    # The recorded values this row changes, before and after: only the cleaned fields can
+    # differ from what is stored. describe_changes reads the others as absent on both sides
+    # (None: no line), so it says what it would say of the whole state, without walking
+    # every recorded field of every updated customer (a preview: tens of thousands).
+    before, after = _changed_values(customer, cleaned["fields"])
     result.phones_changed = old_phones != new_phones
-    result.emails_changed = old_emails != list(cleaned["emails"])
+    result.emails_changed = old_emails != new_emails
+    if result.phones_changed:
+        before["phones"], after["phones"] = old_phones, new_phones
+    if result.emails_changed:
+        before["emails"], after["emails"] = old_emails, new_emails
     lines = describe_changes(Customer, before, after)
     current = by_pk["addresses"].get(pk)
     wanted = cleaned["address"]
@@ -973,7 +996,46 @@ def _clean_row(result, data, customer, lookups, settings, by_pk, *, since, can_c
             new_text = ", ".join(x for x in (wanted["street"], wanted["unit"], district_name) if x)
             lines.append(f"Dirección principal: {str(current) if current else '—'} → {new_text or '—'}")
     result.note_lines = lines
-    result.action = "update" if lines or before != after else "unchanged"
+    result.action = "update" if lines or before else "unchanged"
+
+
+def _changed_values(customer: Customer, fields: dict) -> tuple[dict, dict]:
+    """({attname: stored value}, {attname: cleaned value}) of the recorded fields of
+    ``customer`` whose value in ``fields`` (clean_customer_data's, by field name; a related row
+    by its pk) differs from the stored one — as == tells them apart, like the comparison of the
+    whole states."""
+    recorded, loaded = _RECORDED_ATTNAME, customer.__dict__
+    before, after = {}, {}
+    for name, value in fields.items():
+        attname = recorded[name]
+        if attname is None:
+            continue
+        if value.__class__ not in _PLAIN and hasattr(value, "_meta"):
+            value = value.pk
+        stored = loaded[attname] if attname in loaded else getattr(customer, attname)
+        if stored is value or stored == value:
+            if attname in before:  # two names of one field: the last wins
+                del before[attname], after[attname]
+            continue
+        before[attname], after[attname] = stored, value
+    return before, after
+
+
+class _RecordedAttnames(dict):
+    """{cleaned field name: its attname when the history records it, else None}, filled as
+    names first appear."""
+
+    def __missing__(self, name: str):
+        attname = _ATTNAMES.get(name, name)
+        self[name] = found = attname if attname in _tracked_attnames() else None
+        return found
+
+
+_RECORDED_ATTNAME = _RecordedAttnames()
+
+
+# Values that are never a model instance: no attribute look-up (one that fails raises inside).
+_PLAIN = frozenset((str, int, bool, float, type(None), list, dict))
 
 
 def _tracked():
@@ -981,8 +1043,8 @@ def _tracked():
 
 
 @functools.cache
-def _tracked_attnames() -> tuple:
-    return tuple(f.attname for f in _tracked())
+def _tracked_attnames() -> frozenset:
+    return frozenset(f.attname for f in _tracked())
 
 
 _ATTNAMES = {"document_type": "document_type_id", "category": "category_id", "customer_class": "customer_class_id"}
@@ -1373,12 +1435,21 @@ def _staged_customer_rows(results: list, *, actor, file_name: str):
         cleaned = result.cleaned
         creating = result.action == "create"
         if creating:
-            before = {**import_staging.new_customer_columns(), "created_by_id": getattr(user, "pk", None)}
+            after = import_staging.new_customer_columns()  # a copy of its own
+            after["created_by_id"] = getattr(user, "pk", None)
+            after = import_staging.with_fields(after, cleaned["fields"], copy=False)
+            department = after["department_id"]
         else:
-            before = import_staging.updated_columns(result.customer)  # all an update compares
-        after = import_staging.with_fields(before, cleaned["fields"])
+            # Only the columns the cleaned fields and the copies below write can change
+            # (import_staging.changed_from compares them with the stored ones).
+            after = import_staging.with_fields({}, cleaned["fields"], copy=False)
+            department = (
+                after["department_id"]
+                if "department_id" in after
+                else import_staging.stored_column(result.customer, "department_id")
+            )
         # Customer.search_text, has_whatsapp and department as the services keep them.
-        copies = SimpleNamespace(department_id=after["department_id"])
+        copies = SimpleNamespace(department_id=department)
         set_list_copies(copies, cleaned)
         after.update(
             search_text=copies.search_text, has_whatsapp=copies.has_whatsapp, department_id=copies.department_id
@@ -1396,7 +1467,7 @@ def _staged_customer_rows(results: list, *, actor, file_name: str):
             number=result.number,
             action=result.action,
             customer_id=None if creating else result.customer.pk,
-            fields=after if creating else import_staging.changed_columns(before, after),
+            fields=after if creating else import_staging.changed_from(result.customer, after),
             phones=[[n, bool(w)] for n, w in cleaned["phones"]] if creating or result.phones_changed else None,
             emails=list(cleaned["emails"]) if creating or result.emails_changed else None,
             address=address,

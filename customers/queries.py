@@ -259,9 +259,11 @@ def _page_of_many(
         if not _cancelled(exc):
             raise
         return None
-    _set_local(statement_timeout=LIST_TIMEOUT)
     if not rows:
+        _set_local(statement_timeout=LIST_TIMEOUT)  # the count path answers, with the list's limit
         return None
+    # The page answers: nothing else runs in this transaction, so its 60 ms limit stays (one
+    # round trip fewer, each of which waits for a core while an import keeps both busy).
     if len(rows) < per_page:
         # The walk reached the end: the estimate was wrong, and the total is known.
         return CustomerPage(rows, number, per_page, offset + len(rows), clamped=clamped)
@@ -396,7 +398,8 @@ NEWEST_WALK_ROWS = 50_000
 # read from the table (2-3 µs each: 27,000 for "comercial"); windows of ids through it paid
 # that read once a window and lost to the walk after three imports. What skips the run is
 # knowing where the first page ended last time: the id of its last row (``_page_ends``, per
-# process, for a page that ended more than REMEMBERED_DEPTH ids below the newest). The page is
+# process, for a page that ended more than REMEMBERED_DEPTH ids below the highest id drawn,
+# _highest_id_drawn: a running import's uncommitted customers are ids the walk passes too). The page is
 # then the newest matches at or above that id, found through the trigram index ANDed with
 # that range of the primary key (0.04 µs an id in the range instead of the walk's 0.25-0.5),
 # and it is exactly the first page whenever the range holds a whole page: a match below the
@@ -427,16 +430,32 @@ def _first_newest_page(queryset: QuerySet, *, per_page: int, top: int) -> list:
     if remembered and top - remembered[0] > RANGE_IDS_PER_MATCH * remembered[1]:
         _set_local(**_RANGE_PLAN)
         rows = list(newest.filter(pk__gte=remembered[0])[:per_page])
-        _set_local(**_WALK_PLAN)  # (the workers stay off: what follows reads a page or walks)
         if len(rows) == per_page:
             _remember_page_end(key, rows[-1].pk, remembered[1])
-            return rows
+            return rows  # under the range plan: a deeper page sets the walk's again (_newest_rows)
+        _set_local(**_WALK_PLAN)  # (the workers stay off: what follows reads a page or walks)
     rows = list(newest[:per_page])
     if len(rows) == per_page and top - rows[-1].pk > REMEMBERED_DEPTH:
         matches = _estimate(queryset)
         if matches is not None:
             _remember_page_end(key, rows[-1].pk, matches)
     return rows
+
+
+def _highest_id_drawn(model) -> int:
+    """The highest id the table's sequence has handed out: where a walk down the primary key
+    starts, counting the rows other transactions have not committed yet. The newest visible id
+    (``ORDER BY id DESC LIMIT 1``) cost one more pass over those: a confirmed import holds 25,000
+    to 50,000 new customers uncommitted at the top of the index (ids drawn at its preview), each
+    a heap visit before the first visible id, 20 ms at 50,000 (bench/README.md, «the list during
+    an import»). Only the remembered first page's heuristics read it; the page never depends on it."""
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_sequence_last_value(pg_get_serial_sequence(%s, 'id')::regclass)", [table])
+        (drawn,) = cursor.fetchone()
+    if drawn is None:  # a sequence never called (ids given explicitly): the newest visible id
+        drawn = model._default_manager.order_by("-pk").values_list("pk", flat=True).first()
+    return drawn or 0
 
 
 def _page_key(queryset: QuerySet, per_page: int) -> str:
@@ -460,10 +479,10 @@ def _newest_rows(queryset: QuerySet, *, number: int, per_page: int, cursor) -> t
     model = queryset.model
     if cursor and model._default_manager.filter(pk=cursor[1]).exists():
         return _rows(queryset, ("-pk",), offset=offset, per_page=per_page, cursor=cursor), number, False
-    top = model._default_manager.order_by("-pk").values_list("pk", flat=True).first() or 0
-    first = _first_newest_page(queryset, per_page=per_page, top=top)
+    first = _first_newest_page(queryset, per_page=per_page, top=_highest_id_drawn(model))
     if not offset or not first:
         return first, 1 if not first else number, False
+    _set_local(**_WALK_PLAN)  # the first page may have come through the range plan
     floor = first[0].pk - NEWEST_WALK_ROWS
     walk = queryset.filter(pk__lte=first[0].pk).order_by("-pk").values_list("pk", flat=True)
     if floor > 0:

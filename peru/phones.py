@@ -177,6 +177,8 @@ def national_format(stored: str) -> str:
         return ""
     if len(stored) == 12 and stored.startswith("+519") and stored[1:].isascii() and stored[1:].isdigit():
         return _grouped(stored[3:])  # a mobile (see _PLAIN_MOBILE): what the parse below would say
+    if len(stored) == 11 and stored.startswith("+51") and "1" <= stored[3] <= "8" and _ascii_digits(stored[1:]):
+        return _landline(stored[3:], "")  # a landline as stored, without anexo: what the parse below would say
     e164, extension = split_extension(stored)
     try:
         number = phonenumbers.parse(e164, DEFAULT_REGION)
@@ -188,6 +190,15 @@ def national_format(stored: str) -> str:
     national = str(number.national_number)
     if national.startswith("9") and len(national) == 9:
         return _grouped(national) + suffix
+    return _landline(national, suffix)
+
+
+def _ascii_digits(text: str) -> bool:
+    return text.isascii() and text.isdigit()
+
+
+def _landline(national: str, suffix: str) -> str:
+    """A Peruvian fixed line's national digits (area code first) as people read them."""
     area = "1" if national.startswith("1") else national[:2]
     return f"(0{area}) {_grouped(national[len(area) :])}{suffix}"
 

@@ -4,7 +4,7 @@ many inputs (issue 17: the preview's CPU)."""
 import json
 import random
 import uuid
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -248,3 +248,78 @@ def test_a_customers_updated_columns_are_what_its_fields_return_loaded_or_deferr
     # A customer read with only some fields: the others are fetched, not taken as missing.
     deferred = Customer.objects.only("id", "name").get(pk=company.pk)
     assert import_staging.updated_columns(deferred) == expected
+
+
+def test_an_updates_changed_columns_are_the_comparison_of_every_column(db):
+    # changed_from (only the columns the cleaned fields write) against changed_columns over
+    # updated_columns and with_fields (every column), for changes of every kind of column.
+    from customers.models import Customer, DocumentType
+    from tests.factories import make_company
+
+    company = make_company(business_name="Columnas S.A.C.")
+    Customer.objects.filter(pk=company.pk).update(
+        registry_checked_at=datetime(2026, 12, 1, 10, 0, tzinfo=UTC), attributes={"3": "azul"}
+    )
+    customer = Customer.objects.get(pk=company.pk)
+    ruc = DocumentType.objects.get(pk=customer.document_type_id)
+    rng = random.Random(17)
+    candidates = {
+        "business_name": ["Columnas S.A.C.", "Otra S.A.C.", ""],
+        "business_line": [customer.business_line, "Comercio"],
+        "phone": [customer.phone, "+51900000000", ""],
+        "document_type": [ruc, None],
+        "document_number": [customer.document_number, "20100070970"],
+        "requests_detraction": [True, False],
+        "attributes": [{"3": "azul"}, {"3": "rojo"}, {}],
+        "registry_checked_at": [
+            customer.registry_checked_at,
+            datetime(2026, 12, 1, 5, 0, tzinfo=timezone(timedelta(hours=-5))),  # the same instant
+            datetime(2026, 12, 2, 10, 0, tzinfo=UTC),
+            None,
+        ],
+        "notification_emails": [[], ["a@b.pe"]],
+    }
+    for _ in range(300):
+        fields = {name: rng.choice(values) for name, values in candidates.items() if rng.random() < 0.7}
+        copies = {"search_text": rng.choice([customer.search_text, "otro"]), "has_whatsapp": rng.random() < 0.5}
+        before = import_staging.updated_columns(customer)
+        after = {**import_staging.with_fields(before, fields), **copies}
+        new = {**import_staging.with_fields({}, fields, copy=False), **copies}
+        assert import_staging.changed_from(customer, new) == import_staging.changed_columns(before, after), fields
+        assert list(import_staging.changed_from(customer, new)) == list(import_staging.changed_columns(before, after))
+
+
+def test_an_updates_note_from_the_changed_fields_is_the_note_of_the_whole_states(db):
+    # importing._changed_values (the recorded fields the cleaned ones change) gives the same
+    # lines, and the same "anything changed", as describe_changes over every recorded field.
+    from customers import importing
+    from customers.history import describe_changes
+    from customers.models import Customer, DocumentType
+    from tests.factories import make_company
+
+    company = make_company(business_name="Notas S.A.C.")
+    customer = Customer.objects.get(pk=company.pk)
+    ruc = DocumentType.objects.get(pk=customer.document_type_id)
+    attnames = [f.attname for f in importing._tracked()]
+    rng = random.Random(17)
+    candidates = {
+        "business_name": ["Notas S.A.C.", "Otra S.A.C.", ""],
+        "business_line": [customer.business_line, "Comercio", None],
+        "phone": [customer.phone, "+5114701234", ""],
+        "document_type": [ruc, None],
+        "requests_detraction": [True, False, None],
+        "attributes": [customer.attributes, {"3": "rojo"}, {}],
+        "notification_emails": [[], ["a@b.pe"]],
+        "description": ["", None, "Texto"],
+    }
+    for _ in range(300):
+        fields = {name: rng.choice(values) for name, values in candidates.items() if rng.random() < 0.7}
+        whole_before = {name: getattr(customer, name) for name in attnames}
+        whole_after = {**whole_before}
+        for name, value in fields.items():
+            attname = importing._ATTNAMES.get(name, name)
+            if attname in whole_after:  # a recorded field (the history's)
+                whole_after[attname] = value.pk if hasattr(value, "_meta") else value
+        before, after = importing._changed_values(customer, fields)
+        assert describe_changes(Customer, before, after) == describe_changes(Customer, whole_before, whole_after)
+        assert bool(before) == (whole_before != whole_after), fields

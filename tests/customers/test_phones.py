@@ -100,3 +100,20 @@ def test_what_only_looks_like_a_mobile_is_still_parsed_in_full(raw):
     # Too short, too long, or in other digits: not the fast path's.
     with pytest.raises(ValidationError):
         validators.normalize_phone(raw)
+
+
+def test_a_stored_landline_reads_as_the_parsed_one_does():
+    # national_format answers a stored landline without phonenumbers (its fast path): the same
+    # text as the parse gives for that number (with an anexo, the parse's path), for every area.
+    import random
+
+    rng = random.Random(17)
+    numbers = [f"+51{first}{rng.randrange(10**7):07d}" for first in "12345678" for _ in range(300)]
+    numbers += [f"+51{first}{digits}" for first in "12345678" for digits in ("0000000", "9999999", "1234567")]
+    for stored in numbers:
+        parsed = national_format(stored + ";ext=7").removesuffix(" anexo 7")
+        assert national_format(stored) == parsed, stored
+    assert national_format("+5114701234") == "(01) 470 1234"
+    assert national_format("+5154234567") == "(054) 234 567"
+    # Not a landline as stored: still parsed in full.
+    assert national_format("+51 14701234") == national_format("+5114701234;ext=1").removesuffix(" anexo 1")

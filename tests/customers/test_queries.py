@@ -1,14 +1,17 @@
 """The list's reads: search semantics, every filter alone and combined, Spanish order, and the
 page and count strategy (customers.filters + customers.queries.paginate_customers)."""
 
+import threading
+
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 
-from customers import queries, services
+from customers import import_staging, queries, services
 from customers.filters import CustomerFilterSet, TrashFilterSet
 from customers.models import Category, Customer, CustomerClass
+from customers.reference import load_reference_data
 from tests.factories import make_address, make_company, make_foreign_customer, make_person
 
 pytestmark = pytest.mark.django_db
@@ -787,6 +790,50 @@ def test_a_customer_given_the_word_after_the_first_page_was_found_shows_on_it(pa
     assert _first_page_ids() == [newer[3], *made[:2]]
     created = make_company(business_name="Comercial Recién Llegada S.A.C.").pk
     assert _first_page_ids() == [created, newer[3], made[0]]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_customers_another_session_has_not_committed_stay_off_the_newest_page_until_it_commits(page_ends):
+    load_reference_data()  # transactional tests start without the reference rows
+    made, _newer = _imported_after(6, 5)
+    assert _first_page_ids() == made[:3]  # walked: remembered
+
+    written, release, imported, failures = threading.Event(), threading.Event(), [], []
+
+    def import_in_its_own_session():
+        # The newest ids, uncommitted: what a confirmed import holds until it commits.
+        try:
+            with transaction.atomic():
+                imported.extend(make_company(business_name=f"Comercial Importada {i}").pk for i in range(4))
+                written.set()
+                release.wait(timeout=20)
+        except Exception as exc:  # reported below, not lost in the thread
+            failures.append(exc)
+        finally:
+            written.set()
+            connection.close()
+
+    worker = threading.Thread(target=import_in_its_own_session)
+    worker.start()
+    assert written.wait(timeout=20)
+    try:
+        assert _first_page_ids() == made[:3]
+        assert _first_page_ids() == made[:3]  # through the remembered range too
+    finally:
+        release.set()
+        worker.join(timeout=20)
+    assert not failures, failures
+    assert _first_page_ids() == imported[::-1][:3]  # committed: on the first page at once
+
+
+def test_ids_drawn_and_never_written_leave_the_first_page_as_it_was(page_ends):
+    made, _newer = _imported_after(6, 5)
+    assert _first_page_ids() == made[:3]
+
+    import_staging.new_ids(50)  # an import previewed and never confirmed
+    assert _first_page_ids() == made[:3]
+    created = make_company(business_name="Comercial Recién Llegada S.A.C.").pk
+    assert _first_page_ids() == [created, *made[:2]]
 
 
 def test_a_first_page_whose_rows_left_the_list_is_walked_again(page_ends):
