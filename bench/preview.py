@@ -32,29 +32,11 @@ def main() -> int:
     parser.add_argument("--profile", help="cProfile output file (this process only)")
     parser.add_argument("--repeat", type=int, default=1)
     args = parser.parse_args()
-    import seed as seed_bench
-
-    seed_bench._server()  # the embedded server, kept up while this process runs
-    os.environ["DATABASE_URL"] = args.database_url
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
-
-    django.setup()
+    total, path = setup(args.database_url, args.rows)
     import importing as bench_importing
-    from django.db import connection
 
     from customers import importing
 
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*), max(id) FROM customers_customer")
-        total, top = cursor.fetchone()
-    name = hashlib.md5(args.database_url.encode()).hexdigest()[:8]  # noqa: S324 - a file name
-    path = f"/tmp/preview-bench-{name}-{args.rows}.xlsx"  # noqa: S108 - a bench file of our own
-    if not os.path.exists(path):
-        # New documents far above bench/importing.py's (which uses the largest id as it is), so
-        # that its runs on the same database never create this file's new customers.
-        bench_importing._write_file(path, args.rows, top + 40_000_000)
     print(f"{total:,} clientes; archivo {path} ({args.rows:,} filas)", flush=True)
     if args.one_process:
         importing.PARALLEL_FROM = 10**12
@@ -64,6 +46,34 @@ def main() -> int:
     for _ in range(args.repeat):
         _once(importing, user, content, args)
     return 0
+
+
+def setup(database_url: str, rows: int) -> tuple[int, str]:
+    """Django set up on ``database_url`` (the embedded server kept up while this process runs);
+    returns how many customers it holds and this bench's file of ``rows`` rows, written if missing
+    (bench/preview_chunks.py uses the same file)."""
+    import seed as seed_bench
+
+    seed_bench._server()
+    os.environ["DATABASE_URL"] = database_url
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+    import importing as bench_importing
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*), max(id) FROM customers_customer")
+        total, top = cursor.fetchone()
+    name = hashlib.md5(database_url.encode()).hexdigest()[:8]  # noqa: S324 - a file name
+    path = f"/tmp/preview-bench-{name}-{rows}.xlsx"  # noqa: S108 - a bench file of our own
+    if not os.path.exists(path):
+        # New documents far above bench/importing.py's (which uses the largest id as it is), so
+        # that its runs on the same database never create this file's new customers.
+        bench_importing._write_file(path, rows, top + 40_000_000)
+    return total, path
 
 
 def _once(importing, user, content, args) -> None:

@@ -28,30 +28,16 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--profile", help="cProfile output file (one pass over the chunks)")
     args = parser.parse_args()
-    import seed as seed_bench
+    import preview as bench_preview
 
-    seed_bench._server()
-    os.environ["DATABASE_URL"] = args.database_url
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
-
-    django.setup()
+    _, path = bench_preview.setup(args.database_url, args.rows)
     import importing as bench_importing
     from django.conf import settings
     from django.core.files.uploadedfile import SimpleUploadedFile
-    from django.db import connection
 
     from customers import importing
     from customers.models import ImportStagedRow
 
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT max(id) FROM customers_customer")
-        (top,) = cursor.fetchone()
-    name = hashlib.md5(args.database_url.encode()).hexdigest()[:8]  # noqa: S324 - a file name
-    path = f"/tmp/preview-bench-{name}-{args.rows}.xlsx"  # noqa: S108 - a bench file of our own
-    if not os.path.exists(path):
-        bench_importing._write_file(path, args.rows, top + 40_000_000)
     timings: dict = {}
     digest = hashlib.md5()  # noqa: S324 - a fingerprint
 
