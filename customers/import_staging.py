@@ -149,25 +149,17 @@ def customer_columns(customer: Customer) -> dict:
 _UPDATED = [(column, attname) for column, attname in _COLUMNS if column in UPDATED_COLUMNS]
 
 
-_UPDATED_ATTNAMES = [attname for _, attname in _UPDATED]
-
-
-def field_values(instance, attnames) -> dict:
-    """{attname: value} of a model instance: a loaded field's value straight from the instance's
+def field_value(instance, attname: str):
+    """A model instance's value of ``attname``: a loaded field's straight from the instance's
     __dict__ (what its descriptor would return, without the call: a preview asks this of tens of
     thousands of customers), a deferred one through getattr."""
     loaded = instance.__dict__
-    return {name: loaded[name] if name in loaded else getattr(instance, name) for name in attnames}
+    return loaded[attname] if attname in loaded else getattr(instance, attname)
 
 
-def updated_columns(customer: Customer) -> dict:
-    """customer_columns of ``customer`` limited to UPDATED_COLUMNS: what changed_columns compares."""
-    # No _plain call for the plain values (a preview: 35 a row).
-    values, columns = field_values(customer, _UPDATED_ATTNAMES), {}
-    for column, attname in _UPDATED:
-        value = values[attname]
-        columns[column] = value if value.__class__ in _AS_IS else _plain(value)
-    return columns
+def field_values(instance, attnames) -> dict:
+    """{attname: field_value} of a model instance."""
+    return {name: field_value(instance, name) for name in attnames}
 
 
 _FIELD_COLUMNS = {f.name: (f.column, f.is_relation) for f in _WRITTEN if not f.primary_key}
@@ -198,33 +190,19 @@ def with_fields(columns: dict, fields: dict, *, copy: bool = True) -> dict:
     return result
 
 
-def changed_columns(before: dict, after: dict) -> dict:
-    """The UPDATED_COLUMNS whose value in ``after`` differs from ``before``."""
-    return {column: after[column] for column in UPDATED_COLUMNS if after[column] != before.get(column)}
-
-
 def stored_column(customer: Customer, column: str):
-    """updated_columns(customer)[column], alone."""
-    attname = _UPDATED_ATTNAME[column]
-    loaded = customer.__dict__
-    value = loaded[attname] if attname in loaded else getattr(customer, attname)
-    return value if value.__class__ in _AS_IS else _plain(value)
+    """The stored value of one of the UPDATED_COLUMNS of ``customer``, as JSON (customer_columns)."""
+    return _plain(field_value(customer, _UPDATED_ATTNAME[column]))
 
 
 def changed_from(customer: Customer, new: dict) -> dict:
-    """changed_columns(updated_columns(customer), after) where ``after`` is updated_columns(customer)
-    with ``new`` (columns → values, as with_fields writes them) over it — without the two dicts
-    of every column: only the columns of ``new`` can differ (an update's staged row)."""
-    loaded, changed = customer.__dict__, {}
+    """The UPDATED_COLUMNS of ``new`` (columns → values, as with_fields writes them) whose value
+    differs from the stored one, in UPDATED_COLUMNS' order: an update's staged row. Only the
+    columns the row writes are read, not every column of the customer."""
+    changed = {}
     for column, attname in _UPDATED_IN_ORDER:
-        if column not in new:
-            continue
-        stored = loaded[attname] if attname in loaded else getattr(customer, attname)
-        if stored.__class__ not in _AS_IS:
-            stored = _plain(stored)
-        value = new[column]
-        if value != stored:
-            changed[column] = value
+        if column in new and new[column] != _plain(field_value(customer, attname)):
+            changed[column] = new[column]
     return changed
 
 
@@ -612,19 +590,14 @@ def apply(batch: str, *, actor, file_name: str, since=None, part: Part | None = 
         columns = [f.column for f in _WRITTEN]
         # The id and the stamps beside the staged columns, not merged into each row's JSON
         # (a new copy of every row's object, a third of the expressions' work).
-        own = {
-            "id": "s.customer_id",
-            "created_at": "%(now)s::timestamptz",
-            "updated_at": "%(now)s::timestamptz",
-            "created_by_id": "%(user)s::bigint",
-        }
+        own = {"id": "s.customer_id", "created_at": "k.now", "updated_at": "k.now", "created_by_id": "k.user_id"}
         cursor.execute(
             f"INSERT INTO {customers} ({', '.join(_q(c) for c in columns)})"  # noqa: S608
             f" SELECT {', '.join(own.get(c, 'r.' + _q(c)) for c in columns)} FROM {staged} s"
             f" CROSS JOIN LATERAL jsonb_populate_record(NULL::{customers}, s.fields) r"
-            f" WHERE {_rows('s', part).replace('%s', '%(batch)s')} AND s.action = 'create' ORDER BY s.number"
-            " RETURNING id",
-            {"now": now, "user": user_id, "batch": batch},
+            " CROSS JOIN (SELECT %s::timestamptz AS now, %s::bigint AS user_id) k"
+            f" WHERE {_rows('s', part)} AND s.action = 'create' ORDER BY s.number RETURNING id",
+            [now, user_id, batch],
         )
         applied.created_ids = [pk for (pk,) in cursor.fetchall()]
 

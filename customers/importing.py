@@ -1004,7 +1004,7 @@ def _changed_values(customer: Customer, fields: dict) -> tuple[dict, dict]:
     ``customer`` whose value in ``fields`` (clean_customer_data's, by field name; a related row
     by its pk) differs from the stored one — as == tells them apart, like the comparison of the
     whole states."""
-    recorded, loaded = _RECORDED_ATTNAME, customer.__dict__
+    recorded = _RECORDED_ATTNAME
     before, after = {}, {}
     for name, value in fields.items():
         attname = recorded[name]
@@ -1012,7 +1012,7 @@ def _changed_values(customer: Customer, fields: dict) -> tuple[dict, dict]:
             continue
         if value.__class__ not in _PLAIN and hasattr(value, "_meta"):
             value = value.pk
-        stored = loaded[attname] if attname in loaded else getattr(customer, attname)
+        stored = import_staging.field_value(customer, attname)
         if stored is value or stored == value:
             if attname in before:  # two names of one field: the last wins
                 del before[attname], after[attname]

@@ -237,22 +237,33 @@ def test_phone_digits_answer_as_the_walk_over_each_character_did():
 # --- customers.import_staging: a matched customer's columns read from its __dict__ -------------
 
 
-def test_a_customers_updated_columns_are_what_its_fields_return_loaded_or_deferred(db):
+def _stored_columns(customer) -> dict:
+    """The reference: every updated column of ``customer`` as JSON, through the model's getattr."""
+    return {column: import_staging._plain(getattr(customer, attname)) for column, attname in import_staging._UPDATED}
+
+
+def _changed_columns(before: dict, after: dict) -> dict:
+    """The reference: the updated columns whose value in ``after`` differs from ``before``."""
+    return {c: after[c] for c in import_staging.UPDATED_COLUMNS if after[c] != before.get(c)}
+
+
+def test_a_customers_field_values_are_what_its_fields_return_loaded_or_deferred(db):
     from customers.models import Customer
     from tests.factories import make_company
 
     company = make_company(business_name="Columnas S.A.C.")
     loaded = Customer.objects.get(pk=company.pk)
-    expected = {column: import_staging._plain(getattr(loaded, attname)) for column, attname in import_staging._UPDATED}
-    assert import_staging.updated_columns(loaded) == expected
-    # A customer read with only some fields: the others are fetched, not taken as missing.
-    deferred = Customer.objects.only("id", "name").get(pk=company.pk)
-    assert import_staging.updated_columns(deferred) == expected
+    expected = _stored_columns(loaded)
+    for customer in (loaded, Customer.objects.only("id", "name").get(pk=company.pk)):
+        # A customer read with only some fields: the others are fetched, not taken as missing.
+        assert {
+            column: import_staging.stored_column(customer, column) for column in import_staging.UPDATED_COLUMNS
+        } == expected
 
 
 def test_an_updates_changed_columns_are_the_comparison_of_every_column(db):
-    # changed_from (only the columns the cleaned fields write) against changed_columns over
-    # updated_columns and with_fields (every column), for changes of every kind of column.
+    # changed_from (only the columns the cleaned fields write) against the comparison of every
+    # updated column with the cleaned fields over them, for changes of every kind of column.
     from customers.models import Customer, DocumentType
     from tests.factories import make_company
 
@@ -282,11 +293,11 @@ def test_an_updates_changed_columns_are_the_comparison_of_every_column(db):
     for _ in range(300):
         fields = {name: rng.choice(values) for name, values in candidates.items() if rng.random() < 0.7}
         copies = {"search_text": rng.choice([customer.search_text, "otro"]), "has_whatsapp": rng.random() < 0.5}
-        before = import_staging.updated_columns(customer)
+        before = _stored_columns(customer)
         after = {**import_staging.with_fields(before, fields), **copies}
         new = {**import_staging.with_fields({}, fields, copy=False), **copies}
-        assert import_staging.changed_from(customer, new) == import_staging.changed_columns(before, after), fields
-        assert list(import_staging.changed_from(customer, new)) == list(import_staging.changed_columns(before, after))
+        assert import_staging.changed_from(customer, new) == _changed_columns(before, after), fields
+        assert list(import_staging.changed_from(customer, new)) == list(_changed_columns(before, after))
 
 
 def test_an_updates_note_from_the_changed_fields_is_the_note_of_the_whole_states(db):
