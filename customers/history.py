@@ -97,9 +97,12 @@ def tracked_fields(model) -> tuple:
 def describe_changes(model, old: dict, new: dict) -> list[str]:
     """One line per field that changed: "Etiqueta: antes → después", in Spanish labels."""
     lines = []
-    for f in tracked_fields(model):
-        if f.name in _HIDDEN or f.attname == "customer_id":
-            continue
+    shown, position = _shown_fields(model)
+    if len(old) + len(new) < len(shown):
+        # Few values (an import's row passes only those it changes): a field absent from both
+        # reads as None on both sides, no line; only the fields named are looked at, in order.
+        shown = [shown[i] for i in sorted({position[key] for key in (*old, *new) if key in position})]
+    for f in shown:
         before, after = old.get(f.attname), new.get(f.attname)
         if _same(before, after):
             continue
@@ -108,6 +111,13 @@ def describe_changes(model, old: dict, new: dict) -> list[str]:
         lines += _describe_contact_points(old, new)
         lines += _describe_attributes(old.get("attributes") or {}, new.get("attributes") or {})
     return lines
+
+
+@cache
+def _shown_fields(model) -> tuple[tuple, dict]:
+    """The recorded fields describe_changes names, in order, and {attname: index} of them."""
+    shown = tuple(f for f in tracked_fields(model) if f.name not in _HIDDEN and f.attname != "customer_id")
+    return shown, {f.attname: index for index, f in enumerate(shown)}
 
 
 def describe_state(model, state: dict) -> list[str]:

@@ -731,8 +731,8 @@ def _clean_chunk(parsed, lookups, settings, *, since, lock: bool, perms, labels)
     # Customers matched only by e-mail.
     matched_ids = {c.pk for c in by_document.values()}
     wanted_by_email = set()
-    for _, data in parsed:
-        if data.get("document_number") and (_doc_key(data) in by_document):
+    for result, data in parsed:
+        if result.key in by_document:  # the reader's _doc_key(data)
             continue
         first = _first_email(data)
         if first and first in owners and owners[first] not in matched_ids:
@@ -769,7 +769,7 @@ def _clean_chunk(parsed, lookups, settings, *, since, lock: bool, perms, labels)
 
     for result, data in parsed:
         customer = None
-        key = _doc_key(data)
+        key = result.key  # the reader's _doc_key(data)
         if key and key in by_document:
             customer = by_document[key]
         elif key and key in trashed:
