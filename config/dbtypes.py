@@ -21,11 +21,30 @@ logger = logging.getLogger(__name__)
 # as itself, instead of a warning in the log for each task.
 READABLE_FROM = datetime(2, 1, 1, tzinfo=UTC)
 READABLE_TO = datetime(9999, 12, 31, tzinfo=UTC)
+_from_iso = datetime.fromisoformat
 
 
 def _safe_loader(base):
     class SafeTimestamptzLoader(base):
+        def __init__(self, oid, context=None):
+            super().__init__(oid, context)
+            # The usual set-up (Django's: the connection in UTC, values with UTC as their tzinfo):
+            # a text at offset +00 then loads as datetime.fromisoformat reads it — the same
+            # instant, wall clock and tzinfo as base.load's (psycopg's Python parse, moved to the
+            # connection's zone, then Django's tzinfo set), in C: a matched customer's times,
+            # an import's tens of thousands, no longer cost a Python parse each.
+            zone = self.connection.info.timezone if self.connection is not None else None
+            self._utc = getattr(self, "timezone", None) is UTC and (zone is UTC or getattr(zone, "key", "") == "UTC")
+
         def load(self, data):
+            if self._utc and data[-3:] == b"+00":
+                try:
+                    value = _from_iso(str(data, "ascii"))
+                except ValueError:  # a year past 9999, BC, infinity: base.load says what it is
+                    pass
+                else:
+                    if READABLE_FROM <= value <= READABLE_TO:
+                        return value
             try:
                 value = super().load(data)
             except Exception as exc:  # psycopg.DataError: too small, too large, infinity

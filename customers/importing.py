@@ -724,7 +724,9 @@ def _clean_chunk(parsed, lookups, settings, *, since, lock: bool, perms, labels)
         # Outside the Papelera first (its owner wins), then in it: each query under an index's
         # rule (the unique one on lower(email); the Papelera's customers) — one query over both
         # could use neither and read every e-mail once a chunk (services.records does the same).
-        same = CustomerEmail.objects.annotate(lowered=Lower("email")).filter(lowered__in=emails).order_by()
+        same = _any_of(
+            CustomerEmail.objects.annotate(lowered=Lower("email")), "email", emails, lowered=True
+        ).order_by()
         for queryset in (same.filter(in_trash=False), same.filter(in_trash=True, customer__deleted_at__isnull=False)):
             for lowered, customer_id in queryset.values_list("lowered", "customer_id"):
                 owners.setdefault(lowered, customer_id)
@@ -839,13 +841,30 @@ class _MainAddress:
     __str__ = Address.__str__
 
 
-def _any_of(queryset, column: str, values):
-    """``queryset`` filtered to rows whose ``column`` is one of ``values``, as "= ANY(array)": one
-    parameter, where ``__in`` sends one per value (psycopg splits and quotes a chunk's 2,000
-    placeholders in Python on every query)."""
+def _any_of(queryset, column: str, values, *, lowered: bool = False):
+    """``queryset`` filtered to rows whose ``column`` (``lowered``: its lower()) is one of
+    ``values`` (texts or integers), as "= ANY(array)": one parameter, where ``__in`` sends one per
+    value (psycopg splits and quotes a chunk's 2,000 placeholders in Python on every query). The
+    array goes as one text (_array_literal), which the database reads as an array of the column's
+    type: psycopg's dump of a list walks its values in Python."""
     table = connection.ops.quote_name(queryset.model._meta.db_table)
-    where = f"{table}.{connection.ops.quote_name(column)} = ANY(%s)"
-    return queryset.extra(where=[where], params=[list(values)])  # noqa: S610 - our column; values: one parameter
+    target = f"{table}.{connection.ops.quote_name(column)}"
+    if lowered:
+        target = f"LOWER({target})"
+    where = f"{target} = ANY(%s)"
+    return queryset.extra(where=[where], params=[_array_literal(values)])  # noqa: S610 - our column; values: one parameter
+
+
+def _array_literal(values) -> str:
+    """PostgreSQL's text form of an array of texts or integers: '{"a","b\\"c"}' (every element
+    quoted, backslashes and double quotes escaped, as the array input syntax reads them)."""
+    texts = list(map(str, values))
+    if not texts:
+        return "{}"
+    joined = '","'.join(texts)
+    if "\\" in joined or '"' in "".join(texts):
+        joined = '","'.join(text.replace("\\", "\\\\").replace('"', '\\"') for text in texts)
+    return '{"' + joined + '"}'
 
 
 def _clean_extra(result: RowResult, by_key: dict, lookups) -> None:
