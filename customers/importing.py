@@ -724,9 +724,7 @@ def _clean_chunk(parsed, lookups, settings, *, since, lock: bool, perms, labels)
         # Outside the Papelera first (its owner wins), then in it: each query under an index's
         # rule (the unique one on lower(email); the Papelera's customers) — one query over both
         # could use neither and read every e-mail once a chunk (services.records does the same).
-        same = _any_of(
-            CustomerEmail.objects.annotate(lowered=Lower("email")), "email", emails, lowered=True
-        ).order_by()
+        same = _any_of(CustomerEmail.objects.annotate(lowered=Lower("email")), "email", emails, lowered=True).order_by()
         for queryset in (same.filter(in_trash=False), same.filter(in_trash=True, customer__deleted_at__isnull=False)):
             for lowered, customer_id in queryset.values_list("lowered", "customer_id"):
                 owners.setdefault(lowered, customer_id)

@@ -334,3 +334,188 @@ def test_an_updates_note_from_the_changed_fields_is_the_note_of_the_whole_states
         before, after = importing._changed_values(customer, fields)
         assert describe_changes(Customer, before, after) == describe_changes(Customer, whole_before, whole_after)
         assert bool(before) == (whole_before != whole_after), fields
+
+
+# --- peru.text.control_character_errors: the look first, at the input as JSON ----------------
+
+
+def test_every_control_character_is_found_wherever_it_is_in_the_input():
+    # Each code point of the Basic Multilingual Plane (lone surrogates included: orjson refuses
+    # them, and the rule then searches each value), alone and inside texts nested as services
+    # receive them: the answer is the reference's.
+    found = 0
+    for code in range(0x10000):
+        character = chr(code)
+        data = {
+            "business_name": f"a{character}b",
+            "address": {"street": "Av. Larco 1", "district": object()},
+            "phones": [{"number": character, "whatsapp": True}],
+            character: "clave",
+        }
+        expected = _reference_control_character_errors(data, skip=("attributes",))
+        assert text.control_character_errors(data, skip=("attributes",)) == expected, hex(code)
+        found += bool(expected)
+    assert found == 29 + 1 + 32  # C0 but tab, line feed and carriage return; DEL; C1
+
+
+def test_texts_that_look_like_escapes_are_not_taken_for_control_characters():
+    # A backslash, a quote, "¿", "º" and friends make the JSON look twice; the answer stays no.
+    data = {"street": 'Jr. "Lima" \\ 1\\b2\\f3\\u0000', "note": "¿Nº 5? ¡Sí! ° ª", "lines": "uno\ndos\tres\r"}
+    assert text.control_character_errors(data) == {}
+    assert text._any_control_character({"note": "¿Nº 5?"}) is False
+    assert text._any_control_character({"street": "Av. Larco 1", "phones": ["+51987654321"], "n": 3}) is False
+
+
+# --- peru.text.dotless_initials: the runs found from their first dot --------------------------
+
+
+def test_dotless_initials_answer_as_the_pattern_tried_at_every_character_did():
+    import re
+
+    reference = re.compile(r"(?<![^\W_])(?:[^\W_]\.)+[^\W_]\.?(?![^\W_])")
+    rng = random.Random(23)
+    samples = ["s.a.c.", "e.i.r.l", "ventas@a.b.c.pe", "x a.b.cd.e", "a.b.c..", "s.a.c 2010 s.r.l.", ".", "a.", "_a.b"]
+    alphabet = "ab1._ .-@ñÁ٤\n"
+    samples += ["".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 16))) for _ in range(100_000)]
+    for sample in samples:
+        expected = [match.group().replace(".", "") for match in reference.finditer(sample)]
+        assert text.dotless_initials(sample) == expected, sample
+
+
+# --- peru.validators.normalize_email: Django's patterns compiled once ------------------------
+
+
+def test_emails_are_judged_as_djangos_own_validator_judges_them():
+    from django.core.validators import EmailValidator
+
+    django_validator = EmailValidator(message="")
+    rng = random.Random(24)
+    parts = ["ventas", "a", "", ".", "..", "x.y", "ñandú", "münchen", "-", "_", '"q"', "[1.2.3.4]", "[::1]"]
+    parts += ["localhost", "gloria", "pe", "com.pe", "xn--mnchen-3ya", "a" * 64, "a" * 70, "1", "ü"]
+    samples = ["ventas@gloria.pe", "a@b", "a@[127.0.0.1]", "a@[::1]", "a@localhost", "@gloria.pe", "a@"]
+    for _ in range(20_000):
+        local = "".join(rng.choice(parts) for _ in range(rng.randrange(0, 3)))
+        domain = ".".join(rng.choice(parts) for _ in range(rng.randrange(0, 4)))
+        samples.append(f"{local}@{domain}" if rng.random() < 0.9 else local + domain)
+
+    def judged(check, value):
+        try:
+            check(value)
+        except ValidationError:
+            return False
+        return True
+
+    accepted = 0
+    for sample in samples:
+        expected = judged(django_validator, sample)
+        assert judged(validators._email_validator, sample) == expected, sample
+        accepted += expected
+    assert 500 < accepted < len(samples) - 500  # both answers compared many times
+
+
+# --- customers.history.describe_changes: only the fields it is given -------------------------
+
+
+def _reference_describe_changes(model, old: dict, new: dict) -> list[str]:
+    """describe_changes as it was, over every recorded field (commit 2da4022)."""
+    from customers import history
+    from customers.models import Customer
+
+    lines = []
+    for f in history.tracked_fields(model):
+        if f.name in history._HIDDEN or f.attname == "customer_id":
+            continue
+        before, after = old.get(f.attname), new.get(f.attname)
+        if history._same(before, after):
+            continue
+        lines.append(f"{history._label(f)}: {history.display_value(f, before)} → {history.display_value(f, after)}")
+    if model is Customer:
+        lines += history._describe_contact_points(old, new)
+        lines += history._describe_attributes(old.get("attributes") or {}, new.get("attributes") or {})
+    return lines
+
+
+def test_describe_changes_says_what_it_said_looking_at_every_recorded_field(db):
+    from customers import history
+    from customers.models import Address, Contact, Customer
+
+    values = ["", None, "Texto", "Otro texto", True, False, 0, 3, "PE", "CL", "company", "person"]
+    rng = random.Random(25)
+    for model in (Customer, Address, Contact):
+        attnames = [f.attname for f in history.tracked_fields(model) if not f.is_relation]
+        attnames += ["phones", "emails", "no_es_un_campo", "customer_id"]
+        for _ in range(2_000):
+            old = {name: rng.choice(values) for name in rng.sample(attnames, rng.randrange(0, len(attnames)))}
+            new = {name: rng.choice(values) for name in rng.sample(attnames, rng.randrange(0, len(attnames)))}
+            pairs = model is Customer  # a customer's phones: [number, whatsapp]; a contact's: numbers
+            for state in (old, new):
+                if "phones" in state:
+                    state["phones"] = rng.choice([[], [["+51987654321", True]], [["+5114701234", False]]])
+                    state["phones"] = state["phones"] if pairs else [number for number, _ in state["phones"]]
+            for state in (old, new):
+                if "emails" in state:
+                    state["emails"] = rng.choice([[], ["a@b.pe"], ["a@b.pe", "c@d.pe"]])
+                if "attributes" in state:
+                    state["attributes"] = rng.choice([{}, {"999": "a"}, {"999": "b"}])
+                for name in ("notification_emails", "notification_whatsapp"):
+                    if name in state:
+                        state[name] = rng.choice([[], None, ["a@b.pe"], ["+51987654321"]])
+            assert history.describe_changes(model, old, new) == _reference_describe_changes(model, old, new)
+
+
+# --- customers.importing._array_literal: a chunk's values as one array text -----------------
+
+
+def test_an_array_literal_reads_back_as_the_list_psycopg_would_have_sent(db):
+    from django.db import connection
+
+    from customers.importing import _array_literal
+
+    rng = random.Random(26)
+    pieces = ["", "a", " ", '"', "\\", ",", "{", "}", "NULL", "null", "ñ", "'", "\t", "\n", "😀", "20100070970", "a b"]
+    texts = [["20100070970", "10468127511"], [], [""], ["NULL"], ['"', "\\", '\\"', "{}", "a,b"]]
+    texts += [["".join(rng.choice(pieces) for _ in range(rng.randrange(0, 5))) for _ in range(rng.randrange(1, 30))]]
+    texts += [[rng.choice(pieces) * rng.randrange(1, 4) for _ in range(50)] for _ in range(40)]
+    with connection.cursor() as cursor:
+        for values in texts:
+            cursor.execute("SELECT %s::text[], %s::text[]", [_array_literal(values), list(values)])
+            ours, psycopgs = cursor.fetchone()
+            assert ours == psycopgs == list(values), values
+        numbers = [rng.randrange(-(2**63), 2**63) for _ in range(200)] + [0, 1, 2**31]
+        cursor.execute("SELECT %s::bigint[], %s::bigint[]", [_array_literal(numbers), numbers])
+        ours, psycopgs = cursor.fetchone()
+        assert ours == psycopgs == numbers
+
+
+# --- config.dbtypes: a UTC time read by datetime.fromisoformat -------------------------------
+
+
+def test_times_load_as_the_python_parse_of_psycopg_and_django_loads_them(db):
+    from django.db import connection
+    from psycopg.pq import Format
+
+    with connection.cursor() as cursor:
+        adapters = cursor.cursor.adapters
+        oid = adapters.types["timestamptz"].oid
+        loader_class = adapters.get_loader(oid, Format.TEXT)
+        fast = loader_class(oid, cursor.cursor)
+        slow = loader_class(oid, cursor.cursor)
+        assert fast._utc  # Django's set-up: the connection in UTC, UTC as the tzinfo
+        slow._utc = False  # base.load's answer, through the safe checks as before
+        # Times as PostgreSQL writes them: every precision of the fraction, years 1 to 9999
+        # and past them, BC, infinity.
+        cursor.execute(
+            "SELECT (timestamptz '0001-01-01 00:00:00+00' + random() * interval '3650000 days')::text"
+            " FROM generate_series(1, 3000)"
+            " UNION ALL SELECT date_trunc(unit, now() + random() * interval '400 days')::text"
+            " FROM generate_series(1, 200), unnest(array['second', 'milliseconds', 'minute', 'day']) unit"
+            " UNION ALL SELECT unnest(array['0001-01-01 00:00:00+00', '0001-01-02 00:00:00.5+00',"
+            " '9999-12-31 23:59:59.999999+00', '10000-01-01 00:00:00+00', '0044-03-15 00:00:00+00 BC',"
+            " 'infinity', '-infinity', '2026-12-02 12:00:00.1+00', '2026-12-02 12:00:00.123+00'])::timestamptz::text"
+        )
+        texts = [row[0].encode() for row in cursor.fetchall()]
+    assert len(texts) > 3_000
+    for data in texts:
+        expected = slow.load(data)
+        value = fast.load(memoryview(data))
+        assert value == expected and repr(value) == repr(expected), data
