@@ -158,8 +158,9 @@ def field_value(instance, attname: str):
 
 
 def field_values(instance, attnames) -> dict:
-    """{attname: field_value} of a model instance."""
-    return {name: field_value(instance, name) for name in attnames}
+    """{attname: field_value} of a model instance (a loaded field's read here, without the call)."""
+    loaded = instance.__dict__
+    return {name: loaded[name] if name in loaded else field_value(instance, name) for name in attnames}
 
 
 _FIELD_COLUMNS = {f.name: (f.column, f.is_relation) for f in _WRITTEN if not f.primary_key}
@@ -200,9 +201,12 @@ def changed_from(customer: Customer, new: dict) -> dict:
     differs from the stored one, in UPDATED_COLUMNS' order: an update's staged row. Only the
     columns the row writes are read, not every column of the customer."""
     changed = {}
+    loaded = customer.__dict__  # field_value's answer for a loaded field, without a call per column
     for column, attname in _UPDATED_IN_ORDER:
-        if column in new and new[column] != _plain(field_value(customer, attname)):
-            changed[column] = new[column]
+        if column in new:
+            stored = loaded[attname] if attname in loaded else field_value(customer, attname)
+            if new[column] != (stored if stored.__class__ in _AS_IS else _plain(stored)):
+                changed[column] = new[column]
     return changed
 
 

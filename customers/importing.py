@@ -1023,13 +1023,14 @@ def _changed_values(customer: Customer, fields: dict) -> tuple[dict, dict]:
     whole states."""
     recorded = _RECORDED_ATTNAME
     before, after = {}, {}
+    loaded = customer.__dict__  # import_staging.field_value's answer for a loaded field, without a call
     for name, value in fields.items():
         attname = recorded[name]
         if attname is None:
             continue
         if value.__class__ not in _PLAIN and hasattr(value, "_meta"):
             value = value.pk
-        stored = import_staging.field_value(customer, attname)
+        stored = loaded[attname] if attname in loaded else import_staging.field_value(customer, attname)
         if stored is value or stored == value:
             if attname in before:  # two names of one field: the last wins
                 del before[attname], after[attname]
