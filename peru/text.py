@@ -109,6 +109,8 @@ def normalize_digits(value) -> str:
 
 def has_other_digits(value: str) -> bool:
     """Whether `value` holds a digit that is not 0-9 (str.isdigit() and Decimal accept them)."""
+    if value.isascii():  # the only ASCII digits are 0-9: no walk over the characters (most values)
+        return False
     return any(ch.isdigit() and not "0" <= ch <= "9" for ch in value)
 
 

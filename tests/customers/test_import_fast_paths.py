@@ -366,6 +366,13 @@ def test_texts_that_look_like_escapes_are_not_taken_for_control_characters():
     assert text._any_control_character({"street": "Av. Larco 1", "phones": ["+51987654321"], "n": 3}) is False
 
 
+def test_other_digits_are_found_as_the_walk_over_each_character_found_them():
+    for code in range(0x30000):
+        value = f"98765{chr(code)}4321"
+        expected = any(ch.isdigit() and not "0" <= ch <= "9" for ch in value)
+        assert text.has_other_digits(value) == expected, hex(code)
+
+
 # --- peru.text.dotless_initials: the runs found from their first dot --------------------------
 
 
