@@ -169,9 +169,6 @@ def _grouped(national_digits: str) -> str:
     return national_digits
 
 
-# A list page shows each row's phone twice (its column, and under the name on a phone):
-# parsing costs about 80 µs a time, and the answer never changes for a number.
-@lru_cache(maxsize=8192)
 def national_format(stored: str) -> str:
     if not stored:
         return ""
@@ -179,6 +176,15 @@ def national_format(stored: str) -> str:
         return _grouped(stored[3:])  # a mobile (see _PLAIN_MOBILE): what the parse below would say
     if len(stored) == 11 and stored.startswith("+51") and "1" <= stored[3] <= "8" and _ascii_digits(stored[1:]):
         return _landline(stored[3:], "")  # a landline as stored, without anexo: what the parse below would say
+    return _parsed_national_format(stored)
+
+
+# A list page shows each row's phone twice (its column, and under the name on a phone):
+# parsing costs about 80 µs a time, and the answer never changes for a number. Only what is
+# parsed is remembered: the string work above costs less than the memory's miss (an import's
+# notes name tens of thousands of numbers once each).
+@lru_cache(maxsize=8192)
+def _parsed_national_format(stored: str) -> str:
     e164, extension = split_extension(stored)
     try:
         number = phonenumbers.parse(e164, DEFAULT_REGION)
