@@ -94,8 +94,9 @@ def tracked_fields(model) -> tuple:
     return tuple(f for f in model._meta.concrete_fields if f.attname in recorded)
 
 
-def describe_changes(model, old: dict, new: dict) -> list[str]:
-    """One line per field that changed: "Etiqueta: antes → después", in Spanish labels."""
+def describe_changes(model, old: dict, new: dict, *, rows: dict | None = None) -> list[str]:
+    """One line per field that changed: "Etiqueta: antes → después", in Spanish labels.
+    ``rows``: {(model, pk): row} of related rows the caller already read (display_value)."""
     lines = []
     for f in tracked_fields(model):
         if f.name in _HIDDEN or f.attname == "customer_id":
@@ -103,7 +104,7 @@ def describe_changes(model, old: dict, new: dict) -> list[str]:
         before, after = old.get(f.attname), new.get(f.attname)
         if _same(before, after):
             continue
-        lines.append(f"{_label(f)}: {display_value(f, before)} → {display_value(f, after)}")
+        lines.append(f"{_label(f)}: {display_value(f, before, rows=rows)} → {display_value(f, after, rows=rows)}")
     if model is Customer:
         lines += _describe_contact_points(old, new)
         lines += _describe_attributes(old.get("attributes") or {}, new.get("attributes") or {})
@@ -177,15 +178,15 @@ def _label(f) -> str:
     return label[:1].upper() + label[1:]
 
 
-def display_value(f, value) -> str:
+def display_value(f, value, *, rows: dict | None = None) -> str:
     """How a value reads on the page: choice labels, names of related rows, Sí/No, phones in
-    national format, dates dd/mm/aaaa."""
+    national format, dates dd/mm/aaaa. ``rows``: see related_row."""
     if value in (None, "", [], {}):
         return "—"
     if f.choices:
         return str(dict(f.flatchoices).get(value, value))
     if isinstance(f, models.ForeignKey):
-        related = f.related_model._base_manager.filter(pk=value).first()
+        related = related_row(f.related_model, value, rows=rows)
         if related is None:
             return f"#{value} (ya no existe)"
         if hasattr(related, "get_full_name"):
@@ -204,6 +205,21 @@ def display_value(f, value) -> str:
             return ", ".join(national_format(v) for v in value)
         return ", ".join(str(v) for v in value)
     return str(value)
+
+
+def related_row(model, pk, *, rows: dict | None = None):
+    """The row ``pk`` of ``model`` (None: gone), from ``rows`` — {(model, pk): row} the caller
+    already read, e.g. an import's lists, read once per file — or else from the database, and
+    then kept in ``rows``: describing the changes of 50,000 customers reads each row once, not
+    once per customer."""
+    if rows is not None:
+        found = rows.get((model, pk))
+        if found is not None:
+            return found
+    related = model._base_manager.filter(pk=pk).first()
+    if related is not None and rows is not None:
+        rows[(model, pk)] = related
+    return related
 
 
 def user_name(user) -> str:

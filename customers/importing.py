@@ -979,7 +979,9 @@ def _clean_row(result, data, customer, lookups, settings, by_pk, *, since, can_c
         before["phones"], after["phones"] = old_phones, new_phones
     if result.emails_changed:
         before["emails"], after["emails"] = old_emails, new_emails
-    lines = describe_changes(Customer, before, after)
+    # Related rows (tipo de documento, categoría, clase) named from the file's lookups: no
+    # query per row.
+    lines = describe_changes(Customer, before, after, rows=lookups.rows_by_pk)
     current = by_pk["addresses"].get(pk)
     wanted = cleaned["address"]
     if wanted:
