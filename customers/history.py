@@ -107,7 +107,7 @@ def describe_changes(model, old: dict, new: dict, *, rows: dict | None = None) -
         lines.append(f"{_label(f)}: {display_value(f, before, rows=rows)} → {display_value(f, after, rows=rows)}")
     if model is Customer:
         lines += _describe_contact_points(old, new)
-        lines += _describe_attributes(old.get("attributes") or {}, new.get("attributes") or {})
+        lines += _describe_attributes(old.get("attributes") or {}, new.get("attributes") or {}, rows=rows)
     return lines
 
 
@@ -143,14 +143,23 @@ def phones_text(phones) -> str:
     return ", ".join(national_format(n) + (" (WhatsApp)" if w else "") for n, w in phones)
 
 
-def _describe_attributes(old: dict, new: dict) -> list[str]:
+def _describe_attributes(old: dict, new: dict, *, rows: dict | None = None) -> list[str]:
     """Atributos adicionales (Customer.attributes, keyed by definition id) by their names, in
-    the order of the Atributos adicionales screen, values as the summary shows them."""
+    the order of the Atributos adicionales screen, values as the summary shows them. The
+    definitions come from ``rows`` ({(AttributeDefinition, pk): definition}, see related_row)
+    when it has them; those read here are kept in it."""
     keys = [key for key in set(old) | set(new) if not _same(old.get(key), new.get(key))]
     if not keys:
         return []
-    found = AttributeDefinition.objects.filter(pk__in=[int(k) for k in keys if str(k).isdigit()])
-    definitions = {d.key: d for d in found}
+    ids = [int(k) for k in keys if str(k).isdigit()]
+    known = rows if rows is not None else {}
+    definitions = {str(pk): known[(AttributeDefinition, pk)] for pk in ids if (AttributeDefinition, pk) in known}
+    missing = [pk for pk in ids if str(pk) not in definitions]
+    if missing:
+        for definition in AttributeDefinition.objects.filter(pk__in=missing):
+            definitions[definition.key] = definition
+            if rows is not None:
+                rows[(AttributeDefinition, definition.pk)] = definition
     lines = []
     for key in sorted(keys, key=lambda k: (definitions[k].position, k) if k in definitions else (1 << 30, k)):
         definition = definitions.get(key)

@@ -217,7 +217,8 @@ class Lookups:
     # file repeats its places on many rows.
     districts_named: dict = field(default_factory=dict)
     countries: dict = field(default_factory=dict)  # folded name or code → code
-    rows_by_pk: dict = field(default_factory=dict)  # (model, pk) → row, for customer_data
+    # (model, pk) → row, for customer_data and the notes (customers.history.describe_changes).
+    rows_by_pk: dict = field(default_factory=dict)
     groups: list = field(default_factory=list)  # [(SheetColumns, what its load() read, allowed)]
     # The unsaved customer every row to create is cleaned over (clean_customer_data only reads
     # it): one per file, not a model instance per row.
@@ -242,7 +243,9 @@ class Lookups:
         # Every row, also one whose name folds like another's (the by-name maps keep one of
         # them): the customers' stored values and the notes' names are read from here, never
         # once per row.
-        lookups.rows_by_pk.update({(type(row), row.pk): row for row in (*document_types, *categories, *classes)})
+        lookups.rows_by_pk.update(
+            {(type(row), row.pk): row for row in (*lookups.definitions, *document_types, *categories, *classes)}
+        )
         for district in District.objects.select_related("province__department"):
             lookups.districts[district.code] = district
             lookups.district_names.setdefault(fold(district.name), []).append(district)

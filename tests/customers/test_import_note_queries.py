@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from attributes.models import AttributeDefinition
 from customers.models import Category, Customer, CustomerClass, CustomerNote
 from tests.customers.test_import import HEADERS, preview, run, xlsx
 from tests.factories import make_company, make_person, valid_ruc
@@ -136,3 +137,35 @@ def test_customers_in_a_categoria_whose_name_folds_like_another_cost_no_query_pe
     assert company.category == lists.old_category
     note = CustomerNote.objects.get(customer=company, kind="importado").text.splitlines()
     assert note[1:] == ["Clase de cliente: Bodega → Cadena"]
+
+
+def test_an_import_changing_an_atributo_adicional_makes_as_many_queries_for_3n_rows_as_for_n(admin):
+    # Not a foreign key, but the note names the attribute by its definition, read per row too.
+    level = AttributeDefinition.objects.create(name="Nivel", kind="lista", options=["Oro", "Plata"], position=1)
+
+    def customers_and_file(count: int):
+        companies = [make_company(attributes={level.key: "Oro"}) for _ in range(count)]
+        rows = [
+            [
+                *_row(
+                    {
+                        "Tipo de cliente": "Empresa",
+                        "Tipo de documento": "RUC",
+                        "Número de documento": c.document_number,
+                        "Razón social": c.business_name,
+                        "Giro": c.business_line,
+                    }
+                ),
+                "Plata",
+            ]
+            for c in companies
+        ]
+        return companies, xlsx(rows, headers=[*COLUMNS, "Nivel"])
+
+    _import_counting_queries(admin, customers_and_file(1)[1])
+    queries_few, _ = _import_counting_queries(admin, customers_and_file(4)[1])
+    companies, content = customers_and_file(12)
+    queries_many, job = _import_counting_queries(admin, content)
+    assert (job.status, job.updated, queries_many) == ("terminada", 12, queries_few)
+    note = CustomerNote.objects.get(customer=companies[0], kind="importado").text.splitlines()
+    assert note[1:] == ["Nivel: Oro → Plata"]
