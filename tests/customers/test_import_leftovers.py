@@ -65,6 +65,17 @@ def _is_locked(customer) -> bool:
         other.close()
 
 
+def _run_until_killed(target, *args) -> None:
+    """``target(*args)`` in a forked process, which kills itself (SIGKILL) on the way."""
+    worker = multiprocessing.get_context("fork").Process(target=target, args=args)
+    worker.start()
+    worker.join(60)
+    if worker.is_alive():
+        worker.kill()
+        worker.join()
+    assert worker.exitcode == -signal.SIGKILL
+
+
 def _killed_with_a_customer_locked(admin, where: str, *, look: bool = True):
     """An import that updates a registered customer (and creates six), its worker killed with both
     parts prepared: before its decision was recorded, or after it."""
@@ -72,13 +83,7 @@ def _killed_with_a_customer_locked(admin, where: str, *, look: bool = True):
     rows = [company(ruc=existing.document_number, name="Nueva S.A.C.")]
     rows += [company(name=f"Empresa {n} S.A.") for n in range(6)]
     job = importing.confirm_import(actor=admin, job=preview(admin, workbook(rows)), mode="todo")
-    worker = multiprocessing.get_context("fork").Process(target=_child, args=(job.pk, where))
-    worker.start()
-    worker.join(60)
-    if worker.is_alive():
-        worker.kill()
-        worker.join()
-    assert worker.exitcode == -signal.SIGKILL
+    _run_until_killed(_child, job.pk, where)
     if look:  # (not while a running worker may already be resolving them)
         assert len(_prepared()) == 2 and _is_locked(existing)
     return job, existing
@@ -233,13 +238,7 @@ def test_the_task_row_a_killed_worker_left_running_fails_with_its_import_and_a_r
     rows = [company(name=f"Empresa {n} S.A.") for n in range(3)]
     job = importing.confirm_import(actor=admin, job=preview(admin, workbook(rows)), mode="todo")
     tasks.run_import.enqueue(job_id=job.pk)
-    worker = multiprocessing.get_context("fork").Process(target=_worker_killed_in_its_task, args=(where,))
-    worker.start()
-    worker.join(60)
-    if worker.is_alive():
-        worker.kill()
-        worker.join()
-    assert worker.exitcode == -signal.SIGKILL
+    _run_until_killed(_worker_killed_in_its_task, where)
     task = DBTaskResult.objects.get()
     assert (task.status, task.args_kwargs["kwargs"]) == ("RUNNING", {"job_id": job.pk})
     assert ImportJob.objects.get(pk=job.pk).status == "importando"
