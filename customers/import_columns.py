@@ -217,7 +217,8 @@ class Lookups:
     # file repeats its places on many rows.
     districts_named: dict = field(default_factory=dict)
     countries: dict = field(default_factory=dict)  # folded name or code → code
-    rows_by_pk: dict = field(default_factory=dict)  # (model, pk) → row, for customer_data
+    # (model, pk) → row, for customer_data and the notes (customers.history.describe_changes).
+    rows_by_pk: dict = field(default_factory=dict)
     groups: list = field(default_factory=list)  # [(SheetColumns, what its load() read, allowed)]
     # The unsaved customer every row to create is cleaned over (clean_customer_data only reads
     # it): one per file, not a model instance per row.
@@ -230,23 +231,21 @@ class Lookups:
     @classmethod
     def load(cls):
         lookups = cls(definitions=list(AttributeDefinition.objects.all()))
-        for doc in DocumentType.objects.all():
+        document_types = list(DocumentType.objects.all())
+        categories, classes = list(Category.objects.all()), list(CustomerClass.objects.all())
+        for doc in document_types:
             for text in (doc.code, doc.short_name, doc.name):
                 lookups.document_types.setdefault(fold(clean_spaces(text)), doc)
-        lookups.document_types.update(
-            {
-                "ce": DocumentType.objects.filter(pk="4").first(),
-                "carne de extranjeria": DocumentType.objects.filter(pk="4").first(),
-            }
+        by_code = {doc.pk: doc for doc in document_types}
+        lookups.document_types.update({"ce": by_code.get("4"), "carne de extranjeria": by_code.get("4")})
+        lookups.categories = {fold(clean_spaces(c.name)): c for c in categories}
+        lookups.classes = {fold(clean_spaces(c.name)): c for c in classes}
+        # Every row, also one whose name folds like another's (the by-name maps keep one of
+        # them): the customers' stored values and the notes' names are read from here, never
+        # once per row.
+        lookups.rows_by_pk.update(
+            {(type(row), row.pk): row for row in (*lookups.definitions, *document_types, *categories, *classes)}
         )
-        lookups.categories = {fold(clean_spaces(c.name)): c for c in Category.objects.all()}
-        lookups.classes = {fold(clean_spaces(c.name)): c for c in CustomerClass.objects.all()}
-        for model, rows in (
-            (DocumentType, lookups.document_types),
-            (Category, lookups.categories),
-            (CustomerClass, lookups.classes),
-        ):
-            lookups.rows_by_pk.update({(model, row.pk): row for row in rows.values() if row is not None})
         for district in District.objects.select_related("province__department"):
             lookups.districts[district.code] = district
             lookups.district_names.setdefault(fold(district.name), []).append(district)

@@ -43,6 +43,8 @@ from django.core.files.base import ContentFile
 from django.db import DatabaseError, IntegrityError, OperationalError, connection, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django_tasks import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
 
 from attributes.models import AttributeDefinition
 from attributes.services import lock_attribute_rules
@@ -996,7 +998,9 @@ def _clean_row(result, data, customer, lookups, settings, by_pk, *, since, can_c
         before["phones"], after["phones"] = old_phones, new_phones
     if result.emails_changed:
         before["emails"], after["emails"] = old_emails, new_emails
-    lines = describe_changes(Customer, before, after)
+    # Related rows (tipo de documento, categoría, clase) named from the file's lookups: no
+    # query per row.
+    lines = describe_changes(Customer, before, after, rows=lookups.rows_by_pk)
     current = by_pk["addresses"].get(pk)
     wanted = cleaned["address"]
     if wanted:
@@ -1646,6 +1650,7 @@ def reap_if_dead(job: ImportJob) -> ImportJob:
             committed = resolve_parts(job.pk)
             job.refresh_from_db()
             started = job.status
+            lost = started in (ImportJob.Status.CHECKING, ImportJob.Status.IMPORTING)
             if committed and started == ImportJob.Status.IMPORTING:
                 ImportJob.objects.filter(pk=job.pk, status=started).update(
                     status=ImportJob.Status.DONE, message="", finished_at=timezone.now()
@@ -1660,10 +1665,38 @@ def reap_if_dead(job: ImportJob) -> ImportJob:
                 ImportJob.objects.filter(pk=job.pk, status=started).update(
                     status=ImportJob.Status.FAILED, message=message, finished_at=timezone.now()
                 )
+            if lost:
+                _fail_lost_tasks(job.pk)
         finally:
             cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [_LOCK_CLASS, job.pk])
     job.refresh_from_db()
     return job
+
+
+# The tasks (customers.tasks, which imports this module) that work on a job, by django-tasks' path.
+TASK_PATHS = ("customers.tasks.preview_import", "customers.tasks.run_import")
+
+
+class WorkerLost(Exception):  # noqa: N818 - named as the admin shows it: what happened
+    """The process running the job's task stopped (kill -9, the machine restarted) before it ended."""
+
+
+def _fail_lost_tasks(job_id: int) -> None:
+    """The django-tasks-db rows of the job's tasks that the stopped process left RUNNING: FAILED.
+    django-tasks-db never looks at them again (the admin's Task results listed them as running
+    for ever, and prune_db_task_results deletes finished ones only). reap_if_dead calls it when
+    it found the lock of a job shown as running free: no process works on the job."""
+    DBTaskResult.objects.filter(
+        status=TaskResultStatus.RUNNING, task_path__in=TASK_PATHS, args_kwargs__kwargs__job_id=job_id
+    ).update(
+        status=TaskResultStatus.FAILED,
+        finished_at=timezone.now(),
+        exception_class_path=f"{WorkerLost.__module__}.{WorkerLost.__qualname__}",
+        traceback=(
+            f"{WorkerLost.__module__}.{WorkerLost.__qualname__}: el proceso que ejecutaba la tarea se detuvo"
+            f" antes de terminarla (kill -9, reinicio). Vea la importación #{job_id}."
+        ),
+    )
 
 
 def resolve_parts(job_id: int) -> bool:

@@ -132,3 +132,39 @@ def test_the_export_leaves_out_credit_for_who_may_not_see_it(client, db):
     client.force_login(user)
     body = b"".join(client.get(reverse("customers:export") + "?formato=csv").streaming_content)
     assert "Cupo de crédito" not in body.decode("utf-8-sig").splitlines()[0]
+
+
+def test_changing_the_lista_de_precios_and_forma_de_pago_of_3n_rows_makes_as_many_queries_as_of_n(admin):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    wholesale = PriceList.objects.create(name="Mayorista")
+
+    def customers_and_file(count: int):
+        companies = [make_company() for _ in range(count)]
+        for customer in companies:
+            CreditAccount.objects.create(
+                customer=customer,
+                price_list=PriceList.objects.get(name="Lista general"),
+                payment_term=PaymentTerm.objects.get(name="Contado"),
+            )
+        rows = [
+            [*company(ruc=c.document_number, name=c.business_name, Giro=c.business_line), "", "mayorista", "Tarjeta"]
+            for c in companies
+        ]
+        return companies, xlsx(rows)
+
+    def counted(content):
+        with CaptureQueriesContext(connection) as captured:
+            job = run(admin, preview(admin, content))
+        return len(captured), job
+
+    counted(customers_and_file(1)[1])  # what a process reads once
+    few, _ = counted(customers_and_file(4)[1])
+    companies, content = customers_and_file(12)
+    many, job = counted(content)
+    assert (job.status, job.updated, many) == ("terminada", 12, few)
+    assert CreditAccount.objects.get(customer=companies[0]).price_list == wholesale
+    note = CustomerNote.objects.get(customer=companies[0], kind="importado").text
+    assert "Lista de precios: Lista general → Mayorista" in note
+    assert "Forma de pago: Contado → Tarjeta" in note

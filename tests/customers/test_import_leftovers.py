@@ -4,6 +4,7 @@ worker starting again resolves them (manage.py db_worker), and so does the next 
 customer (customers.access.locked_customer). Transactional tests, as in test_import_parallel."""
 
 import multiprocessing
+import os
 import signal
 import threading
 import time
@@ -64,6 +65,17 @@ def _is_locked(customer) -> bool:
         other.close()
 
 
+def _run_until_killed(target, *args) -> None:
+    """``target(*args)`` in a forked process, which kills itself (SIGKILL) on the way."""
+    worker = multiprocessing.get_context("fork").Process(target=target, args=args)
+    worker.start()
+    worker.join(60)
+    if worker.is_alive():
+        worker.kill()
+        worker.join()
+    assert worker.exitcode == -signal.SIGKILL
+
+
 def _killed_with_a_customer_locked(admin, where: str, *, look: bool = True):
     """An import that updates a registered customer (and creates six), its worker killed with both
     parts prepared: before its decision was recorded, or after it."""
@@ -71,13 +83,7 @@ def _killed_with_a_customer_locked(admin, where: str, *, look: bool = True):
     rows = [company(ruc=existing.document_number, name="Nueva S.A.C.")]
     rows += [company(name=f"Empresa {n} S.A.") for n in range(6)]
     job = importing.confirm_import(actor=admin, job=preview(admin, workbook(rows)), mode="todo")
-    worker = multiprocessing.get_context("fork").Process(target=_child, args=(job.pk, where))
-    worker.start()
-    worker.join(60)
-    if worker.is_alive():
-        worker.kill()
-        worker.join()
-    assert worker.exitcode == -signal.SIGKILL
+    _run_until_killed(_child, job.pk, where)
     if look:  # (not while a running worker may already be resolving them)
         assert len(_prepared()) == 2 and _is_locked(existing)
     return job, existing
@@ -200,3 +206,59 @@ def test_a_save_with_no_transaction_prepared_takes_the_lock_in_one_statement(adm
     customer = make_company()
     with transaction.atomic(), django_assert_num_queries(1):
         assert access.locked_customer(customer).pk == customer.pk
+
+
+def _worker_killed_in_its_task(where: str) -> None:
+    """manage.py db_worker in a forked process (its own connections), which picks the queued
+    import and is killed (SIGKILL) in it at ``where``."""
+    from django.db import connections
+
+    for parents in list(connections.all(initialized_only=True)):
+        connections[parents.alias] = parents.copy()
+
+    def die(*args):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    if where == "before writing":
+        importing._sha256 = die
+    else:  # "prepared, undecided"
+        importing._with_cells = die
+    call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
+
+
+@pytest.mark.parametrize("where", ["before writing", "prepared, undecided"])
+def test_the_task_row_a_killed_worker_left_running_fails_with_its_import_and_a_retry_runs(
+    admin, settings, worker_signals, where
+):
+    # django-tasks-db never looks again at a task whose worker died: without this, the admin's
+    # Task results listed it as running for ever (and its pruning never deleted it).
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    rows = [company(name=f"Empresa {n} S.A.") for n in range(3)]
+    job = importing.confirm_import(actor=admin, job=preview(admin, workbook(rows)), mode="todo")
+    tasks.run_import.enqueue(job_id=job.pk)
+    _run_until_killed(_worker_killed_in_its_task, where)
+    task = DBTaskResult.objects.get()
+    assert (task.status, task.args_kwargs["kwargs"]) == ("RUNNING", {"job_id": job.pk})
+    assert ImportJob.objects.get(pk=job.pk).status == "importando"
+
+    call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)  # it starts again
+
+    job.refresh_from_db()
+    task.refresh_from_db()
+    assert job.status == "fallida" and "Puede reintentarla" in job.message
+    assert (task.status, task.exception_class_path) == ("FAILED", "customers.importing.WorkerLost")
+    assert task.finished_at is not None and f"importación #{job.pk}" in task.traceback
+    assert task.task_result.errors[0].exception_class is importing.WorkerLost
+
+    importing.retry_import(actor=admin, job=job)
+    tasks.run_import.enqueue(job_id=job.pk)
+    call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
+    job.refresh_from_db()
+    assert (job.status, job.created) == ("terminada", 3)
+    assert sorted(DBTaskResult.objects.values_list("status", flat=True)) == ["FAILED", "SUCCESSFUL"]
+
+
+def test_the_import_tasks_are_the_ones_whose_lost_rows_are_failed():
+    assert {tasks.preview_import.module_path, tasks.run_import.module_path} == set(importing.TASK_PATHS)
