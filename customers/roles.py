@@ -85,9 +85,59 @@ def is_administrador(user) -> bool:
         return False
     cached = getattr(user, "_is_administrador", None)
     if cached is None:
-        cached = user.groups.filter(name=ADMINISTRADOR).exists()
-        user._is_administrador = cached
+        load_roles(user)
+        cached = user._is_administrador
     return cached
+
+
+def role_names(user) -> list[str]:
+    """The names of the user's groups (the user menu shows them), read with their permissions."""
+    if user.is_anonymous:
+        return []
+    if getattr(user, "_role_names", None) is None:
+        load_roles(user)
+    return user._role_names
+
+
+def load_roles(user) -> None:
+    """The user's groups and permissions, in one statement: what is_administrador, role_names
+    and ModelBackend's has_perm would each read (a round trip each, on every page: the list
+    asks all three). ModelBackend's caches are filled from the rows it would have read; a
+    superuser's stay empty (ModelBackend gives a superuser every permission, not its rows)."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group, Permission
+    from django.contrib.contenttypes.models import ContentType
+    from django.db import connection
+
+    User = get_user_model()
+    user_groups = User.groups.through._meta.db_table
+    user_permissions = User.user_permissions.through._meta.db_table
+    group_permissions = Permission.group_set.through._meta.db_table
+    permissions, content_types, groups = Permission._meta.db_table, ContentType._meta.db_table, Group._meta.db_table
+    perm = "ct.app_label || '.' || p.codename"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT ARRAY(SELECT g.name FROM {user_groups} ug JOIN {groups} g ON g.id = ug.group_id
+                         WHERE ug.user_id = %(user)s ORDER BY ug.id),
+                   ARRAY(SELECT {perm} FROM {user_permissions} up
+                         JOIN {permissions} p ON p.id = up.permission_id
+                         JOIN {content_types} ct ON ct.id = p.content_type_id
+                         WHERE up.user_id = %(user)s),
+                   ARRAY(SELECT {perm} FROM {user_groups} ug
+                         JOIN {group_permissions} gp ON gp.group_id = ug.group_id
+                         JOIN {permissions} p ON p.id = gp.permission_id
+                         JOIN {content_types} ct ON ct.id = p.content_type_id
+                         WHERE ug.user_id = %(user)s)
+            """,  # noqa: S608  (table names from the models; the user's id is a parameter)
+            {"user": user.pk},
+        )
+        names, user_perms, group_perms = cursor.fetchone()
+    user._role_names = list(names)
+    user._is_administrador = bool(user.is_active and ADMINISTRADOR in names)
+    if user.is_active and not user.is_superuser:
+        user._user_perm_cache, user._group_perm_cache = set(user_perms), set(group_perms)
+        user._perm_cache = user._user_perm_cache | user._group_perm_cache
 
 
 def sync_roles(apps=None) -> None:

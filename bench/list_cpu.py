@@ -1,0 +1,164 @@
+"""CPU time and database round trips of one customer-list request, in-process.
+
+    .venv/bin/python bench/list_cpu.py --database-url postgres://postgres@/DB?host=SOCKET_DIR
+    .venv/bin/python bench/list_cpu.py --database-url … --tree /tmp/other-checkout   # another version's code
+    .venv/bin/python bench/list_cpu.py --database-url … --profile 40                 # cProfile, top 40
+    .venv/bin/python bench/list_cpu.py --database-url … --html /tmp/pages            # save the answers
+
+It asks Django's test client (as bench/importing.py's list probe does, no HTTP server) for the
+list requests of that probe — page 1, a search, a filter — each as the whole page and as the
+htmx partial the search box and the filters fetch, signed in as a user of the role given (by
+default Administrador: every button and menu). Each URL gets untimed warm-up requests, then
+--repeat timed ones; it prints per URL the median process CPU time per request (this
+process's Python: middleware, view, templates, the test client; PostgreSQL's work is not in it),
+the median wall time, the median time waiting for the database, the number of SQL
+statements (django.test.utils.CaptureQueriesContext) and of round trips to the server (each
+time psycopg waits for it: also the connection's health check, BEGIN and COMMIT, the FETCH
+and CLOSE of a server-side cursor, and one for several statements sent together).
+
+The database is only read, apart from the bench login: the user `bench-list-cpu-<role>` (made
+once, in that role's group) and its session row (made at the start, deleted at the end).
+--tree runs the code of another checkout (e.g. `git archive main | tar -x -C /tmp/main`)
+with this script, so two versions are measured the same way against the same database.
+"""
+
+import argparse
+import cProfile
+import io
+import os
+import pstats
+import re
+import statistics
+import sys
+import time
+from pathlib import Path
+
+URLS = ("/clientes/", "/clientes/?q=comercial", "/clientes/?tipo=persona")
+ROLES = {"administrador": "Administrador", "ventas": "Ventas", "creditos": "Créditos", "consulta": "Consulta"}
+# The masked CSRF token differs on every answer: out of the saved pages, so two versions compare.
+_CSRF = re.compile(r'(csrfmiddlewaretoken" value="|"X-CSRFToken": ")[^"]+')
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"), help="base ya sembrada")
+    parser.add_argument("--tree", type=Path, default=Path(__file__).resolve().parent.parent, help="código medido")
+    parser.add_argument("--repeat", type=int, default=30, help="peticiones medidas por dirección")
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--role", choices=ROLES, default="administrador")
+    parser.add_argument("--profile", type=int, metavar="N", help="perfil (cProfile) de todas las peticiones, N filas")
+    parser.add_argument("--html", type=Path, help="guardar cada respuesta en esta carpeta")
+    parser.add_argument("--sql", action="store_true", help="mostrar las sentencias de cada dirección")
+    args = parser.parse_args()
+    if not args.database_url:
+        parser.error("--database-url (o DATABASE_URL) es obligatorio")
+    os.environ["DATABASE_URL"] = args.database_url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    sys.path.insert(0, str(args.tree.resolve()))
+    os.chdir(args.tree)
+    import django
+
+    django.setup()
+    return _measure(args)
+
+
+def _measure(args) -> int:
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
+    from django.contrib.auth.models import Group
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from psycopg import Connection
+
+    trips = [0]
+    wait = Connection.wait
+
+    def counted_wait(self, *args, **kwargs):
+        trips[0] += 1
+        return wait(self, *args, **kwargs)
+
+    Connection.wait = counted_wait
+
+    user, _ = get_user_model().objects.get_or_create(username=f"bench-list-cpu-{args.role}")
+    if not user.groups.filter(name=ROLES[args.role]).exists():
+        user.set_unusable_password()
+        user.save()
+        user.groups.set([Group.objects.get(name=ROLES[args.role])])
+    # A session as a sign-in leaves it, without login()'s writes (last_login, django-axes' log).
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[-1]
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    client = Client(HTTP_HOST="localhost")
+    client.cookies[settings.SESSION_COOKIE_NAME] = session.session_key
+    waited = [0.0]
+
+    def timed(execute, sql, params, many, context):
+        began = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            waited[0] += time.perf_counter() - began
+
+    profiler = cProfile.Profile() if args.profile else None
+    if args.html:
+        args.html.mkdir(parents=True, exist_ok=True)
+    print(f"Código: {args.tree.resolve()} · rol {ROLES[args.role]} · {args.repeat} peticiones por dirección", flush=True)
+    print(f"{'dirección':<34} {'forma':<7} {'CPU ms':>7} {'reloj ms':>9} {'BD ms':>6} {'consultas':>9} {'viajes':>6} {'bytes':>7}")
+    totals = {"cpu": [], "queries": [], "trips": []}
+    try:
+        for url in URLS:
+            for form, headers in (("página", {}), ("htmx", {"HTTP_HX_REQUEST": "true"})):
+                for _ in range(args.warmup):
+                    response = client.get(url, **headers)
+                    assert response.status_code == 200, (url, response.status_code)
+                cpu, wall, sql, trip_counts = [], [], [], []
+                for _ in range(args.repeat):
+                    waited[0], trips[0] = 0.0, 0
+                    with CaptureQueriesContext(connection) as captured, connection.execute_wrapper(timed):
+                        if profiler:
+                            profiler.enable()
+                        cpu_began, wall_began = time.process_time(), time.perf_counter()
+                        response = client.get(url, **headers)
+                        cpu.append((time.process_time() - cpu_began) * 1000)
+                        wall.append((time.perf_counter() - wall_began) * 1000)
+                        if profiler:
+                            profiler.disable()
+                    sql.append(waited[0] * 1000)
+                    trip_counts.append(trips[0])
+                count = len(captured.captured_queries)
+                print(
+                    f"{url:<34} {form:<7} {statistics.median(cpu):>7.1f} {statistics.median(wall):>9.1f} "
+                    f"{statistics.median(sql):>6.1f} {count:>9} {statistics.median(trip_counts):>6.0f} "
+                    f"{len(response.content):>7,}",
+                    flush=True,
+                )
+                totals["cpu"].append(statistics.median(cpu))
+                totals["queries"].append(count)
+                totals["trips"].append(statistics.median(trip_counts))
+                if args.sql:
+                    for query in captured.captured_queries:
+                        print(f"    {query['sql'][:220]}")
+                if args.html:
+                    name = re.sub(r"\W+", "_", url.strip("/")) + f"_{form}.html"
+                    (args.html / name).write_text(_CSRF.sub(r"\1…", response.content.decode()))
+    finally:
+        session.delete()
+    print(
+        f"{'media de las medianas':<42} {statistics.fmean(totals['cpu']):>7.1f} {'':>9} {'':>6} "
+        f"{statistics.fmean(totals['queries']):>9.1f} {statistics.fmean(totals['trips']):>6.1f}"
+    )
+    if profiler:
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(args.profile)
+        out.write("\n--- tottime ---\n")
+        pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(args.profile)
+        print(out.getvalue())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
