@@ -30,6 +30,7 @@ import pstats
 import re
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -49,6 +50,7 @@ def main() -> int:
     parser.add_argument("--profile", type=int, metavar="N", help="perfil (cProfile) de todas las peticiones, N filas")
     parser.add_argument("--html", type=Path, help="guardar cada respuesta en esta carpeta")
     parser.add_argument("--sql", action="store_true", help="mostrar las sentencias de cada dirección")
+    parser.add_argument("--trace", action="store_true", help="mostrar los mensajes a PostgreSQL de cada petición")
     args = parser.parse_args()
     if not args.database_url:
         parser.error("--database-url (o DATABASE_URL) es obligatorio")
@@ -70,16 +72,34 @@ def _measure(args) -> int:
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
-    from psycopg import Connection
+    from psycopg import pq
 
-    trips = [0]
-    wait = Connection.wait
+    trace = tempfile.TemporaryFile()
+    traced = [None]
 
-    def counted_wait(self, *args, **kwargs):
-        trips[0] += 1
-        return wait(self, *args, **kwargs)
+    def start_trips() -> None:
+        """libpq's protocol trace of the connection, from here on (a new connection: traced too)."""
+        connection.ensure_connection()
+        pgconn = connection.connection.pgconn
+        if traced[0] is not pgconn:
+            pgconn.trace(trace.fileno())
+            pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS | pq.Trace.REGRESS_MODE)
+            traced[0] = pgconn
+        trace.seek(0, os.SEEK_END)
 
-    Connection.wait = counted_wait
+    def trips_since(start: int) -> int | None:
+        """Round trips since offset `start` of the trace. None when the connection was
+        replaced meanwhile (health check, age): that request is not counted."""
+        if connection.connection is None or connection.connection.pgconn is not traced[0]:
+            return None
+        trace.seek(start)
+        lines = trace.read().decode().splitlines()
+        if args.trace:
+            print("\n".join(f"      {line[:150]}" for line in lines if line.startswith("F\t")))
+        # A round trip: messages sent, then the client waits for the answer (a run of F lines
+        # followed by B lines). Several statements sent together (psycopg's pipeline) are one.
+        sides = [line[:1] for line in lines if line[:1] in ("F", "B")]
+        return sum(1 for sent, answered in zip(sides, sides[1:]) if sent == "F" and answered == "B")
 
     user, _ = get_user_model().objects.get_or_create(username=f"bench-list-cpu-{args.role}")
     if not user.groups.filter(name=ROLES[args.role]).exists():
@@ -117,7 +137,9 @@ def _measure(args) -> int:
                     assert response.status_code == 200, (url, response.status_code)
                 cpu, wall, sql, trip_counts = [], [], [], []
                 for _ in range(args.repeat):
-                    waited[0], trips[0] = 0.0, 0
+                    waited[0] = 0.0
+                    start_trips()
+                    start = trace.tell()
                     with CaptureQueriesContext(connection) as captured, connection.execute_wrapper(timed):
                         if profiler:
                             profiler.enable()
@@ -128,7 +150,9 @@ def _measure(args) -> int:
                         if profiler:
                             profiler.disable()
                     sql.append(waited[0] * 1000)
-                    trip_counts.append(trips[0])
+                    trips = trips_since(start)
+                    if trips is not None:
+                        trip_counts.append(trips)
                 count = len(captured.captured_queries)
                 print(
                     f"{url:<34} {form:<7} {statistics.median(cpu):>7.1f} {statistics.median(wall):>9.1f} "
