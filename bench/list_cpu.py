@@ -74,7 +74,7 @@ def _measure(args) -> int:
     from django.test.utils import CaptureQueriesContext
     from psycopg import pq
 
-    trace = tempfile.TemporaryFile()
+    trace = tempfile.TemporaryFile()  # noqa: SIM115  (open while the connection writes to it)
     traced = [None]
 
     def start_trips() -> None:
@@ -99,7 +99,7 @@ def _measure(args) -> int:
         # A round trip: messages sent, then the client waits for the answer (a run of F lines
         # followed by B lines). Several statements sent together (psycopg's pipeline) are one.
         sides = [line[:1] for line in lines if line[:1] in ("F", "B")]
-        return sum(1 for sent, answered in zip(sides, sides[1:]) if sent == "F" and answered == "B")
+        return sum(1 for sent, answered in zip(sides, sides[1:], strict=False) if sent == "F" and answered == "B")
 
     user, _ = get_user_model().objects.get_or_create(username=f"bench-list-cpu-{args.role}")
     if not user.groups.filter(name=ROLES[args.role]).exists():
@@ -126,8 +126,9 @@ def _measure(args) -> int:
     profiler = cProfile.Profile() if args.profile else None
     if args.html:
         args.html.mkdir(parents=True, exist_ok=True)
-    print(f"Código: {args.tree.resolve()} · rol {ROLES[args.role]} · {args.repeat} peticiones por dirección", flush=True)
-    print(f"{'dirección':<34} {'forma':<7} {'CPU ms':>7} {'reloj ms':>9} {'BD ms':>6} {'consultas':>9} {'viajes':>6} {'bytes':>7}")
+    print(f"Código: {args.tree.resolve()} · rol {ROLES[args.role]} · {args.repeat} peticiones por dirección")
+    header = ("dirección", "forma", "CPU ms", "reloj ms", "BD ms", "consultas", "viajes", "bytes")
+    print("{:<34} {:<7} {:>7} {:>9} {:>6} {:>9} {:>6} {:>7}".format(*header), flush=True)
     totals = {"cpu": [], "queries": [], "trips": []}
     try:
         for url in URLS:

@@ -122,6 +122,27 @@ class FilterSelect(forms.Select):
         return mark_safe("".join(parts))  # noqa: S308  (every part escaped by format_html)
 
 
+class _PlainInput:
+    """An input of the filter bar written straight to HTML, as FilterSelect: the markup of
+    Django's django/forms/widgets/input.html and attrs.html, without their templates."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        widget = self.get_context(name, value, attrs)["widget"]
+        parts = [format_html('<input type="{}" name="{}"', widget["type"], widget["name"])]
+        if widget["value"] is not None:
+            parts.append(format_html(' value="{}"', str(widget["value"])))
+        parts.extend((_attrs(widget["attrs"]), ">"))
+        return mark_safe("".join(parts))  # noqa: S308  (every part escaped by format_html)
+
+
+class FilterTextInput(_PlainInput, forms.TextInput):
+    pass
+
+
+class FilterCheckbox(_PlainInput, forms.CheckboxInput):
+    pass
+
+
 def _attrs(attrs: dict) -> str:
     # As attrs.html: False leaves the attribute out, True writes its name alone.
     return "".join(
@@ -157,7 +178,7 @@ class CustomerFilterSet(django_filters.FilterSet):
     q = SearchFilter(
         label="Buscar",
         method="filter_search",
-        widget=forms.TextInput(attrs=SEARCH_ATTRS),
+        widget=FilterTextInput(attrs=SEARCH_ATTRS),
     )
     estado = django_filters.ChoiceFilter(
         label="Estado",
@@ -197,7 +218,7 @@ class CustomerFilterSet(django_filters.FilterSet):
     whatsapp = django_filters.BooleanFilter(
         label="Con WhatsApp",
         method="filter_whatsapp",
-        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+        widget=FilterCheckbox(attrs={"class": "form-check-input"}),
     )
     padron = django_filters.ChoiceFilter(
         label="Padrón SUNAT",
@@ -209,7 +230,7 @@ class CustomerFilterSet(django_filters.FilterSet):
     detraccion = django_filters.BooleanFilter(
         label="Solicita detracción",
         method="filter_detraction",
-        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+        widget=FilterCheckbox(attrs={"class": "form-check-input"}),
     )
     orden = django_filters.ChoiceFilter(
         label="Orden",

@@ -175,7 +175,7 @@ def _role_columns() -> str:
     permissions, content_types, groups = Permission._meta.db_table, ContentType._meta.db_table, Group._meta.db_table
     perm = "ct.app_label || '.' || p.codename"
     administrador = f"""EXISTS (SELECT 1 FROM {user_groups} ug JOIN {groups} g ON g.id = ug.group_id
-                               WHERE ug.user_id = %(user)s AND g.name = '{ADMINISTRADOR}')"""
+                               WHERE ug.user_id = %(user)s AND g.name = '{ADMINISTRADOR}')"""  # noqa: S608
     return f"""
         ARRAY(SELECT g.name FROM {user_groups} ug JOIN {groups} g ON g.id = ug.group_id
               WHERE ug.user_id = %(user)s ORDER BY g.name),
