@@ -243,16 +243,16 @@ def queue_counts(*, pending: bool, refused_since) -> tuple[int | None, int | Non
     given (None for one not asked)."""
     parts, params = [], []
     for wanted, queryset in (
-        (pending, CreditRequest.objects.filter(status=CreditRequest.Status.PENDING)),
+        (pending, lambda: CreditRequest.objects.filter(status=CreditRequest.Status.PENDING)),
         (
             refused_since is not None,
-            CreditAuthorization.objects.filter(
+            lambda: CreditAuthorization.objects.filter(
                 status=CreditAuthorization.Status.REFUSED, created_at__gte=refused_since
             ),
         ),
     ):
         if wanted:
-            sql, more = queryset.order_by().values("pk").query.sql_with_params()
+            sql, more = queryset().order_by().values("pk").query.sql_with_params()
             parts.append(f"(SELECT count(*) FROM ({sql}) AS counted)")  # noqa: S608  (SQL from the ORM)
             params.extend(more)
         else:
