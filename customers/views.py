@@ -79,6 +79,8 @@ def _row_texts(rows) -> None:
         row.update_url = row.pk_text.join(links["update"])
         row.document_text = f"{row.document_type.short_name} {row.document_number or '—'}"
         row.phone_text = row.phone_display
+        # Not {{ customer.category.name }}: without a category that lookup fails, in exceptions.
+        row.category_text = row.category.name if row.category is not None else ""
 
 
 _ROW_PK = 987654321  # a stand-in id, replaced by each row's
