@@ -266,7 +266,9 @@ class _ListProbe:
         from django.test import Client
 
         client = Client(HTTP_HOST="localhost")
-        client.force_login(self.user)
+        # Signed in as the login form signs in (config.auth.RoleBackend reads the user with its
+        # groups and permissions), not through the first backend, django-axes'.
+        client.force_login(self.user, backend="config.auth.RoleBackend")
         waited = [0.0]
 
         def timed(execute, sql, params, many, context):

@@ -4,6 +4,7 @@
     .venv/bin/python bench/list_cpu.py --database-url … --tree /tmp/other-checkout   # another version's code
     .venv/bin/python bench/list_cpu.py --database-url … --profile 40                 # cProfile, top 40
     .venv/bin/python bench/list_cpu.py --database-url … --html /tmp/pages            # save the answers
+    .venv/bin/python bench/list_cpu.py --database-url … --busy 2                     # both cores kept busy
 
 It asks Django's test client (as bench/importing.py's list probe does, no HTTP server) for the
 list requests of that probe — page 1, a search, a filter — each as the whole page and as the
@@ -20,11 +21,15 @@ The database is only read, apart from the bench login: the user `bench-list-cpu-
 once, in that role's group) and its session row (made at the start, deleted at the end).
 --tree runs the code of another checkout (e.g. `git archive main | tar -x -C /tmp/main`)
 with this script, so two versions are measured the same way against the same database.
+--busy N keeps N processes spinning on the CPU meanwhile (at the same priority: as a bulk
+import's worker and PostgreSQL keep the 2 cores busy, without writing anything) and adds the
+p50 and p95 wall time per URL: each round trip then waits for a core.
 """
 
 import argparse
 import cProfile
 import io
+import multiprocessing
 import os
 import pstats
 import re
@@ -51,6 +56,7 @@ def main() -> int:
     parser.add_argument("--html", type=Path, help="guardar cada respuesta en esta carpeta")
     parser.add_argument("--sql", action="store_true", help="mostrar las sentencias de cada dirección")
     parser.add_argument("--trace", action="store_true", help="mostrar los mensajes a PostgreSQL de cada petición")
+    parser.add_argument("--busy", type=int, default=0, metavar="N", help="N procesos que ocupan la CPU mientras tanto")
     args = parser.parse_args()
     if not args.database_url:
         parser.error("--database-url (o DATABASE_URL) es obligatorio")
@@ -61,7 +67,20 @@ def main() -> int:
     import django
 
     django.setup()
-    return _measure(args)
+    busy = [multiprocessing.Process(target=_spin, daemon=True) for _ in range(args.busy)]
+    for process in busy:
+        process.start()
+    try:
+        return _measure(args)
+    finally:
+        for process in busy:
+            process.terminate()
+            process.join()
+
+
+def _spin() -> None:
+    while True:
+        pass
 
 
 def _measure(args) -> int:
@@ -127,9 +146,9 @@ def _measure(args) -> int:
     if args.html:
         args.html.mkdir(parents=True, exist_ok=True)
     print(f"Código: {args.tree.resolve()} · rol {ROLES[args.role]} · {args.repeat} peticiones por dirección")
-    header = ("dirección", "forma", "CPU ms", "reloj ms", "BD ms", "consultas", "viajes", "bytes")
-    print("{:<34} {:<7} {:>7} {:>9} {:>6} {:>9} {:>6} {:>7}".format(*header), flush=True)
-    totals = {"cpu": [], "queries": [], "trips": []}
+    header = ("dirección", "forma", "CPU ms", "reloj ms", "BD ms", "consultas", "viajes", "bytes", "reloj p95")
+    print("{:<34} {:<7} {:>7} {:>9} {:>6} {:>9} {:>6} {:>7} {:>9}".format(*header), flush=True)
+    totals = {"cpu": [], "queries": [], "trips": [], "wall": []}
     try:
         for url in URLS:
             for form, headers in (("página", {}), ("htmx", {"HTTP_HX_REQUEST": "true"})):
@@ -158,12 +177,13 @@ def _measure(args) -> int:
                 print(
                     f"{url:<34} {form:<7} {statistics.median(cpu):>7.1f} {statistics.median(wall):>9.1f} "
                     f"{statistics.median(sql):>6.1f} {count:>9} {statistics.median(trip_counts):>6.0f} "
-                    f"{len(response.content):>7,}",
+                    f"{len(response.content):>7,} {_p95(wall):>9.1f}",
                     flush=True,
                 )
                 totals["cpu"].append(statistics.median(cpu))
                 totals["queries"].append(count)
                 totals["trips"].append(statistics.median(trip_counts))
+                totals["wall"].extend(wall)
                 if args.sql:
                     for query in captured.captured_queries:
                         print(f"    {query['sql'][:220]}")
@@ -176,6 +196,8 @@ def _measure(args) -> int:
         f"{'media de las medianas':<42} {statistics.fmean(totals['cpu']):>7.1f} {'':>9} {'':>6} "
         f"{statistics.fmean(totals['queries']):>9.1f} {statistics.fmean(totals['trips']):>6.1f}"
     )
+    wall = totals["wall"]
+    print(f"todas las peticiones: reloj p50 {statistics.median(wall):.1f} ms, p95 {_p95(wall):.1f} ms")
     if profiler:
         out = io.StringIO()
         pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(args.profile)
@@ -183,6 +205,11 @@ def _measure(args) -> int:
         pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(args.profile)
         print(out.getvalue())
     return 0
+
+
+def _p95(values: list) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
 
 
 if __name__ == "__main__":
