@@ -558,7 +558,7 @@ def _pipelined():
     everything until it is synchronised: before the next statement (ROLLBACK TO SAVEPOINT,
     the count that answers instead) it is."""
     raw = connection.connection
-    if not psycopg.Pipeline.is_supported() or raw._pipeline is not None:
+    if raw is None or not psycopg.Pipeline.is_supported() or raw._pipeline is not None:
         yield
         return
 
