@@ -549,16 +549,18 @@ def _keyset_order(model, order: tuple) -> bool:
 
 @contextmanager
 def _pipelined():
-    """The page's statements sent without waiting for the answers nobody reads: BEGIN, each
-    SET LOCAL, SAVEPOINT and RELEASE go with the next statement whose rows are read (psycopg's
-    pipeline mode), so the page costs 3-4 round trips instead of 8. Each round trip waits for
-    a core when a bulk import keeps both busy (bench/list_cpu.py, bench/importing.py).
+    """The page's statements sent without waiting for answers nobody reads (psycopg's pipeline
+    mode): each SET LOCAL, SAVEPOINT and RELEASE goes with the next statement whose rows are
+    read. The walk in name order (the default list's path) takes 5 round trips instead of 8
+    (psycopg still waits for BEGIN alone, and leaving pipeline mode is one); each waits for a
+    core when a bulk import keeps both busy (bench/list_cpu.py, tests/customers/test_list_cost.py).
 
     A failed statement (a walk cancelled by its time limit) leaves the pipeline refusing
     everything until it is synchronised: before the next statement (ROLLBACK TO SAVEPOINT,
     the count that answers instead) it is."""
     raw = connection.connection
-    if raw is None or not psycopg.Pipeline.is_supported() or raw._pipeline is not None:
+    off = psycopg.pq.PipelineStatus.OFF
+    if raw is None or not psycopg.Pipeline.is_supported() or raw.pgconn.pipeline_status != off:
         yield
         return
 
