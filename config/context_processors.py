@@ -38,7 +38,7 @@ def navigation(request):
     return {
         "nav_items": SimpleLazyObject(lambda: _navigation_items(request, user)),
         "can_use_admin": SimpleLazyObject(lambda: can_use_admin(user)),
-        # Read with the permissions that has_perm asks for (customers.roles.load_roles).
+        # The user's groups, read with its permissions (customers.roles.role_names).
         "user_roles": SimpleLazyObject(lambda: role_names(user)),
     }
 

@@ -104,8 +104,8 @@ def role_names(user) -> list[str]:
 
 
 def get_user_with_roles(user_id):
-    """The active-or-not user with that id (None if none) and, in the same statement, its
-    groups and permissions: what is_administrador, role_names and ModelBackend's has_perm would
+    """The user with that id, active or not (None if there is none), and in the same statement
+    its groups and permissions: what is_administrador, role_names and ModelBackend's has_perm would
     each read in a round trip of their own, on every page (config.auth.RoleBackend.get_user)."""
     from django.contrib.auth import get_user_model
     from django.core.exceptions import ValidationError
