@@ -241,24 +241,22 @@ def queue_counts(*, pending: bool, refused_since) -> tuple[int | None, int | Non
     Administrador shows both; each was a round trip): how many raise-cupo requests are pending
     when ``pending``, how many authorizations were refused since ``refused_since`` when it is
     given (None for one not asked)."""
-    parts, params = [], []
-    for wanted, queryset in (
-        (pending, lambda: CreditRequest.objects.filter(status=CreditRequest.Status.PENDING)),
-        (
-            refused_since is not None,
-            lambda: CreditAuthorization.objects.filter(
-                status=CreditAuthorization.Status.REFUSED, created_at__gte=refused_since
-            ),
-        ),
-    ):
-        if wanted:
-            sql, more = queryset().order_by().values("pk").query.sql_with_params()
-            parts.append(f"(SELECT count(*) FROM ({sql}) AS counted)")  # noqa: S608  (SQL from the ORM)
-            params.extend(more)
-        else:
-            parts.append("NULL")
-    if parts == ["NULL", "NULL"]:
+    counted = [
+        CreditRequest.objects.filter(status=CreditRequest.Status.PENDING) if pending else None,
+        CreditAuthorization.objects.filter(status=CreditAuthorization.Status.REFUSED, created_at__gte=refused_since)
+        if refused_since is not None
+        else None,
+    ]
+    if all(queryset is None for queryset in counted):
         return None, None
+    parts, params = [], []
+    for queryset in counted:
+        if queryset is None:
+            parts.append("NULL")
+            continue
+        sql, more = queryset.order_by().values("pk").query.sql_with_params()
+        parts.append(f"(SELECT count(*) FROM ({sql}) AS counted)")  # noqa: S608  (SQL from the ORM)
+        params.extend(more)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {', '.join(parts)}", params)  # noqa: S608  (SQL compiled by the ORM)
         return cursor.fetchone()
