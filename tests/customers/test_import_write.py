@@ -122,3 +122,65 @@ def test_deleting_a_user_keeps_the_customers_and_notes_they_imported(admin):
     created.refresh_from_db()
     note.refresh_from_db()
     assert (created.created_by, note.author) == (None, None)
+
+
+def _pending_search_pages() -> int:
+    """Merges the trigram index's pending list and says how many pages it held."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT gin_clean_pending_list('customer_search_trgm'::regclass)")
+        return cursor.fetchone()[0]
+
+
+def test_a_large_write_leaves_the_search_index_merged_for_whoever_writes_next(admin, monkeypatch):
+    from django.db import connection
+
+    from customers import import_staging
+
+    monkeypatch.setattr(import_staging, "BATCHED_SEARCH_ROWS", 2)  # these 3 rows count as a large write
+    existing = make_company(name="Antigua Razón S.A.C.")
+    _pending_search_pages()
+    job = preview(
+        admin,
+        xlsx(
+            [
+                _row(existing.document_number, "977 777 777"),
+                _row(None, "944 444 444", name="Primera Nueva S.A.C."),
+                _row(None, "955 555 555", name="Segunda Nueva S.A.C."),
+            ],
+            headers=PHONES,
+        ),
+    )
+    job = run(admin, job)
+    assert (job.status, job.created, job.updated) == ("terminada", 2, 1), job.message
+    # The import merged its own trigrams: the next writer does not pay for them.
+    assert _pending_search_pages() == 0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('gin_pending_list_limit')")
+        assert cursor.fetchone()[0] == "4MB"  # back to the default for the rest of the transaction
+    assert set(Customer.objects.filter(search_text__contains="nueva").values_list("name", flat=True)) >= {
+        "Primera Nueva S.A.C.",
+        "Segunda Nueva S.A.C.",
+    }
+
+
+def test_a_small_write_leaves_the_search_index_to_postgresql(admin):
+    _pending_search_pages()
+    job = run(admin, preview(admin, xlsx([_row(None, "944 444 444", name="Sola Nueva S.A.C.")], headers=PHONES)))
+    assert (job.status, job.created) == ("terminada", 1), job.message
+    assert _pending_search_pages() > 0  # still pending: merged by whoever fills the list (or autovacuum)
+
+
+def test_without_owning_the_index_the_import_keeps_postgresqls_default(db):
+    from django.db import connection, transaction
+
+    from customers import import_staging
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("CREATE ROLE clientes_not_owner")
+        cursor.execute("SET LOCAL ROLE clientes_not_owner")
+        assert import_staging._batch_search_index(cursor, 50_000) is False
+        cursor.execute("SELECT current_setting('gin_pending_list_limit')")
+        assert cursor.fetchone()[0] == "4MB"
+        transaction.set_rollback(True)
