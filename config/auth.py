@@ -3,7 +3,7 @@ features add, without having to re-assign them to the group."""
 
 from django.contrib.auth.backends import ModelBackend
 
-from customers.roles import is_administrador
+from customers.roles import get_user_with_roles, is_administrador
 
 
 def can_use_admin(user) -> bool:
@@ -12,6 +12,12 @@ def can_use_admin(user) -> bool:
 
 
 class RoleBackend(ModelBackend):
+    def get_user(self, user_id):
+        """ModelBackend's, with the user's groups and permissions read in the same statement
+        (customers.roles.get_user_with_roles): every page asks for them."""
+        user = get_user_with_roles(user_id)
+        return user if user is not None and self.user_can_authenticate(user) else None
+
     def has_perm(self, user_obj, perm, obj=None):
         return is_administrador(user_obj) or super().has_perm(user_obj, perm, obj)
 

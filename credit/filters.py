@@ -7,7 +7,6 @@ CreditAccount when few customers match (bloqueado, excedido, con deuda vencida).
 """
 
 import django_filters
-from django import forms
 from django.db import connection
 from django.db.models import BooleanField, Exists, F, OuterRef, Q
 from django.db.models.expressions import RawSQL
@@ -15,6 +14,7 @@ from django.utils import timezone
 
 from credit.models import CreditAccount
 from credit.queries import apply_live_holds
+from customers.filters import FilterSelect
 
 CREDIT_CHOICES = [
     ("con_cupo", "Con cupo"),
@@ -52,7 +52,7 @@ class CreditFilter(django_filters.ChoiceFilter):
         kwargs.setdefault("label", "Crédito")
         kwargs.setdefault("choices", CREDIT_CHOICES)
         kwargs.setdefault("empty_label", "Todos")
-        kwargs.setdefault("widget", forms.Select(attrs={"class": "form-select"}))
+        kwargs.setdefault("widget", FilterSelect(attrs={"class": "form-select"}))
         super().__init__(**kwargs)
 
     def filter(self, queryset, value):

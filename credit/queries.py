@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.core.paginator import Paginator
+from django.db import connection
 from django.db.models import F, Q, Sum
 from django.db.models.functions import Round
 from django.shortcuts import get_object_or_404
@@ -210,10 +211,6 @@ def pending_requests():
     )
 
 
-def pending_request_count() -> int:
-    return CreditRequest.objects.filter(status=CreditRequest.Status.PENDING).count()
-
-
 def requests_of(user, *, limit: int = 20):
     """What the requester sees: their own requests and the outcome."""
     return list(
@@ -239,8 +236,30 @@ def refused_authorizations(*, since, limit: int = 100):
     )
 
 
-def refused_authorization_count(*, since) -> int:
-    return CreditAuthorization.objects.filter(status=CreditAuthorization.Status.REFUSED, created_at__gte=since).count()
+def queue_counts(*, pending: bool, refused_since) -> tuple[int | None, int | None]:
+    """The navigation's two badges in one statement (every page of a Créditos or an
+    Administrador shows both; each was a round trip): how many raise-cupo requests are pending
+    when ``pending``, how many authorizations were refused since ``refused_since`` when it is
+    given (None for one not asked)."""
+    counted = [
+        CreditRequest.objects.filter(status=CreditRequest.Status.PENDING) if pending else None,
+        CreditAuthorization.objects.filter(status=CreditAuthorization.Status.REFUSED, created_at__gte=refused_since)
+        if refused_since is not None
+        else None,
+    ]
+    if all(queryset is None for queryset in counted):
+        return None, None
+    parts, params = [], []
+    for queryset in counted:
+        if queryset is None:
+            parts.append("NULL")
+            continue
+        sql, more = queryset.order_by().values("pk").query.sql_with_params()
+        parts.append(f"(SELECT count(*) FROM ({sql}) AS counted)")  # noqa: S608  (SQL from the ORM)
+        params.extend(more)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(parts)}", params)  # noqa: S608  (SQL compiled by the ORM)
+        return cursor.fetchone()
 
 
 def recent_overrides(*, limit: int = 20):

@@ -121,3 +121,82 @@ def test_other_roles_are_kept_out_of_the_django_admin(client, role):
     response = client.get("/admin/")
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
+
+
+# --- the signed-in user, read with its groups and permissions (config.auth.RoleBackend) -------
+
+
+def _signed_in(user):
+    from config.auth import RoleBackend
+
+    return RoleBackend().get_user(user.pk)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_signed_in_user_has_exactly_the_permissions_django_would_read(role):
+    user = user_with_role(role)
+    user.user_permissions.add(Permission.objects.get(codename="merge_customer"))  # one of its own
+    every = _dotted(Permission.objects.all())
+    signed_in = _signed_in(user)
+    # A user read plainly: ModelBackend reads its permissions from their tables on first use.
+    plain = type(user).objects.get(pk=user.pk)
+    assert {p for p in every if signed_in.has_perm(p)} == {p for p in every if plain.has_perm(p)}
+    assert signed_in.get_all_permissions() == plain.get_all_permissions()
+    assert signed_in.has_module_perms("credit") == plain.has_module_perms("credit")
+
+
+def test_the_signed_in_user_costs_one_query_with_its_role_and_permissions(django_assert_num_queries):
+    from customers.roles import is_administrador, role_names
+
+    user = user_with_role("Ventas")
+    with django_assert_num_queries(1):
+        signed_in = _signed_in(user)
+        assert signed_in.has_perm("customers.change_customer")
+        assert not signed_in.has_perm("customers.delete_customer")
+        assert not is_administrador(signed_in)
+        assert role_names(signed_in) == ["Ventas"]
+
+
+def test_the_signed_in_users_groups_are_named_in_alphabetical_order():
+    from customers.roles import role_names
+
+    user = user_with_role("Ventas")
+    user.groups.add(Group.objects.get(name="Créditos"))
+    assert role_names(_signed_in(user)) == ["Créditos", "Ventas"]
+    assert role_names(type(user).objects.get(pk=user.pk)) == ["Créditos", "Ventas"]  # read on demand
+
+
+def test_an_inactive_or_unknown_user_is_not_signed_in(django_user_model):
+    user = user_with_role(ADMINISTRADOR)
+    user.is_active = False
+    user.save()
+    assert _signed_in(user) is None
+    from config.auth import RoleBackend
+
+    assert RoleBackend().get_user(10**9) is None
+    assert RoleBackend().get_user("no-es-un-id") is None
+
+
+def test_a_superuser_without_a_role_keeps_every_permission(django_user_model):
+    user = django_user_model.objects.create_superuser(username="root", password="x-clave-larga-9")
+    signed_in = _signed_in(user)
+    assert signed_in.has_perm("customers.delete_customer")
+    assert signed_in.get_all_permissions() == _dotted(Permission.objects.all())
+
+
+@pytest.mark.parametrize(
+    ("groups", "superuser", "shown"),
+    [
+        (["Ventas"], False, "Ventas"),
+        (["Ventas", "Créditos"], False, "Créditos, Ventas"),
+        ([], False, "Sin rol"),
+        ([], True, "Superusuario"),
+    ],
+)
+def test_the_user_menu_names_the_users_roles(client, django_user_model, groups, superuser, shown):
+    user = django_user_model.objects.create_user(username="menu", password="x-clave-larga-9", is_superuser=superuser)
+    user.groups.set(Group.objects.filter(name__in=groups))
+    client.force_login(user, backend="config.auth.RoleBackend")
+    # The menu is in base.html: the list, or the 403 page of the same layout without a role.
+    text = client.get(reverse("customers:list")).content.decode()
+    assert f'<span class="dropdown-item-text small text-body-secondary">{shown}</span>' in text

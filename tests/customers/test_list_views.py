@@ -144,11 +144,13 @@ def test_the_list_page_runs_a_fixed_number_of_queries(client, django_assert_num_
     client.force_login(user_with_role("Ventas"))
     client.get(LIST)  # warm up whatever a first request caches
 
-    # 5 session, user and permissions; 5 the list: planner settings, the page with its count
-    # and the rows (inside a savepoint: the test's transaction); 3 the filters' choices
-    # (departamentos, categorías, clases) and 1 the attributes to filter by; 1 the menu (the
-    # user's groups); 1 the credit app's column (customers.extensions: the page's balance rows).
-    with django_assert_num_queries(16):
+    # 3 session, user, and its groups and permissions (customers.roles.load_roles: signed in
+    # through django-axes' backend, the test client's first); 5 the list: planner settings, the
+    # page with its count and the rows (inside a savepoint: the test's transaction); 3 the
+    # filters' choices (departamentos, categorías, clases) and 1 the attributes to filter by;
+    # 1 the credit app's column (customers.extensions: the page's balance rows). The user menu
+    # reads the groups read with the permissions. test_list_cost.py: per role, and round trips.
+    with django_assert_num_queries(12):
         response = client.get(LIST, {"q": "comercial", "tipo": "empresa"})
     assert response.status_code == 200
 
@@ -508,3 +510,27 @@ def test_the_filter_bar_selects_write_what_djangos_select_writes(value):
     attrs = {"class": "form-select", "id": "id_x", "required": True, "disabled": False}
     expected = forms.Select(attrs=attrs, choices=choices).render("departamento", value)
     assert FilterSelect(attrs=attrs, choices=choices).render("departamento", value) == expected
+
+
+@pytest.mark.parametrize("value", ["", "comercial", 'a "b" <c> & d', None])
+def test_the_filter_bar_search_box_writes_what_djangos_text_input_writes(value):
+    # customers.filters.FilterTextInput and FilterCheckbox write the HTML themselves (Django's
+    # render a template each).
+    from django import forms
+
+    from customers.filters import SEARCH_ATTRS, FilterTextInput
+
+    attrs = {**SEARCH_ATTRS, "id": "id_q", "required": True, "disabled": False}
+    assert FilterTextInput(attrs=attrs).render("q", value) == forms.TextInput(attrs=attrs).render("q", value)
+
+
+@pytest.mark.parametrize("value", [True, False, None, "", "on"])
+def test_the_filter_bar_checkboxes_write_what_djangos_checkbox_writes(value):
+    from django import forms
+
+    from customers.filters import FilterCheckbox
+
+    attrs = {"class": "form-check-input", "id": "id_whatsapp"}
+    assert FilterCheckbox(attrs=attrs).render("whatsapp", value) == forms.CheckboxInput(attrs=attrs).render(
+        "whatsapp", value
+    )
