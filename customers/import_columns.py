@@ -21,7 +21,7 @@ from customers.models import Category, Customer, CustomerClass, District, Docume
 from customers.reference import DNI, RUC
 from customers.spreadsheets import cell_text, unescape_formula
 from peru import validators
-from peru.text import clean_spaces, fold
+from peru.text import CONTROL_MESSAGE, clean_spaces, fold
 
 
 @dataclass(frozen=True)
@@ -191,6 +191,35 @@ def column_label(key: str, definitions_by_key: dict) -> str:
     if column is None and "." in key:
         column = next((c for k, c, _ in sheet_columns() if k == key), None)
     return column.header if column else key
+
+
+def with_control_errors(errors: list, cells, keys: list, headers: list, label) -> list:
+    """A row's ``errors`` [(column, message)] when its cells held control characters
+    (spreadsheets.ControlRow: call only for one): first, for each such cell, its column and
+    CONTROL_MESSAGE (the services' answer to such text), named as the import's other errors
+    name it (``label(key)``) when the column is read, else by its header in the file; then
+    the other errors but of those columns (what their text, read without the characters,
+    would add)."""
+    refused = []
+    for index in cells.control:
+        key = keys[index] if index < len(keys) else ""
+        header = headers[index] if index < len(headers) else ""
+        refused.append((label(key) if key else header or f"Columna {index + 1}", CONTROL_MESSAGE))
+    columns = {column for column, _ in refused}
+    return refused + [error for error in errors if error[0] not in columns]
+
+
+def control_headers_warning(table, sheet: str = "") -> list[str]:
+    """The warning for a header row whose titles held control characters (read without them)."""
+    if not table.control_headers:
+        return []
+    names = ", ".join(f"«{table.headers[i][:60]}»" for i in table.control_headers)
+    where = f"Hoja {sheet}: " if sheet else ""
+    return [
+        f"{where}Los títulos {names} tenían caracteres de control (invisibles); se leyeron sin ellos."
+        if len(table.control_headers) > 1
+        else f"{where}El título {names} tenía caracteres de control (invisibles); se leyó sin ellos."
+    ]
 
 
 def error_column(error_key: str) -> str:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from customers import import_columns as cols
 from customers.models import Address, Contact, Customer
 from customers.services import clean_address_data, clean_contact_data
+from customers.spreadsheets import ControlRow
 from peru.text import fold
 
 ADDRESSES, CONTACTS = "Direcciones", "Contactos"
@@ -128,6 +129,7 @@ def analyze_sheet(table, sheet: str, customers: list, lookups, *, actor) -> tupl
             key = ""
         seen.add(key)
         keys.append(key)
+    warnings += cols.control_headers_warning(table, sheet)
     labels = {c.key: c.header for c in columns}
     missing = [labels[k] for k in ("document_type", "document_number") if k not in seen]
     if missing:
@@ -162,6 +164,8 @@ def analyze_sheet(table, sheet: str, customers: list, lookups, *, actor) -> tupl
             errors["document_number"] = ["Escriba el número de documento del cliente."]
         for key, messages in errors.items():
             result.errors += [(labels[key], m) for m in messages]
+        if cells.__class__ is ControlRow:  # cells that held control characters: the row is an error
+            result.errors = cols.with_control_errors(result.errors, cells, keys, table.headers, labels.__getitem__)
         key = (doc_type.pk, number_text) if doc_type is not None and number_text else None
         if key is None and not result.errors:
             result.errors.append((labels["document_type"], "Escriba el tipo de documento del cliente (RUC, DNI, CE…)."))

@@ -381,6 +381,7 @@ def _analyze(path, name, *, actor, job, lock, mapping, separate_progress, batch)
             warnings.append(f"La columna «{header[:60]}» se leyó como «{label}» (por su nombre o sus datos).")
         seen_keys.add(key)
         keys.append(key)
+    warnings += cols.control_headers_warning(table)
     if (
         "document_number" not in seen_keys
         and "emails" not in seen_keys
@@ -412,7 +413,7 @@ def _analyze(path, name, *, actor, job, lock, mapping, separate_progress, batch)
     # The other sheets name their customers by the rows of this one: what they read is kept.
     for_children = any(import_sheets.sheet_of(other.name) for other in tables if other is not table)
     version = ()
-    reader = _RowReader(keys, lookups, definitions_by_key)
+    reader = _RowReader(keys, lookups, definitions_by_key, table.headers)
     clean = functools.partial(
         _clean_chunk,
         lookups=lookups,
@@ -492,8 +493,8 @@ def _slim(result: RowResult, *, for_children: bool) -> None:
 class _RowReader:
     """One row's cells → (RowResult, the data dict for the services)."""
 
-    def __init__(self, keys: list, lookups, labels: dict):
-        self.keys, self.lookups, self.labels = keys, lookups, labels
+    def __init__(self, keys: list, lookups, labels: dict, headers: list):
+        self.keys, self.lookups, self.labels, self.headers = keys, lookups, labels, headers
         self.read = [(index, key) for index, key in enumerate(keys) if key]  # the columns read, once
 
     def __call__(self, number: int, cells: list) -> tuple[RowResult, dict]:
@@ -507,6 +508,9 @@ class _RowReader:
             _clean_extra(result, by_key, self.lookups)
         for key, messages in errors.items():
             result.errors += [(cols.column_label(key, self.labels), m) for m in messages]
+        if cells.__class__ is spreadsheets.ControlRow:  # cells that held control characters: an error row
+            label = functools.partial(cols.column_label, definitions_by_key=self.labels)
+            result.errors = cols.with_control_errors(result.errors, cells, self.keys, self.headers, label)
         return result, data
 
 

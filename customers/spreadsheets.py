@@ -5,7 +5,9 @@ Everything a hostile or broken file could do is refused with a Spanish message (
 before any row reaches the import: a renamed executable, an encrypted workbook, a zip bomb
 (the zip's declared sizes, ratios and file count are checked before inflating anything), XML
 with a DOCTYPE (entity expansion), more rows than allowed (counted while streaming, whatever
-the sheet's declared dimension says). Reading uses python-calamine (Rust, about 18 times
+the sheet's declared dimension says). A cell holding a control character (peru.text's rule:
+PostgreSQL refuses NUL, openpyxl writes none of them) comes without it, its row marked
+(ControlRow) for the import to report as an error. Reading uses python-calamine (Rust, about 18 times
 faster than openpyxl here); writing uses openpyxl's write-only mode, which parses nothing (and
 openpyxl reads XML through defusedxml wherever it does parse) — except the list's export, whose
 text-only sheet customers.xlsx_stream writes itself, several times faster.
@@ -17,11 +19,13 @@ import io
 import re
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
 from django.conf import settings
 from python_calamine import CalamineError, CalamineWorkbook
+
+from peru.text import control_character_cells, strip_control_characters
 
 XLSX, XLS, CSV = "xlsx", "xls", "csv"
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -46,6 +50,28 @@ class Table:
     rows: Iterator[tuple[int, list]]
     # Rows the sheet says it has (a hint for how to read it, never a limit; None for a CSV).
     height: int | None = None
+    # Positions of the headers that held control characters (shown without them).
+    control_headers: list[int] = field(default_factory=list)
+
+
+class ControlRow(list):
+    """A row's cells where some held control characters (C0 but tab, line feed and carriage
+    return; DEL; C1 — peru.text's rule): those cells come with the characters removed, and
+    ``control`` lists their positions. The import makes the row an error (CONTROL_MESSAGE, the
+    services' answer to such text) and still matches, stages and reports it without a query,
+    a jsonb value or an .xlsx cell that cannot hold them. Pickled with its positions (the
+    preview's worker processes)."""
+
+    def __init__(self, cells, control: list[int]):
+        super().__init__(cells)
+        self.control = control
+
+
+def _without_control(cells: list, control: list[int]) -> ControlRow:
+    row = ControlRow(cells, control)
+    for index in control:
+        row[index] = strip_control_characters(row[index])
+    return row
 
 
 def max_bytes() -> int:
@@ -89,9 +115,28 @@ def detect_kind(path: str, name: str) -> str:
         raise FileRefused("El archivo no es un libro de Excel válido (¿está dañado o se cambió su extensión?).")
     with open(path, "rb") as handle:
         sample = handle.read(4096)
-    if b"\x00" in sample and not sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    if _looks_binary(sample):
         raise FileRefused("El archivo no es una hoja de cálculo. Suba un .xlsx, .xls o .csv.")
     return CSV
+
+
+# Bytes text does not hold: C0 but tab, line feed, vertical tab, form feed, carriage return
+# and escape.
+_BINARY_BYTES = bytes([*range(0x00, 0x09), *range(0x0E, 0x1B), *range(0x1C, 0x20)])
+
+
+def _looks_binary(sample: bytes) -> bool:
+    """Whether a file's first bytes are not text. A legacy system's export with a stray NUL
+    (or a few control characters) is text: it is read, and its cells that hold them become
+    errors (ControlRow). Binary formats hold runs of NUL bytes (padding, little-endian
+    numbers: an image, an executable, UTF-16 without a BOM), and compressed or random bytes
+    are a tenth control bytes."""
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return False
+    if b"\x00\x00" in sample:
+        return True
+    control = len(sample) - len(sample.translate(None, _BINARY_BYTES))
+    return control * 32 > max(len(sample), 256)  # a short file: 8 of them at least
 
 
 def _is_encrypted_ooxml(path: str) -> bool:
@@ -159,15 +204,15 @@ def _sheet_table(workbook, name: str) -> Table:
     try:
         sheet = workbook.get_sheet_by_name(name)
         iterator = iter(sheet.iter_rows())
-        headers = []
+        headers, control = [], []
         for header_cells in iterator:
             if any(_blank(c) is False for c in header_cells):
-                headers = [_header(c) for c in header_cells]
+                headers, control = _headers(header_cells)
                 break
     except Exception as exc:
         raise FileRefused(_calamine_message(exc)) from exc
     start = sheet.start[0] if sheet.start else 0
-    return Table(name, headers, _numbered(iterator, first=start + 2), height=sheet.height)
+    return Table(name, headers, _numbered(iterator, first=start + 2), height=sheet.height, control_headers=control)
 
 
 def _numbered(iterator, *, first: int) -> Iterator[tuple[int, list]]:
@@ -184,7 +229,9 @@ def _numbered(iterator, *, first: int) -> Iterator[tuple[int, list]]:
             count += 1
             if count > limit:
                 raise FileRefused(f"El archivo tiene más de {limit:,} filas de datos; divídalo en varios archivos.")
-            yield number, list(cells)
+            cells = list(cells)
+            control = control_character_cells(cells)  # [] at once for nearly every row
+            yield number, (_without_control(cells, control) if control else cells)
     except FileRefused:
         raise
     except UnicodeDecodeError as exc:
@@ -199,10 +246,16 @@ def _blank(cell) -> bool:
     return cell is None or (isinstance(cell, str) and not cell.strip())
 
 
+def _headers(cells: list) -> tuple[list[str], list[int]]:
+    """A header row as text, and the positions of the headers that held control characters."""
+    control = control_character_cells(list(cells))
+    return [_header(c) for c in cells], control
+
+
 def _header(cell) -> str:
     if isinstance(cell, float) and cell.is_integer():
         cell = int(cell)
-    return " ".join(str(cell or "").split())
+    return " ".join(strip_control_characters(str(cell or "")).split())
 
 
 def _csv_table(path: str) -> Table:
@@ -218,15 +271,15 @@ def _csv_table(path: str) -> Table:
             yield from csv.reader(handle, delimiter=delimiter)
 
     iterator = rows()
-    headers = []
+    headers, control = [], []
     try:
         for cells in iterator:
             if any(not _blank(c) for c in cells):
-                headers = [_header(c) for c in cells]
+                headers, control = _headers(cells)
                 break
     except (csv.Error, UnicodeDecodeError) as exc:
         raise FileRefused("El archivo CSV está mal formado en su primera fila.") from exc
-    return Table("CSV", headers, _numbered(iterator, first=2))
+    return Table("CSV", headers, _numbered(iterator, first=2), control_headers=control)
 
 
 def _csv_encoding(path: str) -> str:
