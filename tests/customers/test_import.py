@@ -614,6 +614,7 @@ def test_workers_check_a_large_file_exactly_as_one_process_does(committed_admin,
         company(ruc=trashed.document_number),  # in the Papelera
         company(**{"Correos electrónicos": "eva@correo.pe"}),  # another customer's e-mail
         person(first="Eva", last="Soto", **{"Correos electrónicos": "eva@correo.pe"}),  # the same customer again
+        company(name="Con_x0000_ NUL S.A."),  # a control character: its cells reach the parent's staging
     ]
     content = xlsx(rows)
     monkeypatch.setattr(importing, "CHUNK", 7)  # several chunks, two workers
@@ -635,10 +636,10 @@ def test_workers_check_a_large_file_exactly_as_one_process_does(committed_admin,
     assert calls == [2]  # two worker processes checked it
     counts = ("status", "to_create", "to_update", "unchanged", "error_rows", "errors")
     assert [getattr(shared, c) for c in counts] == [getattr(alone, c) for c in counts]
-    assert (shared.to_create, shared.to_update, shared.unchanged, shared.error_rows) == (31, 2, 1, 5)
+    assert (shared.to_create, shared.to_update, shared.unchanged, shared.error_rows) == (31, 2, 1, 6)
     assert _staged(shared) == _staged(alone)
     job = run(committed_admin, shared, mode="validas")
-    assert (job.status, job.created, job.updated, job.rejected) == ("terminada", 31, 2, 5)
+    assert (job.status, job.created, job.updated, job.rejected) == ("terminada", 31, 2, 6)
     existing.refresh_from_db()
     by_email.refresh_from_db()
     assert (existing.business_name, by_email.first_names) == ("Nueva Razón S.A.C.", "Eva María")
