@@ -77,7 +77,9 @@ def _any_control_character(data: dict | list) -> bool:
         encoded = orjson.dumps(data, default=_as_null, option=orjson.OPT_NON_STR_KEYS)
     except TypeError:  # orjson.JSONEncodeError: a lone surrogate, an int over 64 bits…: look
         return True
-    if b"\\" not in encoded and b"\x7f" not in encoded and b"\xc2" not in encoded:
+    # The bytes as integers (backslash, DEL, 0xc2): memchr at once, where a bytes needle is
+    # first tried as an integer, a TypeError raised and cleared (ten times the search).
+    if 0x5C not in encoded and 0x7F not in encoded and 0xC2 not in encoded:
         return False
     return _CONTROL_IN_JSON.search(encoded) is not None
 
