@@ -248,8 +248,7 @@ def _blank(cell) -> bool:
 
 def _headers(cells: list) -> tuple[list[str], list[int]]:
     """A header row as text, and the positions of the headers that held control characters."""
-    control = control_character_cells(list(cells))
-    return [_header(c) for c in cells], control
+    return [_header(c) for c in cells], control_character_cells(cells)
 
 
 def _header(cell) -> str:
