@@ -115,9 +115,7 @@ def test_a_header_with_a_control_character_is_read_without_it_with_a_warning(adm
     headers = [h + "_x0007_" if h == "Razón social" else h for h in HEADERS]
     job = preview(admin, xlsx([company()], headers=headers))
     assert (job.status, job.to_create, job.error_rows) == ("lista", 1, 0), (job.message, job.errors)
-    assert job.warnings == [
-        "El título «Razón social» tenía caracteres de control (invisibles); se leyó sin ellos."
-    ]
+    assert job.warnings == ["El título «Razón social» tenía caracteres de control (invisibles); se leyó sin ellos."]
     assert [c["header"] for c in job.columns] == HEADERS
     job = run(admin, job)
     assert Customer.objects.get().business_name == "Gloria S.A."
@@ -232,7 +230,7 @@ def test_an_xls_cell_with_a_control_character(admin):
 def test_a_marked_row_keeps_its_positions_through_pickle():
     # The preview's worker processes receive the rows pickled.
     row = spreadsheets._without_control(["a\x00b", 1.0, None, "c\x9fd"], [0, 3])
-    again = pickle.loads(pickle.dumps(row))
+    again = pickle.loads(pickle.dumps(row))  # noqa: S301  (our own bytes, as the pool sends them)
     assert again.__class__ is spreadsheets.ControlRow
     assert (list(again), again.control) == (["ab", 1.0, None, "cd"], [0, 3])
 
