@@ -86,6 +86,11 @@ def install(path: str) -> None:
     _timed(importing, "_namesakes_warning", "homónimos")
     _timed(importing, "_ready", "_ready")
     _timed(multiprocessing.pool.ApplyResult, "get", "esperar a un proceso de trabajo")
+    import multiprocessing.queues
+
+    # In a worker: waiting for a chunk, and sending its answer (the parent's threads read it).
+    _timed(multiprocessing.queues.SimpleQueue, "get", "  esperar un bloque (get)")
+    _timed(multiprocessing.queues.SimpleQueue, "put", "  enviar la respuesta (put)")
     original_start = importing._worker_start
 
     def worker_start():
@@ -137,9 +142,10 @@ def _children(parent: int) -> list[int]:
 
 
 def _machine() -> tuple[float, float]:
+    """CPU seconds of the machine busy, and waiting for input/output (iowait)."""
     fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
     idle = fields[3] + fields[4]
-    return (sum(fields[:8]) - idle) / _TICK, sum(fields[:8]) / _TICK
+    return (sum(fields[:8]) - idle) / _TICK, fields[4] / _TICK
 
 
 class Sampler(threading.Thread):
@@ -159,8 +165,10 @@ class Sampler(threading.Thread):
                 self.worker_cpu[pid] = _cpu(pid)
             for pid in _children(self.postmaster):
                 self.pg_cpu[pid] = _cpu(pid)
-            busy, _ = _machine()
-            self.samples.append((time.time(), _cpu(me), sum(self.worker_cpu.values()), sum(self.pg_cpu.values()), busy))
+            busy, iowait = _machine()
+            self.samples.append(
+                (time.time(), _cpu(me), sum(self.worker_cpu.values()), sum(self.pg_cpu.values()), busy, iowait)
+            )
             time.sleep(self.interval)
 
 
@@ -199,10 +207,10 @@ def report(sampler: Sampler, began: float, bin_seconds: float = 0.5) -> None:
     for sample in samples[1:]:
         if sample[0] - previous[0] >= bin_seconds - 1e-6 or sample is samples[-1]:
             span = sample[0] - previous[0]
-            values = [(sample[i] - previous[i]) / span for i in range(1, 5)]
+            values = [(sample[i] - previous[i]) / span for i in range(1, 6)]
             bar = "#" * round(values[3] * 10)
             print(
                 f"  {previous[0] - edge:6.2f}–{sample[0] - edge:6.2f}  P {values[0]:4.2f}  T {values[1]:4.2f}"
-                f"  PG {values[2]:4.2f}  máquina {values[3]:4.2f} {bar}"
+                f"  PG {values[2]:4.2f}  máquina {values[3]:4.2f} (E/S {values[4]:4.2f}) {bar}"
             )
             previous = sample
