@@ -569,6 +569,10 @@ class _RowReader:
 PARALLEL_FROM = 20_000  # rows in the sheet (as declared) from which workers pay off
 MAX_WORKERS = 2
 _IN_FLIGHT = 2  # chunks queued per worker
+# The file's last rows go in smaller chunks: the workers then end within a small chunk of each
+# other (not one of them alone with a full chunk, the other core idle), and what this process
+# still stages once they end (its last COPY) is small: CHUNK divided by this.
+_TAIL_SPLIT = 4
 _forked: dict = {}  # what the workers inherit from this process at the fork
 
 
@@ -618,12 +622,16 @@ def _analyze_in_workers(table, workers, reader, clean, repeats, results, progres
                 import_staging.stage(batch, staged, replace=False)
                 progress(len(results))
 
-            chunk = []
+            # The sheet's declared rows, the header's among them: blank ones are skipped, so
+            # what is left is never more than this says.
+            left = (table.height or 0) - 1
+            chunk, size = [], _chunk_size(left, workers)
             for number, cells in table.rows:
                 chunk.append((number, cells))
-                if len(chunk) >= CHUNK:
+                if len(chunk) >= size:
                     pending.append(({n: c for n, c in chunk}, pool.apply_async(_check_in_worker, (chunk,))))
-                    chunk = []
+                    left -= len(chunk)
+                    chunk, size = [], _chunk_size(left, workers)
                     if len(pending) >= workers * _IN_FLIGHT:
                         collect()
             if chunk:
@@ -633,6 +641,11 @@ def _analyze_in_workers(table, workers, reader, clean, repeats, results, progres
     finally:
         _forked.clear()
     return version
+
+
+def _chunk_size(left: int, workers: int) -> int:
+    """Rows of the next chunk when the sheet says ``left`` rows are still to read."""
+    return CHUNK if left > workers * CHUNK else max(1, CHUNK // _TAIL_SPLIT)
 
 
 def _worker_start() -> None:
