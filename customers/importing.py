@@ -167,21 +167,20 @@ def start_import(*, actor, upload) -> ImportJob:
 def preview_import(job_id: int) -> ImportJob:
     """Read and check every row of the job's file; count what the import would do."""
     job = ImportJob.objects.select_related("created_by").get(pk=job_id)
-    claimed = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.PENDING).update(
-        status=ImportJob.Status.CHECKING
-    )
-    if not claimed:
-        return job
-    job.status = ImportJob.Status.CHECKING
-    # Before any customer is read: the confirmed import leaves alone (and reports) a customer
-    # changed after this, even while the preview was reading.
-    started = timezone.now()
-    batch, actor = _batch(job), job.created_by
-    # Progress goes through a second connection while the rows are staged in one transaction.
-    separate = not connection.in_atomic_block
+    # The lock first: a job shown as running whose lock is free is a dead one (reap_if_dead).
     with _job_lock(job.pk):
-        # Under the job's lock: while stale rows are deleted, reap_if_dead must not take the
-        # job for a dead one (the lock is how it tells).
+        claimed = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.PENDING).update(
+            status=ImportJob.Status.CHECKING
+        )
+        if not claimed:
+            return job
+        job.status = ImportJob.Status.CHECKING
+        # Before any customer is read: the confirmed import leaves alone (and reports) a customer
+        # changed after this, even while the preview was reading.
+        started = timezone.now()
+        batch, actor = _batch(job), job.created_by
+        # Progress goes through a second connection while the rows are staged in one transaction.
+        separate = not connection.in_atomic_block
         import_staging.discard_stale()
         try:
             with _local_copy(job) as path, transaction.atomic():
@@ -1165,15 +1164,16 @@ def run_import(job_id: int) -> ImportJob:
     """The confirmed import (the task's body)."""
     resolve_abandoned_parts()
     job = ImportJob.objects.select_related("created_by").get(pk=job_id)
-    claimed = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.QUEUED).update(
-        status=ImportJob.Status.IMPORTING, commit_decided=False
-    )
-    if not claimed:
-        return job
-    job.status, job.commit_decided = ImportJob.Status.IMPORTING, False
     report = None  # [(row number, [[column, message], …], cells)] of the rows not imported
     prepared = []  # the gids of the parts written in other connections, prepared (two-phase commit)
+    # The lock first: a job shown as running whose lock is free is a dead one (reap_if_dead).
     with _job_lock(job.pk):
+        claimed = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.QUEUED).update(
+            status=ImportJob.Status.IMPORTING, commit_decided=False
+        )
+        if not claimed:
+            return job
+        job.status, job.commit_decided = ImportJob.Status.IMPORTING, False
         try:
             with _local_copy(job) as path:
                 if _sha256(path) != job.file_sha256:
