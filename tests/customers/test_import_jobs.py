@@ -6,7 +6,6 @@ import os
 import re
 import signal
 import threading
-import time
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -19,6 +18,7 @@ from django_tasks_db.models import DBTaskResult
 from customers import importing, tasks
 from customers.models import Customer, ImportJob
 from peru import lost_tasks
+from tests.concurrency import wait_until_released
 from tests.customers.test_import import company
 from tests.customers.test_import_leftovers import _run_until_killed, worker_signals  # noqa: F401 - a fixture
 from tests.customers.test_import_sheets import workbook
@@ -175,9 +175,9 @@ def test_a_worker_killed_as_it_takes_an_import_leaves_it_failed_not_queued_for_e
     job = _queued(admin)
     tasks.run_import.enqueue(job_id=job.pk)
     _run_until_killed(_worker_killed_when_its_task_starts)
+    assert wait_until_released(lost_tasks.WORKER_LOCK_CLASS)  # (its sessions end on the server's time)
     assert DBTaskResult.objects.get().status == "RUNNING"
     assert ImportJob.objects.get(pk=job.pk).status == ImportJob.Status.QUEUED
-    _until_no_session_holds_a_worker_lock()
 
     call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)  # one starts again
 
@@ -190,20 +190,6 @@ def test_a_worker_killed_as_it_takes_an_import_leaves_it_failed_not_queued_for_e
     job.refresh_from_db()
     assert (job.status, job.created) == (ImportJob.Status.DONE, 3)
     assert Customer.objects.count() == 3
-
-
-def _until_no_session_holds_a_worker_lock() -> None:
-    """PostgreSQL ends a killed process's sessions (and their locks) on its own time."""
-    deadline = time.monotonic() + 30  # a generous bound, only so that a failure ends
-    while time.monotonic() < deadline:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = %s",
-                [lost_tasks.WORKER_LOCK_CLASS],
-            )
-            if cursor.fetchone()[0] == 0:
-                return
-        time.sleep(0.05)
 
 
 # --- the history page ------------------------------------------------------------------------
