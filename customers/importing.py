@@ -15,10 +15,12 @@ the admin and the background tasks call these).
 
 A worker killed mid-import leaves nothing: the write is one transaction, and the job's session
 advisory lock vanishes with its connection, so the next look at the job marks it Fallida
-(``reap_if_dead``); it can be retried and creates no duplicates. A large import writes in
-several connections that commit together (customers.import_parallel, two-phase commit); the
-parts a killed worker left prepared are committed or rolled back by the same look at the job,
-as its recorded decision says.
+(``reap_if_dead``); it can be retried and creates no duplicates. A worker killed after taking
+the job's task, before the task took the job's lock, leaves the job waiting and its task row
+RUNNING in the name of a worker that holds no lock any more (peru.lost_tasks): the same look
+marks it Fallida. A large import writes in several connections that commit together
+(customers.import_parallel, two-phase commit); the parts a killed worker left prepared are
+committed or rolled back by the same look at the job, as its recorded decision says.
 """
 
 import collections
