@@ -1692,7 +1692,8 @@ def _reap(job: ImportJob, *, committed: bool) -> None:
         ImportJob.objects.filter(pk=job.pk, status=started).update(
             status=status, message=message, finished_at=timezone.now()
         )
-        # Shown as running: its lock was free, so no process works on it, whatever its rows say.
+        # Running: its lock was free, so no process works on it, whatever its rows say; waiting:
+        # the rows of workers gone.
         lost_tasks.fail_tasks(tasks, see=f"Vea la importación #{job.pk}.")
 
 
@@ -1710,7 +1711,7 @@ _REAPED = {
 
 # The tasks (customers.tasks, which imports this module) that work on a job, by django-tasks' path.
 TASK_PATHS = ("customers.tasks.preview_import", "customers.tasks.run_import")
-WorkerLost = lost_tasks.WorkerLost  # where task rows failed before it moved to peru.lost_tasks name it
+WorkerLost = lost_tasks.WorkerLost  # the task rows failed before it moved to peru.lost_tasks name it here
 
 
 def _task_rows(job_id: int) -> QuerySet:
