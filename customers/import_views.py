@@ -41,6 +41,7 @@ def customer_import(request):
     jobs = ImportJob.objects.select_related("created_by")
     if not is_administrador(request.user):
         jobs = jobs.filter(created_by=request.user)
+    importing.reap_dead_jobs(jobs[:HISTORY_SIZE])  # the history shows no killed worker's job as running
     context = {
         "jobs": jobs[:HISTORY_SIZE],
         "error": error,

@@ -15,10 +15,12 @@ the admin and the background tasks call these).
 
 A worker killed mid-import leaves nothing: the write is one transaction, and the job's session
 advisory lock vanishes with its connection, so the next look at the job marks it Fallida
-(``reap_if_dead``); it can be retried and creates no duplicates. A large import writes in
-several connections that commit together (customers.import_parallel, two-phase commit); the
-parts a killed worker left prepared are committed or rolled back by the same look at the job,
-as its recorded decision says.
+(``reap_if_dead``); it can be retried and creates no duplicates. A worker killed after taking
+the job's task, before the task took the job's lock, leaves the job waiting and its task row
+RUNNING in the name of a worker that holds no lock any more (peru.lost_tasks): the same look
+marks it Fallida. A large import writes in several connections that commit together
+(customers.import_parallel, two-phase commit); the parts a killed worker left prepared are
+committed or rolled back by the same look at the job, as its recorded decision says.
 """
 
 import collections
@@ -41,7 +43,9 @@ from django.conf import settings as django_settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import DatabaseError, IntegrityError, OperationalError, connection, transaction
-from django.db.models.functions import Lower
+from django.db.models import BooleanField, CharField, Exists, Func, OuterRef, Q, QuerySet
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast, Lower
 from django.utils import timezone
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
@@ -64,6 +68,7 @@ from customers.models import (
 )
 from customers.reference import DNI
 from customers.services import clean_customer_data, get_customer_settings, set_list_copies
+from peru import lost_tasks
 
 # How many errors a job keeps to show (the error report holds every one).
 SHOWN_ERRORS = 500
@@ -167,23 +172,23 @@ def start_import(*, actor, upload) -> ImportJob:
 def preview_import(job_id: int) -> ImportJob:
     """Read and check every row of the job's file; count what the import would do."""
     job = ImportJob.objects.select_related("created_by").get(pk=job_id)
-    claimed = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.PENDING).update(
-        status=ImportJob.Status.CHECKING
-    )
-    if not claimed:
-        return job
-    job.status = ImportJob.Status.CHECKING
-    # Before any customer is read: the confirmed import leaves alone (and reports) a customer
-    # changed after this, even while the preview was reading.
-    started = timezone.now()
-    batch, actor = _batch(job), job.created_by
-    # Progress goes through a second connection while the rows are staged in one transaction.
-    separate = not connection.in_atomic_block
+    # The lock first: a job shown as running whose lock is free is a dead one (reap_if_dead).
     with _job_lock(job.pk):
+        claimed = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.PENDING).update(
+            status=ImportJob.Status.CHECKING
+        )
+        if not claimed:
+            return job
+        job.status = ImportJob.Status.CHECKING
+        # Before any customer is read: the confirmed import leaves alone (and reports) a customer
+        # changed after this, even while the preview was reading.
+        started = timezone.now()
+        batch, actor = _batch(job), job.created_by
+        # Progress goes through a second connection while the rows are staged in one transaction.
+        separate = not connection.in_atomic_block
         try:
             with _local_copy(job) as path, _sheets_loading(path, job.file_name) as sheets:
-                # Under the job's lock: while stale rows are deleted, reap_if_dead must not take
-                # the job for a dead one (the lock is how it tells). Meanwhile the sheets load.
+                # Under the job's lock, while the sheets load (in a thread).
                 import_staging.discard_stale()
                 with transaction.atomic():
                     # The rows as checked, for the confirmed import to write without cleaning
@@ -1220,15 +1225,16 @@ def run_import(job_id: int) -> ImportJob:
     """The confirmed import (the task's body)."""
     resolve_abandoned_parts()
     job = ImportJob.objects.select_related("created_by").get(pk=job_id)
-    claimed = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.QUEUED).update(
-        status=ImportJob.Status.IMPORTING, commit_decided=False
-    )
-    if not claimed:
-        return job
-    job.status, job.commit_decided = ImportJob.Status.IMPORTING, False
     report = None  # [(row number, [[column, message], …], cells)] of the rows not imported
     prepared = []  # the gids of the parts written in other connections, prepared (two-phase commit)
+    # The lock first: a job shown as running whose lock is free is a dead one (reap_if_dead).
     with _job_lock(job.pk):
+        claimed = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.QUEUED).update(
+            status=ImportJob.Status.IMPORTING, commit_decided=False
+        )
+        if not claimed:
+            return job
+        job.status, job.commit_decided = ImportJob.Status.IMPORTING, False
         try:
             with _local_copy(job) as path:
                 if _sha256(path) != job.file_sha256:
@@ -1690,15 +1696,25 @@ class _job_lock:
             cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [_LOCK_CLASS, self.job_id])
 
 
+_RUNNING = (ImportJob.Status.CHECKING, ImportJob.Status.IMPORTING)
+# Waiting for a worker: a task row READY, or RUNNING until the task takes the job's lock.
+_WAITING = (ImportJob.Status.PENDING, ImportJob.Status.QUEUED)
+
+
 def reap_if_dead(job: ImportJob) -> ImportJob:
     """A job shown as running whose process is gone (killed, the machine restarted): Fallida.
     The process holds the job's advisory lock while it runs; when it can be taken here, nobody
     does. Nothing was written (the write is one transaction) — or, for an import written in
     parts, its prepared parts are resolved first (resolve_parts): committed when its decision
-    was recorded (then the job is Terminada), else rolled back."""
-    running = job.status in (ImportJob.Status.CHECKING, ImportJob.Status.IMPORTING)
+    was recorded (then the job is Terminada), else rolled back.
+
+    A job shown as waiting (en cola) whose task a worker took and died with before the task
+    took the job's lock (peru.lost_tasks tells): Fallida too, rather than «En cola» for ever."""
+    running, waiting = job.status in _RUNNING, job.status in _WAITING
     left = import_parallel.leftovers(job.pk)
-    if (not running and not left) or (left and connection.in_atomic_block):
+    if waiting and not left and not lost_tasks.lost(_task_rows(job.pk)).exists():
+        return job  # (one query while it waits: pages poll a queued job)
+    if (not running and not waiting and not left) or (left and connection.in_atomic_block):
         return job  # nothing to do, or prepared parts that only a call outside a transaction can resolve
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [_LOCK_CLASS, job.pk])
@@ -1708,54 +1724,55 @@ def reap_if_dead(job: ImportJob) -> ImportJob:
         try:
             committed = resolve_parts(job.pk)
             job.refresh_from_db()
-            started = job.status
-            lost = started in (ImportJob.Status.CHECKING, ImportJob.Status.IMPORTING)
-            if committed and started == ImportJob.Status.IMPORTING:
-                ImportJob.objects.filter(pk=job.pk, status=started).update(
-                    status=ImportJob.Status.DONE, message="", finished_at=timezone.now()
-                )
-                started = None
-            message = (
-                "La importación se interrumpió (el proceso se detuvo); no se guardó ningún cliente. Puede reintentarla."
-                if started == ImportJob.Status.IMPORTING
-                else "La revisión del archivo se interrumpió; vuelva a subirlo."
-            )
-            if started in (ImportJob.Status.CHECKING, ImportJob.Status.IMPORTING):
-                ImportJob.objects.filter(pk=job.pk, status=started).update(
-                    status=ImportJob.Status.FAILED, message=message, finished_at=timezone.now()
-                )
-            if lost:
-                _fail_lost_tasks(job.pk)
+            _reap(job, committed=committed)
         finally:
             cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [_LOCK_CLASS, job.pk])
     job.refresh_from_db()
     return job
 
 
+def _reap(job: ImportJob, *, committed: bool) -> None:
+    """reap_if_dead's verdict, holding the job's lock: the job and its lost task rows together."""
+    started, tasks = job.status, _task_rows(job.pk)
+    if started in _WAITING:
+        lost = set(lost_tasks.lost(tasks).values_list("pk", flat=True))
+        if not lost or tasks.filter(status__in=_UNFINISHED).exclude(pk__in=lost).exists():
+            return  # its task is still to run, or a live worker has it
+        tasks = tasks.filter(pk__in=lost)
+    elif started not in _RUNNING:
+        return
+    status, message = ImportJob.Status.FAILED, _REAPED[started]
+    if committed and started == ImportJob.Status.IMPORTING:
+        status, message = ImportJob.Status.DONE, ""
+    with transaction.atomic():
+        ImportJob.objects.filter(pk=job.pk, status=started).update(
+            status=status, message=message, finished_at=timezone.now()
+        )
+        # Running: its lock was free, so no process works on it, whatever its rows say; waiting:
+        # the rows of workers gone.
+        lost_tasks.fail_tasks(tasks, see=f"Vea la importación #{job.pk}.")
+
+
+_UNFINISHED = (TaskResultStatus.READY, TaskResultStatus.RUNNING)
+_REAPED = {
+    ImportJob.Status.PENDING: "La revisión del archivo no llegó a empezar (el proceso se detuvo); vuelva a subirlo.",
+    ImportJob.Status.CHECKING: "La revisión del archivo se interrumpió; vuelva a subirlo.",
+    ImportJob.Status.QUEUED: (
+        "La importación no llegó a empezar (el proceso se detuvo); no se guardó ningún cliente. Puede reintentarla."
+    ),
+    ImportJob.Status.IMPORTING: (
+        "La importación se interrumpió (el proceso se detuvo); no se guardó ningún cliente. Puede reintentarla."
+    ),
+}
+
 # The tasks (customers.tasks, which imports this module) that work on a job, by django-tasks' path.
 TASK_PATHS = ("customers.tasks.preview_import", "customers.tasks.run_import")
+WorkerLost = lost_tasks.WorkerLost  # the task rows failed before it moved to peru.lost_tasks name it here
 
 
-class WorkerLost(Exception):  # noqa: N818 - named as the admin shows it: what happened
-    """The process running the job's task stopped (kill -9, the machine restarted) before it ended."""
-
-
-def _fail_lost_tasks(job_id: int) -> None:
-    """The django-tasks-db rows of the job's tasks that the stopped process left RUNNING: FAILED.
-    django-tasks-db never looks at them again (the admin's Task results listed them as running
-    for ever, and prune_db_task_results deletes finished ones only). reap_if_dead calls it when
-    it found the lock of a job shown as running free: no process works on the job."""
-    DBTaskResult.objects.filter(
-        status=TaskResultStatus.RUNNING, task_path__in=TASK_PATHS, args_kwargs__kwargs__job_id=job_id
-    ).update(
-        status=TaskResultStatus.FAILED,
-        finished_at=timezone.now(),
-        exception_class_path=f"{WorkerLost.__module__}.{WorkerLost.__qualname__}",
-        traceback=(
-            f"{WorkerLost.__module__}.{WorkerLost.__qualname__}: el proceso que ejecutaba la tarea se detuvo"
-            f" antes de terminarla (kill -9, reinicio). Vea la importación #{job_id}."
-        ),
-    )
+def _task_rows(job_id: int) -> QuerySet:
+    """The django-tasks-db rows of the job's tasks."""
+    return DBTaskResult.objects.filter(task_path__in=TASK_PATHS, args_kwargs__kwargs__job_id=job_id)
 
 
 def resolve_parts(job_id: int) -> bool:
@@ -1788,14 +1805,33 @@ def resolve_abandoned_parts() -> None:
                     cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [_LOCK_CLASS, job_id])
 
 
-def reap_dead_jobs() -> None:
-    """reap_if_dead for every job shown as running, and resolve_abandoned_parts: what a worker
-    starting does (config's db_worker), so that the history stops showing «Importando» for an
-    import whose worker was killed, without anyone opening it."""
-    resolve_abandoned_parts()
-    running = ImportJob.objects.filter(status__in=[ImportJob.Status.CHECKING, ImportJob.Status.IMPORTING])
-    for job in running.order_by("pk"):
+def reap_dead_jobs(jobs: QuerySet | None = None) -> None:
+    """reap_if_dead for every job that looks dead (``jobs``: among those), and with no ``jobs``
+    resolve_abandoned_parts too: what a worker does when it starts and every little while
+    (config's db_worker), and the history page for the jobs it shows (one query when none is
+    dead), so that nobody sees «Importando» or «En cola» for ever for a killed worker's job."""
+    if jobs is None:
+        resolve_abandoned_parts()
+        jobs = ImportJob.objects.all()
+    for job in _looking_dead(jobs).order_by("pk"):
         reap_if_dead(job)
+
+
+class _JobLockFree(Func):
+    """True when no session holds the lock of the job whose id is the expression."""
+
+    template = lost_tasks.lock_free_sql(str(_LOCK_CLASS), "%(expressions)s")
+    output_field = BooleanField()
+
+
+def _looking_dead(jobs: QuerySet) -> QuerySet:
+    """The jobs of ``jobs`` that reap_if_dead may find dead, in one query that takes no lock:
+    shown as running with their lock free, or waiting with a task row a lost worker left."""
+    tasks = DBTaskResult.objects.filter(task_path__in=TASK_PATHS).alias(job=KT("args_kwargs__kwargs__job_id"))
+    lost = lost_tasks.lost(tasks.filter(job=Cast(OuterRef("pk"), CharField())))
+    return ImportJob.objects.filter(pk__in=jobs.values("pk")).filter(
+        Q(_JobLockFree("pk"), status__in=_RUNNING) | Q(Exists(lost), status__in=_WAITING)
+    )
 
 
 def release_abandoned_parts() -> bool:

@@ -13,9 +13,11 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
+from django_tasks_db.models import DBTaskResult
 
 from padron import loading, queries, tasks
 from padron.models import PadronLoad
+from peru import lost_tasks
 
 PERMISSION = "padron.load_padron"
 EXTENSIONS = (".zip", ".txt")
@@ -125,6 +127,10 @@ def retry_load(*, actor, load: PadronLoad) -> PadronLoad:
             raise ValidationError("Esa carga sigue en curso.")
         if not _source_exists(load):
             raise ValidationError("El archivo de esa carga ya no está: súbalo de nuevo.")
+        # The task row its killed worker left RUNNING, if any: FAILED, as the worker would have.
+        pk = load.pk
+        rows = DBTaskResult.objects.filter(task_path=tasks.load_padron.module_path, args_kwargs__kwargs__load_id=pk)
+        lost_tasks.fail_tasks(lost_tasks.lost(rows), see=f"Vea la carga del padrón #{pk}.")
         load.status, load.message, load.phase = PadronLoad.Status.QUEUED, "", ""
         load.save(update_fields=["status", "message", "phase"])
         _enqueue_load(load)

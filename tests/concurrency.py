@@ -50,6 +50,27 @@ def wait_until_blocked(pid: int, *, give_up_after: float = 15.0) -> bool:
         connection.close()
 
 
+def wait_until_released(*classids: int, give_up_after: float = 30.0) -> bool:
+    """Poll until no other session holds a two-key advisory lock of the namespaces `classids`.
+
+    A session whose client hung up (close()) or was killed (kill -9) keeps its session locks
+    until PostgreSQL has ended it, on the server's own time: right after a close() a third of
+    the tries still found the lock held, on an idle machine. Returns False if they never went.
+    """
+    deadline = time.monotonic() + give_up_after
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 2"
+                " AND classid = ANY(%s::oid[]) AND pid <> pg_backend_pid()",
+                [list(classids)],
+            )
+            if cursor.fetchone()[0] == 0:
+                return True
+        time.sleep(0.01)
+    return False
+
+
 class _Watcher(threading.Thread):
     saw_wait = False
 

@@ -17,6 +17,7 @@ from django.db import connection, transaction
 from config.management.commands import db_worker
 from customers import access, importing, services, tasks
 from customers.models import Customer, ImportJob
+from tests.concurrency import wait_until_released
 from tests.customers.test_import import company
 from tests.customers.test_import_parallel import (  # noqa: F401 - fixtures
     _child,
@@ -74,6 +75,8 @@ def _run_until_killed(target, *args) -> None:
         worker.kill()
         worker.join()
     assert worker.exitcode == -signal.SIGKILL
+    # Its sessions end, and their locks go, on the server's time: not yet, maybe, when it returns.
+    assert wait_until_released(importing._LOCK_CLASS)
 
 
 def _killed_with_a_customer_locked(admin, where: str, *, look: bool = True):
@@ -197,6 +200,7 @@ def test_a_save_gives_up_with_a_message_while_a_live_import_keeps_the_customer(a
         assert len(_prepared()) == 2  # a live import's parts are its own to finish
     finally:
         live.close()
+    assert wait_until_released(importing._LOCK_CLASS)  # the worker gone (its session ends on the server's time)
     importing.reap_if_dead(ImportJob.objects.get(pk=job.pk))
     assert _prepared() == []
     assert Customer.objects.get(pk=existing.pk).name == "Antigua S.A.C."
@@ -248,7 +252,7 @@ def test_the_task_row_a_killed_worker_left_running_fails_with_its_import_and_a_r
     job.refresh_from_db()
     task.refresh_from_db()
     assert job.status == "fallida" and "Puede reintentarla" in job.message
-    assert (task.status, task.exception_class_path) == ("FAILED", "customers.importing.WorkerLost")
+    assert (task.status, task.exception_class_path) == ("FAILED", "peru.lost_tasks.WorkerLost")
     assert task.finished_at is not None and f"importación #{job.pk}" in task.traceback
     assert task.task_result.errors[0].exception_class is importing.WorkerLost
 

@@ -19,6 +19,7 @@ from openpyxl import load_workbook
 from attributes.models import AttributeDefinition
 from customers import import_parallel, import_staging, importing
 from customers.models import Customer, CustomerNote, ImportJob, ImportStagedRow
+from tests.concurrency import wait_until_released
 from tests.customers.test_import import company, person
 from tests.customers.test_import_sheets import preview, run, workbook
 from tests.factories import make_company, make_person, valid_dni, valid_ruc
@@ -399,6 +400,7 @@ def test_a_worker_killed_while_writing_in_two_connections_leaves_no_half_import(
         worker.kill()
         worker.join()
     assert worker.exitcode == -signal.SIGKILL
+    assert wait_until_released(importing._LOCK_CLASS)  # its session ends on the server's time
     job = ImportJob.objects.get(pk=job.pk)
     assert job.status == "importando"
     assert Customer.objects.count() == before  # nothing visible while parts wait prepared

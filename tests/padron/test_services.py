@@ -6,11 +6,13 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django_tasks_db.models import DBTaskResult
 
 from customers.models import CustomerNote
 from padron import loading, queries, reader, services
 from padron.models import PadronLoad
 from padron.sample import generate_lines, padron_line, write_padron
+from peru import lost_tasks
 from tests.factories import make_company
 from tests.padron.conftest import ALICORP, GLORIA, PERSON, standard_lines
 
@@ -261,3 +263,23 @@ def test_a_successful_load_queues_the_refresh(padron_path, tasks_backend, django
         done = load(padron_path())
     assert [r.task.name for r in tasks_backend.results] == ["refresh_customers"]
     assert tasks_backend.results[0].kwargs == {"load_id": done.pk}
+
+
+def test_retrying_an_interrupted_load_fails_the_task_row_its_killed_worker_left_running(
+    administrador, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    settings.MEDIA_ROOT = tmp_path
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    with django_capture_on_commit_callbacks(execute=True):
+        queued = services.start_load(actor=administrador, upload=upload())
+    row = DBTaskResult.objects.get()
+    row.claim("gone")  # the worker took the task, set the load loading, and was killed
+    PadronLoad.objects.filter(pk=queued.pk).update(status=PadronLoad.Status.RUNNING)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.retry_load(actor=administrador, load=PadronLoad.objects.get(pk=queued.pk))
+
+    row.refresh_from_db()
+    assert (row.status, row.exception_class_path) == ("FAILED", lost_tasks.WORKER_LOST)
+    assert f"carga del padrón #{queued.pk}" in row.traceback
+    assert DBTaskResult.objects.filter(status="READY").count() == 1  # queued again

@@ -10,8 +10,12 @@ had decided to commit, else rolled back and its job Fallida, ready to retry — 
 supervisor restarting the killed worker, the next ``manage.py run``) and every CHECK_EVERY_SECONDS
 while it runs (another worker was killed: several may run, on any host).
 
-A worker starting also marks Fallida the jobs a killed worker left «Importando» or «Revisando»
-(customers.importing.reap_dead_jobs), as opening them would.
+A worker starting, and every CHECK_EVERY_SECONDS, also marks Fallida the jobs a killed worker left
+«Importando» or «Revisando», or «En cola» when it died just after taking their task
+(customers.importing.reap_dead_jobs), as opening them would; and the other task rows a killed
+worker left RUNNING (the padrón's, the attributes' indexes) FAILED with WorkerLost. Each worker
+holds a lock named after its worker id for as long as it lives (peru.lost_tasks), which is how
+a task row's worker is known to be gone.
 
 This command takes the name of django-tasks-db's (the ``config`` app comes before it in
 INSTALLED_APPS), so every way of starting the worker does it.
@@ -23,8 +27,10 @@ import threading
 
 from django.db import close_old_connections, connection
 from django_tasks_db.management.commands.db_worker import Command as TaskWorkerCommand
+from django_tasks_db.models import DBTaskResult
 
-from customers.importing import reap_dead_jobs, resolve_abandoned_parts
+from customers.importing import TASK_PATHS, reap_dead_jobs
+from peru import lost_tasks
 
 logger = logging.getLogger(__name__)
 
@@ -40,11 +46,21 @@ class Command(TaskWorkerCommand):
     help = TaskWorkerCommand.help + " (and resolving the imports a killed worker left half committed)"
 
     def handle(self, *args, **options):
-        reap_dead_jobs()
+        reap_lost_work()
         close_old_connections()
         if not options.get("batch"):
             _start_checks()
-        return super().handle(*args, **options)
+        with lost_tasks.worker_lock(options["worker_id"]):
+            return super().handle(*args, **options)
+
+
+def reap_lost_work() -> None:
+    """What killed workers left: the imports' jobs (with their task rows), then every other task
+    row whose worker is gone (the imports' own are left to reap_dead_jobs, which fails them with
+    their job)."""
+    reap_dead_jobs()
+    others = DBTaskResult.objects.exclude(task_path__in=TASK_PATHS)
+    lost_tasks.fail_tasks(lost_tasks.lost(others), see="Vuelva a encolar la tarea si aún hace falta.")
 
 
 def _start_checks() -> None:
@@ -66,7 +82,7 @@ def _check_forever() -> None:
                     # Never a long wait here (a fork waits for the check): a lock not had at once is
                     # left to the next check.
                     cursor.execute("SET lock_timeout = '5s'")
-                resolve_abandoned_parts()
+                reap_lost_work()
             except Exception:  # noqa: BLE001 - the next check tries again (the database may be restarting)
                 logger.exception("No se pudieron resolver las importaciones abandonadas")
             finally:
