@@ -10,6 +10,8 @@ the PostgreSQL backends, the counts, and a digest of the staged rows (the same d
 after a change: the preview found the same; a row to create counts without its new customer's id,
 which is the sequence's next value). The job and its staged rows are deleted at the end.
 With --profile, cProfile of this process is written to FILE (workers are not profiled).
+With --timeline, the phases of each process and the cores busy every half second are printed
+after the figures (bench/preview_timeline.py; it costs CPU of its own: compare CPU without it).
 """
 
 import argparse
@@ -31,6 +33,7 @@ def main() -> int:
     parser.add_argument("--one-process", action="store_true", help="no worker processes")
     parser.add_argument("--profile", help="cProfile output file (this process only)")
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--timeline", action="store_true", help="the phases and the cores busy, over time")
     args = parser.parse_args()
     total, path = setup(args.database_url, args.rows)
     import importing as bench_importing
@@ -43,6 +46,10 @@ def main() -> int:
     user = bench_importing._admin_user()
     with open(path, "rb") as handle:
         content = handle.read()
+    if args.timeline:
+        import preview_timeline
+
+        preview_timeline.install(f"/dev/shm/preview-timeline-{os.getpid()}.tsv")  # noqa: S108 - in memory: no disk writes
     for _ in range(args.repeat):
         _once(importing, user, content, args)
     return 0
@@ -88,10 +95,17 @@ def _once(importing, user, content, args) -> None:
         import cProfile
 
         profiler = cProfile.Profile()
+    sampler = None
+    if args.timeline:
+        import preview_timeline
+
+        sampler = preview_timeline.Sampler(preview_timeline.postmaster())
+        sampler.start()
+        time.sleep(0.15)
     pg_before = seed_bench.postgres_cpu()
     self_before = resource.getrusage(resource.RUSAGE_SELF)
     children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    began = time.perf_counter()
+    began, began_at = time.perf_counter(), time.time()
     if profiler:
         profiler.enable()
     job = importing.start_import(actor=user, upload=SimpleUploadedFile("bench.xlsx", content))
@@ -103,6 +117,10 @@ def _once(importing, user, content, args) -> None:
     self_after = resource.getrusage(resource.RUSAGE_SELF)
     children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     pg = seed_bench.postgres_cpu() - pg_before
+    if sampler:
+        time.sleep(0.15)
+        sampler.stop.set()
+        sampler.join()
 
     def cpu(a, b):
         return f"{(b.ru_utime + b.ru_stime) - (a.ru_utime + a.ru_stime):.2f} s (sys {b.ru_stime - a.ru_stime:.2f})"
@@ -147,6 +165,9 @@ def _once(importing, user, content, args) -> None:
         f"procesos de trabajo {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:,.0f} MB",
         flush=True,
     )
+    if sampler:
+        preview_timeline.report(sampler, began_at)
+        Path(preview_timeline._events_path).write_text("")
     ImportStagedRow.objects.filter(batch=f"job-{job.pk}").delete()
     job.file.delete(save=False)
     job.delete()

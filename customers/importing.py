@@ -186,29 +186,33 @@ def preview_import(job_id: int) -> ImportJob:
         batch, actor = _batch(job), job.created_by
         # Progress goes through a second connection while the rows are staged in one transaction.
         separate = not connection.in_atomic_block
-        import_staging.discard_stale()
         try:
-            with _local_copy(job) as path, transaction.atomic():
-                # The rows as checked, for the confirmed import to write without cleaning them
-                # again while what the checks depended on stays the same (checked_rules):
-                # staged chunk by chunk as they are checked (COPY), so the preview holds none
-                # of them; one transaction, so a preview cut short stages nothing.
-                import_staging.discard(batch)
-                analysis = analyze(
-                    path,
-                    job.file_name,
-                    actor=actor,
-                    job=job,
-                    lock=False,
-                    mapping=job.mapping,
-                    separate_progress=separate,
-                    batch=batch,
-                )
-                import_staging.stage(batch, _staged_child_rows(analysis), replace=False)
-                analysis.warnings += _namesakes_warning(batch)
-                _ready(job, analysis, started)
-                import_staging.refresh_statistics()
-                job.save()
+            with _local_copy(job) as path, _sheets_loading(path, job.file_name) as sheets:
+                # Under the job's lock, while the sheets load (in a thread).
+                import_staging.discard_stale()
+                with transaction.atomic():
+                    # The rows as checked, for the confirmed import to write without cleaning
+                    # them again while what the checks depended on stays the same
+                    # (checked_rules): staged chunk by chunk as they are checked (COPY), so the
+                    # preview holds none of them; one transaction, so a preview cut short stages
+                    # nothing.
+                    import_staging.discard(batch)
+                    analysis = analyze(
+                        path,
+                        job.file_name,
+                        actor=actor,
+                        job=job,
+                        lock=False,
+                        mapping=job.mapping,
+                        separate_progress=separate,
+                        batch=batch,
+                        sheets=sheets,
+                    )
+                    import_staging.stage(batch, _staged_child_rows(analysis), replace=False)
+                    analysis.warnings += _namesakes_warning(batch)
+                    _ready(job, analysis, started)
+                    import_staging.refresh_statistics()
+                    job.save()
         except (spreadsheets.FileRefused, ImportRefused) as exc:
             _finish(job, status=ImportJob.Status.REFUSED, message=_message(exc))
             return job
@@ -318,6 +322,7 @@ def analyze(
     mapping: dict | None = None,
     separate_progress: bool = False,
     batch: str | None = None,
+    sheets: "_sheets_loading | None" = None,
 ) -> Analysis:
     """Every row of the file cleaned and matched (see the module's docstring).
 
@@ -325,7 +330,9 @@ def analyze(
     are checked, in order and with the file's repeats marked; the rows then keep only what
     the counts, the error report and the other sheets need, so memory stays flat however
     long the file (the preview streams its rows this way; a large file is checked by worker
-    processes, see _parallel_workers)."""
+    processes, see _parallel_workers).
+
+    ``sheets``: the file's sheets already loading (_sheets_loading), else read here."""
     with _collections_paused():
         return _analyze(
             path,
@@ -336,7 +343,41 @@ def analyze(
             mapping=mapping,
             separate_progress=separate_progress,
             batch=batch,
+            sheets=sheets,
         )
+
+
+class _sheets_loading:
+    """The file's sheets read in a thread while the job's process does what does not need them
+    (the stale staged rows' DELETE, the lookups): python-calamine loads a whole sheet at once,
+    about a second for 100,000 rows, in Rust without holding the GIL, and has no streaming read,
+    so no worker can start before it ends — what can overlap it is what comes before. tables()
+    waits for them (and raises what reading them raised: FileRefused…); leaving the block waits
+    for the thread, so no thread outlives it (nor is alive when the workers are forked)."""
+
+    def __init__(self, path: str, name: str):
+        self.path, self.name = path, name
+        self.loaded, self.error = None, None
+        self.thread = threading.Thread(target=self._load, name="import-sheets", daemon=True)
+
+    def _load(self) -> None:
+        try:
+            self.loaded = spreadsheets.open_tables(self.path, spreadsheets.detect_kind(self.path, self.name))
+        except BaseException as exc:  # noqa: BLE001 - raised again by tables(), in the caller's thread
+            self.error = exc
+
+    def __enter__(self) -> "_sheets_loading":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.thread.join()
+
+    def tables(self) -> list:
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+        return self.loaded
 
 
 class _collections_paused:
@@ -355,13 +396,15 @@ class _collections_paused:
             gc.collect(1)
 
 
-def _analyze(path, name, *, actor, job, lock, mapping, separate_progress, batch) -> Analysis:
-    kind = spreadsheets.detect_kind(path, name)
-    tables = spreadsheets.open_tables(path, kind)
+def _analyze(path, name, *, actor, job, lock, mapping, separate_progress, batch, sheets) -> Analysis:
+    lookups = cols.Lookups.load()  # first: while the sheets load, when they load in a thread
+    if sheets is not None:
+        tables = sheets.tables()
+    else:
+        tables = spreadsheets.open_tables(path, spreadsheets.detect_kind(path, name))
     table = _customers_table(tables)
     if not any(table.headers):
         raise ImportRefused("El archivo no tiene una fila de títulos (Tipo de cliente, Número de documento…).")
-    lookups = cols.Lookups.load()
     definitions_by_key = {d.key: d for d in lookups.definitions}
     sample = list(islice(table.rows, SAMPLE_ROWS))
     table.rows = chain(sample, table.rows)
@@ -531,6 +574,10 @@ class _RowReader:
 PARALLEL_FROM = 20_000  # rows in the sheet (as declared) from which workers pay off
 MAX_WORKERS = 2
 _IN_FLIGHT = 2  # chunks queued per worker
+# The file's last rows go in smaller chunks: the workers then end within a small chunk of each
+# other (not one of them alone with a full chunk, the other core idle), and what this process
+# still stages once they end (its last COPY) is small: CHUNK divided by this.
+_TAIL_SPLIT = 4
 _forked: dict = {}  # what the workers inherit from this process at the fork
 
 
@@ -580,12 +627,16 @@ def _analyze_in_workers(table, workers, reader, clean, repeats, results, progres
                 import_staging.stage(batch, staged, replace=False)
                 progress(len(results))
 
-            chunk = []
+            # The sheet's declared rows, the header's among them: blank ones are skipped, so
+            # what is left is never more than this says.
+            left = (table.height or 0) - 1
+            chunk, size = [], _chunk_size(left, workers)
             for number, cells in table.rows:
                 chunk.append((number, cells))
-                if len(chunk) >= CHUNK:
+                if len(chunk) >= size:
                     pending.append(({n: c for n, c in chunk}, pool.apply_async(_check_in_worker, (chunk,))))
-                    chunk = []
+                    left -= len(chunk)
+                    chunk, size = [], _chunk_size(left, workers)
                     if len(pending) >= workers * _IN_FLIGHT:
                         collect()
             if chunk:
@@ -595,6 +646,11 @@ def _analyze_in_workers(table, workers, reader, clean, repeats, results, progres
     finally:
         _forked.clear()
     return version
+
+
+def _chunk_size(left: int, workers: int) -> int:
+    """Rows of the next chunk when the sheet says ``left`` rows are still to read."""
+    return CHUNK if left > workers * CHUNK else max(1, CHUNK // _TAIL_SPLIT)
 
 
 def _worker_start() -> None:

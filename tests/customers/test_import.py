@@ -3,6 +3,7 @@ confirm modes, matching, history and notes, safety against hostile files, permis
 
 import io
 import signal
+import threading
 import zipfile
 from datetime import timedelta
 
@@ -643,6 +644,52 @@ def test_workers_check_a_large_file_exactly_as_one_process_does(committed_admin,
     existing.refresh_from_db()
     by_email.refresh_from_db()
     assert (existing.business_name, by_email.first_names) == ("Nueva Razón S.A.C.", "Eva María")
+
+
+def test_the_last_rows_of_a_large_file_go_to_the_workers_in_smaller_chunks(monkeypatch):
+    # So that both workers end about together and the last COPY after them is small.
+    monkeypatch.setattr(importing, "CHUNK", 2_000)
+    assert importing._chunk_size(100_000, 2) == 2_000
+    assert importing._chunk_size(4_001, 2) == 2_000
+    assert importing._chunk_size(4_000, 2) == 500
+    assert importing._chunk_size(0, 2) == 500  # a CSV: no declared height
+    monkeypatch.setattr(importing, "CHUNK", 3)
+    assert importing._chunk_size(6, 2) == 1
+
+
+def test_the_sheets_load_while_the_stale_staged_rows_are_deleted(admin, monkeypatch):
+    # python-calamine loads a whole sheet before any row can be checked (about a second for
+    # 100,000 rows, without holding the GIL): the preview's other work before the rows overlaps it.
+    loading = threading.Event()
+    seen = []
+    open_tables, discard_stale = importing.spreadsheets.open_tables, importing.import_staging.discard_stale
+
+    def load(path, kind):
+        loading.set()
+        return open_tables(path, kind)
+
+    def delete(**kwargs):
+        # Had the sheets loaded after this (one thing after the other), this waits in vain.
+        seen.append(loading.wait(timeout=30))
+        return discard_stale(**kwargs)
+
+    monkeypatch.setattr(importing.spreadsheets, "open_tables", load)
+    monkeypatch.setattr(importing.import_staging, "discard_stale", delete)
+    job = preview(admin, xlsx([company()]))
+    assert (job.status, job.to_create, seen) == ("lista", 1, [True])
+
+
+def test_a_file_refused_while_its_sheets_load_in_a_thread_is_refused(admin, monkeypatch):
+    def broken(path, kind):
+        raise importing.spreadsheets.FileRefused("El archivo está dañado o no es una hoja de cálculo: no se pudo leer.")
+
+    monkeypatch.setattr(importing.spreadsheets, "open_tables", broken)
+    job = preview(admin, xlsx([company()]))
+    assert (job.status, job.message) == (
+        "rechazada",
+        "El archivo está dañado o no es una hoja de cálculo: no se pudo leer.",
+    )
+    assert not ImportStagedRow.objects.filter(batch=f"job-{job.pk}").exists()
 
 
 def test_a_file_small_enough_for_the_request_is_checked_without_forking(committed_admin, monkeypatch):
