@@ -10,7 +10,16 @@ from tests.factories import valid_ruc
 
 pytestmark = pytest.mark.browser
 
-FOREIGN_HEADERS = ["Nro. RUC", "Razón social del cliente", "Giro", "Departamento", "Provincia", "Distrito", "Dirección", "Zona"]
+FOREIGN_HEADERS = [
+    "Nro. RUC",
+    "Razón social del cliente",
+    "Giro",
+    "Departamento",
+    "Provincia",
+    "Distrito",
+    "Dirección",
+    "Zona",
+]
 
 
 def test_a_changed_column_holds_importar_until_it_is_applied(page, reference_data, tmp_path):
