@@ -122,3 +122,8 @@ def test_the_template_shows_its_examples_in_grey_and_its_instructions_second(adm
     assert not book["Clientes"].cell(row=1, column=1).font.i
     instructions = " ".join(str(c.value) for c in book["Instrucciones"]["B"] if c.value)
     assert "Borre las filas de ejemplo (en gris) de las hojas Clientes, Direcciones y Contactos" in instructions
+
+
+def test_the_admin_import_form_says_archivo_as_in_peru(client, admin):
+    page = client.get("/admin/customers/customer/import/").content.decode()
+    assert "Archivo a importar (.xlsx, .xls o .csv)" in page and "Fichero" not in page
