@@ -15,7 +15,7 @@ from customers import importing, spreadsheets
 from customers.models import Address, ImportJob
 from tests.customers.test_import import HEADERS, company, xlsx
 from tests.customers.test_import_sheets import workbook
-from tests.factories import make_company
+from tests.factories import make_company, valid_ruc
 from tests.roles import user_with_role
 
 IMPORT = reverse("customers:import")
@@ -127,3 +127,17 @@ def test_the_template_shows_its_examples_in_grey_and_its_instructions_second(adm
 def test_the_admin_import_form_says_archivo_as_in_peru(client, admin):
     page = client.get("/admin/customers/customer/import/").content.decode()
     assert "Archivo a importar (.xlsx, .xls o .csv)" in page and "Fichero" not in page
+
+
+def test_the_template_s_example_address_left_alone_is_named_as_the_example(client, admin):
+    # The Clientes examples deleted, the Direcciones one left: the error says what it is.
+    example = ["RUC", "20100070970", "Entrega", "Lima", "Lima", "Ate", "Av. Nicolás Ayllón 2890"]
+    other = ["RUC", valid_ruc(), "Entrega", "Lima", "Lima", "Ate", "Av. Nicolás Ayllón 2890"]
+    _, html = _upload(client, workbook([company()], addresses=[example, other]))
+    page = _text(html)
+    assert (
+        "No hay un cliente con ese documento en la hoja Clientes ni registrado. "
+        "Si es la fila de ejemplo de la plantilla, bórrela." in page
+    )
+    assert page.count("No hay un cliente con ese documento") == 2
+    assert page.count("Si es la fila de ejemplo") == 1  # not for a document of the office's own
