@@ -139,10 +139,13 @@ def import_columns(request, pk):
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("customers:import_detail", pk=job.pk)
+    # The mapping closes and the page looks much as before: say that the counts are new.
     if job.file_size <= settings.IMPORT_INLINE_MAX_BYTES:
         importing.preview_import(job.pk)
+        messages.success(request, "Columnas aplicadas: la vista previa ya las usa.")
     else:
         tasks.preview_import.enqueue(job_id=job.pk)
+        messages.success(request, "Columnas aplicadas: el archivo se revisa de nuevo con ellas.")
     return redirect("customers:import_detail", pk=job.pk)
 
 

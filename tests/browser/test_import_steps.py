@@ -42,6 +42,7 @@ def test_a_changed_column_holds_importar_until_it_is_applied(page, reference_dat
     expect(importar).to_be_disabled()
 
     page.get_by_role("button", name="Aplicar columnas y revisar de nuevo").click()
+    expect(page.get_by_text("Columnas aplicadas: la vista previa ya las usa.")).to_be_visible()
     expect(page.get_by_label("«Zona»")).to_have_value("reference")
     expect(page.get_by_role("button", name="Importar", exact=True)).to_be_enabled()
     expect(hint).to_be_hidden()

@@ -141,3 +141,15 @@ def test_the_template_s_example_address_left_alone_is_named_as_the_example(clien
     )
     assert page.count("No hay un cliente con ese documento") == 2
     assert page.count("Si es la fila de ejemplo") == 1  # not for a document of the office's own
+
+
+def test_applying_columns_says_the_preview_is_new(client, admin, settings):
+    content = xlsx([["20100070970", "Gloria S.A."]], headers=["Nro. RUC", "Cliente"])
+    job, _ = _upload(client, content)
+    post = {f"col_{i}": key for i, key in enumerate(["document_number", "business_name"])}
+    response = client.post(reverse("customers:import_columns", args=[job.pk]), post, follow=True)
+    assert "Columnas aplicadas: la vista previa ya las usa." in response.content.decode()
+
+    settings.IMPORT_INLINE_MAX_BYTES = 10  # a large file: revised again in the background
+    response = client.post(reverse("customers:import_columns", args=[job.pk]), post, follow=True)
+    assert "Columnas aplicadas: el archivo se revisa de nuevo con ellas." in response.content.decode()
