@@ -153,3 +153,11 @@ def test_applying_columns_says_the_preview_is_new(client, admin, settings):
     settings.IMPORT_INLINE_MAX_BYTES = 10  # a large file: revised again in the background
     response = client.post(reverse("customers:import_columns", args=[job.pk]), post, follow=True)
     assert "Columnas aplicadas: el archivo se revisa de nuevo con ellas." in response.content.decode()
+
+
+def test_a_refused_file_offers_another_upload_and_the_template(client, admin):
+    job, html = _upload(client, xlsx([["1", "2"]], headers=["foo", "bar"]))
+    assert job.status == ImportJob.Status.REFUSED
+    next_steps = re.search(r'<p id="import-refused-next">.*?</p>', html, re.S).group(0)
+    assert f'href="{IMPORT}">Subir otro archivo</a>' in next_steps
+    assert f'href="{reverse("customers:import_template")}" download>Descargar plantilla (.xlsx)</a>' in next_steps
