@@ -1,0 +1,19 @@
+"""Más opciones as a read-only role sees it: no divider above the first item."""
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import sign_in
+from tests.factories import make_company
+
+pytestmark = pytest.mark.browser
+
+
+def test_the_summary_menu_of_a_read_only_role_starts_with_an_item_not_a_line(page, reference_data):
+    customer = make_company()
+    page = sign_in(page, "Consulta", username="consulta-menu")
+    page.goto(f"/clientes/{customer.pk}/")
+    page.get_by_role("button", name="Más opciones").click()
+    menu = page.locator(".customer-actions .dropdown-menu")
+    expect(menu.get_by_role("button", name="Ver crédito")).to_be_visible()
+    expect(menu.locator("li").first.locator(".dropdown-divider")).to_be_hidden()
