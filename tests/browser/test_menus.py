@@ -17,3 +17,14 @@ def test_the_summary_menu_of_a_read_only_role_starts_with_an_item_not_a_line(pag
     menu = page.locator(".customer-actions .dropdown-menu")
     expect(menu.get_by_role("button", name="Ver crédito")).to_be_visible()
     expect(menu.locator("li").first.locator(".dropdown-divider")).to_be_hidden()
+
+
+def test_a_two_line_label_of_the_summary_does_not_touch_the_next(page, reference_data):
+    customer = make_company()
+    page = sign_in(page, "Consulta", username="consulta-etiquetas")
+    page.goto(f"/clientes/{customer.pk}/")
+    first = page.locator(".customer-data dt", has_text="Correos de notificación").bounding_box()
+    second = page.locator(".customer-data dt", has_text="WhatsApp de notificación").bounding_box()
+    line = page.evaluate("parseFloat(getComputedStyle(document.querySelector('.customer-data dt')).lineHeight)")
+    assert first["height"] > 1.5 * line  # it does wrap at this width, or the test proves nothing
+    assert second["y"] - (first["y"] + first["height"]) >= 6
