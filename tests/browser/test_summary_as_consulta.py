@@ -1,4 +1,5 @@
-"""Más opciones as a read-only role sees it: no divider above the first item."""
+"""The customer summary as Consulta reads it: Más opciones without a line above its first item,
+labels that do not run together."""
 
 import pytest
 from playwright.sync_api import expect
