@@ -29,3 +29,14 @@ def test_a_two_line_label_of_the_summary_does_not_touch_the_next(page, reference
     line = page.evaluate("parseFloat(getComputedStyle(document.querySelector('.customer-data dt')).lineHeight)")
     assert first["height"] > 1.5 * line  # it does wrap at this width, or the test proves nothing
     assert second["y"] - (first["y"] + first["height"]) >= 6
+
+
+def test_the_new_person_form_does_not_promise_a_contact_field(page, reference_data):
+    page = sign_in(page, "Ventas", username="ventas-persona")
+    page.goto("/clientes/nuevo/")
+    heading = page.locator("#sec-contacto")
+    expect(heading).to_have_text("Teléfonos, correos, contacto y nota", use_inner_text=True)
+    page.get_by_text("Persona natural", exact=True).click()
+    # A person has no «Nombre y apellido del contacto».
+    expect(heading).to_have_text("Teléfonos, correos y nota", use_inner_text=True)
+    expect(page.get_by_label("Nombre y apellido del contacto")).to_be_hidden()

@@ -14,28 +14,23 @@ from openpyxl import load_workbook
 from customers import importing, spreadsheets
 from customers.models import Address, ImportJob
 from tests.customers.test_import import HEADERS, company, xlsx
+from tests.customers.test_import_pages import _text
 from tests.customers.test_import_sheets import workbook
 from tests.factories import make_company, valid_ruc
-from tests.roles import user_with_role
 
 IMPORT = reverse("customers:import")
 
 
 @pytest.fixture
-def admin(client, db):
-    user = user_with_role("Administrador")
-    client.force_login(user)
-    return user
+def admin(client, administrador):
+    client.force_login(administrador)
+    return administrador
 
 
 def _upload(client, content: bytes, name="clientes.xlsx") -> tuple[ImportJob, str]:
     response = client.post(IMPORT, {"archivo": SimpleUploadedFile(name, content)})
     assert response.status_code == 302, response.content.decode()
     return ImportJob.objects.get(file_name=name), client.get(response.url).content.decode()
-
-
-def _text(html: str) -> str:
-    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
 
 
 def test_a_file_with_only_its_titles_says_it_has_no_rows(client, admin):
