@@ -7,12 +7,20 @@ lets a held transaction go on only once the other session is really waiting for 
     watcher = release_when_blocked(pid, release)  # another thread sets `release` once pid waits
     update_customer(...)                     # blocks on the lock, then proceeds
     watcher.join(); assert watcher.saw_wait
+
+`uncommitted(work)` runs `work()` in another thread's session and keeps its transaction open
+(written, not committed) until the with-block ends or `held.release` is set:
+
+    with uncommitted(lambda: trash_customer(...)) as held:   # the other session's write
+        watcher = release_when_blocked(backend_pid(), held.release)
+        update_customer(...)                                 # waits for it, then reads it
 """
 
+import contextlib
 import threading
 import time
 
-from django.db import connection
+from django.db import connection, transaction
 
 
 def backend_pid() -> int:
@@ -58,3 +66,49 @@ def release_when_blocked(pid: int, event: threading.Event) -> _Watcher:
     watcher = _Watcher(target=run, daemon=True)
     watcher.start()
     return watcher
+
+
+class _Held:
+    """The transaction `uncommitted` holds: `release` lets it commit, `result` is what its
+    work returned, `failures` what it raised."""
+
+    def __init__(self):
+        self.release = threading.Event()
+        self.result = None
+        self.failures: list[BaseException] = []
+
+
+@contextlib.contextmanager
+def uncommitted(work, *, timeout: float = 20.0):
+    """Run `work()` inside a transaction of another thread's database session and hold it open,
+    uncommitted, while the with-block runs (or until `held.release` is set); it commits as the
+    block ends. What `work()` raised fails the test rather than dying in the thread.
+    Needs a transactional test: the other session sees only committed rows."""
+    held = _Held()
+    written = threading.Event()
+
+    def hold():
+        try:
+            with transaction.atomic():
+                held.result = work()
+                written.set()
+                held.release.wait(timeout=timeout)
+        except Exception as exc:  # reported below, not lost in the thread
+            held.failures.append(exc)
+        finally:
+            written.set()
+            connection.close()
+
+    worker = threading.Thread(target=hold, daemon=True)
+    worker.start()
+    assert written.wait(timeout=timeout), "the other session never wrote"
+    if held.failures:  # work() failed: nothing is held, so the block would test nothing
+        worker.join(timeout=timeout)
+        raise AssertionError(held.failures)
+    try:
+        yield held
+    finally:
+        held.release.set()
+        worker.join(timeout=timeout)
+    assert not worker.is_alive(), "the other session never committed"
+    assert not held.failures, held.failures

@@ -11,6 +11,22 @@ from tests.fake_registry import FakeRegistry
 from tests.roles import PASSWORD, user_with_role
 
 
+def pytest_configure(config):
+    """Under pytest-xdist (`manage.py test` without options), the controller starts the embedded
+    PostgreSQL before any worker does, and keeps it up until the last one is done. Workers
+    starting it at once on a fresh checkout would both find no data folder: the server would run
+    on without the settings that only a restart applies (max_prepared_transactions, which the
+    two-connection import needs; config/embedded.py). Each worker has its own test database."""
+    if not getattr(config.option, "numprocesses", None) or hasattr(config, "workerinput"):
+        return
+    from django.conf import settings
+
+    if settings.DATABASES["default"]["ENGINE"] == "config.db":
+        from config import embedded
+
+        embedded.socket_dir()
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """The test database plus the table of the database cache (settings.CACHES), which

@@ -6,18 +6,22 @@
 
 Transactional tests (``transaction=True``, ``live_server``) flush the tables after each test,
 including the groups and permissions that the roles data migration wrote, so user_with_role
-re-creates them with customers.roles.sync_roles — the same function the migration calls.
+re-creates them with customers.roles.sync_roles — the same function the migration calls —
+when three queries show it has something to do (ensure_roles).
 """
 
 import itertools
 from urllib.parse import urlsplit
 
+from django.apps import apps
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.management import _get_all_permissions
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
 from django.utils.text import slugify
 
-from customers.roles import sync_roles
+from customers.roles import ALL_PERMISSIONS, ROLE_PERMISSIONS, sync_roles
 
 PASSWORD = "clave-de-prueba-9"
 
@@ -30,13 +34,60 @@ def user_with_role(role_name: str, **kw):
     Keyword arguments go to create_user (username, password, first_name, is_staff…); the
     password defaults to PASSWORD and the username to the role's slug plus a number.
     """
-    sync_roles()
+    ensure_roles()
     group = Group.objects.get(name=role_name)  # an unknown role fails here, loudly
     kw.setdefault("username", f"{slugify(role_name)}-{next(_numbers)}")
     kw.setdefault("password", PASSWORD)
     user = get_user_model().objects.create_user(**kw)
     user.groups.add(group)
     return user
+
+
+def ensure_roles() -> None:
+    """Leave the groups and permissions as customers.roles.sync_roles leaves them, cheaply.
+
+    sync_roles runs a few hundred queries; the thousands of users the suite makes would spend
+    minutes in it. Three queries tell whether it has anything to do; when only a group's
+    permissions differ — right after the migrations, the Administrador group lacks those of
+    the apps migrated after the roles — that group gets exactly the permissions sync_roles
+    gives it. Anything else (a content type, a permission or a group missing, a listed
+    permission unknown) goes through sync_roles itself. test_roles checks that both end alike.
+    """
+    content_types = set(ContentType.objects.values_list("app_label", "model"))
+    permissions = list(
+        Permission.objects.values_list("pk", "content_type__app_label", "content_type__model", "codename")
+    )
+    existing = {(app_label, model, codename) for _, app_label, model, codename in permissions}
+    for config in apps.get_app_configs():
+        if not config.models_module:
+            continue  # create_permissions skips such an app too
+        for model in config.get_models():
+            opts = model._meta
+            if (opts.app_label, opts.model_name) not in content_types or any(
+                (opts.app_label, opts.model_name, codename) not in existing
+                for codename, _ in _get_all_permissions(opts)
+            ):
+                sync_roles()
+                return
+    # sync_roles takes, for "app.codename", the first such permission in Permission's ordering.
+    by_name = {}
+    for pk, app_label, _, codename in permissions:
+        by_name.setdefault(f"{app_label}.{codename}", pk)
+    wanted = {
+        role: {pk for pk, *_ in permissions} if names == ALL_PERMISSIONS else {by_name.get(name) for name in names}
+        for role, names in ROLE_PERMISSIONS.items()
+    }
+    groups, granted = {}, {role: set() for role in ROLE_PERMISSIONS}
+    for group_id, name, pk in Group.objects.filter(name__in=ROLE_PERMISSIONS).values_list("pk", "name", "permissions"):
+        groups[name] = group_id
+        if pk is not None:
+            granted[name].add(pk)
+    if set(groups) != set(ROLE_PERMISSIONS) or any(None in pks for pks in wanted.values()):
+        sync_roles()  # creates the group, or fails loudly on a permission that does not exist
+        return
+    for role, pks in wanted.items():
+        if granted[role] != pks:
+            Group(pk=groups[role], name=role).permissions.set(pks)
 
 
 def _request(client, role_name, method, url, data=None, **extra):

@@ -5,8 +5,8 @@ from django.http import HttpResponse
 from django.urls import path, reverse
 
 from config.urls import urlpatterns as project_urlpatterns
-from customers.roles import ADMINISTRADOR, ALL_PERMISSIONS, ROLE_PERMISSIONS, ROLES
-from tests.roles import assert_can, assert_cannot, user_with_role
+from customers.roles import ADMINISTRADOR, ALL_PERMISSIONS, ROLE_PERMISSIONS, ROLES, sync_roles
+from tests.roles import assert_can, assert_cannot, ensure_roles, user_with_role
 
 pytestmark = pytest.mark.django_db
 
@@ -86,6 +86,35 @@ def test_user_with_role_survives_a_flushed_database(transactional_db):
     user = user_with_role("Ventas")
     assert user.has_perm("customers.change_customer")
     assert not user.has_perm("customers.delete_customer")
+
+
+def _roles_state() -> dict[str, set[str]]:
+    return {group.name: _dotted(group.permissions.all()) for group in Group.objects.all()}
+
+
+def test_ensure_roles_leaves_the_roles_as_sync_roles_does_after_the_migrations():
+    ensure_roles()
+    ensured = _roles_state()
+    sync_roles()
+    assert _roles_state() == ensured
+    assert ensured[ADMINISTRADOR] == _dotted(Permission.objects.all())
+
+
+def test_ensure_roles_repairs_a_group_given_or_denied_a_permission():
+    ventas, consulta = Group.objects.get(name="Ventas"), Group.objects.get(name="Consulta")
+    ventas.permissions.remove(Permission.objects.get(codename="change_customer"))
+    consulta.permissions.add(Permission.objects.get(codename="delete_customer"))
+    ensure_roles()
+    assert _dotted(ventas.permissions.all()) == set(ROLE_PERMISSIONS["Ventas"])
+    assert _dotted(consulta.permissions.all()) == set(ROLE_PERMISSIONS["Consulta"])
+
+
+def test_ensure_roles_recreates_missing_permissions_and_groups():
+    Group.objects.filter(name="Créditos").delete()
+    Permission.objects.filter(codename="revert_customer").delete()
+    ensure_roles()
+    assert _dotted(Group.objects.get(name="Créditos").permissions.all()) == set(ROLE_PERMISSIONS["Créditos"])
+    assert "customers.revert_customer" in _dotted(Group.objects.get(name=ADMINISTRADOR).permissions.all())
 
 
 def test_assert_cannot_fails_when_the_role_gets_through(client):

@@ -9,7 +9,7 @@ from attributes.models import AttributeDefinition
 from customers.models import Customer
 from customers.services import create_customer, update_customer
 from tests.attributes.factories import make_definition
-from tests.concurrency import backend_pid, release_when_blocked
+from tests.concurrency import backend_pid, release_when_blocked, uncommitted
 from tests.factories import company_data, make_company
 from tests.roles import user_with_role
 
@@ -262,42 +262,27 @@ def test_attribute_columns_are_the_active_attributes_in_order():
 
 @pytest.mark.django_db(transaction=True)
 def test_a_customer_saved_while_its_attribute_is_retyped_is_refused_not_stored_in_the_old_form():
-    import threading
-
-    from django.db import connection, transaction
-
     from customers.reference import load_reference_data
 
     load_reference_data()  # transactional tests start without the reference rows
     code = make_definition(kind="texto", name="Código")
     customer = create_customer(actor=None, data=company_data())
-    retyped, release = threading.Event(), threading.Event()
 
     def retype():
         # The retype is done but not yet committed while the customer is being saved.
-        try:
-            with transaction.atomic():
-                services.update_definition(actor=None, definition=code, data={"kind": "entero", "name": "Código"})
-                retyped.set()
-                release.wait(timeout=10)
-        finally:
-            retyped.set()
-            connection.close()
+        services.update_definition(actor=None, definition=code, data={"kind": "entero", "name": "Código"})
 
-    worker = threading.Thread(target=retype)
-    worker.start()
-    assert retyped.wait(timeout=10)
-    # Checked against the texto definition still visible, then held on the definitions' lock:
-    # the retype commits only once this session is seen waiting for it.
-    watcher = release_when_blocked(backend_pid(), release)
-    with pytest.raises(ValidationError, match="Los atributos adicionales cambiaron"):
-        update_customer(
-            actor=None,
-            customer=customer,
-            data=company_data(document_number=customer.document_number, attributes={code.key: "ABC"}),
-        )
-    worker.join(timeout=10)
-    watcher.join(timeout=10)
+    with uncommitted(retype) as held:
+        # Checked against the texto definition still visible, then held on the definitions' lock:
+        # the retype commits only once this session is seen waiting for it.
+        watcher = release_when_blocked(backend_pid(), held.release)
+        with pytest.raises(ValidationError, match="Los atributos adicionales cambiaron"):
+            update_customer(
+                actor=None,
+                customer=customer,
+                data=company_data(document_number=customer.document_number, attributes={code.key: "ABC"}),
+            )
+    watcher.join(timeout=20)
     assert watcher.saw_wait, "the customer's save never waited for the retype"
 
     customer.refresh_from_db()

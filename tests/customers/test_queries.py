@@ -1,10 +1,8 @@
 """The list's reads: search semantics, every filter alone and combined, Spanish order, and the
 page and count strategy (customers.filters + customers.queries.paginate_customers)."""
 
-import threading
-
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 
@@ -12,6 +10,7 @@ from customers import import_staging, queries, services
 from customers.filters import CustomerFilterSet, TrashFilterSet
 from customers.models import Category, Customer, CustomerClass
 from customers.reference import load_reference_data
+from tests.concurrency import uncommitted
 from tests.factories import make_address, make_company, make_foreign_customer, make_person
 
 pytestmark = pytest.mark.django_db
@@ -798,31 +797,14 @@ def test_customers_another_session_has_not_committed_stay_off_the_newest_page_un
     made, _newer = _imported_after(6, 5)
     assert _first_page_ids() == made[:3]  # walked: remembered
 
-    written, release, imported, failures = threading.Event(), threading.Event(), [], []
-
     def import_in_its_own_session():
         # The newest ids, uncommitted: what a confirmed import holds until it commits.
-        try:
-            with transaction.atomic():
-                imported.extend(make_company(business_name=f"Comercial Importada {i}").pk for i in range(4))
-                written.set()
-                release.wait(timeout=20)
-        except Exception as exc:  # reported below, not lost in the thread
-            failures.append(exc)
-        finally:
-            written.set()
-            connection.close()
+        return [make_company(business_name=f"Comercial Importada {i}").pk for i in range(4)]
 
-    worker = threading.Thread(target=import_in_its_own_session)
-    worker.start()
-    assert written.wait(timeout=20)
-    try:
+    with uncommitted(import_in_its_own_session) as held:
         assert _first_page_ids() == made[:3]
         assert _first_page_ids() == made[:3]  # through the remembered range too
-    finally:
-        release.set()
-        worker.join(timeout=20)
-    assert not failures, failures
+    imported = held.result
     assert _first_page_ids() == imported[::-1][:3]  # committed: on the first page at once
 
 

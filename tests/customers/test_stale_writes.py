@@ -6,17 +6,14 @@ The races run two real PostgreSQL sessions (transactional tests): the state chan
 transaction open until the write is seen waiting for the customer's row (tests.concurrency),
 then commits — the write must read what it committed, not what its page showed."""
 
-import threading
-
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
 from django.urls import reverse
 
 from customers import notes, services
 from customers.models import Address, Contact, Customer, CustomerEmail, CustomerNote
 from customers.reference import load_reference_data
-from tests.concurrency import backend_pid, release_when_blocked
+from tests.concurrency import backend_pid, release_when_blocked, uncommitted
 from tests.factories import company_data
 from tests.roles import user_with_role
 
@@ -44,32 +41,13 @@ def _race(state_change, write):
     """`state_change()` runs in its own session and commits only once `write()`, run here on
     a copy of the customer read before the change, waits for the customer's row. Returns
     (the write's result or its ValidationError, whether the write was seen waiting)."""
-    changed, release = threading.Event(), threading.Event()
-    failures: list = []
-
-    def change():
+    with uncommitted(state_change) as held:
+        watcher = release_when_blocked(backend_pid(), held.release)
         try:
-            with transaction.atomic():
-                state_change()
-                changed.set()
-                release.wait(timeout=20)
-        except Exception as exc:  # reported below, not lost in the thread
-            failures.append(exc)
-        finally:
-            changed.set()
-            connection.close()
-
-    worker = threading.Thread(target=change)
-    worker.start()
-    assert changed.wait(timeout=20)
-    watcher = release_when_blocked(backend_pid(), release)
-    try:
-        outcome = write()
-    except ValidationError as exc:
-        outcome = exc
-    worker.join(timeout=20)
+            outcome = write()
+        except ValidationError as exc:
+            outcome = exc
     watcher.join(timeout=20)
-    assert not failures, failures
     return outcome, watcher.saw_wait
 
 
