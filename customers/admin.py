@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from import_export.admin import ImportExportMixin
 from import_export.formats.base_formats import CSV, XLSX
+from import_export.forms import ImportForm
 from simple_history.admin import SimpleHistoryAdmin
 
 from customers import services
@@ -34,6 +35,14 @@ from customers.models import (
     Province,
 )
 from customers.resources import CustomerResource, UploadedCSV, UploadedXLS, UploadedXLSX
+
+
+class CustomerImportForm(ImportForm):
+    """django-import-export's form in Peru's words: its Spanish catalogue says «Fichero» (Spain)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["import_file"].label = "Archivo a importar (.xlsx, .xls o .csv)"
 
 
 class ReadOnlyAdminMixin:
@@ -94,6 +103,7 @@ class CustomerAdmin(ImportExportMixin, ReadOnlyHistoryAdmin):
     # JSON or HTML), read as the app reads them (customers.resources); the CSV exported in UTF-8
     # with a BOM, as the list's, so Excel opens accents right.
     import_formats = [UploadedXLSX, UploadedXLS, UploadedCSV]
+    import_form_class = CustomerImportForm
     export_formats = [XLSX, CSV]
     to_encoding = "utf-8-sig"
     # Each imported customer gets its history record and note; a LogEntry per row would repeat them.

@@ -43,6 +43,8 @@ _KEY_COLUMNS = [
         "07654321",
     ),
 ]
+# The template's example documents (import_template writes _KEY_COLUMNS' examples).
+_EXAMPLE_NUMBERS = {_KEY_COLUMNS[1].example_company, _KEY_COLUMNS[1].example_person}
 ADDRESS_COLUMNS = [
     *_KEY_COLUMNS,
     cols.Column(
@@ -208,9 +210,10 @@ def _resolve(pending, sheet, by_key, lookups, labels, present, can_add_to_existi
             continue
         customer = registered.get(key)
         if customer is None:
-            owners[key] = _Owner(
-                None, None, False, "No hay un cliente con ese documento en la hoja Clientes ni registrado."
-            )
+            reason = "No hay un cliente con ese documento en la hoja Clientes ni registrado."
+            if key[1] in _EXAMPLE_NUMBERS:  # the examples deleted from Clientes but not from this sheet
+                reason += " Si es la fila de ejemplo de la plantilla, bórrela."
+            owners[key] = _Owner(None, None, False, reason)
         elif customer.deleted_at is not None:
             owners[key] = _Owner(
                 None, None, False, f"El cliente «{customer.name}» está en la Papelera: restáurelo antes de importar."

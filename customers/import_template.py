@@ -19,6 +19,8 @@ from peru.text import sort_key
 
 ROWS_WITH_LISTS = 5_000
 _YES_NO = '"Sí,No"'
+# The example rows in grey italics: they read as examples, not as customers someone typed.
+_EXAMPLE_FONT = Font(italic=True, color="808080")
 
 
 def build_template() -> bytes:
@@ -34,6 +36,9 @@ def build_template() -> bytes:
         cell.fill = PatternFill("solid", fgColor="DDEBF7")
     sheet.append([c.example_company for c in columns] + ["" for _ in definitions])
     sheet.append([c.example_person for c in columns] + ["" for _ in definitions])
+    for row in sheet.iter_rows(min_row=2, max_row=3):
+        for cell in row:
+            cell.font = _EXAMPLE_FONT
     sheet.freeze_panes = "A2"
     for index, header in enumerate(headers, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = max(12, min(30, len(header) + 4))
@@ -55,6 +60,8 @@ def build_template() -> bytes:
             cell.font = Font(bold=True)
             cell.fill = PatternFill("solid", fgColor="DDEBF7")
         other.append([c.example_company for c in sheet_columns])
+        for cell in other[2]:
+            cell.font = _EXAMPLE_FONT
         other.freeze_panes = "A2"
         for index, column in enumerate(sheet_columns, start=1):
             other.column_dimensions[get_column_letter(index)].width = max(12, min(30, len(column.header) + 4))
@@ -112,13 +119,15 @@ def build_template() -> bytes:
             column = target_position[header]
             validation.add(f"{column}2:{column}{ROWS_WITH_LISTS + 1}")
 
-    help_sheet = workbook.create_sheet("Instrucciones")
+    # Second, beside Clientes, where a person opening the file sees it (not after the other sheets).
+    help_sheet = workbook.create_sheet("Instrucciones", 1)
     help_sheet.column_dimensions["A"].width = 30
     help_sheet.column_dimensions["B"].width = 90
     help_sheet.append(["Cómo llenar esta plantilla"])
     help_sheet["A1"].font = Font(bold=True, size=14)
     for line in (
-        "Una fila por cliente en la hoja Clientes. Borre las dos filas de ejemplo.",
+        "Una fila por cliente en la hoja Clientes. Borre las filas de ejemplo (en gris) de las hojas Clientes, "
+        "Direcciones y Contactos: si quedan, se importan como datos.",
         "Si el número de documento (o, sin documento, el primer correo) ya es de un cliente, la fila lo actualiza; "
         "si no, crea uno nuevo.",
         "Una celda vacía no borra el dato de un cliente que ya existe.",

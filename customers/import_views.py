@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from customers import exporting, importing, queries, tasks
+from customers import exporting, import_sheets, importing, queries, tasks
 from customers.filters import CustomerFilterSet
 from customers.models import ImportJob
 from customers.roles import is_administrador
@@ -45,6 +45,7 @@ def customer_import(request):
     context = {
         "jobs": jobs[:HISTORY_SIZE],
         "error": error,
+        "max_bytes": settings.IMPORT_MAX_BYTES,
         "max_mb": settings.IMPORT_MAX_BYTES // 1_048_576,
         "max_rows": settings.IMPORT_MAX_ROWS,
     }
@@ -70,11 +71,47 @@ def import_detail(request, pk):
     """The job: progress while it runs (htmx polls the partial), then the preview or the result."""
     job = _job(request, pk)
     template = "customers/_import_job.html" if request.htmx else "customers/import_job.html"
-    context = {"job": job, "owner": job.created_by_id == request.user.pk}
+    sheets = _sheets(job)
+    sheet_adds = sum(counts.get("add", 0) for _, counts in sheets)
+    context = {
+        "job": job,
+        "owner": job.created_by_id == request.user.pk,
+        "sheets": sheets,
+        "sheet_adds": sheet_adds,
+        # Addresses and contacts for registered customers are something to import too.
+        "importable": bool(job.to_create or job.to_update or sheet_adds),
+    }
     if job.status == ImportJob.Status.READY and job.columns:
         context["column_choices"] = importing.column_choices()
-        context["mapping_open"] = any(c["how"] in ("", "sugerido") for c in job.columns if c["header"])
+        context.update(_columns_summary(job.columns))
     return render(request, template, context)
+
+
+def _sheets(job: ImportJob) -> list[tuple[str, dict]]:
+    """The Direcciones and Contactos sheets that had rows, in the template's order: a sheet left
+    with its titles only is not news ("0 por agregar, 0 ya registrados, 0 con errores")."""
+    sheets = job.sheets or {}
+    return [
+        (name, sheets[name])
+        for name in (import_sheets.ADDRESSES, import_sheets.CONTACTS)
+        if name in sheets and any(sheets[name].get(count) for count in ("add", "unchanged", "errors", "added"))
+    ]
+
+
+def _columns_summary(columns: list[dict]) -> dict:
+    """How the file's columns were read, counted, and whether the mapping step opens by itself:
+    when a column was guessed (someone should look), or when most columns were not recognized (a
+    file from another system). Our template with one extra column of the office's own does not
+    open forty drop-downs: the warning already names the ignored column."""
+    headed = [c for c in columns if c["header"]]
+    guessed = sum(1 for c in headed if c["how"] == "sugerido")
+    ignored = sum(1 for c in headed if not c["key"])
+    return {
+        "columns_read": len(headed) - ignored,
+        "columns_guessed": guessed,
+        "columns_ignored": ignored,
+        "mapping_open": guessed > 0 or ignored * 2 > len(headed),
+    }
 
 
 @require_POST
@@ -103,10 +140,13 @@ def import_columns(request, pk):
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("customers:import_detail", pk=job.pk)
+    # The mapping closes and the page looks much as before: say that the counts are new.
     if job.file_size <= settings.IMPORT_INLINE_MAX_BYTES:
         importing.preview_import(job.pk)
+        messages.success(request, "Columnas aplicadas: la vista previa ya las usa.")
     else:
         tasks.preview_import.enqueue(job_id=job.pk)
+        messages.success(request, "Columnas aplicadas: el archivo se revisa de nuevo con ellas.")
     return redirect("customers:import_detail", pk=job.pk)
 
 

@@ -88,7 +88,8 @@ def check_upload(name: str, size: int) -> None:
         raise FileRefused("El archivo está vacío.")
     if size > max_bytes():
         raise FileRefused(
-            f"El archivo pesa {size / 1_048_576:.1f} MB; el máximo es {max_bytes() / 1_048_576:.0f} MB. "
+            # Rounded up: a file just over 20 MB must not read "pesa 20.0 MB; el máximo es 20 MB".
+            f"El archivo pesa {-(-size * 10 // 1_048_576) / 10:.1f} MB; el máximo es {max_bytes() // 1_048_576} MB. "
             "Divídalo en varios archivos."
         )
 

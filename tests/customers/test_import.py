@@ -526,7 +526,7 @@ def test_the_template_has_a_column_per_field_and_active_attribute_and_drop_downs
     AttributeDefinition.objects.create(name="Nivel", kind="lista", options=["Oro", "Plata"], position=1)
     AttributeDefinition.objects.create(name="Viejo", kind="texto", position=2, archived_at=timezone.now())
     workbook = load_workbook(io.BytesIO(importing.template_xlsx()))
-    assert workbook.sheetnames == ["Clientes", "Direcciones", "Contactos", "Listas", "Instrucciones"]
+    assert workbook.sheetnames == ["Clientes", "Instrucciones", "Direcciones", "Contactos", "Listas"]
     headers = [c.value for c in workbook["Clientes"][1]]
     assert headers[:3] == ["Tipo de cliente", "Extranjero", "Tipo de documento"]
     assert "Nivel" in headers and "Viejo" not in headers

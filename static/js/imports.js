@@ -1,0 +1,36 @@
+// Importar. Delegated listeners, because htmx swaps the job's partial while it polls.
+(function () {
+  "use strict";
+
+  // The mapping step and Importar are two forms: a column changed and not applied would be
+  // ignored by Importar without a word. Say so, and hold Importar until the columns are applied.
+  document.addEventListener("change", function (event) {
+    if (!event.target.closest("#import-columns-form select")) return;
+    var pending = document.getElementById("import-columns-pending");
+    if (pending) pending.hidden = false;
+    var confirm = document.querySelector("#import-confirm button[type=submit]");
+    if (confirm) {
+      confirm.disabled = true;
+      confirm.title = "Aplique primero las columnas que cambió";
+    }
+  });
+
+  // A file over the size limit is refused before it travels to the server (the server checks
+  // again): the same words the server would answer with.
+  document.addEventListener("change", function (event) {
+    var input = event.target.closest("input[type=file][data-max-bytes]");
+    if (!input) return;
+    var max = Number(input.dataset.maxBytes);
+    var file = input.files && input.files[0];
+    var message = document.getElementById("archivo-error-local");
+    var tooBig = file && file.size > max;
+    if (tooBig) {
+      var mb = Math.ceil(file.size * 10 / 1048576) / 10;
+      message.textContent = "El archivo pesa " + mb.toFixed(1) + " MB; el máximo es " +
+        Math.floor(max / 1048576) + " MB. Divídalo en varios archivos.";
+    }
+    message.hidden = !tooBig;
+    input.classList.toggle("is-invalid", Boolean(tooBig));
+    input.form.querySelector("button[type=submit]").disabled = Boolean(tooBig);
+  });
+})();

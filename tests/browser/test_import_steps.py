@@ -1,0 +1,64 @@
+"""Importar's steps that need a browser: a column changed in the mapping step holds Importar until
+it is applied, and a file over the size limit is refused before it is sent."""
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import sign_in
+from tests.customers.test_import import xlsx
+from tests.factories import valid_ruc
+
+pytestmark = pytest.mark.browser
+
+FOREIGN_HEADERS = [
+    "Nro. RUC",
+    "Razón social del cliente",
+    "Giro",
+    "Departamento",
+    "Provincia",
+    "Distrito",
+    "Dirección",
+    "Zona",
+]
+
+
+def test_a_changed_column_holds_importar_until_it_is_applied(page, reference_data, tmp_path):
+    row = [valid_ruc(), "Inversiones Quispe S.A.C.", "Ferretería", "Lima", "Lima", "Miraflores", "Av. Larco 1", "Norte"]
+    path = tmp_path / "otro-sistema.xlsx"
+    path.write_bytes(xlsx([row], headers=FOREIGN_HEADERS))
+    page = sign_in(page, "Administrador", username="admin-columnas")
+    page.goto("/clientes/importar/")
+    page.get_by_label("Archivo .xlsx, .xls o .csv").set_input_files(str(path))
+    page.get_by_role("button", name="Revisar archivo").click()
+
+    importar = page.get_by_role("button", name="Importar", exact=True)
+    expect(importar).to_be_enabled()
+    expect(page.locator("#import-columns")).to_have_attribute("open", "")  # guessed columns: look at them
+    hint = page.get_by_text("Cambió columnas: aplíquelas para revisar el archivo de nuevo antes de importar.")
+    expect(hint).to_be_hidden()
+
+    page.get_by_label("«Zona»").select_option(label="Indicaciones")
+    expect(hint).to_be_visible()
+    expect(importar).to_be_disabled()
+
+    page.get_by_role("button", name="Aplicar columnas y revisar de nuevo").click()
+    expect(page.get_by_text("Columnas aplicadas: la vista previa ya las usa.")).to_be_visible()
+    expect(page.get_by_label("«Zona»")).to_have_value("reference")
+    expect(page.get_by_role("button", name="Importar", exact=True)).to_be_enabled()
+    expect(hint).to_be_hidden()
+
+
+def test_a_file_over_the_limit_is_refused_before_it_is_sent(page, settings):
+    settings.IMPORT_MAX_BYTES = 1_048_576
+    page = sign_in(page, "Administrador", username="admin-grande")
+    page.goto("/clientes/importar/")
+    upload = page.get_by_label("Archivo .xlsx, .xls o .csv")
+    send = page.get_by_role("button", name="Revisar archivo")
+
+    upload.set_input_files({"name": "grande.xlsx", "mimeType": "application/octet-stream", "buffer": b"0" * 1_100_000})
+    expect(page.get_by_text("El archivo pesa 1.1 MB; el máximo es 1 MB. Divídalo en varios archivos.")).to_be_visible()
+    expect(send).to_be_disabled()
+
+    upload.set_input_files({"name": "chico.csv", "mimeType": "text/csv", "buffer": b"Nombres;Apellidos\n"})
+    expect(page.get_by_text("El archivo pesa")).to_be_hidden()
+    expect(send).to_be_enabled()
