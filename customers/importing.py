@@ -1626,7 +1626,7 @@ def report_xlsx(headers_by_sheet: dict, report: list) -> bytes:
             continue
         rows = [
             [
-                "; ".join(f"{column}: {message}" if column != "—" else message for column, message in errors),
+                _errors_cell(errors),
                 number,
                 *cells,
             ]
@@ -1634,6 +1634,13 @@ def report_xlsx(headers_by_sheet: dict, report: list) -> bytes:
         ]
         sheets.append((sheet or "Clientes", [*import_sheets.REPORT_HEADERS, *headers_by_sheet.get(sheet, [])], rows))
     return spreadsheets.xlsx_bytes(sheets)
+
+
+def _errors_cell(errors: list) -> str:
+    """A row's errors in its report cell, as sentences, each with its column: «Razón social: es
+    obligatoria. Distrito: no existe.» (joined with «; », the messages' own periods read «.;»)."""
+    parts = (f"{column}: {message}" if column != "—" else message for column, message in errors)
+    return " ".join(part if part.endswith((".", "?", "!")) else f"{part}." for part in parts)
 
 
 def rejected_rows_xlsx(analysis: Analysis) -> bytes:
@@ -1853,15 +1860,6 @@ def release_abandoned_parts() -> bool:
 
 
 RELEASE_WAIT_SECONDS = 15
-
-
-def is_being_worked_on(job: ImportJob) -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [_LOCK_CLASS, job.pk])
-        (free,) = cursor.fetchone()
-        if free:
-            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [_LOCK_CLASS, job.pk])
-    return not free
 
 
 class _local_copy:

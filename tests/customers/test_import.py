@@ -732,3 +732,11 @@ def test_the_preview_finds_email_owners_outside_and_in_the_papelera_through_inde
             cursor.execute("EXPLAIN " + sql)
             plan = "\n".join(row[0] for row in cursor.fetchall())
             assert "Seq Scan on customers_customeremail" not in plan, plan
+
+
+def test_the_report_writes_a_rows_errors_as_sentences_each_with_its_column(admin):
+    job = preview(admin, xlsx([company(name="", ruc="20123"), company(name="Buena S.A.")]))
+    report = load_workbook(io.BytesIO(job.error_report.read()))
+    (cell,) = [row[0] for row in report.active.iter_rows(min_row=2, values_only=True)]
+    assert ".;" not in cell and cell.endswith(".")
+    assert cell.count(": ") >= 2, cell  # both errors, each named by its column
