@@ -72,14 +72,12 @@ def import_detail(request, pk):
     job = _job(request, pk)
     template = "customers/_import_job.html" if request.htmx else "customers/import_job.html"
     sheets = _sheets(job)
-    sheet_adds = sum(counts.get("add", 0) for _, counts in sheets)
     context = {
         "job": job,
         "owner": job.created_by_id == request.user.pk,
         "sheets": sheets,
-        "sheet_adds": sheet_adds,
-        # Addresses and contacts for registered customers are something to import too.
-        "importable": bool(job.to_create or job.to_update or sheet_adds),
+        "sheet_adds": job.sheet_adds,
+        "importable": job.importable,
     }
     if job.status == ImportJob.Status.READY and job.columns:
         context["column_choices"] = importing.column_choices()

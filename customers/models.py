@@ -699,6 +699,17 @@ class ImportJob(models.Model):
     def percent(self) -> int:
         return int(100 * self.rows_done / self.rows_total) if self.rows_total else 0
 
+    @property
+    def sheet_adds(self) -> int:
+        """Addresses and contacts (the Direcciones and Contactos sheets) the import would add."""
+        return sum(counts.get("add", 0) for counts in (self.sheets or {}).values())
+
+    @property
+    def importable(self) -> bool:
+        """The preview found something to write: customers to create or update, or addresses and
+        contacts for customers already registered."""
+        return bool(self.to_create or self.to_update or self.sheet_adds)
+
 
 class ImportStagedRow(models.Model):
     """A row of an import as the preview checked it, ready for the confirmed import to write with

@@ -74,8 +74,17 @@ def test_addresses_for_registered_customers_only_can_be_imported(client, admin):
     assert (job.to_create, job.to_update) == (0, 0)
     assert "Al importar se agregará 1 dirección o contacto a clientes ya registrados." in _text(html)
     assert '<button type="submit" class="btn btn-primary">Importar</button>' in html
+    # The history leads to it as to any preview to confirm.
+    history = client.get(IMPORT).content.decode()
+    assert f'href="{reverse("customers:import_detail", args=[job.pk])}">Revisar y confirmar</a>' in history
     client.post(reverse("customers:import_confirm", args=[job.pk]), {"modo": "todo"})
     assert Address.objects.filter(customer=customer, street="Av. Nicolás Ayllón 2890").exists()
+
+
+def test_the_history_offers_only_a_look_at_a_preview_with_nothing_to_import(client, admin):
+    job, _ = _upload(client, xlsx([company(ruc="12345678901")]))
+    history = client.get(IMPORT).content.decode()
+    assert f'href="{reverse("customers:import_detail", args=[job.pk])}">Ver la vista previa</a>' in history
 
 
 def test_the_mapping_step_stays_closed_for_our_columns_with_one_of_the_office_s_own(client, admin):
