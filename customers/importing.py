@@ -436,7 +436,7 @@ def _analyze(path, name, *, actor, job, lock, mapping, separate_progress, batch,
     ):
         raise ImportRefused(
             "No se reconoció ninguna columna de clientes (Número de documento, Razón social, Nombres…). "
-            "Use la plantilla o elija las columnas."
+            "Ponga en la primera fila los títulos de la plantilla y súbalo de nuevo."
         )
     # Columns apps above customers add (credit's cupo…): read only when the file has them.
     lookups.groups = [

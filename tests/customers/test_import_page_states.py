@@ -165,3 +165,7 @@ def test_a_refused_file_offers_another_upload_and_the_template(client, admin):
     next_steps = re.search(r'<p id="import-refused-next">.*?</p>', html, re.S).group(0)
     assert f'href="{IMPORT}">Subir otro archivo</a>' in next_steps
     assert f'href="{reverse("customers:import_template")}" download>Descargar plantilla (.xlsx)</a>' in next_steps
+    # A refused file has no columns to choose (the mapping step is a preview's): the message says
+    # what the person can do.
+    assert "Ponga en la primera fila los títulos de la plantilla y súbalo de nuevo." in _text(html)
+    assert "elija las columnas" not in _text(html)
