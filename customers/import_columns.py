@@ -621,6 +621,92 @@ def merge(base: dict, row: dict) -> dict:
     return data
 
 
+# --- the template's example rows: left in the file, skipped --------------------------------
+
+# The example rows the template writes in the Clientes sheet (import_template), by the
+# attribute of each column that holds its value; the Direcciones and Contactos sheets have the
+# first one only.
+EXAMPLES = ("example_company", "example_person")
+
+
+def example_values(columns, example: str) -> list[str]:
+    """One example row of the template: a value per column, in the columns' order."""
+    return [getattr(column, example) for column in columns]
+
+
+def customer_examples() -> list[dict]:
+    """The Clientes sheet's example rows as {import key: value} (an attribute's column is
+    empty in them)."""
+    keyed = [(c.key, c) for c in COLUMNS] + [(key, column) for key, column, _ in sheet_columns()]
+    return [{key: getattr(column, example) for key, column in keyed} for example in EXAMPLES]
+
+
+def _example_text(raw) -> str:
+    """A cell as the comparison with an example reads it: case and accents aside, and a number
+    without its leading zeros (Excel drops a DNI's)."""
+    text = fold(text_of(raw))
+    return text.lstrip("0") if text.isdigit() else text
+
+
+class TemplateExamples:
+    """Skips the rows of a sheet that are the template's example rows, as they came (a person
+    who types below them and forgets to delete them would create «Gloria S.A.» with its real
+    RUC), and counts them in ``skipped`` (a SkippedExamples, shared by a file's sheets).
+
+    A row is an example when every column the file reads holds the example's value (empty where
+    the example has none). Only a file that reads the document column skips anything: the
+    examples' documents tell them from real rows, and the one test per row is whether that cell
+    is one of them (a set lookup); the whole row is compared only then."""
+
+    def __init__(self, keys: list, examples: list[dict], skipped: "SkippedExamples"):
+        self.skipped = skipped
+        self.probe = keys.index("document_number") if "document_number" in keys else None
+        read = [(index, key) for index, key in enumerate(keys) if key]
+        self.expected, self.documents = [], set()
+        for example in examples:
+            number = example.get("document_number", "")
+            if not number:
+                continue
+            self.expected.append([(index, _example_text(example.get(key, ""))) for index, key in read])
+            # The cell as a spreadsheet may hold it: text, or a number (an integral float).
+            self.documents.update({number, number.lstrip("0"), int(number), float(number)})
+
+    def rows(self, rows):
+        """``rows`` ((number, cells) pairs) without the examples."""
+        if self.probe is None or not self.expected:
+            return rows
+        return self._skip(rows)
+
+    def _skip(self, rows):
+        probe, documents = self.probe, self.documents
+        for number, cells in rows:
+            if probe < len(cells) and cells[probe] in documents and self._is_example(cells):
+                self.skipped.count += 1
+                continue
+            yield number, cells
+
+    def _is_example(self, cells) -> bool:
+        width = len(cells)
+        return any(
+            all(_example_text(cells[index] if index < width else None) == text for index, text in expected)
+            for expected in self.expected
+        )
+
+
+class SkippedExamples:
+    """The example rows a file's sheets skipped (TemplateExamples), for one warning."""
+
+    def __init__(self):
+        self.count = 0
+
+    def warnings(self) -> list[str]:
+        if not self.count:
+            return []
+        if self.count == 1:
+            return ["Se omitió la fila de ejemplo de la plantilla."]
+        return [f"Se omitieron las {self.count:,} filas de ejemplo de la plantilla."]
+
+
 # --- the mapping step: which field each column of a foreign file is --------------------------
 
 
@@ -641,7 +727,7 @@ def map_columns(headers: list, sample: list, lookups: Lookups, *, chosen: dict, 
     active = {f"attr:{d.key}" for d in lookups.definitions if not d.archived}
     valid = {c.key for c in COLUMNS} | active | {key for key, _, _ in sheet_columns()}
     columns, used = [], set()
-    for header in headers:
+    for index, header in enumerate(headers):
         if header in chosen:
             key, how = chosen[header], "elegido"
         elif header in remembered and (remembered[header] in valid or remembered[header] == ""):
@@ -652,7 +738,7 @@ def map_columns(headers: list, sample: list, lookups: Lookups, *, chosen: dict, 
             key, how = "", ""
         if key and key not in valid:
             key = ""
-        columns.append({"header": header, "key": key, "how": how})
+        columns.append({"header": header, "key": key, "how": how, "samples": _samples(sample, index)})
         used.add(key)
     for index, column in enumerate(columns):
         if column["how"] or not column["header"]:
@@ -663,6 +749,22 @@ def map_columns(headers: list, sample: list, lookups: Lookups, *, chosen: dict, 
             column["key"], column["how"] = guess, "sugerido"
             used.add(guess)
     return columns
+
+
+SAMPLES_SHOWN = 3
+
+
+def _samples(sample: list, index: int) -> list[str]:
+    """The first few different values of a column, as the mapping step shows them beside it
+    (what the column holds tells what it is when its title does not)."""
+    found = []
+    for row in sample:
+        value = text_of(row[index])[:40] if index < len(row) else ""
+        if value and value not in found:
+            found.append(value)
+            if len(found) == SAMPLES_SHOWN:
+                break
+    return found
 
 
 def _similar_header(header: str, known: dict) -> str:

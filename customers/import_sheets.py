@@ -113,9 +113,16 @@ class _Owner:
     error: str = ""
 
 
-def analyze_sheet(table, sheet: str, customers: list, lookups, *, actor) -> tuple[list[ChildResult], list[str]]:
+# The example rows the template writes in these sheets (cols.EXAMPLES: the company's only).
+CHILD_EXAMPLES = cols.EXAMPLES[:1]
+
+
+def analyze_sheet(
+    table, sheet: str, customers: list, lookups, *, actor, skipped: cols.SkippedExamples | None = None
+) -> tuple[list[ChildResult], list[str]]:
     """Every row of one child sheet, matched to its customer and cleaned. ``customers``: the
-    Clientes sheet's RowResults (their ``key`` is the (document type, number) they name)."""
+    Clientes sheet's RowResults (their ``key`` is the (document type, number) they name).
+    The template's example rows are skipped and counted in ``skipped``."""
     columns = COLUMNS_BY_SHEET[sheet]
     known = {}
     for column in columns:
@@ -146,7 +153,9 @@ def analyze_sheet(table, sheet: str, customers: list, lookups, *, actor) -> tupl
     results: list[ChildResult] = []
     pending: list[tuple[ChildResult, dict, tuple | None]] = []
     present: dict = {}  # customer id or ("row", n) → set of what it has (for "unchanged")
-    for number, cells in table.rows:
+    examples = [{c.key: getattr(c, example) for c in columns} for example in CHILD_EXAMPLES]
+    rows = cols.TemplateExamples(keys, examples, skipped or cols.SkippedExamples()).rows(table.rows)
+    for number, cells in rows:
         row = {key: cells[i] for i, key in enumerate(keys) if key and i < len(cells)}
         result = ChildResult(sheet=sheet, number=number, raw=list(cells))
         results.append(result)

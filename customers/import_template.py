@@ -12,7 +12,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from attributes.models import AttributeDefinition
 from attributes.services import attribute_columns
 from customers import import_sheets
-from customers.import_columns import template_columns
+from customers.import_columns import EXAMPLES, example_values, template_columns
 from customers.models import Category, CustomerClass, Department, DocumentType
 from customers.spreadsheets import max_bytes, max_rows
 from peru.text import sort_key
@@ -34,9 +34,10 @@ def build_template() -> bytes:
     for cell in sheet[1]:
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="DDEBF7")
-    sheet.append([c.example_company for c in columns] + ["" for _ in definitions])
-    sheet.append([c.example_person for c in columns] + ["" for _ in definitions])
-    for row in sheet.iter_rows(min_row=2, max_row=3):
+    # The rows the import skips when they are left as they are (import_columns.TemplateExamples).
+    for example in EXAMPLES:
+        sheet.append(example_values(columns, example) + ["" for _ in definitions])
+    for row in sheet.iter_rows(min_row=2, max_row=len(EXAMPLES) + 1):
         for cell in row:
             cell.font = _EXAMPLE_FONT
     sheet.freeze_panes = "A2"
@@ -59,9 +60,11 @@ def build_template() -> bytes:
         for cell in other[1]:
             cell.font = Font(bold=True)
             cell.fill = PatternFill("solid", fgColor="DDEBF7")
-        other.append([c.example_company for c in sheet_columns])
-        for cell in other[2]:
-            cell.font = _EXAMPLE_FONT
+        for example in import_sheets.CHILD_EXAMPLES:
+            other.append(example_values(sheet_columns, example))
+        for row in other.iter_rows(min_row=2, max_row=len(import_sheets.CHILD_EXAMPLES) + 1):
+            for cell in row:
+                cell.font = _EXAMPLE_FONT
         other.freeze_panes = "A2"
         for index, column in enumerate(sheet_columns, start=1):
             other.column_dimensions[get_column_letter(index)].width = max(12, min(30, len(column.header) + 4))
@@ -127,7 +130,7 @@ def build_template() -> bytes:
     help_sheet["A1"].font = Font(bold=True, size=14)
     for line in (
         "Una fila por cliente en la hoja Clientes. Borre las filas de ejemplo (en gris) de las hojas Clientes, "
-        "Direcciones y Contactos: si quedan, se importan como datos.",
+        "Direcciones y Contactos, o escriba sus datos encima: si quedan tal cual, la importación las omite.",
         "Si el número de documento (o, sin documento, el primer correo) ya es de un cliente, la fila lo actualiza; "
         "si no, crea uno nuevo.",
         "Una celda vacía no borra el dato de un cliente que ya existe.",

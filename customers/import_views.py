@@ -79,9 +79,11 @@ def import_detail(request, pk):
         "sheet_adds": job.sheet_adds,
         "importable": job.importable,
     }
-    if job.status == ImportJob.Status.READY and job.columns:
+    if job.status in (ImportJob.Status.READY, ImportJob.Status.MAPPING) and job.columns:
         context["column_choices"] = importing.column_choices()
         context.update(_columns_summary(job.columns))
+        if job.status == ImportJob.Status.MAPPING:  # nothing else to do on the page
+            context["mapping_open"] = True
     return render(request, template, context)
 
 

@@ -82,6 +82,20 @@ class ImportRefused(ValidationError):
     pass
 
 
+class ColumnsNotRecognized(ImportRefused):
+    """A file with titles and rows none of whose columns was recognized: the page's import asks
+    what each one is (``columns``, with their sample values) instead of refusing it
+    (preview_import); an import that cannot ask (the admin's) refuses it."""
+
+    def __init__(self, message: str, *, columns: list):
+        super().__init__(message)
+        self.columns = columns
+
+
+# The columns a row needs one of to name a customer: without any, nothing in the file is one.
+_NAMING_KEYS = frozenset({"document_number", "emails", "business_name", "first_names", "last_names"})
+
+
 @dataclass(slots=True)  # a preview holds one per row of the file
 class RowResult:
     number: int
@@ -213,10 +227,29 @@ def preview_import(job_id: int) -> ImportJob:
                     _ready(job, analysis, started)
                     import_staging.refresh_statistics()
                     job.save()
+        except ColumnsNotRecognized as exc:
+            _columns_to_choose(job, exc.columns)
+            return job
         except (spreadsheets.FileRefused, ImportRefused) as exc:
             _finish(job, status=ImportJob.Status.REFUSED, message=_message(exc))
             return job
     return job
+
+
+def _columns_to_choose(job: ImportJob, columns: list) -> None:
+    """The job waits for its owner to say what each column is: its columns kept (with sample
+    values), no row counted, nothing staged (the preview's transaction was rolled back)."""
+    job.columns = columns
+    job.mapping = {}
+    job.warnings, job.errors = [], []
+    job.to_create = job.to_update = job.unchanged = job.error_rows = 0
+    job.rows_total = job.rows_done = 0
+    job.sheets = {}
+    job.error_report = ""
+    _finish(job, status=ImportJob.Status.MAPPING, message=COLUMNS_NOT_RECOGNIZED)
+
+
+COLUMNS_NOT_RECOGNIZED = "No se reconoció ninguna columna de clientes, ni por su título ni por sus datos."
 
 
 def _ready(job: ImportJob, analysis: Analysis, started) -> None:
@@ -429,15 +462,25 @@ def _analyze(path, name, *, actor, job, lock, mapping, separate_progress, batch,
         seen_keys.add(key)
         keys.append(key)
     warnings += cols.control_headers_warning(table)
-    if (
-        "document_number" not in seen_keys
-        and "emails" not in seen_keys
-        and not ({"business_name", "first_names", "last_names"} & seen_keys)
-    ):
-        raise ImportRefused(
+    if not _NAMING_KEYS & seen_keys:
+        message = (
             "No se reconoció ninguna columna de clientes (Número de documento, Razón social, Nombres…). "
             "Ponga en la primera fila los títulos de la plantilla y súbalo de nuevo."
         )
+        if not sample:  # titles only: nothing to map, nor to import
+            raise ImportRefused(message)
+        data = next((header for header in table.headers if _looks_like_data(header)), None)
+        if data is not None:  # no title row: its first row would be lost as titles
+            raise ImportRefused(
+                f"La primera fila del archivo tiene datos («{data[:40]}»), no títulos. "
+                "Ponga en la primera fila los títulos de la plantilla y súbalo de nuevo."
+            )
+        raise ColumnsNotRecognized(
+            message + " En Clientes › Importar también puede decir qué dato es cada columna.", columns=columns
+        )
+    # The template's example rows left in the file: skipped, with one warning for every sheet.
+    skipped = cols.SkippedExamples()
+    table.rows = cols.TemplateExamples(keys, cols.customer_examples(), skipped).rows(table.rows)
     # Columns apps above customers add (credit's cupo…): read only when the file has them.
     lookups.groups = [
         (group, group.load(), actor is None or actor.has_perm(group.permission))
@@ -509,9 +552,12 @@ def _analyze(path, name, *, actor, job, lock, mapping, separate_progress, batch,
     for other in tables:
         sheet = import_sheets.sheet_of(other.name)
         if sheet and other is not table and sheet not in children:
-            rows, sheet_warnings = import_sheets.analyze_sheet(other, sheet, results, lookups, actor=actor)
+            rows, sheet_warnings = import_sheets.analyze_sheet(
+                other, sheet, results, lookups, actor=actor, skipped=skipped
+            )
             children[sheet] = (other.headers, rows)
             warnings += sheet_warnings
+    warnings += skipped.warnings()
     return Analysis(
         headers=table.headers,
         rows=results,
@@ -520,6 +566,13 @@ def _analyze(path, name, *, actor, job, lock, mapping, separate_progress, batch,
         columns=columns,
         children=children,
     )
+
+
+def _looks_like_data(header: str) -> bool:
+    """A first-row cell no title would be: a document, phone, ubigeo, date or amount (6 digits
+    or more once its separators go), or an e-mail."""
+    digits = "".join(ch for ch in header if ch not in " .,-/:+()")
+    return (digits.isdigit() and len(digits) >= 6) or ("@" in header and " " not in header.strip())
 
 
 def _slim(result: RowResult, *, for_children: bool) -> None:
@@ -741,8 +794,13 @@ def choose_columns(*, actor, job: ImportJob, mapping: dict) -> ImportJob:
     chosen = [k for k in clean.values() if k]
     if len(chosen) != len(set(chosen)):
         raise ValidationError("Dos columnas del archivo no pueden ser el mismo dato.")
-    claimed = ImportJob.objects.filter(pk=job.pk, status__in=[ImportJob.Status.READY]).update(
-        status=ImportJob.Status.PENDING, mapping=clean, errors=[], warnings=[], error_report=""
+    if not _NAMING_KEYS & set(chosen):
+        raise ValidationError(
+            "Elija al menos la columna del número de documento, del correo o del nombre (razón social, nombres o "
+            "apellidos): sin ella no se sabe qué cliente es cada fila."
+        )
+    claimed = ImportJob.objects.filter(pk=job.pk, status__in=[ImportJob.Status.READY, ImportJob.Status.MAPPING]).update(
+        status=ImportJob.Status.PENDING, mapping=clean, errors=[], warnings=[], error_report="", message=""
     )
     if not claimed:
         raise ValidationError("Esta importación ya no está en vista previa.")

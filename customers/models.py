@@ -631,6 +631,10 @@ class ImportJob(models.Model):
         PENDING = "pendiente", "En cola para revisar"
         CHECKING = "revisando", "Revisando el archivo"
         READY = "lista", "Vista previa lista"
+        # A file with titles and rows of which no column was recognized (another system's
+        # export): the owner says what each column is (the mapping step), then it is checked.
+        # Not a preview: no row was read, so no count would mean anything.
+        MAPPING = "columnas", "Columnas por elegir"
         QUEUED = "en_cola", "En cola para importar"
         IMPORTING = "importando", "Importando"
         DONE = "terminada", "Terminada"

@@ -134,11 +134,15 @@ def test_the_admin_import_form_says_archivo_as_in_peru(client, admin):
 
 
 def test_the_template_s_example_address_left_alone_is_named_as_the_example(client, admin):
-    # The Clientes examples deleted, the Direcciones one left: the error says what it is.
+    # The Clientes examples deleted, the Direcciones one left as it was is skipped
+    # (test_import_examples); one written over but still with the example's document: the
+    # error says what it is.
     example = ["RUC", "20100070970", "Entrega", "Lima", "Lima", "Ate", "Av. Nicolás Ayllón 2890"]
+    edited = ["RUC", "20100070970", "Entrega", "Lima", "Lima", "Ate", "Av. Nicolás Ayllón 2900"]
     other = ["RUC", valid_ruc(), "Entrega", "Lima", "Lima", "Ate", "Av. Nicolás Ayllón 2890"]
-    _, html = _upload(client, workbook([company()], addresses=[example, other]))
+    _, html = _upload(client, workbook([company()], addresses=[example, edited, other]))
     page = _text(html)
+    assert "Se omitió la fila de ejemplo de la plantilla." in page
     assert (
         "No hay un cliente con ese documento en la hoja Clientes ni registrado. "
         "Si es la fila de ejemplo de la plantilla, bórrela." in page
@@ -160,7 +164,9 @@ def test_applying_columns_says_the_preview_is_new(client, admin, settings):
 
 
 def test_a_refused_file_offers_another_upload_and_the_template(client, admin):
-    job, html = _upload(client, xlsx([["1", "2"]], headers=["foo", "bar"]))
+    # Titles nobody recognizes and no row under them: nothing to map (with rows, the mapping
+    # step asks what the columns are: test_import_columns_to_choose).
+    job, html = _upload(client, xlsx([], headers=["foo", "bar"]))
     assert job.status == ImportJob.Status.REFUSED
     next_steps = re.search(r'<p id="import-refused-next">.*?</p>', html, re.S).group(0)
     assert f'href="{IMPORT}">Subir otro archivo</a>' in next_steps
