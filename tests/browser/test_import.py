@@ -8,13 +8,14 @@ from playwright.sync_api import expect
 from customers import importing
 from customers.models import Category, Customer, ImportJob
 from tests.browser.conftest import sign_in
+from tests.factories import valid_ruc
 
 pytestmark = pytest.mark.browser
 
 
 def test_template_upload_progress_preview_confirm(page, reference_data, settings, tmp_path):
     settings.IMPORT_INLINE_MAX_BYTES = 10  # every file goes to the worker, as large ones do
-    for name in ("PRO", "NORMAL"):  # the template's examples use the seeded categorías, which
+    for name in ("PRO", "NORMAL"):  # the categorías the template's examples name, which
         Category.objects.get_or_create(name=name)  # earlier transactional tests flushed
     page = sign_in(page, "Administrador", username="admin-importa")
     page.get_by_role("link", name="Importar", exact=True).click()
@@ -25,9 +26,61 @@ def test_template_upload_progress_preview_confirm(page, reference_data, settings
     template = tmp_path / "plantilla.xlsx"
     download.value.save_as(template)
     workbook = load_workbook(template)
-    sheet = workbook["Clientes"]
-    sheet["D3"] = "7654321"  # the example person's DNI, typed without its leading zero
-    sheet.append(["Persona natural", "No", "DNI", "abc", "", "Juan", "Pérez"])  # a row with an error
+    # A person types below the example rows and forgets to delete them (every sheet's).
+    ruc = valid_ruc()
+    typed = {
+        "Clientes": [
+            {
+                "Tipo de cliente": "Empresa",
+                "Tipo de documento": "RUC",
+                "Número de documento": ruc,
+                "Razón social": "Lácteos del Sur S.A.C.",
+                "Giro": "Lácteos",
+                "Departamento": "Lima",
+                "Provincia": "Lima",
+                "Distrito": "Miraflores",
+                "Dirección": "Av. Larco 400",
+                "Categoría": "PRO",
+            },
+            # The DNI typed without its leading zero.
+            {
+                "Tipo de cliente": "Persona natural",
+                "Tipo de documento": "DNI",
+                "Número de documento": "7654320",
+                "Nombres": "Rosa",
+                "Apellidos": "Quispe Ccori",
+            },
+            # A row with an error.
+            {
+                "Tipo de cliente": "Persona natural",
+                "Tipo de documento": "DNI",
+                "Número de documento": "abc",
+                "Nombres": "Juan",
+                "Apellidos": "Pérez",
+            },
+        ],
+        "Direcciones": [
+            {
+                "Tipo de documento": "RUC",
+                "Número de documento": ruc,
+                "Tipo de dirección": "Entrega",
+                "Departamento": "Lima",
+                "Provincia": "Lima",
+                "Distrito": "Ate",
+                "Dirección": "Av. Nicolás Ayllón 3000",
+            },
+        ],
+        "Contactos": [
+            {"Tipo de documento": "RUC", "Número de documento": ruc, "Nombre": "Ana Torres", "Teléfonos": "987 111 333"}
+        ],
+    }
+    for title, rows in typed.items():
+        sheet = workbook[title]
+        headers = [cell.value for cell in sheet[1]]
+        first = 4 if title == "Clientes" else 3  # right below the examples
+        for number, values in enumerate(rows, start=first):
+            for column, header in enumerate(headers, start=1):
+                sheet.cell(row=number, column=column, value=values.get(header))
     filled = tmp_path / "clientes.xlsx"
     workbook.save(filled)
 
@@ -40,6 +93,7 @@ def test_template_upload_progress_preview_confirm(page, reference_data, settings
     expect(page.locator("#import-status")).to_have_text("Vista previa lista")  # htmx polled it
     counts = page.locator("#import-counts")
     expect(counts).to_contain_text("2")
+    expect(page.locator("#import-warnings")).to_contain_text("Se omitieron las 4 filas de ejemplo de la plantilla.")
     expect(page.locator("#import-errors")).to_contain_text("El DNI solo puede tener números.")
     expect(page.get_by_label("Todo o nada (no disponible: corrija primero las filas con errores)")).to_be_disabled()
 
@@ -49,15 +103,17 @@ def test_template_upload_progress_preview_confirm(page, reference_data, settings
     importing.run_import(ImportJob.objects.get().pk)
     expect(page.locator("#import-status")).to_have_text("Terminada")
     expect(page.get_by_role("link", name="Descargar filas con errores (.xlsx)")).to_be_visible()
-    assert set(Customer.objects.values_list("name", flat=True)) == {"Gloria S.A.", "Quispe Mamani, Rosa Elena"}
-    assert Customer.objects.get(first_names="Rosa Elena").document_number == "07654321"
-    # The template's Direcciones and Contactos examples belong to its example company.
-    gloria = Customer.objects.get(name="Gloria S.A.")
-    assert gloria.contacts.get().name == "Ana Torres"
-    assert gloria.addresses.filter(kind="entrega", district__name="Ate").exists()
+    # The examples («Gloria S.A.», «Quispe Mamani, Rosa Elena») were not imported.
+    assert set(Customer.objects.values_list("name", flat=True)) == {"Lácteos del Sur S.A.C.", "Quispe Ccori, Rosa"}
+    assert Customer.objects.get(first_names="Rosa").document_number == "07654320"
+    # The Direcciones and Contactos rows typed for the company came in with it.
+    company = Customer.objects.get(name="Lácteos del Sur S.A.C.")
+    assert company.category.name == "PRO"
+    assert company.contacts.get().name == "Ana Torres"
+    assert company.addresses.filter(kind="entrega", district__name="Ate").exists()
 
     page.get_by_role("link", name="Ver clientes").click()
-    expect(page.get_by_role("link", name="Gloria S.A.").first).to_be_visible()
+    expect(page.get_by_role("link", name="Lácteos del Sur S.A.C.").first).to_be_visible()
     with page.expect_download() as download:
         page.get_by_role("button", name="Más opciones", exact=True).click()
         page.get_by_role("link", name="Descargar CSV").click()
