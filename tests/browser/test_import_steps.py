@@ -4,11 +4,13 @@ it is applied, and a file over the size limit is refused before it is sent."""
 import pytest
 from playwright.sync_api import expect
 
+from customers.models import Customer
 from tests.browser.conftest import sign_in
 from tests.customers.test_import import xlsx
 from tests.factories import valid_ruc
 
 pytestmark = pytest.mark.browser
+SCREENSHOTS = "/tmp/clientes-{}.png"  # noqa: S108  (where CI and people look for them)
 
 FOREIGN_HEADERS = [
     "Nro. RUC",
@@ -62,3 +64,70 @@ def test_a_file_over_the_limit_is_refused_before_it_is_sent(page, settings):
     upload.set_input_files({"name": "chico.csv", "mimeType": "text/csv", "buffer": b"Nombres;Apellidos\n"})
     expect(page.get_by_text("El archivo pesa")).to_be_hidden()
     expect(send).to_be_enabled()
+
+
+def test_a_file_whose_columns_nobody_recognizes_goes_to_the_mapping_step(page, reference_data, tmp_path):
+    # An old list: titles of its own, names under them. Once it was refused; now the page asks
+    # what each column is, offers nothing to import until then, and previews with the answer.
+    rows = [["Rosa Elena", "Quispe Mamani", "Cliente antiguo"], ["Juan Carlos", "Pérez Soto", "Referido"]]
+    path = tmp_path / "lista-antigua.xlsx"
+    path.write_bytes(xlsx(rows, headers=["Col A", "Col B", "Observación interna"]))
+    page = sign_in(page, "Administrador", username="admin-mapeo")
+    page.goto("/clientes/importar/")
+    page.get_by_label("Archivo .xlsx, .xls o .csv").set_input_files(str(path))
+    page.get_by_role("button", name="Revisar archivo").click()
+
+    expect(page.locator("#import-status")).to_have_text("Columnas por elegir")
+    expect(page.locator("#import-columns-needed")).to_contain_text("No se reconoció ninguna columna de clientes")
+    expect(page.get_by_text("Archivo rechazado")).to_have_count(0)
+    expect(page.get_by_role("button", name="Importar", exact=True)).to_have_count(0)
+    expect(page.locator("#import-columns")).to_have_attribute("open", "")
+    expect(page.get_by_text("Ej.: Rosa Elena · Juan Carlos")).to_be_visible()
+    page.screenshot(path=SCREENSHOTS.format("importar-1-columnas-por-elegir"), full_page=True)
+
+    # Nothing that names a customer chosen: said, and the job still waits.
+    page.get_by_role("button", name="Aplicar columnas y revisar de nuevo").click()
+    expect(page.get_by_text("Elija al menos la columna del número de documento")).to_be_visible()
+    expect(page.locator("#import-status")).to_have_text("Columnas por elegir")
+
+    page.get_by_label("«Col A»").select_option(label="Nombres")
+    page.get_by_label("«Col B»").select_option(label="Apellidos")
+    page.get_by_role("button", name="Aplicar columnas y revisar de nuevo").click()
+    expect(page.get_by_text("Columnas aplicadas: la vista previa ya las usa.")).to_be_visible()
+    expect(page.locator("#import-status")).to_have_text("Vista previa lista")
+    expect(page.locator("#import-next")).to_contain_text("Al importar se crearán 2 clientes.")
+    page.screenshot(path=SCREENSHOTS.format("importar-2-vista-previa"), full_page=True)
+
+    page.get_by_role("button", name="Importar", exact=True).click()
+    expect(page.locator("#import-status")).to_have_text("Terminada")
+    assert set(Customer.objects.values_list("name", flat=True)) == {
+        "Quispe Mamani, Rosa Elena",
+        "Pérez Soto, Juan Carlos",
+    }
+
+    # The next file with the same titles is read as chosen: no mapping step.
+    page.goto("/clientes/importar/")
+    page.get_by_label("Archivo .xlsx, .xls o .csv").set_input_files(str(path))
+    page.get_by_role("button", name="Revisar archivo").click()
+    expect(page.locator("#import-status")).to_have_text("Vista previa lista")
+    page.goto("/clientes/importar/")
+    page.screenshot(path=SCREENSHOTS.format("importar-3-historial"), full_page=True)
+
+
+def test_the_history_takes_the_owner_back_to_the_columns_to_choose(page, reference_data, tmp_path):
+    path = tmp_path / "otra-lista.csv"
+    path.write_text("Col A;Col B\nRosa Elena;Quispe Mamani\n", encoding="utf-8")
+    page = sign_in(page, "Administrador", username="admin-historial")
+    page.goto("/clientes/importar/")
+    page.get_by_label("Archivo .xlsx, .xls o .csv").set_input_files(str(path))
+    page.get_by_role("button", name="Revisar archivo").click()
+    expect(page.locator("#import-status")).to_have_text("Columnas por elegir")
+
+    page.goto("/clientes/importar/")
+    row = page.locator("#import-history tbody tr").filter(has_text="otra-lista.csv")
+    expect(row).to_contain_text("Columnas por elegir")
+    page.screenshot(path=SCREENSHOTS.format("importar-4-historial-columnas"), full_page=True)
+    row.get_by_role("link", name="Elegir columnas").click()
+    expect(page.locator("#import-columns-form")).to_be_visible()
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path=SCREENSHOTS.format("importar-5-columnas-telefono"), full_page=True)
