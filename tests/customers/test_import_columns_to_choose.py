@@ -185,3 +185,22 @@ def test_the_admin_import_refuses_such_a_file_and_says_where_columns_can_be_chos
     assert "No se reconoció ninguna columna de clientes" in page
     assert "En Clientes › Importar también puede decir qué dato es cada columna." in page
     assert not Customer.objects.exists()
+
+
+def test_a_large_file_checked_in_the_background_lands_on_the_columns_while_the_page_polls(client, admin, settings):
+    settings.IMPORT_INLINE_MAX_BYTES = 10  # the task worker checks it
+    job, html = upload(client, unrecognized())
+    assert job.status == ImportJob.Status.PENDING and "hx-trigger" in html
+    job = importing.preview_import(job.pk)  # the worker's turn
+    partial = client.get(reverse("customers:import_detail", args=[job.pk]), headers={"HX-Request": "true"})
+    partial = partial.content.decode()
+    assert "Columnas por elegir" in partial and 'id="import-columns-form"' in partial
+    assert "hx-trigger" not in partial  # nothing runs: the polling stops
+
+    # The columns applied: the file is checked again in the background, the page polls again.
+    chosen = {"Col A": "first_names", "Col B": "last_names"}
+    response = client.post(reverse("customers:import_columns", args=[job.pk]), mapping_post(job, chosen), follow=True)
+    assert "Columnas aplicadas: el archivo se revisa de nuevo con ellas." in response.content.decode()
+    assert "hx-trigger" in response.content.decode()
+    job = importing.preview_import(job.pk)
+    assert (job.status, job.to_create) == ("lista", 2)
