@@ -14,6 +14,7 @@ from django.urls import reverse
 from customers import importing
 from customers.models import Customer, ImportJob, ImportMapping, ImportStagedRow
 from tests.customers.test_import import xlsx
+from tests.customers.test_import_page_states import _upload
 from tests.customers.test_import_pages import _text
 from tests.roles import user_with_role
 
@@ -38,10 +39,7 @@ def admin(client, db):
 
 
 def upload(client, content: bytes, name="otro-sistema.xlsx") -> tuple[ImportJob, str]:
-    response = client.post(IMPORT, {"archivo": SimpleUploadedFile(name, content)})
-    assert response.status_code == 302, response.content.decode()
-    job = ImportJob.objects.get(file_name=name)
-    return job, client.get(response.url).content.decode()
+    return _upload(client, content, name=name)
 
 
 def mapping_post(job, chosen: dict) -> dict:
