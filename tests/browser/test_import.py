@@ -12,6 +12,8 @@ from tests.factories import valid_ruc
 
 pytestmark = pytest.mark.browser
 
+SCREENSHOTS = "/tmp/clientes-{}.png"  # noqa: S108  (where CI and people look for them)
+
 
 def test_template_upload_progress_preview_confirm(page, reference_data, settings, tmp_path):
     settings.IMPORT_INLINE_MAX_BYTES = 10  # every file goes to the worker, as large ones do
@@ -94,6 +96,7 @@ def test_template_upload_progress_preview_confirm(page, reference_data, settings
     counts = page.locator("#import-counts")
     expect(counts).to_contain_text("2")
     expect(page.locator("#import-warnings")).to_contain_text("Se omitieron las 4 filas de ejemplo de la plantilla.")
+    page.screenshot(path=SCREENSHOTS.format("importar-ejemplos-omitidos"), full_page=True)
     expect(page.locator("#import-errors")).to_contain_text("El DNI solo puede tener números.")
     expect(page.get_by_label("Todo o nada (no disponible: corrija primero las filas con errores)")).to_be_disabled()
 

@@ -38,6 +38,7 @@ def test_a_changed_column_holds_importar_until_it_is_applied(page, reference_dat
     expect(page.locator("#import-columns")).to_have_attribute("open", "")  # guessed columns: look at them
     hint = page.get_by_text("Cambió columnas: aplíquelas para revisar el archivo de nuevo antes de importar.")
     expect(hint).to_be_hidden()
+    page.screenshot(path=SCREENSHOTS.format("importar-columnas-sugeridas"), full_page=True)
 
     page.get_by_label("«Zona»").select_option(label="Indicaciones")
     expect(hint).to_be_visible()
