@@ -246,7 +246,8 @@ def _columns_to_choose(job: ImportJob, columns: list) -> None:
     job.rows_total = job.rows_done = 0
     job.sheets = {}
     job.error_report = ""
-    _finish(job, status=ImportJob.Status.MAPPING, message=COLUMNS_NOT_RECOGNIZED)
+    job.status, job.message = ImportJob.Status.MAPPING, COLUMNS_NOT_RECOGNIZED  # not finished: waiting
+    job.save()
 
 
 COLUMNS_NOT_RECOGNIZED = "No se reconoció ninguna columna de clientes, ni por su título ni por sus datos."
