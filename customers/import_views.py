@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from customers import exporting, import_sheets, importing, queries, tasks
+from customers import exporting, import_review, import_sheets, importing, queries, tasks
 from customers.filters import CustomerFilterSet
 from customers.models import ImportJob
 from customers.roles import is_administrador
@@ -82,7 +82,27 @@ def import_detail(request, pk):
     if job.status == ImportJob.Status.READY and job.columns:
         context["column_choices"] = importing.column_choices()
         context.update(_columns_summary(job.columns))
+    if job.status == ImportJob.Status.READY:
+        context.update(_rows_review(request, job))
     return render(request, template, context)
+
+
+def _rows_review(request, job: ImportJob) -> dict:
+    """What the preview's rows do, a page of each list: the updates with their changes, the
+    creations. Their staged rows go after a day without confirmation (the import then cleans
+    the file again): the lists say so instead of showing nothing."""
+    if not (job.checked_rules or {}).get("staged"):
+        return {"review_gone": bool(job.to_create or job.to_update)}
+    context = {}
+    if job.to_update:
+        context["updates"], context["update_rows"] = import_review.update_page(
+            job, page=request.GET.get("actualizar"), user=request.user
+        )
+    if job.to_create:
+        context["creates"], context["create_rows"] = import_review.create_page(
+            job, page=request.GET.get("crear"), user=request.user
+        )
+    return context
 
 
 def _sheets(job: ImportJob) -> list[tuple[str, dict]]:

@@ -55,7 +55,7 @@ from attributes.services import lock_attribute_rules
 from customers import extensions, import_parallel, import_sheets, import_staging, spreadsheets
 from customers import import_columns as cols
 from customers.access import require_permission
-from customers.history import describe_changes, tracked_fields
+from customers.history import describe_changes, describe_main_address, tracked_fields
 from customers.import_template import build_template
 from customers.models import (
     Address,
@@ -1078,8 +1078,11 @@ def _clean_row(result, data, customer, lookups, settings, by_pk, *, since, can_c
         if old != new:
             result.address_changed = True
             district_name = wanted["district"].name if wanted["district"] else ""
-            new_text = ", ".join(x for x in (wanted["street"], wanted["unit"], district_name) if x)
-            lines.append(f"Dirección principal: {str(current) if current else '—'} → {new_text or '—'}")
+            lines.append(
+                describe_main_address(
+                    current, street=wanted["street"], unit=wanted["unit"], district_name=district_name
+                )
+            )
     result.note_lines = lines
     result.action = "update" if lines or before else "unchanged"
 
