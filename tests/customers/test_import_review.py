@@ -139,7 +139,7 @@ def test_credit_changes_are_shown_only_to_who_may_see_credit(client, db):
     assert "Cupo de crédito:" not in words and "1,500" not in words and "S/ 700" not in words
 
 
-def test_a_page_of_changes_costs_the_same_queries_for_2_rows_as_for_50(client, admin, django_assert_num_queries):
+def test_a_page_of_changes_costs_the_same_queries_for_2_rows_as_for_50(client, admin):
     def rows(count):
         customers = [make_company(business_line="Lácteos", phone="+5114707170") for _ in range(count)]
         for customer in customers:
