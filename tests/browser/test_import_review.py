@@ -6,8 +6,7 @@ from playwright.sync_api import expect
 
 from customers import import_review
 from tests.browser.conftest import sign_in
-from tests.customers.test_import import HEADERS, company
-from tests.customers.test_import_review import xlsx
+from tests.customers.test_import import HEADERS, company, xlsx
 from tests.factories import make_company
 
 pytestmark = pytest.mark.browser

@@ -2,7 +2,6 @@
 (antes → después) and each customer it creates, a page at a time, for the job's owner, with
 only the columns the viewer may see, in a bounded number of queries."""
 
-import io
 import re
 from decimal import Decimal
 
@@ -10,29 +9,19 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from openpyxl import Workbook
 
+from attributes.models import AttributeDefinition
 from credit.models import CreditAccount
 from customers import import_review, importing
-from tests.customers.test_import import HEADERS, company
+from tests.customers.test_import import HEADERS, company, xlsx
 from tests.factories import make_company, valid_ruc
 from tests.roles import user_with_role
 
 PHONES = "Teléfonos"
 CUPO = "Cupo de crédito"
-
-
-def xlsx(rows, headers) -> bytes:
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "Clientes"
-    sheet.append(headers)
-    for row in rows:
-        sheet.append(row)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
 
 
 def preview(actor, content):
@@ -71,14 +60,28 @@ def test_an_update_shows_each_change_before_and_after(client, admin):
 
 
 def test_the_changes_read_as_the_note_the_import_leaves(client, admin):
-    existing = make_company(business_name="Gloria S.A.", business_line="Lácteos")
-    row = company(ruc=existing.document_number, name="Gloria S.A.", Giro="Bebidas", Dirección="Jr. Unión 5")
-    job = preview(admin, xlsx([row], HEADERS))
-    paged, (shown,) = import_review.update_page(job, page=1, user=admin)
+    since = AttributeDefinition.objects.create(name="Cliente desde", kind="fecha", position=1)
+    existing = make_company(business_name="Gloria S.A.", business_line="Lácteos", phone="+5114707170")
+    row = company(
+        ruc=existing.document_number,
+        name="Gloria S.A.",
+        Giro="Bebidas",
+        Dirección="Jr. Unión 5",
+        **{"Correos electrónicos": "pagos@gloria.pe, ventas@gloria.pe"},
+    )
+    job = preview(admin, xlsx([[*row, "987654321", "PRO", "15/03/2024"]], [*HEADERS, PHONES, "Categoría", since.name]))
+    _, (shown,) = import_review.update_page(job, page=1, user=admin)
     job = importing.run_import(importing.confirm_import(actor=admin, job=job, mode="todo").pk)
     note = existing.notes.get(kind="importado").text.splitlines()[1:]
     assert [f"{label}: {change}" for label, change in shown.changes] == note
-    assert "Dirección principal: — → Jr. Unión 5, Miraflores" in note
+    for line in (
+        "Dirección principal: — → Jr. Unión 5, Miraflores",
+        "Categoría: — → PRO",
+        "Cliente desde: — → 15/03/2024",
+        "Teléfono: (01) 470 7170 → 987 654 321",
+    ):
+        assert line in note
+    assert any(line.startswith("Correos electrónicos: ") for line in note)
 
 
 def test_the_rows_to_create_are_listed(client, admin):
@@ -150,9 +153,6 @@ def test_a_page_of_changes_costs_the_same_queries_for_2_rows_as_for_50(client, a
         ] + [[*company(), "912345678", 100] for _ in range(count)]
 
     def queries(job):
-        from django.db import connection
-        from django.test.utils import CaptureQueriesContext
-
         with CaptureQueriesContext(connection) as captured:
             page(client, job)
         return len(captured)
