@@ -46,6 +46,6 @@ def test_the_preview_shows_what_changes_in_each_customer(page, reference_data, t
     updates.get_by_role("link", name="Siguientes").click()
     expect(page.locator("#import-updates")).to_contain_text(others[1].name)
     expect(page.locator("#import-updates")).to_contain_text("Giro: Lácteos → Ferretería")
-    expect(page.locator("#import-updates")).to_contain_text("Filas 3–3 de 3")
+    expect(page.locator("#import-updates")).to_contain_text("Cliente 3 de 3")
     expect(page.locator("#import-creates")).to_contain_text("Nueva Andina S.A.C.")
     page.locator("#import-updates").screenshot(path=SCREENSHOTS.format("vista-previa-cambios-pagina-2"))

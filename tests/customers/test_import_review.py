@@ -104,9 +104,9 @@ def test_the_lists_are_paginated(client, admin, monkeypatch):
     client.force_login(admin)
     first = text(page(client, job))
     assert "Giro 0" in first and "Giro 1" in first and "Giro 2" not in first
-    assert "Filas 1–2 de 3 · página 1 de 2" in first and "Filas 1–2 de 5 · página 1 de 3" in first
+    assert "Clientes 1–2 de 3 · página 1 de 2" in first and "Clientes 1–2 de 5 · página 1 de 3" in first
     second = text(page(client, job, "?actualizar=2&crear=3"))
-    assert "Giro 2" in second and "Giro 0" not in second
+    assert "Giro 2" in second and "Giro 0" not in second and "Cliente 3 de 3 · página 2 de 2" in second
     assert "Nueva 4 S.A.C." in second and "Nueva 0 S.A.C." not in second
     assert "?actualizar=1&amp;crear=3#import-updates" in page(client, job, "?actualizar=2&crear=3")
 
@@ -162,3 +162,13 @@ def test_a_page_of_changes_costs_the_same_queries_for_2_rows_as_for_50(client, a
     large = preview(admin, xlsx(rows(50), [*HEADERS, PHONES, CUPO]))
     assert (large.to_update, large.to_create) == (50, 50), large.errors
     assert queries(large) == queries(small)
+
+
+def test_a_preview_whose_staged_rows_went_says_so(client, admin):
+    existing = make_company(business_line="Lácteos")
+    job = preview(admin, xlsx([company(ruc=existing.document_number, Giro="Bebidas")], HEADERS))
+    job.checked_rules = {**job.checked_rules, "staged": False}  # import_staging.discard_stale, a day later
+    job.save(update_fields=["checked_rules"])
+    client.force_login(admin)
+    words = text(page(client, job))
+    assert "ya no está disponible" in words and "Clientes que se actualizarán" not in words
