@@ -104,6 +104,8 @@ COLUMNS = [
             "nif",
             "vat",
             "tax id",
+            "identificacion fiscal",
+            "numero de identificacion fiscal",
         ),
         "20100070970",
         "07654321",
@@ -135,7 +137,18 @@ COLUMNS = [
         "emails",
         "Correos electrónicos",
         "Separados por coma",
-        ("correo", "correo electronico", "email", "e-mail", "emails", "correos", "mail", "email id", "email address"),
+        (
+            "correo",
+            "correo electronico",
+            "email",
+            "e-mail",
+            "emails",
+            "correos",
+            "mail",
+            "email id",
+            "email address",
+            "id de correo electronico",
+        ),
         "ventas@gloria.com.pe",
         "rosa.quispe@gmail.com",
     ),
@@ -156,6 +169,8 @@ COLUMNS = [
             "mobile no",
             "telefono movil",
             "telefono fijo",
+            "numero de movil",
+            "movil no",
         ),
         "01 470 7170",
         "987 654 321",
@@ -909,7 +924,11 @@ def map_columns(headers: list, sample: list, lookups: Lookups, *, chosen: dict, 
         columns.append({"header": header, "key": key, "how": how})
         used.add(key)
     _names_apart(columns, used)
-    for index, column in enumerate(columns):
+    # Odoo's «Estado» (its region) guesses before an unknown «Ciudad» whose values could be taken
+    # for departamentos too.
+    order = sorted(range(len(columns)), key=lambda i: header_key(columns[i]["header"]) not in _EXPORT_ONLY_GUESSES)
+    for index in order:
+        column = columns[index]
         if not column["header"]:
             continue
         only = _EXPORT_ONLY_GUESSES.get(header_key(column["header"])) if column["how"] == "nombre" else None
@@ -921,6 +940,8 @@ def map_columns(headers: list, sample: list, lookups: Lookups, *, chosen: dict, 
             guesses = [g for g in guesses if g in only]
         else:
             guesses.append(_similar_header(column["header"], known))
+        # A second phones or document column (Alegra's «Teléfono 1» beside its «Celular»).
+        guesses = [_SECOND_COLUMN.get(g, "") if g in used else g for g in guesses]
         guess = next((g for g in guesses if g and g not in used and g in valid), "")
         if guess:
             column["key"], column["how"] = guess, "sugerido"
@@ -987,12 +1008,20 @@ def _by_values(values: list[str], lookups: Lookups) -> list[str]:
         return hits / len(values)
 
     guesses = []
-    digits = [v.replace(" ", "").replace("-", "") for v in values]
-    if share(lambda v: validators.validate_ruc(v.replace(" ", "").replace("-", ""))) >= 0.6:
+
+    def is_ruc(value: str) -> bool:
+        return bool(validators.validate_ruc(value.replace(" ", "").replace("-", "")))
+
+    def is_dni(value: str) -> bool:
+        digits = value.replace(" ", "").replace("-", "")
+        return digits.isdigit() and 7 <= len(digits) <= 8
+
+    if share(is_ruc) >= 0.6:
         guesses.append("document_number")
     if share(lambda v: len(v) <= 6 and v.zfill(6) in lookups.districts) >= 0.6:
         guesses.append("ubigeo")
-    if sum(d.isdigit() and 7 <= len(d) <= 8 for d in digits) / len(values) >= 0.6:
+    # DNIs, or RUCs and DNIs (Bsale's «Código» of persons and companies).
+    if share(lambda v: is_dni(v) or is_ruc(v)) >= 0.6:
         guesses.append("document_number")
     if share(lambda v: "@" in v and validators.normalize_email(v.split(",")[0].strip())) >= 0.6:
         guesses.append("emails")
@@ -1007,6 +1036,10 @@ def _by_values(values: list[str], lookups: Lookups) -> list[str]:
     departments = {fold(d.province.department.name) for d in lookups.districts.values()}
     if share(lambda v: fold(without_country(v)) in departments) >= 0.6:
         guesses.append("department")
+    # Odoo's «Ciudad» in Peru (l10n_pe's city_id) is the provincia.
+    provinces = {fold(d.province.name) for d in lookups.districts.values()}
+    if share(lambda v: fold(v) in provinces) >= 0.6:
+        guesses.append("province")
     if share(lambda v: fold(v) in lookups.district_names) >= 0.6:
         guesses.append("district")
     return guesses
