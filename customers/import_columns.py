@@ -236,6 +236,8 @@ MAPPING_ONLY = [
             "nombre",
             "name",
             "nombre completo",
+            "nombres y apellidos",
+            "apellidos y nombres",
             "complete name",
             "nombre a mostrar",
             "nombre para mostrar",
@@ -939,7 +941,11 @@ def map_columns(headers: list, sample: list, lookups: Lookups, *, chosen: dict, 
         if only is not None:
             guesses = [g for g in guesses if g in only]
         else:
-            guesses.append(_similar_header(column["header"], known))
+            similar = _similar_header(column["header"], known)
+            # A type read from a title like ours only when its values are types too («Código de
+            # cliente» is not «Tipo de cliente»).
+            if similar not in _CLOSED_VALUES or similar in guesses:
+                guesses.append(similar)
         # A second phones or document column (Alegra's «Teléfono 1» beside its «Celular»).
         guesses = [_SECOND_COLUMN.get(g, "") if g in used else g for g in guesses]
         guess = next((g for g in guesses if g and g not in used and g in valid), "")
@@ -948,6 +954,10 @@ def map_columns(headers: list, sample: list, lookups: Lookups, *, chosen: dict, 
             used.add(guess)
     _places_need_a_district(columns, used)
     return columns
+
+
+# Columns whose values are a short list of words (which _by_values recognises).
+_CLOSED_VALUES = {"kind", "document_type"}
 
 
 def _names_apart(columns: list, used: set) -> None:
@@ -985,7 +995,11 @@ def _similar_header(header: str, known: dict) -> str:
     words = set(key.split())
     # "Nro. RUC/DNI del cliente", "E-mail de contacto": a known header inside a longer one.
     for text, column in sorted(known.items(), key=lambda item: -len(item[0])):
-        if column and len(text) > 3 and (text in key or (len(text.split()) == 1 and text in words)):
+        one_word = len(text.split()) == 1
+        # Not a whole name from one word: «Nombre del contacto», «Código de cliente» are not it.
+        if column == FULL_NAME and one_word:
+            continue
+        if column and len(text) > 3 and (text in key or (one_word and text in words)):
             return column
     match = difflib.get_close_matches(key, [k for k, v in known.items() if v], n=1, cutoff=0.8)
     return known[match[0]] if match else ""
@@ -1031,7 +1045,10 @@ def _by_values(values: list[str], lookups: Lookups) -> list[str]:
         guesses.append("kind")
     # SUNAT's codes and the types' names (RUC, DNI, «Carnet de extranjería», Odoo's VAT…); a
     # column of only 0 and 1 is rather a yes/no one.
-    if share(lambda v: fold(v) in lookups.document_types) >= 0.6 and {fold(v) for v in values} - {"0", "1"}:
+    # (Not single letters: SUNAT's A to H are rare, and a zone or class column has them.)
+    if share(lambda v: fold(v) in lookups.document_types and not (len(v) == 1 and v.isalpha())) >= 0.6 and {
+        fold(v) for v in values
+    } - {"0", "1"}:
         guesses.append("document_type")
     departments = {fold(d.province.department.name) for d in lookups.districts.values()}
     if share(lambda v: fold(without_country(v)) in departments) >= 0.6:

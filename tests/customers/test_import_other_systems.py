@@ -355,3 +355,31 @@ def test_a_hand_made_list_imports_end_to_end_through_the_pages(admin, client):
     assert sorted(bodega.phones.values_list("number", flat=True)) == ["+51987123456"]
     maria = Customer.objects.get(document_number=dni)
     assert (maria.first_names, maria.last_names, maria.email) == ("María", "de la Cruz Pérez", "maria@hotmail.com")
+
+
+# --- what is not guessed -----------------------------------------------------------------------
+
+
+def test_titles_and_values_that_only_look_like_ours_are_left_alone(admin):
+    headers = ["Código de cliente", "Nombres y apellidos", "Zona", "Nombre del contacto", "DNI"]
+    rows = [
+        ["C-001", "Ana Torres Díaz", "A", "Luis", valid_dni()],
+        ["C-002", "Pedro Ruiz Paz", "B", "Eva", valid_dni()],
+    ]
+    job = preview(admin, xlsx(rows, headers=headers), "a.xlsx")
+    assert read_as(job) == {
+        "Código de cliente": "",
+        "Nombres y apellidos": "full_name",
+        "Zona": "",  # A, B: SUNAT codes too, but a zone's letters
+        "Nombre del contacto": "",
+        "DNI": "document_number",
+    }
+    assert (job.to_create, job.error_rows) == (2, 0), job.errors
+
+
+def test_a_region_column_without_districts_is_not_read(admin):
+    """Odoo's «Estado» alone would only give each row «escriba también el distrito»."""
+    headers = ["Nombre", "Número de identificación", "Estado"]
+    job = preview(admin, xlsx([["Ana Torres Díaz", valid_dni(), "Lima (PE)"]], headers=headers), "a.xlsx")
+    assert read_as(job)["Estado"] == ""
+    assert (job.to_create, job.error_rows) == (1, 0), job.errors
