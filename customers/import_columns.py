@@ -454,14 +454,25 @@ DOCUMENT_TYPE_WORDS = {
     "07": "7",
     "00": "0",
     "passport": "7",
-    # Odoo's l10n_latam_base types as l10n_pe codes them: VAT (IVA) is 0 (doc. tributario no
-    # domiciliado), Foreign ID (ID Extranjera) 4; and its Peruvian names in Spanish.
+    # Odoo's identification types as l10n_pe codes them (l10n_latam_base's VAT / IVA is 0, doc.
+    # tributario no domiciliado; Passport 7; Foreign ID / ID Extranjera 4) and l10n_pe's own, by
+    # their English and Spanish (es_419) names.
     "vat": "0",
     "iva": "0",
     "foreign id": "4",
     "id extranjera": "4",
-    "documento nacional de identidad (dni)": "1",
+    "non-domiciled tax document": "0",
     "documento tributario no domiciliado, sin ruc": "0",
+    "diplomatic identity card": "A",
+    "identity document of the country of residence": "B",
+    "documento de identidad del pais de residencia": "B",
+    "tax identification number": "C",
+    "numero de identificacion fiscal": "C",
+    "identification number": "D",
+    "numero de identificacion": "D",
+    "safe passage": "G",
+    "license permit temp. perman.": "H",
+    "carne permiso temp. perman.": "H",
 }
 # What a «Tipo de cliente» cell may say (ours, ERPNext's Customer Type, Odoo's Company Type).
 _COMPANY_WORDS = frozenset(

@@ -10,8 +10,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from customers import import_columns as cols
 from customers import importing
 from customers.models import Customer, ImportJob
+from peru.text import fold
 from tests.customers.test_import import xlsx
 from tests.factories import valid_dni, valid_ruc
 from tests.roles import user_with_role
@@ -188,6 +190,28 @@ def test_odoo_identification_types_passport_and_vat_are_sunat_codes(admin):
     assert (john.document_type_id, john.is_foreign, john.first_names, john.last_names) == ("7", True, "John", "Smith")
     acme = Customer.objects.get(business_name="Acme Inc.")
     assert (acme.kind, acme.document_type_id) == ("empresa", "0")  # l10n_pe codes Odoo's VAT as 0
+
+
+@pytest.mark.parametrize(
+    ("odoo", "code"),
+    [
+        ("RUC", "6"),
+        ("DNI", "1"),
+        ("Passport", "7"),
+        ("Pasaporte", "7"),
+        ("Foreign ID", "4"),
+        ("ID Extranjera", "4"),
+        ("VAT", "0"),
+        ("Non-Domiciled Tax Document", "0"),
+        ("Documento tributario no domiciliado, sin RUC", "0"),
+        ("Cédula Diplomática de identidad", "A"),
+        ("Documento de identidad del país de residencia", "B"),
+        ("Carné Permiso Temp. Perman.", "H"),
+    ],
+)
+def test_each_odoo_identification_type_is_its_sunat_code(db, odoo, code):
+    lookups = cols.Lookups.load()
+    assert lookups.document_types[fold(odoo)].code == code
 
 
 def test_our_own_exports_estado_is_still_read_past_silently(admin):
