@@ -4,7 +4,7 @@ statement by statement, with server-side variants side by side (issue 17's confi
     .venv/bin/python bench/import_part.py --database-url postgres://… [--rounds 2] [--top 8] \\
         [VARIANT …]
 
-A variant is ``base`` (the import as it is), ``drop:<index>`` (that index dropped inside the
+A variant is ``base`` (the import as it is), ``drop:<index>[,<index>…]`` (dropped inside the
 part's transaction), or ``set:<setting>=<value>`` (SET LOCAL before the part). It previews
 bench/preview.py's file of 100,000 rows once (the job is kept, as «Vista previa lista», and
 reused by later runs on the same database), then for each round and variant, alternating: VACUUM
@@ -121,7 +121,8 @@ def _part(job, user, variant: str):
     try:
         with transaction.atomic(), connection.cursor() as cursor:
             if variant.startswith("drop:"):
-                cursor.execute(f"DROP INDEX {variant[5:]}")
+                for index in variant[5:].split(","):
+                    cursor.execute(f"DROP INDEX {index}")
             elif variant.startswith("set:"):
                 name, value = variant[4:].split("=", 1)
                 cursor.execute("SELECT set_config(%s, %s, true)", [name, value])

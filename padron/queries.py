@@ -4,9 +4,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.db import connection
+from django_tasks import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
 
 from padron import schema
 from padron.models import PadronLoad
+from peru import lost_tasks
 from peru.text import clean_spaces
 
 SEARCH_LIMIT = 10
@@ -62,7 +65,32 @@ def load_is_running() -> bool:
 
 
 def is_interrupted(load: PadronLoad) -> bool:
-    return load.status == PadronLoad.Status.RUNNING and not load_is_running()
+    """Its worker stopped (kill -9, the machine restarted) before the load ended: loading with
+    nobody holding the load's lock, or queued while the task a worker took for it is over or
+    lost (the worker died right after taking it, before it marked the load loading)."""
+    if load.status == PadronLoad.Status.RUNNING:
+        return not load_is_running()
+    return load.status == PadronLoad.Status.QUEUED and _task_lost(load)
+
+
+def load_tasks(load: PadronLoad):
+    """The task rows (django-tasks-db) queued for ``load``: one per start or retry."""
+    from padron import tasks  # it imports padron.loading, which reads through this module
+
+    return DBTaskResult.objects.filter(task_path=tasks.load_padron.module_path, args_kwargs__kwargs__load_id=load.pk)
+
+
+def _task_lost(load: PadronLoad) -> bool:
+    """A queued load has task rows and none of them is still waiting for a worker or being run
+    by a live one. No row at all (another task backend, or the moment before the enqueue
+    commits) is not a loss."""
+    rows = load_tasks(load)
+    if not rows.exists():
+        return False
+    running = rows.filter(status=TaskResultStatus.RUNNING)
+    if rows.filter(status=TaskResultStatus.READY).exists():
+        return False
+    return not running.exclude(pk__in=lost_tasks.lost(running)).exists()
 
 
 def _text(value: str) -> str:

@@ -13,7 +13,6 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
-from django_tasks_db.models import DBTaskResult
 
 from padron import loading, queries, tasks
 from padron.models import PadronLoad
@@ -128,9 +127,7 @@ def retry_load(*, actor, load: PadronLoad) -> PadronLoad:
         if not _source_exists(load):
             raise ValidationError("El archivo de esa carga ya no está: súbalo de nuevo.")
         # The task row its killed worker left RUNNING, if any: FAILED, as the worker would have.
-        pk = load.pk
-        rows = DBTaskResult.objects.filter(task_path=tasks.load_padron.module_path, args_kwargs__kwargs__load_id=pk)
-        lost_tasks.fail_tasks(lost_tasks.lost(rows), see=f"Vea la carga del padrón #{pk}.")
+        lost_tasks.fail_tasks(lost_tasks.lost(queries.load_tasks(load)), see=f"Vea la carga del padrón #{load.pk}.")
         load.status, load.message, load.phase = PadronLoad.Status.QUEUED, "", ""
         load.save(update_fields=["status", "message", "phase"])
         _enqueue_load(load)

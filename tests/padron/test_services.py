@@ -283,3 +283,46 @@ def test_retrying_an_interrupted_load_fails_the_task_row_its_killed_worker_left_
     assert (row.status, row.exception_class_path) == ("FAILED", lost_tasks.WORKER_LOST)
     assert f"carga del padrón #{queued.pk}" in row.traceback
     assert DBTaskResult.objects.filter(status="READY").count() == 1  # queued again
+
+
+def test_a_queued_load_whose_worker_died_after_taking_it_is_interrupted(
+    administrador, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    """The worker claimed the task (its row RUNNING) and was killed before it marked the load
+    loading: the load stays «En cola» with nothing to run it. It must not block new loads."""
+    settings.MEDIA_ROOT = tmp_path
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    with django_capture_on_commit_callbacks(execute=True):
+        queued = services.start_load(actor=administrador, upload=upload())
+    assert not queries.is_interrupted(queued)  # its task waits for a worker
+    with pytest.raises(ValidationError, match="Ya hay una carga"):
+        services.start_load(actor=administrador, upload=upload())
+
+    row = DBTaskResult.objects.get()
+    row.claim("alive")
+    with lost_tasks.worker_lock("alive"):
+        assert not queries.is_interrupted(queued)  # a live worker is about to load it
+    assert queries.is_interrupted(queued)  # that worker is gone
+
+    lost_tasks.fail_tasks(lost_tasks.lost(DBTaskResult.objects.all()), see="")  # a worker's reap
+    assert queries.is_interrupted(queued)
+    with django_capture_on_commit_callbacks(execute=True):
+        other = services.start_load(actor=administrador, upload=upload(name="otro.zip"))
+    assert other.status == PadronLoad.Status.QUEUED
+
+
+def test_a_queued_load_whose_task_was_lost_can_be_retried(
+    administrador, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    settings.MEDIA_ROOT = tmp_path
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    with django_capture_on_commit_callbacks(execute=True):
+        queued = services.start_load(actor=administrador, upload=upload())
+    DBTaskResult.objects.get().claim("gone")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        retried = services.retry_load(actor=administrador, load=queued)
+
+    assert retried.status == PadronLoad.Status.QUEUED and not queries.is_interrupted(retried)
+    assert DBTaskResult.objects.filter(status="FAILED").count() == 1
+    assert DBTaskResult.objects.filter(status="READY").count() == 1

@@ -4,8 +4,9 @@ from datetime import date
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django_tasks_db.models import DBTaskResult
 
-from padron import loading, queries, services
+from padron import loading, queries, services, tasks
 from padron.models import PadronLoad
 from padron.sample import padron_line, write_padron
 from tests.padron.conftest import GLORIA, standard_lines
@@ -99,6 +100,18 @@ def test_an_interrupted_load_offers_a_retry_and_stops_polling(client, administra
     client.force_login(administrador)
     status = client.get(reverse("padron:status")).content.decode()
     assert "La carga se interrumpió" in status
+    assert reverse("padron:retry", args=[load.pk]) in status
+    assert "every 1s" not in status
+
+
+def test_a_queued_load_whose_task_was_lost_offers_a_retry(client, administrador, media, settings):
+    """Its worker took the task and died before loading: «En cola» for ever, unless told."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    load = PadronLoad.objects.create(source=PadronLoad.Source.UPLOAD, file_name="padron/x.zip", original_name="x.zip")
+    DBTaskResult.objects.get(pk=tasks.load_padron.enqueue(load_id=load.pk).id).claim("gone")
+    client.force_login(administrador)
+    status = client.get(reverse("padron:status")).content.decode()
+    assert "La carga se interrumpió" in status and "En cola:" not in status
     assert reverse("padron:retry", args=[load.pk]) in status
     assert "every 1s" not in status
 
