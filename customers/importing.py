@@ -754,6 +754,10 @@ def choose_columns(*, actor, job: ImportJob, mapping: dict) -> ImportJob:
     return job
 
 
+# The columns of the mapping step that only other systems' files hold (import_views opens it).
+MAPPING_ONLY_KEYS = frozenset(c.key for c in cols.MAPPING_ONLY)
+
+
 def column_choices() -> list[tuple[str, str]]:
     return cols.column_choices(cols.Lookups.load_definitions())
 

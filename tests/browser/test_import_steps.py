@@ -62,8 +62,9 @@ def test_an_old_hand_made_list_imports_after_one_choice(page, reference_data, tm
     page.get_by_label("Archivo .xlsx, .xls o .csv").set_input_files(str(path))
     page.get_by_role("button", name="Revisar archivo").click()
 
-    # Pre-filled by title: the whole name, the RUC and the DNI columns; the rest ignored.
-    page.get_by_text("Columnas del archivo: qué dato es cada una").click()
+    # Pre-filled by title: the whole name, the RUC and the DNI columns; the rest ignored. A file
+    # from another system: the columns are open to look at.
+    expect(page.locator("#import-columns")).to_have_attribute("open", "")
     expect(page.get_by_label("«Cliente»")).to_have_value("full_name")
     expect(page.get_by_label("«R.U.C.»")).to_have_value("document_number")
     expect(page.get_by_label("«D.N.I.»")).to_have_value("other_document")

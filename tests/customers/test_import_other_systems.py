@@ -364,6 +364,7 @@ def test_a_hand_made_list_imports_end_to_end_through_the_pages(admin, client):
     response = client.post(reverse("customers:import"), {"archivo": upload})
     job = ImportJob.objects.get()
     page = client.get(response.url).content.decode()
+    assert 'id="import-columns" open' in page  # a file from another system: its columns to look at
     assert 'value="full_name" selected>Nombre completo o razón social' in page
     assert "La columna «Cliente» es el nombre completo o la razón social" in page
     post = {f"col_{i}": c["key"] for i, c in enumerate(job.columns)}
