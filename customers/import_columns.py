@@ -949,6 +949,10 @@ def map_columns(headers: list, sample: list, lookups: Lookups, *, chosen: dict, 
             continue
         values = [v for v in (text_of(row[index]) for row in sample if index < len(row)) if v]
         guesses = _by_values(values, lookups)
+        if "province" in guesses and header_key(column["header"]) in _CITY_TITLES:
+            # «Lima», «Arequipa» are provincias and departamentos: a city is the provincia.
+            guesses.remove("province")
+            guesses.insert(0, "province")
         if only is not None:
             guesses = [g for g in guesses if g in only]
         else:
@@ -967,6 +971,8 @@ def map_columns(headers: list, sample: list, lookups: Lookups, *, chosen: dict, 
     return columns
 
 
+# Titles of a column of cities: Odoo's (l10n_pe's city_id is the provincia), a list's.
+_CITY_TITLES = {"ciudad", "city", "localidad"}
 # Columns whose values are a short list of words (which _by_values recognises).
 _CLOSED_VALUES = {"kind", "document_type"}
 

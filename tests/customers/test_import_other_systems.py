@@ -382,6 +382,16 @@ def test_a_hand_made_list_imports_end_to_end_through_the_pages(admin, client):
     assert (maria.first_names, maria.last_names, maria.email) == ("María", "de la Cruz Pérez", "maria@hotmail.com")
 
 
+def test_a_city_column_is_the_provincia_when_its_values_are(admin):
+    """«Lima» is a departamento and a provincia; Miraflores is in Lima's provincia and in Yauyos:
+    read as the provincia, the district is one."""
+    headers = ["Cliente", "RUC", "Giro", "Dirección", "Distrito", "Ciudad"]
+    rows = [["Comercial Sur S.A.C.", valid_ruc(), "Abarrotes", "Av. Larco 1", "Miraflores", "Lima"]]
+    job = preview(admin, xlsx(rows, headers=headers), "lista.xlsx")
+    assert read_as(job)["Ciudad"] == "province"
+    assert (job.to_create, job.error_rows) == (1, 0), job.errors
+
+
 # --- what is not guessed -----------------------------------------------------------------------
 
 
