@@ -126,7 +126,16 @@ COLUMNS = [
         "business_line",
         "Giro",
         "Actividad de la empresa",
-        ("actividad", "rubro", "actividad economica", "giro del negocio", "industria", "industry", "sector"),
+        (
+            "actividad",
+            "rubro",
+            "actividad economica",
+            "giro del negocio",
+            "industria",
+            "industry",
+            "activity",
+            "sector",
+        ),
         "Lácteos",
         "",
     ),
@@ -180,7 +189,8 @@ COLUMNS = [
         "department", "Departamento", "Nombre (Lima, Áncash…) o código", ("dpto", "depto", "region"), "Lima", "Cusco"
     ),
     Column("province", "Provincia", "Nombre o código", (), "Lima", "Cusco"),
-    Column("district", "Distrito", "Nombre o ubigeo", ("district",), "Miraflores", "Wanchaq"),
+    # Bsale's «municipality» is the district in Peru.
+    Column("district", "Distrito", "Nombre o ubigeo", ("district", "municipio"), "Miraflores", "Wanchaq"),
     Column("ubigeo", "Ubigeo", "6 dígitos; si lo escribe, no hacen falta los nombres", ("codigo ubigeo",), "", ""),
     Column(
         "street",
