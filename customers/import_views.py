@@ -118,17 +118,19 @@ def _sheets(job: ImportJob) -> list[tuple[str, dict]]:
 
 def _columns_summary(columns: list[dict]) -> dict:
     """How the file's columns were read, counted, and whether the mapping step opens by itself:
-    when a column was guessed (someone should look), or when most columns were not recognized (a
-    file from another system). Our template with one extra column of the office's own does not
-    open forty drop-downs: the warning already names the ignored column."""
+    when a column was guessed (someone should look), when most columns were not recognized, or
+    when one was read as what only other systems' files hold (a whole name, a second phone
+    column…): a file from another system. Our template with one extra column of the office's own
+    does not open forty drop-downs: the warning already names the ignored column."""
     headed = [c for c in columns if c["header"]]
     guessed = sum(1 for c in headed if c["how"] == "sugerido")
     ignored = sum(1 for c in headed if not c["key"])
+    foreign = any(c["key"] in importing.MAPPING_ONLY_KEYS for c in headed)
     return {
         "columns_read": len(headed) - ignored,
         "columns_guessed": guessed,
         "columns_ignored": ignored,
-        "mapping_open": guessed > 0 or ignored * 2 > len(headed),
+        "mapping_open": guessed > 0 or ignored * 2 > len(headed) or foreign,
     }
 
 

@@ -461,6 +461,9 @@ def _analyze(path, name, *, actor, job, lock, mapping, separate_progress, batch,
     for_children = any(import_sheets.sheet_of(other.name) for other in tables if other is not table)
     version = ()
     reader = _RowReader(keys, lookups, definitions_by_key, table.headers)
+    if cols.FULL_NAME in keys:
+        header = table.headers[keys.index(cols.FULL_NAME)]
+        warnings.append(cols.full_name_warning(header, [reader(number, cells)[1] for number, cells in sample]))
     clean = functools.partial(
         _clean_chunk,
         lookups=lookups,
@@ -751,6 +754,10 @@ def choose_columns(*, actor, job: ImportJob, mapping: dict) -> ImportJob:
     return job
 
 
+# The columns of the mapping step that only other systems' files hold (import_views opens it).
+MAPPING_ONLY_KEYS = frozenset(c.key for c in cols.MAPPING_ONLY)
+
+
 def column_choices() -> list[tuple[str, str]]:
     return cols.column_choices(cols.Lookups.load_definitions())
 
@@ -1003,6 +1010,7 @@ def _clean_row(result, data, customer, lookups, settings, by_pk, *, since, can_c
         target = lookups.new_customer
         full = {**data}
         full.pop("whatsapp_only", None)
+        cols.apply_full_name(full, data)
         if full.get("kind") == Customer.Kind.PERSON and not full.get("is_foreign") and "document_type" not in full:
             full["document_type"] = lookups.document_types.get(DNI)  # a person's DNI is optional
         if "address" in full:
@@ -1030,6 +1038,7 @@ def _clean_row(result, data, customer, lookups, settings, by_pk, *, since, can_c
             lookups=lookups,
         )
         full = cols.merge(base, data)
+        cols.apply_full_name(full, data)
     cleaned, errors = clean_customer_data(
         full,
         settings=settings,
