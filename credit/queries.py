@@ -280,7 +280,7 @@ def sheet_export_columns() -> list:
         return Coalesce(Cast(expression, TextField()), Value(""), output_field=TextField())
 
     return [
-        ("Cupo de crédito", text(F("credit_account__credit_limit"))),
+        ("Cupo de crédito", F("credit_account__credit_limit")),  # an amount: a number in the Excel file
         ("Lista de precios", text(F("credit_account__price_list__name"))),
         ("Forma de pago", text(F("credit_account__payment_term__name"))),
     ]

@@ -11,6 +11,11 @@ workers, and the rows are sorted once, at the end, in the list's order. Text tha
 a formula in Excel or LibreOffice (spreadsheets.FORMULA_STARTS first) gets a leading apostrophe
 (the import removes it again), by one SQL expression that the tests hold to escape_formula. The
 CSV is UTF-8 with a BOM, so Excel opens accents right.
+
+The Excel file has the same cells but for amounts and dates (``Typed``): there they are numbers
+with a number format — money «S/ 1,234.50», dates dd/mm/aaaa — so that a cupo adds up and a date
+sorts; documents and phones stay text (their leading zeros). A column an app above customers
+adds is typed by its model field: a DecimalField is money, a DateField a date.
 """
 
 import csv
@@ -22,6 +27,9 @@ from django.db import connection, transaction
 from django.db.models import (
     Case,
     CharField,
+    DateField,
+    DateTimeField,
+    DecimalField,
     F,
     FilteredRelation,
     Func,
@@ -38,8 +46,9 @@ from attributes.models import AttributeDefinition
 from attributes.services import attribute_columns
 from customers import extensions
 from customers.import_columns import COLUMNS, EXPORT_ONLY
+from customers.models import Customer
 from customers.spreadsheets import FORMULA_STARTS, NEGATIVE_NUMBER
-from customers.xlsx_stream import write_text_sheet
+from customers.xlsx_stream import write_sheet
 
 BOM = "\ufeff".encode()
 Kind = AttributeDefinition.Kind
@@ -74,6 +83,29 @@ class ArrayText(Func):
     output_field = TextField()
 
 
+class Typed:
+    """A cell the Excel file holds as a number of kind ``kind`` (xlsx_stream.NUMBER_KINDS:
+    money, number, date, datetime) and the CSV as text: ``text`` is the CSV's cell (an
+    expression or Fixed), ``value`` an expression of the number as text — a date as Excel's
+    serial day — or NULL (an empty cell)."""
+
+    def __init__(self, text, value, kind: str):
+        self.text, self.value, self.kind = text, value, kind
+
+
+# Excel's serial day: days since 1899-12-30 (its day 1 is 1900-01-01, and it counts a 29 Feb 1900).
+class SerialDay(Func):
+    template = "(%(expressions)s - DATE '1899-12-30')::text"
+    output_field = TextField()
+
+
+class SerialMoment(Func):
+    """A moment as Excel's serial day and fraction, in Lima's time (as Dmy shows it)."""
+
+    template = "round(extract(epoch FROM (%(expressions)s AT TIME ZONE 'America/Lima')) / 86400 + 25569, 6)::text"
+    output_field = TextField()
+
+
 def national_phone_sql(expression: str) -> str:
     # Peruvian numbers without +51 (what people type; the import reads them back as Peruvian).
     return f"regexp_replace({expression}, '(^|, )\\+51', '\\1', 'g')"
@@ -98,16 +130,17 @@ def _attribute(definition: AttributeDefinition):
         output_field=TextField(),
     )
     if definition.kind == Kind.DATE:
-        return Fixed(
-            Coalesce(
-                Func(
-                    Cast(value, output_field=CharField()),
-                    template="to_char(%(expressions)s::date, 'DD/MM/YYYY')",
+        day = Func(Cast(value, output_field=CharField()), template="(%(expressions)s)::date", output_field=DateField())
+        return Typed(
+            Fixed(
+                Coalesce(
+                    Func(day, template="to_char(%(expressions)s, 'DD/MM/YYYY')", output_field=TextField()),
+                    Value(""),
                     output_field=TextField(),
-                ),
-                Value(""),
-                output_field=TextField(),
-            )
+                )
+            ),
+            SerialDay(day),
+            "date",
         )
     if definition.kind == Kind.BOOLEAN:
         return Fixed(
@@ -130,21 +163,23 @@ def _attribute(definition: AttributeDefinition):
                 f"ELSE coalesce({items} #>> '{{}}', '') END"
             ),
         )
-    if definition.kind == Kind.DECIMAL:
+    if definition.kind in (Kind.DECIMAL, Kind.INTEGER):
         # As attributes.values.format_value shows it on the customer's page (decimal_text): no
         # trailing zeros ("1500.5", "1000"), whether the JSON holds 1500.50, 1500.5 or, written
-        # by something other than parse_value, the text "1500.50". Anything else as it is.
+        # by something other than parse_value, the text "1500.50". Anything else as it is in
+        # the CSV, and an empty cell in the Excel file (which holds numbers in this column).
         item = f"(%(expressions)s -> '{int(definition.pk)}')"
         text = f"({item} #>> '{{}}')"
-        return Func(
-            F("attributes"),
-            output_field=TextField(),
-            template=(
-                f"CASE WHEN jsonb_typeof({item}) = 'number' THEN trim_scale(({item})::numeric)::text "
-                f"WHEN {text} ~ '^-?[0-9]+([.][0-9]+)?$' THEN trim_scale({text}::numeric)::text "
-                f"ELSE coalesce({text}, '') END"
-            ),
+        number = (
+            f"CASE WHEN jsonb_typeof({item}) = 'number' THEN trim_scale(({item})::numeric)::text "
+            f"WHEN {text} ~ '^-?[0-9]+([.][0-9]+)?$' THEN trim_scale({text}::numeric)::text"
         )
+        csv_cell = (
+            _text(value)
+            if definition.kind == Kind.INTEGER
+            else Func(F("attributes"), output_field=TextField(), template=f"{number} ELSE coalesce({text}, '') END")
+        )
+        return Typed(csv_cell, Func(F("attributes"), output_field=TextField(), template=f"{number} END"), "number")
     if definition.kind == Kind.PHONE:
         return _text(NationalPhone(value))
     return _text(value)
@@ -221,7 +256,7 @@ def export_columns(user=None) -> list[tuple[str, object]]:
     columns = [(c.header, by_key.get(c.key) or _text(c.key)) for c in COLUMNS]
     for group in extensions.sheet_columns():
         if user is None or user.has_perm(group.view_permission):
-            columns += group.export()
+            columns += [(header, _by_field(expression)) for header, expression in group.export()]
     columns += [(d.name, _attribute(d)) for d in attribute_columns()]
     estado, creado, modificado = EXPORT_ONLY
     columns += [
@@ -231,10 +266,24 @@ def export_columns(user=None) -> list[tuple[str, object]]:
                 Case(When(is_active=True, then=Value("Activo")), default=Value("Suspendido"), output_field=TextField())
             ),
         ),
-        (creado, Fixed(Dmy("created_at"))),
-        (modificado, Fixed(Dmy("updated_at"))),
+        (creado, Typed(Fixed(Dmy("created_at")), SerialMoment("created_at"), "datetime")),
+        (modificado, Typed(Fixed(Dmy("updated_at")), SerialMoment("updated_at"), "datetime")),
     ]
     return columns
+
+
+def _by_field(expression):
+    """An app's column (an expression on Customer) by its model field: an amount (DecimalField)
+    is money and a DateField a date in the Excel file; anything else text."""
+    field = Customer.objects.annotate(cell=expression).query.annotations["cell"].output_field
+    if isinstance(field, DecimalField):
+        return Typed(_text(expression), Cast(expression, TextField()), "money")
+    if isinstance(field, DateTimeField):
+        return Typed(Fixed(_text(Dmy(expression))), SerialMoment(expression), "datetime")
+    if isinstance(field, DateField):
+        shown = Func(expression, template="to_char(%(expressions)s, 'DD/MM/YYYY')", output_field=TextField())
+        return Typed(Fixed(_text(shown)), SerialDay(expression), "date")
+    return expression if isinstance(field, TextField) else _text(expression)
 
 
 def _ordering(queryset) -> list[tuple[object, bool]]:
@@ -267,16 +316,20 @@ def _estimated_rows(sql: str, params) -> float:
     return plan[0]["Plan"]["Plan Rows"]
 
 
-def export_sql(queryset, user=None) -> tuple[list[str], str, tuple]:
+def export_sql(queryset, user=None, *, columns=None, typed: bool = False) -> tuple[list[str], str, tuple]:
     """Headers, and one SELECT (sql, params) of the queryset's customers (the list's FilterSet:
-    its rows, order and slice) as text cells, in the list's order."""
-    columns = export_columns(user)
+    its rows, order and slice) as text cells, in the list's order. ``typed``: the Typed
+    columns' numbers instead of their text (the Excel file's). ``columns``: export_columns'."""
+    if columns is None:
+        columns = export_columns(user)
     sliced = queryset.query.is_sliced
     annotations = {"main_address": FilteredRelation("addresses", condition=Q(addresses__is_default=True))}
     cells = []
     for index, (_header, cell) in enumerate(columns):
-        # Every cell but the Fixed ones escaped here, in one place.
+        # Every cell but the Fixed ones and the numbers escaped here, in one place.
         escape = escaped_sql
+        if isinstance(cell, Typed):
+            cell = Fixed(cell.value) if typed else cell.text
         if isinstance(cell, Fixed):
             cell, escape = cell.cell, str
         if isinstance(cell, Aggregated):
@@ -318,9 +371,10 @@ def export_sql(queryset, user=None) -> tuple[list[str], str, tuple]:
     return [header for header, _ in columns], sql, (*picked_params, *picked_params, *base_params)
 
 
-def export_rows(queryset, user=None):
-    """Headers, and the rows of text cells (a server-side cursor: memory stays flat)."""
-    headers, sql, params = export_sql(queryset, user)
+def export_rows(queryset, user=None, *, columns=None, typed: bool = False):
+    """Headers, and the rows of cells (a server-side cursor: memory stays flat); export_sql's
+    ``columns`` and ``typed``."""
+    headers, sql, params = export_sql(queryset, user, columns=columns, typed=typed)
 
     def rows():
         # Django's server-side cursor (the one QuerySet.iterator uses), read in blocks.
@@ -356,9 +410,12 @@ def csv_response(queryset, user=None):
 
 
 def write_export_xlsx(queryset, path_or_file, user=None) -> int:
-    """The same cells as the CSV in an .xlsx (customers.xlsx_stream); the number of rows."""
-    headers, rows = export_rows(queryset, user)
-    return write_text_sheet(path_or_file, "Clientes", headers, rows)
+    """The same cells as the CSV in an .xlsx (customers.xlsx_stream), amounts and dates as
+    numbers; the number of rows."""
+    columns = export_columns(user)
+    headers, rows = export_rows(queryset, user, columns=columns, typed=True)
+    kinds = [cell.kind if isinstance(cell, Typed) else None for _, cell in columns]
+    return write_sheet(path_or_file, "Clientes", headers, rows, kinds)
 
 
 def xlsx_response(queryset, user=None):

@@ -147,6 +147,13 @@ def _describe_contact_points(old: dict, new: dict) -> list[str]:
     return lines
 
 
+def describe_main_address(current, *, street: str, unit: str, district_name: str) -> str:
+    """ "Dirección principal: antes → después" of a customer's main address (``current``: the
+    Address now, or None) written anew as street, unit and district (the import's)."""
+    new_text = ", ".join(x for x in (street, unit, district_name) if x)
+    return f"Dirección principal: {str(current) if current else '—'} → {new_text or '—'}"
+
+
 def phones_text(phones) -> str:
     if not phones:
         return "—"

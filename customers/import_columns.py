@@ -21,7 +21,7 @@ from customers.models import Category, Customer, CustomerClass, District, Docume
 from customers.reference import DNI, RUC
 from customers.spreadsheets import cell_text, unescape_formula
 from peru import validators
-from peru.text import CONTROL_MESSAGE, clean_spaces, fold
+from peru.text import CONTROL_MESSAGE, clean_spaces, fold, has_legal_form, split_person_name
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,18 @@ COLUMNS = [
         "kind",
         "Tipo de cliente",
         "Empresa o Persona natural",
-        ("tipo", "tipo cliente", "tipo de persona"),
+        (
+            "tipo",
+            "tipo cliente",
+            "tipo de persona",
+            "tipo persona",
+            "empresa o persona",
+            "persona o empresa",
+            # ERPNext's Customer Type (Company, Individual), Odoo's Company Type.
+            "customer type",
+            "tipo de compania",
+            "company type",
+        ),
         "Empresa",
         "Persona natural",
     ),
@@ -49,7 +60,18 @@ COLUMNS = [
         "document_type",
         "Tipo de documento",
         "RUC, DNI, CE, Pasaporte… o el código SUNAT (6, 1, 4, 7…)",
-        ("tipo doc", "tipo documento", "tipo de doc", "tipo doc identidad", "tipo de documento de identidad"),
+        (
+            "tipo doc",
+            "tipo documento",
+            "tipo de doc",
+            "tipo doc identidad",
+            "tipo de documento de identidad",
+            "tipo de documento del cliente",
+            # Odoo with l10n_latam_base (Peru's l10n_pe): Tipo de identificación.
+            "tipo de identificacion",
+            "tipo identificacion",
+            "identification type",
+        ),
         "RUC",
         "DNI",
     ),
@@ -71,6 +93,19 @@ COLUMNS = [
             "doc",
             "numero de documento de identidad",
             "nro doc",
+            "documento de identidad",
+            "numero de documento del cliente",
+            # Odoo with l10n_latam_base: Número de identificación (the partner's vat); Odoo
+            # without it and ERPNext: NIF, VAT, Tax ID.
+            "numero de identificacion",
+            "identification number",
+            "nro de identificacion",
+            "identificacion",
+            "nif",
+            "vat",
+            "tax id",
+            "identificacion fiscal",
+            "numero de identificacion fiscal",
         ),
         "20100070970",
         "07654321",
@@ -79,21 +114,50 @@ COLUMNS = [
         "business_name",
         "Razón social",
         "Empresas",
-        ("razon social", "empresa", "nombre o razon social", "denominacion"),
+        ("razon social", "empresa", "company name", "nombre de la empresa"),
         "Gloria S.A.",
         "",
     ),
-    Column("first_names", "Nombres", "Personas", ("nombre", "nombres del cliente"), "", "Rosa Elena"),
-    Column("last_names", "Apellidos", "Personas", ("apellido", "apellidos del cliente"), "", "Quispe Mamani"),
+    Column("first_names", "Nombres", "Personas", ("nombres del cliente", "first name"), "", "Rosa Elena"),
     Column(
-        "business_line", "Giro", "Actividad de la empresa", ("actividad", "rubro", "actividad economica"), "Lácteos", ""
+        "last_names", "Apellidos", "Personas", ("apellido", "apellidos del cliente", "last name"), "", "Quispe Mamani"
     ),
-    Column("country", "País", "Código de 2 letras o nombre (vacío: Perú)", ("pais", "nacionalidad"), "PE", "PE"),
+    Column(
+        "business_line",
+        "Giro",
+        "Actividad de la empresa",
+        (
+            "actividad",
+            "rubro",
+            "actividad economica",
+            "giro del negocio",
+            "industria",
+            "industry",
+            "activity",
+            "sector",
+        ),
+        "Lácteos",
+        "",
+    ),
+    Column(
+        "country", "País", "Código de 2 letras o nombre (vacío: Perú)", ("pais", "nacionalidad", "country"), "PE", "PE"
+    ),
     Column(
         "emails",
         "Correos electrónicos",
         "Separados por coma",
-        ("correo", "correo electronico", "email", "e-mail", "emails", "correos", "mail"),
+        (
+            "correo",
+            "correo electronico",
+            "email",
+            "e-mail",
+            "emails",
+            "correos",
+            "mail",
+            "email id",
+            "email address",
+            "id de correo electronico",
+        ),
         "ventas@gloria.com.pe",
         "rosa.quispe@gmail.com",
     ),
@@ -101,25 +165,51 @@ COLUMNS = [
         "phones",
         "Teléfonos",
         "Separados por coma",
-        ("telefono", "celular", "movil", "telefonos", "tel", "fono"),
+        (
+            "telefono",
+            "celular",
+            "movil",
+            "telefonos",
+            "tel",
+            "fono",
+            "cel",
+            "phone",
+            "mobile",
+            "mobile no",
+            "telefono movil",
+            "telefono fijo",
+            "numero de movil",
+            "movil no",
+        ),
         "01 470 7170",
         "987 654 321",
     ),
     Column("whatsapp", "WhatsApp", "Sí si el primer teléfono tiene WhatsApp", ("tiene whatsapp",), "No", "Sí"),
-    Column("department", "Departamento", "Nombre (Lima, Áncash…) o código", ("dpto", "region"), "Lima", "Cusco"),
+    Column(
+        "department", "Departamento", "Nombre (Lima, Áncash…) o código", ("dpto", "depto", "region"), "Lima", "Cusco"
+    ),
     Column("province", "Provincia", "Nombre o código", (), "Lima", "Cusco"),
-    Column("district", "Distrito", "Nombre o ubigeo", (), "Miraflores", "Wanchaq"),
+    # Bsale's «municipality» is the district in Peru.
+    Column("district", "Distrito", "Nombre o ubigeo", ("district", "municipio"), "Miraflores", "Wanchaq"),
     Column("ubigeo", "Ubigeo", "6 dígitos; si lo escribe, no hacen falta los nombres", ("codigo ubigeo",), "", ""),
     Column(
         "street",
         "Dirección",
         "Calle y número",
-        ("direccion", "calle", "domicilio", "direccion fiscal", "domicilio fiscal"),
+        ("direccion", "calle", "domicilio", "direccion fiscal", "domicilio fiscal", "street", "address"),
         "Av. Larco 123",
         "Jr. Ayacucho 456",
     ),
     Column("unit", "Dpto./Ofic./Casa", "", ("dpto ofic casa", "interior", "oficina"), "Of. 501", ""),
-    Column("reference", "Indicaciones", "Referencia para llegar", ("referencia",), "Frente al parque", ""),
+    # Odoo's Calle 2 (street2): the address's second line, kept as its indications.
+    Column(
+        "reference",
+        "Indicaciones",
+        "Referencia para llegar",
+        ("referencia", "calle 2", "street2", "street 2"),
+        "Frente al parque",
+        "",
+    ),
     Column("category", "Categoría", "Una de las categorías de Configuración", ("categoria",), "PRO", "NORMAL"),
     Column("customer_class", "Clase de cliente", "Una de las clases de Configuración", ("clase",), "", ""),
     Column("requests_detraction", "Solicita detracción", "Sí o No", ("detraccion",), "No", "No"),
@@ -132,14 +222,76 @@ COLUMNS = [
     Column("x", "X", "", ("twitter",), "", ""),
     Column("linkedin", "LinkedIn", "", (), "", ""),
     Column("youtube", "YouTube", "", (), "", ""),
-    Column("website", "Página web", "", ("web", "sitio web", "pagina"), "https://www.gloria.com.pe", ""),
-    Column("additional_info", "Información adicional", "", ("informacion adicional",), "", ""),
+    Column("website", "Página web", "", ("web", "sitio web", "pagina", "website"), "https://www.gloria.com.pe", ""),
+    Column(
+        "additional_info",
+        "Información adicional",
+        "",
+        ("informacion adicional", "observaciones", "comentarios", "notas", "notes"),
+        "",
+        "",
+    ),
     Column("description", "Descripción", "", ("descripcion",), "", ""),
 ]
+# What a column of a file from another system can be besides the template's columns (the
+# mapping step's choices; never in the template nor the export): one column where ours has
+# two, or a second column of one of ours.
+FULL_NAME, IS_COMPANY, OTHER_PHONES, OTHER_DOCUMENT = "full_name", "is_company", "other_phones", "other_document"
+MAPPING_ONLY = [
+    Column(
+        FULL_NAME,
+        "Nombre completo o razón social",
+        "Empresas: la razón social; personas: apellidos y nombres (vea apply_full_name)",
+        (
+            "nombre",
+            "name",
+            "nombre completo",
+            "nombres y apellidos",
+            "apellidos y nombres",
+            "complete name",
+            "nombre a mostrar",
+            "nombre para mostrar",
+            "display name",
+            "cliente",
+            "nombre cliente",
+            "nombre del cliente",
+            "customer name",
+            "nombre o razon social",
+            "nombre/razon social",
+            "razon social/nombre",
+            "razon social/nombres",
+            "razon social o nombre",
+            "nombres o razon social",
+            "nombres/razon social",
+            "apellidos y nombres o razon social",
+            "apellidos y nombres/razon social",
+            # SUNAT's label for the acquirer, and Nubefact's cliente_denominacion.
+            "apellidos y nombres denominacion o razon social",
+            "denominacion",
+            "denominacion o razon social",
+        ),
+    ),
+    # Odoo's «Es una compañía» (is_company): Verdadero / Falso.
+    Column(
+        IS_COMPANY,
+        "¿Es empresa? (Sí: Empresa, No: Persona natural)",
+        "",
+        ("es una compania", "es una empresa", "es empresa", "es compania", "is a company", "is company"),
+    ),
+    # Odoo's Teléfono and Móvil, a list's Teléfono and Cel.: the second adds its phones.
+    Column(OTHER_PHONES, "Otros teléfonos (se agregan)", ""),
+    # A list's R.U.C. and D.N.I. columns: the second is read when the first is empty.
+    Column(OTHER_DOCUMENT, "Número de documento (si el otro está vacío)", ""),
+]
+# A second column that is by its title one of ours, when the first took it: what it is instead.
+_SECOND_COLUMN = {"phones": OTHER_PHONES, "document_number": OTHER_DOCUMENT}
 # Columns the export adds that the import reads past without a warning.
 EXPORT_ONLY = ["Estado", "Creado", "Modificado"]
+# What an export-only title may still be when its values say so: Odoo's «Estado» is the
+# region (Lima (PE), Arequipa (PE)…), ours the customer's status (Activo, Suspendido).
+_EXPORT_ONLY_GUESSES = {"estado": ("department",)}
 ADDRESS_KEYS = ("department", "province", "district", "ubigeo", "street", "unit", "reference")
-_COLUMN_BY_KEY = {c.key: c for c in COLUMNS}
+_COLUMN_BY_KEY = {c.key: c for c in (*COLUMNS, *MAPPING_ONLY)}
 # Error keys of customers.services → the column the message belongs to.
 _ERROR_COLUMN = {
     "address_district": "district",
@@ -164,13 +316,23 @@ def template_columns() -> list:
 def header_key(text: str) -> str:
     """Headers compared without case, accents, punctuation or stray spaces."""
     folded = fold(clean_spaces(str(text))).replace("°", "").replace("º", "")
-    return " ".join("".join(ch if ch.isalnum() or ch == "/" else " " for ch in folded).split())
+    words = "".join(ch if ch.isalnum() or ch == "/" else " " for ch in folded).replace("/", " / ").split()
+    # Dotted initials as one word ("R.U.C." is "ruc", "D.N.I." "dni"), "a / b" as "a/b".
+    joined, initials = [], False
+    for word in words:
+        single = len(word) == 1 and word.isalpha()
+        if single and initials:
+            joined[-1] += word
+        else:
+            joined.append(word)
+        initials = single
+    return " ".join(joined).replace(" / ", "/")
 
 
 def known_headers(definitions: list[AttributeDefinition]) -> dict[str, str]:
     """header_key → column key ("attr:<id>" for an attribute)."""
     known = {}
-    for column in COLUMNS:
+    for column in (*COLUMNS, *MAPPING_ONLY):
         for text in (column.header, *column.aliases):
             known.setdefault(header_key(text), column.key)
     for key, column, _ in sheet_columns():
@@ -266,7 +428,9 @@ class Lookups:
             for text in (doc.code, doc.short_name, doc.name):
                 lookups.document_types.setdefault(fold(clean_spaces(text)), doc)
         by_code = {doc.pk: doc for doc in document_types}
-        lookups.document_types.update({"ce": by_code.get("4"), "carne de extranjeria": by_code.get("4")})
+        lookups.document_types.update(
+            {word: by_code[code] for word, code in DOCUMENT_TYPE_WORDS.items() if code in by_code}
+        )
         lookups.categories = {fold(clean_spaces(c.name)): c for c in categories}
         lookups.classes = {fold(clean_spaces(c.name)): c for c in classes}
         # Every row, also one whose name folds like another's (the by-name maps keep one of
@@ -283,6 +447,57 @@ class Lookups:
             lookups.countries[code.lower()] = code
         lookups.countries.update({"peru": "PE", "pe": "PE"})
         return lookups
+
+
+# How other systems name the document types, besides SUNAT's codes and our names (catálogo 06).
+DOCUMENT_TYPE_WORDS = {
+    "ce": "4",
+    "c.e.": "4",
+    "carne de extranjeria": "4",
+    "carnet de extranjeria": "4",
+    "carnet extranjeria": "4",
+    "r.u.c.": "6",
+    "d.n.i.": "1",
+    "01": "1",
+    "04": "4",
+    "06": "6",
+    "07": "7",
+    "00": "0",
+    "passport": "7",
+    # Odoo's identification types as l10n_pe codes them (l10n_latam_base's VAT / IVA is 0, doc.
+    # tributario no domiciliado; Passport 7; Foreign ID / ID Extranjera 4) and l10n_pe's own, by
+    # their English and Spanish (es_419) names.
+    "vat": "0",
+    "iva": "0",
+    "foreign id": "4",
+    "id extranjera": "4",
+    "non-domiciled tax document": "0",
+    "documento tributario no domiciliado, sin ruc": "0",
+    "diplomatic identity card": "A",
+    "identity document of the country of residence": "B",
+    "documento de identidad del pais de residencia": "B",
+    "tax identification number": "C",
+    "numero de identificacion fiscal": "C",
+    "identification number": "D",
+    "numero de identificacion": "D",
+    "safe passage": "G",
+    "license permit temp. perman.": "H",
+    "carne permiso temp. perman.": "H",
+}
+# What a «Tipo de cliente» cell may say (ours, ERPNext's Customer Type, Odoo's Company Type).
+_COMPANY_WORDS = frozenset(
+    {"empresa", "persona juridica", "juridica", "e", "compania", "company", "sociedad", "partnership"}
+)
+_PERSON_WORDS = frozenset({"persona natural", "persona", "natural", "p", "pn", "person", "individual"})
+# The words a column of types says (not the one-letter ones, which other columns hold too).
+KIND_WORDS = (_COMPANY_WORDS | _PERSON_WORDS) - {"e", "p"}
+
+
+def without_country(place: str) -> str:
+    """A departamento as Odoo exports it, «Lima (PE)»: without the country's code."""
+    if place.endswith(")") and place[-4:-3] == "(":
+        return place[:-4].strip()
+    return place
 
 
 def text_of(raw) -> str:
@@ -392,12 +607,16 @@ def row_data(cells: dict, lookups: Lookups, errors: dict) -> dict:
 
     if "kind" in texts:
         word = fold(texts["kind"])
-        if word in ("empresa", "persona juridica", "juridica", "e", "compania", "company"):
+        if word in _COMPANY_WORDS:
             data["kind"] = Customer.Kind.COMPANY
-        elif word in ("persona natural", "persona", "natural", "p", "pn", "person"):
+        elif word in _PERSON_WORDS:
             data["kind"] = Customer.Kind.PERSON
         else:
             errors["kind"] = [f"«{texts['kind'][:40]}» no es Empresa ni Persona natural."]
+    elif IS_COMPANY in texts:
+        company = yes_no(cells[IS_COMPANY], errors, IS_COMPANY)
+        if company is not None:
+            data["kind"] = Customer.Kind.COMPANY if company else Customer.Kind.PERSON
     for key in ("is_foreign", "requests_detraction", "loyalty_enrolled"):
         raw = cells.get(key)
         if raw is not None and raw != "":  # what yes_no reads as no answer, without the call
@@ -413,6 +632,9 @@ def row_data(cells: dict, lookups: Lookups, errors: dict) -> dict:
         else:
             data["document_type"] = doc_type
     raw_number = cells.get("document_number")
+    if OTHER_DOCUMENT in texts and "document_number" not in texts:
+        raw_number = cells[OTHER_DOCUMENT]
+        texts["document_number"] = texts[OTHER_DOCUMENT]
     if raw_number not in (None, "") and "document_number" in texts:
         if doc_type is None and "document_type" not in errors:
             digits = document_digits(raw_number, None)
@@ -446,9 +668,9 @@ def row_data(cells: dict, lookups: Lookups, errors: dict) -> dict:
             if code != "PE" and "is_foreign" not in data:
                 data["is_foreign"] = True
 
-    phones = [p for p in texts.get("phones", "").replace(";", ",").replace("/", ",").split(",") if p.strip()]
-    if isinstance(cells.get("phones"), (int, float)) and not isinstance(cells.get("phones"), bool):
-        phones = [cell_text(cells["phones"])]
+    phones = _phones_of(texts.get("phones", ""), cells.get("phones"))
+    if OTHER_PHONES in texts:
+        phones += _phones_of(texts[OTHER_PHONES], cells[OTHER_PHONES])
     if phones:
         whatsapp = yes_no(cells.get("whatsapp"), errors, "whatsapp")
         data["phones"] = [{"number": p.strip(), "whatsapp": bool(whatsapp) and i == 0} for i, p in enumerate(phones)]
@@ -489,7 +711,68 @@ def row_data(cells: dict, lookups: Lookups, errors: dict) -> dict:
         attributes[definition.key] = raw
     if attributes:
         data["attributes"] = attributes
+    if FULL_NAME in texts:
+        data[FULL_NAME] = texts[FULL_NAME]  # read with the matched customer: apply_full_name
     return data
+
+
+def full_name_warning(header: str, rows: list[dict]) -> str:
+    """The preview's word on a «Nombre completo o razón social» column: what apply_full_name
+    did, with up to two of the file's persons as examples (``rows``: row_data of the first rows)."""
+    examples = []
+    for data in rows:
+        full = {**data}
+        apply_full_name(full, data)
+        if full.get("kind") == Customer.Kind.PERSON and data.get(FULL_NAME) and len(examples) < 2:
+            first, last = full.get("first_names", ""), full.get("last_names", "")
+            examples.append(
+                f"«{data[FULL_NAME][:60]}» → Apellidos «{last[:40]}», Nombres «{first[:40]}»"
+                if last
+                else f"«{data[FULL_NAME][:60]}» → sin apellidos (escríbalos en el archivo)"
+            )
+    text = (
+        f"La columna «{header[:60]}» es el nombre completo o la razón social: en las empresas, la razón social; "
+        "en las personas se separaron apellidos y nombres así: con coma, «Apellidos, Nombres»; todo en "
+        "MAYÚSCULAS y sin coma, las dos primeras palabras son los apellidos (orden de SUNAT y RENIEC); si no, "
+        "las dos últimas. Sin tipo de cliente en el archivo, es Empresa la fila con RUC 20 o con S.A.C., "
+        "E.I.R.L.… al final del nombre; las demás, Persona natural."
+    )
+    if examples:
+        text += " Revise, p. ej.: " + "; ".join(examples) + "."
+    return text
+
+
+def _phones_of(text: str, raw) -> list[str]:
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+        return [cell_text(raw)]
+    return [p for p in text.replace(";", ",").replace("/", ",").split(",") if p.strip()]
+
+
+def apply_full_name(data: dict, row: dict) -> None:
+    """The mapping step's «Nombre completo o razón social» (row_data keeps it as
+    data["full_name"]) as the fields customers.services asks for, in ``data`` (the row's
+    data, over the matched customer's for an update): a company's razón social; a person's
+    names and surnames, split by peru.text.split_person_name — unless ``row`` (what the file
+    says) has them in columns of their own. Without a type of customer (neither in the file
+    nor the matched customer's), a row is a company when its RUC starts with 2, or when its
+    name ends with a legal form (S.A.C., E.I.R.L.…) and its document is no DNI or RUC 10; else
+    a person."""
+    full_name = data.pop(FULL_NAME, None)
+    if not full_name:
+        return
+    kind = data.get("kind")
+    if not kind:
+        doc_type = data.get("document_type")
+        code = getattr(doc_type, "code", doc_type) or ""
+        number = data.get("document_number") or ""
+        personal = code == DNI or (code == RUC and number.startswith("1"))
+        company = (code == RUC and number.startswith("2")) or (not personal and has_legal_form(full_name))
+        kind = data["kind"] = Customer.Kind.COMPANY if company else Customer.Kind.PERSON
+    if kind == Customer.Kind.COMPANY:
+        if not row.get("business_name"):
+            data["business_name"] = full_name
+    elif kind == Customer.Kind.PERSON and not row.get("first_names") and not row.get("last_names"):
+        data["first_names"], data["last_names"] = split_person_name(full_name)
 
 
 def parse_address(cells: dict, lookups: Lookups, errors: dict, *, texts: dict | None = None) -> dict | None:
@@ -534,6 +817,7 @@ def _district_by_name(name: str, province: str, department: str, lookups: Lookup
 
 
 def _find_district(name: str, province: str, department: str, lookups: Lookups, errors: dict):
+    department = without_country(department)
     candidates = lookups.district_names.get(fold(name), [])
     if province:
         key = fold(province)
@@ -710,10 +994,16 @@ class SkippedExamples:
 # --- the mapping step: which field each column of a foreign file is --------------------------
 
 
+# Where the mapping step lists each MAPPING_ONLY choice: after the column it is closest to.
+_CHOICE_AFTER = {FULL_NAME: "last_names", IS_COMPANY: "kind", OTHER_PHONES: "phones", OTHER_DOCUMENT: "document_number"}
+
+
 def column_choices(definitions: list) -> list[tuple[str, str]]:
     """(key, label) of what a column can be: "" (ignorar), each field, each active attribute."""
     choices = [("", "Ignorar esta columna")]
-    choices += [(c.key, c.header) for c in COLUMNS]
+    for column in COLUMNS:
+        choices.append((column.key, column.header))
+        choices += [(c.key, c.header) for c in MAPPING_ONLY if _CHOICE_AFTER[c.key] == column.key]
     choices += [(key, column.header) for key, column, _ in sheet_columns()]
     choices += [(f"attr:{d.key}", f"Atributo: {d.name}") for d in definitions if not d.archived]
     return choices
@@ -725,7 +1015,7 @@ def map_columns(headers: list, sample: list, lookups: Lookups, *, chosen: dict, 
     "sugerido" (a similar header, or values that look like one field), or "" (ignored)."""
     known = known_headers(lookups.definitions)
     active = {f"attr:{d.key}" for d in lookups.definitions if not d.archived}
-    valid = {c.key for c in COLUMNS} | active | {key for key, _, _ in sheet_columns()}
+    valid = {c.key for c in (*COLUMNS, *MAPPING_ONLY)} | active | {key for key, _, _ in sheet_columns()}
     columns, used = [], set()
     for index, header in enumerate(headers):
         if header in chosen:
@@ -734,20 +1024,46 @@ def map_columns(headers: list, sample: list, lookups: Lookups, *, chosen: dict, 
             key, how = remembered[header], "guardado"
         elif header_key(header) in known:
             key, how = known[header_key(header)], "nombre"
+            if key in used and _SECOND_COLUMN.get(key) not in (None, *used):
+                key = _SECOND_COLUMN[key]  # Odoo's Móvil after its Teléfono, a list's D.N.I. after its R.U.C.
         else:
             key, how = "", ""
         if key and key not in valid:
             key = ""
         columns.append({"header": header, "key": key, "how": how, "samples": _samples(sample, index)})
         used.add(key)
-    for index, column in enumerate(columns):
-        if column["how"] or not column["header"]:
+    _names_apart(columns, used)
+    # Odoo's «Estado» (its region) guesses before an unknown «Ciudad» whose values could be taken
+    # for departamentos too.
+    order = sorted(range(len(columns)), key=lambda i: header_key(columns[i]["header"]) not in _EXPORT_ONLY_GUESSES)
+    for index in order:
+        column = columns[index]
+        if not column["header"]:
             continue
-        values = [text_of(row[index]) for row in sample if index < len(row)]
-        guess = _by_values([v for v in values if v], lookups) or _similar_header(column["header"], known)
-        if guess and guess not in used and guess in valid:
+        only = _EXPORT_ONLY_GUESSES.get(header_key(column["header"])) if column["how"] == "nombre" else None
+        if column["how"] and (column["key"] or only is None):
+            continue
+        values = [v for v in (text_of(row[index]) for row in sample if index < len(row)) if v]
+        guesses = _by_values(values, lookups)
+        if "province" in guesses and header_key(column["header"]) in _CITY_TITLES:
+            # «Lima», «Arequipa» are provincias and departamentos: a city is the provincia.
+            guesses.remove("province")
+            guesses.insert(0, "province")
+        if only is not None:
+            guesses = [g for g in guesses if g in only]
+        else:
+            similar = _similar_header(column["header"], known)
+            # A type read from a title like ours only when its values are types too («Código de
+            # cliente» is not «Tipo de cliente»).
+            if similar not in _CLOSED_VALUES or similar in guesses:
+                guesses.append(similar)
+        # A second phones or document column (Alegra's «Teléfono 1» beside its «Celular»).
+        guesses = [_SECOND_COLUMN.get(g, "") if g in used else g for g in guesses]
+        guess = next((g for g in guesses if g and g not in used and g in valid), "")
+        if guess:
             column["key"], column["how"] = guess, "sugerido"
             used.add(guess)
+    _places_need_a_district(columns, used)
     return columns
 
 
@@ -767,22 +1083,63 @@ def _samples(sample: list, index: int) -> list[str]:
     return found
 
 
+# Titles of a column of cities: Odoo's (l10n_pe's city_id is the provincia), a list's.
+_CITY_TITLES = {"ciudad", "city", "localidad"}
+# Columns whose values are a short list of words (which _by_values recognises).
+_CLOSED_VALUES = {"kind", "document_type"}
+
+
+def _names_apart(columns: list, used: set) -> None:
+    """A file with «Nombre» and «Apellido» columns (Bsale…) has the names apart: its «Nombre»,
+    read by its title as the whole name, is the first names."""
+    if "last_names" not in used or "first_names" in used:
+        return
+    for column in columns:
+        if column["key"] == FULL_NAME and column["how"] == "nombre" and header_key(column["header"]) in _FIRST_NAMES:
+            column["key"] = "first_names"
+            used.discard(FULL_NAME)
+            used.add("first_names")
+            return
+
+
+_FIRST_NAMES = {"nombre", "name"}
+
+
+def _places_need_a_district(columns: list, used: set) -> None:
+    """A departamento or provincia guessed from the values, in a file with neither district nor
+    ubigeo column, is left out: without a district it would only give each row an error
+    («Escriba también el distrito»)."""
+    if {"district", "ubigeo"} & used:
+        return
+    export_only = {header_key(text) for text in EXPORT_ONLY}
+    for column in columns:
+        if column["how"] == "sugerido" and column["key"] in ("department", "province"):
+            used.discard(column["key"])
+            column["key"] = ""
+            column["how"] = "nombre" if header_key(column["header"]) in export_only else ""
+
+
 def _similar_header(header: str, known: dict) -> str:
     key = header_key(header)
     words = set(key.split())
     # "Nro. RUC/DNI del cliente", "E-mail de contacto": a known header inside a longer one.
     for text, column in sorted(known.items(), key=lambda item: -len(item[0])):
-        if column and len(text) > 3 and (text in key or (len(text.split()) == 1 and text in words)):
+        one_word = len(text.split()) == 1
+        # Not a whole name from one word: «Nombre del contacto», «Código de cliente» are not it.
+        if column == FULL_NAME and one_word:
+            continue
+        if column and len(text) > 3 and (text in key or (one_word and text in words)):
             return column
     match = difflib.get_close_matches(key, [k for k, v in known.items() if v], n=1, cutoff=0.8)
     return known[match[0]] if match else ""
 
 
-def _by_values(values: list[str], lookups: Lookups) -> str:
-    """The field most sample values are valid for (an 11-digit column that validates as RUC is
-    the document; one with @ the e-mails…)."""
+def _by_values(values: list[str], lookups: Lookups) -> list[str]:
+    """The fields most sample values are valid for, the likeliest first (an 11-digit column
+    that validates as RUC is the document; one with @ the e-mails; Company / Individual the
+    type of customer…)."""
     if len(values) < 1:
-        return ""
+        return []
 
     def share(test) -> float:
         hits = 0
@@ -793,20 +1150,42 @@ def _by_values(values: list[str], lookups: Lookups) -> str:
                 continue
         return hits / len(values)
 
-    digits = [v.replace(" ", "").replace("-", "") for v in values]
-    if share(lambda v: validators.validate_ruc(v.replace(" ", "").replace("-", ""))) >= 0.6:
-        return "document_number"
+    guesses = []
+
+    def is_ruc(value: str) -> bool:
+        return bool(validators.validate_ruc(value.replace(" ", "").replace("-", "")))
+
+    def is_dni(value: str) -> bool:
+        digits = value.replace(" ", "").replace("-", "")
+        return digits.isdigit() and 7 <= len(digits) <= 8
+
+    if share(is_ruc) >= 0.6:
+        guesses.append("document_number")
     if share(lambda v: len(v) <= 6 and v.zfill(6) in lookups.districts) >= 0.6:
-        return "ubigeo"
-    if sum(d.isdigit() and 7 <= len(d) <= 8 for d in digits) / len(values) >= 0.6:
-        return "document_number"
+        guesses.append("ubigeo")
+    # DNIs, or RUCs and DNIs (Bsale's «Código» of persons and companies).
+    if share(lambda v: is_dni(v) or is_ruc(v)) >= 0.6:
+        guesses.append("document_number")
     if share(lambda v: "@" in v and validators.normalize_email(v.split(",")[0].strip())) >= 0.6:
-        return "emails"
+        guesses.append("emails")
     if share(lambda v: len(v.replace(" ", "")) >= 7 and validators.normalize_phone(v.split(",")[0])) >= 0.6:
-        return "phones"
+        guesses.append("phones")
+    if share(lambda v: fold(v) in KIND_WORDS) >= 0.6:
+        guesses.append("kind")
+    # SUNAT's codes and the types' names (RUC, DNI, «Carnet de extranjería», Odoo's VAT…); a
+    # column of only 0 and 1 is rather a yes/no one.
+    # (Not single letters: SUNAT's A to H are rare, and a zone or class column has them.)
+    if share(lambda v: fold(v) in lookups.document_types and not (len(v) == 1 and v.isalpha())) >= 0.6 and {
+        fold(v) for v in values
+    } - {"0", "1"}:
+        guesses.append("document_type")
     departments = {fold(d.province.department.name) for d in lookups.districts.values()}
-    if share(lambda v: fold(v) in departments) >= 0.6:
-        return "department"
+    if share(lambda v: fold(without_country(v)) in departments) >= 0.6:
+        guesses.append("department")
+    # Odoo's «Ciudad» in Peru (l10n_pe's city_id) is the provincia.
+    provinces = {fold(d.province.name) for d in lookups.districts.values()}
+    if share(lambda v: fold(v) in provinces) >= 0.6:
+        guesses.append("province")
     if share(lambda v: fold(v) in lookups.district_names) >= 0.6:
-        return "district"
-    return ""
+        guesses.append("district")
+    return guesses

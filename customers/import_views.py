@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from customers import exporting, import_sheets, importing, queries, tasks
+from customers import exporting, import_review, import_sheets, importing, queries, tasks
 from customers.filters import CustomerFilterSet
 from customers.models import ImportJob
 from customers.roles import is_administrador
@@ -84,7 +84,27 @@ def import_detail(request, pk):
         context.update(_columns_summary(job.columns))
         if job.status == ImportJob.Status.MAPPING:  # nothing else to do on the page
             context["mapping_open"] = True
+    if job.status == ImportJob.Status.READY:
+        context.update(_rows_review(request, job))
     return render(request, template, context)
+
+
+def _rows_review(request, job: ImportJob) -> dict:
+    """What the preview's rows do, a page of each list: the updates with their changes, the
+    creations. Their staged rows go after a day without confirmation (the import then cleans
+    the file again): the lists say so instead of showing nothing."""
+    if not (job.checked_rules or {}).get("staged"):
+        return {"review_gone": bool(job.to_create or job.to_update)}
+    context = {}
+    if job.to_update:
+        context["updates"], context["update_rows"] = import_review.update_page(
+            job, page=request.GET.get("actualizar"), user=request.user
+        )
+    if job.to_create:
+        context["creates"], context["create_rows"] = import_review.create_page(
+            job, page=request.GET.get("crear"), user=request.user
+        )
+    return context
 
 
 def _sheets(job: ImportJob) -> list[tuple[str, dict]]:
@@ -100,17 +120,19 @@ def _sheets(job: ImportJob) -> list[tuple[str, dict]]:
 
 def _columns_summary(columns: list[dict]) -> dict:
     """How the file's columns were read, counted, and whether the mapping step opens by itself:
-    when a column was guessed (someone should look), or when most columns were not recognized (a
-    file from another system). Our template with one extra column of the office's own does not
-    open forty drop-downs: the warning already names the ignored column."""
+    when a column was guessed (someone should look), when most columns were not recognized, or
+    when one was read as what only other systems' files hold (a whole name, a second phone
+    column…): a file from another system. Our template with one extra column of the office's own
+    does not open forty drop-downs: the warning already names the ignored column."""
     headed = [c for c in columns if c["header"]]
     guessed = sum(1 for c in headed if c["how"] == "sugerido")
     ignored = sum(1 for c in headed if not c["key"])
+    foreign = any(c["key"] in importing.MAPPING_ONLY_KEYS for c in headed)
     return {
         "columns_read": len(headed) - ignored,
         "columns_guessed": guessed,
         "columns_ignored": ignored,
-        "mapping_open": guessed > 0 or ignored * 2 > len(headed),
+        "mapping_open": guessed > 0 or ignored * 2 > len(headed) or foreign,
     }
 
 

@@ -55,7 +55,7 @@ from attributes.services import lock_attribute_rules
 from customers import extensions, import_parallel, import_sheets, import_staging, spreadsheets
 from customers import import_columns as cols
 from customers.access import require_permission
-from customers.history import describe_changes, tracked_fields
+from customers.history import describe_changes, describe_main_address, tracked_fields
 from customers.import_template import build_template
 from customers.models import (
     Address,
@@ -93,7 +93,7 @@ class ColumnsNotRecognized(ImportRefused):
 
 
 # The columns a row needs one of to name a customer: without any, nothing in the file is one.
-_NAMING_KEYS = frozenset({"document_number", "emails", "business_name", "first_names", "last_names"})
+_NAMING_KEYS = frozenset({"document_number", "emails", "business_name", "first_names", "last_names", cols.FULL_NAME})
 
 
 @dataclass(slots=True)  # a preview holds one per row of the file
@@ -505,6 +505,9 @@ def _analyze(path, name, *, actor, job, lock, mapping, separate_progress, batch,
     for_children = any(import_sheets.sheet_of(other.name) for other in tables if other is not table)
     version = ()
     reader = _RowReader(keys, lookups, definitions_by_key, table.headers)
+    if cols.FULL_NAME in keys:
+        header = table.headers[keys.index(cols.FULL_NAME)]
+        warnings.append(cols.full_name_warning(header, [reader(number, cells)[1] for number, cells in sample]))
     clean = functools.partial(
         _clean_chunk,
         lookups=lookups,
@@ -797,8 +800,8 @@ def choose_columns(*, actor, job: ImportJob, mapping: dict) -> ImportJob:
         raise ValidationError("Dos columnas del archivo no pueden ser el mismo dato.")
     if not _NAMING_KEYS & set(chosen):
         raise ValidationError(
-            "Elija al menos la columna del número de documento, del correo o del nombre (razón social, nombres o "
-            "apellidos): sin ella no se sabe qué cliente es cada fila."
+            "Elija al menos la columna del número de documento, del correo o del nombre (razón social, nombres, "
+            "apellidos o nombre completo): sin ella no se sabe qué cliente es cada fila."
         )
     claimed = ImportJob.objects.filter(pk=job.pk, status__in=[ImportJob.Status.READY, ImportJob.Status.MAPPING]).update(
         status=ImportJob.Status.PENDING, mapping=clean, errors=[], warnings=[], error_report="", message=""
@@ -808,6 +811,10 @@ def choose_columns(*, actor, job: ImportJob, mapping: dict) -> ImportJob:
     ImportMapping.objects.update_or_create(headers_key=headers_key(headers), defaults={"mapping": clean})
     job.refresh_from_db()
     return job
+
+
+# The columns of the mapping step that only other systems' files hold (import_views opens it).
+MAPPING_ONLY_KEYS = frozenset(c.key for c in cols.MAPPING_ONLY)
 
 
 def column_choices() -> list[tuple[str, str]]:
@@ -1062,6 +1069,7 @@ def _clean_row(result, data, customer, lookups, settings, by_pk, *, since, can_c
         target = lookups.new_customer
         full = {**data}
         full.pop("whatsapp_only", None)
+        cols.apply_full_name(full, data)
         if full.get("kind") == Customer.Kind.PERSON and not full.get("is_foreign") and "document_type" not in full:
             full["document_type"] = lookups.document_types.get(DNI)  # a person's DNI is optional
         if "address" in full:
@@ -1089,6 +1097,7 @@ def _clean_row(result, data, customer, lookups, settings, by_pk, *, since, can_c
             lookups=lookups,
         )
         full = cols.merge(base, data)
+        cols.apply_full_name(full, data)
     cleaned, errors = clean_customer_data(
         full,
         settings=settings,
@@ -1137,8 +1146,11 @@ def _clean_row(result, data, customer, lookups, settings, by_pk, *, since, can_c
         if old != new:
             result.address_changed = True
             district_name = wanted["district"].name if wanted["district"] else ""
-            new_text = ", ".join(x for x in (wanted["street"], wanted["unit"], district_name) if x)
-            lines.append(f"Dirección principal: {str(current) if current else '—'} → {new_text or '—'}")
+            lines.append(
+                describe_main_address(
+                    current, street=wanted["street"], unit=wanted["unit"], district_name=district_name
+                )
+            )
     result.note_lines = lines
     result.action = "update" if lines or before else "unchanged"
 

@@ -16,6 +16,9 @@ SEARCH_LIMIT = 10
 MIN_SEARCH = 3
 # pg_locks: a session-level advisory lock held by the connection that loads (padron.services).
 LOAD_LOCK = 7_420_020
+# django-tasks' path of padron.tasks.load_padron (which imports padron.loading, which reads
+# through this module: named, not imported).
+LOAD_TASK = "padron.tasks.load_padron"
 
 
 @dataclass(frozen=True)
@@ -75,9 +78,7 @@ def is_interrupted(load: PadronLoad) -> bool:
 
 def load_tasks(load: PadronLoad):
     """The task rows (django-tasks-db) queued for ``load``: one per start or retry."""
-    from padron import tasks  # it imports padron.loading, which reads through this module
-
-    return DBTaskResult.objects.filter(task_path=tasks.load_padron.module_path, args_kwargs__kwargs__load_id=load.pk)
+    return DBTaskResult.objects.filter(task_path=LOAD_TASK, args_kwargs__kwargs__load_id=load.pk)
 
 
 def _task_lost(load: PadronLoad) -> bool:

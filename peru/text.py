@@ -170,6 +170,67 @@ def person_display_name(first_names: str, last_names: str) -> str:
     return last or first
 
 
+# Words that open a compound surname and go with the word after them: "de la Cruz", "del
+# Castillo", "de los Ríos", "San Martín".
+_SURNAME_PARTICLES = frozenset({"de", "del", "la", "las", "los", "san"})
+
+
+def split_person_name(full_name: str) -> tuple[str, str]:
+    """(first names, last names) of a person's whole name written in one text, as files from
+    other systems hold it (Odoo's «Nombre», ERPNext's «Customer Name», a list's «Cliente»).
+    The inverse of person_display_name, by one rule:
+
+    1. With a comma, the surnames before it: "Quispe Mamani, Rosa Elena" (this product's
+       display name, and how RENIEC and SUNAT list a person).
+    2. Without a comma and written in capitals, surnames first, SUNAT's and RENIEC's order:
+       "QUISPE MAMANI ROSA ELENA" — the first two words are the surnames.
+    3. Otherwise names first, as people write them: "Rosa Elena Quispe Mamani" — the last two
+       words are the surnames.
+
+    A word like "de", "del", "la", "los", "san" goes with the word after it ("María de la Cruz
+    Pérez": surnames "de la Cruz Pérez"). Two words are one name and one surname; a single
+    word is a name without surnames (the services then ask for them)."""
+    text = clean_spaces(full_name)
+    before, comma, after = text.partition(",")
+    if comma and before.strip() and after.strip():
+        return clean_spaces(after), clean_spaces(before)
+    text = clean_spaces(text.replace(",", " "))
+    groups, pending = [], []
+    for word in text.split():
+        pending.append(word)
+        if word.lower() not in _SURNAME_PARTICLES:
+            groups.append(" ".join(pending))
+            pending = []
+    if pending:  # a particle at the end ("Rosa de"): it stays with the word before it
+        if groups:
+            groups[-1] = " ".join([groups[-1], *pending])
+        else:
+            groups.append(" ".join(pending))
+    if len(groups) <= 1:
+        return text, ""
+    surnames_first = text.upper() == text and text.lower() != text
+    if len(groups) == 2:
+        return (groups[1], groups[0]) if surnames_first else (groups[0], groups[1])
+    if surnames_first:
+        return " ".join(groups[2:]), " ".join(groups[:2])
+    return " ".join(groups[:-2]), " ".join(groups[-2:])
+
+
+# A legal form at the end of a name (Ley General de Sociedades, Ley 26887; E.I.R.L., D.L.
+# 21621; and the usual foreign ones), dots and spaces optional: "Gloria S.A.", "Comercial Núñez
+# SAC", "Acme Inc.".
+_LEGAL_FORM = re.compile(
+    r"(?:^|[\s,.])(?:s\.?\s?a\.?\s?c|s\.?\s?a\.?\s?a|s\.?\s?a|s\.?\s?r\.?\s?l|s\.?\s?c\.?\s?r\.?\s?l"
+    r"|e\.?\s?i\.?\s?r\.?\s?l|inc|llc|ltd|ltda|gmbh|s\.?\s?l|s\.?\s?a\.? de c\.?\s?v|spa)\.?$",
+    re.IGNORECASE,
+)
+
+
+def has_legal_form(name: str) -> bool:
+    """Whether a name ends with a company's legal form (S.A.C., E.I.R.L., S.R.L., S.A., Inc.…)."""
+    return _LEGAL_FORM.search(clean_spaces(name)) is not None
+
+
 def phone_digits(e164: str) -> str:
     """The digits people type to find a phone: '+51987654321' -> '51987654321'; a Peruvian
     landline also as dialled at home with the trunk 0: '+5114445555' -> '5114445555 014445555'.

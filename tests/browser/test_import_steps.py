@@ -1,5 +1,6 @@
 """Importar's steps that need a browser: a column changed in the mapping step holds Importar until
-it is applied, and a file over the size limit is refused before it is sent."""
+it is applied, a list from another system imports after one choice, and a file over the size
+limit is refused before it is sent."""
 
 import pytest
 from playwright.sync_api import expect
@@ -7,7 +8,8 @@ from playwright.sync_api import expect
 from customers.models import Customer
 from tests.browser.conftest import sign_in
 from tests.customers.test_import import xlsx
-from tests.factories import valid_ruc
+from tests.customers.test_import_other_systems import HAND_MADE, hand_made_rows
+from tests.factories import valid_dni, valid_ruc
 
 pytestmark = pytest.mark.browser
 SCREENSHOTS = "/tmp/clientes-{}.png"  # noqa: S108  (where CI and people look for them)
@@ -49,6 +51,38 @@ def test_a_changed_column_holds_importar_until_it_is_applied(page, reference_dat
     expect(page.get_by_label("«Zona»")).to_have_value("reference")
     expect(page.get_by_role("button", name="Importar", exact=True)).to_be_enabled()
     expect(hint).to_be_hidden()
+
+
+def test_an_old_hand_made_list_imports_after_one_choice(page, reference_data, tmp_path):
+    ruc, dni = valid_ruc(), valid_dni()
+    rows = hand_made_rows(ruc, dni)
+    rows[0][HAND_MADE.index("Contacto")] = "Abarrotes"  # this list kept the giro there
+    path = tmp_path / "CLIENTES 2015.xlsx"
+    path.write_bytes(xlsx(rows, headers=HAND_MADE))
+    page = sign_in(page, "Administrador", username="admin-lista-antigua")
+    page.goto("/clientes/importar/")
+    page.get_by_label("Archivo .xlsx, .xls o .csv").set_input_files(str(path))
+    page.get_by_role("button", name="Revisar archivo").click()
+
+    # Pre-filled by title: the whole name, the RUC and the DNI columns; the rest ignored. A file
+    # from another system: the columns are open to look at.
+    expect(page.locator("#import-columns")).to_have_attribute("open", "")
+    expect(page.get_by_label("«Cliente»")).to_have_value("full_name")
+    expect(page.get_by_label("«R.U.C.»")).to_have_value("document_number")
+    expect(page.get_by_label("«D.N.I.»")).to_have_value("other_document")
+    expect(page.get_by_label("«Contacto»")).to_have_value("")
+    expect(page.get_by_text("La columna «Cliente» es el nombre completo o la razón social")).to_be_visible()
+    expect(page.locator("#import-errors")).to_contain_text("Ingrese el giro de la empresa.")
+
+    page.get_by_label("«Contacto»").select_option(label="Giro")
+    page.get_by_role("button", name="Aplicar columnas y revisar de nuevo").click()
+    expect(page.get_by_text("Columnas aplicadas: la vista previa ya las usa.")).to_be_visible()
+    page.get_by_label("Todo o nada").check()
+    page.get_by_role("button", name="Importar", exact=True).click()
+    expect(page.locator("#import-status")).to_have_text("Terminada")
+    maria = Customer.objects.get(document_number=dni)
+    assert (maria.first_names, maria.last_names) == ("María", "de la Cruz Pérez")
+    assert Customer.objects.get(document_number=ruc).business_line == "Abarrotes"
 
 
 def test_a_file_over_the_limit_is_refused_before_it_is_sent(page, settings):

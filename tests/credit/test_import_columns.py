@@ -168,3 +168,26 @@ def test_changing_the_lista_de_precios_and_forma_de_pago_of_3n_rows_makes_as_man
     note = CustomerNote.objects.get(customer=companies[0], kind="importado").text
     assert "Lista de precios: Lista general → Mayorista" in note
     assert "Forma de pago: Contado → Tarjeta" in note
+
+
+def test_the_excel_export_with_amounts_and_dates_as_numbers_imports_back_unchanged(client, admin):
+    from attributes.models import AttributeDefinition
+
+    since = AttributeDefinition.objects.create(name="Desde", kind="fecha", position=1)
+    amount = AttributeDefinition.objects.create(name="Monto", kind="decimal", position=2)
+    count = AttributeDefinition.objects.create(name="Visitas", kind="entero", position=3)
+    customer = make_company(attributes={since.key: "2024-03-15", amount.key: 1500.5, count.key: 12})
+    CreditAccount.objects.create(
+        customer=customer, credit_limit=Decimal("2500.50"), price_list=PriceList.objects.get(name="Lista general")
+    )
+    client.force_login(admin)
+    content = b"".join(client.get(reverse("customers:export") + "?formato=xlsx").streaming_content)
+    sheet = load_workbook(io.BytesIO(content)).active
+    row = {header.value: cell.value for header, cell in zip(sheet[1], sheet[2], strict=True)}
+    assert (row["Cupo de crédito"], row["Monto"], row["Visitas"]) == (2500.5, 1500.5, 12)
+    assert row["Desde"].date().isoformat() == "2024-03-15"
+
+    job = importing.preview_import(
+        importing.start_import(actor=admin, upload=SimpleUploadedFile("export.xlsx", content)).pk
+    )
+    assert (job.unchanged, job.to_update, job.error_rows, job.warnings) == (1, 0, 0, []), job.errors

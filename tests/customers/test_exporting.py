@@ -142,16 +142,52 @@ def test_formulas_are_escaped_in_every_kind_of_cell():
     assert (row["Nota"], row["Etiquetas"]) == ("'=1+1", "'-10%; Otro")
 
 
-def test_the_excel_export_has_the_same_cells_as_the_csv():
+MONEY, DATE, MOMENT = '"S/ "#,##0.00', "dd/mm/yyyy", "dd/mm/yyyy hh:mm"
+
+
+def _as_csv(cell) -> str:
+    """An Excel cell as the CSV writes the same value: a number cell by its format."""
+    if cell.value is None:
+        return ""
+    if cell.number_format == MOMENT:
+        return cell.value.strftime("%d/%m/%Y %H:%M")
+    if cell.number_format == DATE:
+        return cell.value.strftime("%d/%m/%Y")
+    if cell.number_format == MONEY:
+        return f"{cell.value:.2f}"
+    if isinstance(cell.value, int | float):
+        return format(Decimal(str(cell.value)).normalize(), "f")
+    return cell.value
+
+
+def test_the_excel_export_has_the_same_cells_as_the_csv_with_amounts_and_dates_as_numbers():
     level = AttributeDefinition.objects.create(name="Nivel", kind="lista", options=["Oro"], position=1)
-    make_company(business_name="=Gloria S.A.", attributes={level.key: "Oro"})
-    make_person(first_names="Rosa", last_names="Quispe")
+    since = AttributeDefinition.objects.create(name="Desde", kind="fecha", position=2)
+    amount = AttributeDefinition.objects.create(name="Monto", kind="decimal", position=3)
+    count = AttributeDefinition.objects.create(name="Deuda", kind="entero", position=4)
+    values = {level.key: "Oro", since.key: "2024-03-15", amount.key: 1500.5, count.key: -5}
+    gloria = make_company(business_name="=Gloria S.A.", document_number="20100070970", attributes=values)
+    CreditAccount.objects.create(customer=gloria, credit_limit=Decimal("12345.50"))
+    make_person(first_names="Rosa", last_names="Quispe", document_number="00123456", phone="+5114707170")
     queryset = CustomerFilterSet({}, queryset=queries.list_customers()).qs
     buffer = io.BytesIO()
     assert exporting.write_export_xlsx(queryset, buffer) == 2
     sheet = load_workbook(io.BytesIO(buffer.getvalue())).active
-    headers, *rows = [[cell if cell is not None else "" for cell in row] for row in sheet.iter_rows(values_only=True)]
-    assert [dict(zip(headers, row, strict=True)) for row in rows] == csv_rows()
+    headers, *rows = [[cell.value for cell in row] for row in sheet.iter_rows(max_row=1)] + [
+        list(row) for row in sheet.iter_rows(min_row=2)
+    ]
+    assert [{h: _as_csv(c) for h, c in zip(headers, row, strict=True)} for row in rows] == csv_rows()
+
+    cells = {h: c for h, c in zip(headers, rows[0], strict=True)}
+    assert (cells["Cupo de crédito"].value, cells["Cupo de crédito"].number_format) == (12345.5, MONEY)
+    assert (cells["Desde"].value.date().isoformat(), cells["Desde"].number_format) == ("2024-03-15", DATE)
+    assert (cells["Monto"].value, cells["Deuda"].value) == (1500.5, -5)
+    created = timezone.localtime(gloria.created_at).replace(tzinfo=None, microsecond=0)
+    assert abs((cells["Creado"].value - created).total_seconds()) < 1 and cells["Creado"].number_format == MOMENT
+    person = {h: c.value for h, c in zip(headers, rows[1], strict=True)}
+    # Documents and phones stay text: their leading zeros.
+    assert (person["Número de documento"], person["Teléfonos"]) == ("00123456", "14707170")
+    assert cells["Razón social"].value == "'=Gloria S.A."
 
 
 def test_a_download_cut_short_leaves_the_connection_usable():

@@ -9,7 +9,7 @@ from django.db import connection
 from django_tasks_db.models import DBTaskResult
 
 from customers.models import CustomerNote
-from padron import loading, queries, reader, services
+from padron import loading, queries, reader, services, tasks
 from padron.models import PadronLoad
 from padron.sample import generate_lines, padron_line, write_padron
 from peru import lost_tasks
@@ -326,3 +326,7 @@ def test_a_queued_load_whose_task_was_lost_can_be_retried(
     assert retried.status == PadronLoad.Status.QUEUED and not queries.is_interrupted(retried)
     assert DBTaskResult.objects.filter(status="FAILED").count() == 1
     assert DBTaskResult.objects.filter(status="READY").count() == 1
+
+
+def test_the_load_task_is_found_by_its_path():
+    assert tasks.load_padron.module_path == queries.LOAD_TASK
