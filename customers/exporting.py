@@ -211,14 +211,30 @@ WITH e AS (
     GROUP BY customer_id
 ), f AS (
     SELECT customer_id,
-        string_agg(CASE WHEN number LIKE '+51%%' THEN substr(number, 4) ELSE number END, ', '
+        string_agg({national} || CASE WHEN ext <> '' THEN ' anexo ' || ext ELSE '' END, ', '
             ORDER BY position, id) AS phones,
         (array_agg(whatsapp ORDER BY position, id))[1] AS first_whatsapp
-    FROM customers_customerphone
-    WHERE {picked}
+    FROM (
+        SELECT customer_id, position, id, whatsapp,
+            split_part(number, ';ext=', 1) AS n, split_part(number, ';ext=', 2) AS ext
+        FROM customers_customerphone
+        WHERE {picked}
+    ) p
     GROUP BY customer_id
 )
 """
+# A stored phone (E.164, peru.phones) as the customer's page shows it (peru.phones.national_format)
+# for Peru's usual shapes — a mobile «987 654 321», Lima «(01) 470 1234», another departamento
+# «(084) 234 567» — with string functions, not a parse per number (a million customers); any
+# other Peruvian number without its +51, a foreign one as stored. The import reads each back.
+_NATIONAL_PHONE = (
+    "CASE WHEN length(n) = 12 AND left(n, 4) = '+519'"
+    " THEN substr(n, 4, 3) || ' ' || substr(n, 7, 3) || ' ' || substr(n, 10)"
+    " WHEN length(n) = 11 AND left(n, 4) = '+511' THEN '(01) ' || substr(n, 5, 3) || ' ' || substr(n, 8)"
+    " WHEN length(n) = 11 AND left(n, 3) = '+51' AND substr(n, 4, 1) BETWEEN '2' AND '8'"
+    " THEN '(0' || substr(n, 4, 2) || ') ' || substr(n, 6, 3) || ' ' || substr(n, 9)"
+    " WHEN left(n, 3) = '+51' THEN substr(n, 4) ELSE n END"
+)
 
 
 def export_columns(user=None) -> list[tuple[str, object]]:
@@ -363,7 +379,7 @@ def export_sql(queryset, user=None, *, columns=None, typed: bool = False) -> tup
         picked_sql, picked_params = "true", ()
     # SQL the ORM compiled and fixed SQL; the values are parameters.
     sql = (
-        _AGGREGATES.format(picked=picked_sql)
+        _AGGREGATES.format(picked=picked_sql, national=_NATIONAL_PHONE)
         + f"SELECT {', '.join(cells)} "  # noqa: S608
         + f"FROM ({base_sql}) b LEFT JOIN e ON e.customer_id = b.pk LEFT JOIN f ON f.customer_id = b.pk "
         + f"ORDER BY {', '.join(order)}"

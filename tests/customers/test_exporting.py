@@ -82,7 +82,8 @@ def test_emails_phones_and_whatsapp_come_in_their_order_per_customer(aggregate_a
     rows = {row["Número de documento"]: row for row in csv_rows()}
     row = rows[customer.document_number]
     assert row["Correos electrónicos"] == "primero@gloria.pe, segundo@gloria.pe"
-    assert row["Teléfonos"] == "987654321, 14701234;ext=205, +13055550123"
+    # Peruvian numbers as the customer's page shows them (national_format), a foreign one as stored.
+    assert row["Teléfonos"] == "987 654 321, (01) 470 1234 anexo 205, +13055550123"
     assert row["WhatsApp"] == "Sí"
     empty = rows[bare.document_number]
     assert (empty["Correos electrónicos"], empty["Teléfonos"], empty["WhatsApp"]) == ("", "", "No")
@@ -186,7 +187,7 @@ def test_the_excel_export_has_the_same_cells_as_the_csv_with_amounts_and_dates_a
     assert abs((cells["Creado"].value - created).total_seconds()) < 1 and cells["Creado"].number_format == MOMENT
     person = {h: c.value for h, c in zip(headers, rows[1], strict=True)}
     # Documents and phones stay text: their leading zeros.
-    assert (person["Número de documento"], person["Teléfonos"]) == ("00123456", "14707170")
+    assert (person["Número de documento"], person["Teléfonos"]) == ("00123456", "(01) 470 7170")
     assert cells["Razón social"].value == "'=Gloria S.A."
 
 

@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 
 from attributes.models import AttributeDefinition
 from customers import importing
-from customers.models import Customer, ImportJob
+from customers.models import Customer, CustomerPhone, ImportJob
 from tests.customers.test_import import company, xlsx
 from tests.factories import make_company, make_person
 from tests.roles import user_with_role
@@ -103,6 +103,25 @@ def test_negative_numbers_and_decimals_round_trip_unchanged(client, db, formato)
     job = importing.start_import(actor=admin, upload=SimpleUploadedFile(f"export.{formato}", content))
     job = importing.preview_import(job.pk)
     assert (job.unchanged, job.error_rows, job.warnings) == (2, 0, []), job.errors
+
+
+@pytest.mark.parametrize("formato", ["csv", "xlsx"])
+def test_phones_export_as_the_page_shows_them_and_round_trip_unchanged(client, db, formato):
+    customer = make_company(phone="+51987654321")
+    for position, number in enumerate(["+5114701234;ext=205", "+5184234567", "+13055550123"], start=1):
+        CustomerPhone.objects.create(customer=customer, number=number, position=position)
+    admin = user_with_role("Administrador")
+    client.force_login(admin)
+    content = b"".join(client.get(f"{EXPORT}?formato={formato}").streaming_content)
+    if formato == "csv":
+        phones = next(csv.DictReader(io.StringIO(content.decode("utf-8-sig"))))["Teléfonos"]
+    else:
+        sheet = load_workbook(io.BytesIO(content)).active
+        phones = dict(zip([c.value for c in sheet[1]], [c.value for c in sheet[2]], strict=True))["Teléfonos"]
+    assert phones == "987 654 321, (01) 470 1234 anexo 205, (084) 234 567, +13055550123"
+    job = importing.start_import(actor=admin, upload=SimpleUploadedFile(f"export.{formato}", content))
+    job = importing.preview_import(job.pk)
+    assert (job.unchanged, job.error_rows, job.warnings) == (1, 0, []), job.errors
 
 
 def test_the_errors_table_names_rows_as_the_spreadsheet_numbers_them(client, db):
