@@ -17,7 +17,7 @@ from attributes.values import FALSE_WORDS, TRUE_WORDS
 from customers import extensions
 from customers.countries import country_choices
 from customers.import_staging import field_values
-from customers.models import Category, Customer, CustomerClass, District, DocumentType
+from customers.models import Category, Customer, CustomerClass, Department, District, DocumentType
 from customers.reference import DNI, RUC
 from customers.spreadsheets import cell_text, unescape_formula
 from peru import validators
@@ -1189,3 +1189,122 @@ def _by_values(values: list[str], lookups: Lookups) -> list[str]:
     if share(lambda v: fold(v) in lookups.district_names) >= 0.6:
         guesses.append("district")
     return guesses
+
+
+# --- the mapping step's values for every row -------------------------------------------------
+#
+# A file from another system often lacks a column every row needs (a company's Giro, a list of
+# persons without «Tipo de cliente»): the owner gives one value for the whole file. It is
+# written into each row's cells where the row has none (empty cell or no such column: what the
+# file says wins), so it is read, and checked, exactly as a cell with that text would be.
+
+# Stored with a job's and an ImportMapping's columns ({header: key}), under a key no header can
+# be (a file's titles are read without control characters: spreadsheets._header).
+CONSTANTS_KEY = "\x1fvalores"
+# The fields that make sense with one value for all the rows (an address's street does not; a
+# one-town shop's district may), in the order the mapping step lists them.
+CONSTANT_KEYS = (
+    "kind",
+    "is_foreign",
+    "document_type",
+    "business_line",
+    "country",
+    "department",
+    "province",
+    "district",
+    "category",
+    "customer_class",
+    "requests_detraction",
+    "loyalty_enrolled",
+)
+_YES_NO = [("Sí", "Sí"), ("No", "No")]
+# A departamento or provincia only tells which district a row names: given for every row, it
+# fills only the rows that name one (else a row without an address would get «Escriba también
+# el distrito»).
+_PLACE_KEYS = ("department", "province")
+
+
+def mapping_constants(mapping: dict | None) -> dict | None:
+    """The values for every row stored with a mapping ({key: text}); None when the mapping
+    says nothing of them (a mapping stored before they existed, or none)."""
+    found = (mapping or {}).get(CONSTANTS_KEY)
+    return dict(found) if isinstance(found, dict) else None
+
+
+def with_constants(columns: dict, constants: dict) -> dict:
+    """A mapping's {header: key} with its values for every row (kept only when there are some)."""
+    return {**columns, CONSTANTS_KEY: dict(constants)} if constants else dict(columns)
+
+
+def constant_keys(definitions: list, actor) -> list[str]:
+    """The keys the mapping step offers a value for every row: the fields above, the active
+    attributes, and the columns of apps above customers that ``actor`` may import."""
+    keys = list(CONSTANT_KEYS)
+    keys += [f"attr:{d.key}" for d in definitions if not d.archived]
+    keys += [key for key, _, group in sheet_columns() if actor is None or actor.has_perm(group.permission)]
+    return keys
+
+
+def constant_fields(definitions: list, actor, values: dict) -> list[dict]:
+    """The mapping step's «Valor para todas las filas»: {key, label, options (None: free
+    text), value} for each key of constant_keys; an option's value is the text a cell would
+    hold."""
+    options = {
+        "kind": [("Empresa", "Empresa"), ("Persona natural", "Persona natural")],
+        "is_foreign": _YES_NO,
+        "requests_detraction": _YES_NO,
+        "loyalty_enrolled": _YES_NO,
+        "document_type": [
+            (d.short_name, f"{d.short_name} — {d.name}" if d.name != d.short_name else d.name)
+            for d in DocumentType.objects.order_by("position", "code")
+        ],
+        "country": [(code, name) for code, name in country_choices()],
+        "department": [(d.name, d.name) for d in Department.objects.order_by("name")],
+        "category": [(c.name, c.name) for c in Category.objects.all()],
+        "customer_class": [(c.name, c.name) for c in CustomerClass.objects.all()],
+    }
+    by_key = {d.key: d for d in definitions}
+    for definition in definitions:
+        if definition.kind == AttributeDefinition.Kind.BOOLEAN:
+            options[f"attr:{definition.key}"] = _YES_NO
+        elif definition.kind == AttributeDefinition.Kind.CHOICE:
+            options[f"attr:{definition.key}"] = [(o, o) for o in definition.options]
+    fields = []
+    for key in constant_keys(definitions, actor):
+        label = column_label(key, by_key)
+        fields.append({"key": key, "label": label, "options": options.get(key), "value": values.get(key, "")})
+    return fields
+
+
+def constant_shown(field: dict) -> str:
+    """A value of constant_fields as the preview names it (RUC, not its code; Perú, not PE)."""
+    for value, text in field["options"] or ():
+        if value == field["value"]:
+            return text.split(" — ")[0]
+    return field["value"]
+
+
+class RowConstants:
+    """The values for every row, put into one row's cells (column key → cell) where the row
+    has none: a dict lookup per value, nothing else per row."""
+
+    def __init__(self, constants: dict):
+        self.cells = [(k, v) for k, v in constants.items() if k not in _PLACE_KEYS]
+        self.places = [(k, v) for k, v in constants.items() if k in _PLACE_KEYS]
+
+    def __bool__(self) -> bool:
+        return bool(self.cells or self.places)
+
+    def fill(self, cells: dict) -> None:
+        for key, value in self.cells:
+            # «¿Es empresa?» is the type of customer too: a row that says it keeps it.
+            if _empty(cells.get(key)) and not (key == "kind" and not _empty(cells.get(IS_COMPANY))):
+                cells[key] = value
+        if self.places and not (_empty(cells.get("district")) and _empty(cells.get("ubigeo"))):
+            for key, value in self.places:
+                if _empty(cells.get(key)):
+                    cells[key] = value
+
+
+def _empty(raw) -> bool:
+    return raw is None or raw == "" or (raw.__class__ is str and not raw.strip())

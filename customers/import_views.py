@@ -81,6 +81,7 @@ def import_detail(request, pk):
     }
     if job.status in (ImportJob.Status.READY, ImportJob.Status.MAPPING) and job.columns:
         context["column_choices"] = importing.column_choices()
+        context["constant_fields"], context["constants_used"] = importing.constant_fields(actor=request.user, job=job)
         context.update(_columns_summary(job.columns))
         if job.status == ImportJob.Status.MAPPING:  # nothing else to do on the page
             context["mapping_open"] = True
@@ -157,8 +158,10 @@ def import_columns(request, pk):
     """The mapping step: what each column of the file is; the preview runs again."""
     job = _job(request, pk)
     mapping = {column["header"]: request.POST.get(f"col_{index}", "") for index, column in enumerate(job.columns)}
+    # «Valor para todas las filas»: const_<field key>.
+    constants = {name[6:]: value for name, value in request.POST.items() if name.startswith("const_")}
     try:
-        job = importing.choose_columns(actor=request.user, job=job, mapping=mapping)
+        job = importing.choose_columns(actor=request.user, job=job, mapping=mapping, constants=constants)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("customers:import_detail", pk=job.pk)

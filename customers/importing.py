@@ -52,6 +52,7 @@ from django_tasks_db.models import DBTaskResult
 
 from attributes.models import AttributeDefinition
 from attributes.services import lock_attribute_rules
+from attributes.values import parse_value
 from customers import extensions, import_parallel, import_sheets, import_staging, spreadsheets
 from customers import import_columns as cols
 from customers.access import require_permission
@@ -68,7 +69,9 @@ from customers.models import (
 )
 from customers.reference import DNI
 from customers.services import clean_customer_data, get_customer_settings, set_list_copies
+from customers.services.cleaning import TEXT_LIMITS, clean_text
 from peru import lost_tasks
+from peru.text import CONTROL_MESSAGE, clean_spaces, has_control_characters
 
 # How many errors a job keeps to show (the error report holds every one).
 SHOWN_ERRORS = 500
@@ -122,6 +125,8 @@ class Analysis:
     columns: list = field(default_factory=list)  # [{"header", "key", "how"}] for the mapping step
     # The Direcciones and Contactos sheets: {sheet: (headers, [import_sheets.ChildResult])}.
     children: dict = field(default_factory=dict)
+    # The mapping step's values for every row, as the rows were read with them.
+    constants: dict = field(default_factory=dict)
 
     def count(self, action: str) -> int:
         return sum(1 for r in self.rows if r.action == action)
@@ -263,8 +268,9 @@ def _ready(job: ImportJob, analysis: Analysis, started) -> None:
     job.warnings = analysis.warnings
     job.columns = analysis.columns
     # The confirmed import reads the columns exactly as this preview did, whatever mapping
-    # is remembered for these headers by then.
+    # is remembered for these headers by then (its values for every row too, even none).
     job.mapping = {c["header"]: c["key"] for c in analysis.columns if c["header"]}
+    job.mapping[cols.CONSTANTS_KEY] = analysis.constants
     job.previewed_at = started
     job.checked_rules = {**_rules_now(analysis.rules_version), "staged": True}
     job.status = ImportJob.Status.READY
@@ -442,12 +448,13 @@ def _analyze(path, name, *, actor, job, lock, mapping, separate_progress, batch,
     definitions_by_key = {d.key: d for d in lookups.definitions}
     sample = list(islice(table.rows, SAMPLE_ROWS))
     table.rows = chain(sample, table.rows)
+    remembered = _remembered(table.headers)
     columns = cols.map_columns(
         table.headers,
         [cells for _, cells in sample],
         lookups,
         chosen=mapping or {},
-        remembered=_remembered(table.headers),
+        remembered=remembered,
     )
     keys, warnings, seen_keys = [], [], set()
     for column in columns:
@@ -463,6 +470,7 @@ def _analyze(path, name, *, actor, job, lock, mapping, separate_progress, batch,
         seen_keys.add(key)
         keys.append(key)
     warnings += cols.control_headers_warning(table)
+    constants = _constants_used(mapping, remembered, lookups, actor, warnings)
     if not _NAMING_KEYS & seen_keys:
         message = (
             "No se reconoció ninguna columna de clientes (Número de documento, Razón social, Nombres…). "
@@ -486,7 +494,7 @@ def _analyze(path, name, *, actor, job, lock, mapping, separate_progress, batch,
     lookups.groups = [
         (group, group.load(), actor is None or actor.has_perm(group.permission))
         for group in extensions.sheet_columns()
-        if any(key.startswith(group.key + ".") for key in seen_keys)
+        if any(key.startswith(group.key + ".") for key in (*seen_keys, *constants))
     ]
     archived = [d for d in lookups.definitions if d.archived and f"attr:{d.key}" in seen_keys]
     for definition in archived:
@@ -504,7 +512,7 @@ def _analyze(path, name, *, actor, job, lock, mapping, separate_progress, batch,
     # The other sheets name their customers by the rows of this one: what they read is kept.
     for_children = any(import_sheets.sheet_of(other.name) for other in tables if other is not table)
     version = ()
-    reader = _RowReader(keys, lookups, definitions_by_key, table.headers)
+    reader = _RowReader(keys, lookups, definitions_by_key, table.headers, constants=cols.RowConstants(constants))
     if cols.FULL_NAME in keys:
         header = table.headers[keys.index(cols.FULL_NAME)]
         warnings.append(cols.full_name_warning(header, [reader(number, cells)[1] for number, cells in sample]))
@@ -569,6 +577,7 @@ def _analyze(path, name, *, actor, job, lock, mapping, separate_progress, batch,
         rules_version=version,
         columns=columns,
         children=children,
+        constants=constants,
     )
 
 
@@ -597,13 +606,16 @@ def _slim(result: RowResult, *, for_children: bool) -> None:
 class _RowReader:
     """One row's cells → (RowResult, the data dict for the services)."""
 
-    def __init__(self, keys: list, lookups, labels: dict, headers: list):
+    def __init__(self, keys: list, lookups, labels: dict, headers: list, *, constants: "cols.RowConstants"):
         self.keys, self.lookups, self.labels, self.headers = keys, lookups, labels, headers
         self.read = [(index, key) for index, key in enumerate(keys) if key]  # the columns read, once
+        self.constants = constants if constants else None
 
     def __call__(self, number: int, cells: list) -> tuple[RowResult, dict]:
         width = len(cells)
         by_key = {key: cells[index] for index, key in self.read if index < width}
+        if self.constants is not None:
+            self.constants.fill(by_key)
         result = RowResult(number=number, raw=cells)
         errors: dict = {}
         data = cols.row_data(by_key, self.lookups, errors)
@@ -780,13 +792,15 @@ def _remembered(headers: list) -> dict:
     return found.mapping if found else {}
 
 
-def choose_columns(*, actor, job: ImportJob, mapping: dict) -> ImportJob:
+def choose_columns(*, actor, job: ImportJob, mapping: dict, constants: dict | None = None) -> ImportJob:
     """The mapping step: the owner says what each column of the file is (a field, an attribute,
-    or "" to ignore it); the choice is remembered for the next file with the same headers and
-    the preview runs again."""
+    or "" to ignore it) and, for fields the file lacks, ``constants``: one value for every row
+    ({key: text}, see import_columns.RowConstants); the choice is remembered for the next file
+    with the same headers and the preview runs again."""
     require_permission(actor, "customers.import_customer")
     if actor is not None and job.created_by_id != actor.pk:
         raise PermissionDenied
+    constants = _clean_constants(constants or {}, actor)
     valid = {key for key, _ in column_choices()}
     headers = [c["header"] for c in job.columns]
     clean = {}
@@ -803,14 +817,111 @@ def choose_columns(*, actor, job: ImportJob, mapping: dict) -> ImportJob:
             "Elija al menos la columna del número de documento, del correo o del nombre (razón social, nombres, "
             "apellidos o nombre completo): sin ella no se sabe qué cliente es cada fila."
         )
+    # The job's mapping says which values for every row it has, even none (not the remembered
+    # ones, which another file may change meanwhile); the remembered mapping keeps them only
+    # when there are some, so a mapping of columns alone reads as before.
     claimed = ImportJob.objects.filter(pk=job.pk, status__in=[ImportJob.Status.READY, ImportJob.Status.MAPPING]).update(
-        status=ImportJob.Status.PENDING, mapping=clean, errors=[], warnings=[], error_report="", message=""
+        status=ImportJob.Status.PENDING,
+        mapping={**clean, cols.CONSTANTS_KEY: constants},
+        errors=[],
+        warnings=[],
+        error_report="",
+        message="",
     )
     if not claimed:
         raise ValidationError("Esta importación ya no está en vista previa.")
-    ImportMapping.objects.update_or_create(headers_key=headers_key(headers), defaults={"mapping": clean})
+    ImportMapping.objects.update_or_create(
+        headers_key=headers_key(headers), defaults={"mapping": cols.with_constants(clean, constants)}
+    )
     job.refresh_from_db()
     return job
+
+
+def _clean_constants(constants: dict, actor) -> dict:
+    """The values for every row as the mapping step sent them, without the empty ones; a field
+    the actor may not give one to, or a value no cell could hold, refused in Spanish, naming
+    the field (ValidationError)."""
+    texts = {key: clean_spaces(str(value)) for key, value in constants.items() if clean_spaces(str(value or ""))}
+    if not texts:
+        return {}
+    lookups = cols.Lookups.load()
+    offered = cols.constant_keys(lookups.definitions, actor)
+    labels = {d.key: d for d in lookups.definitions}
+    refused = [key for key in texts if key not in offered]
+    if refused:
+        names = ", ".join(f"«{cols.column_label(key, labels)}»" for key in refused)
+        raise ValidationError(f"No puede dar un valor para todas las filas a {names}.")
+    messages = [
+        f"{cols.column_label(key, labels)} (valor para todas las filas): {message}"
+        for key, message in constant_errors(texts, lookups)
+    ]
+    if messages:
+        raise ValidationError(messages)
+    return {key: texts[key] for key in offered if key in texts}  # in the step's order
+
+
+def constant_errors(constants: dict, lookups) -> list[tuple[str, str]]:
+    """[(key, message)] for the values for every row that a cell with that text would make an
+    error of whatever the row holds: each read by row_data as a cell (the district with the
+    departamento and provincia given for every row), then by the rule that checks that cell's
+    value (the services' text limits, the attribute's parse_value, the registered columns'
+    clean). What depends on the row (a company needs its giro; a district named by the row)
+    is each row's error, named by the field as a cell's would be."""
+    found = []
+    places = {k: v for k, v in constants.items() if k in ("department", "province")}
+    for key, value in constants.items():
+        if has_control_characters(value):
+            found.append((key, CONTROL_MESSAGE))
+            continue
+        errors: dict = {}
+        data = cols.row_data({**places, key: value} if key == "district" else {key: value}, lookups, errors)
+        if key in TEXT_LIMITS:
+            clean_text(data, key, errors)
+        elif key.startswith("attr:") and key not in errors:
+            definition = next(d for d in lookups.definitions if f"attr:{d.key}" == key)
+            try:
+                parse_value(definition, data.get("attributes", {}).get(definition.key))
+            except ValidationError as exc:
+                errors[key] = exc.messages
+        elif "." in key:
+            for group in extensions.sheet_columns():
+                if key.startswith(group.key + "."):
+                    column = key[len(group.key) + 1 :]
+                    _, group_errors = group.clean({column: value}, group.load())
+                    if group_errors.get(column):
+                        errors[key] = [str(m) for m in group_errors[column]]
+        found += [(key, message) for message in errors.get(key, ())]
+    return found
+
+
+def _constants_used(mapping: dict | None, remembered: dict, lookups, actor, warnings: list) -> dict:
+    """The values for every row a preview reads the file with: the job's own (its mapping
+    step's, or the ones its preview used), else the ones remembered for these headers — those
+    the job's owner may give (a remembered cupo needs the credit permission), with a warning
+    for each one left out."""
+    constants = cols.mapping_constants(mapping)
+    if constants is None:
+        constants = cols.mapping_constants(remembered) or {}
+    offered = cols.constant_keys(lookups.definitions, actor)
+    labels = {d.key: d for d in lookups.definitions}
+    for key in [k for k in constants if k not in offered]:
+        warnings.append(
+            f"No se usó el valor para todas las filas de «{cols.column_label(key, labels)}»: "
+            "ese dato ya no existe o usted no tiene permiso para importarlo."
+        )
+        del constants[key]
+    return constants
+
+
+def constant_fields(*, actor, job: ImportJob) -> tuple[list[dict], list[dict]]:
+    """The mapping step's «Valor para todas las filas» for ``actor`` (the form's fields, each
+    with the job's value), and the values the job's preview used (what the preview names)."""
+    definitions = cols.Lookups.load_definitions()
+    values = cols.mapping_constants(job.mapping) or {}
+    every = cols.constant_fields(definitions, None, values)
+    offered = set(cols.constant_keys(definitions, actor))
+    used = [{**f, "shown": cols.constant_shown(f)} for f in every if f["value"]]
+    return [f for f in every if f["key"] in offered], used
 
 
 # The columns of the mapping step that only other systems' files hold (import_views opens it).

@@ -763,7 +763,13 @@ class ImportMapping(models.Model):
         verbose_name_plural = "columnas de importación"
 
     def __str__(self):
-        return ", ".join(f"{header} → {key or 'ignorar'}" for header, key in self.mapping.items())[:200]
+        # The values for every row (customers.import_columns.CONSTANTS_KEY) are a dict.
+        return ", ".join(
+            ", ".join(f"{k} = {v}" for k, v in key.items())
+            if isinstance(key, dict)
+            else f"{header} → {key or 'ignorar'}"
+            for header, key in self.mapping.items()
+        )[:200]
 
 
 class CustomerMerge(models.Model):

@@ -4,8 +4,9 @@
 
   // The mapping step and Importar are two forms: a column changed and not applied would be
   // ignored by Importar without a word. Say so, and hold Importar until the columns are applied.
-  document.addEventListener("change", function (event) {
-    if (!event.target.closest("#import-columns-form select")) return;
+  // A value for every row typed (input) or chosen (change) holds Importar the same way.
+  function columnsChanged(event) {
+    if (!event.target.closest("#import-columns-form select, #import-columns-form input[type=text]")) return;
     var pending = document.getElementById("import-columns-pending");
     if (pending) pending.hidden = false;
     var confirm = document.querySelector("#import-confirm button[type=submit]");
@@ -13,7 +14,9 @@
       confirm.disabled = true;
       confirm.title = "Aplique primero las columnas que cambió";
     }
-  });
+  }
+  document.addEventListener("change", columnsChanged);
+  document.addEventListener("input", columnsChanged);
 
   // A file over the size limit is refused before it travels to the server (the server checks
   // again): the same words the server would answer with.
