@@ -81,8 +81,13 @@ def import_detail(request, pk):
     }
     if job.status in (ImportJob.Status.READY, ImportJob.Status.MAPPING) and job.columns:
         context["column_choices"] = importing.column_choices()
-        context["constant_fields"], context["constants_used"] = importing.constant_fields(actor=request.user, job=job)
         context.update(_columns_summary(job.columns))
+        context["constant_fields"], context["constants_used"] = importing.constant_fields(actor=request.user, job=job)
+        # Rows refused for a field that can take one value for every row (a company's giro):
+        # the way to fix it without editing the file is open.
+        labels = {f["label"] for f in context["constant_fields"]}
+        if any(error[1] in labels and error[3:] in ([], ["Clientes"]) for error in job.errors):
+            context["constants_open"] = context["mapping_open"] = True
         if job.status == ImportJob.Status.MAPPING:  # nothing else to do on the page
             context["mapping_open"] = True
     if job.status == ImportJob.Status.READY:

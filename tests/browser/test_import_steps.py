@@ -166,3 +166,44 @@ def test_the_history_takes_the_owner_back_to_the_columns_to_choose(page, referen
     expect(page.locator("#import-columns-form")).to_be_visible()
     page.set_viewport_size({"width": 390, "height": 844})
     page.screenshot(path=SCREENSHOTS.format("importar-5-columnas-telefono"), full_page=True)
+
+
+def test_an_erpnext_list_of_companies_without_giro_imports_with_one_giro_for_every_row(page, reference_data, tmp_path):
+    # ERPNext's customer export with an address the office added, but no giro, which every
+    # Peruvian company needs: one value for all the rows in the mapping step.
+    headers = ["Customer Name", "Customer Type", "Tax ID", "Email Id", "Mobile No", "Dirección", "Distrito"]
+    rucs = [valid_ruc(), valid_ruc()]
+    rows = [
+        ["Inversiones Andinas S.A.C.", "Company", rucs[0], "info@andinas.pe", "", "Av. Sol 120", "Wanchaq"],
+        ["Comercial del Sur E.I.R.L.", "Company", rucs[1], "ventas@delsur.pe", "984 111 222", "Jr. Puno 45", "Wanchaq"],
+    ]
+    path = tmp_path / "Customer.xlsx"
+    path.write_bytes(xlsx(rows, headers=headers))
+    page = sign_in(page, "Administrador", username="admin-valor-fijo")
+    page.goto("/clientes/importar/")
+    page.get_by_label("Archivo .xlsx, .xls o .csv").set_input_files(str(path))
+    page.get_by_role("button", name="Revisar archivo").click()
+    expect(page.locator("#import-errors")).to_contain_text("Ingrese el giro de la empresa.")
+    expect(page.locator("#import-constants")).to_have_count(0)
+
+    # Rows refused for their giro: the section that gives one to every row is open.
+    expect(page.locator("#import-constants-form")).to_have_attribute("open", "")
+    expect(page.get_by_text("Si la fila trae el dato, vale el del archivo.")).to_be_visible()
+    giro = page.get_by_label("Giro", exact=True)
+    giro.fill("Comercio")
+    expect(page.get_by_text("Cambió columnas: aplíquelas")).to_be_visible()  # typed, not yet applied
+    page.screenshot(path=SCREENSHOTS.format("importar-valor-para-todas-las-filas"), full_page=True)
+
+    page.get_by_role("button", name="Aplicar columnas y revisar de nuevo").click()
+    expect(page.get_by_text("Columnas aplicadas: la vista previa ya las usa.")).to_be_visible()
+    expect(page.locator("#import-constants")).to_contain_text("Giro: Comercio para todas las filas")
+    expect(page.locator("#import-errors")).to_have_count(0)
+    expect(page.locator("#import-next")).to_contain_text("Al importar se crearán 2 clientes.")
+    expect(page.get_by_label("Giro", exact=True)).to_have_value("Comercio")
+    page.screenshot(path=SCREENSHOTS.format("importar-valor-vista-previa"), full_page=True)
+
+    page.get_by_role("button", name="Importar", exact=True).click()
+    expect(page.locator("#import-status")).to_have_text("Terminada")
+    assert set(Customer.objects.filter(document_number__in=rucs).values_list("business_line", flat=True)) == {
+        "Comercio"
+    }

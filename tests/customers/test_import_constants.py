@@ -259,3 +259,17 @@ def test_a_user_who_may_import_but_not_give_credit_is_not_offered_the_credit_col
     assert any("No se usó el valor para todas las filas de «Cupo de crédito»" in w for w in again.warnings)
     run(admin, admin_job)
     assert CreditAccount.objects.get(customer__created_by=admin).credit_limit == Decimal("1000")
+
+
+def test_rows_refused_for_a_field_that_can_take_one_value_open_the_section(admin, client):
+    headers = [h for h in HEADERS if h != "Giro"]
+    row = [cell for header, cell in zip(HEADERS, company(), strict=True) if header != "Giro"]
+    job = preview(admin, xlsx([row], headers=headers))
+    assert job.errors[0][1:3] == ["Giro", "Ingrese el giro de la empresa."]
+    client.force_login(admin)
+    page = client.get(reverse("customers:import_detail", args=[job.pk])).content.decode()
+    assert 'id="import-columns" open' in page and 'id="import-constants-form" open' in page
+
+    fine = preview(admin, xlsx([company()]))
+    page = client.get(reverse("customers:import_detail", args=[fine.pk])).content.decode()
+    assert 'id="import-constants-form" open' not in page and 'id="import-columns" open' not in page
