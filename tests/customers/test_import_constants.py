@@ -7,7 +7,6 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from attributes.models import AttributeDefinition
@@ -15,12 +14,12 @@ from credit.models import CreditAccount
 from customers import import_columns as cols
 from customers import importing
 from customers.models import Category, Customer, ImportJob, ImportMapping
-from tests.customers.test_import import HEADERS, company, person, xlsx
+from tests.customers.test_import import HEADERS, company, person, preview, run, xlsx
 from tests.factories import valid_dni, valid_ruc
 from tests.roles import user_with_role
 
 # ERPNext's customer export with the address columns a list adds, but no giro (which a
-# Peruvian company needs: customers.services) and «Miraflores», a name two districts share.
+# Peruvian company needs: customers.services) and «Miraflores», a name four districts share.
 ERPNEXT = ["Customer Name", "Customer Type", "Tax ID", "Email Id", "Mobile No", "Dirección", "Distrito"]
 
 
@@ -29,20 +28,11 @@ def admin(db):
     return user_with_role("Administrador")
 
 
-def preview(actor, content: bytes, name="clientes.xlsx") -> ImportJob:
-    job = importing.start_import(actor=actor, upload=SimpleUploadedFile(name, content))
-    return importing.preview_import(job.pk)
-
-
 def choose(actor, job, constants: dict) -> ImportJob:
     """The mapping step with the columns as the preview read them and ``constants``."""
     mapping = {c["header"]: c["key"] for c in job.columns}
     importing.choose_columns(actor=actor, job=job, mapping=mapping, constants=constants)
     return importing.preview_import(job.pk)
-
-
-def run(actor, job, mode="todo") -> ImportJob:
-    return importing.run_import(importing.confirm_import(actor=actor, job=job, mode=mode).pk)
 
 
 def erpnext_rows(count=2):
