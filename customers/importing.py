@@ -895,19 +895,23 @@ def constant_errors(constants: dict, lookups) -> list[tuple[str, str]]:
 
 
 def _constants_used(mapping: dict | None, remembered: dict, lookups, actor, warnings: list) -> dict:
-    """The values for every row a preview reads the file with: the job's own (its mapping
-    step's, or the ones its preview used), else the ones remembered for these headers — those
-    the job's owner may give (a remembered cupo needs the credit permission), with a warning
-    for each one left out."""
+    """The values for every row a preview or import reads the file with: the job's own (its
+    mapping step's, or the ones its preview used — also where the owner may no longer give
+    one: its rows then say so, as a cell's would, rather than import other than previewed);
+    for a file without a mapping of its own yet (just uploaded, the admin's import) the ones
+    remembered for these headers that ``actor`` may give (another user's cupo needs the credit
+    permission), with a warning for each one left out. A job's mapping stored before these
+    values existed has none."""
     constants = cols.mapping_constants(mapping)
-    if constants is None:
-        constants = cols.mapping_constants(remembered) or {}
+    if constants is not None or mapping:
+        return constants or {}
+    constants = cols.mapping_constants(remembered) or {}
     offered = cols.constant_keys(lookups.definitions, actor)
     labels = {d.key: d for d in lookups.definitions}
     for key in [k for k in constants if k not in offered]:
         warnings.append(
-            f"No se usó el valor para todas las filas de «{cols.column_label(key, labels)}»: "
-            "ese dato ya no existe o usted no tiene permiso para importarlo."
+            f"No se usó el valor para todas las filas de «{cols.column_label(key, labels)}» elegido la vez "
+            "anterior: ese dato ya no existe o usted no tiene permiso para importarlo."
         )
         del constants[key]
     return constants

@@ -246,7 +246,8 @@ def test_a_user_who_may_import_but_not_give_credit_is_not_offered_the_credit_col
     # Remembered for these headers, but not this user's to give: left out, with a word.
     again = preview(importer, xlsx([company()]))
     assert (again.to_create, again.error_rows) == (1, 0), again.errors
-    assert any("No se usó el valor para todas las filas de «Cupo de crédito»" in w for w in again.warnings)
+    left_out = "No se usó el valor para todas las filas de «Cupo de crédito» elegido la vez anterior"
+    assert any(left_out in warning for warning in again.warnings), again.warnings
     run(admin, admin_job)
     assert CreditAccount.objects.get(customer__created_by=admin).credit_limit == Decimal("1000")
 
@@ -263,3 +264,16 @@ def test_rows_refused_for_a_field_that_can_take_one_value_open_the_section(admin
     fine = preview(admin, xlsx([company()]))
     page = client.get(reverse("customers:import_detail", args=[fine.pk])).content.decode()
     assert 'id="import-constants-form" open' not in page and 'id="import-columns" open' not in page
+
+
+def test_a_job_previewed_before_the_values_existed_takes_none_of_the_remembered_ones(admin):
+    job = preview(admin, xlsx([company(ruc=(ruc := valid_ruc()))]))
+    # As a preview stored it before: its columns only.
+    mapping = {h: k for h, k in job.mapping.items() if h != cols.CONSTANTS_KEY}
+    ImportJob.objects.filter(pk=job.pk).update(mapping=mapping, checked_rules={})  # confirmed: cleaned again
+    remembered = {**mapping, cols.CONSTANTS_KEY: {"category": "Distribuidor"}}
+    ImportMapping.objects.create(headers_key=importing.headers_key(HEADERS), mapping=remembered)
+    Category.objects.get_or_create(name="Distribuidor")
+    job = run(admin, ImportJob.objects.get(pk=job.pk))
+    assert (job.status, job.created) == ("terminada", 1), job.message
+    assert Customer.objects.get(document_number=ruc).category is None
