@@ -77,6 +77,7 @@ class CreditConfig(AppConfig):
                         ("lista",),
                         "",
                         "",
+                        options=services.active_price_list_names,
                     ),
                     extensions.SheetColumn(
                         "payment_term",
@@ -85,6 +86,7 @@ class CreditConfig(AppConfig):
                         ("condicion de pago", "forma pago"),
                         "",
                         "",
+                        options=services.active_payment_term_names,
                     ),
                 ),
                 permission="credit.change_creditaccount",

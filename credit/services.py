@@ -1062,6 +1062,14 @@ class SheetChoices:
     names: dict  # (model, pk) → name
 
 
+def active_price_list_names() -> list[str]:
+    return list(PriceList.objects.filter(is_active=True).values_list("name", flat=True))
+
+
+def active_payment_term_names() -> list[str]:
+    return list(PaymentTerm.objects.filter(is_active=True).values_list("name", flat=True))
+
+
 def sheet_choices() -> SheetChoices:
     """The lists read once per file."""
     price_lists, payment_terms = list(PriceList.objects.all()), list(PaymentTerm.objects.all())

@@ -86,6 +86,9 @@ class SheetColumn:
     aliases: tuple[str, ...] = ()
     example_company: str = ""
     example_person: str = ""
+    # The values a cell may hold, when they are a list (the import's mapping step offers them
+    # in a select for «Valor para todas las filas»); None: free text.
+    options: Callable[[], list[str]] | None = None
 
 
 @dataclass(frozen=True)

@@ -1263,6 +1263,9 @@ def constant_fields(definitions: list, actor, values: dict) -> list[dict]:
         "category": [(c.name, c.name) for c in Category.objects.all()],
         "customer_class": [(c.name, c.name) for c in CustomerClass.objects.all()],
     }
+    for key, column, _ in sheet_columns():
+        if column.options is not None:
+            options[key] = [(name, name) for name in column.options()]
     by_key = {d.key: d for d in definitions}
     for definition in definitions:
         if definition.kind == AttributeDefinition.Kind.BOOLEAN:

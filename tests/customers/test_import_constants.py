@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from attributes.models import AttributeDefinition
-from credit.models import CreditAccount
+from credit.models import CreditAccount, PriceList
 from customers import import_columns as cols
 from customers import importing
 from customers.models import Category, Customer, ImportJob, ImportMapping
@@ -277,3 +277,15 @@ def test_a_job_previewed_before_the_values_existed_takes_none_of_the_remembered_
     job = run(admin, ImportJob.objects.get(pk=job.pk))
     assert (job.status, job.created) == ("terminada", 1), job.message
     assert Customer.objects.get(document_number=ruc).category is None
+
+
+def test_a_price_list_for_every_row_is_chosen_from_the_active_ones(admin, client):
+    general, _ = PriceList.objects.get_or_create(name="Lista general")
+    PriceList.objects.create(name="Lista antigua", is_active=False)
+    job = preview(admin, xlsx([company(ruc=(ruc := valid_ruc()))]))
+    client.force_login(admin)
+    page = client.get(reverse("customers:import_detail", args=[job.pk])).content.decode()
+    assert '<select class="form-select form-select-sm" name="const_credito.price_list"' in page
+    assert '<option value="Lista general">' in page and "Lista antigua" not in page
+    run(admin, choose(admin, job, {"credito.price_list": "Lista general"}))
+    assert CreditAccount.objects.get(customer__document_number=ruc).price_list == general
