@@ -71,6 +71,12 @@ def import_detail(request, pk):
     """The job: progress while it runs (htmx polls the partial), then the preview or the result."""
     job = _job(request, pk)
     template = "customers/_import_job.html" if request.htmx else "customers/import_job.html"
+    return render(request, template, _detail_context(request, job))
+
+
+def _detail_context(request, job: ImportJob, *, posted_constants: dict | None = None) -> dict:
+    """The job page's context. ``posted_constants``: the mapping step's values as sent, shown
+    again when they were refused (with the columns as sent, put on ``job.columns`` unsaved)."""
     sheets = _sheets(job)
     context = {
         "job": job,
@@ -88,11 +94,17 @@ def import_detail(request, pk):
         labels = {f["label"] for f in context["constant_fields"]}
         if any(error[1] in labels and error[3:] in ([], ["Clientes"]) for error in job.errors):
             context["constants_open"] = context["mapping_open"] = True
+        if posted_constants is not None:
+            context["constant_fields"] = [
+                {**f, "value": posted_constants.get(f["key"], "")} for f in context["constant_fields"]
+            ]
+            context["constants_open"] = context["mapping_open"] = True
+            context["columns_pending"] = True  # what was sent is not applied: Importar waits
         if job.status == ImportJob.Status.MAPPING:  # nothing else to do on the page
             context["mapping_open"] = True
     if job.status == ImportJob.Status.READY:
         context.update(_rows_review(request, job))
-    return render(request, template, context)
+    return context
 
 
 def _rows_review(request, job: ImportJob) -> dict:
@@ -169,7 +181,11 @@ def import_columns(request, pk):
         job = importing.choose_columns(actor=request.user, job=job, mapping=mapping, constants=constants)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
-        return redirect("customers:import_detail", pk=job.pk)
+        # The page again with what was sent, so that nothing typed is lost.
+        for column in job.columns:
+            column["key"] = mapping.get(column["header"], column["key"])
+        context = _detail_context(request, job, posted_constants=constants)
+        return render(request, "customers/import_job.html", context, status=400)
     # The mapping closes and the page looks much as before: say that the counts are new.
     if job.file_size <= settings.IMPORT_INLINE_MAX_BYTES:
         importing.preview_import(job.pk)

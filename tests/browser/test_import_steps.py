@@ -190,6 +190,13 @@ def test_an_erpnext_list_of_companies_without_giro_imports_with_one_giro_for_eve
     expect(page.locator("#import-constants-form")).to_have_attribute("open", "")
     expect(page.get_by_text("Si la fila trae el dato, vale el del archivo.")).to_be_visible()
     giro = page.get_by_label("Giro", exact=True)
+    # A value no cell could hold: refused on the form, naming the field, what was typed kept.
+    giro.fill("Comercio " * 17)
+    page.get_by_role("button", name="Aplicar columnas y revisar de nuevo").click()
+    expect(page.get_by_text("Giro (valor para todas las filas): Máximo 150 caracteres")).to_be_visible()
+    expect(page.get_by_label("Giro", exact=True)).to_have_value("Comercio " * 17)
+    page.screenshot(path=SCREENSHOTS.format("importar-valor-rechazado"), full_page=True)
+    giro = page.get_by_label("Giro", exact=True)
     giro.fill("Comercio")
     expect(page.get_by_text("Cambió columnas: aplíquelas")).to_be_visible()  # typed, not yet applied
     page.screenshot(path=SCREENSHOTS.format("importar-valor-para-todas-las-filas"), full_page=True)

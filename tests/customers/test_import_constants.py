@@ -130,14 +130,27 @@ def test_an_attribute_value_is_checked_by_the_attributes_rules(admin):
     assert Customer.objects.get(document_number=ruc).attributes == {key: 3}
 
 
-def test_the_mapping_form_says_what_went_wrong_in_spanish(admin, client):
+def test_the_mapping_form_says_what_went_wrong_in_spanish_and_keeps_what_was_typed(admin, client):
+    key = AttributeDefinition.objects.create(name="Sucursales", kind="entero").key
     job = preview(admin, xlsx([company()]))
     client.force_login(admin)
     post = {f"col_{i}": c["key"] for i, c in enumerate(job.columns)}
-    response = client.post(
-        reverse("customers:import_columns", args=[job.pk]), {**post, "const_category": "Mayorista"}, follow=True
-    )
-    assert "Categoría (valor para todas las filas): La categoría «Mayorista» no existe" in response.content.decode()
+    post[f"col_{HEADERS.index('Correos electrónicos')}"] = ""  # a column changed too
+    post.update({"const_business_line": "Comercio", f"const_attr:{key}": "muchas", "const_category": "Mayorista"})
+    response = client.post(reverse("customers:import_columns", args=[job.pk]), post)
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "Categoría (valor para todas las filas): La categoría «Mayorista» no existe" in page
+    assert "Sucursales (valor para todas las filas): " in page
+    assert 'name="const_business_line" id="const-3" value="Comercio"' in page
+    assert 'value="muchas"' in page
+    emails = HEADERS.index("Correos electrónicos")
+    select = page[page.index(f'name="col_{emails}"') :].split("</select>")[0]
+    assert '<option value="" selected>' in select
+    assert 'id="import-columns-pending" role="status">' in page  # not hidden: sent, not applied
+    assert 'disabled title="Aplique primero las columnas que cambió">Importar</button>' in page
+    job.refresh_from_db()
+    assert job.status == "lista" and cols.mapping_constants(job.mapping) == {}  # nothing applied
 
 
 def test_the_values_are_remembered_for_the_next_file_with_the_same_headers(admin):
