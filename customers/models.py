@@ -673,7 +673,8 @@ class ImportJob(models.Model):
     warnings = models.JSONField("avisos", default=list, blank=True)
     message = models.TextField("mensaje", blank=True)
     error_report = models.FileField("reporte de errores", upload_to="imports/%Y/%m/", max_length=300, blank=True)
-    # The file's column → field chosen in the mapping step ("" = ignorar), by the file's header,
+    # The file's column → field chosen in the mapping step ("" = ignorar), by the file's header
+    # (and, under customers.import_columns.CONSTANTS_KEY, the values given for every row),
     # and how each column was read in the last preview ([{"header", "key", "how"}]).
     mapping = models.JSONField("columnas elegidas", default=dict, blank=True)
     columns = models.JSONField("columnas", default=list, blank=True)

@@ -302,3 +302,16 @@ def test_a_price_list_for_every_row_is_chosen_from_the_active_ones(admin, client
     assert '<option value="Lista general">' in page and "Lista antigua" not in page
     run(admin, choose(admin, job, {"credito.price_list": "Lista general"}))
     assert CreditAccount.objects.get(customer__document_number=ruc).price_list == general
+
+
+def test_row_constants_fill_only_what_a_row_leaves_empty():
+    constants = cols.RowConstants({"kind": "Empresa", "business_line": "Comercio", "department": "Lima"})
+    row = {"business_line": "  ", cols.IS_COMPANY: "No", "street": "Av. Sol 1"}
+    constants.fill(row)
+    # «¿Es empresa?» says the type; a blank cell is empty; no district named: no departamento.
+    assert row == {"business_line": "Comercio", cols.IS_COMPANY: "No", "street": "Av. Sol 1"}
+    with_district = {"district": "Miraflores", "department": None}
+    constants.fill(with_district)
+    filled = {"district": "Miraflores", "department": "Lima", "kind": "Empresa", "business_line": "Comercio"}
+    assert with_district == filled
+    assert not cols.RowConstants({})
