@@ -26,14 +26,20 @@ FOREIGN_HEADERS = [
 ]
 
 
+def upload_as(page, username: str, path):
+    """Signed in as an Administrador, ``path`` uploaded through Importar: its job's page."""
+    page = sign_in(page, "Administrador", username=username)
+    page.goto("/clientes/importar/")
+    page.get_by_label("Archivo .xlsx, .xls o .csv").set_input_files(str(path))
+    page.get_by_role("button", name="Revisar archivo").click()
+    return page
+
+
 def test_a_changed_column_holds_importar_until_it_is_applied(page, reference_data, tmp_path):
     row = [valid_ruc(), "Inversiones Quispe S.A.C.", "Ferretería", "Lima", "Lima", "Miraflores", "Av. Larco 1", "Norte"]
     path = tmp_path / "otro-sistema.xlsx"
     path.write_bytes(xlsx([row], headers=FOREIGN_HEADERS))
-    page = sign_in(page, "Administrador", username="admin-columnas")
-    page.goto("/clientes/importar/")
-    page.get_by_label("Archivo .xlsx, .xls o .csv").set_input_files(str(path))
-    page.get_by_role("button", name="Revisar archivo").click()
+    page = upload_as(page, "admin-columnas", path)
 
     importar = page.get_by_role("button", name="Importar", exact=True)
     expect(importar).to_be_enabled()
@@ -59,10 +65,7 @@ def test_an_old_hand_made_list_imports_after_one_choice(page, reference_data, tm
     rows[0][HAND_MADE.index("Contacto")] = "Abarrotes"  # this list kept the giro there
     path = tmp_path / "CLIENTES 2015.xlsx"
     path.write_bytes(xlsx(rows, headers=HAND_MADE))
-    page = sign_in(page, "Administrador", username="admin-lista-antigua")
-    page.goto("/clientes/importar/")
-    page.get_by_label("Archivo .xlsx, .xls o .csv").set_input_files(str(path))
-    page.get_by_role("button", name="Revisar archivo").click()
+    page = upload_as(page, "admin-lista-antigua", path)
 
     # Pre-filled by title: the whole name, the RUC and the DNI columns; the rest ignored. A file
     # from another system: the columns are open to look at.
@@ -107,10 +110,7 @@ def test_a_file_whose_columns_nobody_recognizes_goes_to_the_mapping_step(page, r
     rows = [["Rosa Elena", "Quispe Mamani", "Cliente antiguo"], ["Juan Carlos", "Pérez Soto", "Referido"]]
     path = tmp_path / "lista-antigua.xlsx"
     path.write_bytes(xlsx(rows, headers=["Col A", "Col B", "Observación interna"]))
-    page = sign_in(page, "Administrador", username="admin-mapeo")
-    page.goto("/clientes/importar/")
-    page.get_by_label("Archivo .xlsx, .xls o .csv").set_input_files(str(path))
-    page.get_by_role("button", name="Revisar archivo").click()
+    page = upload_as(page, "admin-mapeo", path)
 
     expect(page.locator("#import-status")).to_have_text("Columnas por elegir")
     expect(page.locator("#import-columns-needed")).to_contain_text("No se reconoció ninguna columna de clientes")
@@ -152,10 +152,7 @@ def test_a_file_whose_columns_nobody_recognizes_goes_to_the_mapping_step(page, r
 def test_the_history_takes_the_owner_back_to_the_columns_to_choose(page, reference_data, tmp_path):
     path = tmp_path / "otra-lista.csv"
     path.write_text("Col A;Col B\nRosa Elena;Quispe Mamani\n", encoding="utf-8")
-    page = sign_in(page, "Administrador", username="admin-historial")
-    page.goto("/clientes/importar/")
-    page.get_by_label("Archivo .xlsx, .xls o .csv").set_input_files(str(path))
-    page.get_by_role("button", name="Revisar archivo").click()
+    page = upload_as(page, "admin-historial", path)
     expect(page.locator("#import-status")).to_have_text("Columnas por elegir")
 
     page.goto("/clientes/importar/")
@@ -179,10 +176,7 @@ def test_an_erpnext_list_of_companies_without_giro_imports_with_one_giro_for_eve
     ]
     path = tmp_path / "Customer.xlsx"
     path.write_bytes(xlsx(rows, headers=headers))
-    page = sign_in(page, "Administrador", username="admin-valor-fijo")
-    page.goto("/clientes/importar/")
-    page.get_by_label("Archivo .xlsx, .xls o .csv").set_input_files(str(path))
-    page.get_by_role("button", name="Revisar archivo").click()
+    page = upload_as(page, "admin-valor-fijo", path)
     expect(page.locator("#import-errors")).to_contain_text("Ingrese el giro de la empresa.")
     expect(page.locator("#import-constants")).to_have_count(0)
 
