@@ -8,6 +8,7 @@ any case and with or without accents, stray spaces, the apostrophe the export pu
 cells that would run as formulas.
 """
 
+import collections
 import difflib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -1065,6 +1066,62 @@ def map_columns(headers: list, sample: list, lookups: Lookups, *, chosen: dict, 
             used.add(guess)
     _places_need_a_district(columns, used)
     return columns
+
+
+# --- a file typed without a title row: its first row is a customer --------------------------
+
+
+def looks_like_data(text: str) -> bool:
+    """A first-row cell no title would be: a document, phone, ubigeo, date or amount (6 digits
+    or more once its separators go), or an e-mail."""
+    digits = "".join(ch for ch in text if ch not in " .,-/:+()")
+    return (digits.isdigit() and len(digits) >= 6) or ("@" in text and " " not in text.strip())
+
+
+def first_row_is_data(first: list, sample: list, lookups: Lookups) -> bool:
+    """Whether a sheet's first row is a customer typed without titles above it, not titles.
+
+    Conservative: titles («RUC», «Teléfono 1», «Nro.», «Distrito») stay titles. The first row
+    is data when one of its cells is what no title is (looks_like_data: a RUC or DNI, a phone,
+    a date, an e-mail), or when most of its cells in columns whose values below say what they
+    are (_by_values) are such values too («Empresa | Miraflores» over companies and districts)
+    — at least two of them, so that one title that is also a word of the list («Persona»)
+    decides nothing. Once per file, on the first row and the sample read for the mapping."""
+    texts = [text_of(cell) for cell in first]
+    if any(looks_like_data(text) for text in texts if text):
+        return True
+    considered = alike = 0
+    for index, text in enumerate(texts):
+        if not text:
+            continue
+        below = _by_values([v for v in (text_of(row[index]) for row in sample if index < len(row)) if v], lookups)
+        if not below:
+            continue
+        considered += 1
+        alike += bool(set(_by_values([text], lookups)) & set(below))
+    return alike >= 2 and alike * 2 > considered
+
+
+def column_profiles(rows: list, width: int, lookups: Lookups) -> list[str]:
+    """What each column of a file without titles holds, in a few letters: the fields its
+    values fit (_by_values) and their shape (n: numbers, d: text with digits such as an
+    address, t: words such as a name; "" an empty column). A mapping chosen for such a file is
+    remembered under its columns' letters and profiles (customers.importing.mapping_key): the
+    next file of the same layout finds it, another with as many columns does not."""
+    profiles = []
+    for index in range(width):
+        values = [v for v in (text_of(row[index]) for row in rows if index < len(row)) if v]
+        shapes = collections.Counter(_shape(v) for v in values)
+        shape = shapes.most_common(1)[0][0] if shapes else ""
+        profiles.append("+".join(sorted(set(_by_values(values, lookups)))) + ":" + shape)
+    return profiles
+
+
+def _shape(value: str) -> str:
+    digits = sum(ch.isdigit() for ch in value)
+    if digits and all(ch.isdigit() or ch in " .,-/:+()" for ch in value):
+        return "n"
+    return "d" if digits else "t"
 
 
 SAMPLES_SHOWN = 3
