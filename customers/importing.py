@@ -589,10 +589,7 @@ def _analyze(path, name, *, actor, job, lock, mapping, separate_progress, batch,
 
 
 def untitled_warning(number: int) -> str:
-    return (
-        f"El archivo no tiene fila de títulos: la fila {number} se leyó como datos. "
-        "Revise qué dato es cada columna."
-    )
+    return f"El archivo no tiene fila de títulos: la fila {number} se leyó como datos. Revise qué dato es cada columna."
 
 
 def _slim(result: RowResult, *, for_children: bool) -> None:

@@ -19,9 +19,7 @@ from tests.customers.test_import_pages import _text
 from tests.factories import make_company, valid_dni, valid_ruc
 from tests.roles import user_with_role
 
-WARNING = (
-    "El archivo no tiene fila de títulos: la fila 1 se leyó como datos. Revise qué dato es cada columna."
-)
+WARNING = "El archivo no tiene fila de títulos: la fila 1 se leyó como datos. Revise qué dato es cada columna."
 LETTERS = ["Columna A", "Columna B", "Columna C", "Columna D", "Columna E", "Columna F"]
 # What the owner says the columns are in the mapping step.
 CHOSEN = {
@@ -122,7 +120,8 @@ def test_a_title_row_stays_titles(db, first):
 
 
 def test_a_titled_file_is_read_as_before(admin):
-    job = preview(admin, xlsx([["RUC", "Razón social", "Giro", "Dirección", "Ubigeo", "Teléfono 1"], *untitled_rows(2)]))
+    titles = ["RUC", "Razón social", "Giro", "Dirección", "Ubigeo", "Teléfono 1"]
+    job = preview(admin, xlsx([titles, *untitled_rows(2)]))
     assert [c["header"] for c in job.columns][:2] == ["RUC", "Razón social"]
     assert WARNING not in job.warnings and job.to_create == 2, job.errors
     assert not importing.is_untitled(job.columns)
