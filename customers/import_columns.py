@@ -908,9 +908,8 @@ def merge(base: dict, row: dict) -> dict:
 
 # --- the template's example rows: left in the file, skipped --------------------------------
 
-# The example rows the template writes in the Clientes sheet (import_template), by the
-# attribute of each column that holds its value; the Direcciones and Contactos sheets have the
-# first one only.
+# The example rows the template writes in the Clientes, Direcciones and Contactos sheets
+# (import_template), by the attribute of each column that holds its value.
 EXAMPLES = ("example_company", "example_person")
 
 
