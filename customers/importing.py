@@ -466,7 +466,10 @@ def _analyze(path, name, *, actor, job, lock, mapping, separate_progress, batch,
     keys, seen_keys = [], set()
     for column in columns:
         header, key = column["header"], column["key"]
-        if not key and header and not column["how"] and cols.header_key(header) not in import_sheets.REPORT_KEYS:
+        # Not for a file without titles: its column that no value told is not «no es un dato de
+        # clientes» (nothing said what it is), and its warning asks to look at each column.
+        untold = not key and header and not column["how"] and profiles is None
+        if untold and cols.header_key(header) not in import_sheets.REPORT_KEYS:
             warnings.append(f"Se ignoró la columna «{header[:60]}»: no es un dato de clientes.")
         if key and key in seen_keys:
             warnings.append(f"La columna «{header[:60]}» está repetida: se usa la primera.")

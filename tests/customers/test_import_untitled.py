@@ -245,3 +245,9 @@ def test_worker_processes_check_the_first_row_too(committed_admin, monkeypatch, 
     assert calls == [2, 2]  # the first preview and the one after the mapping
     assert (job.to_create, job.error_rows, job.rows_total) == (10, 0, 10), job.errors
     assert set(ImportStagedRow.objects.filter(sheet="").values_list("number", flat=True)) == set(range(1, 11))
+
+
+def test_an_untitled_column_no_value_told_is_not_called_no_customer_data(admin):
+    job = preview(admin, xlsx(untitled_rows()))
+    assert not any(w.startswith("Se ignoró la columna") for w in job.warnings)
+    assert "La columna «Columna A» se leyó como «Número de documento» (por su nombre o sus datos)." in job.warnings
