@@ -137,10 +137,9 @@ def test_a_file_without_the_document_column_skips_nothing(admin):
     assert job.to_create == 1 and not any("ejemplo" in w for w in job.warnings)
 
 
-def test_the_examples_are_skipped_when_workers_check_a_large_file(committed_admin, monkeypatch, settings):
-    by_header = {column.header: column for column in cols.COLUMNS}
-    examples = [[getattr(by_header[h], example) for h in HEADERS] for example in cols.EXAMPLES]
-    content = xlsx([examples[0], *[company(name=f"Empresa {n} S.A.") for n in range(9)], examples[1]])
+def checked_in_workers(monkeypatch, settings) -> list:
+    """Make a small file's preview run in two worker processes, chunks of 3 rows; the returned
+    list gets the number of workers of each preview that used them."""
     monkeypatch.setattr(importing, "CHUNK", 3)
     monkeypatch.setattr(importing, "PARALLEL_FROM", 1)
     settings.IMPORT_INLINE_MAX_BYTES = 0  # a file the task worker checks, not the request
@@ -148,6 +147,14 @@ def test_the_examples_are_skipped_when_workers_check_a_large_file(committed_admi
     calls = []
     in_workers = importing._analyze_in_workers
     monkeypatch.setattr(importing, "_analyze_in_workers", lambda *a, **k: calls.append(a[1]) or in_workers(*a, **k))
+    return calls
+
+
+def test_the_examples_are_skipped_when_workers_check_a_large_file(committed_admin, monkeypatch, settings):
+    by_header = {column.header: column for column in cols.COLUMNS}
+    examples = [[getattr(by_header[h], example) for h in HEADERS] for example in cols.EXAMPLES]
+    content = xlsx([examples[0], *[company(name=f"Empresa {n} S.A.") for n in range(9)], examples[1]])
+    calls = checked_in_workers(monkeypatch, settings)
     job = importing.preview_import(
         importing.start_import(actor=committed_admin, upload=SimpleUploadedFile("c.xlsx", content)).pk
     )

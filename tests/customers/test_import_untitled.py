@@ -14,6 +14,7 @@ from customers import import_columns as cols
 from customers import importing
 from customers.models import Customer, ImportJob, ImportMapping, ImportStagedRow
 from tests.customers.test_import import run
+from tests.customers.test_import_examples import checked_in_workers
 from tests.customers.test_import_page_states import _upload
 from tests.customers.test_import_pages import _text
 from tests.factories import make_company, valid_dni, valid_ruc
@@ -230,17 +231,12 @@ def test_the_mapping_of_an_untitled_file_is_remembered_for_the_same_layout_only(
 
 @pytest.fixture
 def committed_admin(transactional_db, reference_data):
+    # Worker processes read committed rows only: no test transaction around this test.
     return user_with_role("Administrador")
 
 
 def test_worker_processes_check_the_first_row_too(committed_admin, monkeypatch, settings):
-    monkeypatch.setattr(importing, "CHUNK", 3)
-    monkeypatch.setattr(importing, "PARALLEL_FROM", 1)
-    settings.IMPORT_INLINE_MAX_BYTES = 0  # a file the task worker checks, not the request
-    monkeypatch.setattr(importing.os, "cpu_count", lambda: 2)
-    calls = []
-    in_workers = importing._analyze_in_workers
-    monkeypatch.setattr(importing, "_analyze_in_workers", lambda *a, **k: calls.append(a[1]) or in_workers(*a, **k))
+    calls = checked_in_workers(monkeypatch, settings)
     job = choose(committed_admin, preview(committed_admin, xlsx(untitled_rows(10))))
     assert calls == [2, 2]  # the first preview and the one after the mapping
     assert (job.to_create, job.error_rows, job.rows_total) == (10, 0, 10), job.errors
