@@ -415,6 +415,18 @@ class Lookups:
     # The unsaved customer every row to create is cleaned over (clean_customer_data only reads
     # it): one per file, not a model instance per row.
     new_customer: Customer = field(default_factory=Customer)
+    # The folded names of the departamentos and of the provincias (place_names), once per file.
+    places: tuple | None = None
+
+    def place_names(self) -> tuple[set, set]:
+        """(departamentos, provincias) folded, for guessing a column by its values."""
+        if self.places is None:
+            districts = self.districts.values()
+            self.places = (
+                {fold(d.province.department.name) for d in districts},
+                {fold(d.province.name) for d in districts},
+            )
+        return self.places
 
     @staticmethod
     def load_definitions() -> list:
@@ -1089,15 +1101,17 @@ def first_row_is_data(first: list, sample: list, lookups: Lookups) -> bool:
     texts = [text_of(cell) for cell in first]
     if any(looks_like_data(text) for text in texts if text):
         return True
+    # What each cell alone could be, first: a title row has at most one such cell (nearly always
+    # none), and then its columns below need not be read at all.
+    own = {index: set(_by_values([text], lookups)) for index, text in enumerate(texts) if text}
+    if sum(1 for guesses in own.values() if guesses) < 2:
+        return False
     considered = alike = 0
-    for index, text in enumerate(texts):
-        if not text:
-            continue
+    for index, guesses in own.items():
         below = _by_values([v for v in (text_of(row[index]) for row in sample if index < len(row)) if v], lookups)
-        if not below:
-            continue
-        considered += 1
-        alike += bool(set(_by_values([text], lookups)) & set(below))
+        if below:
+            considered += 1
+            alike += bool(guesses & set(below))
     return alike >= 2 and alike * 2 > considered
 
 
@@ -1235,11 +1249,10 @@ def _by_values(values: list[str], lookups: Lookups) -> list[str]:
         fold(v) for v in values
     } - {"0", "1"}:
         guesses.append("document_type")
-    departments = {fold(d.province.department.name) for d in lookups.districts.values()}
+    departments, provinces = lookups.place_names()
     if share(lambda v: fold(without_country(v)) in departments) >= 0.6:
         guesses.append("department")
     # Odoo's «Ciudad» in Peru (l10n_pe's city_id) is the provincia.
-    provinces = {fold(d.province.name) for d in lookups.districts.values()}
     if share(lambda v: fold(v) in provinces) >= 0.6:
         guesses.append("province")
     if share(lambda v: fold(v) in lookups.district_names) >= 0.6:
