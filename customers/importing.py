@@ -448,7 +448,7 @@ def _analyze(path, name, *, actor, job, lock, mapping, separate_progress, batch,
         sample.insert(0, (table.first_number, table.first))
         rows = [cells for _, cells in sample]
         width = max(len(cells) for cells in rows)
-        table.headers = [spreadsheets.column_name(index) for index in range(width)]
+        table.headers = [table.column_name(index) for index in range(width)]
         table.control_headers = []
         profiles = cols.column_profiles(rows, width, lookups)
         warnings.append(untitled_warning(table.first_number))

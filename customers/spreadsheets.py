@@ -57,14 +57,14 @@ class Table:
     # (customers.importing reads it as a row then).
     first: list | None = None
     first_number: int = 1
+    first_column: int = 0  # the sheet's column of the cells' first (0: A)
 
+    def column_name(self, index: int) -> str:
+        """The name of a column of a file without titles: «Columna A», «Columna B»… as Excel
+        letters them (the 27th is «Columna AA»)."""
+        from openpyxl.utils import get_column_letter
 
-def column_name(index: int) -> str:
-    """The name of a column of a file without titles: «Columna A», «Columna B»… as Excel
-    letters them (the 27th is «Columna AA»)."""
-    from openpyxl.utils import get_column_letter
-
-    return f"Columna {get_column_letter(index + 1)}"
+        return f"Columna {get_column_letter(self.first_column + index + 1)}"
 
 
 class ControlRow(list):
@@ -217,9 +217,10 @@ def _calamine_message(exc) -> str:
 def _sheet_table(workbook, name: str) -> Table:
     try:
         sheet = workbook.get_sheet_by_name(name)
+        # Rows come from the sheet's first row (the empty ones above its data too); cells from
+        # the first column that has data (the letters of a file without titles start there).
         iterator = iter(sheet.iter_rows())
-        start = sheet.start[0] if sheet.start else 0
-        headers, control, first, number = [], [], None, start
+        headers, control, first, number = [], [], None, 0
         for header_cells in iterator:
             number += 1
             if any(_blank(c) is False for c in header_cells):
@@ -236,6 +237,7 @@ def _sheet_table(workbook, name: str) -> Table:
         control_headers=control,
         first=first,
         first_number=number,
+        first_column=sheet.start[1] if sheet.start else 0,
     )
 
 

@@ -247,3 +247,17 @@ def test_an_untitled_column_no_value_told_is_not_called_no_customer_data(admin):
     job = preview(admin, xlsx(untitled_rows()))
     assert not any(w.startswith("Se ignoró la columna") for w in job.warnings)
     assert "La columna «Columna A» se leyó como «Número de documento» (por su nombre o sus datos)." in job.warnings
+
+
+@pytest.mark.parametrize("kind", ["xlsx", "xls", "csv"])
+def test_rows_and_columns_keep_the_sheet_s_numbers_and_letters_below_blank_rows(admin, kind):
+    rows = untitled_rows(2)
+    if kind == "csv":
+        content = csv_bytes([[], [], *rows])
+    else:  # rows 1 and 2 and column A left empty
+        content = {"xlsx": xlsx, "xls": xls}[kind]([[], [], *[[None, *row] for row in rows]])
+    job = preview(admin, content, name=f"lista.{kind}")
+    assert importing.untitled_warning(3) in job.warnings
+    assert sorted({error[0] for error in job.errors}) == [3, 4]  # no razón social yet: errors
+    headers = [c["header"] for c in job.columns if c["key"] == "document_number"]
+    assert headers == (["Columna A"] if kind == "csv" else ["Columna B"])
