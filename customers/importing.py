@@ -83,9 +83,10 @@ class ImportRefused(ValidationError):
 
 
 class ColumnsNotRecognized(ImportRefused):
-    """A file with titles and rows none of whose columns was recognized: the page's import asks
-    what each one is (``columns``, with their sample values) instead of refusing it
-    (preview_import); an import that cannot ask (the admin's) refuses it."""
+    """A file with rows (under titles, or without titles) none of whose columns was recognized:
+    the page's import asks what each one is (``columns``, with their sample values; ``warnings``
+    to show meanwhile: a file without titles says so) instead of refusing it (preview_import);
+    an import that cannot ask (the admin's) refuses it."""
 
     def __init__(self, message: str, *, columns: list, warnings: list):
         super().__init__(message)
