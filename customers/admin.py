@@ -116,6 +116,16 @@ class CustomerAdmin(ImportExportMixin, ReadOnlyHistoryAdmin):
     list_per_page = 50
     show_full_result_count = False  # an exact COUNT(*) of a million rows on every page is too slow
 
+    def import_action(self, request, **kwargs):
+        """django-import-export's preview, with the import's warnings (ignored columns, example
+        rows skipped, a file without titles…) as the admin's warning messages above it: they
+        block nothing, the confirm button stays (customers.resources.ImportResult)."""
+        response = super().import_action(request, **kwargs)
+        result = (getattr(response, "context_data", None) or {}).get("result")
+        for warning in getattr(result, "warnings", ()):
+            messages.warning(request, warning)
+        return response
+
     @admin.display(description="En la aplicación")
     def app_link(self, obj):
         return format_html('<a href="{}">Ver / editar</a>', reverse("customers:detail", args=[obj.pk]))

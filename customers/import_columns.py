@@ -8,6 +8,7 @@ any case and with or without accents, stray spaces, the apostrophe the export pu
 cells that would run as formulas.
 """
 
+import collections
 import difflib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -414,6 +415,18 @@ class Lookups:
     # The unsaved customer every row to create is cleaned over (clean_customer_data only reads
     # it): one per file, not a model instance per row.
     new_customer: Customer = field(default_factory=Customer)
+    # The folded names of the departamentos and of the provincias (place_names), once per file.
+    places: tuple | None = None
+
+    def place_names(self) -> tuple[set, set]:
+        """(departamentos, provincias) folded, for guessing a column by its values."""
+        if self.places is None:
+            districts = self.districts.values()
+            self.places = (
+                {fold(d.province.department.name) for d in districts},
+                {fold(d.province.name) for d in districts},
+            )
+        return self.places
 
     @staticmethod
     def load_definitions() -> list:
@@ -907,9 +920,8 @@ def merge(base: dict, row: dict) -> dict:
 
 # --- the template's example rows: left in the file, skipped --------------------------------
 
-# The example rows the template writes in the Clientes sheet (import_template), by the
-# attribute of each column that holds its value; the Direcciones and Contactos sheets have the
-# first one only.
+# The example rows the template writes in the Clientes, Direcciones and Contactos sheets
+# (import_template), by the attribute of each column that holds its value.
 EXAMPLES = ("example_company", "example_person")
 
 
@@ -1067,6 +1079,64 @@ def map_columns(headers: list, sample: list, lookups: Lookups, *, chosen: dict, 
     return columns
 
 
+# --- a file typed without a title row: its first row is a customer --------------------------
+
+
+def looks_like_data(text: str) -> bool:
+    """A first-row cell no title would be: a document, phone, ubigeo, date or amount (6 digits
+    or more once its separators go), or an e-mail."""
+    digits = "".join(ch for ch in text if ch not in " .,-/:+()")
+    return (digits.isdigit() and len(digits) >= 6) or ("@" in text and " " not in text.strip())
+
+
+def first_row_is_data(first: list, sample: list, lookups: Lookups) -> bool:
+    """Whether a sheet's first row is a customer typed without titles above it, not titles.
+
+    Conservative: titles («RUC», «Teléfono 1», «Nro.», «Distrito») stay titles. The first row
+    is data when one of its cells is what no title is (looks_like_data: a RUC or DNI, a phone,
+    a date, an e-mail), or when most of its cells in columns whose values below say what they
+    are (_by_values) are such values too («Empresa | Miraflores» over companies and districts)
+    — at least two of them, so that one title that is also a word of the list («Persona»)
+    decides nothing. Once per file, on the first row and the sample read for the mapping."""
+    texts = [text_of(cell) for cell in first]
+    if any(looks_like_data(text) for text in texts if text):
+        return True
+    # What each cell alone could be, first: a title row has at most one such cell (nearly always
+    # none), and then its columns below need not be read at all.
+    own = {index: set(_by_values([text], lookups)) for index, text in enumerate(texts) if text}
+    if sum(1 for guesses in own.values() if guesses) < 2:
+        return False
+    considered = alike = 0
+    for index, guesses in own.items():
+        below = _by_values([v for v in (text_of(row[index]) for row in sample if index < len(row)) if v], lookups)
+        if below:
+            considered += 1
+            alike += bool(guesses & set(below))
+    return alike >= 2 and alike * 2 > considered
+
+
+def column_profiles(rows: list, width: int, lookups: Lookups) -> list[str]:
+    """What each column of a file without titles holds, in a few letters: the fields its
+    values fit (_by_values) and their shape (n: numbers, d: text with digits such as an
+    address, t: words such as a name; "" an empty column). A mapping chosen for such a file is
+    remembered under its columns' letters and profiles (customers.importing.mapping_key): the
+    next file of the same layout finds it, another with as many columns does not."""
+    profiles = []
+    for index in range(width):
+        values = [v for v in (text_of(row[index]) for row in rows if index < len(row)) if v]
+        shapes = collections.Counter(_shape(v) for v in values)
+        shape = shapes.most_common(1)[0][0] if shapes else ""
+        profiles.append("+".join(sorted(set(_by_values(values, lookups)))) + ":" + shape)
+    return profiles
+
+
+def _shape(value: str) -> str:
+    digits = sum(ch.isdigit() for ch in value)
+    if digits and all(ch.isdigit() or ch in " .,-/:+()" for ch in value):
+        return "n"
+    return "d" if digits else "t"
+
+
 SAMPLES_SHOWN = 3
 
 
@@ -1179,11 +1249,10 @@ def _by_values(values: list[str], lookups: Lookups) -> list[str]:
         fold(v) for v in values
     } - {"0", "1"}:
         guesses.append("document_type")
-    departments = {fold(d.province.department.name) for d in lookups.districts.values()}
+    departments, provinces = lookups.place_names()
     if share(lambda v: fold(without_country(v)) in departments) >= 0.6:
         guesses.append("department")
     # Odoo's «Ciudad» in Peru (l10n_pe's city_id) is the provincia.
-    provinces = {fold(d.province.name) for d in lookups.districts.values()}
     if share(lambda v: fold(v) in provinces) >= 0.6:
         guesses.append("province")
     if share(lambda v: fold(v) in lookups.district_names) >= 0.6:

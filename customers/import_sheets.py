@@ -63,10 +63,22 @@ ADDRESS_COLUMNS = [
 CONTACT_COLUMNS = [
     *_KEY_COLUMNS,
     cols.Column(
-        "name", "Nombre", "Nombre y apellido del contacto", ("nombre del contacto", "contacto"), "Ana Torres", ""
+        "name",
+        "Nombre",
+        "Nombre y apellido del contacto",
+        ("nombre del contacto", "contacto"),
+        "Ana Torres",
+        "Luis Quispe",
     ),
-    cols.Column("role", "Cargo", "", ("puesto",), "Jefa de compras", ""),
-    cols.Column("phones", "Teléfonos", "Separados por coma", ("telefono", "celular", "telefonos"), "987 111 222", ""),
+    cols.Column("role", "Cargo", "", ("puesto",), "Jefa de compras", "Hijo"),
+    cols.Column(
+        "phones",
+        "Teléfonos",
+        "Separados por coma",
+        ("telefono", "celular", "telefonos"),
+        "987 111 222",
+        "984 222 333",
+    ),
     cols.Column(
         "emails", "Correos electrónicos", "Separados por coma", ("correo", "email", "correos"), "ana@gloria.com.pe", ""
     ),
@@ -113,8 +125,9 @@ class _Owner:
     error: str = ""
 
 
-# The example rows the template writes in these sheets (cols.EXAMPLES: the company's only).
-CHILD_EXAMPLES = cols.EXAMPLES[:1]
+# The example rows the template writes in these sheets: the company's and the person's, as in
+# Clientes (cols.EXAMPLES).
+CHILD_EXAMPLES = cols.EXAMPLES
 
 
 def analyze_sheet(

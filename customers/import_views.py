@@ -141,7 +141,8 @@ def _columns_summary(columns: list[dict]) -> dict:
     when a column was guessed (someone should look), when most columns were not recognized, or
     when one was read as what only other systems' files hold (a whole name, a second phone
     column…): a file from another system. Our template with one extra column of the office's own
-    does not open forty drop-downs: the warning already names the ignored column."""
+    does not open forty drop-downs: the warning already names the ignored column. A file without
+    titles always opens it: every column was read by its values."""
     headed = [c for c in columns if c["header"]]
     guessed = sum(1 for c in headed if c["how"] == "sugerido")
     ignored = sum(1 for c in headed if not c["key"])
@@ -150,7 +151,7 @@ def _columns_summary(columns: list[dict]) -> dict:
         "columns_read": len(headed) - ignored,
         "columns_guessed": guessed,
         "columns_ignored": ignored,
-        "mapping_open": guessed > 0 or ignored * 2 > len(headed) or foreign,
+        "mapping_open": guessed > 0 or ignored * 2 > len(headed) or foreign or importing.is_untitled(columns),
     }
 
 

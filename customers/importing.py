@@ -86,13 +86,14 @@ class ImportRefused(ValidationError):
 
 
 class ColumnsNotRecognized(ImportRefused):
-    """A file with titles and rows none of whose columns was recognized: the page's import asks
-    what each one is (``columns``, with their sample values) instead of refusing it
-    (preview_import); an import that cannot ask (the admin's) refuses it."""
+    """A file with rows (under titles, or without titles) none of whose columns was recognized:
+    the page's import asks what each one is (``columns``, with their sample values; ``warnings``
+    to show meanwhile: a file without titles says so) instead of refusing it (preview_import);
+    an import that cannot ask (the admin's) refuses it."""
 
-    def __init__(self, message: str, *, columns: list):
+    def __init__(self, message: str, *, columns: list, warnings: list):
         super().__init__(message)
-        self.columns = columns
+        self.columns, self.warnings = columns, warnings
 
 
 # The columns a row needs one of to name a customer: without any, nothing in the file is one.
@@ -233,7 +234,7 @@ def preview_import(job_id: int) -> ImportJob:
                     import_staging.refresh_statistics()
                     job.save()
         except ColumnsNotRecognized as exc:
-            _columns_to_choose(job, exc.columns)
+            _columns_to_choose(job, exc.columns, exc.warnings)
             return job
         except (spreadsheets.FileRefused, ImportRefused) as exc:
             _finish(job, status=ImportJob.Status.REFUSED, message=_message(exc))
@@ -241,12 +242,12 @@ def preview_import(job_id: int) -> ImportJob:
     return job
 
 
-def _columns_to_choose(job: ImportJob, columns: list) -> None:
+def _columns_to_choose(job: ImportJob, columns: list, warnings: list) -> None:
     """The job waits for its owner to say what each column is: its columns kept (with sample
     values), no row counted, nothing staged (the preview's transaction was rolled back)."""
     job.columns = columns
     job.mapping = {}
-    job.warnings, job.errors = [], []
+    job.warnings, job.errors = warnings, []
     job.to_create = job.to_update = job.unchanged = job.error_rows = 0
     job.rows_total = job.rows_done = 0
     job.sheets = {}
@@ -447,8 +448,19 @@ def _analyze(path, name, *, actor, job, lock, mapping, separate_progress, batch,
         raise ImportRefused("El archivo no tiene una fila de títulos (Tipo de cliente, Número de documento…).")
     definitions_by_key = {d.key: d for d in lookups.definitions}
     sample = list(islice(table.rows, SAMPLE_ROWS))
+    warnings, profiles = [], None
+    if cols.first_row_is_data(table.first, [cells for _, cells in sample], lookups):
+        # No title row: the first row is the first customer (row 1 as the sheet numbers it),
+        # the columns are named by their letters and read by their values.
+        sample.insert(0, (table.first_number, table.first))
+        rows = [cells for _, cells in sample]
+        width = max(len(cells) for cells in rows)
+        table.headers = [table.column_name(index) for index in range(width)]
+        table.control_headers = []
+        profiles = cols.column_profiles(rows, width, lookups)
+        warnings.append(untitled_warning(table.first_number))
     table.rows = chain(sample, table.rows)
-    remembered = _remembered(table.headers)
+    remembered = _remembered(mapping_key(table.headers, profiles))
     columns = cols.map_columns(
         table.headers,
         [cells for _, cells in sample],
@@ -456,10 +468,16 @@ def _analyze(path, name, *, actor, job, lock, mapping, separate_progress, batch,
         chosen=mapping or {},
         remembered=remembered,
     )
-    keys, warnings, seen_keys = [], [], set()
+    if profiles is not None:
+        for column, profile in zip(columns, profiles, strict=True):
+            column["profile"] = profile
+    keys, seen_keys = [], set()
     for column in columns:
         header, key = column["header"], column["key"]
-        if not key and header and not column["how"] and cols.header_key(header) not in import_sheets.REPORT_KEYS:
+        # Not for a file without titles: its column that no value told is not «no es un dato de
+        # clientes» (nothing said what it is), and its warning asks to look at each column.
+        untold = not key and header and not column["how"] and profiles is None
+        if untold and cols.header_key(header) not in import_sheets.REPORT_KEYS:
             warnings.append(f"Se ignoró la columna «{header[:60]}»: no es un dato de clientes.")
         if key and key in seen_keys:
             warnings.append(f"La columna «{header[:60]}» está repetida: se usa la primera.")
@@ -478,14 +496,16 @@ def _analyze(path, name, *, actor, job, lock, mapping, separate_progress, batch,
         )
         if not sample:  # titles only: nothing to map, nor to import
             raise ImportRefused(message)
-        data = next((header for header in table.headers if _looks_like_data(header)), None)
-        if data is not None:  # no title row: its first row would be lost as titles
-            raise ImportRefused(
-                f"La primera fila del archivo tiene datos («{data[:40]}»), no títulos. "
-                "Ponga en la primera fila los títulos de la plantilla y súbalo de nuevo."
+        if profiles is not None:
+            message = (
+                "El archivo no tiene fila de títulos y no se reconoció ninguna columna de clientes por sus datos "
+                "(número de documento, correo…). Ponga en la primera fila los títulos de la plantilla y súbalo de "
+                "nuevo."
             )
         raise ColumnsNotRecognized(
-            message + " En Clientes › Importar también puede decir qué dato es cada columna.", columns=columns
+            message + " En Clientes › Importar también puede decir qué dato es cada columna.",
+            columns=columns,
+            warnings=warnings[:1] if profiles is not None else [],
         )
     # The template's example rows left in the file: skipped, with one warning for every sheet.
     skipped = cols.SkippedExamples()
@@ -581,11 +601,8 @@ def _analyze(path, name, *, actor, job, lock, mapping, separate_progress, batch,
     )
 
 
-def _looks_like_data(header: str) -> bool:
-    """A first-row cell no title would be: a document, phone, ubigeo, date or amount (6 digits
-    or more once its separators go), or an e-mail."""
-    digits = "".join(ch for ch in header if ch not in " .,-/:+()")
-    return (digits.isdigit() and len(digits) >= 6) or ("@" in header and " " not in header.strip())
+def untitled_warning(number: int) -> str:
+    return f"El archivo no tiene fila de títulos: la fila {number} se leyó como datos. Revise qué dato es cada columna."
 
 
 def _slim(result: RowResult, *, for_children: bool) -> None:
@@ -787,8 +804,30 @@ def headers_key(headers: list) -> str:
     return hashlib.sha256("\x1f".join(cols.header_key(h) for h in headers).encode()).hexdigest()
 
 
-def _remembered(headers: list) -> dict:
-    found = ImportMapping.objects.filter(headers_key=headers_key(headers)).first()
+def mapping_key(headers: list, profiles: list | None = None) -> str:
+    """Where the mapping chosen for a file is remembered (ImportMapping): its headers; for a
+    file without titles (``profiles``, import_columns.column_profiles), whose headers are only
+    «Columna A», «Columna B»…, the letters with what each column holds — so that every
+    untitled file with as many columns does not get the mapping of another list, while the
+    same list uploaded again does. Never a titled file's key (the marker before it)."""
+    if profiles is None:
+        return headers_key(headers)
+    text = "\x1f".join(f"{h}={p}" for h, p in zip(headers, profiles, strict=True))
+    return hashlib.sha256(f"sin títulos\x1e{text}".encode()).hexdigest()
+
+
+def is_untitled(columns: list) -> bool:
+    """Whether a job's columns (Analysis.columns) are those of a file without titles."""
+    return any("profile" in column for column in columns)
+
+
+def _columns_key(columns: list) -> str:
+    headers = [c["header"] for c in columns]
+    return mapping_key(headers, [c["profile"] for c in columns] if is_untitled(columns) else None)
+
+
+def _remembered(key: str) -> dict:
+    found = ImportMapping.objects.filter(headers_key=key).first()
     return found.mapping if found else {}
 
 
@@ -831,7 +870,7 @@ def choose_columns(*, actor, job: ImportJob, mapping: dict, constants: dict | No
     if not claimed:
         raise ValidationError("Esta importación ya no está en vista previa.")
     ImportMapping.objects.update_or_create(
-        headers_key=headers_key(headers), defaults={"mapping": cols.with_constants(clean, constants)}
+        headers_key=_columns_key(job.columns), defaults={"mapping": cols.with_constants(clean, constants)}
     )
     job.refresh_from_db()
     return job
@@ -1626,7 +1665,10 @@ def _cells_of(path: str, job: ImportJob, wanted: set) -> dict:
             continue
         if not any(s == sheet for s, _ in wanted):
             continue
-        for number, cells in table.rows:
+        rows = table.rows
+        if table is customers and is_untitled(job.columns):  # its first row is a customer (_analyze)
+            rows = chain([(table.first_number, table.first)], rows)
+        for number, cells in rows:
             if (sheet, number) in wanted:
                 found[(sheet, number)] = [spreadsheets.cell_text(c) if c is not None else None for c in cells]
     return found

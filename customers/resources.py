@@ -71,6 +71,15 @@ class UploadedCSV(_AsUploaded, CSV):
     suffix = ".csv"
 
 
+class ImportResult(Result):
+    """django-import-export's Result with the preview's warnings (ignored columns, examples
+    skipped, a file without titles…): they block nothing; CustomerAdmin shows them."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.warnings: list[str] = []
+
+
 class CustomerResource(resources.ModelResource):
     # The admin's export form lists a resource's fields to tick; the columns are always the
     # list's own (customers.exporting), so there is one choice.
@@ -101,7 +110,7 @@ class CustomerResource(resources.ModelResource):
     ):
         user = kwargs.get("user")
         name = os.path.basename(str(kwargs.get("file_name") or "admin.xlsx"))
-        result = Result()
+        result = ImportResult()
         uploaded = isinstance(dataset, UploadedFile)
         with tempfile.NamedTemporaryFile(suffix=dataset.suffix if uploaded else ".xlsx") as temp:
             try:
@@ -121,6 +130,7 @@ class CustomerResource(resources.ModelResource):
                 if raise_errors:
                     raise
                 return result
+        result.warnings = list(analysis.warnings)
         headers = result.diff_headers = list(analysis.headers)
         for row in analysis.rows:
             row_result = RowResult()

@@ -52,6 +52,19 @@ class Table:
     height: int | None = None
     # Positions of the headers that held control characters (shown without them).
     control_headers: list[int] = field(default_factory=list)
+    # The header row's cells as read (control characters removed, as a ControlRow) and its
+    # number in the sheet: a file typed without titles has its first customer there
+    # (customers.importing reads it as a row then).
+    first: list | None = None
+    first_number: int = 1
+    first_column: int = 0  # the sheet's column of the cells' first (0: A)
+
+    def column_name(self, index: int) -> str:
+        """The name of a column of a file without titles: «Columna A», «Columna B»… as Excel
+        letters them (the 27th is «Columna AA»)."""
+        from openpyxl.utils import get_column_letter
+
+        return f"Columna {get_column_letter(self.first_column + index + 1)}"
 
 
 class ControlRow(list):
@@ -204,16 +217,32 @@ def _calamine_message(exc) -> str:
 def _sheet_table(workbook, name: str) -> Table:
     try:
         sheet = workbook.get_sheet_by_name(name)
+        # Rows come from the sheet's first row (the empty ones above its data too); cells from
+        # the first column that has data (the letters of a file without titles start there).
         iterator = iter(sheet.iter_rows())
-        headers, control = [], []
+        headers, control, first, number = [], [], None, 0
         for header_cells in iterator:
+            number += 1
             if any(_blank(c) is False for c in header_cells):
                 headers, control = _headers(header_cells)
+                first = _first_cells(header_cells, control)
                 break
     except Exception as exc:
         raise FileRefused(_calamine_message(exc)) from exc
-    start = sheet.start[0] if sheet.start else 0
-    return Table(name, headers, _numbered(iterator, first=start + 2), height=sheet.height, control_headers=control)
+    return Table(
+        name,
+        headers,
+        _numbered(iterator, first=number + 1),
+        height=sheet.height,
+        control_headers=control,
+        first=first,
+        first_number=number,
+        first_column=sheet.start[1] if sheet.start else 0,
+    )
+
+
+def _first_cells(cells, control: list[int]) -> list:
+    return _without_control(list(cells), control) if control else list(cells)
 
 
 def _numbered(iterator, *, first: int) -> Iterator[tuple[int, list]]:
@@ -271,15 +300,19 @@ def _csv_table(path: str) -> Table:
             yield from csv.reader(handle, delimiter=delimiter)
 
     iterator = rows()
-    headers, control = [], []
+    headers, control, first, number = [], [], None, 0
     try:
         for cells in iterator:
+            number += 1
             if any(not _blank(c) for c in cells):
                 headers, control = _headers(cells)
+                first = _first_cells(cells, control)
                 break
     except (csv.Error, UnicodeDecodeError) as exc:
         raise FileRefused("El archivo CSV está mal formado en su primera fila.") from exc
-    return Table("CSV", headers, _numbered(iterator, first=2), control_headers=control)
+    return Table(
+        "CSV", headers, _numbered(iterator, first=number + 1), control_headers=control, first=first, first_number=number
+    )
 
 
 def _csv_encoding(path: str) -> str:

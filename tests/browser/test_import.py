@@ -79,7 +79,7 @@ def test_template_upload_progress_preview_confirm(page, reference_data, settings
     for title, rows in typed.items():
         sheet = workbook[title]
         headers = [cell.value for cell in sheet[1]]
-        first = 4 if title == "Clientes" else 3  # right below the examples
+        first = 4  # right below the examples (two in each sheet)
         for number, values in enumerate(rows, start=first):
             for column, header in enumerate(headers, start=1):
                 sheet.cell(row=number, column=column, value=values.get(header))
@@ -95,7 +95,7 @@ def test_template_upload_progress_preview_confirm(page, reference_data, settings
     expect(page.locator("#import-status")).to_have_text("Vista previa lista")  # htmx polled it
     counts = page.locator("#import-counts")
     expect(counts).to_contain_text("2")
-    expect(page.locator("#import-warnings")).to_contain_text("Se omitieron las 4 filas de ejemplo de la plantilla.")
+    expect(page.locator("#import-warnings")).to_contain_text("Se omitieron las 6 filas de ejemplo de la plantilla.")
     page.screenshot(path=SCREENSHOTS.format("importar-ejemplos-omitidos"), full_page=True)
     expect(page.locator("#import-errors")).to_contain_text("El DNI solo puede tener números.")
     expect(page.get_by_label("Todo o nada (no disponible: corrija primero las filas con errores)")).to_be_disabled()

@@ -208,3 +208,33 @@ def test_an_erpnext_list_of_companies_without_giro_imports_with_one_giro_for_eve
     assert set(Customer.objects.filter(document_number__in=rucs).values_list("business_line", flat=True)) == {
         "Comercio"
     }
+
+
+def test_a_list_without_titles_imports_its_first_row_after_the_mapping_step(page, reference_data, tmp_path):
+    from tests.customers.test_import_untitled import WARNING, untitled_rows
+    from tests.customers.test_import_untitled import xlsx as untitled_xlsx
+
+    rucs = [valid_ruc(), valid_ruc()]
+    path = tmp_path / "clientes sin títulos.xlsx"
+    path.write_bytes(untitled_xlsx(untitled_rows(rucs=rucs)))
+    page = upload_as(page, "admin-sin-titulos", path)
+
+    expect(page.locator("#import-warnings")).to_contain_text(WARNING)
+    expect(page.locator("#import-columns")).to_have_attribute("open", "")
+    # Guessed from the values: the RUCs, the ubigeos and the phones.
+    expect(page.get_by_label("«Columna A»")).to_have_value("document_number")
+    expect(page.get_by_label("«Columna E»")).to_have_value("ubigeo")
+    expect(page.get_by_label("«Columna B»")).to_have_value("")
+    page.screenshot(path=SCREENSHOTS.format("importar-sin-titulos"), full_page=True)
+
+    page.get_by_label("«Columna B»").select_option(label="Razón social")
+    page.get_by_label("«Columna C»").select_option(label="Giro")
+    page.get_by_label("«Columna D»").select_option(label="Dirección")
+    page.get_by_role("button", name="Aplicar columnas y revisar de nuevo").click()
+    expect(page.get_by_text("Columnas aplicadas: la vista previa ya las usa.")).to_be_visible()
+    page.get_by_label("Todo o nada").check()
+    page.get_by_role("button", name="Importar", exact=True).click()
+    expect(page.locator("#import-status")).to_have_text("Terminada")
+    # Row 1 was a customer, not titles: both came in.
+    assert set(Customer.objects.values_list("document_number", flat=True)) == set(rucs)
+    assert Customer.objects.get(document_number=rucs[0]).business_name == "Empresa 0 S.A.C."

@@ -561,12 +561,16 @@ def test_the_filled_template_imports(admin):
     ruc, dni = valid_ruc(), valid_dni()
     workbook["Clientes"]["D2"], workbook["Clientes"]["D3"] = ruc, dni
     workbook["Direcciones"]["B2"] = workbook["Contactos"]["B2"] = ruc
+    workbook["Direcciones"]["B3"] = workbook["Contactos"]["B3"] = dni  # the person's address and contact
     buffer = io.BytesIO()
     workbook.save(buffer)
     job = run(admin, preview(admin, buffer.getvalue()))
     assert (job.created, job.error_rows) == (2, 0), job.errors
     assert not any("ejemplo" in warning for warning in job.warnings)
-    assert (job.sheets["Direcciones"]["added"], job.sheets["Contactos"]["added"]) == (1, 1)
+    assert (job.sheets["Direcciones"]["added"], job.sheets["Contactos"]["added"]) == (2, 2)
+    person = Customer.objects.get(document_number=dni)
+    assert person.contacts.get().name == "Luis Quispe"
+    assert person.addresses.filter(street="Jr. Sol 12", district__name="San Sebastián").exists()
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import load_workbook
 
 from customers.models import Customer, CustomerNote
-from tests.customers.test_import import company, person, xlsx
+from tests.customers.test_import import HEADERS, company, person, xlsx
 from tests.factories import make_company
 from tests.roles import user_with_role
 
@@ -147,3 +147,29 @@ def test_admin_import_and_export_pages_speak_spanish(admin_client):
     page = admin_client.get(response.url).content.decode()
     assert "Importación terminada: 1 nuevos, 0 actualizados, 0 eliminados y 0 sin cambios" in page
     assert "Import finished" not in page
+
+
+def test_admin_import_shows_the_preview_s_warnings_and_still_confirms(admin_client):
+    headers = [*HEADERS, "Código interno"]
+    content = xlsx([[*company(name="Con Aviso S.A.C."), "X-17"]], headers=headers)
+    page = upload(admin_client, content).content.decode()
+    warning = re.search(r'<li class="warning">([^<]*)</li>', page)
+    assert warning is not None, page[:3000]
+    assert warning[1] == "Se ignoró la columna «Código interno»: no es un dato de clientes."
+    assert 'name="import_file_name"' in page  # a warning blocks nothing
+    assert confirm(admin_client, upload(admin_client, content)).status_code == 302
+    assert Customer.objects.filter(business_name="Con Aviso S.A.C.").exists()
+
+
+def test_admin_import_of_a_file_without_titles_says_so_and_reads_row_1(admin_client):
+    from tests.customers.test_import_untitled import WARNING, untitled_rows
+    from tests.customers.test_import_untitled import xlsx as untitled_xlsx
+
+    page = upload(admin_client, untitled_xlsx(untitled_rows(2))).content.decode()
+    assert f'<li class="warning">{WARNING}</li>' in page
+    # The admin cannot ask what each column is: without the razón social every row is an error,
+    # row 1 among them (not lost as titles).
+    assert "Ingrese la razón social." in page
+    assert re.search(r"<td>\s*1\s*</td>", page), page[:3000]
+    assert 'name="import_file_name"' not in page
+    assert not Customer.objects.exists()

@@ -153,27 +153,31 @@ def test_a_job_waiting_for_its_columns_is_not_reaped(admin):
     assert job.status == ImportJob.Status.MAPPING
 
 
+def test_files_with_nothing_to_map_stay_refused(admin):
+    job = importing.start_import(actor=admin, upload=SimpleUploadedFile("x.xlsx", xlsx([], headers=HEADERS)))
+    job = importing.preview_import(job.pk)  # titles only
+    assert job.status == ImportJob.Status.REFUSED
+    assert "Ponga en la primera fila los títulos de la plantilla" in job.message
+    assert job.columns == []
+
+
 @pytest.mark.parametrize(
-    ("content", "message"),
+    "content",
     [
-        (xlsx([], headers=HEADERS), "Ponga en la primera fila los títulos de la plantilla"),  # titles only
-        # A list with no title row: its first row is a customer (a date, an e-mail: no title).
-        (
-            xlsx([["Juan Carlos", "Pérez Soto", "16/03/2024"]], headers=["Rosa Elena", "Quispe Mamani", "15/03/2024"]),
-            "La primera fila del archivo tiene datos («15/03/2024»), no títulos.",
-        ),
-        (
-            xlsx([["Juan Carlos", "Pérez Soto", "b"]], headers=["Rosa Elena", "Quispe Mamani", "rosa@quispe.pe"]),
-            "La primera fila del archivo tiene datos («rosa@quispe.pe»), no títulos.",
-        ),
+        xlsx([["Juan Carlos", "Pérez Soto", "16/03/2024"]], headers=["Rosa Elena", "Quispe Mamani", "15/03/2024"]),
+        xlsx([["Juan Carlos", "Pérez Soto", "b"]], headers=["Rosa Elena", "Quispe Mamani", "rosa@quispe.pe"]),
     ],
-    ids=["titles-only", "first-row-date", "first-row-email"],
+    ids=["first-row-date", "first-row-email"],
 )
-def test_files_with_nothing_to_map_stay_refused(admin, content, message):
+def test_a_list_without_titles_waits_for_its_columns_with_its_first_row_as_data(admin, content):
+    # A list with no title row: its first row is a customer (a date, an e-mail: no title), kept
+    # as row 1 (tests/customers/test_import_untitled.py).
     job = importing.start_import(actor=admin, upload=SimpleUploadedFile("x.xlsx", content))
     job = importing.preview_import(job.pk)
-    assert job.status == ImportJob.Status.REFUSED and message in job.message
-    assert job.columns == []
+    assert job.status == ImportJob.Status.MAPPING
+    assert [c["header"] for c in job.columns] == ["Columna A", "Columna B", "Columna C"]
+    assert job.columns[0]["samples"] == ["Rosa Elena", "Juan Carlos"]
+    assert job.warnings == [importing.untitled_warning(1)]
 
 
 def test_the_admin_import_refuses_such_a_file_and_says_where_columns_can_be_chosen(client, admin):

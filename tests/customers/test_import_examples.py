@@ -16,7 +16,7 @@ from tests.customers.test_import import HEADERS, company, preview, run, xlsx
 from tests.factories import valid_ruc
 from tests.roles import user_with_role
 
-FOUR_EXAMPLES = "Se omitieron las 4 filas de ejemplo de la plantilla."
+SIX_EXAMPLES = "Se omitieron las 6 filas de ejemplo de la plantilla."
 
 
 @pytest.fixture
@@ -61,7 +61,7 @@ def own_company(ruc=None, **values):
 def test_the_template_s_examples_left_in_the_file_are_skipped_with_one_warning(admin):
     job = preview(admin, filled_template([own_company()]))
     assert (job.to_create, job.to_update, job.error_rows, job.rows_total) == (1, 0, 0, 1), job.errors
-    assert FOUR_EXAMPLES in job.warnings  # Clientes' two, Direcciones' and Contactos' one each
+    assert SIX_EXAMPLES in job.warnings  # two in each sheet: the company's and the person's
     assert job.sheets["Direcciones"]["errors"] == job.sheets["Contactos"]["errors"] == 0
     assert not job.error_report
     assert set(ImportStagedRow.objects.values_list("number", flat=True)) == {4}
@@ -76,7 +76,7 @@ def test_the_template_s_examples_left_in_the_file_are_skipped_with_one_warning(a
 def test_the_template_uploaded_untouched_imports_nothing(admin):
     job = preview(admin, filled_template())
     assert (job.to_create, job.error_rows) == (0, 0) and not job.importable
-    assert job.warnings == [FOUR_EXAMPLES]
+    assert job.warnings == [SIX_EXAMPLES]
 
 
 def test_an_example_written_over_is_a_row_like_any(admin):
@@ -89,10 +89,10 @@ def test_an_example_written_over_is_a_row_like_any(admin):
 
     job = preview(admin, filled_template(edit=edit))
     # The company and its contact (under the example's RUC: no such customer) are rows now; the
-    # person and the address are still the examples.
+    # person, the addresses and the person's contact are still the examples.
     assert job.to_create == 1
     assert job.sheets["Contactos"]["errors"] == 1
-    assert "Se omitieron las 2 filas de ejemplo de la plantilla." in job.warnings
+    assert "Se omitieron las 4 filas de ejemplo de la plantilla." in job.warnings
 
 
 def test_an_example_as_excel_leaves_it_is_still_an_example(admin):
@@ -103,13 +103,13 @@ def test_an_example_as_excel_leaves_it_is_still_an_example(admin):
         sheet["D2"] = 20100070970  # the example RUC as a number
 
     job = preview(admin, filled_template(edit=edit))
-    assert FOUR_EXAMPLES in job.warnings and job.to_create == 0
+    assert SIX_EXAMPLES in job.warnings and job.to_create == 0
 
 
 def test_a_single_example_left_is_named_in_the_singular(admin):
     def edit(book):
         for sheet in ("Direcciones", "Contactos"):
-            book[sheet].delete_rows(2)
+            book[sheet].delete_rows(2, 2)
         book["Clientes"].delete_rows(3)
 
     job = preview(admin, filled_template([own_company()], edit=edit))
@@ -127,7 +127,7 @@ def test_an_attribute_value_on_an_example_row_makes_it_a_real_row(admin):
     job = preview(admin, filled_template(edit=edit))
     # The company example (its attribute empty, as the template wrote it) is skipped with the
     # other sheets' examples; the person with a value of the office's own is a customer to create.
-    assert "Se omitieron las 3 filas de ejemplo de la plantilla." in job.warnings
+    assert "Se omitieron las 5 filas de ejemplo de la plantilla." in job.warnings
     assert job.to_create == 1
 
 
@@ -137,10 +137,9 @@ def test_a_file_without_the_document_column_skips_nothing(admin):
     assert job.to_create == 1 and not any("ejemplo" in w for w in job.warnings)
 
 
-def test_the_examples_are_skipped_when_workers_check_a_large_file(committed_admin, monkeypatch, settings):
-    by_header = {column.header: column for column in cols.COLUMNS}
-    examples = [[getattr(by_header[h], example) for h in HEADERS] for example in cols.EXAMPLES]
-    content = xlsx([examples[0], *[company(name=f"Empresa {n} S.A.") for n in range(9)], examples[1]])
+def checked_in_workers(monkeypatch, settings) -> list:
+    """Make a small file's preview run in two worker processes, chunks of 3 rows; the returned
+    list gets the number of workers of each preview that used them."""
     monkeypatch.setattr(importing, "CHUNK", 3)
     monkeypatch.setattr(importing, "PARALLEL_FROM", 1)
     settings.IMPORT_INLINE_MAX_BYTES = 0  # a file the task worker checks, not the request
@@ -148,6 +147,14 @@ def test_the_examples_are_skipped_when_workers_check_a_large_file(committed_admi
     calls = []
     in_workers = importing._analyze_in_workers
     monkeypatch.setattr(importing, "_analyze_in_workers", lambda *a, **k: calls.append(a[1]) or in_workers(*a, **k))
+    return calls
+
+
+def test_the_examples_are_skipped_when_workers_check_a_large_file(committed_admin, monkeypatch, settings):
+    by_header = {column.header: column for column in cols.COLUMNS}
+    examples = [[getattr(by_header[h], example) for h in HEADERS] for example in cols.EXAMPLES]
+    content = xlsx([examples[0], *[company(name=f"Empresa {n} S.A.") for n in range(9)], examples[1]])
+    calls = checked_in_workers(monkeypatch, settings)
     job = importing.preview_import(
         importing.start_import(actor=committed_admin, upload=SimpleUploadedFile("c.xlsx", content)).pk
     )
