@@ -227,6 +227,7 @@ WITH e AS (
 # for Peru's usual shapes — a mobile «987 654 321», Lima «(01) 470 1234», another departamento
 # «(084) 234 567» — with string functions, not a parse per number (a million customers); any
 # other Peruvian number without its +51, a foreign one as stored. The import reads each back.
+# A second writing of national_format's rule: a test compares the two for every stored shape.
 _NATIONAL_PHONE = (
     "CASE WHEN length(n) = 12 AND left(n, 4) = '+519'"
     " THEN substr(n, 4, 3) || ' ' || substr(n, 7, 3) || ' ' || substr(n, 10)"
