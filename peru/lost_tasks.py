@@ -17,7 +17,7 @@ The apps call these where they reap their own jobs (customers.importing, padron.
 import logging
 from contextlib import contextmanager
 
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.db.models import BooleanField, Func, QuerySet
 from django.utils import timezone
 from django_tasks import TaskResultStatus
@@ -40,13 +40,23 @@ def worker_lock(worker_id: str):
     """The worker ``worker_id`` shown alive while the block runs (a connection of its own, which
     nothing else uses nor closes: a forked child leaves it alone, and it dies with the process)."""
     holder = connections[DEFAULT_DB_ALIAS].copy()
+    held = False
     try:
         with holder.cursor() as cursor:
             cursor.execute("SELECT pg_try_advisory_lock(%s, hashtext(%s))", [WORKER_LOCK_CLASS, worker_id])
-            if not cursor.fetchone()[0]:
+            held = cursor.fetchone()[0]
+            if not held:
                 logger.warning("Otro worker usa el identificador %s: dé uno distinto a cada uno", worker_id)
         yield
     finally:
+        # Closing the connection ends its server process a moment later, and the lock with it: a
+        # worker that stops cleanly lets go of it now, so that nobody sees it alive after it ended.
+        if held:
+            try:
+                with holder.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_unlock(%s, hashtext(%s))", [WORKER_LOCK_CLASS, worker_id])
+            except DatabaseError:
+                logger.warning("No se pudo soltar el bloqueo del worker %s; se suelta al cerrar", worker_id)
         holder.close()
 
 
