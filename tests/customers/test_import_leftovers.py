@@ -140,7 +140,10 @@ def test_a_running_worker_releases_what_another_killed_worker_left_locked(admin,
                 time.sleep(0.05)
             job, existing = _killed_with_a_customer_locked(admin, "prepared, undecided", look=False)
             deadline = time.monotonic() + 30  # a generous bound, only so that a failure ends
-            while _prepared() and time.monotonic() < deadline:
+            # The worker rolls the parts back, then marks the job: wait for both.
+            while (_prepared() or ImportJob.objects.get(pk=job.pk).status == "importando") and (
+                time.monotonic() < deadline
+            ):
                 time.sleep(0.1)
             seen.update(left=_prepared(), locked=_is_locked(existing), status=ImportJob.objects.get(pk=job.pk).status)
         finally:
