@@ -7,22 +7,14 @@ from django.db import IntegrityError, connection, transaction
 
 from customers import import_staging
 from customers.models import Address, Contact, Customer, CustomerEmail, CustomerNote, CustomerPhone, ImportStagedRow
+from tests.customers import test_import_parallel as parallel
 from tests.customers.test_import import company
 from tests.customers.test_import_parallel import _outcome, _prepared, _scenario
 from tests.customers.test_import_sheets import preview, run, workbook
 from tests.factories import make_company, valid_ruc
-from tests.roles import user_with_role
 
-
-@pytest.fixture
-def admin(transactional_db, reference_data):
-    return user_with_role("Administrador")
-
-
-@pytest.fixture(autouse=True)
-def two_connections(settings):
-    settings.IMPORT_PARALLEL_ROWS = 1
-    settings.IMPORT_CONNECTIONS = 2
+# The same fixtures: a transactional admin; two connections from the first row to write.
+admin, two_connections = parallel.admin, parallel.two_connections
 
 
 @pytest.fixture
