@@ -1138,7 +1138,7 @@ def _loaded(queryset):
         customer = _new_customer(Customer)
         customer._state = state = ModelState()
         state.adding, state.db = False, db
-        customer.__dict__.update(zip(attnames, values))
+        customer.__dict__.update(zip(attnames, values, strict=True))
         yield customer
 
 
