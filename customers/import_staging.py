@@ -768,7 +768,10 @@ def _check_once_allowed(cursor, rows: int) -> bool:
     session_replication_role (a superuser, or GRANT SET ON PARAMETER); else the default."""
     if rows < CHECKED_ONCE_ROWS:
         return False
-    cursor.execute("SELECT has_parameter_privilege('session_replication_role', 'SET')")
+    if connection.pg_version >= 150000:
+        cursor.execute("SELECT has_parameter_privilege('session_replication_role', 'SET')")
+    else:  # no GRANT SET ON PARAMETER before PostgreSQL 15: a superuser only
+        cursor.execute("SELECT current_setting('is_superuser') = 'on'")
     return bool(cursor.fetchone()[0])
 
 
