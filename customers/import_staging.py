@@ -756,9 +756,10 @@ def _merge_search_index(cursor) -> None:
 # transaction, so locked by it, or locked FOR KEY SHARE here, as the row-by-row check does), and
 # every other referenced row (departamento, tipo de documento, distrito, categoría, clase, user)
 # exists and is locked FOR KEY SHARE — once per distinct value. A missing one fails the import
-# as the database's own check would (IntegrityError: nothing is written). Only for statements
-# that insert or update rows whose tables no constraint references (customermerge references
-# notes, which the import only inserts), so no referencing side is skipped.
+# as the database's own check would (IntegrityError: nothing is written). No referencing side
+# is skipped either: of the tables these statements write, only the customers (whose key an
+# import never changes) and the notes (customermerge's; an import only inserts them) are
+# referenced by a constraint (a test holds it).
 CHECKED_ONCE_ROWS = 2_000  # below it the row-by-row checks cost little
 
 
