@@ -251,9 +251,7 @@ def test_the_exports_phone_format_is_the_pages_for_every_shape_stored():
     stored += [parse_phone(typed).stored for typed in ("01 470 7170", "(054) 123 456", "987-654-321", "4707170")]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {exporting._NATIONAL_PHONE} || CASE WHEN ext <> '' THEN ' anexo ' || ext ELSE '' END"  # noqa: S608
-            " FROM (SELECT split_part(s, ';ext=', 1) AS n, split_part(s, ';ext=', 2) AS ext, o"
-            " FROM unnest(%s::text[]) WITH ORDINALITY AS u(s, o)) p ORDER BY o",
+            f"SELECT {exporting.phone_cell_sql('s')} FROM unnest(%s::text[]) WITH ORDINALITY AS u(s, o) ORDER BY o",  # noqa: S608
             [stored],
         )
         exported = [row[0] for row in cursor.fetchall()]
