@@ -257,3 +257,38 @@ def test_the_exports_phone_format_is_the_pages_for_every_shape_stored():
         exported = [row[0] for row in cursor.fetchall()]
     # A foreign number as stored (national_format would write it the international way).
     assert exported == [national_format(n) if n.startswith("+51") else n for n in stored]
+
+
+def test_the_whole_export_query_may_run_in_parallel_workers():
+    """At a million customers PostgreSQL runs the export in parallel workers. A parallel-restricted
+    cell (a correlated subquery, say) would leave every cell's work to the one backend above them
+    (bench/README.md). debug_parallel_query puts a Gather on top of a plan only when all of it,
+    select list included, is parallel safe."""
+    for position, kind in enumerate(AttributeDefinition.Kind):
+        options = ["Uno", "Dos"] if kind in ("lista", "multiple") else []
+        AttributeDefinition.objects.create(name=f"Atributo {kind}", kind=kind, options=options, position=position)
+    make_company()
+    _headers, sql, params = exporting.export_sql(CustomerFilterSet({}, queryset=queries.list_customers()).qs)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL debug_parallel_query = on")
+        cursor.execute(f"EXPLAIN (COSTS OFF) {sql}", params)
+        plan = [line for (line,) in cursor.fetchall()]
+    assert plan[0].startswith("Gather"), "\n".join(plan)
+
+
+def test_a_multiple_choice_list_is_joined_as_its_items_are_read():
+    """customer_join_list (migration 0040, parallel safe) says what string_agg over
+    jsonb_array_elements_text says, for any JSON list: nulls skipped, numbers and nested values as
+    their JSON text, NULL when nothing is left."""
+    lists = ['["Lácteos", "Bebidas"]', "[]", "[null]", "[null, null]", '["a", null, "b"]', '["", "x"]']
+    lists += ["[1, 2.50, true]", '[{"a": 1}, [1, "x"]]', '["; ya"]']
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT customer_join_list(l::jsonb),"
+            " (SELECT string_agg(item, '; ') FROM jsonb_array_elements_text(l::jsonb) AS item)"
+            " FROM unnest(%s::text[]) WITH ORDINALITY AS u(l, o) ORDER BY o",
+            [lists],
+        )
+        pairs = cursor.fetchall()
+    assert pairs[0] == ("Lácteos; Bebidas", "Lácteos; Bebidas")
+    assert [joined for joined, _ in pairs] == [subquery for _, subquery in pairs]
