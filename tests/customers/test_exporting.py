@@ -4,6 +4,7 @@ column, and the formula escaping of spreadsheets.escape_formula, in SQL."""
 
 import csv
 import io
+import re
 from decimal import Decimal
 
 import pytest
@@ -292,3 +293,16 @@ def test_a_multiple_choice_list_is_joined_as_its_items_are_read():
         pairs = cursor.fetchall()
     assert pairs[0] == ("Lácteos; Bebidas", "Lácteos; Bebidas")
     assert [joined for joined, _ in pairs] == [subquery for _, subquery in pairs]
+
+
+def test_the_national_phone_sql_drops_each_plus_51_as_the_regular_expression_did():
+    texts = ["+51987654321", "+51987654321, +5114707170", "+13055550123, +51987654321", "", "51+51", ", +51"]
+    texts += ["+51+51", "+5, +51, , +51x", "a, +51, +51"]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {exporting.national_phone_sql('t')} FROM unnest(%s::text[]) WITH ORDINALITY AS u(t, o) ORDER BY o",  # noqa: S608
+            [texts],
+        )
+        national = [row[0] for row in cursor.fetchall()]
+    assert national == [re.sub(r"(^|, )\+51", r"\1", text) for text in texts]
+    assert national[:3] == ["987654321", "987654321, 14707170", "+13055550123, 987654321"]
