@@ -74,9 +74,12 @@ def import_detail(request, pk):
     return render(request, template, _detail_context(request, job))
 
 
-def _detail_context(request, job: ImportJob, *, posted_constants: dict | None = None) -> dict:
+def _detail_context(
+    request, job: ImportJob, *, posted_constants: dict | None = None, refused_constants: set | None = None
+) -> dict:
     """The job page's context. ``posted_constants``: the mapping step's values as sent, shown
-    again when they were refused (with the columns as sent, put on ``job.columns`` unsaved)."""
+    again when they were refused (with the columns as sent, put on ``job.columns`` unsaved);
+    ``refused_constants``: the keys of those refused (the page's message says why), outlined in red."""
     sheets = _sheets(job)
     context = {
         "job": job,
@@ -91,12 +94,16 @@ def _detail_context(request, job: ImportJob, *, posted_constants: dict | None = 
         context["constant_fields"], context["constants_used"] = importing.constant_fields(actor=request.user, job=job)
         # Rows refused for a field that can take one value for every row (a company's giro):
         # the way to fix it without editing the file is open.
-        labels = {f["label"] for f in context["constant_fields"]}
-        if any(error[1] in labels and error[3:] in ([], ["Clientes"]) for error in job.errors):
+        named = _clientes_error_columns(job)
+        fillable = [f["label"] for f in context["constant_fields"] if f["label"] in named]
+        if fillable:
             context["constants_open"] = context["mapping_open"] = True
+            context["constants_could_fix"] = fillable  # «No hay filas que importar» names the way
         if posted_constants is not None:
+            refused = refused_constants or set()
             context["constant_fields"] = [
-                {**f, "value": posted_constants.get(f["key"], "")} for f in context["constant_fields"]
+                {**f, "value": posted_constants.get(f["key"], ""), "refused": f["key"] in refused}
+                for f in context["constant_fields"]
             ]
             context["constants_open"] = context["mapping_open"] = True
             context["columns_pending"] = True  # what was sent is not applied: Importar waits
@@ -105,6 +112,11 @@ def _detail_context(request, job: ImportJob, *, posted_constants: dict | None = 
     if job.status == ImportJob.Status.READY:
         context.update(_rows_review(request, job))
     return context
+
+
+def _clientes_error_columns(job: ImportJob) -> set[str]:
+    """The columns named by the Clientes sheet's errors (job.errors: [row, column, message, sheet?])."""
+    return {error[1] for error in job.errors if error[3:] in ([], ["Clientes"])}
 
 
 def _rows_review(request, job: ImportJob) -> dict:
@@ -185,7 +197,9 @@ def import_columns(request, pk):
         # The page again with what was sent, so that nothing typed is lost.
         for column in job.columns:
             column["key"] = mapping.get(column["header"], column["key"])
-        context = _detail_context(request, job, posted_constants=constants)
+        # A value refused for its field (ValidationError by field key): that field is outlined.
+        refused = set(exc.message_dict) if hasattr(exc, "error_dict") else set()
+        context = _detail_context(request, job, posted_constants=constants, refused_constants=refused)
         return render(request, "customers/import_job.html", context, status=400)
     # The mapping closes and the page looks much as before: say that the counts are new.
     if job.file_size <= settings.IMPORT_INLINE_MAX_BYTES:

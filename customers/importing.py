@@ -890,10 +890,10 @@ def _clean_constants(constants: dict, actor) -> dict:
     if refused:
         names = ", ".join(f"«{cols.column_label(key, labels)}»" for key in refused)
         raise ValidationError(f"No puede dar un valor para todas las filas a {names}.")
-    messages = [
-        f"{cols.column_label(key, labels)} (valor para todas las filas): {message}"
-        for key, message in constant_errors(texts, lookups)
-    ]
+    # By field key, so that the mapping step outlines each refused field.
+    messages: dict = {}
+    for key, message in constant_errors(texts, lookups):
+        messages.setdefault(key, []).append(f"{cols.column_label(key, labels)} (valor para todas las filas): {message}")
     if messages:
         raise ValidationError(messages)
     return {key: texts[key] for key in offered if key in texts}  # in the step's order
