@@ -10,6 +10,7 @@ cells that would run as formulas.
 
 import collections
 import difflib
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -1204,6 +1205,10 @@ def _similar_header(header: str, known: dict) -> str:
     return known[match[0]] if match else ""
 
 
+# 2024-01-15, 15-01-2024, 15.01.2024: 8 digits without the separators, as a DNI, but a date.
+_DATE_SHAPE = re.compile(r"^\d{1,4}([-/.])\d{1,2}\1\d{1,4}$")
+
+
 def _by_values(values: list[str], lookups: Lookups) -> list[str]:
     """The fields most sample values are valid for, the likeliest first (an 11-digit column
     that validates as RUC is the document; one with @ the e-mails; Company / Individual the
@@ -1227,7 +1232,7 @@ def _by_values(values: list[str], lookups: Lookups) -> list[str]:
 
     def is_dni(value: str) -> bool:
         digits = value.replace(" ", "").replace("-", "")
-        return digits.isdigit() and 7 <= len(digits) <= 8
+        return digits.isdigit() and 7 <= len(digits) <= 8 and not _DATE_SHAPE.match(value.strip())
 
     if share(is_ruc) >= 0.6:
         guesses.append("document_number")
