@@ -236,8 +236,14 @@ def import_report(request, pk):
     job = _job(request, pk)
     if not job.error_report:
         raise Http404
-    name = job.error_report.name.rsplit("/", 1)[-1]
-    return FileResponse(job.error_report.open("rb"), as_attachment=True, filename=name, content_type=XLSX_TYPE)
+    # Not the stored file's name: storage makes it unique («…-errores_CfEk35E.xlsx») and valid
+    # (spaces to «_»); the person gets the name of the file they uploaded.
+    return FileResponse(
+        job.error_report.open("rb"),
+        as_attachment=True,
+        filename=importing.report_file_name(job),
+        content_type=XLSX_TYPE,
+    )
 
 
 @permission_required("customers.export_customer", raise_exception=True)

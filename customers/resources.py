@@ -130,7 +130,7 @@ class CustomerResource(resources.ModelResource):
                 if raise_errors:
                     raise
                 return result
-        result.warnings = list(analysis.warnings)
+        result.warnings = [*analysis.warnings, *importing.remembered_constants_warnings(analysis)]
         headers = result.diff_headers = list(analysis.headers)
         for row in analysis.rows:
             row_result = RowResult()
@@ -138,7 +138,12 @@ class CustomerResource(resources.ModelResource):
             if row.action == "error":
                 errors = {}
                 for column, message in row.errors:
-                    errors.setdefault(column if column in headers else "__all__", []).append(message)
+                    # A column the file lacks (a company's Giro) is not in the admin's table: its
+                    # message names it.
+                    if column in headers:
+                        errors.setdefault(column, []).append(message)
+                    else:
+                        errors.setdefault("__all__", []).append(importing.error_text(column, message))
                 values = dict(zip(headers, [spreadsheets.cell_text(c) for c in row.raw], strict=False))
                 result.append_invalid_row(row.number, values, ValidationError(errors))
             elif row.customer is not None:
