@@ -1110,6 +1110,9 @@ def _clean_chunk(parsed, lookups, settings, *, since, lock: bool, perms, labels)
                 labels=labels,
             )
             reported = {column for column, _ in result.errors}
+            places = {cols.column_label(key, labels) for key in cols.PLACE_KEYS}
+            if reported & places:
+                reported |= places
             result.errors += [(column, message) for column, message in others.errors if column not in reported]
             continue
         _clean_row(
