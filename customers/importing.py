@@ -1906,8 +1906,19 @@ def report_file_name(job: ImportJob) -> str:
     return f"{os.path.splitext(job.file_name)[0][:150]}-errores.xlsx"
 
 
+def _report_headers(columns: list) -> list[str]:
+    """The rejected rows' titles of the Clientes columns: the file's own; for a file without
+    titles («Columna A»…), the title of the field each column was read as, so that the report,
+    fixed and uploaded again, is read by its titles as the person mapped it (an ignored column
+    keeps its letter)."""
+    if not is_untitled(columns):
+        return [c["header"] for c in columns]
+    labels = {d.key: d for d in cols.Lookups.load_definitions()}
+    return [cols.column_label(c["key"], labels) if c["key"] else c["header"] for c in columns]
+
+
 def _save_report(job: ImportJob, report: list) -> None:
-    headers = {"": [c["header"] for c in job.columns]}
+    headers = {"": _report_headers(job.columns)}
     headers.update({sheet: counts.get("headers", []) for sheet, counts in (job.sheets or {}).items()})
     job.error_report.save(report_file_name(job), ContentFile(report_xlsx(headers, report)), save=False)
 
