@@ -95,10 +95,14 @@ def _detail_context(
         # Rows refused for a field that can take one value for every row (a company's giro):
         # the way to fix it without editing the file is open.
         named = _clientes_error_columns(job)
-        fillable = [f["label"] for f in context["constant_fields"] if f["label"] in named]
-        if fillable:
+        if any(f["label"] in named for f in context["constant_fields"]):
             context["constants_open"] = context["mapping_open"] = True
-            context["constants_could_fix"] = fillable  # «No hay filas que importar» names the way
+        # «No hay filas que importar» names the way for the fields the file has no column for
+        # (a bad value in a cell the file has is fixed in the file: the cell wins).
+        read = {column["key"] for column in job.columns if column["key"]}
+        context["constants_could_fix"] = [
+            f["label"] for f in context["constant_fields"] if f["label"] in named and f["key"] not in read
+        ]
         if posted_constants is not None:
             refused = refused_constants or set()
             context["constant_fields"] = [

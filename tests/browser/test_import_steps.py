@@ -244,15 +244,16 @@ def test_a_list_without_titles_imports_its_first_row_after_the_mapping_step(page
 
 def test_a_file_whose_rows_all_lack_the_giro_points_to_the_value_for_every_row(page, reference_data, tmp_path):
     # Every row refused for the same missing giro: «No hay filas que importar» would send the
-    # person back to the file, while one value in the mapping step fixes them all.
-    headers = ["Customer Name", "Tax ID", "Dirección", "Distrito"]
-    rows = [["Inversiones Andinas S.A.C.", valid_ruc(), "Av. Sol 120", "Wanchaq"]]
+    # person back to the file, while one value in the mapping step fixes them all. Not so the
+    # cupo the file has, whose bad value is fixed in the file (a cell wins over that value).
+    headers = ["Customer Name", "Tax ID", "Dirección", "Distrito", "Cupo de crédito"]
+    rows = [["Inversiones Andinas S.A.C.", valid_ruc(), "Av. Sol 120", "Wanchaq", "mil soles"]]
     path = tmp_path / "Customer.xlsx"
     path.write_bytes(xlsx(rows, headers=headers))
     page = upload_as(page, "admin-sin-giro", path)
     expect(page.locator("#import-next")).to_contain_text(
-        "Si a las filas les falta el mismo dato (Giro), puede darlo para todas arriba, en «Valor para todas las "
-        "filas», sin cambiar el archivo."
+        "El archivo no trae Giro: puede darlo para todas las filas arriba, en «Valor para todas las filas», sin "
+        "cambiar el archivo."
     )
 
     # A refused value: its field is outlined (the message above says why), the others are not.
