@@ -210,3 +210,13 @@ def test_admin_import_says_which_remembered_value_for_every_row_it_read_the_file
     ) in warnings, page[:3000]
     assert confirm(admin_client, upload(admin_client, content)).status_code == 302
     assert Customer.objects.get(business_name="Giro Recordado S.A.C.").business_line == "Comercio"
+
+
+def test_admin_import_shows_an_error_under_the_file_s_own_title_of_its_column(admin_client):
+    # «Línea de crédito» read as the Cupo de crédito: its error goes in that column of the table.
+    headers = [*HEADERS, "Línea de crédito"]
+    page = upload(admin_client, xlsx([[*company(), "mil soles"]], headers=headers)).content.decode()
+    message = "El cupo de crédito no es un número válido"
+    assert message in page
+    assert f"Cupo de crédito: {message}" not in page  # not among the row's errors of no column
+    assert not Customer.objects.exists()
