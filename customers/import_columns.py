@@ -423,6 +423,8 @@ class Lookups:
     new_customer: Customer = field(default_factory=Customer)
     # The folded names of the departamentos and of the provincias (place_names), once per file.
     places: tuple | None = None
+    # {text cell: its text_of} as the file's rows read them (cell_texts).
+    texts: dict = field(default_factory=dict)
 
     def place_names(self) -> tuple[set, set]:
         """(departamentos, provincias) folded, for guessing a column by its values."""
@@ -598,23 +600,37 @@ _PLAIN_TEXT_KEYS = (
 )
 
 
-def cell_texts(cells: dict) -> dict:
+def cell_texts(cells: dict, known: dict | None = None) -> dict:
     """{column key: text_of(cell)} of the cells whose text is not empty (what a row's columns
-    read as text: computed once per cell, not once per question asked of it)."""
+    read as text: computed once per cell, not once per question asked of it). ``known``: a
+    file's {text cell: text_of} so far (Lookups.texts) — its columns repeat the same words row
+    after row (the type of customer and of document, the giro, the places), each read once."""
     texts = {}
     for key, raw in cells.items():
         if raw is not None and raw != "":
-            value = text_of(raw)
+            if known is not None and raw.__class__ is str:
+                value = known.get(raw)
+                if value is None:
+                    value = text_of(raw)
+                    if len(known) < KNOWN_TEXTS:
+                        known[raw] = value
+            else:
+                value = text_of(raw)
             if value:
                 texts[key] = value
     return texts
+
+
+# Texts a file's Lookups.texts keeps (the first ones read: a column's repeated words come early;
+# a column of names or documents, different on every row, fills it no further).
+KNOWN_TEXTS = 20_000
 
 
 def row_data(cells: dict, lookups: Lookups, errors: dict) -> dict:
     """The data dict for customers.services from one row (column key → cell), only for the
     columns the row holds a value in; parse errors go to ``errors`` by column key."""
     data: dict = {}
-    texts = cell_texts(cells)
+    texts = cell_texts(cells, lookups.texts)
 
     for key in _PLAIN_TEXT_KEYS:
         if key in texts:

@@ -526,3 +526,53 @@ def test_times_load_as_the_python_parse_of_psycopg_and_django_loads_them(db):
         expected = slow.load(data)
         value = fast.load(memoryview(data))
         assert value == expected and repr(value) == repr(expected), data
+
+
+# --- customers.importing._loaded: matched customers built from their values --------------------
+
+
+def test_matched_customers_are_the_instances_django_builds(db):
+    from django.db.models import signals
+
+    from customers.importing import _loaded
+    from customers.models import Category, Customer
+    from tests.factories import make_company, make_person
+
+    category = Category.objects.create(name="Mayorista")
+    made = [
+        make_company(category=category, notification_emails=["a@b.pe"], attributes={"1": "x"}),
+        make_person(is_active=False),
+    ]
+    # Model.__init__ sends these; _loaded does not call it, so no receiver may wait for them.
+    assert not signals.pre_init.has_listeners(Customer)
+    assert not signals.post_init.has_listeners(Customer)
+    queryset = Customer.objects.filter(pk__in=[c.pk for c in made]).order_by("pk")
+    for ours, django in zip(_loaded(queryset), queryset, strict=True):
+        assert ours.__class__ is Customer
+        state, django_state = ours.__dict__.pop("_state"), django.__dict__.pop("_state")
+        assert ours.__dict__ == django.__dict__
+        assert list(ours.__dict__) == list(django.__dict__)
+        assert (state.adding, state.db, state.fields_cache) == (django_state.adding, django_state.db, {})
+        ours._state, django._state = state, django_state
+        assert ours.category == django.category
+        assert ours.document_type.pk == ours.document_type_id
+        assert ours.get_deferred_fields() == set()
+
+
+# --- customers.import_columns.cell_texts: a file's repeated words read once --------------------
+
+
+def test_a_rows_texts_from_the_files_memory_are_the_texts_read_afresh():
+    from customers import import_columns as cols
+
+    rng = random.Random(23)
+    words = ["Empresa", " RUC ", "Lima", "=1+1", "'=SUMA(A1)", "Av.\u00a0Larco  1", "", "  ", "Miraflores"]
+    known = {}
+    for _ in range(5_000):
+        cells = {
+            key: rng.choice([*words, None, 20100070970.0, 7, True, date(2026, 1, 2), f"Cliente {rng.random()}"])
+            for key in ("kind", "document_type", "business_name", "department", "street")
+        }
+        assert cols.cell_texts(cells, known) == cols.cell_texts(cells)
+    assert len(known) <= cols.KNOWN_TEXTS
+    assert all(key.__class__ is str for key in known)
