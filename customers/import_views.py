@@ -92,17 +92,17 @@ def _detail_context(
         context["column_choices"] = importing.column_choices()
         context.update(_columns_summary(job.columns))
         context["constant_fields"], context["constants_used"] = importing.constant_fields(actor=request.user, job=job)
-        # Rows refused for a field that can take one value for every row (a company's giro):
-        # the way to fix it without editing the file is open.
+        # Rows refused for a field the file has no column for that can take one value for every
+        # row (a company's giro): the way to fix it without editing the file is open, and
+        # «No hay filas que importar» names it. Not for a bad value in a cell the file has: that
+        # is fixed in the file (the cell wins over a value for every row).
         named = _clientes_error_columns(job)
-        if any(f["label"] in named for f in context["constant_fields"]):
-            context["constants_open"] = context["mapping_open"] = True
-        # «No hay filas que importar» names the way for the fields the file has no column for
-        # (a bad value in a cell the file has is fixed in the file: the cell wins).
         read = {column["key"] for column in job.columns if column["key"]}
         context["constants_could_fix"] = [
             f["label"] for f in context["constant_fields"] if f["label"] in named and f["key"] not in read
         ]
+        if context["constants_could_fix"]:
+            context["constants_open"] = context["mapping_open"] = True
         if posted_constants is not None:
             refused = refused_constants or set()
             context["constant_fields"] = [

@@ -98,6 +98,17 @@ def test_the_mapping_step_stays_closed_for_our_columns_with_one_of_the_office_s_
     assert "Se ignoró la columna «Vendedor»" in html  # the warning still names it
 
 
+def test_the_mapping_step_stays_closed_for_our_columns_with_a_bad_value_in_a_cell(client, admin):
+    # A district that does not exist is fixed in the file (the cell wins over a value for every
+    # row): forty drop-downs opened above Importar would not help.
+    content = xlsx([company(Distrito="Narnia"), company()])
+    _, html = _upload(client, content)
+    assert "No existe el distrito «Narnia»" in html
+    details = re.search(r'<details[^>]*id="import-columns"[^>]*>', html).group(0)
+    assert " open" not in details
+    assert 'id="import-constants-form" open' not in html
+
+
 def test_the_mapping_step_opens_for_another_system_s_file(client, admin):
     content = xlsx(
         [["1", "20100070970", "Gloria S.A.", "ventas@gloria.com.pe", "Juan"]],
