@@ -10,6 +10,7 @@ cells that would run as formulas.
 
 import collections
 import difflib
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -383,6 +384,11 @@ def control_headers_warning(table, sheet: str = "") -> list[str]:
         if len(table.control_headers) > 1
         else f"{where}El título {names} tenía caracteres de control (invisibles); se leyó sin ellos."
     ]
+
+
+# The columns of a row's place: one error among them is enough («No existe el departamento
+# «Lambayequ»» needs no «Elija departamento, provincia y distrito» beside it).
+PLACE_KEYS = frozenset({"department", "province", "district", "ubigeo"})
 
 
 def error_column(error_key: str) -> str:
@@ -838,15 +844,23 @@ def _district_by_name(name: str, province: str, department: str, lookups: Lookup
     if found is None:
         found_errors: dict = {}
         district = _find_district(name, province, department, lookups, found_errors)
-        found = lookups.districts_named[key] = (district, found_errors.get("district"))
-    district, messages = found
-    if messages:
-        errors["district"] = list(messages)
+        found = lookups.districts_named[key] = (district, found_errors)
+    district, found_errors = found
+    errors.update({column: list(messages) for column, messages in found_errors.items()})
     return district
 
 
 def _find_district(name: str, province: str, department: str, lookups: Lookups, errors: dict):
     department = without_country(department)
+    # A departamento or provincia that does not exist is that column's error, not the district's
+    # («Lambayequ»: the person looks at the Departamento cell). Codes are checked below.
+    departments, provinces = lookups.place_names()
+    if department and not department.isdigit() and fold(department) not in departments:
+        errors["department"] = [f"No existe el departamento «{department[:40]}»."]
+        return None
+    if province and not province.isdigit() and fold(province) not in provinces:
+        errors["province"] = [f"No existe la provincia «{province[:40]}»."]
+        return None
     candidates = lookups.district_names.get(fold(name), [])
     if province:
         key = fold(province)
@@ -862,12 +876,33 @@ def _find_district(name: str, province: str, department: str, lookups: Lookups, 
         return candidates[0]
     where = ", ".join(x for x in (province, department) if x)
     if not candidates:
-        errors["district"] = [f"No existe el distrito «{name[:40]}»" + (f" en {where}." if where else ".")]
+        message = f"No existe el distrito «{name[:40]}»" + (f" en {where}." if where else ".")
+        near = _districts_like(name, province, department, lookups) if province else []
+        if near:
+            message += " ¿Quiso decir " + " o ".join(f"«{n}»" for n in near) + "?"
+        errors["district"] = [message]
     else:
         errors["district"] = [
             f"Hay {len(candidates)} distritos «{name[:40]}»; escriba la provincia y el departamento, o el ubigeo."
         ]
     return None
+
+
+def _districts_like(name: str, province: str, department: str, lookups: Lookups) -> list[str]:
+    """The districts of ``province`` a name not found may be short for or a typo of: «Surco» is
+    Santiago de Surco, «Magdalena» Magdalena del Mar, «Miraflore» Miraflores (at most two)."""
+    province_key, department_key = fold(province), fold(department)
+    names = {
+        d.name
+        for d in lookups.districts.values()
+        if fold(d.province.name) == province_key
+        and (not department_key or fold(d.province.department.name) == department_key)
+    }
+    folded = {fold(n): n for n in names}
+    words = fold(name).split()
+    found = [n for key, n in folded.items() if words and all(w in key.split() for w in words)]
+    found += [folded[key] for key in difflib.get_close_matches(fold(name), list(folded), n=2, cutoff=0.8)]
+    return sorted(set(found))[:2]
 
 
 def customer_data(customer: Customer, *, phones: list, emails: list, address, lookups: Lookups) -> dict:
@@ -1220,6 +1255,10 @@ def _similar_header(header: str, known: dict) -> str:
     return known[match[0]] if match else ""
 
 
+# 2024-01-15, 15-01-2024, 15.01.2024: 8 digits without the separators, as a DNI, but a date.
+_DATE_SHAPE = re.compile(r"^\d{1,4}([-/.])\d{1,2}\1\d{1,4}$")
+
+
 def _by_values(values: list[str], lookups: Lookups) -> list[str]:
     """The fields most sample values are valid for, the likeliest first (an 11-digit column
     that validates as RUC is the document; one with @ the e-mails; Company / Individual the
@@ -1243,7 +1282,7 @@ def _by_values(values: list[str], lookups: Lookups) -> list[str]:
 
     def is_dni(value: str) -> bool:
         digits = value.replace(" ", "").replace("-", "")
-        return digits.isdigit() and 7 <= len(digits) <= 8
+        return digits.isdigit() and 7 <= len(digits) <= 8 and not _DATE_SHAPE.match(value.strip())
 
     if share(is_ruc) >= 0.6:
         guesses.append("document_number")

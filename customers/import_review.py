@@ -31,6 +31,7 @@ class UpdateRow:
     number: int  # the row's number in the file
     customer: Customer | None  # None: gone since the preview
     changes: list[tuple[str, str]] = field(default_factory=list)  # (label, "antes → después")
+    trashed: bool = False  # moved to the Papelera since the preview: the import will not update it
 
 
 @dataclass
@@ -126,6 +127,10 @@ def update_page(job: ImportJob, *, page, user) -> tuple[Page, list[UpdateRow]]:
     result = []
     for row in staged_rows:
         customer = customers.get(row.customer_id)
+        if customer is not None and customer.deleted_at is not None:
+            # The confirm refuses the row (the customer changed since the preview): no changes shown.
+            result.append(UpdateRow(row.number, customer, trashed=True))
+            continue
         old, new = before[row.number], dict(after[row.number])
         if row.phones is not None:
             old["phones"] = [[n, bool(w)] for n, w in phones.get(row.customer_id, [])]

@@ -278,6 +278,10 @@ def _clean_address(result, row, owner, lookups, labels) -> None:
     if kind_text and kind is None:
         errors["kind"] = [f"«{cols.text_of(row.get('kind'))[:40]}» no es Fiscal, Entrega ni Otra."]
     kind, cleaned, more = clean_address_data({**parsed, "kind": kind}, is_foreign=owner.is_foreign)
+    if cols.PLACE_KEYS & errors.keys():
+        more = {
+            key: messages for key, messages in more.items() if (cols.error_column(key) or key) not in cols.PLACE_KEYS
+        }
     for key, messages in {**more, **errors}.items():
         label = labels.get(cols.error_column(key) or key, "—")
         result.errors += [(label, str(m)) for m in messages]

@@ -74,9 +74,12 @@ def import_detail(request, pk):
     return render(request, template, _detail_context(request, job))
 
 
-def _detail_context(request, job: ImportJob, *, posted_constants: dict | None = None) -> dict:
+def _detail_context(
+    request, job: ImportJob, *, posted_constants: dict | None = None, refused_constants: set | None = None
+) -> dict:
     """The job page's context. ``posted_constants``: the mapping step's values as sent, shown
-    again when they were refused (with the columns as sent, put on ``job.columns`` unsaved)."""
+    again when they were refused (with the columns as sent, put on ``job.columns`` unsaved);
+    ``refused_constants``: the keys of those refused (the page's message says why), outlined in red."""
     sheets = _sheets(job)
     context = {
         "job": job,
@@ -89,14 +92,22 @@ def _detail_context(request, job: ImportJob, *, posted_constants: dict | None = 
         context["column_choices"] = importing.column_choices()
         context.update(_columns_summary(job.columns))
         context["constant_fields"], context["constants_used"] = importing.constant_fields(actor=request.user, job=job)
-        # Rows refused for a field that can take one value for every row (a company's giro):
-        # the way to fix it without editing the file is open.
-        labels = {f["label"] for f in context["constant_fields"]}
-        if any(error[1] in labels and error[3:] in ([], ["Clientes"]) for error in job.errors):
+        # Rows refused for a field the file has no column for that can take one value for every
+        # row (a company's giro): the way to fix it without editing the file is open, and
+        # «No hay filas que importar» names it. Not for a bad value in a cell the file has: that
+        # is fixed in the file (the cell wins over a value for every row).
+        named = _clientes_error_columns(job)
+        read = {column["key"] for column in job.columns if column["key"]}
+        context["constants_could_fix"] = [
+            f["label"] for f in context["constant_fields"] if f["label"] in named and f["key"] not in read
+        ]
+        if context["constants_could_fix"]:
             context["constants_open"] = context["mapping_open"] = True
         if posted_constants is not None:
+            refused = refused_constants or set()
             context["constant_fields"] = [
-                {**f, "value": posted_constants.get(f["key"], "")} for f in context["constant_fields"]
+                {**f, "value": posted_constants.get(f["key"], ""), "refused": f["key"] in refused}
+                for f in context["constant_fields"]
             ]
             context["constants_open"] = context["mapping_open"] = True
             context["columns_pending"] = True  # what was sent is not applied: Importar waits
@@ -105,6 +116,11 @@ def _detail_context(request, job: ImportJob, *, posted_constants: dict | None = 
     if job.status == ImportJob.Status.READY:
         context.update(_rows_review(request, job))
     return context
+
+
+def _clientes_error_columns(job: ImportJob) -> set[str]:
+    """The columns named by the Clientes sheet's errors (job.errors: [row, column, message, sheet?])."""
+    return {error[1] for error in job.errors if error[3:] in ([], ["Clientes"])}
 
 
 def _rows_review(request, job: ImportJob) -> dict:
@@ -185,7 +201,9 @@ def import_columns(request, pk):
         # The page again with what was sent, so that nothing typed is lost.
         for column in job.columns:
             column["key"] = mapping.get(column["header"], column["key"])
-        context = _detail_context(request, job, posted_constants=constants)
+        # A value refused for its field (ValidationError by field key): that field is outlined.
+        refused = set(exc.message_dict) if hasattr(exc, "error_dict") else set()
+        context = _detail_context(request, job, posted_constants=constants, refused_constants=refused)
         return render(request, "customers/import_job.html", context, status=400)
     # The mapping closes and the page looks much as before: say that the counts are new.
     if job.file_size <= settings.IMPORT_INLINE_MAX_BYTES:
@@ -222,8 +240,14 @@ def import_report(request, pk):
     job = _job(request, pk)
     if not job.error_report:
         raise Http404
-    name = job.error_report.name.rsplit("/", 1)[-1]
-    return FileResponse(job.error_report.open("rb"), as_attachment=True, filename=name, content_type=XLSX_TYPE)
+    # Not the stored file's name: storage makes it unique («…-errores_CfEk35E.xlsx») and valid
+    # (spaces to «_»); the person gets the name of the file they uploaded.
+    return FileResponse(
+        job.error_report.open("rb"),
+        as_attachment=True,
+        filename=importing.report_file_name(job),
+        content_type=XLSX_TYPE,
+    )
 
 
 @permission_required("customers.export_customer", raise_exception=True)

@@ -891,10 +891,10 @@ def _clean_constants(constants: dict, actor) -> dict:
     if refused:
         names = ", ".join(f"«{cols.column_label(key, labels)}»" for key in refused)
         raise ValidationError(f"No puede dar un valor para todas las filas a {names}.")
-    messages = [
-        f"{cols.column_label(key, labels)} (valor para todas las filas): {message}"
-        for key, message in constant_errors(texts, lookups)
-    ]
+    # By field key, so that the mapping step outlines each refused field.
+    messages: dict = {}
+    for key, message in constant_errors(texts, lookups):
+        messages.setdefault(key, []).append(f"{cols.column_label(key, labels)} (valor para todas las filas): {message}")
     if messages:
         raise ValidationError(messages)
     return {key: texts[key] for key in offered if key in texts}  # in the step's order
@@ -964,8 +964,24 @@ def constant_fields(*, actor, job: ImportJob) -> tuple[list[dict], list[dict]]:
     values = cols.mapping_constants(job.mapping) or {}
     every = cols.constant_fields(definitions, None, values)
     offered = set(cols.constant_keys(definitions, actor))
-    used = [{**f, "shown": cols.constant_shown(f)} for f in every if f["value"]]
-    return [f for f in every if f["key"] in offered], used
+    return [f for f in every if f["key"] in offered], _constants_shown(every)
+
+
+def _constants_shown(fields: list[dict]) -> list[dict]:
+    return [{**f, "shown": cols.constant_shown(f)} for f in fields if f["value"]]
+
+
+def remembered_constants_warnings(analysis: Analysis) -> list[str]:
+    """For the admin's import, which has no mapping step to show them in: the values for every
+    row remembered for these headers that its file was read with, one warning each."""
+    if not analysis.constants:
+        return []
+    fields = cols.constant_fields(cols.Lookups.load_definitions(), None, analysis.constants)
+    return [
+        f"{f['label']}: «{f['shown']}» en las filas sin ese dato, el valor para todas las filas elegido la vez "
+        "anterior para un archivo con estos títulos (se cambia en Importar de la aplicación)."
+        for f in _constants_shown(fields)
+    ]
 
 
 # The columns of the mapping step that only other systems' files hold (import_views opens it).
@@ -1095,6 +1111,9 @@ def _clean_chunk(parsed, lookups, settings, *, since, lock: bool, perms, labels)
                 labels=labels,
             )
             reported = {column for column, _ in result.errors}
+            places = {cols.column_label(key, labels) for key in cols.PLACE_KEYS}
+            if reported & places:
+                reported |= places
             result.errors += [(column, message) for column, message in others.errors if column not in reported]
             continue
         _clean_row(
@@ -1888,8 +1907,14 @@ def report_xlsx(headers_by_sheet: dict, report: list) -> bytes:
 def _errors_cell(errors: list) -> str:
     """A row's errors in its report cell, as sentences, each with its column: «Razón social: es
     obligatoria. Distrito: no existe.» (joined with «; », the messages' own periods read «.;»)."""
-    parts = (f"{column}: {message}" if column != "—" else message for column, message in errors)
+    parts = (error_text(column, message) for column, message in errors)
     return " ".join(part if part.endswith((".", "?", "!")) else f"{part}." for part in parts)
+
+
+def error_text(column: str, message: str) -> str:
+    """An error where nothing beside it names its column: «Giro: Ingrese el giro de la empresa.»
+    («—»: an error of the whole row)."""
+    return f"{column}: {message}" if column != "—" else message
 
 
 def rejected_rows_xlsx(analysis: Analysis) -> bytes:
@@ -1897,11 +1922,26 @@ def rejected_rows_xlsx(analysis: Analysis) -> bytes:
     return report_xlsx(headers, _analysis_report(analysis))
 
 
+def report_file_name(job: ImportJob) -> str:
+    """The rejected rows' file, named after the uploaded one: «clientes 2015-errores.xlsx»."""
+    return f"{os.path.splitext(job.file_name)[0][:150]}-errores.xlsx"
+
+
+def _report_headers(columns: list) -> list[str]:
+    """The rejected rows' titles of the Clientes columns: the file's own; for a file without
+    titles («Columna A»…), the title of the field each column was read as, so that the report,
+    fixed and uploaded again, is read by its titles as the person mapped it (an ignored column
+    keeps its letter)."""
+    if not is_untitled(columns):
+        return [c["header"] for c in columns]
+    labels = {d.key: d for d in cols.Lookups.load_definitions()}
+    return [cols.column_label(c["key"], labels) if c["key"] else c["header"] for c in columns]
+
+
 def _save_report(job: ImportJob, report: list) -> None:
-    base = os.path.splitext(job.file_name)[0][:150]
-    headers = {"": [c["header"] for c in job.columns]}
+    headers = {"": _report_headers(job.columns)}
     headers.update({sheet: counts.get("headers", []) for sheet, counts in (job.sheets or {}).items()})
-    job.error_report.save(f"{base}-errores.xlsx", ContentFile(report_xlsx(headers, report)), save=False)
+    job.error_report.save(report_file_name(job), ContentFile(report_xlsx(headers, report)), save=False)
 
 
 class _progress:

@@ -20,6 +20,7 @@ from import_export import fields, resources
 from import_export.formats.base_formats import CSV, XLS, XLSX
 from import_export.results import Error, Result, RowResult
 
+from customers import import_columns as cols
 from customers import importing, spreadsheets
 from customers.exporting import export_rows
 from customers.models import Customer
@@ -130,15 +131,25 @@ class CustomerResource(resources.ModelResource):
                 if raise_errors:
                     raise
                 return result
-        result.warnings = list(analysis.warnings)
+        result.warnings = [*analysis.warnings, *importing.remembered_constants_warnings(analysis)]
         headers = result.diff_headers = list(analysis.headers)
+        # An error names the field («Cupo de crédito»); the admin's table has the file's titles
+        # («Línea de crédito»): the error goes under the column the field was read from.
+        definitions = {d.key: d for d in cols.Lookups.load_definitions()}
+        by_label = {cols.column_label(c["key"], definitions): c["header"] for c in analysis.columns if c["key"]}
         for row in analysis.rows:
             row_result = RowResult()
             row_result.import_type = _IMPORT_TYPES[row.action]
             if row.action == "error":
                 errors = {}
                 for column, message in row.errors:
-                    errors.setdefault(column if column in headers else "__all__", []).append(message)
+                    # A column the file lacks (a company's Giro) is not in the admin's table: its
+                    # message names it.
+                    header = column if column in headers else by_label.get(column)
+                    if header in headers:
+                        errors.setdefault(header, []).append(message)
+                    else:
+                        errors.setdefault("__all__", []).append(importing.error_text(column, message))
                 values = dict(zip(headers, [spreadsheets.cell_text(c) for c in row.raw], strict=False))
                 result.append_invalid_row(row.number, values, ValidationError(errors))
             elif row.customer is not None:

@@ -2,6 +2,8 @@
 it is applied, a list from another system imports after one choice, and a file over the size
 limit is refused before it is sent."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -238,3 +240,27 @@ def test_a_list_without_titles_imports_its_first_row_after_the_mapping_step(page
     # Row 1 was a customer, not titles: both came in.
     assert set(Customer.objects.values_list("document_number", flat=True)) == set(rucs)
     assert Customer.objects.get(document_number=rucs[0]).business_name == "Empresa 0 S.A.C."
+
+
+def test_a_file_whose_rows_all_lack_the_giro_points_to_the_value_for_every_row(page, reference_data, tmp_path):
+    # Every row refused for the same missing giro: «No hay filas que importar» would send the
+    # person back to the file, while one value in the mapping step fixes them all. Not so the
+    # cupo the file has, whose bad value is fixed in the file (a cell wins over that value).
+    headers = ["Customer Name", "Tax ID", "Dirección", "Distrito", "Cupo de crédito"]
+    rows = [["Inversiones Andinas S.A.C.", valid_ruc(), "Av. Sol 120", "Wanchaq", "mil soles"]]
+    path = tmp_path / "Customer.xlsx"
+    path.write_bytes(xlsx(rows, headers=headers))
+    page = upload_as(page, "admin-sin-giro", path)
+    expect(page.locator("#import-next")).to_contain_text(
+        "El archivo no trae Giro: puede darlo para todas las filas arriba, en «Valor para todas las filas», sin "
+        "cambiar el archivo."
+    )
+
+    # A refused value: its field is outlined (the message above says why), the others are not.
+    page.get_by_label("Giro", exact=True).fill("Comercio " * 17)
+    page.get_by_role("button", name="Aplicar columnas y revisar de nuevo").click()
+    expect(page.get_by_text("Giro (valor para todas las filas): Máximo 150 caracteres")).to_be_visible()
+    expect(page.get_by_label("Giro", exact=True)).to_have_class(re.compile(r"\bis-invalid\b"))
+    expect(page.get_by_label("Giro", exact=True)).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#import-constants-form .is-invalid")).to_have_count(1)
+    page.screenshot(path=SCREENSHOTS.format("importar-valor-rechazado-marcado"), full_page=True)

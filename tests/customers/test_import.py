@@ -183,6 +183,22 @@ def test_headers_and_ubigeo_names_in_any_case_and_without_accents(admin):
     assert customer.addresses.get().district_id == "020101"
 
 
+def test_a_place_that_does_not_exist_is_its_own_column_s_error_and_a_short_district_name_is_suggested(admin):
+    rows = [
+        company(**{"Departamento": "Lambayequ", "Provincia": "Chiclayo", "Distrito": "Chiclayo"}),
+        company(**{"Provincia": "Limaa"}),
+        company(**{"Distrito": "Surco"}),  # in Lima, Santiago de Surco
+        company(**{"Distrito": "Miraflore"}),
+    ]
+    job = preview(admin, xlsx(rows))
+    assert [error[:3] for error in job.errors] == [
+        [2, "Departamento", "No existe el departamento «Lambayequ»."],
+        [3, "Provincia", "No existe la provincia «Limaa»."],
+        [4, "Distrito", "No existe el distrito «Surco» en Lima, Lima. ¿Quiso decir «Santiago de Surco»?"],
+        [5, "Distrito", "No existe el distrito «Miraflore» en Lima, Lima. ¿Quiso decir «Miraflores»?"],
+    ]
+
+
 def test_ubigeo_by_code_as_a_number(admin):
     headers = [*HEADERS, "Ubigeo"]
     row = company(Departamento=None, Provincia=None, Distrito=None) + [80101.0]

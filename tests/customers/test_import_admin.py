@@ -173,3 +173,50 @@ def test_admin_import_of_a_file_without_titles_says_so_and_reads_row_1(admin_cli
     assert re.search(r"<td>\s*1\s*</td>", page), page[:3000]
     assert 'name="import_file_name"' not in page
     assert not Customer.objects.exists()
+
+
+def test_admin_import_names_the_column_of_an_error_the_file_has_no_column_for(admin_client):
+    # The admin's table has the file's columns only: «Ingrese el giro de la empresa.» under «no
+    # específico del campo» did not say which column the row needs.
+    headers = [h for h in HEADERS if h != "Giro"]
+    row = company(name="Sin Giro S.A.C.")
+    del row[HEADERS.index("Giro")]
+    page = upload(admin_client, xlsx([row], headers=headers)).content.decode()
+    assert "Giro: Ingrese el giro de la empresa." in page
+    assert not Customer.objects.exists()
+
+
+def test_admin_import_says_which_remembered_value_for_every_row_it_read_the_file_with(admin_client):
+    from customers import importing
+    from customers.models import ImportJob
+
+    # The app's mapping step gave these titles a giro for every row; the admin has no such step.
+    headers = [h for h in HEADERS if h != "Giro"]
+    row = company(name="Giro Recordado S.A.C.")
+    del row[HEADERS.index("Giro")]
+    content = xlsx([row], headers=headers)
+    owner = user_with_role("Administrador")
+    job = importing.start_import(actor=owner, upload=SimpleUploadedFile("antes.xlsx", content))
+    job = importing.preview_import(job.pk)
+    mapping = {c["header"]: c["key"] for c in job.columns}
+    importing.choose_columns(actor=owner, job=job, mapping=mapping, constants={"business_line": "Comercio"})
+    ImportJob.objects.all().delete()
+
+    page = upload(admin_client, content).content.decode()
+    warnings = re.findall(r'<li class="warning">([^<]*)</li>', page)
+    assert (
+        "Giro: «Comercio» en las filas sin ese dato, el valor para todas las filas elegido la vez anterior para un "
+        "archivo con estos títulos (se cambia en Importar de la aplicación)."
+    ) in warnings, page[:3000]
+    assert confirm(admin_client, upload(admin_client, content)).status_code == 302
+    assert Customer.objects.get(business_name="Giro Recordado S.A.C.").business_line == "Comercio"
+
+
+def test_admin_import_shows_an_error_under_the_file_s_own_title_of_its_column(admin_client):
+    # «Línea de crédito» read as the Cupo de crédito: its error goes in that column of the table.
+    headers = [*HEADERS, "Línea de crédito"]
+    page = upload(admin_client, xlsx([[*company(), "mil soles"]], headers=headers)).content.decode()
+    message = "El cupo de crédito no es un número válido"
+    assert message in page
+    assert f"Cupo de crédito: {message}" not in page  # not among the row's errors of no column
+    assert not Customer.objects.exists()

@@ -230,6 +230,21 @@ def test_our_own_exports_estado_is_still_read_past_silently(admin):
 ERPNEXT = ["ID", "Customer Name", "Customer Type", "Customer Group", "Territory", "Tax ID", "Email Id", "Mobile No"]
 
 
+@pytest.mark.parametrize(
+    "dates", [["2024-01-15", "2024-03-01"], ["15-01-2024", "01-03-2024"], ["15.01.2024", "1.3.2024"]]
+)
+def test_a_column_of_dates_is_not_taken_for_dnis(admin, dates):
+    # ERPNext's «Creation», a list's «Fecha de alta»: a date is 8 digits once its separators go,
+    # as a DNI is; read as the second document column it refused the rows without a Tax ID.
+    rows = [
+        ["Inversiones Andinas", "Company", valid_ruc(), dates[0]],
+        ["Bodega Doña Rosa", "Individual", "", dates[1]],
+    ]
+    job = preview(admin, xlsx(rows, headers=["Customer Name", "Customer Type", "Tax ID", "Creation"]), "Customer.xlsx")
+    assert read_as(job)["Creation"] == ""
+    assert not [error for error in job.errors if error[1] == "Número de documento"]
+
+
 def test_an_erpnext_export_by_customer_type(admin):
     ruc, person_ruc = valid_ruc(), valid_ruc(person=True)
     rows = [

@@ -79,6 +79,8 @@ def test_addresses_for_registered_customers_only_can_be_imported(client, admin):
     assert f'href="{reverse("customers:import_detail", args=[job.pk])}">Revisar y confirmar</a>' in history
     client.post(reverse("customers:import_confirm", args=[job.pk]), {"modo": "todo"})
     assert Address.objects.filter(customer=customer, street="Av. Nicolás Ayllón 2890").exists()
+    result = _text(client.get(reverse("customers:import_detail", args=[job.pk])).content.decode())
+    assert "Hoja Direcciones: 1 agregado, 0 ya registrados, 0 con errores." in result
 
 
 def test_the_history_offers_only_a_look_at_a_preview_with_nothing_to_import(client, admin):
@@ -94,6 +96,17 @@ def test_the_mapping_step_stays_closed_for_our_columns_with_one_of_the_office_s_
     assert " open" not in details
     assert "(12 reconocidas, 1 ignorada)" in _text(html)
     assert "Se ignoró la columna «Vendedor»" in html  # the warning still names it
+
+
+def test_the_mapping_step_stays_closed_for_our_columns_with_a_bad_value_in_a_cell(client, admin):
+    # A district that does not exist is fixed in the file (the cell wins over a value for every
+    # row): forty drop-downs opened above Importar would not help.
+    content = xlsx([company(Distrito="Narnia"), company()])
+    _, html = _upload(client, content)
+    assert "No existe el distrito «Narnia»" in html
+    details = re.search(r'<details[^>]*id="import-columns"[^>]*>', html).group(0)
+    assert " open" not in details
+    assert 'id="import-constants-form" open' not in html
 
 
 def test_the_mapping_step_opens_for_another_system_s_file(client, admin):

@@ -104,3 +104,13 @@ def test_the_progress_says_what_is_being_done(client, transactional_db, referenc
     finally:
         worker.close()
     assert f"{told} Puede salir de esta página y volver: la importación sigue." in page
+
+
+def test_the_rejected_rows_download_is_named_after_the_uploaded_file(client, admin):
+    # The report is saved at the preview and again at the import: storage made the second name
+    # unique («…-errores_CfEk35E.xlsx») and turned spaces into «_».
+    job, _ = _upload(client, [company(), company(ruc="12345678901")], name="CLIENTES 2015.xlsx")
+    client.post(reverse("customers:import_confirm", args=[job.pk]), {"modo": "validas"})
+    response = client.get(reverse("customers:import_report", args=[job.pk]))
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == 'attachment; filename="CLIENTES 2015-errores.xlsx"'

@@ -172,3 +172,23 @@ def test_a_preview_whose_staged_rows_went_says_so(client, admin):
     client.force_login(admin)
     words = text(page(client, job))
     assert "ya no está disponible" in words and "Clientes que se actualizarán" not in words
+
+
+def test_a_customer_moved_to_the_papelera_after_the_preview_is_not_listed_as_updated(client, admin):
+    from customers.services.lifecycle import trash_customer
+
+    existing = make_company(business_name="Gloria S.A.", business_line="Lácteos")
+    job = preview(admin, xlsx([company(ruc=existing.document_number, name="Gloria S.A.", Giro="Bebidas")]))
+    assert job.to_update == 1, job.errors
+    trash_customer(actor=admin, customer=existing)
+    client.force_login(admin)
+    # The confirm refuses its row (it changed since the preview): the list says so, not the changes.
+    client.force_login(admin)
+    html = page(client, job)
+    words = text(html)
+    assert "Giro: Lácteos → Bebidas" not in words
+    assert (
+        "Gloria S.A. RUC " + existing.document_number + " Se movió a la Papelera después de la vista previa: esta "
+        "fila no se importará (restáurelo y suba el archivo de nuevo)."
+    ) in words
+    assert reverse("customers:detail", args=[existing.pk]) not in html

@@ -218,3 +218,15 @@ def _perms(*codenames):
     from django.contrib.auth.models import Permission
 
     return Permission.objects.filter(content_type__app_label="customers", codename__in=codenames)
+
+
+def test_a_direcciones_row_with_a_departamento_that_does_not_exist_has_that_one_error(admin):
+    ruc = valid_ruc()
+    content = workbook(
+        customers=[company(ruc=ruc)],
+        addresses=[["RUC", ruc, "Entrega", "Lambayequ", "Chiclayo", "Chiclayo", "Av. Balta 100"]],
+    )
+    job = preview(admin, content)
+    assert [error for error in job.errors if error[3] == "Direcciones"] == [
+        [2, "Departamento", "No existe el departamento «Lambayequ».", "Direcciones"]
+    ]

@@ -202,8 +202,31 @@ def test_a_first_row_that_fails_at_the_write_is_reported_with_its_cells(admin):
     assert (job.status, job.created, job.rejected) == ("terminada", 1, 1), job.message
     report = load_workbook(io.BytesIO(job.error_report.read()))["Clientes"]
     rows = [[cell.value for cell in row] for row in report.iter_rows()]
-    assert rows[0][2:] == LETTERS
+    assert rows[0][2:] == ["Número de documento", "Razón social", "Giro", "Dirección", "Ubigeo", "Teléfonos"]
     assert rows[1][1] == 1 and str(rows[1][2]) == rucs[0] and rows[1][3] == "Empresa 0 S.A.C."
+
+
+def test_the_rejected_rows_of_an_untitled_file_uploaded_again_are_read_as_they_were_mapped(admin):
+    rucs = [valid_ruc() for _ in range(2)]
+    rows = untitled_rows(rucs=rucs)
+    rows[1][4] = "999999"  # no such ubigeo
+    job = run(admin, choose(admin, preview(admin, xlsx(rows))), mode="validas")
+    assert (job.status, job.created, job.rejected) == ("terminada", 1, 1), job.message
+    # Fixed in the report itself and uploaded again: no mapping step to go through again.
+    report = load_workbook(io.BytesIO(job.error_report.read()))
+    report["Clientes"].cell(2, 2 + 5, "150122")
+    buffer = io.BytesIO()
+    report.save(buffer)
+    again = preview(admin, buffer.getvalue(), name="clientes-errores.xlsx")
+    assert {c["header"]: c["key"] for c in again.columns if c["key"]} == {
+        "Número de documento": "document_number",
+        "Razón social": "business_name",
+        "Giro": "business_line",
+        "Dirección": "street",
+        "Ubigeo": "ubigeo",
+        "Teléfonos": "phones",
+    }
+    assert (again.status, again.to_create, again.error_rows) == ("lista", 1, 0), again.errors
 
 
 # --- remembering the mapping ------------------------------------------------------------------
