@@ -37,6 +37,15 @@ def upload_as(page, username: str, path):
     return page
 
 
+def apply_columns_and_import(page):
+    """Apply the columns chosen, then import all or nothing and wait for the end."""
+    page.get_by_role("button", name="Aplicar columnas y revisar de nuevo").click()
+    expect(page.get_by_text("Columnas aplicadas: la vista previa ya las usa.")).to_be_visible()
+    page.get_by_label("Todo o nada").check()
+    page.get_by_role("button", name="Importar", exact=True).click()
+    expect(page.locator("#import-status")).to_have_text("Terminada")
+
+
 def test_a_changed_column_holds_importar_until_it_is_applied(page, reference_data, tmp_path):
     row = [valid_ruc(), "Inversiones Quispe S.A.C.", "Ferretería", "Lima", "Lima", "Miraflores", "Av. Larco 1", "Norte"]
     path = tmp_path / "otro-sistema.xlsx"
@@ -80,11 +89,7 @@ def test_an_old_hand_made_list_imports_after_one_choice(page, reference_data, tm
     expect(page.locator("#import-errors")).to_contain_text("Ingrese el giro de la empresa.")
 
     page.get_by_label("«Contacto»").select_option(label="Giro")
-    page.get_by_role("button", name="Aplicar columnas y revisar de nuevo").click()
-    expect(page.get_by_text("Columnas aplicadas: la vista previa ya las usa.")).to_be_visible()
-    page.get_by_label("Todo o nada").check()
-    page.get_by_role("button", name="Importar", exact=True).click()
-    expect(page.locator("#import-status")).to_have_text("Terminada")
+    apply_columns_and_import(page)
     maria = Customer.objects.get(document_number=dni)
     assert (maria.first_names, maria.last_names) == ("María", "de la Cruz Pérez")
     assert Customer.objects.get(document_number=ruc).business_line == "Abarrotes"
@@ -232,11 +237,7 @@ def test_a_list_without_titles_imports_its_first_row_after_the_mapping_step(page
     page.get_by_label("«Columna B»").select_option(label="Razón social")
     page.get_by_label("«Columna C»").select_option(label="Giro")
     page.get_by_label("«Columna D»").select_option(label="Dirección")
-    page.get_by_role("button", name="Aplicar columnas y revisar de nuevo").click()
-    expect(page.get_by_text("Columnas aplicadas: la vista previa ya las usa.")).to_be_visible()
-    page.get_by_label("Todo o nada").check()
-    page.get_by_role("button", name="Importar", exact=True).click()
-    expect(page.locator("#import-status")).to_have_text("Terminada")
+    apply_columns_and_import(page)
     # Row 1 was a customer, not titles: both came in.
     assert set(Customer.objects.values_list("document_number", flat=True)) == set(rucs)
     assert Customer.objects.get(document_number=rucs[0]).business_name == "Empresa 0 S.A.C."
