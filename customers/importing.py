@@ -72,7 +72,7 @@ from customers.reference import DNI
 from customers.services import clean_customer_data, get_customer_settings, set_list_copies
 from customers.services.cleaning import TEXT_LIMITS, clean_text
 from peru import lost_tasks
-from peru.text import CONTROL_MESSAGE, clean_spaces, has_control_characters
+from peru.text import CONTROL_MESSAGE, clean_spaces, has_control_characters, strip_control_characters
 
 # How many errors a job keeps to show (the error report holds every one).
 SHOWN_ERRORS = 500
@@ -160,7 +160,9 @@ def start_import(*, actor, upload) -> ImportJob:
     """The uploaded file (a Django UploadedFile) checked and kept; FileRefused-style errors raise
     ValidationError with the Spanish reason and keep nothing."""
     require_permission(actor, "customers.import_customer")
-    name = os.path.basename(str(upload.name or "archivo"))[:200]
+    # The name is shown on pages, in notes and in the rejected rows' download header: no line
+    # breaks nor other control characters (a header with one would not be sent).
+    name = clean_spaces(strip_control_characters(os.path.basename(str(upload.name or ""))))[:200] or "archivo"
     try:
         spreadsheets.check_upload(name, upload.size or 0)
     except spreadsheets.FileRefused as exc:

@@ -114,3 +114,12 @@ def test_the_rejected_rows_download_is_named_after_the_uploaded_file(client, adm
     response = client.get(reverse("customers:import_report", args=[job.pk]))
     assert response.status_code == 200
     assert response["Content-Disposition"] == 'attachment; filename="CLIENTES 2015-errores.xlsx"'
+
+
+def test_a_file_name_with_control_characters_is_kept_without_them(admin):
+    # A browser may send a name percent-encoded (filename*=UTF-8''…) with a line break in it: the
+    # pages, the notes and the rejected rows' download header get it without.
+    upload = SimpleUploadedFile("CLIENTES\r\n2015\x00.xlsx", xlsx([company()]))
+    job = importing.start_import(actor=admin, upload=upload)
+    assert job.file_name == "CLIENTES 2015.xlsx"
+    assert importing.report_file_name(job) == "CLIENTES 2015-errores.xlsx"
