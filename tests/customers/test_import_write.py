@@ -184,3 +184,67 @@ def test_without_owning_the_index_the_import_keeps_postgresqls_default(db):
         cursor.execute("SELECT current_setting('gin_pending_list_limit')")
         assert cursor.fetchone()[0] == "4MB"
         transaction.set_rollback(True)
+
+
+def test_an_update_writes_every_kind_of_column_as_the_file_gave_it(admin):
+    # The UPDATE reads each changed column straight from the staged row's JSON (typed), and the
+    # arrays and JSON through jsonb_populate_record: booleans, numbers (a categoría), dates,
+    # texts, an array and the attributes all land as staged, and the columns no row changes stay.
+    from datetime import UTC, datetime
+
+    from django.db import transaction
+
+    from customers import import_staging
+    from customers.models import Address, Category
+    from tests.factories import make_address
+
+    category = Category.objects.create(name="Importación tipada")
+    customer = make_company(
+        business_line="Lácteos", description="Antes", requests_detraction=False, loyalty_enrolled=True
+    )
+    other = make_company(business_line="Lácteos", country="PE")
+    main_address = make_address(customer=other, district_id="150101", street="Jr. Antiguo 1")
+    checked = datetime(2026, 11, 30, 15, 45, 10, tzinfo=UTC)
+    fields = {
+        "requests_detraction": True,
+        "loyalty_enrolled": False,
+        "category_id": category.pk,
+        "registry_checked_at": checked.isoformat(),
+        "business_line": "Bebidas «premium»",
+        "description": 'Línea 1\nLínea 2 "con comillas"',
+        "notification_emails": ["pagos@nueva.pe", "ventas@nueva.pe"],
+        "attributes": {"7": ["a", "b"], "8": 12.5},
+        "department_id": "08",
+    }
+    batch = "test-typed"
+    import_staging.stage(
+        batch,
+        [
+            import_staging.Staged(number=2, action="update", customer_id=customer.pk, fields=fields, note="Importado"),
+            import_staging.Staged(
+                number=3,
+                action="update",
+                customer_id=other.pk,
+                fields={"country": "CL", "is_foreign": True},
+                address={"district_id": "080101", "street": "Av. El Sol 5", "unit": "", "reference": ""},
+                note="Importado",
+            ),
+        ],
+    )
+    with transaction.atomic():
+        import_staging.check_again(batch, can_create=True, can_change=True)
+        applied = import_staging.apply(batch, actor=admin, file_name="clientes.xlsx")
+    assert sorted(applied.updated_ids) == sorted([customer.pk, other.pk])
+
+    customer.refresh_from_db()
+    assert (customer.requests_detraction, customer.loyalty_enrolled, customer.category_id) == (True, False, category.pk)
+    assert customer.registry_checked_at == checked
+    assert (customer.business_line, customer.description) == ("Bebidas «premium»", 'Línea 1\nLínea 2 "con comillas"')
+    assert customer.notification_emails == ["pagos@nueva.pe", "ventas@nueva.pe"]
+    assert customer.attributes == {"7": ["a", "b"], "8": 12.5}
+    assert (customer.department_id, customer.country, customer.is_foreign) == ("08", "PE", False)
+    other.refresh_from_db()
+    assert (other.country, other.is_foreign, other.business_line) == ("CL", True, "Lácteos")
+    # The main address follows the customer's country as the UPDATE left it.
+    main_address = Address.objects.get(pk=main_address.pk)
+    assert (main_address.street, main_address.district_id, main_address.country) == ("Av. El Sol 5", "080101", "CL")
