@@ -862,6 +862,12 @@ def _find_district(name: str, province: str, department: str, lookups: Lookups, 
         errors["province"] = [f"No existe la provincia «{province[:40]}»."]
         return None
     candidates = lookups.district_names.get(fold(name), [])
+    # The name people write for a district whose own name is longer («Surco» for Santiago de
+    # Surco) is one more candidate, weighed with the namesakes: the row's provincia tells them
+    # apart; a row that does not say which is told both (never the wrong one in silence).
+    short = lookups.districts.get(DISTRICT_SHORT_NAMES.get(fold(name), ""))
+    if short is not None and short not in candidates:
+        candidates = [*candidates, short]
     if province:
         key = fold(province)
         candidates = [d for d in candidates if fold(d.province.name) == key or d.province_id == province]
@@ -882,15 +888,46 @@ def _find_district(name: str, province: str, department: str, lookups: Lookups, 
             message += " ¿Quiso decir " + " o ".join(f"«{n}»" for n in near) + "?"
         errors["district"] = [message]
     else:
-        errors["district"] = [
-            f"Hay {len(candidates)} distritos «{name[:40]}»; escriba la provincia y el departamento, o el ubigeo."
-        ]
+        message = f"Hay {len(candidates)} distritos «{name[:40]}»"
+        if len(candidates) <= 3:  # few enough to name (four Miraflores, eleven Santa Rosa are not)
+            names = [f"{d.name} (provincia {d.province.name}, ubigeo {d.code})" for d in sorted(candidates, key=_code)]
+            message += ": " + ", ".join(names[:-1]) + " y " + names[-1]
+        if len({d.province.department_id for d in candidates}) == 1:
+            message += "; escriba la provincia o el ubigeo."
+        else:
+            message += "; escriba la provincia y el departamento, o el ubigeo."
+        errors["district"] = [message]
     return None
 
 
+def _code(district) -> str:
+    return district.code
+
+
+# The names people write for districts whose own (INEI) name is longer, by the ubigeo they mean:
+# a row that names one of these is read as that district when its provincia (or departamento)
+# leaves no other; «Surco» is also a district of Huarochirí (150732), so a row of Lima without
+# its provincia is told both. Folded (fold), as the names are compared.
+DISTRICT_SHORT_NAMES = {
+    "surco": "150140",  # Santiago de Surco
+    "magdalena": "150120",  # Magdalena del Mar (Magdalena: Chachapoyas and Cajamarca too)
+    "cercado de lima": "150101",
+    "lima cercado": "150101",
+    "sjl": "150132",  # San Juan de Lurigancho
+    "sjm": "150133",  # San Juan de Miraflores
+    "smp": "150135",  # San Martín de Porres
+    "ves": "150142",  # Villa El Salvador
+    "vmt": "150143",  # Villa María del Triunfo
+    "cercado del callao": "070101",
+    "callao cercado": "070101",
+    "cercado de arequipa": "040101",
+}
+
+
 def _districts_like(name: str, province: str, department: str, lookups: Lookups) -> list[str]:
-    """The districts of ``province`` a name not found may be short for or a typo of: «Surco» is
-    Santiago de Surco, «Magdalena» Magdalena del Mar, «Miraflore» Miraflores (at most two)."""
+    """The districts of ``province`` a name not found may be short for or a typo of: «San Juan»
+    is San Juan de Lurigancho or San Juan de Miraflores, «Miraflore» Miraflores (at most two).
+    The short names people use for one district («Surco») are read as it: DISTRICT_SHORT_NAMES."""
     province_key, department_key = fold(province), fold(department)
     names = {
         d.name
