@@ -1265,6 +1265,9 @@ def _clean_row(result, data, customer, lookups, settings, by_pk, *, since, can_c
         target = lookups.new_customer
         full = {**data}
         full.pop("whatsapp_only", None)
+        guessed = full.pop(cols.GUESSED_KIND, None)
+        if guessed and not full.get("kind"):
+            full["kind"] = guessed
         cols.apply_full_name(full, data)
         if full.get("kind") == Customer.Kind.PERSON and not full.get("is_foreign") and "document_type" not in full:
             full["document_type"] = lookups.document_types.get(DNI)  # a person's DNI is optional
@@ -1294,6 +1297,9 @@ def _clean_row(result, data, customer, lookups, settings, by_pk, *, since, can_c
         )
         full = cols.merge(base, data)
         cols.apply_full_name(full, data)
+    names_error = cols.person_names_from_business_name(full, data)
+    if names_error:
+        result.errors.append((cols.column_label("business_name", labels), names_error))
     cleaned, errors = clean_customer_data(
         full,
         settings=settings,
@@ -1301,6 +1307,9 @@ def _clean_row(result, data, customer, lookups, settings, by_pk, *, since, can_c
         definitions=lookups.definitions,
         current_phones=by_pk["phones"].get(pk, []) if customer is not None else None,
     )
+    if names_error:  # the names it lacks are that error's, in its column
+        errors.pop("first_names", None)
+        errors.pop("last_names", None)
     for key, messages in errors.items():
         label = cols.column_label(cols.error_column(key), labels) if cols.error_column(key) else "—"
         result.errors += [(label, str(m)) for m in messages]

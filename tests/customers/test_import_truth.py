@@ -52,3 +52,50 @@ def test_a_short_name_with_namesakes_elsewhere_is_read_by_its_departamento(admin
     job = run(admin, preview(admin, xlsx([company(ruc=ruc, Provincia=None, Distrito="MAGDALENA")])))
     assert job.created == 1, job.errors
     assert Customer.objects.get(document_number=ruc).addresses.get().district_id == "150120"
+
+
+# --- 2. A RUC 10 in «Razón social» -------------------------------------------------------------
+
+NO_TYPE = ["Número de documento", "Razón social", "Giro", "Dirección", "Departamento", "Provincia", "Distrito"]
+
+
+def no_type_row(document, name):
+    return [document, name, "Abarrotes", "Jr. Ayacucho 456", "Lima", "Lima", "Lince"]
+
+
+def test_a_ruc_10_without_a_type_of_customer_is_a_persona_natural_named_as_written(admin):
+    # SUNAT: RUC 10 is a persona natural (con negocio), RUC 20 a persona jurídica.
+    person, company_ruc = valid_ruc(person=True), valid_ruc()
+    rows = [no_type_row(person, "Quispe Mamani, Rosa Elena"), no_type_row(company_ruc, "Comercial Sur S.A.C.")]
+    job = run(admin, preview(admin, xlsx(rows, headers=NO_TYPE)))
+    assert job.created == 2, job.errors
+    rosa = Customer.objects.get(document_number=person)
+    assert (rosa.kind, rosa.first_names, rosa.last_names, rosa.business_name) == (
+        "persona",
+        "Rosa Elena",
+        "Quispe Mamani",
+        "",
+    )
+    assert Customer.objects.get(document_number=company_ruc).kind == "empresa"
+
+
+@pytest.mark.parametrize("name", ["QUISPE MAMANI ROSA ELENA", "Bodega El Sol"])
+def test_a_ruc_10_whose_name_cannot_be_split_surely_is_asked_not_guessed(admin, name):
+    job = preview(admin, xlsx([no_type_row(valid_ruc(person=True), name)], headers=NO_TYPE))
+    [(row, column, message)] = errors_of(job)
+    assert (row, column) == (2, "Razón social")
+    assert message.startswith("Es una persona natural (su documento es DNI o RUC 10): escriba sus apellidos y nombres")
+    assert "«Nombre completo o razón social»" in message
+    assert job.to_create == 0
+
+
+def test_a_matched_company_with_a_ruc_10_keeps_its_type_when_the_file_does_not_say_it(admin):
+    from customers.services import create_customer
+    from tests.factories import company_data
+
+    ruc = valid_ruc(person=True)
+    create_customer(actor=admin, data=company_data(document_number=ruc, business_name="Bodega El Sol"))
+    job = run(admin, preview(admin, xlsx([no_type_row(ruc, "Bodega El Sol E.I.R.L.")], headers=NO_TYPE)))
+    assert (job.updated, job.error_rows) == (1, 0), job.errors
+    customer = Customer.objects.get(document_number=ruc)
+    assert (customer.kind, customer.business_name) == ("empresa", "Bodega El Sol E.I.R.L.")
