@@ -99,3 +99,68 @@ def test_a_matched_company_with_a_ruc_10_keeps_its_type_when_the_file_does_not_s
     assert (job.updated, job.error_rows) == (1, 0), job.errors
     customer = Customer.objects.get(document_number=ruc)
     assert (customer.kind, customer.business_name) == ("empresa", "Bodega El Sol E.I.R.L.")
+
+
+# --- 3. Other systems' credit columns ------------------------------------------------------------
+
+
+def test_an_erpnext_customer_export_fills_the_cupo_and_the_price_list(admin):
+    from credit.models import CreditAccount, PriceList
+
+    from tests.customers.test_import_other_systems import csv_bytes, read_as
+
+    PriceList.objects.get_or_create(name="Standard Selling")
+    headers = [
+        "Customer Name",
+        "Customer Type",
+        "Customer Group",
+        "Territory",
+        "Tax Id",
+        "Email Id",
+        "Mobile No",
+        "Default Price List",
+        "Credit Limit (Credit Limits)",
+    ]
+    ruc = valid_ruc(person=True)
+    row = ["Torres Díaz, Luis Alberto", "Individual", "Individual", "Peru", ruc, "", "999888777"]
+    job = preview(admin, csv_bytes(headers, [[*row, "Standard Selling", "5,000.00"]]), "Customer.csv")
+    keys = read_as(job)
+    assert (keys["Default Price List"], keys["Credit Limit (Credit Limits)"]) == (
+        "credito.price_list",
+        "credito.credit_limit",
+    )
+    # ERPNext's groups and territories are its own trees, not our categories nor a ubigeo.
+    assert (keys["Customer Group"], keys["Territory"]) == ("", "")
+    run(admin, job)
+    account = CreditAccount.objects.get(customer__document_number=ruc)
+    assert (str(account.credit_limit), account.price_list.name) == ("5000.00", "Standard Selling")
+
+
+def test_an_odoo_export_in_spanish_fills_the_cupo_and_the_payment_term(admin):
+    from credit.models import CreditAccount, PaymentTerm
+
+    from tests.customers.test_import_other_systems import read_as
+
+    PaymentTerm.objects.get_or_create(name="30 días", defaults={"kind": "credito", "term_days": 30})
+    headers = [
+        "Nombre",
+        "Tipo de compañía",
+        "NIF",
+        "Correo electrónico",
+        "Plazos de pago del cliente",
+        "Límite de crédito",
+    ]
+    dni = valid_ruc(person=True)
+    rows = [["QUISPE MAMANI ROSA ELENA", "Persona", dni, "rosa@correo.pe", "30 días", 2500.0]]
+    job = preview(admin, xlsx(rows, headers=headers), "res.partner.xlsx")
+    assert read_as(job) == {
+        "Nombre": "full_name",
+        "Tipo de compañía": "kind",
+        "NIF": "document_number",
+        "Correo electrónico": "emails",
+        "Plazos de pago del cliente": "credito.payment_term",
+        "Límite de crédito": "credito.credit_limit",
+    }
+    run(admin, job)
+    account = CreditAccount.objects.get(customer__document_number=dni)
+    assert (str(account.credit_limit), account.payment_term.name) == ("2500.00", "30 días")
