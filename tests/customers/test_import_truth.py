@@ -164,3 +164,49 @@ def test_an_odoo_export_in_spanish_fills_the_cupo_and_the_payment_term(admin):
     run(admin, job)
     account = CreditAccount.objects.get(customer__document_number=dni)
     assert (str(account.credit_limit), account.payment_term.name) == ("2500.00", "30 días")
+
+
+# --- 4. Amounts in either convention -------------------------------------------------------------
+
+CUPO = ["Tipo de cliente", "Número de documento", "Nombres", "Apellidos", "Cupo de crédito"]
+
+
+@pytest.mark.parametrize(
+    ("written", "separator"),
+    [
+        ("2000.00", ","),
+        ("2,000.00", ","),
+        ("S/ 2,000.00", ","),
+        ("S/. 2,000.00", ","),
+        ("2000,00", ";"),  # Excel with decimal commas writes its CSV with «;»
+        ("2.000,00", ";"),
+        ("S/ 2.000,00", ";"),
+        ("2,000", ","),
+    ],
+)
+def test_a_cupo_written_either_way_is_two_thousand_soles(admin, written, separator):
+    from credit.models import CreditAccount
+
+    from tests.customers.test_import_other_systems import csv_bytes
+
+    dni = valid_ruc(person=True)
+    content = csv_bytes(CUPO, [["Persona natural", dni, "Rosa", "Quispe", written]], separator=separator)
+    job = run(admin, preview(admin, content, "clientes.csv"))
+    assert job.created == 1, job.errors
+    assert str(CreditAccount.objects.get(customer__document_number=dni).credit_limit) == "2000.00"
+
+
+@pytest.mark.parametrize("separator", [",", ";"])
+def test_a_cupo_that_could_be_two_thousand_or_two_is_asked_with_its_row_and_column(admin, separator):
+    from tests.customers.test_import_other_systems import csv_bytes
+
+    rows = [["Persona natural", valid_ruc(person=True), "Rosa", "Quispe", "2.000"]]
+    job = preview(admin, csv_bytes(CUPO, rows, separator=separator), "clientes.csv")
+    assert errors_of(job) == [
+        [
+            2,
+            "Cupo de crédito",
+            "El cupo de crédito «2.000» es ambiguo: escriba 2,000.00 si son miles o 2.00 si no (coma para los "
+            "miles, punto para los decimales).",
+        ]
+    ]
