@@ -293,6 +293,8 @@ EXPORT_ONLY = ["Estado", "Creado", "Modificado"]
 # region (Lima (PE), Arequipa (PE)…), ours the customer's status (Activo, Suspendido).
 _EXPORT_ONLY_GUESSES = {"estado": ("department",)}
 ADDRESS_KEYS = ("department", "province", "district", "ubigeo", "street", "unit", "reference")
+# The columns that give a row an address (a departamento or provincia alone does not).
+ADDRESS_COLUMN_KEYS = frozenset({"district", "ubigeo", "street"})
 _COLUMN_BY_KEY = {c.key: c for c in (*COLUMNS, *MAPPING_ONLY)}
 # Error keys of customers.services → the column the message belongs to.
 _ERROR_COLUMN = {

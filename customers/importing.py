@@ -583,6 +583,7 @@ def _analyze(path, name, *, actor, job, lock, mapping, separate_progress, batch,
         progress(len(results), final=True)
     finally:
         progress.close()
+    warnings += _addresses_missing_warning(results, seen_keys, constants)
     children = {}
     for other in tables:
         sheet = import_sheets.sheet_of(other.name)
@@ -602,6 +603,27 @@ def _analyze(path, name, *, actor, job, lock, mapping, separate_progress, batch,
         children=children,
         constants=constants,
     )
+
+
+def _addresses_missing_warning(results: list, keys: set, constants: dict) -> list[str]:
+    """What to do when the rows of a file without address columns need one (a Peruvian company
+    needs its fiscal address: customers.services): each such row says it in its Dirección
+    column; the file's warning says where the fix is. The mapping step gives a district for
+    every row, never a street (each customer's own)."""
+    if cols.ADDRESS_COLUMN_KEYS & (keys | constants.keys()):
+        return []
+    label = cols.column_label("street", {})
+    missing = sum(1 for r in results if r.action == "error" and any(column == label for column, _ in r.errors))
+    if not missing:
+        return []
+    rows = "1 fila necesita" if missing == 1 else f"{missing:,} filas necesitan"
+    return [
+        f"El archivo no tiene columnas de dirección (Dirección, Distrito o Ubigeo) y {rows} la dirección fiscal "
+        "(las empresas peruanas). Agregue al archivo las columnas Dirección y Distrito (o Ubigeo) y súbalo de "
+        "nuevo; si el archivo ya trae la dirección con otro título, elija esa columna como «Dirección» en "
+        "«Columnas del archivo» (el distrito, si es el mismo en todas las filas, puede darlo en «Valor para todas "
+        "las filas»)."
+    ]
 
 
 def untitled_warning(number: int) -> str:

@@ -210,3 +210,27 @@ def test_a_cupo_that_could_be_two_thousand_or_two_is_asked_with_its_row_and_colu
             "miles, punto para los decimales).",
         ]
     ]
+
+
+# --- 6. A company's address the file lacks -----------------------------------------------------
+
+
+def test_companies_of_a_file_without_address_columns_are_told_what_to_add(admin):
+    headers = ["Tipo de cliente", "Número de documento", "Razón social", "Giro"]
+    rows = [
+        ["Empresa", valid_ruc(), "Comercial Sur S.A.C.", "Abarrotes"],
+        ["Empresa", valid_ruc(), "Norte S.A.", "Textil"],
+    ]
+    job = preview(admin, xlsx(rows, headers=headers))
+    message = "Una empresa peruana necesita su dirección fiscal: ingrese la dirección y el distrito."
+    assert errors_of(job) == [[2, "Dirección", message], [3, "Dirección", message]]
+    [said] = [w for w in job.warnings if w.startswith("El archivo no tiene columnas de dirección")]
+    assert "2 filas necesitan la dirección fiscal" in said
+    assert "Agregue al archivo las columnas Dirección y Distrito (o Ubigeo)" in said
+    assert "elija esa columna como «Dirección» en «Columnas del archivo»" in said
+
+
+def test_a_file_with_address_columns_gets_no_such_warning(admin):
+    job = preview(admin, xlsx([company(Dirección=None)]))
+    assert [error[:2] for error in job.errors] == [[2, "Dirección"]]
+    assert not [w for w in job.warnings if w.startswith("El archivo no tiene columnas de dirección")]
