@@ -4,9 +4,12 @@ columns, amounts written in either convention, and a company's address a file la
 
 import pytest
 
+from credit.models import CreditAccount, PaymentTerm, PriceList
 from customers.models import Customer
-from tests.customers.test_import import HEADERS, company, preview, run, xlsx
-from tests.factories import valid_ruc
+from customers.services import create_customer
+from tests.customers.test_import import company, preview, run, xlsx
+from tests.customers.test_import_other_systems import csv_bytes, read_as
+from tests.factories import company_data, valid_ruc
 from tests.roles import user_with_role
 
 
@@ -90,9 +93,6 @@ def test_a_ruc_10_whose_name_cannot_be_split_surely_is_asked_not_guessed(admin, 
 
 
 def test_a_matched_company_with_a_ruc_10_keeps_its_type_when_the_file_does_not_say_it(admin):
-    from customers.services import create_customer
-    from tests.factories import company_data
-
     ruc = valid_ruc(person=True)
     create_customer(actor=admin, data=company_data(document_number=ruc, business_name="Bodega El Sol"))
     job = run(admin, preview(admin, xlsx([no_type_row(ruc, "Bodega El Sol E.I.R.L.")], headers=NO_TYPE)))
@@ -105,10 +105,6 @@ def test_a_matched_company_with_a_ruc_10_keeps_its_type_when_the_file_does_not_s
 
 
 def test_an_erpnext_customer_export_fills_the_cupo_and_the_price_list(admin):
-    from credit.models import CreditAccount, PriceList
-
-    from tests.customers.test_import_other_systems import csv_bytes, read_as
-
     PriceList.objects.get_or_create(name="Standard Selling")
     headers = [
         "Customer Name",
@@ -137,10 +133,6 @@ def test_an_erpnext_customer_export_fills_the_cupo_and_the_price_list(admin):
 
 
 def test_an_odoo_export_in_spanish_fills_the_cupo_and_the_payment_term(admin):
-    from credit.models import CreditAccount, PaymentTerm
-
-    from tests.customers.test_import_other_systems import read_as
-
     PaymentTerm.objects.get_or_create(name="30 días", defaults={"kind": "credito", "term_days": 30})
     headers = [
         "Nombre",
@@ -150,8 +142,8 @@ def test_an_odoo_export_in_spanish_fills_the_cupo_and_the_payment_term(admin):
         "Plazos de pago del cliente",
         "Límite de crédito",
     ]
-    dni = valid_ruc(person=True)
-    rows = [["QUISPE MAMANI ROSA ELENA", "Persona", dni, "rosa@correo.pe", "30 días", 2500.0]]
+    ruc = valid_ruc(person=True)
+    rows = [["QUISPE MAMANI ROSA ELENA", "Persona", ruc, "rosa@correo.pe", "30 días", 2500.0]]
     job = preview(admin, xlsx(rows, headers=headers), "res.partner.xlsx")
     assert read_as(job) == {
         "Nombre": "full_name",
@@ -162,7 +154,7 @@ def test_an_odoo_export_in_spanish_fills_the_cupo_and_the_payment_term(admin):
         "Límite de crédito": "credito.credit_limit",
     }
     run(admin, job)
-    account = CreditAccount.objects.get(customer__document_number=dni)
+    account = CreditAccount.objects.get(customer__document_number=ruc)
     assert (str(account.credit_limit), account.payment_term.name) == ("2500.00", "30 días")
 
 
@@ -185,21 +177,15 @@ CUPO = ["Tipo de cliente", "Número de documento", "Nombres", "Apellidos", "Cupo
     ],
 )
 def test_a_cupo_written_either_way_is_two_thousand_soles(admin, written, separator):
-    from credit.models import CreditAccount
-
-    from tests.customers.test_import_other_systems import csv_bytes
-
-    dni = valid_ruc(person=True)
-    content = csv_bytes(CUPO, [["Persona natural", dni, "Rosa", "Quispe", written]], separator=separator)
+    ruc = valid_ruc(person=True)
+    content = csv_bytes(CUPO, [["Persona natural", ruc, "Rosa", "Quispe", written]], separator=separator)
     job = run(admin, preview(admin, content, "clientes.csv"))
     assert job.created == 1, job.errors
-    assert str(CreditAccount.objects.get(customer__document_number=dni).credit_limit) == "2000.00"
+    assert str(CreditAccount.objects.get(customer__document_number=ruc).credit_limit) == "2000.00"
 
 
 @pytest.mark.parametrize("separator", [",", ";"])
 def test_a_cupo_that_could_be_two_thousand_or_two_is_asked_with_its_row_and_column(admin, separator):
-    from tests.customers.test_import_other_systems import csv_bytes
-
     rows = [["Persona natural", valid_ruc(person=True), "Rosa", "Quispe", "2.000"]]
     job = preview(admin, csv_bytes(CUPO, rows, separator=separator), "clientes.csv")
     assert errors_of(job) == [
