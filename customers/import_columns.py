@@ -814,10 +814,10 @@ def person_names_from_business_name(data: dict, row: dict) -> str:
         data["first_names"], data["last_names"] = clean_spaces(names), clean_spaces(surnames)
         return ""
     return (
-        "Es una persona natural (su documento es DNI o RUC 10): escriba sus apellidos y nombres en las columnas "
-        "Apellidos y Nombres, o en esta como «Apellidos, Nombres» (p. ej.: «Quispe Mamani, Rosa Elena»). Si toda "
-        "la columna es así, en Columnas del archivo elija para ella «Nombre completo o razón social»: separa "
-        "apellidos y nombres en el orden de SUNAT."
+        "Una persona natural (la de un DNI o un RUC 10) no tiene razón social sino apellidos y nombres: escríbalos "
+        "en las columnas Apellidos y Nombres, o en esta como «Apellidos, Nombres» (p. ej.: «Quispe Mamani, Rosa "
+        "Elena»). Si toda la columna es así, en Columnas del archivo elija para ella «Nombre completo o razón "
+        "social»: separa apellidos y nombres, y la vista previa muestra cómo."
     )
 
 

@@ -87,7 +87,10 @@ def test_a_ruc_10_whose_name_cannot_be_split_surely_is_asked_not_guessed(admin, 
     job = preview(admin, xlsx([no_type_row(valid_ruc(person=True), name)], headers=NO_TYPE))
     [(row, column, message)] = errors_of(job)
     assert (row, column) == (2, "Razón social")
-    assert message.startswith("Es una persona natural (su documento es DNI o RUC 10): escriba sus apellidos y nombres")
+    assert message.startswith(
+        "Una persona natural (la de un DNI o un RUC 10) no tiene razón social sino apellidos y nombres: escríbalos "
+        "en las columnas Apellidos y Nombres, o en esta como «Apellidos, Nombres»"
+    )
     assert "«Nombre completo o razón social»" in message
     assert job.to_create == 0
 
