@@ -66,7 +66,16 @@ class CreditConfig(AppConfig):
                         "credit_limit",
                         "Cupo de crédito",
                         "Monto en S/ (vacío: no cambia)",
-                        ("cupo", "limite de credito"),
+                        # ERPNext's and Odoo's «Credit Limit» (Odoo es: «Límite de crédito»;
+                        # ERPNext's child table exports as «Credit Limit (Credit Limits)»).
+                        (
+                            "cupo",
+                            "limite de credito",
+                            "limite credito",
+                            "linea de credito",
+                            "credito maximo",
+                            "credit limit",
+                        ),
                         "5000",
                         "",
                     ),
@@ -74,7 +83,8 @@ class CreditConfig(AppConfig):
                         "price_list",
                         "Lista de precios",
                         "Una de las listas de Configuración",
-                        ("lista",),
+                        # ERPNext's «Default Price List», Odoo's «Tarifa» (en: «Pricelist»).
+                        ("lista", "lista de precio", "price list", "pricelist", "tarifa"),
                         "",
                         "",
                         options=services.active_price_list_names,
@@ -83,7 +93,16 @@ class CreditConfig(AppConfig):
                         "payment_term",
                         "Forma de pago",
                         "Una de las formas de pago de Configuración",
-                        ("condicion de pago", "forma pago"),
+                        # ERPNext's «Default Payment Terms Template», Odoo's «Plazos de pago del
+                        # cliente» (en: «Customer Payment Terms»).
+                        (
+                            "condicion de pago",
+                            "condiciones de pago",
+                            "forma pago",
+                            "plazo de pago",
+                            "plazos de pago",
+                            "payment terms",
+                        ),
                         "",
                         "",
                         options=services.active_payment_term_names,

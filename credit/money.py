@@ -1,5 +1,6 @@
 """Money as people read and type it in Peru: "S/ 1,234.50", "US$ 1,234.50" (Decimal, exact)."""
 
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from peru.text import commas_group_thousands, has_other_digits
@@ -59,3 +60,36 @@ def parse_amount(value, *, label: str = "El monto", allow_zero: bool = False) ->
     if amount > MAX_AMOUNT:
         raise ValueError(f"{label} es demasiado grande (máximo {format_money(MAX_AMOUNT)}).")
     return amount.quantize(CENT)
+
+
+# How a spreadsheet's cell may write an amount in a locale whose decimals are a comma (Excel set
+# to Spanish of Spain or of most of Latin America writes its CSVs with «;» and «2.000,00»).
+_DECIMAL_COMMA = re.compile(r"[+-]?(\d+|\d{1,3}(\.\d{3})+),\d{1,2}")
+_DOTTED_THOUSANDS = re.compile(r"[+-]?\d{1,3}(\.\d{3}){2,}")
+# «2.000», «12.500»: thousands to one person, three decimals to another.
+_ONE_DOT_THREE_DIGITS = re.compile(r"[+-]?[1-9]\d{0,2}\.\d{3}")
+
+
+def spreadsheet_amount(text: str, *, label: str = "El monto") -> str:
+    """A spreadsheet cell's amount (text) as parse_amount reads it: besides ours (1,234.50), the
+    forms only a decimal comma explains — «2000,00», «2.000,00», «1.234.567» — become
+    «2000.00»…; a dot followed by exactly three digits («2.000») could be two thousand or two
+    soles, and raises ValueError with a Spanish message rather than read one of them (money has
+    two decimals, so no other text is in doubt: «2,000» groups thousands, «1,5» is 1.50). The
+    currency sign goes, «S/.» too."""
+    shown = str(text).strip()
+    number = shown
+    for symbol in ("US$", "S/.", "S/", "$"):
+        number = number.removeprefix(symbol).strip()
+    number = number.replace(" ", "").replace("\u00a0", "")
+    if _DECIMAL_COMMA.fullmatch(number):
+        return number.replace(".", "").replace(",", ".")
+    if _DOTTED_THOUSANDS.fullmatch(number):
+        return number.replace(".", "")
+    if _ONE_DOT_THREE_DIGITS.fullmatch(number):
+        thousands = Decimal(number.replace(".", ""))
+        raise ValueError(
+            f"{label} «{shown[:40]}» es ambiguo: escriba {thousands:,.2f} si son miles o "
+            f"{Decimal(number):,.2f} si no (coma para los miles, punto para los decimales)."
+        )
+    return number

@@ -35,7 +35,7 @@ from credit.models import (
     Project,
     to_soles,
 )
-from credit.money import format_money, parse_amount
+from credit.money import format_money, parse_amount, spreadsheet_amount
 from customers.events import customer_event
 from customers.history import record_bulk_history, stamp
 from customers.models import Customer, CustomerNote
@@ -1100,7 +1100,15 @@ def clean_sheet_cells(cells: dict, choices: SheetChoices) -> tuple[dict, dict]:
     if "credit_limit" in cells:
         raw = cells["credit_limit"]
         # A spreadsheet number arrives as a float: its shortest decimal text is what was typed.
-        data["credit_limit"] = repr(raw) if isinstance(raw, float) else raw
+        if isinstance(raw, float):
+            data["credit_limit"] = repr(raw)
+        elif isinstance(raw, str):
+            try:
+                data["credit_limit"] = spreadsheet_amount(raw, label="El cupo de crédito")
+            except ValueError as exc:
+                errors["credit_limit"] = [str(exc)]
+        else:
+            data["credit_limit"] = raw
     values, more = clean_sales_conditions(data)
     errors.update(more)
     if errors:

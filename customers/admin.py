@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from import_export.admin import ImportExportMixin
 from import_export.formats.base_formats import CSV, XLSX
-from import_export.forms import ImportForm
+from import_export.forms import ImportForm, SelectableFieldsExportForm
 from simple_history.admin import SimpleHistoryAdmin
 
 from customers import services
@@ -34,7 +34,7 @@ from customers.models import (
     DocumentType,
     Province,
 )
-from customers.resources import CustomerResource, UploadedCSV, UploadedXLS, UploadedXLSX
+from customers.resources import CustomerResource, UploadedSpreadsheet
 
 
 class CustomerImportForm(ImportForm):
@@ -43,6 +43,22 @@ class CustomerImportForm(ImportForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["import_file"].label = "Archivo a importar (.xlsx, .xls o .csv)"
+        self.fields["format"].label = "Formato"
+
+
+class CustomerExportForm(SelectableFieldsExportForm):
+    """The export's formats in words, the first (Excel) chosen: django-import-export puts «---»
+    before two or more formats, a choice the form then refuses. (Only the choices' words: a
+    format's title is its name for tablib.)"""
+
+    WORDS = {"xlsx": "Excel (.xlsx)", "csv": "CSV (.csv, UTF-8)"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["format"]
+        field.label = "Formato"
+        field.choices = [(value, self.WORDS.get(str(title), title)) for value, title in field.choices if value != ""]
+        field.initial = field.choices[0][0]
 
 
 class ReadOnlyAdminMixin:
@@ -102,9 +118,10 @@ class CustomerAdmin(ImportExportMixin, ReadOnlyHistoryAdmin):
     # The spreadsheet formats of the app's Importar page and Descargar CSV / Excel (not TSV,
     # JSON or HTML), read as the app reads them (customers.resources); the CSV exported in UTF-8
     # with a BOM, as the list's, so Excel opens accents right.
-    import_formats = [UploadedXLSX, UploadedXLS, UploadedCSV]
+    import_formats = [UploadedSpreadsheet]
     import_form_class = CustomerImportForm
     export_formats = [XLSX, CSV]
+    export_form_class = CustomerExportForm
     to_encoding = "utf-8-sig"
     # Each imported customer gets its history record and note; a LogEntry per row would repeat them.
     skip_admin_log = True

@@ -293,6 +293,8 @@ EXPORT_ONLY = ["Estado", "Creado", "Modificado"]
 # region (Lima (PE), Arequipa (PE)…), ours the customer's status (Activo, Suspendido).
 _EXPORT_ONLY_GUESSES = {"estado": ("department",)}
 ADDRESS_KEYS = ("department", "province", "district", "ubigeo", "street", "unit", "reference")
+# The columns that give a row an address (a departamento or provincia alone does not).
+ADDRESS_COLUMN_KEYS = frozenset({"district", "ubigeo", "street"})
 _COLUMN_BY_KEY = {c.key: c for c in (*COLUMNS, *MAPPING_ONLY)}
 # Error keys of customers.services → the column the message belongs to.
 _ERROR_COLUMN = {
@@ -682,17 +684,15 @@ def row_data(cells: dict, lookups: Lookups, errors: dict) -> dict:
                 data["document_type"] = doc_type
         data["document_number"] = document_digits(raw_number, doc_type)
     if "kind" not in data and "kind" not in errors:
-        number = data.get("document_number", "")
-        if (
-            doc_type is not None
-            and doc_type.code == RUC
-            and number.startswith("2")
-            or data.get("business_name")
-            and not data.get("first_names")
-        ):
-            data["kind"] = Customer.Kind.COMPANY
-        elif data.get("first_names") or data.get("last_names"):
-            data["kind"] = Customer.Kind.PERSON
+        # The file does not say it: what the document says (kind_of_document), else the name's
+        # columns. Only a customer to create takes it (GUESSED_KIND): a matched one keeps its own.
+        kind = kind_of_document(doc_type, data.get("document_number", ""))
+        if kind is None and data.get("business_name") and not data.get("first_names"):
+            kind = Customer.Kind.COMPANY
+        elif kind is None and (data.get("first_names") or data.get("last_names")):
+            kind = Customer.Kind.PERSON
+        if kind is not None:
+            data[GUESSED_KIND] = kind
 
     if "country" in texts:
         code = lookups.countries.get(fold(texts["country"]))
@@ -783,6 +783,44 @@ def _phones_of(text: str, raw) -> list[str]:
     return [p for p in text.replace(";", ",").replace("/", ",").split(",") if p.strip()]
 
 
+# Where row_data keeps the type of customer it read from the document or the name's columns
+# when the file has no «Tipo de cliente» (nor «¿Es empresa?»): for a customer to create only.
+GUESSED_KIND = "guessed_kind"
+
+
+def kind_of_document(doc_type, number: str) -> str | None:
+    """The type of customer a document tells (SUNAT): a RUC 20 is a persona jurídica's, a RUC
+    10 (15, 17) or a DNI a persona natural's; None for the others (foreign documents)."""
+    code = getattr(doc_type, "code", doc_type) or ""
+    if code == RUC and number[:1] == "2":
+        return Customer.Kind.COMPANY
+    if code == DNI or (code == RUC and number[:1] == "1"):
+        return Customer.Kind.PERSON
+    return None
+
+
+def person_names_from_business_name(data: dict, row: dict) -> str:
+    """A persona natural whose row has its name only in «Razón social» (a RUC 10's, as SUNAT
+    lists it): its names and surnames from there when the row writes them apart, «Apellidos,
+    Nombres»; else the error to show in that column ("" when there is nothing to do). Only a
+    comma tells the surnames from the names for sure («BODEGA EL SOL» and «QUISPE MAMANI
+    ROSA» look alike); the mapping step's «Nombre completo o razón social» separates them by
+    SUNAT's order (apply_full_name), with the preview saying how."""
+    name = row.get("business_name")
+    if data.get("kind") != Customer.Kind.PERSON or not name or row.get("first_names") or row.get("last_names"):
+        return ""
+    surnames, comma, names = name.partition(",")
+    if comma and surnames.strip() and names.strip():
+        data["first_names"], data["last_names"] = clean_spaces(names), clean_spaces(surnames)
+        return ""
+    return (
+        "Una persona natural (la de un DNI o un RUC 10) no tiene razón social sino apellidos y nombres: escríbalos "
+        "en las columnas Apellidos y Nombres, o en esta como «Apellidos, Nombres» (p. ej.: «Quispe Mamani, Rosa "
+        "Elena»). Si toda la columna es así, en Columnas del archivo elija para ella «Nombre completo o razón "
+        "social»: separa apellidos y nombres, y la vista previa muestra cómo."
+    )
+
+
 def apply_full_name(data: dict, row: dict) -> None:
     """The mapping step's «Nombre completo o razón social» (row_data keeps it as
     data["full_name"]) as the fields customers.services asks for, in ``data`` (the row's
@@ -797,12 +835,10 @@ def apply_full_name(data: dict, row: dict) -> None:
         return
     kind = data.get("kind")
     if not kind:
-        doc_type = data.get("document_type")
-        code = getattr(doc_type, "code", doc_type) or ""
-        number = data.get("document_number") or ""
-        personal = code == DNI or (code == RUC and number.startswith("1"))
-        company = (code == RUC and number.startswith("2")) or (not personal and has_legal_form(full_name))
-        kind = data["kind"] = Customer.Kind.COMPANY if company else Customer.Kind.PERSON
+        kind = kind_of_document(data.get("document_type"), data.get("document_number") or "")
+        if kind is None:
+            kind = Customer.Kind.COMPANY if has_legal_form(full_name) else Customer.Kind.PERSON
+        data["kind"] = kind
     if kind == Customer.Kind.COMPANY:
         if not row.get("business_name"):
             data["business_name"] = full_name
@@ -862,6 +898,12 @@ def _find_district(name: str, province: str, department: str, lookups: Lookups, 
         errors["province"] = [f"No existe la provincia «{province[:40]}»."]
         return None
     candidates = lookups.district_names.get(fold(name), [])
+    # The name people write for a district whose own name is longer («Surco» for Santiago de
+    # Surco) is one more candidate, weighed with the namesakes: the row's provincia tells them
+    # apart; a row that does not say which is told both (never the wrong one in silence).
+    short = lookups.districts.get(DISTRICT_SHORT_NAMES.get(fold(name), ""))
+    if short is not None and short not in candidates:
+        candidates = [*candidates, short]
     if province:
         key = fold(province)
         candidates = [d for d in candidates if fold(d.province.name) == key or d.province_id == province]
@@ -882,15 +924,46 @@ def _find_district(name: str, province: str, department: str, lookups: Lookups, 
             message += " ¿Quiso decir " + " o ".join(f"«{n}»" for n in near) + "?"
         errors["district"] = [message]
     else:
-        errors["district"] = [
-            f"Hay {len(candidates)} distritos «{name[:40]}»; escriba la provincia y el departamento, o el ubigeo."
-        ]
+        message = f"Hay {len(candidates)} distritos «{name[:40]}»"
+        if len(candidates) <= 3:  # few enough to name (four Miraflores, eleven Santa Rosa are not)
+            names = [f"{d.name} (provincia {d.province.name}, ubigeo {d.code})" for d in sorted(candidates, key=_code)]
+            message += ": " + ", ".join(names[:-1]) + " y " + names[-1]
+        if len({d.province.department_id for d in candidates}) == 1:
+            message += "; escriba la provincia o el ubigeo."
+        else:
+            message += "; escriba la provincia y el departamento, o el ubigeo."
+        errors["district"] = [message]
     return None
 
 
+def _code(district) -> str:
+    return district.code
+
+
+# The names people write for districts whose own (INEI) name is longer, by the ubigeo they mean:
+# a row that names one of these is read as that district when its provincia (or departamento)
+# leaves no other; «Surco» is also a district of Huarochirí (150732), so a row of Lima without
+# its provincia is told both. Folded (fold), as the names are compared.
+DISTRICT_SHORT_NAMES = {
+    "surco": "150140",  # Santiago de Surco
+    "magdalena": "150120",  # Magdalena del Mar (Magdalena: Chachapoyas and Cajamarca too)
+    "cercado de lima": "150101",
+    "lima cercado": "150101",
+    "sjl": "150132",  # San Juan de Lurigancho
+    "sjm": "150133",  # San Juan de Miraflores
+    "smp": "150135",  # San Martín de Porres
+    "ves": "150142",  # Villa El Salvador
+    "vmt": "150143",  # Villa María del Triunfo
+    "cercado del callao": "070101",
+    "callao cercado": "070101",
+    "cercado de arequipa": "040101",
+}
+
+
 def _districts_like(name: str, province: str, department: str, lookups: Lookups) -> list[str]:
-    """The districts of ``province`` a name not found may be short for or a typo of: «Surco» is
-    Santiago de Surco, «Magdalena» Magdalena del Mar, «Miraflore» Miraflores (at most two)."""
+    """The districts of ``province`` a name not found may be short for or a typo of: «San Juan»
+    is San Juan de Lurigancho or San Juan de Miraflores, «Miraflore» Miraflores (at most two).
+    The short names people use for one district («Surco») are read as it: DISTRICT_SHORT_NAMES."""
     province_key, department_key = fold(province), fold(department)
     names = {
         d.name
@@ -958,6 +1031,8 @@ def merge(base: dict, row: dict) -> dict:
             data["address"] = {**(base.get("address") or {}), **value}
         elif key == "attributes":
             data["attributes"] = {**(base.get("attributes") or {}), **value}
+        elif key == GUESSED_KIND:
+            continue  # the matched customer keeps its type when the file does not say it
         elif key == "whatsapp_only":
             if data.get("phones"):
                 data["phones"] = [{**p, "whatsapp": bool(value) and i == 0} for i, p in enumerate(data["phones"])]

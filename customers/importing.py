@@ -583,6 +583,7 @@ def _analyze(path, name, *, actor, job, lock, mapping, separate_progress, batch,
         progress(len(results), final=True)
     finally:
         progress.close()
+    warnings += _addresses_missing_warning(results, seen_keys, constants)
     children = {}
     for other in tables:
         sheet = import_sheets.sheet_of(other.name)
@@ -602,6 +603,27 @@ def _analyze(path, name, *, actor, job, lock, mapping, separate_progress, batch,
         children=children,
         constants=constants,
     )
+
+
+def _addresses_missing_warning(results: list, keys: set, constants: dict) -> list[str]:
+    """What to do when the rows of a file without address columns need one (a Peruvian company
+    needs its fiscal address: customers.services): each such row says it in its Dirección
+    column; the file's warning says where the fix is. The mapping step gives a district for
+    every row, never a street (each customer's own)."""
+    if cols.ADDRESS_COLUMN_KEYS & (keys | constants.keys()):
+        return []
+    label = cols.column_label("street", {})
+    missing = sum(1 for r in results if r.action == "error" and any(column == label for column, _ in r.errors))
+    if not missing:
+        return []
+    rows = "1 fila necesita" if missing == 1 else f"{missing:,} filas necesitan"
+    return [
+        f"El archivo no tiene columnas de dirección (Dirección, Distrito o Ubigeo) y {rows} la dirección fiscal "
+        "(las empresas peruanas). Agregue al archivo las columnas Dirección y Distrito (o Ubigeo) y súbalo de "
+        "nuevo; si el archivo ya trae la dirección con otro título, elija esa columna como «Dirección» en "
+        "«Columnas del archivo» (el distrito, si es el mismo en todas las filas, puede darlo en «Valor para todas "
+        "las filas»)."
+    ]
 
 
 def untitled_warning(number: int) -> str:
@@ -1265,6 +1287,9 @@ def _clean_row(result, data, customer, lookups, settings, by_pk, *, since, can_c
         target = lookups.new_customer
         full = {**data}
         full.pop("whatsapp_only", None)
+        guessed = full.pop(cols.GUESSED_KIND, None)
+        if guessed and not full.get("kind"):
+            full["kind"] = guessed
         cols.apply_full_name(full, data)
         if full.get("kind") == Customer.Kind.PERSON and not full.get("is_foreign") and "document_type" not in full:
             full["document_type"] = lookups.document_types.get(DNI)  # a person's DNI is optional
@@ -1294,6 +1319,9 @@ def _clean_row(result, data, customer, lookups, settings, by_pk, *, since, can_c
         )
         full = cols.merge(base, data)
         cols.apply_full_name(full, data)
+    names_error = cols.person_names_from_business_name(full, data)
+    if names_error:
+        result.errors.append((cols.column_label("business_name", labels), names_error))
     cleaned, errors = clean_customer_data(
         full,
         settings=settings,
@@ -1301,6 +1329,9 @@ def _clean_row(result, data, customer, lookups, settings, by_pk, *, since, can_c
         definitions=lookups.definitions,
         current_phones=by_pk["phones"].get(pk, []) if customer is not None else None,
     )
+    if names_error:  # the names it lacks are that error's, in its column
+        errors.pop("first_names", None)
+        errors.pop("last_names", None)
     for key, messages in errors.items():
         label = cols.column_label(cols.error_column(key), labels) if cols.error_column(key) else "—"
         result.errors += [(label, str(m)) for m in messages]

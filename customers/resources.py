@@ -5,10 +5,10 @@ columns, cleaning, matching, bulk writes, history and notes as the app's Importa
 The admin's import is all or nothing: a file with any invalid row shows the rows and errors and
 writes nothing (the app's page also offers importing only the valid rows).
 
-The admin's import formats (UploadedXLSX, UploadedXLS, UploadedCSV) hand the resource the
-uploaded file as it came, not tablib's reading of it: customers.spreadsheets reads it as the
-app's page does — the same size and zip checks, CSV in UTF-8 or Windows-1252 with comma or
-semicolon, and the Direcciones and Contactos sheets."""
+The admin's one import format (UploadedSpreadsheet) hands the resource the uploaded file as it
+came, not tablib's reading of it: customers.spreadsheets reads it as the app's page does — the
+kind of file told by its content (.xlsx, .xls or .csv), the same size and zip checks, CSV in
+UTF-8 or Windows-1252 with comma or semicolon, and the Direcciones and Contactos sheets."""
 
 import os
 import tempfile
@@ -17,7 +17,7 @@ import tablib
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from import_export import fields, resources
-from import_export.formats.base_formats import CSV, XLS, XLSX
+from import_export.formats.base_formats import XLSX
 from import_export.results import Error, Result, RowResult
 
 from customers import import_columns as cols
@@ -60,16 +60,16 @@ class _AsUploaded:
         return "rb"
 
 
-class UploadedXLSX(_AsUploaded, XLSX):
-    suffix = ".xlsx"
+class UploadedSpreadsheet(_AsUploaded, XLSX):
+    """Whichever spreadsheet was uploaded: customers.spreadsheets tells .xlsx, .xls and .csv
+    apart by their bytes (spreadsheets.detect_kind), so the admin asks for no format — with one,
+    django-import-export's form shows it alone, without the «---» to choose from first."""
 
-
-class UploadedXLS(_AsUploaded, XLS):
-    suffix = ".xls"
-
-
-class UploadedCSV(_AsUploaded, CSV):
-    suffix = ".csv"
+    # The form's words for it. tablib reads a format's title as its name, but only in
+    # create_dataset and export_data: this one's create_dataset is _AsUploaded's, and it is an
+    # import format only (CustomerAdmin.import_formats).
+    def get_title(self):
+        return "Hoja de cálculo: .xlsx, .xls o .csv (se reconoce sola)"
 
 
 class ImportResult(Result):
@@ -113,7 +113,7 @@ class CustomerResource(resources.ModelResource):
         name = os.path.basename(str(kwargs.get("file_name") or "admin.xlsx"))
         result = ImportResult()
         uploaded = isinstance(dataset, UploadedFile)
-        with tempfile.NamedTemporaryFile(suffix=dataset.suffix if uploaded else ".xlsx") as temp:
+        with tempfile.NamedTemporaryFile(suffix=os.path.splitext(name)[1] if uploaded else ".xlsx") as temp:
             try:
                 if uploaded:
                     spreadsheets.check_upload(name, len(dataset.content))

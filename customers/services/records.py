@@ -65,6 +65,9 @@ TYPE_FIELDS = {
 }
 
 
+COMPANY_ADDRESS_MISSING = "Una empresa peruana necesita su dirección fiscal: ingrese la dirección y el distrito."
+
+
 @dataclass(frozen=True)
 class DuplicateInfo:
     customer_id: int
@@ -409,8 +412,12 @@ def _clean_customer_data(
             is_foreign=is_foreign,
             required=(kind == Customer.Kind.COMPANY and not is_foreign) or settings.require_address,
         )
-    elif customer.pk is None and (kind == Customer.Kind.COMPANY and not is_foreign or settings.require_address):
-        errors["address_street"] = ["Ingrese la dirección."]
+    elif customer.pk is None and kind == Customer.Kind.COMPANY and not is_foreign:
+        # Said whole: a caller without an address (the API, an import's file without its columns)
+        # learns what to send, not only that something is missing.
+        errors["address_street"] = [COMPANY_ADDRESS_MISSING]
+    elif customer.pk is None and settings.require_address:
+        errors["address_street"] = ["Ingrese la dirección y el distrito (obligatoria en la configuración)."]
 
     # Atributos adicionales: the same rule for the form, the import and the API.
     stored_values = customer.attributes if customer.pk else {}

@@ -187,14 +187,19 @@ def test_a_place_that_does_not_exist_is_its_own_column_s_error_and_a_short_distr
     rows = [
         company(**{"Departamento": "Lambayequ", "Provincia": "Chiclayo", "Distrito": "Chiclayo"}),
         company(**{"Provincia": "Limaa"}),
-        company(**{"Distrito": "Surco"}),  # in Lima, Santiago de Surco
+        company(**{"Distrito": "San Juan"}),  # in Lima, two districts begin so
         company(**{"Distrito": "Miraflore"}),
     ]
     job = preview(admin, xlsx(rows))
     assert [error[:3] for error in job.errors] == [
         [2, "Departamento", "No existe el departamento «Lambayequ»."],
         [3, "Provincia", "No existe la provincia «Limaa»."],
-        [4, "Distrito", "No existe el distrito «Surco» en Lima, Lima. ¿Quiso decir «Santiago de Surco»?"],
+        [
+            4,
+            "Distrito",
+            "No existe el distrito «San Juan» en Lima, Lima. "
+            "¿Quiso decir «San Juan de Lurigancho» o «San Juan de Miraflores»?",
+        ],
         [5, "Distrito", "No existe el distrito «Miraflore» en Lima, Lima. ¿Quiso decir «Miraflores»?"],
     ]
 

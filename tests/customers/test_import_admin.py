@@ -23,13 +23,27 @@ def admin_client(client, db):
     return client
 
 
+SPREADSHEET = "Hoja de cálculo: .xlsx, .xls o .csv (se reconoce sola)"
+EXCEL, CSV = "Excel (.xlsx)", "CSV (.csv, UTF-8)"
+
+
 def _format(page: str, label: str) -> str:
-    return re.search(rf'<option value="(\d+)"[^>]*>{label}</option>', page)[1]
+    return re.search(rf'<option value="(\d+)"[^>]*>{re.escape(label)}</option>', page)[1]
 
 
-def upload(admin_client, content: bytes, name="admin.xlsx", label="xlsx"):
+def _options(page: str) -> list[tuple[str, str]]:
+    select = re.search(r'<select name="format".*?</select>', page, re.S)[0]
+    return re.findall(r'<option value="([^"]*)"([^>]*)>([^<]*)</option>', select)
+
+
+def _import_format(page: str) -> str:
+    return re.search(r'<input type="hidden" name="format" value="(\d+)"', page)[1]
+
+
+def upload(admin_client, content: bytes, name="admin.xlsx"):
     page = admin_client.get(IMPORT).content.decode()
-    return admin_client.post(IMPORT, {"format": _format(page, label), "import_file": SimpleUploadedFile(name, content)})
+    fields = {"format": _import_format(page), "import_file": SimpleUploadedFile(name, content)}
+    return admin_client.post(IMPORT, fields)
 
 
 def confirm(admin_client, response):
@@ -63,7 +77,7 @@ def test_admin_export_uses_the_apps_columns(admin_client):
     make_company(business_name="Gloria S.A.")
     page = admin_client.get(EXPORT).content.decode()
     response = admin_client.post(
-        EXPORT, {"format": _format(page, "xlsx"), "resource": "0", "customerresource_todas": "on"}
+        EXPORT, {"format": _format(page, EXCEL), "resource": "0", "customerresource_todas": "on"}
     )
     assert response.status_code == 200, response.content[:2000]
     sheet = load_workbook(io.BytesIO(response.content)).active
@@ -82,11 +96,28 @@ def test_admin_import_and_export_need_their_permissions(client, db, role, url):
     assert client.get(url).status_code == 403
 
 
-def test_admin_offers_the_apps_spreadsheet_formats_only(admin_client):
-    for url in (IMPORT, EXPORT):
-        page = admin_client.get(url).content.decode()
-        assert not re.search(r'<option value="\d+"[^>]*>(tsv|json|html|yaml|ods)</option>', page)
-        assert _format(page, "xlsx") and _format(page, "csv")
+def test_admin_offers_the_apps_spreadsheet_formats_only_without_a_blank_choice_first(admin_client):
+    # The import tells .xlsx, .xls and .csv by their content: one format, nothing to choose.
+    page = admin_client.get(IMPORT).content.decode()
+    assert '<select name="format"' not in page
+    assert re.search(rf">Formato:</label>\s*{re.escape(SPREADSHEET)}\s*<input", page)
+    assert _import_format(page) == "0"
+    # The export: Excel or CSV in words, Excel already chosen (no «---» the form would refuse).
+    options = _options(admin_client.get(EXPORT).content.decode())
+    assert [(value, label) for value, _, label in options] == [("0", EXCEL), ("1", CSV)]
+    assert "selected" in options[0][1]
+
+
+@pytest.mark.parametrize(("name", "content"), [("clientes.csv", None), ("clientes.xlsx", None)])
+def test_admin_imports_a_csv_or_an_xlsx_with_its_one_format(admin_client, name, content):
+    ruc = company()[2]
+    row = company(ruc=ruc, name="Formato Único S.A.C.")
+    if name.endswith(".csv"):
+        content = (",".join(HEADERS) + "\r\n" + ",".join("" if v is None else str(v) for v in row) + "\r\n").encode()
+    else:
+        content = xlsx([row])
+    assert confirm(admin_client, upload(admin_client, content, name=name)).status_code == 302
+    assert Customer.objects.get(document_number=ruc).business_name == "Formato Único S.A.C."
 
 
 def test_admin_reads_a_windows_1252_csv_with_semicolons_as_the_app_does(admin_client):
@@ -96,7 +127,7 @@ def test_admin_reads_a_windows_1252_csv_with_semicolons_as_the_app_does(admin_cl
         "Departamento;Provincia;Distrito;Dirección\r\n"
     )
     text += f"Empresa;RUC;{ruc};Cañería Ñuñoa S.A.C.;Gasfitería;Áncash;Huaraz;Huaraz;Jr. Sucre 12\r\n"
-    response = upload(admin_client, text.encode("cp1252"), name="clientes.csv", label="csv")
+    response = upload(admin_client, text.encode("cp1252"), name="clientes.csv")
     assert response.status_code == 200
     assert "UnicodeDecodeError" not in response.content.decode()
     assert confirm(admin_client, response).status_code == 302
@@ -133,7 +164,7 @@ def test_admin_csv_export_has_a_bom_for_excel(admin_client):
     make_company(business_name="Señor de Sipán S.A.C.")
     page = admin_client.get(EXPORT).content.decode()
     response = admin_client.post(
-        EXPORT, {"format": _format(page, "csv"), "resource": "0", "customerresource_todas": "on"}
+        EXPORT, {"format": _format(page, CSV), "resource": "0", "customerresource_todas": "on"}
     )
     assert response.content.startswith(b"\xef\xbb\xbf")
     assert "Señor de Sipán S.A.C." in response.content.decode("utf-8-sig")
