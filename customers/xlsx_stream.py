@@ -3,9 +3,9 @@
 openpyxl (write-only mode) builds an object per cell and serialises it through its XML
 library: 100,000 customers of 50 columns took 20 of the export's 24 seconds. The export's
 cells are already formatted by PostgreSQL (customers.exporting), so this writes the sheet's
-XML directly — the header bold and frozen, each column wide enough for its format (Excel shows
-a date or an amount wider than its column as «########»), a text cell an inline string, a number cell its digits with
-the column's number format (money «S/ 1,234.50», a date dd/mm/aaaa as Excel's serial day, so
+XML directly — the header bold and frozen, each column wide enough for its format (Excel
+shows a date or an amount wider than its column as «########»), a text cell an inline string,
+a number cell its digits with the column's number format (money «S/ 1,234.50», a date dd/mm/aaaa as Excel's serial day, so
 that amounts add up and dates sort) — into a zip that is written as it goes: memory stays flat
 whatever the number of rows.
 
