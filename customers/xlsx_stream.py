@@ -5,9 +5,9 @@ library: 100,000 customers of 50 columns took 20 of the export's 24 seconds. The
 cells are already formatted by PostgreSQL (customers.exporting), so this writes the sheet's
 XML directly — the header bold and frozen, each column wide enough for its format (Excel
 shows a date or an amount wider than its column as «########»), a text cell an inline string,
-a number cell its digits with the column's number format (money «S/ 1,234.50», a date dd/mm/aaaa as Excel's serial day, so
-that amounts add up and dates sort) — into a zip that is written as it goes: memory stays flat
-whatever the number of rows.
+a number cell its digits with the column's number format (money «S/ 1,234.50», a date
+dd/mm/aaaa as Excel's serial day, so that amounts add up and dates sort) — into a zip that is
+written as it goes: memory stays flat whatever the number of rows.
 
 The parts are the minimum Office Open XML (ECMA-376) asks of a workbook; Excel, LibreOffice,
 openpyxl and python-calamine (our own import) read it.
@@ -144,7 +144,8 @@ def write_text_sheet(file, title: str, headers: list[str], rows: Iterable) -> in
 
 def write_sheet(file, title: str, headers: list[str], rows: Iterable, kinds: list[str | None] | None = None) -> int:
     """Write a workbook of one sheet to ``file`` (a path or a binary file open for writing):
-    ``headers`` in bold (frozen: they stay in view), then ``rows`` (sequences of cells; None or "" leave the cell empty).
+    ``headers`` in bold (frozen: they stay in view), then ``rows`` (sequences of cells; None or
+    "" leave the cell empty).
     ``kinds``: per column, None for text, or a NUMBER_KINDS key — the column's cells are then
     numbers as text ("1500.50", a date's serial day "45366"), written as they are. Returns the
     number of rows written after the header; TooManyRows past MAX_DATA_ROWS (the file is then
