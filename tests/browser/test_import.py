@@ -1,6 +1,8 @@
 """Importar in a real browser: download the template, fill it, upload it, watch the worker's
 progress, read the preview, confirm, see the result and the customers in the list."""
 
+import re
+
 import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import expect
@@ -120,7 +122,7 @@ def test_template_upload_progress_preview_confirm(page, reference_data, settings
     with page.expect_download() as download:
         page.get_by_role("button", name="Más opciones", exact=True).click()
         page.get_by_role("link", name="Descargar CSV").click()
-    assert download.value.suggested_filename == "clientes.csv"
+    assert re.fullmatch(r"clientes-\d{4}-\d{2}-\d{2}\.csv", download.value.suggested_filename)
     assert download.value.path().read_bytes()[:3] == b"\xef\xbb\xbf"
 
 

@@ -1,5 +1,6 @@
 """The admin's Importar / Exportar (django-import-export) run the app's own import and export."""
 
+import csv
 import io
 import re
 
@@ -74,6 +75,45 @@ def test_admin_export_uses_the_apps_columns(admin_client):
         "Número de documento",
     ]
     assert sheet["E2"].value == "Gloria S.A."
+
+
+def export(admin_client, label: str, query: str = ""):
+    page = admin_client.get(EXPORT).content.decode()
+    data = {"format": _format(page, label), "resource": "0", "customerresource_todas": "on"}
+    return admin_client.post(f"{EXPORT}?{query}" if query else EXPORT, data)
+
+
+def test_admin_excel_export_is_the_lists_with_amounts_and_dates_as_numbers(admin_client):
+    from decimal import Decimal
+
+    from attributes.models import AttributeDefinition
+    from credit.models import CreditAccount
+
+    since = AttributeDefinition.objects.create(name="Desde", kind="fecha", position=1)
+    gloria = make_company(business_name="Gloria S.A.", attributes={since.key: "2024-03-15"})
+    CreditAccount.objects.create(customer=gloria, credit_limit=Decimal("2000.00"))
+    response = export(admin_client, "xlsx")
+    assert re.fullmatch(r'attachment; filename="clientes-\d{4}-\d{2}-\d{2}\.xlsx"', response["Content-Disposition"])
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    cells = dict(zip([c.value for c in sheet[1]], sheet[2], strict=True))
+    assert (cells["Cupo de crédito"].value, cells["Cupo de crédito"].number_format) == (2000, '"S/ "#,##0.00')
+    assert cells["Desde"].value.date().isoformat() == "2024-03-15" and cells["Desde"].number_format == "dd/mm/yyyy"
+    assert cells["Razón social"].value == "Gloria S.A."
+
+
+def test_admin_csv_export_is_named_in_spanish_and_says_which_customers_are_in_the_papelera(admin_client):
+    from django.utils import timezone
+
+    make_company(business_name="Activa S.A.C.")
+    make_company(business_name="Borrada S.A.C.", deleted_at=timezone.now())
+    response = export(admin_client, "csv")
+    assert re.fullmatch(r'attachment; filename="clientes-\d{4}-\d{2}-\d{2}\.csv"', response["Content-Disposition"])
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    # The admin's changelist lists the Papelera too: its export must not call them «Activo».
+    assert {row["Razón social"]: row["Estado"] for row in rows} == {
+        "Activa S.A.C.": "Activo",
+        "Borrada S.A.C.": "En la Papelera",
+    }
 
 
 @pytest.mark.parametrize(("role", "url"), [("Ventas", IMPORT), ("Créditos", EXPORT)])
