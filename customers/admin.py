@@ -13,11 +13,13 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils.html import format_html
 from import_export.admin import ImportExportMixin
 from import_export.formats.base_formats import CSV, XLSX
 from import_export.forms import ImportForm
+from import_export.results import RowResult
 from simple_history.admin import SimpleHistoryAdmin
 
 from customers import exporting, services
@@ -45,6 +47,12 @@ class CustomerImportForm(ImportForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["import_file"].label = "Archivo a importar (.xlsx, .xls o .csv)"
+        # Django's own file messages, which its Spanish catalogue also words for Spain.
+        self.fields["import_file"].error_messages.update(
+            empty="El archivo está vacío.",
+            missing="Elija el archivo que quiere importar (.xlsx, .xls o .csv).",
+            invalid="Elija el archivo que quiere importar (.xlsx, .xls o .csv).",
+        )
 
 
 class ReadOnlyAdminMixin:
@@ -133,6 +141,19 @@ class CustomerAdmin(ImportExportMixin, ReadOnlyHistoryAdmin):
         buffer = io.BytesIO()
         exporting.write_export_xlsx(queryset, buffer)
         return buffer.getvalue()
+
+    def add_success_message(self, result, request):
+        """«Importación terminada: 1 cliente creado, 2 actualizados y 0 sin cambios.» rather than
+        django-import-export's «1 nuevos, … 0 eliminados» (an import here deletes nothing)."""
+        created, updated, unchanged = (
+            result.totals[kind]
+            for kind in (RowResult.IMPORT_TYPE_NEW, RowResult.IMPORT_TYPE_UPDATE, RowResult.IMPORT_TYPE_SKIP)
+        )
+        messages.success(
+            request,
+            f"Importación terminada: {created:,} cliente{pluralize(created)} creado{pluralize(created)}, "
+            f"{updated:,} actualizado{pluralize(updated)} y {unchanged:,} sin cambios.",
+        )
 
     def import_action(self, request, **kwargs):
         """django-import-export's preview, with the import's warnings (ignored columns, example

@@ -185,8 +185,8 @@ def test_admin_import_and_export_pages_speak_spanish(admin_client):
     assert "This exporter" not in page and "Select all" not in page
     response = confirm(admin_client, upload(admin_client, xlsx([company(name="En Castellano S.A.C.")])))
     page = admin_client.get(response.url).content.decode()
-    assert "Importación terminada: 1 nuevos, 0 actualizados, 0 eliminados y 0 sin cambios" in page
-    assert "Import finished" not in page
+    assert "Importación terminada: 1 cliente creado, 0 actualizados y 0 sin cambios." in page
+    assert "Import finished" not in page and "nuevos" not in page
 
 
 def test_admin_import_shows_the_preview_s_warnings_and_still_confirms(admin_client):
@@ -260,3 +260,37 @@ def test_admin_import_shows_an_error_under_the_file_s_own_title_of_its_column(ad
     assert message in page
     assert f"Cupo de crédito: {message}" not in page  # not among the row's errors of no column
     assert not Customer.objects.exists()
+
+
+def test_admin_preview_shows_what_each_row_creates(admin_client):
+    page = upload(admin_client, xlsx([company(name="Ferretería El Clavo S.A.C.")])).content.decode()
+    assert 'name="import_file_name"' in page
+    preview = page[page.index('class="import-preview"') :]
+    # The row's own values under the file's titles, not «Nuevo» beside empty cells.
+    assert "Ferretería El Clavo S.A.C." in preview and "Miraflores" in preview
+
+
+@pytest.mark.parametrize(
+    ("content", "name", "label", "message"),
+    [
+        (b"", "vacio.csv", "csv", "El archivo está vacío."),
+        (b"\x7fELF\x02\x01\x01" + b"\x00" * 200, "programa.xlsx", "xlsx", "El archivo no es una hoja de cálculo."),
+    ],
+)
+def test_admin_import_refuses_a_bad_file_in_one_spanish_sentence(admin_client, content, name, label, message):
+    page = upload(admin_client, content, name=name, label=label).content.decode()
+    assert message in page
+    assert "fichero" not in page.lower()
+    assert "ValueError" not in page and "Traceback" not in page
+    assert 'name="import_file_name"' not in page
+
+
+def test_admin_import_of_the_untouched_template_offers_nothing_to_confirm(admin_client):
+    from customers.importing import template_xlsx
+
+    response = upload(admin_client, template_xlsx())
+    page = response.content.decode()
+    assert "Se omitieron las" in page  # the example rows, skipped
+    assert "El archivo no tiene clientes que importar" in page
+    assert 'name="import_file_name"' not in page  # no «Confirmar importación» that imports nothing
+    assert Customer.objects.count() == 0
