@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 
 from customers.models import Customer, CustomerNote
 from tests.customers.test_import import HEADERS, company, person, xlsx
-from tests.factories import make_company
+from tests.factories import make_company, valid_ruc
 from tests.roles import user_with_role
 
 IMPORT = "/admin/customers/customer/import/"
@@ -294,3 +294,15 @@ def test_admin_import_of_the_untouched_template_offers_nothing_to_confirm(admin_
     assert "El archivo no tiene clientes que importar" in page
     assert 'name="import_file_name"' not in page  # no «Confirmar importación» that imports nothing
     assert Customer.objects.count() == 0
+
+
+def test_admin_preview_speaks_as_the_app_does(admin_client):
+    # «usted», as every page of the app, not the catalogue's «Si estás satisfecho… haz clic»; a
+    # row that changes nothing is «Sin cambios», as the app's preview counts it.
+    ruc = valid_ruc()
+    content = xlsx([company(ruc=ruc, name="Ya Registrada S.A.C.")])
+    confirm(admin_client, upload(admin_client, content))
+    page = upload(admin_client, content).content.decode()
+    assert "Si está conforme, haga clic en «Confirmar importación»." in page
+    assert "estás" not in page and "haz clic" not in page
+    assert "Sin cambios" in page and "Omitido" not in page
