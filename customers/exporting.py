@@ -41,6 +41,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Coalesce
 from django.http import FileResponse, StreamingHttpResponse
+from django.utils import timezone
 
 from attributes.models import AttributeDefinition
 from attributes.services import attribute_columns
@@ -297,8 +298,14 @@ def export_columns(user=None) -> list[tuple[str, object]]:
     columns += [
         (
             estado,
+            # The list never exports the Papelera; the admin's changelist (and so its export) shows it.
             Fixed(
-                Case(When(is_active=True, then=Value("Activo")), default=Value("Suspendido"), output_field=TextField())
+                Case(
+                    When(deleted_at__isnull=False, then=Value("En la Papelera")),
+                    When(is_active=True, then=Value("Activo")),
+                    default=Value("Suspendido"),
+                    output_field=TextField(),
+                )
             ),
         ),
         (creado, Typed(Fixed(Dmy("created_at")), SerialMoment("created_at"), "datetime")),
@@ -450,9 +457,16 @@ def csv_chunks(queryset, user=None):
                 yield bytes(block)
 
 
+def file_name(extension: str) -> str:
+    """«clientes-2026-12-02.csv»: the day of the download (Lima's), so that the downloads of
+    several days are told apart rather than piling up as clientes (1).csv, clientes (2).csv…
+    (the app's list and the admin alike)."""
+    return f"clientes-{timezone.localdate().isoformat()}.{extension}"
+
+
 def csv_response(queryset, user=None):
     response = StreamingHttpResponse(csv_chunks(queryset, user), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="clientes.csv"'
+    response["Content-Disposition"] = f'attachment; filename="{file_name("csv")}"'
     return response
 
 
@@ -476,6 +490,6 @@ def xlsx_response(queryset, user=None):
     return FileResponse(
         temp,
         as_attachment=True,
-        filename="clientes.xlsx",
+        filename=file_name("xlsx"),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )

@@ -71,6 +71,7 @@ from customers.models import (
 from customers.reference import DNI
 from customers.services import clean_customer_data, get_customer_settings, set_list_copies
 from customers.services.cleaning import TEXT_LIMITS, clean_text
+from customers.xlsx_stream import column_letter, column_width
 from peru import lost_tasks
 from peru.text import CONTROL_MESSAGE, clean_spaces, has_control_characters, strip_control_characters
 
@@ -1917,6 +1918,9 @@ def _shown_errors(analysis: Analysis) -> list:
     return _errors_shown(_analysis_report(analysis))
 
 
+REPORT_ERRORS_WIDTH = 60
+
+
 def report_xlsx(headers_by_sheet: dict, report: list) -> bytes:
     """The rows with errors, as they came, plus a first column with their errors, in a sheet
     named as theirs: fix and upload."""
@@ -1934,7 +1938,15 @@ def report_xlsx(headers_by_sheet: dict, report: list) -> bytes:
             for _, number, errors, cells in items
         ]
         sheets.append((sheet or "Clientes", [*import_sheets.REPORT_HEADERS, *headers_by_sheet.get(sheet, [])], rows))
-    return spreadsheets.xlsx_bytes(sheets)
+    # The errors column wide, its sentences wrapped; every other column as wide as its title.
+    widths = {
+        title: {
+            column_letter(index): REPORT_ERRORS_WIDTH if index == 0 else column_width(header)
+            for index, header in enumerate(headers)
+        }
+        for title, headers, _ in sheets
+    }
+    return spreadsheets.xlsx_bytes(sheets, widths=widths, wrap_first=True)
 
 
 def _errors_cell(errors: list) -> str:

@@ -81,6 +81,17 @@ class ImportResult(Result):
         self.warnings: list[str] = []
 
 
+NOTHING_TO_IMPORT = "El archivo no tiene clientes que importar: escriba una fila por cliente debajo de los títulos."
+
+
+class Refusal(Error):
+    """An error of the whole file or of another sheet's row: a sentence for the person. The
+    admin's page prints each error's traceback under it, which here would only repeat the
+    sentence as «ValueError: …»."""
+
+    traceback = ""
+
+
 class CustomerResource(resources.ModelResource):
     # The admin's export form lists a resource's fields to tick; the columns are always the
     # list's own (customers.exporting), so there is one choice.
@@ -152,8 +163,12 @@ class CustomerResource(resources.ModelResource):
                         errors.setdefault("__all__", []).append(importing.error_text(column, message))
                 values = dict(zip(headers, [spreadsheets.cell_text(c) for c in row.raw], strict=False))
                 result.append_invalid_row(row.number, values, ValidationError(errors))
-            elif row.customer is not None:
-                row_result.object_id, row_result.object_repr = row.customer.pk, str(row.customer)
+            else:
+                # What the row holds, under the file's titles: the preview shows which customers
+                # the file creates or updates, not a column of «Nuevo» beside empty cells.
+                row_result.diff = [spreadsheets.cell_text(c) if c is not None else "" for c in row.raw or ()]
+                if row.customer is not None:
+                    row_result.object_id, row_result.object_repr = row.customer.pk, str(row.customer)
             result.increment_row_result_total(row_result)
             result.append_row_result(row_result)
         # The Direcciones and Contactos sheets' errors: the admin's table has the Clientes
@@ -161,11 +176,16 @@ class CustomerResource(resources.ModelResource):
         for sheet, (_, rows) in analysis.children.items():
             for row in rows:
                 for column, message in row.errors if row.action == "error" else ():
-                    result.append_base_error(Error(ValueError(f"Hoja {sheet}, fila {row.number}, {column}: {message}")))
+                    text = f"Hoja {sheet}, fila {row.number}, {column}: {message}"
+                    result.append_base_error(Refusal(ValueError(text)))
         result.total_rows = len(analysis.rows)
+        if not analysis.rows and not any(rows for _, rows in analysis.children.values()):
+            # Titles only, or the template's example rows left as they came (skipped): a preview
+            # of nothing with «Confirmar importación» under it would import nothing.
+            result.append_base_error(Refusal(ValueError(NOTHING_TO_IMPORT)))
         return result
 
 
 def result_error(exc) -> Error:
     message = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
-    return Error(ValueError(message))
+    return Refusal(ValueError(message))

@@ -395,15 +395,23 @@ def unescape_formula(text: str) -> str:
 
 
 def write_xlsx(
-    path_or_file, sheets: list[tuple[str, list[str], object]], *, widths: dict | None = None, escape: bool = True
+    path_or_file,
+    sheets: list[tuple[str, list[str], object]],
+    *,
+    widths: dict | None = None,
+    escape: bool = True,
+    wrap_first: bool = False,
 ) -> None:
     """sheets: (title, headers, iterable of rows). Write-only mode: memory stays flat. Text cells
-    are written as text and escaped against formulas."""
+    are written as text and escaped against formulas; the title row stays in view (frozen).
+    ``widths``: {title: {column letter: width}}. ``wrap_first``: the first column's text wraps
+    (the rejected rows' errors: a sentence or three)."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
+    from openpyxl.styles import Alignment, Font
 
     workbook = Workbook(write_only=True)
+    wrapped = Alignment(wrap_text=True, vertical="top")
     for title, headers, rows in sheets:
         sheet = workbook.create_sheet(title=title[:31])
         for index, width in (widths or {}).get(title, {}).items():
@@ -414,13 +422,18 @@ def write_xlsx(
             cell.font = Font(bold=True)
             header_cells.append(cell)
         if headers:
+            sheet.freeze_panes = "A2"
             sheet.append(header_cells)
         for row in rows:
-            sheet.append([escape_formula(v) if escape and isinstance(v, str) else v for v in row])
+            values = [escape_formula(v) if escape and isinstance(v, str) else v for v in row]
+            if wrap_first and values:
+                values[0] = WriteOnlyCell(sheet, value=values[0])
+                values[0].alignment = wrapped
+            sheet.append(values)
     workbook.save(path_or_file)
 
 
-def xlsx_bytes(sheets) -> bytes:
+def xlsx_bytes(sheets, *, widths: dict | None = None, wrap_first: bool = False) -> bytes:
     buffer = io.BytesIO()
-    write_xlsx(buffer, sheets)
+    write_xlsx(buffer, sheets, widths=widths, wrap_first=wrap_first)
     return buffer.getvalue()

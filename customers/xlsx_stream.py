@@ -3,10 +3,11 @@
 openpyxl (write-only mode) builds an object per cell and serialises it through its XML
 library: 100,000 customers of 50 columns took 20 of the export's 24 seconds. The export's
 cells are already formatted by PostgreSQL (customers.exporting), so this writes the sheet's
-XML directly — the header bold, a text cell an inline string, a number cell its digits with
-the column's number format (money «S/ 1,234.50», a date dd/mm/aaaa as Excel's serial day, so
-that amounts add up and dates sort) — into a zip that is written as it goes: memory stays flat
-whatever the number of rows.
+XML directly — the header bold and frozen, each column wide enough for its format (Excel
+shows a date or an amount wider than its column as «########»), a text cell an inline string,
+a number cell its digits with the column's number format (money «S/ 1,234.50», a date
+dd/mm/aaaa as Excel's serial day, so that amounts add up and dates sort) — into a zip that is
+written as it goes: memory stays flat whatever the number of rows.
 
 The parts are the minimum Office Open XML (ECMA-376) asks of a workbook; Excel, LibreOffice,
 openpyxl and python-calamine (our own import) read it.
@@ -79,6 +80,19 @@ _STYLES = (
 # Characters XML 1.0 cannot carry at all (openpyxl refuses them too); the import's cleaning
 # never stores them, but a cell that holds one loses it rather than breaking the file.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# Column widths (in characters of the default font), set before the rows come: Excel shows a
+# number or a date wider than its column as «########», and the default width (8.43) holds neither
+# a date dd/mm/aaaa nor «S/ 1,234.50». A number column is as wide as its format needs; a text
+# column as its title (within bounds), so that the titles read whole.
+_KIND_WIDTHS = {"number": 12, "date": 12, "datetime": 17, "money": 16}
+_TEXT_WIDTH = (12, 30)
+# The title row stays in view while the rows scroll (frozen pane below row 1).
+_FROZEN_HEADER = (
+    '<sheetViews><sheetView workbookViewId="0">'
+    '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
+    '<selection pane="bottomLeft" activeCell="A2" sqref="A2"/>'
+    "</sheetView></sheetViews>"
+)
 # A worksheet holds at most 1,048,576 rows (Excel's and LibreOffice's limit); one is the header.
 MAX_DATA_ROWS = 1_048_575
 
@@ -97,6 +111,27 @@ def column_letter(index: int) -> str:
     return letters
 
 
+def column_width(header: str, kind: str | None = None) -> int:
+    """The width a column gets: its number format's for a number kind (at least its title's),
+    else its title's plus a margin, within _TEXT_WIDTH."""
+    low, high = _TEXT_WIDTH
+    title = min(high, max(low, len(header) + 4))
+    return max(_KIND_WIDTHS[kind], title) if kind else title
+
+
+def _columns(headers: list[str], kinds: list[str | None]) -> str:
+    if not headers:
+        return ""  # <cols> may not be empty
+    return (
+        "<cols>"
+        + "".join(
+            f'<col min="{n}" max="{n}" width="{column_width(header, kind)}" customWidth="1"/>'
+            for n, (header, kind) in enumerate(zip(headers, kinds, strict=True), start=1)
+        )
+        + "</cols>"
+    )
+
+
 def _text(value) -> str:
     text = escape(value if isinstance(value, str) else str(value))
     return _NOT_XML.sub("", text) if _NOT_XML.search(text) else text
@@ -109,16 +144,18 @@ def write_text_sheet(file, title: str, headers: list[str], rows: Iterable) -> in
 
 def write_sheet(file, title: str, headers: list[str], rows: Iterable, kinds: list[str | None] | None = None) -> int:
     """Write a workbook of one sheet to ``file`` (a path or a binary file open for writing):
-    ``headers`` in bold, then ``rows`` (sequences of cells; None or "" leave the cell empty).
+    ``headers`` in bold (frozen: they stay in view), then ``rows`` (sequences of cells; None or
+    "" leave the cell empty).
     ``kinds``: per column, None for text, or a NUMBER_KINDS key — the column's cells are then
     numbers as text ("1500.50", a date's serial day "45366"), written as they are. Returns the
     number of rows written after the header; TooManyRows past MAX_DATA_ROWS (the file is then
     incomplete: the caller discards it)."""
     letters = [column_letter(index) for index in range(len(headers))]
+    kinds = kinds or [None] * len(headers)
     # Per column, what goes around the row number and around the value, and whether the value
     # is text (escaped) or a number (as it is).
     shapes = []
-    for letter, kind in zip(letters, kinds or [None] * len(headers), strict=True):
+    for letter, kind in zip(letters, kinds, strict=True):
         if kind is None:
             shapes.append((f'<c r="{letter}', '" t="inlineStr"><is><t xml:space="preserve">', "</t></is></c>", True))
         else:
@@ -137,7 +174,8 @@ def write_sheet(file, title: str, headers: list[str], rows: Iterable, kinds: lis
         archive.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS)
         archive.writestr("xl/styles.xml", _STYLES)
         with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
-            sheet.write(f'{_HEAD}<worksheet xmlns="{_MAIN}"><sheetData>'.encode())
+            head = f'{_HEAD}<worksheet xmlns="{_MAIN}">{_FROZEN_HEADER}{_columns(headers, kinds)}<sheetData>'
+            sheet.write(head.encode())
             header = "".join(
                 f'<c r="{letter}1" s="1" t="inlineStr"><is><t xml:space="preserve">{_text(text)}</t></is></c>'
                 for letter, text in zip(letters, headers, strict=True)

@@ -18,6 +18,18 @@
   document.addEventListener("change", columnsChanged);
   document.addEventListener("input", columnsChanged);
 
+  // The job's page polls its progress; when a poll gets no answer (the network, the server
+  // restarting) htmx says nothing and the page would go on showing the last progress as if it
+  // were now. Say so; the next answer replaces the partial, and this notice with it.
+  function pollFailed(event) {
+    var source = event.detail && event.detail.elt;
+    if (!source || source.id !== "import-job") return;
+    var notice = document.getElementById("import-offline");
+    if (notice) notice.hidden = false;
+  }
+  document.addEventListener("htmx:sendError", pollFailed);
+  document.addEventListener("htmx:responseError", pollFailed);
+
   // A file over the size limit is refused before it travels to the server (the server checks
   // again): the same words the server would answer with.
   document.addEventListener("change", function (event) {

@@ -1,6 +1,8 @@
 """Importar in a real browser: download the template, fill it, upload it, watch the worker's
 progress, read the preview, confirm, see the result and the customers in the list."""
 
+import re
+
 import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import expect
@@ -120,7 +122,7 @@ def test_template_upload_progress_preview_confirm(page, reference_data, settings
     with page.expect_download() as download:
         page.get_by_role("button", name="Más opciones", exact=True).click()
         page.get_by_role("link", name="Descargar CSV").click()
-    assert download.value.suggested_filename == "clientes.csv"
+    assert re.fullmatch(r"clientes-\d{4}-\d{2}-\d{2}\.csv", download.value.suggested_filename)
     assert download.value.path().read_bytes()[:3] == b"\xef\xbb\xbf"
 
 
@@ -160,3 +162,31 @@ def test_a_downloaded_excel_uploaded_again_changes_nothing(page, reference_data,
     assert ImportJob.objects.get().unchanged == 2
     assert (ImportJob.objects.get().to_create, ImportJob.objects.get().error_rows) == (0, 0)
     expect(page.locator("#import-errors")).to_have_count(0)
+
+
+def test_the_progress_says_when_the_server_does_not_answer(page, reference_data, settings, tmp_path):
+    # A poll that fails (the office's network, the server restarting) left the last progress on
+    # the page as if it were now, under «la importación sigue».
+    from tests.customers.test_import import company, xlsx
+
+    settings.IMPORT_INLINE_MAX_BYTES = 10  # to the worker: the page polls
+    page = sign_in(page, "Administrador", username="admin-sin-red")
+    page.get_by_role("link", name="Importar", exact=True).click()
+    upload = tmp_path / "clientes.xlsx"
+    upload.write_bytes(xlsx([company()]))
+    page.get_by_label("Archivo .xlsx, .xls o .csv").set_input_files(str(upload))
+    page.get_by_role("button", name="Revisar archivo").click()
+    expect(page.locator("#import-status")).to_have_text("En cola para revisar")
+    offline = page.locator("#import-offline")
+    expect(offline).to_be_hidden()
+
+    job = ImportJob.objects.get()
+    poll = f"**/clientes/importar/{job.pk}/"
+    page.route(poll, lambda route: route.abort())
+    expect(offline).to_be_visible()
+    expect(offline).to_contain_text("No hay conexión con el servidor")
+
+    page.unroute(poll)
+    importing.preview_import(job.pk)
+    expect(page.locator("#import-status")).to_have_text("Vista previa lista")
+    expect(offline).to_be_hidden()

@@ -195,6 +195,24 @@ def test_the_excel_export_has_the_same_cells_as_the_csv_with_amounts_and_dates_a
     assert cells["Razón social"].value == "'=Gloria S.A."
 
 
+def test_the_excel_export_shows_amounts_and_dates_whole_under_a_title_that_stays_in_view():
+    """Excel shows a number or a date wider than its column as «########»: a column the file
+    gives no width is 8.43 characters wide, which holds neither «15/03/2024» nor «S/ 12,345.50»."""
+    since = AttributeDefinition.objects.create(name="Desde", kind="fecha", position=1)
+    gloria = make_company(attributes={since.key: "2024-03-15"})
+    CreditAccount.objects.create(customer=gloria, credit_limit=Decimal("12345.50"))
+    buffer = io.BytesIO()
+    exporting.write_export_xlsx(CustomerFilterSet({}, queryset=queries.list_customers()).qs, buffer)
+    sheet = load_workbook(io.BytesIO(buffer.getvalue())).active
+    widths = {letter: dimension.width for letter, dimension in dict(sheet.column_dimensions).items()}
+    letters = {cell.value: cell.column_letter for cell in sheet[1]}
+    shown = {"Desde": "15/03/2024", "Creado": "15/03/2024 10:30", "Cupo de crédito": "S/ 12,345.50"}
+    for header, text in shown.items():
+        assert widths.get(letters[header], 8.43) > len(text), header
+    assert widths.get(letters["Número de documento"], 8.43) > len("Número de documento")
+    assert sheet.freeze_panes == "A2"
+
+
 def test_a_download_cut_short_leaves_the_connection_usable():
     for _ in range(3):
         make_company()

@@ -156,6 +156,18 @@ def test_a_rejected_rows_report_fixed_and_uploaded_again_warns_about_nothing(adm
     assert again.sheets["Contactos"]["add"] == 2
 
 
+def test_the_rejected_rows_report_opens_readable(admin):
+    # Its errors are sentences («Distrito: No existe el distrito «Narnia»…»): in a column of
+    # Excel's default width, wrapped in none, a person saw only its first words.
+    job = preview(admin, xlsx([company(Distrito="Narnia")]))
+    sheet = load_workbook(io.BytesIO(job.error_report.read()))["Clientes"]
+    widths = {letter: dimension.width for letter, dimension in dict(sheet.column_dimensions).items()}
+    assert widths.get("A", 8.43) >= 50 and sheet["A2"].alignment.wrap_text
+    assert sheet.freeze_panes == "A2"
+    letters = {cell.value: cell.column_letter for cell in sheet[1]}
+    assert widths.get(letters["Número de documento"], 8.43) > len("Número de documento")
+
+
 def test_the_same_customer_twice_in_a_file_is_reported(admin):
     ruc = valid_ruc()
     job = preview(admin, xlsx([company(ruc=ruc), company(ruc=ruc, name="Otra")]))

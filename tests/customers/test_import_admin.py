@@ -1,5 +1,6 @@
 """The admin's Importar / Exportar (django-import-export) run the app's own import and export."""
 
+import csv
 import io
 import re
 
@@ -9,7 +10,7 @@ from openpyxl import load_workbook
 
 from customers.models import Customer, CustomerNote
 from tests.customers.test_import import HEADERS, company, person, xlsx
-from tests.factories import make_company
+from tests.factories import make_company, valid_ruc
 from tests.roles import user_with_role
 
 IMPORT = "/admin/customers/customer/import/"
@@ -88,6 +89,45 @@ def test_admin_export_uses_the_apps_columns(admin_client):
         "Número de documento",
     ]
     assert sheet["E2"].value == "Gloria S.A."
+
+
+def export(admin_client, label: str, query: str = ""):
+    page = admin_client.get(EXPORT).content.decode()
+    data = {"format": _format(page, label), "resource": "0", "customerresource_todas": "on"}
+    return admin_client.post(f"{EXPORT}?{query}" if query else EXPORT, data)
+
+
+def test_admin_excel_export_is_the_lists_with_amounts_and_dates_as_numbers(admin_client):
+    from decimal import Decimal
+
+    from attributes.models import AttributeDefinition
+    from credit.models import CreditAccount
+
+    since = AttributeDefinition.objects.create(name="Desde", kind="fecha", position=1)
+    gloria = make_company(business_name="Gloria S.A.", attributes={since.key: "2024-03-15"})
+    CreditAccount.objects.create(customer=gloria, credit_limit=Decimal("2000.00"))
+    response = export(admin_client, "xlsx")
+    assert re.fullmatch(r'attachment; filename="clientes-\d{4}-\d{2}-\d{2}\.xlsx"', response["Content-Disposition"])
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    cells = dict(zip([c.value for c in sheet[1]], sheet[2], strict=True))
+    assert (cells["Cupo de crédito"].value, cells["Cupo de crédito"].number_format) == (2000, '"S/ "#,##0.00')
+    assert cells["Desde"].value.date().isoformat() == "2024-03-15" and cells["Desde"].number_format == "dd/mm/yyyy"
+    assert cells["Razón social"].value == "Gloria S.A."
+
+
+def test_admin_csv_export_is_named_in_spanish_and_says_which_customers_are_in_the_papelera(admin_client):
+    from django.utils import timezone
+
+    make_company(business_name="Activa S.A.C.")
+    make_company(business_name="Borrada S.A.C.", deleted_at=timezone.now())
+    response = export(admin_client, "csv")
+    assert re.fullmatch(r'attachment; filename="clientes-\d{4}-\d{2}-\d{2}\.csv"', response["Content-Disposition"])
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    # The admin's changelist lists the Papelera too: its export must not call them «Activo».
+    assert {row["Razón social"]: row["Estado"] for row in rows} == {
+        "Activa S.A.C.": "Activo",
+        "Borrada S.A.C.": "En la Papelera",
+    }
 
 
 @pytest.mark.parametrize(("role", "url"), [("Ventas", IMPORT), ("Créditos", EXPORT)])
@@ -176,8 +216,8 @@ def test_admin_import_and_export_pages_speak_spanish(admin_client):
     assert "This exporter" not in page and "Select all" not in page
     response = confirm(admin_client, upload(admin_client, xlsx([company(name="En Castellano S.A.C.")])))
     page = admin_client.get(response.url).content.decode()
-    assert "Importación terminada: 1 nuevos, 0 actualizados, 0 eliminados y 0 sin cambios" in page
-    assert "Import finished" not in page
+    assert "Importación terminada: 1 cliente creado, 0 actualizados y 0 sin cambios." in page
+    assert "Import finished" not in page and "nuevos" not in page
 
 
 def test_admin_import_shows_the_preview_s_warnings_and_still_confirms(admin_client):
@@ -251,3 +291,49 @@ def test_admin_import_shows_an_error_under_the_file_s_own_title_of_its_column(ad
     assert message in page
     assert f"Cupo de crédito: {message}" not in page  # not among the row's errors of no column
     assert not Customer.objects.exists()
+
+
+def test_admin_preview_shows_what_each_row_creates(admin_client):
+    page = upload(admin_client, xlsx([company(name="Ferretería El Clavo S.A.C.")])).content.decode()
+    assert 'name="import_file_name"' in page
+    preview = page[page.index('class="import-preview"') :]
+    # The row's own values under the file's titles, not «Nuevo» beside empty cells.
+    assert "Ferretería El Clavo S.A.C." in preview and "Miraflores" in preview
+
+
+@pytest.mark.parametrize(
+    ("content", "name", "label", "message"),
+    [
+        (b"", "vacio.csv", "csv", "El archivo está vacío."),
+        (b"\x7fELF\x02\x01\x01" + b"\x00" * 200, "programa.xlsx", "xlsx", "El archivo no es una hoja de cálculo."),
+    ],
+)
+def test_admin_import_refuses_a_bad_file_in_one_spanish_sentence(admin_client, content, name, label, message):
+    page = upload(admin_client, content, name=name, label=label).content.decode()
+    assert message in page
+    assert "fichero" not in page.lower()
+    assert "ValueError" not in page and "Traceback" not in page
+    assert 'name="import_file_name"' not in page
+
+
+def test_admin_import_of_the_untouched_template_offers_nothing_to_confirm(admin_client):
+    from customers.importing import template_xlsx
+
+    response = upload(admin_client, template_xlsx())
+    page = response.content.decode()
+    assert "Se omitieron las" in page  # the example rows, skipped
+    assert "El archivo no tiene clientes que importar" in page
+    assert 'name="import_file_name"' not in page  # no «Confirmar importación» that imports nothing
+    assert Customer.objects.count() == 0
+
+
+def test_admin_preview_speaks_as_the_app_does(admin_client):
+    # «usted», as every page of the app, not the catalogue's «Si estás satisfecho… haz clic»; a
+    # row that changes nothing is «Sin cambios», as the app's preview counts it.
+    ruc = valid_ruc()
+    content = xlsx([company(ruc=ruc, name="Ya Registrada S.A.C.")])
+    confirm(admin_client, upload(admin_client, content))
+    page = upload(admin_client, content).content.decode()
+    assert "Si está conforme, haga clic en «Confirmar importación»." in page
+    assert "estás" not in page and "haz clic" not in page
+    assert "Sin cambios" in page and "Omitido" not in page

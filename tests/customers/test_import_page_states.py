@@ -36,7 +36,7 @@ def _upload(client, content: bytes, name="clientes.xlsx") -> tuple[ImportJob, st
 def test_a_file_with_only_its_titles_says_it_has_no_rows(client, admin):
     _, html = _upload(client, xlsx([]))
     page = _text(html)
-    assert "El archivo no tiene clientes: debajo de los títulos no hay filas con datos." in page
+    assert "El archivo no tiene clientes que importar: escriba una fila por cliente debajo de los títulos." in page
     assert "ya están registrados" not in page
 
 
@@ -188,3 +188,41 @@ def test_a_refused_file_offers_another_upload_and_the_template(client, admin):
     # what the person can do.
     assert "Ponga en la primera fila los títulos de la plantilla y súbalo de nuevo." in _text(html)
     assert "elija las columnas" not in _text(html)
+
+
+def test_the_untouched_template_says_it_has_no_customers_not_that_it_has_no_rows(client, admin):
+    _, html = _upload(client, importing.template_xlsx(), name="plantilla-clientes.xlsx")
+    page = _text(html)
+    assert "Se omitieron las" in page  # its example rows: there were rows under the titles
+    assert "El archivo no tiene clientes que importar: escriba una fila por cliente debajo de los títulos." in page
+    assert "no hay filas con datos" not in page
+
+
+@pytest.mark.parametrize("status", [ImportJob.Status.READY, ImportJob.Status.FAILED])
+def test_another_administrador_is_told_who_may_confirm_or_retry(client, admin, status):
+    from tests.roles import user_with_role
+
+    job, _ = _upload(client, xlsx([company()]))
+    ImportJob.objects.filter(pk=job.pk).update(status=status)
+    admin.first_name, admin.last_name = "Ana", "Torres"
+    admin.save()
+    client.force_login(user_with_role("Administrador", username="otro"))
+    page = _text(client.get(reverse("customers:import_detail", args=[job.pk])).content.decode())
+    action = "confirmar" if status == ImportJob.Status.READY else "reintentar"
+    assert f"Solo Ana Torres, quien subió el archivo, puede {action} esta importación." in page
+    assert "Reintentar" not in page and "¿Cómo importar?" not in page
+
+
+def test_the_uploader_is_not_told_that_only_the_uploader_may_act(client, admin):
+    job, html = _upload(client, xlsx([company()]))
+    assert 'id="import-owner-only"' not in html
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.FAILED)
+    page = client.get(reverse("customers:import_detail", args=[job.pk])).content.decode()
+    assert 'id="import-owner-only"' not in page
+
+
+def test_the_history_leads_the_uploader_of_a_failed_import_to_retry_it(client, admin):
+    job, _ = _upload(client, xlsx([company()]))
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.FAILED)
+    html = client.get(IMPORT).content.decode()
+    assert f'<a href="{reverse("customers:import_detail", args=[job.pk])}">Ver y reintentar</a>' in html

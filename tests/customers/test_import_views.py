@@ -206,3 +206,18 @@ def test_excel_export_beyond_a_worksheets_rows_asks_for_csv_instead(client, db, 
     assert response.status_code == 200
     sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
     assert sheet.max_row == 2
+
+
+@pytest.mark.parametrize("formato", ["csv", "xlsx"])
+def test_the_downloaded_file_is_named_for_its_day(client, db, formato, settings):
+    # 23:30 in Lima is already the next day in UTC: the name says Lima's day.
+    from datetime import UTC, datetime
+
+    from django.utils import timezone
+
+    client.force_login(user_with_role("Ventas"))
+    moment = datetime(2026, 12, 3, 4, 30, tzinfo=UTC)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(timezone, "now", lambda: moment)
+        response = client.get(f"{EXPORT}?formato={formato}")
+    assert response["Content-Disposition"] == f'attachment; filename="clientes-2026-12-02.{formato}"'
