@@ -1063,6 +1063,15 @@ def customer_examples() -> list[dict]:
     return [{key: getattr(column, example) for key, column in keyed} for example in EXAMPLES]
 
 
+def _example_names() -> list[str]:
+    return [e.get("business_name") or f"{e.get('first_names')} {e.get('last_names')}" for e in customer_examples()]
+
+
+# The example rows' cells that belong to the example's customer alone: a real row holding one
+# was typed over an example row (TemplateExamples' ``kept``).
+KEPT_EXAMPLE_KEYS = frozenset({"emails", "phones", "street", "website"})
+
+
 def _example_text(raw) -> str:
     """A cell as the comparison with an example reads it: case and accents aside, and a number
     without its leading zeros (Excel drops a DNI's)."""
@@ -1080,7 +1089,10 @@ class TemplateExamples:
     examples' documents tell them from real rows, and the one test per row is whether that cell
     is one of them (a set lookup); the whole row is compared only then."""
 
-    def __init__(self, keys: list, examples: list[dict], skipped: "SkippedExamples"):
+    def __init__(self, keys: list, examples: list[dict], skipped: "SkippedExamples", *, kept: bool = False):
+        """``kept``: also note the rows that are not an example but keep one of its own contact
+        cells (KEPT_EXAMPLE_KEYS, as the template wrote them): someone typed a customer over an
+        example row and left its e-mail, phone, street or web page."""
         self.skipped = skipped
         self.probe = keys.index("document_number") if "document_number" in keys else None
         read = [(index, key) for index, key in enumerate(keys) if key]
@@ -1092,19 +1104,30 @@ class TemplateExamples:
             self.expected.append([(index, _example_text(example.get(key, ""))) for index, key in read])
             # The cell as a spreadsheet may hold it: text, or a number (an integral float).
             self.documents.update({number, number.lstrip("0"), int(number), float(number)})
+        self.kept = [
+            (index, values)
+            for index, key in read
+            if kept and key in KEPT_EXAMPLE_KEYS
+            if (values := frozenset(e[key] for e in examples if e.get(key)))
+        ]
 
     def rows(self, rows):
         """``rows`` ((number, cells) pairs) without the examples."""
-        if self.probe is None or not self.expected:
+        if (self.probe is None or not self.expected) and not self.kept:
             return rows
         return self._skip(rows)
 
     def _skip(self, rows):
-        probe, documents = self.probe, self.documents
+        probe, documents, kept = self.probe, self.documents, self.kept
         for number, cells in rows:
-            if probe < len(cells) and cells[probe] in documents and self._is_example(cells):
+            width = len(cells)
+            if probe is not None and probe < width and cells[probe] in documents and self._is_example(cells):
                 self.skipped.count += 1
                 continue
+            # One set lookup per contact column, of the cell as it came: a kept cell is the
+            # template's own text, untouched.
+            if kept and any(index < width and cells[index] in values for index, values in kept):
+                self.skipped.kept.append(number)
             yield number, cells
 
     def _is_example(self, cells) -> bool:
@@ -1120,13 +1143,25 @@ class SkippedExamples:
 
     def __init__(self):
         self.count = 0
+        self.kept = []  # the rows of the Clientes sheet that keep an example's contact cell
 
     def warnings(self) -> list[str]:
-        if not self.count:
-            return []
+        warnings = []
         if self.count == 1:
-            return ["Se omitió la fila de ejemplo de la plantilla."]
-        return [f"Se omitieron las {self.count:,} filas de ejemplo de la plantilla."]
+            warnings.append("Se omitió la fila de ejemplo de la plantilla.")
+        elif self.count:
+            warnings.append(f"Se omitieron las {self.count:,} filas de ejemplo de la plantilla.")
+        if self.kept:
+            rows = [f"{n:,}" for n in self.kept[:5]]
+            named = rows[0] if len(rows) == 1 else ", ".join(rows[:-1]) + " y " + rows[-1]
+            more = f" (y {len(self.kept) - 5:,} más)" if len(self.kept) > 5 else ""
+            warnings.append(
+                f"{'La fila' if len(self.kept) == 1 else 'Las filas'} {named}{more} de Clientes "
+                f"{'conserva' if len(self.kept) == 1 else 'conservan'} el correo, el teléfono, la dirección o la "
+                f"página web de una fila de ejemplo de la plantilla ({' o '.join(_example_names())}): revíselos "
+                "en la vista previa y corríjalos en el archivo antes de confirmar."
+            )
+        return warnings
 
 
 # --- the mapping step: which field each column of a foreign file is --------------------------

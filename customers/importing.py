@@ -513,7 +513,7 @@ def _analyze(path, name, *, actor, job, lock, mapping, separate_progress, batch,
         )
     # The template's example rows left in the file: skipped, with one warning for every sheet.
     skipped = cols.SkippedExamples()
-    table.rows = cols.TemplateExamples(keys, cols.customer_examples(), skipped).rows(table.rows)
+    table.rows = cols.TemplateExamples(keys, cols.customer_examples(), skipped, kept=True).rows(table.rows)
     # Columns apps above customers add (credit's cupo…): read only when the file has them.
     lookups.groups = [
         (group, group.load(), actor is None or actor.has_perm(group.permission))
