@@ -1067,9 +1067,9 @@ def _example_names() -> list[str]:
     return [e.get("business_name") or f"{e.get('first_names')} {e.get('last_names')}" for e in customer_examples()]
 
 
-# The example rows' cells that belong to the example's customer alone: a real row holding one
-# was typed over an example row (TemplateExamples' ``kept``).
-KEPT_EXAMPLE_KEYS = frozenset({"emails", "phones", "street", "website"})
+# The example rows' cells that belong to the example's customer alone (its street may be
+# another's): a real row holding one was typed over an example row (TemplateExamples' ``kept``).
+KEPT_EXAMPLE_KEYS = frozenset({"emails", "phones", "website"})
 
 
 def _example_text(raw) -> str:
@@ -1092,7 +1092,8 @@ class TemplateExamples:
     def __init__(self, keys: list, examples: list[dict], skipped: "SkippedExamples", *, kept: bool = False):
         """``kept``: also note the rows that are not an example but keep one of its own contact
         cells (KEPT_EXAMPLE_KEYS, as the template wrote them): someone typed a customer over an
-        example row and left its e-mail, phone, street or web page."""
+        example row and left its e-mail, phone or web page (not its street: «Av. Larco 123»
+        is also a real address)."""
         self.skipped = skipped
         self.probe = keys.index("document_number") if "document_number" in keys else None
         read = [(index, key) for index, key in enumerate(keys) if key]
@@ -1152,12 +1153,12 @@ class SkippedExamples:
         elif self.count:
             warnings.append(f"Se omitieron las {self.count:,} filas de ejemplo de la plantilla.")
         if self.kept:
-            rows = [f"{n:,}" for n in self.kept[:5]]
+            rows = [str(n) for n in self.kept[:5]]
             named = rows[0] if len(rows) == 1 else ", ".join(rows[:-1]) + " y " + rows[-1]
             more = f" (y {len(self.kept) - 5:,} más)" if len(self.kept) > 5 else ""
             warnings.append(
                 f"{'La fila' if len(self.kept) == 1 else 'Las filas'} {named}{more} de Clientes "
-                f"{'conserva' if len(self.kept) == 1 else 'conservan'} el correo, el teléfono, la dirección o la "
+                f"{'conserva' if len(self.kept) == 1 else 'conservan'} el correo, el teléfono o la "
                 f"página web de una fila de ejemplo de la plantilla ({' o '.join(_example_names())}): revíselos "
                 "en la vista previa y corríjalos en el archivo antes de confirmar."
             )

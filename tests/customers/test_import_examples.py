@@ -180,7 +180,7 @@ def test_the_admin_import_skips_the_examples_too(client, admin):
 
 def test_a_customer_typed_over_an_example_row_is_told_it_kept_the_example_s_contact_cells(admin):
     def edit(book):
-        # Name and RUC typed over the example company; its e-mail, phone and street left as they were.
+        # Name and RUC typed over the example company; its e-mail, phone and web page left as they were.
         book["Clientes"]["E2"] = "Lácteos del Sur S.A.C."
         book["Clientes"]["D2"] = valid_ruc()
 
@@ -188,7 +188,7 @@ def test_a_customer_typed_over_an_example_row_is_told_it_kept_the_example_s_cont
     assert job.to_create == 2
     kept = [w for w in job.warnings if "fila de ejemplo de la plantilla (" in w]
     assert kept == [
-        "La fila 2 de Clientes conserva el correo, el teléfono, la dirección o la página web de una fila de "
+        "La fila 2 de Clientes conserva el correo, el teléfono o la página web de una fila de "
         "ejemplo de la plantilla (Gloria S.A. o Rosa Elena Quispe Mamani): revíselos en la vista previa y "
         "corríjalos en el archivo antes de confirmar."
     ]
