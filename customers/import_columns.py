@@ -1091,8 +1091,8 @@ class TemplateExamples:
 
     def __init__(self, keys: list, examples: list[dict], skipped: "SkippedExamples", *, kept: bool = False):
         """``kept``: also note the rows that are not an example but keep one of its own contact
-        cells (KEPT_EXAMPLE_KEYS, as the template wrote them): someone typed a customer over an
-        example row and left its e-mail, phone or web page (not its street: «Av. Larco 123»
+        cells (two or more of KEPT_EXAMPLE_KEYS, as the template wrote them): someone typed a
+        customer over an example row and left its e-mail, phone or web page (not its street: «Av. Larco 123»
         is also a real address)."""
         self.skipped = skipped
         self.probe = keys.index("document_number") if "document_number" in keys else None
@@ -1126,8 +1126,9 @@ class TemplateExamples:
                 self.skipped.count += 1
                 continue
             # One set lookup per contact column, of the cell as it came: a kept cell is the
-            # template's own text, untouched.
-            if kept and any(index < width and cells[index] in values for index, values in kept):
+            # template's own text, untouched. Two of them, as one alone may be a real customer's
+            # («987 654 321» is a mobile number like any).
+            if kept and sum(index < width and cells[index] in values for index, values in kept) > 1:
                 self.skipped.kept.append(number)
             yield number, cells
 

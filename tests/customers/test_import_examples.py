@@ -198,3 +198,10 @@ def test_rows_of_their_own_contact_cells_are_not_told_about_the_examples(admin):
     job = preview(admin, filled_template([own_company(), own_company(**{"Correos": "compras@quispe.pe"})]))
     assert job.to_create == 2
     assert not [w for w in job.warnings if "conserva" in w]
+
+
+def test_a_customer_whose_one_phone_is_like_an_example_s_is_not_told_about_the_examples(admin):
+    # «987 654 321» is the example person's mobile, and a number like any: alone it says nothing.
+    job = preview(admin, filled_template([own_company(**{"Teléfonos": "987 654 321"})]))
+    assert job.to_create == 1
+    assert not [w for w in job.warnings if "conserva" in w]
