@@ -156,8 +156,11 @@ class CustomerAdmin(ImportExportMixin, ReadOnlyHistoryAdmin):
         if not self.has_export_permission(request):
             raise PermissionDenied
         buffer = io.BytesIO()
-        exporting.write_export_xlsx(queryset, buffer)
+        exporting.write_export_xlsx(queryset, buffer, user=request.user)
         return buffer.getvalue()
+
+    def get_export_resource_kwargs(self, request, **kwargs):
+        return {**super().get_export_resource_kwargs(request, **kwargs), "user": request.user}
 
     def add_success_message(self, result, request):
         """«Importación terminada: 1 cliente creado, 2 actualizados y 0 sin cambios.» rather than

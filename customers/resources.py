@@ -101,10 +101,16 @@ class CustomerResource(resources.ModelResource):
         model = Customer
         fields = ("todas",)
 
+    def __init__(self, user=None, **kwargs):
+        """``user``: whose export it is (CustomerAdmin.get_export_resource_kwargs): the columns
+        of apps above customers (the cupo…) only for who may see them, as in the list's."""
+        super().__init__(**kwargs)
+        self.user = user
+
     def export(self, queryset=None, **kwargs):
         if queryset is None:
             queryset = Customer.objects.filter(deleted_at__isnull=True)
-        headers, rows = export_rows(queryset)
+        headers, rows = export_rows(queryset, self.user)
         dataset = tablib.Dataset(headers=headers)
         for row in rows:
             dataset.append(row)

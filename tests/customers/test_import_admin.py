@@ -337,3 +337,26 @@ def test_admin_preview_speaks_as_the_app_does(admin_client):
     assert "Si está conforme, haga clic en «Confirmar importación»." in page
     assert "estás" not in page and "haz clic" not in page
     assert "Sin cambios" in page and "Omitido" not in page
+
+
+@pytest.mark.parametrize("label", [EXCEL, CSV])
+def test_the_admin_export_leaves_out_the_credit_columns_for_who_may_not_see_them(client, db, label):
+    from django.contrib.auth.models import Permission
+
+    # Staff in a group of its own: customers seen and exported, credit not.
+    user = user_with_role("Consulta", is_staff=True)
+    user.groups.clear()
+    user.user_permissions.set(
+        Permission.objects.filter(
+            content_type__app_label="customers", codename__in=["view_customer", "export_customer"]
+        )
+    )
+    client.force_login(user)
+    make_company(business_name="Gloria S.A.")
+    response = export(client, label)
+    assert response.status_code == 200
+    if label == EXCEL:
+        headers = [c.value for c in load_workbook(io.BytesIO(response.content)).active[1]]
+    else:
+        headers = next(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert "Razón social" in headers and "Cupo de crédito" not in headers
