@@ -64,10 +64,10 @@ def parse_amount(value, *, label: str = "El monto", allow_zero: bool = False) ->
 
 # How a spreadsheet's cell may write an amount in a locale whose decimals are a comma (Excel set
 # to Spanish of Spain or of most of Latin America writes its CSVs with «;» and «2.000,00»).
-_DECIMAL_COMMA = re.compile(r"[+-]?(\d+|\d{1,3}(\.\d{3})+),\d{1,2}")
-_DOTTED_THOUSANDS = re.compile(r"[+-]?\d{1,3}(\.\d{3}){2,}")
+_DECIMAL_COMMA = re.compile(r"[+-]?(\d+|\d{1,3}(\.\d{3})+),\d{1,2}", re.ASCII)
+_DOTTED_THOUSANDS = re.compile(r"[+-]?\d{1,3}(\.\d{3}){2,}", re.ASCII)
 # «2.000», «12.500»: thousands to one person, three decimals to another.
-_ONE_DOT_THREE_DIGITS = re.compile(r"[+-]?[1-9]\d{0,2}\.\d{3}")
+_ONE_DOT_THREE_DIGITS = re.compile(r"[+-]?[1-9]\d{0,2}\.\d{3}", re.ASCII)
 
 
 def spreadsheet_amount(text: str, *, label: str = "El monto") -> str:

@@ -23,7 +23,7 @@ from customers.models import Category, Customer, CustomerClass, Department, Dist
 from customers.reference import DNI, RUC
 from customers.spreadsheets import cell_text, unescape_formula
 from peru import validators
-from peru.text import CONTROL_MESSAGE, clean_spaces, fold, has_legal_form, split_person_name
+from peru.text import CONTROL_MESSAGE, clean_spaces, fold, has_legal_form, spanish_list, split_person_name
 
 
 @dataclass(frozen=True)
@@ -813,6 +813,8 @@ def person_names_from_business_name(data: dict, row: dict) -> str:
     if comma and surnames.strip() and names.strip():
         data["first_names"], data["last_names"] = clean_spaces(names), clean_spaces(surnames)
         return ""
+    if data.get("first_names") and data.get("last_names"):
+        return ""  # a matched person keeps the names it has: the cell changes nothing, as before
     return (
         "Una persona natural (la de un DNI o un RUC 10) no tiene razón social sino apellidos y nombres: escríbalos "
         "en las columnas Apellidos y Nombres, o en esta como «Apellidos, Nombres» (p. ej.: «Quispe Mamani, Rosa "
@@ -927,7 +929,7 @@ def _find_district(name: str, province: str, department: str, lookups: Lookups, 
         message = f"Hay {len(candidates)} distritos «{name[:40]}»"
         if len(candidates) <= 3:  # few enough to name (four Miraflores, eleven Santa Rosa are not)
             names = [f"{d.name} (provincia {d.province.name}, ubigeo {d.code})" for d in sorted(candidates, key=_code)]
-            message += ": " + ", ".join(names[:-1]) + " y " + names[-1]
+            message += ": " + spanish_list(names)
         if len({d.province.department_id for d in candidates}) == 1:
             message += "; escriba la provincia o el ubigeo."
         else:
@@ -1154,8 +1156,7 @@ class SkippedExamples:
         elif self.count:
             warnings.append(f"Se omitieron las {self.count:,} filas de ejemplo de la plantilla.")
         if self.kept:
-            rows = [str(n) for n in self.kept[:5]]
-            named = rows[0] if len(rows) == 1 else ", ".join(rows[:-1]) + " y " + rows[-1]
+            named = spanish_list(str(n) for n in self.kept[:5])
             more = f" (y {len(self.kept) - 5:,} más)" if len(self.kept) > 5 else ""
             warnings.append(
                 f"{'La fila' if len(self.kept) == 1 else 'Las filas'} {named}{more} de Clientes "

@@ -27,6 +27,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from peru.text import spanish_list
+
 
 @dataclass
 class Change:
@@ -66,7 +68,7 @@ class StaleEdit(ValidationError):
     def text(self) -> str:
         if self.gone:
             return f"No se guardó: {self.what} ya no existe (otro usuario lo eliminó mientras usted editaba)."
-        who = _join([c.who for c in self.changes]) or "otro usuario"
+        who = spanish_list([c.who for c in self.changes]) or "otro usuario"
         text = f"No se guardó: mientras usted editaba, {who} cambió {self.what}"
         if self.changes:
             single = len({c.who for c in self.changes}) == 1
@@ -79,13 +81,6 @@ class StaleEdit(ValidationError):
         return (
             text + " Lo que usted escribió sigue en el formulario: compare con los valores actuales y guarde de nuevo."
         )
-
-
-def _join(names: list[str]) -> str:
-    unique = list(dict.fromkeys(names))
-    if len(unique) <= 1:
-        return "".join(unique)
-    return ", ".join(unique[:-1]) + " y " + unique[-1]
 
 
 def parse_version(value) -> int | None:

@@ -102,6 +102,14 @@ def commas_group_thousands(text: str) -> bool:
     return _GROUPED_NUMBER.fullmatch(text.removeprefix("-").removeprefix("+")) is not None
 
 
+def spanish_list(items) -> str:
+    """«a», «a y b», «a, b y c»: each item once, in its order."""
+    unique = list(dict.fromkeys(items))
+    if len(unique) <= 1:
+        return "".join(unique)
+    return ", ".join(unique[:-1]) + " y " + unique[-1]
+
+
 def clean_spaces(value: str | None) -> str:
     """Trim and collapse runs of whitespace (including non-breaking spaces from Excel)."""
     # str.split() splits on exactly what \s matches (str.isspace), several times faster than

@@ -9,7 +9,7 @@ from customers.models import Customer
 from customers.services import create_customer
 from tests.customers.test_import import company, preview, run, xlsx
 from tests.customers.test_import_other_systems import csv_bytes, read_as
-from tests.factories import company_data, valid_ruc
+from tests.factories import RUC, company_data, make_person, valid_ruc
 from tests.roles import user_with_role
 
 
@@ -102,6 +102,15 @@ def test_a_matched_company_with_a_ruc_10_keeps_its_type_when_the_file_does_not_s
     assert (job.updated, job.error_rows) == (1, 0), job.errors
     customer = Customer.objects.get(document_number=ruc)
     assert (customer.kind, customer.business_name) == ("empresa", "Bodega El Sol E.I.R.L.")
+
+
+def test_a_matched_person_keeps_its_names_when_the_file_has_its_name_only_as_razon_social(admin):
+    ruc = valid_ruc(person=True)
+    make_person(document_type_id=RUC, document_number=ruc, first_names="Rosa Elena", last_names="Quispe Mamani")
+    job = run(admin, preview(admin, xlsx([no_type_row(ruc, "QUISPE MAMANI ROSA ELENA")], headers=NO_TYPE)))
+    assert job.error_rows == 0, job.errors
+    rosa = Customer.objects.get(document_number=ruc)
+    assert (rosa.kind, rosa.first_names, rosa.last_names) == ("persona", "Rosa Elena", "Quispe Mamani")
 
 
 # --- 3. Other systems' credit columns ------------------------------------------------------------
