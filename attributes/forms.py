@@ -30,10 +30,11 @@ def build_field(definition: AttributeDefinition) -> forms.Field:
     if kind == Kind.LONG_TEXT:
         widget = forms.Textarea(attrs={"class": "form-control", "rows": 3, "maxlength": values.LONG_TEXT_MAX})
         return forms.CharField(strip=False, widget=widget, **common)
-    if kind == Kind.INTEGER:
-        return forms.CharField(widget=forms.NumberInput(attrs={"class": "form-control", "step": "1"}), **common)
-    if kind == Kind.DECIMAL:
-        return forms.CharField(widget=forms.NumberInput(attrs={"class": "form-control", "step": "any"}), **common)
+    if kind in (Kind.INTEGER, Kind.DECIMAL):
+        # Text, not <input type="number">: the browser would send "" for «1500,50» (a number
+        # input in English) — the value lost without a word — and the service reads what was
+        # typed by the rule of money (attributes.values.parse_number).
+        return forms.CharField(widget=_input(inputmode="numeric" if kind == Kind.INTEGER else "decimal"), **common)
     if kind == Kind.DATE:
         # Text, not <input type="date">: the browser's picker follows the browser's language
         # (mm/dd/yyyy in an English Chrome), while the product writes dates dd/mm/aaaa.

@@ -8,8 +8,6 @@ customers have one); archiving hides the field and keeps the values; deleting is
 while no customer has a value.
 """
 
-from decimal import Decimal, InvalidOperation
-
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -260,9 +258,9 @@ def _limit(raw, field: str, errors: dict):
     if raw is None or str(raw).strip() == "":
         return None
     try:
-        number = Decimal(str(raw).strip())
-    except InvalidOperation:
-        errors[field] = [f"«{str(raw).strip()[:30]}» no es un número."]
+        number = values.parse_number(raw)
+    except ValidationError as exc:
+        errors[field] = exc.messages
         return None
     if not number.is_finite() or abs(number) >= values.INTEGER_LIMIT:
         errors[field] = ["Número fuera de rango."]

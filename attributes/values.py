@@ -19,11 +19,11 @@ from django.core.exceptions import ValidationError
 
 from attributes.models import AttributeDefinition
 from peru import validators
+from peru.numbers import commas_group_thousands, typed_number_text, unambiguous_text
 from peru.phones import national_format
 from peru.text import (
     CONTROL_MESSAGE,
     clean_spaces,
-    commas_group_thousands,
     fold,
     has_control_characters,
     has_other_digits,
@@ -180,31 +180,38 @@ def _digits_text(raw) -> str:
     return str(raw)
 
 
-def _number(raw, *, integer: bool = False) -> Decimal:
+def parse_number(raw) -> Decimal:
+    """A number (no range, no places) from what was typed or sent: text as people type it
+    (peru.numbers), ints, Decimals and spreadsheet floats exactly. Raises ValidationError."""
     if isinstance(raw, bool):
         raise ValidationError("Ingrese un número.", code="invalid")
     if isinstance(raw, (int, Decimal)):
         return Decimal(raw)
     if isinstance(raw, float):
         return Decimal(repr(raw))
+    shown = clean_spaces(str(raw))[:40]
     text = normalize_digits(raw).strip().replace(" ", "").replace("\u00a0", "")
     if has_other_digits(text):  # Decimal() reads ٤٦ as 46; only 0-9 are numbers here
-        raise ValidationError(f"«{clean_spaces(str(raw))[:40]}» no es un número: use los dígitos 0-9.", code="invalid")
-    if ("," in text and "." in text) or integer:
-        # 1,234.50 or 1,234: commas group thousands, and only that ("1.500,00" is not 1.5).
-        if "," in text and not commas_group_thousands(text):
+        raise ValidationError(f"«{shown}» no es un número: use los dígitos 0-9.", code="invalid")
+    # Text as a person types it, the rule of money too (peru.numbers): «1500,50» and «1.500,50»
+    # are 1500.5, «1.234.567» a million; «2.000» (two thousand or two?) is refused naming both.
+    try:
+        text = typed_number_text(text, label="El número")
+    except ValueError as exc:
+        raise ValidationError(str(exc), code="invalid") from None
+    if "," in text:
+        # 1,234.50 or 1,234: commas left group thousands, and only that ("1,2,3" is no number).
+        if not commas_group_thousands(text):
             raise ValidationError(
                 "Use coma solo para los miles y punto para los decimales (ej.: 1,234.50).", code="invalid"
             )
         text = text.replace(",", "")
-    elif "," in text:
-        raise ValidationError("Use punto para los decimales (ej.: 1234.50), no coma.", code="invalid")
     try:
         number = Decimal(text)
     except InvalidOperation:
-        raise ValidationError(f"«{clean_spaces(str(raw))[:40]}» no es un número.", code="invalid") from None
+        raise ValidationError(f"«{shown}» no es un número.", code="invalid") from None
     if not number.is_finite():
-        raise ValidationError(f"«{clean_spaces(str(raw))[:40]}» no es un número.", code="invalid")
+        raise ValidationError(f"«{shown}» no es un número.", code="invalid")
     return number
 
 
@@ -217,7 +224,7 @@ def _check_range(definition: AttributeDefinition, number: Decimal) -> None:
 
 
 def _integer(definition: AttributeDefinition, raw) -> int:
-    number = _number(raw, integer=True)
+    number = parse_number(raw)
     if number != number.to_integral_value():
         raise ValidationError("Ingrese un número entero, sin decimales.", code="invalid")
     if abs(number) >= INTEGER_LIMIT:
@@ -227,7 +234,7 @@ def _integer(definition: AttributeDefinition, raw) -> int:
 
 
 def _decimal(definition: AttributeDefinition, raw):
-    number = _number(raw)
+    number = parse_number(raw)
     exponent = number.normalize().as_tuple().exponent
     if isinstance(exponent, int) and -exponent > DECIMAL_PLACES:
         raise ValidationError(f"Máximo {DECIMAL_PLACES} decimales.", code="invalid")
@@ -241,10 +248,13 @@ def _decimal(definition: AttributeDefinition, raw):
 
 
 def decimal_text(value) -> str:
+    """ "1500.5", "1000": no trailing zeros — but for three decimals after one to three digits,
+    which get a fourth («1.2340»): «1.234» would be refused as ambiguous when the form or the
+    import reads it back (peru.numbers), and a reader can't tell it from a thousand either."""
     number = Decimal(str(value))
     if number == number.to_integral_value():
         return str(number.quantize(Decimal(1)))
-    return format(number.normalize(), "f")
+    return unambiguous_text(format(number.normalize(), "f"))
 
 
 def _date(raw) -> date:

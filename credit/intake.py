@@ -12,6 +12,9 @@ answer sends the same thing again.
 A comprobante may name the credit authorization of its sale: the hold ends in the comprobante's
 own transaction (credit.authorizations.use_authorization), so the saldo takes over from the hold
 without a moment where both, or neither, count.
+
+Amounts are a program's decimal strings, read as written (credit.money.parse_amount without
+`typed`): "2.000" is 2.00, not two thousand — a person's «2.000» is refused as ambiguous instead.
 """
 
 from django.core.exceptions import ValidationError
@@ -63,7 +66,7 @@ def register_document_once(*, actor, customer: Customer, data: dict, authorizati
         return existing, True
     try:
         with transaction.atomic():
-            document = services.register_document(actor=actor, customer=customer, data=data)
+            document = services.register_document(actor=actor, customer=customer, data=data, typed=False)
             if authorization_id is not None:
                 use_authorization(authorization_id=authorization_id, document=document)
     except (IntegrityError, ValidationError) as exc:
@@ -123,7 +126,9 @@ def register_payment_once(*, actor, document: Document, data: dict) -> tuple[Pay
                     }
                 )
             return previous, True
-        payment = services.register_payment(actor=actor, document=document, data={**data, "reference": reference})
+        payment = services.register_payment(
+            actor=actor, document=document, data={**data, "reference": reference}, typed=False
+        )
     return payment, False
 
 
@@ -135,7 +140,7 @@ def update_credit_settings(*, actor, customer: Customer, data: dict) -> None:
         account = services.locked_account(services._writable_customer(customer))
         if "credit_limit" in data:
             services.update_sales_conditions(
-                actor=actor, customer=customer, data={"credit_limit": data["credit_limit"]}
+                actor=actor, customer=customer, data={"credit_limit": data["credit_limit"]}, typed=False
             )
         blocked = data.get("blocked")
         if blocked is not None and blocked != account.is_blocked:

@@ -1,9 +1,9 @@
 """Money as people read and type it in Peru: "S/ 1,234.50", "US$ 1,234.50" (Decimal, exact)."""
 
-import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from peru.text import commas_group_thousands, has_other_digits
+from peru.numbers import HOUSE_FORMAT, commas_group_thousands, typed_number_text
+from peru.text import has_other_digits
 
 CENT = Decimal("0.01")
 # NUMERIC(14,2) holds up to 999,999,999,999.99; anything near it is a typing accident.
@@ -23,26 +23,31 @@ def format_money(amount, currency: str = "PEN") -> str:
     return f"{sign}{SYMBOLS.get(currency, currency)} {abs(value):,.2f}"
 
 
-def parse_amount(value, *, label: str = "El monto", allow_zero: bool = False) -> Decimal:
-    """A Decimal with at most two decimals from what a form or the API sent: "1,234.50",
-    "1234.5", "S/ 1 234.50", a Decimal or an int. Raises ValueError with a Spanish message."""
+def parse_amount(value, *, label: str = "El monto", allow_zero: bool = False, typed: bool = False) -> Decimal:
+    """A Decimal with at most two decimals: "1,234.50", "1234.5", "S/ 1 234.50", "S/. 1500", a
+    Decimal or an int. Raises ValueError with a Spanish message.
+
+    ``typed``: text a person typed (the pages, the admin, the import) is read by the human rule
+    (peru.numbers): «2000,00», «1.500,50» and «1.234.567» are read, «2.000» is refused as
+    ambiguous. Without it — a program's decimal string, the integration API's amounts — the text
+    is a decimal as written: "2.000" is 2.00 and a decimal comma is refused."""
     if isinstance(value, float):
         raise ValueError(f"{label} debe enviarse como texto o número decimal exacto, no como float.")
     text = str(value if value is not None else "").strip()
     # "-S/ 5.00" as format_money writes it: the sign goes back before the number.
     sign = "-" if text.startswith("-") else ""
     text = text.removeprefix("-").strip()
-    for symbol in ("US$", "S/", "$"):
+    for symbol in ("US$", "S/.", "S/", "$"):  # «S/.» before «S/»: "S/. 1500" is not 0.15
         text = text.removeprefix(symbol).strip()
-    text = (sign + text).replace(" ", "")
+    text = (sign + text).replace(" ", "").replace("\u00a0", "")
     if not text:
         raise ValueError(f"{label} es obligatorio.")
+    if typed and isinstance(value, str):
+        text = typed_number_text(text, label=label, places=2)
     if has_other_digits(text):  # Decimal() reads ١٥٠٠ as 1500; only 0-9 are numbers here, as in attributes
         raise ValueError(f"{label} no es un número válido: use los dígitos 0-9 (ej.: 1,234.50).")
     if "," in text and not commas_group_thousands(text):
-        raise ValueError(
-            f"{label} no es un número válido: use el formato 1,234.50 (coma para los miles, punto para los decimales)."
-        )
+        raise ValueError(f"{label} no es un número válido: use el formato 1,234.50 ({HOUSE_FORMAT}).")
     text = text.replace(",", "")
     try:
         amount = Decimal(text)
@@ -60,36 +65,3 @@ def parse_amount(value, *, label: str = "El monto", allow_zero: bool = False) ->
     if amount > MAX_AMOUNT:
         raise ValueError(f"{label} es demasiado grande (máximo {format_money(MAX_AMOUNT)}).")
     return amount.quantize(CENT)
-
-
-# How a spreadsheet's cell may write an amount in a locale whose decimals are a comma (Excel set
-# to Spanish of Spain or of most of Latin America writes its CSVs with «;» and «2.000,00»).
-_DECIMAL_COMMA = re.compile(r"[+-]?(\d+|\d{1,3}(\.\d{3})+),\d{1,2}", re.ASCII)
-_DOTTED_THOUSANDS = re.compile(r"[+-]?\d{1,3}(\.\d{3}){2,}", re.ASCII)
-# «2.000», «12.500»: thousands to one person, three decimals to another.
-_ONE_DOT_THREE_DIGITS = re.compile(r"[+-]?[1-9]\d{0,2}\.\d{3}", re.ASCII)
-
-
-def spreadsheet_amount(text: str, *, label: str = "El monto") -> str:
-    """A spreadsheet cell's amount (text) as parse_amount reads it: besides ours (1,234.50), the
-    forms only a decimal comma explains — «2000,00», «2.000,00», «1.234.567» — become
-    «2000.00»…; a dot followed by exactly three digits («2.000») could be two thousand or two
-    soles, and raises ValueError with a Spanish message rather than read one of them (money has
-    two decimals, so no other text is in doubt: «2,000» groups thousands, «1,5» is 1.50). The
-    currency sign goes, «S/.» too."""
-    shown = str(text).strip()
-    number = shown
-    for symbol in ("US$", "S/.", "S/", "$"):
-        number = number.removeprefix(symbol).strip()
-    number = number.replace(" ", "").replace("\u00a0", "")
-    if _DECIMAL_COMMA.fullmatch(number):
-        return number.replace(".", "").replace(",", ".")
-    if _DOTTED_THOUSANDS.fullmatch(number):
-        return number.replace(".", "")
-    if _ONE_DOT_THREE_DIGITS.fullmatch(number):
-        thousands = Decimal(number.replace(".", ""))
-        raise ValueError(
-            f"{label} «{shown[:40]}» es ambiguo: escriba {thousands:,.2f} si son miles o "
-            f"{Decimal(number):,.2f} si no (coma para los miles, punto para los decimales)."
-        )
-    return number

@@ -35,11 +35,12 @@ from credit.models import (
     Project,
     to_soles,
 )
-from credit.money import format_money, parse_amount, spreadsheet_amount
+from credit.money import format_money, parse_amount
 from customers.events import customer_event
 from customers.history import record_bulk_history, stamp
 from customers.models import Customer, CustomerNote
 from customers.notes import record_note
+from peru.numbers import commas_group_thousands, typed_number_text
 from peru.text import clean_spaces, fold
 
 MAX_REASON = 300
@@ -165,7 +166,15 @@ def update_points_program(*, actor, data: dict) -> PointsProgram:
         ("point_value", "El valor de un punto", Decimal("1000")),
     ):
         try:
-            amount = Decimal(str(data.get(field, "")).replace(",", "").strip())
+            # As a person types it (peru.numbers): «0,05» is 0.05 (not 5), «1.000» is asked about.
+            text = typed_number_text(str(data.get(field, "")).strip().replace(" ", ""), label=label)
+        except ValueError as exc:
+            errors[field] = [str(exc)]
+            continue
+        try:
+            if "," in text and not commas_group_thousands(text):
+                raise ValueError
+            amount = Decimal(text.replace(",", ""))
             if not amount.is_finite() or amount < 0 or amount > maximum:
                 raise ValueError
             if amount != amount.quantize(Decimal("0.0001")):
@@ -209,12 +218,13 @@ def _writable_customer(customer: Customer) -> Customer:
     return current
 
 
-def update_sales_conditions(*, actor, customer: Customer, data: dict) -> CreditAccount:
+def update_sales_conditions(*, actor, customer: Customer, data: dict, typed: bool = True) -> CreditAccount:
     """Condiciones de venta: lista de precios, forma de pago and cupo (S/, ≥ 0; empty: no credit).
 
-    Keys absent from `data` keep their value. Each change leaves a note naming it."""
+    Keys absent from `data` keep their value. Each change leaves a note naming it. `typed`: the
+    cupo as a person types it (credit.money.parse_amount); False for a program's (the API)."""
     _require(actor, "credit.change_creditaccount")
-    values, errors = clean_sales_conditions(data)
+    values, errors = clean_sales_conditions(data, typed=typed)
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
@@ -263,10 +273,11 @@ def _money_json(value) -> str | None:
     return None if value is None else str(value)
 
 
-def clean_sales_conditions(data: dict) -> tuple[dict, dict]:
+def clean_sales_conditions(data: dict, *, typed: bool = True) -> tuple[dict, dict]:
     """The condiciones de venta in ``data`` (only the keys it has): lista de precios and forma de
     pago (active ones; a pk or the row itself), cupo (S/, ≥ 0; empty: no credit), and the errors
-    by field. update_sales_conditions and the customer spreadsheet's columns use it."""
+    by field. update_sales_conditions and the customer spreadsheet's columns use it. `typed`: text
+    amounts as a person types them (credit.money.parse_amount); False for a program's."""
     errors: dict[str, list[str]] = {}
     values = {}
     if "price_list" in data:
@@ -279,7 +290,7 @@ def clean_sales_conditions(data: dict) -> tuple[dict, dict]:
             values["credit_limit"] = None
         else:
             try:
-                values["credit_limit"] = parse_amount(raw, label="El cupo de crédito", allow_zero=True)
+                values["credit_limit"] = parse_amount(raw, label="El cupo de crédito", allow_zero=True, typed=typed)
             except ValueError as exc:
                 errors["credit_limit"] = [str(exc)]
     return values, errors
@@ -380,12 +391,13 @@ def save_project(*, actor, customer: Customer, data: dict, project: Project | No
 SERIES_PREFIX = {"01": "F", "03": "B"}
 
 
-def register_document(*, actor, customer: Customer, data: dict) -> Document:
+def register_document(*, actor, customer: Customer, data: dict, typed: bool = True) -> Document:
     """Registers a comprobante (from the invoicing system or by hand) and moves the balance.
 
     data: doc_type (01/03/07/08), series (F001), number, issue_date, due_date (empty: the
     issue date), currency (PEN/USD), exchange_rate (USD only), total, project (optional),
-    related (the comprobante a nota de crédito or débito modifies)."""
+    related (the comprobante a nota de crédito or débito modifies). `typed`: the total as a person
+    types it (credit.money.parse_amount); False for a program's (the API)."""
     _require(actor, "credit.add_document")
     errors: dict[str, list[str]] = {}
     doc_type = str(data.get("doc_type") or "")
@@ -432,7 +444,7 @@ def register_document(*, actor, customer: Customer, data: dict) -> Document:
                 else "El tipo de cambio debe estar entre 0.01 y 100, con hasta 4 decimales."
             ]
     try:
-        total = parse_amount(data.get("total"), label="El total")
+        total = parse_amount(data.get("total"), label="El total", typed=typed)
     except ValueError as exc:
         errors["total"], total = [str(exc)], None
     project = None
@@ -545,13 +557,14 @@ def void_document(*, actor, document: Document, reason: str) -> Document:
     return document
 
 
-def register_payment(*, actor, document: Document, data: dict) -> Payment:
-    """A pago applied to a comprobante (in its currency): never above what is owed on it."""
+def register_payment(*, actor, document: Document, data: dict, typed: bool = True) -> Payment:
+    """A pago applied to a comprobante (in its currency): never above what is owed on it.
+    `typed`: the amount as a person types it (credit.money.parse_amount); False for a program's."""
     _require(actor, "credit.add_payment")
     errors: dict[str, list[str]] = {}
     pay_date = _date(data.get("date"), "date", "La fecha del pago", errors)
     try:
-        amount = parse_amount(data.get("amount"), label="El monto del pago")
+        amount = parse_amount(data.get("amount"), label="El monto del pago", typed=typed)
     except ValueError as exc:
         errors["amount"], amount = [str(exc)], None
     method = _choice(PaymentTerm, data.get("method"), "method", "forma de pago", errors)
@@ -839,7 +852,7 @@ def request_credit_increase(*, actor, customer: Customer, amount, reason: str) -
     _require(actor, "credit.add_creditrequest")
     errors: dict[str, list[str]] = {}
     try:
-        value = parse_amount(amount, label="El cupo solicitado")
+        value = parse_amount(amount, label="El cupo solicitado", typed=True)
     except ValueError as exc:
         errors["amount"], value = [str(exc)], None
     try:
@@ -878,7 +891,7 @@ def decide_credit_request(
     if approve:
         if amount not in (None, ""):
             try:
-                value = parse_amount(amount, label="El cupo aprobado")
+                value = parse_amount(amount, label="El cupo aprobado", typed=True)
             except ValueError as exc:
                 errors["amount"] = [str(exc)]
         reason = " ".join(str(reason or "").split())[:MAX_REASON]
@@ -1099,16 +1112,9 @@ def clean_sheet_cells(cells: dict, choices: SheetChoices) -> tuple[dict, dict]:
                 data[key] = found
     if "credit_limit" in cells:
         raw = cells["credit_limit"]
-        # A spreadsheet number arrives as a float: its shortest decimal text is what was typed.
-        if isinstance(raw, float):
-            data["credit_limit"] = repr(raw)
-        elif isinstance(raw, str):
-            try:
-                data["credit_limit"] = spreadsheet_amount(raw, label="El cupo de crédito")
-            except ValueError as exc:
-                errors["credit_limit"] = [str(exc)]
-        else:
-            data["credit_limit"] = raw
+        # A spreadsheet number arrives as a float: its shortest decimal text is what was typed,
+        # a number (not text to read by the typed rule: 1.234 in a number cell is 1.234).
+        data["credit_limit"] = Decimal(repr(raw)) if isinstance(raw, float) else raw
     values, more = clean_sales_conditions(data)
     errors.update(more)
     if errors:

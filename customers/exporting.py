@@ -50,6 +50,7 @@ from customers.import_columns import COLUMNS, EXPORT_ONLY
 from customers.models import Customer
 from customers.spreadsheets import FORMULA_STARTS, NEGATIVE_NUMBER
 from customers.xlsx_stream import write_sheet
+from peru.numbers import AMBIGUOUS_SQL_PATTERN
 
 BOM = "\ufeff".encode()
 Kind = AttributeDefinition.Kind
@@ -173,14 +174,20 @@ def _attribute(definition: AttributeDefinition):
         )
     if definition.kind in (Kind.DECIMAL, Kind.INTEGER):
         # As attributes.values.format_value shows it on the customer's page (decimal_text): no
-        # trailing zeros ("1500.5", "1000"), whether the JSON holds 1500.50, 1500.5 or, written
-        # by something other than parse_value, the text "1500.50". Anything else as it is in
-        # the CSV, and an empty cell in the Excel file (which holds numbers in this column).
+        # trailing zeros ("1500.5", "1000") but for three decimals after up to three digits,
+        # which get a fourth ("1.2340": the import would refuse "1.234" as ambiguous), whether
+        # the JSON holds 1500.50, 1500.5 or, written by something other than parse_value, the
+        # text "1500.50". Anything else as it is in the CSV, and an empty cell in the Excel file
+        # (which holds numbers in this column).
         item = f"(%(expressions)s -> '{int(definition.pk)}')"
         text = f"({item} #>> '{{}}')"
+
+        def plain(numeric: str) -> str:
+            return f"regexp_replace(trim_scale({numeric})::text, '{AMBIGUOUS_SQL_PATTERN}', '\\&0')"
+
         number = (
-            f"CASE WHEN jsonb_typeof({item}) = 'number' THEN trim_scale(({item})::numeric)::text "
-            f"WHEN {text} ~ '^-?[0-9]+([.][0-9]+)?$' THEN trim_scale({text}::numeric)::text"
+            f"CASE WHEN jsonb_typeof({item}) = 'number' THEN {plain(f'({item})::numeric')} "
+            f"WHEN {text} ~ '^-?[0-9]+([.][0-9]+)?$' THEN {plain(f'{text}::numeric')}"
         )
         csv_cell = (
             _text(value)

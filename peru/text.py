@@ -91,17 +91,6 @@ def _as_null(value) -> None:
     return None
 
 
-# "1,234.50", "12,345": commas that group thousands, and only that. "1.500,00" or "1500,50",
-# typed the European way, would otherwise read as 1.50 or 150,050 without a word.
-_GROUPED_NUMBER = re.compile(r"[0-9]{1,3}(,[0-9]{3})+([.][0-9]*)?")
-
-
-def commas_group_thousands(text: str) -> bool:
-    """Whether the commas of a number typed as ``text`` (sign allowed, no spaces) only group
-    thousands — the one way money and number attributes accept commas."""
-    return _GROUPED_NUMBER.fullmatch(text.removeprefix("-").removeprefix("+")) is not None
-
-
 def spanish_list(items) -> str:
     """«a», «a y b», «a, b y c»: each item once, in its order."""
     unique = list(dict.fromkeys(items))

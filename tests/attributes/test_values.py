@@ -25,6 +25,16 @@ VALID = [
     ("decimal", "1234.50", 1234.5),
     ("decimal", "10", 10),
     ("decimal", Decimal("0.0001"), 0.0001),
+    # Typed as people in Peru type them, the rule of money (peru.numbers): a decimal comma where
+    # it can only be one, dots that can only group thousands.
+    ("decimal", "1500,50", 1500.5),
+    ("decimal", "1.500,50", 1500.5),
+    ("decimal", "1,5", 1.5),
+    ("decimal", "1,500.50", 1500.5),
+    ("entero", "1.234.567", 1234567),
+    # Three decimals after up to three digits, written so that they read back (decimal_text).
+    ("decimal", "1.2340", 1.234),
+    ("decimal", 12.5, 12.5),
     ("fecha", "25/12/2024", "2024-12-25"),
     ("fecha", "2024-12-25", "2024-12-25"),
     ("fecha", date(2024, 1, 5), "2024-01-05"),
@@ -54,10 +64,13 @@ INVALID = [
     ("entero", "12.5", "número entero"),
     ("entero", "doce", "no es un número"),
     ("entero", "1" * 16, "demasiado grande"),
-    ("decimal", "1,5", "punto para los decimales"),
-    # Typed the European way: "1.500,50" must not read as 1.5005, nor "1,50" as 150.
-    ("decimal", "1.500,50", "coma solo para los miles"),
-    ("entero", "1,50", "coma solo para los miles"),
+    # «2.000»: two thousand to one person, two to another — refused, naming both readings.
+    ("decimal", "2.000", "«2.000» es ambiguo: escriba 2,000 si son miles o 2 si no"),
+    ("entero", "12.500", "«12.500» es ambiguo: escriba 12,500 si son miles o 12.5 si no"),
+    ("decimal", "1.234", "escriba 1,234 si son miles o 1.2340 si no"),
+    # "1,50" is 1.5, not 150: no integer.
+    ("entero", "1,50", "número entero"),
+    ("decimal", "1,2,3", "coma solo para los miles"),
     ("entero", "12,34,567", "coma solo para los miles"),
     ("decimal", "1.23456", "Máximo 4 decimales"),
     ("decimal", "abc", "no es un número"),
@@ -109,6 +122,8 @@ def test_values_are_shown_the_peruvian_way():
     assert values.format_value(definition("fecha"), "2024-12-25") == "25/12/2024"
     assert values.format_value(definition("si_no"), False) == "No"
     assert values.format_value(definition("decimal"), 1234.5) == "1234.5"
+    assert values.format_value(definition("decimal"), 1.234) == "1.2340"
+    assert values.format_value(definition("decimal"), 0.125) == "0.125"
     assert values.format_value(definition("multiple"), ["Oro", "Bronce"]) == "Oro; Bronce"
     assert values.format_value(definition("telefono"), "+51987654321") == "987 654 321"
 

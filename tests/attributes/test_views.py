@@ -161,7 +161,7 @@ END_TO_END = [
         "Máximo 5000",
     ),
     ("entero", "25", 25, "25", {"_min": "20", "_max": "30"}, "2.5", "número entero"),
-    ("decimal", "1500.75", 1500.75, "1500.75", {"_min": "1000"}, "1,5", "punto para los decimales"),
+    ("decimal", "1500,75", 1500.75, "1500.75", {"_min": "1.000,00"}, "2.000", "escriba 2,000 si son miles o 2 si no"),
     (
         "fecha",
         "2015-03-20",

@@ -83,6 +83,59 @@ def test_a_bad_cupo_shows_the_message_at_the_field(client, customer):
     assert "no puede ser negativo" in response.content.decode()
 
 
+# --- amounts as people type them (peru.numbers: the import's rule, in every form) --------------
+
+
+def test_a_cupo_of_2_000_is_asked_about_at_the_field_and_nothing_is_saved(client, customer):
+    # «2.000»: two thousand to whoever typed it; saving S/ 2.00 without a word was the bug.
+    url = reverse("credit:conditions_edit", args=[customer.pk])
+    response = assert_can(client, "Créditos", "post", url, {"credit_limit": "2.000"}, **HTMX)
+    page = response.content.decode()
+    assert 'id="id_credit_limit-error"' in page
+    assert (
+        "El cupo de crédito «2.000» es ambiguo: escriba 2,000.00 si son miles o 2.00 si no "
+        "(coma para los miles, punto para los decimales)."
+    ) in page
+    assert 'name="credit_limit" id="id_credit_limit" value="2.000"' in page  # what was typed, kept
+    assert not CreditAccount.objects.filter(customer=customer, credit_limit__isnull=False).exists()
+
+
+@pytest.mark.parametrize("typed", ["1.500,50", "1500,50", "S/ 1.500,50", "1,500.50"])
+def test_a_cupo_typed_with_a_decimal_comma_or_ours_is_saved(client, customer, typed):
+    url = reverse("credit:conditions_edit", args=[customer.pk])
+    assert_can(client, "Créditos", "post", url, {"credit_limit": typed, "payment_term": "", "price_list": ""}, **HTMX)
+    assert CreditAccount.objects.get(customer=customer).credit_limit == Decimal("1500.50")
+    page = client.get(reverse("credit:conditions", args=[customer.pk]), **HTMX).content.decode()
+    assert "S/ 1,500.50" in page
+
+
+def test_every_money_field_of_the_pages_reads_the_typed_rule(client, customer):
+    client.force_login(user_with_role("Administrador"))
+    data = {"doc_type": "01", "series": "F001", "number": "7", "issue_date": "01/11/2026", "currency": "PEN"}
+    create = reverse("credit:document_create", args=[customer.pk])
+    page = client.post(create, {**data, "total": "12.500"}, **HTMX).content.decode()
+    assert "El total «12.500» es ambiguo: escriba 12,500.00 si son miles o 12.50 si no" in page
+    client.post(create, {**data, "total": "12.500,00"}, **HTMX)
+    document = Document.objects.get(customer=customer)
+    assert document.total == Decimal("12500.00")
+    pay_url = reverse("credit:payment_create", args=[customer.pk, document.pk])
+    page = client.post(pay_url, {"date": "02/11/2026", "amount": "2.000"}, **HTMX).content.decode()
+    assert "El monto del pago «2.000» es ambiguo" in page and not Payment.objects.exists()
+    client.post(pay_url, {"date": "02/11/2026", "amount": "2000,50"}, **HTMX)
+    assert Payment.objects.get(document=document).amount == Decimal("2000.50")
+    request_url = reverse("credit:request_create", args=[customer.pk])
+    page = client.post(request_url, {"amount": "5.000", "reason": "Pedido grande"}, **HTMX).content.decode()
+    assert "El cupo solicitado «5.000» es ambiguo" in page and not CreditRequest.objects.exists()
+    client.post(request_url, {"amount": "5.000,00", "reason": "Pedido grande"}, **HTMX)
+    credit_request = CreditRequest.objects.get(customer=customer)
+    assert credit_request.amount == Decimal("5000.00")
+    decide = reverse("credit:request_decide", args=[credit_request.pk])
+    page = client.post(decide, {"decision": "aprobar", "amount": "4.000"}, follow=True).content.decode()
+    assert "El cupo aprobado «4.000» es ambiguo" in page
+    client.post(decide, {"decision": "aprobar", "amount": "4.000,00"})
+    assert CreditAccount.objects.get(customer=customer).credit_limit == Decimal("4000.00")
+
+
 def test_block_without_reason_is_refused_at_the_field(client, customer):
     url = reverse("credit:block", args=[customer.pk])
     response = assert_can(client, "Créditos", "post", url, {"operation": "bloquear", "reason": ""}, **HTMX)
