@@ -1,6 +1,8 @@
 """The Atributos adicionales screen (Administrador only) and each type end to end on the
 customer pages: definition → form field → validation → stored → shown → filtered."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -226,6 +228,29 @@ def test_each_type_end_to_end(as_ventas, kind, typed, stored, shown, filters, in
     params = {field + suffix: value for suffix, value in filters.items()}
     listing = as_ventas.get(reverse("customers:list"), params).content.decode()
     assert "Gloria S.A." in listing and "Otra S.A." not in listing
+
+
+def test_a_number_attribute_is_read_as_people_type_it_and_asked_about_when_in_doubt(as_ventas):
+    definition = make_definition(kind="decimal", name="Área del local")
+    field = definition.field_name
+    response = as_ventas.post(reverse("customers:create"), company_post(**{field: "2.000"}))
+    page = response.content.decode()
+    assert response.status_code == 200 and not Customer.objects.exists()
+    assert "El número «2.000» es ambiguo: escriba 2,000 si son miles o 2 si no" in page
+    # What was typed stays in a text input (a number input would drop «1500,50» in some browsers).
+    assert re.search(rf'<input type="text" name="{field}" value="2.000"[^>]* inputmode="decimal"', page)
+    assert as_ventas.post(reverse("customers:create"), company_post(**{field: "1500,50"})).status_code == 302
+    customer = Customer.objects.get()
+    assert customer.attributes == {definition.key: 1500.5}
+
+
+def test_three_decimals_are_shown_so_that_the_form_reads_them_back(as_ventas):
+    definition = make_definition(kind="decimal", name="Factor")
+    customer = make_company(attributes={definition.key: 1.234})
+    page = as_ventas.get(reverse("customers:update", args=[customer.pk])).content.decode()
+    assert re.search(rf'name="{definition.field_name}" value="1.2340"', page)
+    summary = as_ventas.get(reverse("customers:detail", args=[customer.pk]), {"tab": "atributos"}).content.decode()
+    assert "1.2340" in summary
 
 
 def test_a_required_attribute_blocks_saving_and_shows_missing_on_existing_customers(as_ventas):

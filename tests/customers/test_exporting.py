@@ -240,7 +240,9 @@ def test_a_decimal_attribute_is_exported_as_the_customers_page_shows_it():
     from attributes.values import format_value
 
     amount = AttributeDefinition.objects.create(name="Monto", kind="decimal", position=1)
-    stored = ["1500.50", 1500.5, 1000, 0.0001, -2.5, 12345678901.1234]
+    # 1.234 and "-12.500": three decimals after up to three digits get a fourth («1.2340»), or the
+    # import would refuse the export's own cell as ambiguous (two thousand or two?).
+    stored = ["1500.50", 1500.5, 1000, 0.0001, -2.5, 12345678901.1234, 1.234, "-12.500", 0.125, 1234.567]
     customers = [make_person(attributes={amount.key: value}) for value in stored]
     # 1500.50 as a JSON number with its trailing zero, as SQL (not parse_value) may write it.
     raw = make_person()
@@ -254,6 +256,7 @@ def test_a_decimal_attribute_is_exported_as_the_customers_page_shows_it():
     for customer in [*customers, raw]:
         assert shown[customer.document_number] == format_value(amount, customer.attributes[amount.key])
     assert shown[raw.document_number] == "1500.5"
+    assert [shown[customer.document_number] for customer in customers[6:]] == ["1.2340", "-12.5", "0.125", "1234.567"]
 
 
 def test_the_exports_phone_format_is_the_pages_for_every_shape_stored():

@@ -7,6 +7,7 @@ import pytest
 from credit.models import CreditAccount, PaymentTerm, PriceList
 from customers.models import Customer
 from customers.services import create_customer
+from tests.attributes.factories import make_definition
 from tests.customers.test_import import company, preview, run, xlsx
 from tests.customers.test_import_other_systems import csv_bytes, read_as
 from tests.factories import RUC, company_data, make_person, valid_ruc
@@ -206,6 +207,32 @@ def test_a_cupo_that_could_be_two_thousand_or_two_is_asked_with_its_row_and_colu
             "Cupo de crédito",
             "El cupo de crédito «2.000» es ambiguo: escriba 2,000.00 si son miles o 2.00 si no (coma para los "
             "miles, punto para los decimales).",
+        ]
+    ]
+
+
+@pytest.mark.parametrize(("written", "separator"), [("1500,50", ";"), ("1.500,50", ";"), ("S/ 1.500,50", ";")])
+def test_a_decimal_attribute_written_with_a_decimal_comma_is_read_as_the_cupo_is(admin, written, separator):
+    area = make_definition(kind="decimal", name="Área del local")
+    ruc = valid_ruc(person=True)
+    content = csv_bytes(
+        [*CUPO[:4], "Área del local"], [["Persona natural", ruc, "Rosa", "Quispe", written]], separator=separator
+    )
+    job = run(admin, preview(admin, content, "clientes.csv"))
+    assert job.created == 1, job.errors
+    assert Customer.objects.get(document_number=ruc).attributes == {area.key: 1500.5}
+
+
+def test_a_number_attribute_that_could_be_two_thousand_or_two_is_asked_with_its_row_and_column(admin):
+    make_definition(kind="entero", name="Trabajadores")
+    rows = [["Persona natural", valid_ruc(person=True), "Rosa", "Quispe", "2.000"]]
+    job = preview(admin, csv_bytes([*CUPO[:4], "Trabajadores"], rows, separator=";"), "clientes.csv")
+    assert errors_of(job) == [
+        [
+            2,
+            "Trabajadores",
+            "El número «2.000» es ambiguo: escriba 2,000 si son miles o 2 si no (coma para los miles, punto para "
+            "los decimales).",
         ]
     ]
 

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.urls import reverse
 from django.utils import timezone
 
 from credit import events, services
@@ -16,8 +17,11 @@ from integrations.models import ApiToken, OutboxEvent, Scope, WebhookEndpoint
 from tests.credit.factories import make_document
 from tests.factories import company_data, make_company
 from tests.integrations.conftest import ApiClient, make_token
+from tests.roles import user_with_role
 
 pytestmark = pytest.mark.django_db
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 def _today() -> str:
@@ -185,6 +189,36 @@ def test_put_credit_is_all_or_nothing(pos):
     assert account.credit_limit == Decimal("1000.00") and not account.is_blocked
     response = pos.put(f"/api/v1/customers/{customer.pk}/credit", {"credit_limit": "-1"})
     assert response.status_code == 422 and "credit_limit" in response.json()["errors"]
+
+
+def test_a_programs_2_000_is_a_decimal_as_written_while_a_persons_is_asked_about(pos, invoicing, client):
+    # The API's amounts are a program's decimal strings (README, «Comprobantes, pagos, crédito»):
+    # "2.000" is 2.00 and a decimal comma is refused; the same text typed in the page is refused
+    # as ambiguous (two thousand or two?), never saved as S/ 2.00.
+    customer = _customer("1000.00")
+    client.force_login(user_with_role("Créditos"))
+    page = client.post(reverse("credit:conditions_edit", args=[customer.pk]), {"credit_limit": "2.000"}, **HTMX)
+    assert "«2.000» es ambiguo" in page.content.decode()
+    assert CreditAccount.objects.get(customer=customer).credit_limit == Decimal("1000.00")
+
+    response = pos.put(f"/api/v1/customers/{customer.pk}/credit", {"credit_limit": "2.000"})
+    assert response.status_code == 200 and response.json()["credit_limit"] == "2.00"
+    response = pos.put(f"/api/v1/customers/{customer.pk}/credit", {"credit_limit": "1500,50"})
+    assert response.status_code == 422 and "credit_limit" in response.json()["errors"]
+    response = invoicing.post("/api/v1/documents", _document_body(customer, total="1.500"))
+    assert response.status_code == 201 and response.json()["total"] == "1.50"
+    document = Document.objects.get()
+    body = {"document_id": document.pk, "amount": "1.000", "reference": "OP-1"}
+    assert invoicing.post("/api/v1/payments", body).json()["amount"] == "1.00"
+    body = {"customer_id": customer.pk, "amount": "1.000", "reference": "V-1"}
+    assert pos.post("/api/v1/credit/authorizations", body).json()["amount"] == "1.00"
+
+
+def test_the_old_sol_sign_is_not_read_as_a_point(pos):
+    # «S/.» is how many still write the sol: "S/. 1500" was read as ".1500", S/ 0.15.
+    customer = _customer("1000.00")
+    response = pos.put(f"/api/v1/customers/{customer.pk}/credit", {"credit_limit": "S/. 1500"})
+    assert response.status_code == 200 and response.json()["credit_limit"] == "1500.00"
 
 
 def test_credit_changes_are_webhook_events_in_the_same_transaction(pos):
