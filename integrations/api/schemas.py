@@ -161,7 +161,10 @@ class ChangesOut(Schema):
 
 # --- crédito, comprobantes, pagos, autorizaciones ---------------------------------------------
 
-AMOUNT = Field(..., max_length=30, description='Monto en soles como texto decimal, p. ej. "150.50".')
+# A program's decimal text, read as written (credit.money.parse_amount without `typed`): not as
+# a person types it in the pages, where «2.000» is refused as ambiguous.
+AMOUNT_TEXT = 'punto decimal, como lo escribe un programa: "2.000" es 2.00; "1500,50" es un error'
+AMOUNT = Field(..., max_length=30, description=f'Monto en soles como texto decimal, p. ej. "150.50" ({AMOUNT_TEXT}).')
 
 
 class CreditOut(Schema):
@@ -190,7 +193,7 @@ class CreditIn(Schema):
 
     model_config = ConfigDict(extra="forbid")
     credit_limit: str | None = Field(
-        None, max_length=30, description='Cupo en soles, p. ej. "5000.00"; null o "" quita el crédito.'
+        None, max_length=30, description=f'Cupo en soles, p. ej. "5000.00" ({AMOUNT_TEXT}); null o "" quita el crédito.'
     )
     blocked: bool | None = Field(None, description="Bloquear (true) o desbloquear (false) el crédito.")
     reason: str | None = Field(None, max_length=TEXT, description="Motivo: obligatorio para bloquear o desbloquear.")
