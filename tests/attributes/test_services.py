@@ -1,6 +1,8 @@
 """Rules of attributes.services: definitions (create, rename, retype, reorder, archive,
 delete) and the values on customers (clean, required, archived, unknown)."""
 
+from decimal import Decimal
+
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
@@ -53,6 +55,7 @@ def test_a_definition_queues_the_index_of_its_values(tasks_backend, django_captu
         ({"kind": "lista", "name": "X", "options": "a;b"}, "options", "punto y coma"),
         ({"kind": "entero", "name": "X", "min_value": "10", "max_value": "1"}, "max_value", "mayor o igual"),
         ({"kind": "entero", "name": "X", "min_value": "diez"}, "min_value", "no es un número"),
+        ({"kind": "decimal", "name": "X", "max_value": "5.000"}, "max_value", "escriba 5,000 si son miles o 5 si no"),
         ({"kind": "texto", "name": "X", "help_text": "x" * 251}, "help_text", "Máximo 250"),
     ],
 )
@@ -61,6 +64,11 @@ def test_bad_definitions_are_refused_in_spanish_and_nothing_is_saved(data, field
         services.create_definition(actor=None, data=data)
     assert message in " ".join(info.value.message_dict[field])
     assert not AttributeDefinition.objects.exists()
+
+
+def test_a_range_is_read_as_people_type_numbers():
+    definition = make_definition(kind="decimal", min_value="0,5", max_value="1.500,50")
+    assert (definition.min_value, definition.max_value) == (Decimal("0.5"), Decimal("1500.5"))
 
 
 def test_names_are_unique_ignoring_case_archived_ones_included():

@@ -72,6 +72,8 @@ def test_creditos_registers_a_factura_and_the_balance_row_moves(client, customer
         ({"series": "B001"}, "series", "empieza con F"),
         ({"currency": "USD"}, "exchange_rate", "tipo de cambio"),
         ({"total": "-5"}, "total", "mayor que cero"),
+        # Typed in the admin too: «1.250» is asked about, not saved as S/ 1.25.
+        ({"total": "1.250"}, "total", "«1.250» es ambiguo: escriba 1,250.00 si son miles o 1.25 si no"),
         ({"due_date": "01/01/2000"}, "due_date", "anterior a la de emisión"),
     ],
 )

@@ -69,6 +69,16 @@ def test_points_program_is_validated():
     assert set(exc.value.message_dict) == {"points_per_sol", "expiry_months"}
 
 
+def test_the_points_program_reads_its_values_as_people_type_them():
+    # «0,05» soles a point was read as 5 (the comma dropped); «1.000» points is asked about.
+    data = {"enabled": True, "points_per_sol": "1", "point_value": "0,05", "expiry_months": "12"}
+    program = services.update_points_program(actor=None, data=data)
+    assert program.point_value == Decimal("0.05")
+    with pytest.raises(ValidationError) as exc:
+        services.update_points_program(actor=None, data={**data, "points_per_sol": "1.000"})
+    assert "«1.000» es ambiguo: escriba 1,000 si son miles o 1 si no" in exc.value.message_dict["points_per_sol"][0]
+
+
 # --- Condiciones de venta, cupo, bloqueo -------------------------------------------------
 
 
