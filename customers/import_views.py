@@ -87,6 +87,7 @@ def _detail_context(
         "sheets": sheets,
         "sheet_adds": job.sheet_adds,
         "importable": job.importable,
+        "nothing_to_import": importing.NOTHING_TO_IMPORT,
     }
     if job.status in (ImportJob.Status.READY, ImportJob.Status.MAPPING) and job.columns:
         context["column_choices"] = importing.column_choices()

@@ -81,9 +81,6 @@ class ImportResult(Result):
         self.warnings: list[str] = []
 
 
-NOTHING_TO_IMPORT = "El archivo no tiene clientes que importar: escriba una fila por cliente debajo de los títulos."
-
-
 class Refusal(Error):
     """An error of the whole file or of another sheet's row: a sentence for the person. The
     admin's page prints each error's traceback under it, which here would only repeat the
@@ -188,7 +185,7 @@ class CustomerResource(resources.ModelResource):
         if not analysis.rows and not any(rows for _, rows in analysis.children.values()):
             # Titles only, or the template's example rows left as they came (skipped): a preview
             # of nothing with «Confirmar importación» under it would import nothing.
-            result.append_base_error(Refusal(ValueError(NOTHING_TO_IMPORT)))
+            result.append_base_error(Refusal(ValueError(importing.NOTHING_TO_IMPORT)))
         return result
 
 

@@ -14,6 +14,7 @@ from openpyxl import load_workbook
 from customers import importing, spreadsheets
 from customers.models import Address, ImportJob
 from tests.customers.test_import import HEADERS, company, xlsx
+from tests.customers.test_import_admin import upload as admin_upload
 from tests.customers.test_import_pages import _text
 from tests.customers.test_import_sheets import workbook
 from tests.factories import make_company, valid_ruc
@@ -226,3 +227,16 @@ def test_the_history_leads_the_uploader_of_a_failed_import_to_retry_it(client, a
     ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.FAILED)
     html = client.get(IMPORT).content.decode()
     assert f'<a href="{reverse("customers:import_detail", args=[job.pk])}">Ver y reintentar</a>' in html
+
+
+def test_the_app_and_the_admin_say_nothing_to_import_in_the_one_sentence_of_the_import(
+    client, admin, monkeypatch
+):
+    # Written once (importing.NOTHING_TO_IMPORT): a changed sentence reaches the preview page and
+    # the admin's refusal alike, rather than one of them keeping an old copy.
+    monkeypatch.setattr(importing, "NOTHING_TO_IMPORT", "Frase cambiada en un solo lugar.")
+    _, html = _upload(client, xlsx([]))
+    assert "Frase cambiada en un solo lugar." in _text(html)
+    assert "escriba una fila por cliente debajo de los títulos" not in html
+    admin_page = admin_upload(client, xlsx([]), name="solo-titulos.xlsx").content.decode()
+    assert "Frase cambiada en un solo lugar." in admin_page
