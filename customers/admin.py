@@ -39,6 +39,7 @@ from customers.models import (
     Province,
 )
 from customers.resources import CustomerResource, UploadedSpreadsheet
+from customers.spreadsheets import ACCEPT, FORMATS
 
 
 class CustomerImportForm(ImportForm):
@@ -46,13 +47,14 @@ class CustomerImportForm(ImportForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["import_file"].label = "Archivo a importar (.xlsx, .xls o .csv)"
+        self.fields["import_file"].label = f"Archivo a importar ({FORMATS})"
+        self.fields["import_file"].widget.attrs["accept"] = ACCEPT
         self.fields["format"].label = "Formato"
         # Django's own file messages, which its Spanish catalogue also words for Spain.
         self.fields["import_file"].error_messages.update(
             empty="El archivo está vacío.",
-            missing="Elija el archivo que quiere importar (.xlsx, .xls o .csv).",
-            invalid="Elija el archivo que quiere importar (.xlsx, .xls o .csv).",
+            missing=f"Elija el archivo que quiere importar ({FORMATS}).",
+            invalid=f"Elija el archivo que quiere importar ({FORMATS}).",
         )
 
 

@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from customers import exporting, import_review, import_sheets, importing, queries, tasks
+from customers import exporting, import_review, import_sheets, importing, queries, spreadsheets, tasks
 from customers.filters import CustomerFilterSet
 from customers.models import ImportJob
 from customers.roles import is_administrador
@@ -26,7 +26,7 @@ def customer_import(request):
     if request.method == "POST":
         upload = request.FILES.get("archivo")
         if upload is None:
-            error = "Elija el archivo que quiere importar (.xlsx, .xls o .csv)."
+            error = f"Elija el archivo que quiere importar ({spreadsheets.FORMATS})."
         else:
             try:
                 job = importing.start_import(actor=request.user, upload=upload)
@@ -48,6 +48,8 @@ def customer_import(request):
         "max_bytes": settings.IMPORT_MAX_BYTES,
         "max_mb": settings.IMPORT_MAX_BYTES // 1_048_576,
         "max_rows": settings.IMPORT_MAX_ROWS,
+        "formats": spreadsheets.FORMATS,
+        "accept": spreadsheets.ACCEPT,
     }
     return render(request, "customers/import.html", context, status=400 if error else 200)
 

@@ -144,7 +144,7 @@ def test_the_template_shows_its_examples_in_grey_and_its_instructions_second(adm
 
 def test_the_admin_import_form_says_archivo_as_in_peru(client, admin):
     page = client.get("/admin/customers/customer/import/").content.decode()
-    assert "Archivo a importar (.xlsx, .xls o .csv)" in page and "Fichero" not in page
+    assert "Archivo a importar (.xlsx, .ods, .xls o .csv)" in page and "Fichero" not in page
 
 
 def test_the_template_s_example_address_left_alone_is_named_as_the_example(client, admin):
@@ -229,9 +229,7 @@ def test_the_history_leads_the_uploader_of_a_failed_import_to_retry_it(client, a
     assert f'<a href="{reverse("customers:import_detail", args=[job.pk])}">Ver y reintentar</a>' in html
 
 
-def test_the_app_and_the_admin_say_nothing_to_import_in_the_one_sentence_of_the_import(
-    client, admin, monkeypatch
-):
+def test_the_app_and_the_admin_say_nothing_to_import_in_the_one_sentence_of_the_import(client, admin, monkeypatch):
     # Written once (importing.NOTHING_TO_IMPORT): a changed sentence reaches the preview page and
     # the admin's refusal alike, rather than one of them keeping an old copy.
     monkeypatch.setattr(importing, "NOTHING_TO_IMPORT", "Frase cambiada en un solo lugar.")
