@@ -257,6 +257,12 @@ def import_report(request, pk):
 def customer_export(request):
     """The list's customers as they are filtered now (the list's own FilterSet), as CSV or Excel."""
     filterset = CustomerFilterSet(request.GET, queryset=queries.list_customers())
+    # The list's menu offers no download of an empty list; its address opened anyway (an old
+    # link, a customer gone since) gets the list back with why, not a file of titles only.
+    # One LIMIT 1 query, on the export only: the list itself knows from its page.
+    if not filterset.qs.exists():
+        messages.info(request, exporting.nothing_to_export(filterset))
+        return _back_to_list(request)
     if request.GET.get("formato") == "xlsx":
         try:
             return exporting.xlsx_response(filterset.qs, request.user)
@@ -266,7 +272,12 @@ def customer_export(request):
                 f"La lista tiene más de {exc.args[0]:,} clientes, el máximo de filas de una hoja de Excel: "
                 "descárguela en CSV o agregue un filtro.",
             )
-            query = request.GET.copy()
-            query.pop("formato", None)
-            return redirect(f"{reverse('customers:list')}?{query.urlencode()}" if query else reverse("customers:list"))
+            return _back_to_list(request)
     return exporting.csv_response(filterset.qs, request.user)
+
+
+def _back_to_list(request):
+    """The list with the export's search and filters."""
+    query = request.GET.copy()
+    query.pop("formato", None)
+    return redirect(f"{reverse('customers:list')}?{query.urlencode()}" if query else reverse("customers:list"))
