@@ -30,47 +30,11 @@
   document.addEventListener("htmx:sendError", pollFailed);
   document.addEventListener("htmx:responseError", pollFailed);
 
-  // The file input's Spanish face (customers/import.html): the chosen file's name, or «Ningún
-  // archivo elegido». Also when the browser brings the page back with the file still chosen.
-  function showChosen(input) {
-    var name = document.getElementById("archivo-nombre");
-    if (!name || !input) return;
-    var file = input.files && input.files[0];
-    name.textContent = file ? file.name : name.dataset.empty;
-    name.title = file ? file.name : "";
-  }
-  window.addEventListener("pageshow", function () {
-    showChosen(document.querySelector(".file-picker-input"));
-  });
-
-  // A file dropped on the face is chosen, as the browser's own input would take it.
-  document.addEventListener("dragover", function (event) {
-    var face = event.target.closest && event.target.closest(".file-picker-face");
-    if (!face) return;
-    event.preventDefault();
-    face.classList.add("is-dragover");
-  });
-  document.addEventListener("dragleave", function (event) {
-    var face = event.target.closest && event.target.closest(".file-picker-face");
-    if (face) face.classList.remove("is-dragover");
-  });
-  document.addEventListener("drop", function (event) {
-    var face = event.target.closest && event.target.closest(".file-picker-face");
-    if (!face) return;
-    event.preventDefault();
-    face.classList.remove("is-dragover");
-    var input = document.getElementById(face.htmlFor);
-    if (!input || !event.dataTransfer || !event.dataTransfer.files.length) return;
-    input.files = event.dataTransfer.files;
-    input.dispatchEvent(new Event("change", { bubbles: true }));
-  });
-
   // A file over the size limit is refused before it travels to the server (the server checks
   // again): the same words the server would answer with.
   document.addEventListener("change", function (event) {
     var input = event.target.closest("input[type=file][data-max-bytes]");
     if (!input) return;
-    showChosen(input);
     var max = Number(input.dataset.maxBytes);
     var file = input.files && input.files[0];
     var message = document.getElementById("archivo-error-local");

@@ -27,7 +27,7 @@ def _open_import(page):
     return page
 
 
-def test_the_file_input_speaks_spanish_and_an_ods_chosen_with_it_uploads(page, settings, tmp_path):
+def test_the_file_input_speaks_spanish_and_an_ods_chosen_with_it_uploads(page, reference_data, settings, tmp_path):
     settings.IMPORT_INLINE_MAX_BYTES = 1 << 20  # previewed in the request
     page = _open_import(page)
     face = page.locator(".file-picker-face")
@@ -98,3 +98,19 @@ def test_more_options_of_a_list_that_matches_nothing_offers_no_download(page, re
     expect(page.get_by_role("link", name="Descargar CSV")).to_have_count(0)
     expect(page.locator("#export-csv")).to_have_attribute("aria-disabled", "true")
     page.screenshot(path=SCREENSHOTS.format("lista-vacia-sin-descarga"))
+
+
+def test_the_admins_import_form_speaks_spanish_too_and_still_imports(page, reference_data, tmp_path):
+    page = sign_in(page, "Administrador", username="admin-del-admin")
+    page.goto("/admin/customers/customer/import/")
+    face = page.locator(".file-picker-face")
+    expect(face).to_have_text("Elegir archivo Ningún archivo elegido", use_inner_text=True)
+    upload = tmp_path / "clientes.ods"
+    upload.write_bytes(ods({"Clientes": [HEADERS, person(first="Rosa", last="Quispe")]}))
+    with page.expect_file_chooser() as chooser:
+        page.get_by_text("Elegir archivo").click()
+    chooser.value.set_files(str(upload))
+    expect(page.locator("[data-file-name-for=id_import_file]")).to_have_text("clientes.ods")
+    page.screenshot(path=SCREENSHOTS.format("admin-importar-archivo-elegido"))
+    page.get_by_role("button", name="Enviar").click()
+    expect(page.get_by_role("button", name="Confirmar importación")).to_be_visible()
