@@ -27,6 +27,14 @@ def _open_import(page):
     return page
 
 
+def _choose_ods(page, path) -> None:
+    """An .ods of one customer, chosen as a person does: «Elegir archivo», then the chooser."""
+    path.write_bytes(ods({"Clientes": [HEADERS, person(first="Rosa", last="Quispe")]}))
+    with page.expect_file_chooser() as chooser:
+        page.get_by_text("Elegir archivo").click()
+    chooser.value.set_files(str(path))
+
+
 def test_the_file_input_speaks_spanish_and_an_ods_chosen_with_it_uploads(page, reference_data, settings, tmp_path):
     settings.IMPORT_INLINE_MAX_BYTES = 1 << 20  # previewed in the request
     page = _open_import(page)
@@ -37,11 +45,7 @@ def test_the_file_input_speaks_spanish_and_an_ods_chosen_with_it_uploads(page, r
     box = page.get_by_label(LABEL).bounding_box()
     assert box["width"] <= 1 and box["height"] <= 1
 
-    upload = tmp_path / "clientes de LibreOffice.ods"
-    upload.write_bytes(ods({"Clientes": [HEADERS, person(first="Rosa", last="Quispe")]}))
-    with page.expect_file_chooser() as chooser:
-        page.get_by_text("Elegir archivo").click()
-    chooser.value.set_files(str(upload))
+    _choose_ods(page, tmp_path / "clientes de LibreOffice.ods")
     expect(page.locator("#archivo-nombre")).to_have_text("clientes de LibreOffice.ods")
     page.screenshot(path=SCREENSHOTS.format("importar-archivo-elegido"))
 
@@ -105,11 +109,7 @@ def test_the_admins_import_form_speaks_spanish_too_and_still_imports(page, refer
     page.goto("/admin/customers/customer/import/")
     face = page.locator(".file-picker-face")
     expect(face).to_have_text("Elegir archivo Ningún archivo elegido", use_inner_text=True)
-    upload = tmp_path / "clientes.ods"
-    upload.write_bytes(ods({"Clientes": [HEADERS, person(first="Rosa", last="Quispe")]}))
-    with page.expect_file_chooser() as chooser:
-        page.get_by_text("Elegir archivo").click()
-    chooser.value.set_files(str(upload))
+    _choose_ods(page, tmp_path / "clientes.ods")
     expect(page.locator("[data-file-name-for=id_import_file]")).to_have_text("clientes.ods")
     page.screenshot(path=SCREENSHOTS.format("admin-importar-archivo-elegido"))
     page.get_by_role("button", name="Enviar").click()

@@ -8,7 +8,6 @@ from datetime import date
 from xml.sax.saxutils import escape
 
 import pytest
-from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from openpyxl import load_workbook
@@ -16,7 +15,8 @@ from openpyxl import load_workbook
 from attributes.models import AttributeDefinition
 from customers import importing, spreadsheets
 from customers.models import Customer
-from tests.customers.test_import import HEADERS, company, person
+from tests.customers import test_import
+from tests.customers.test_import import HEADERS, company, person, run
 from tests.customers.test_import_sheets import ADDRESS_HEADERS, CONTACT_HEADERS
 from tests.factories import valid_ruc
 from tests.roles import user_with_role
@@ -79,6 +79,17 @@ def _package(tables_xml: str, *, manifest_entries: str = "", mimetype=spreadshee
     return buffer.getvalue()
 
 
+def _rewritten(content: bytes, part: str, change) -> bytes:
+    """The package with one part's bytes changed (stored, as given)."""
+    source = zipfile.ZipFile(io.BytesIO(content))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for item in source.infolist():
+            data = source.read(item)
+            archive.writestr(item, change(data) if item.filename == part else data)
+    return buffer.getvalue()
+
+
 def ods(sheets: dict) -> bytes:
     """An .ods with one sheet per (name → rows, the first row its titles)."""
     return _package("".join(_table(name, rows) for name, rows in sheets.items()))
@@ -90,23 +101,12 @@ def admin(db):
 
 
 def preview(actor, content: bytes, name="clientes.ods"):
-    job = importing.start_import(actor=actor, upload=SimpleUploadedFile(name, content))
-    return importing.preview_import(job.pk)
-
-
-def run(actor, job):
-    return importing.run_import(importing.confirm_import(actor=actor, job=job, mode="todo").pk)
+    return test_import.preview(actor, content, name)
 
 
 def refused(actor, content: bytes, name="clientes.ods") -> str:
     """The upload's refusal, or the preview's (the row cap is counted while the rows are read)."""
-    with pytest.raises(ValidationError) as info:
-        job = importing.start_import(actor=actor, upload=SimpleUploadedFile(name, content))
-        job = importing.preview_import(job.pk)
-        assert job.status == "rechazada"
-        raise ValidationError(job.message)
-    assert Customer.objects.count() == 0
-    return " ".join(info.value.messages)
+    return test_import.refused(actor, content, name)
 
 
 def test_an_ods_with_documents_typed_as_numbers_and_a_date_imports_as_an_xlsx_would(admin):
@@ -176,16 +176,9 @@ def test_an_ods_zip_bomb_is_refused_before_inflating(admin):
 
 
 def test_an_ods_with_a_doctype_is_refused(admin):
-    content = ods({"Clientes": [HEADERS]})
-    source = zipfile.ZipFile(io.BytesIO(content))
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for item in source.infolist():
-            data = source.read(item)
-            if item.filename == "content.xml":
-                data = data.replace(b"?>", b'?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa">]>', 1)
-            archive.writestr(item, data)
-    assert "DOCTYPE" in refused(admin, buffer.getvalue())
+    doctype = b'?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa">]>'
+    content = _rewritten(ods({"Clientes": [HEADERS]}), "content.xml", lambda data: data.replace(b"?>", doctype, 1))
+    assert "DOCTYPE" in refused(admin, content)
 
 
 def test_a_password_protected_ods_is_refused_saying_how_to_save_it_without_one(admin):
@@ -201,14 +194,8 @@ def test_a_password_protected_ods_is_refused_saying_how_to_save_it_without_one(a
         'manifest:key-size="32" manifest:iteration-count="100000" manifest:salt="AAAA"/></manifest:encryption-data>'
         "</manifest:file-entry>"
     )
-    content = _package("", manifest_entries=entry)
-    source = zipfile.ZipFile(io.BytesIO(content))
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for item in source.infolist():
-            data = bytes(range(256)) * 12 if item.filename == "content.xml" else source.read(item)
-            archive.writestr(item, data)
-    message = refused(admin, buffer.getvalue(), name="secreto.ods")
+    content = _rewritten(_package("", manifest_entries=entry), "content.xml", lambda _: bytes(range(256)) * 12)
+    message = refused(admin, content, name="secreto.ods")
     assert message.startswith("La hoja de cálculo está protegida con contraseña.")
     assert "Guardar con contraseña" in message
 
@@ -246,14 +233,8 @@ def test_a_libreoffice_text_document_is_not_taken_for_a_spreadsheet(admin):
 
 
 def test_a_broken_ods_is_refused_as_damaged(admin):
-    content = ods({"Clientes": [HEADERS, person()]})
-    source = zipfile.ZipFile(io.BytesIO(content))
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for item in source.infolist():
-            data = source.read(item)
-            archive.writestr(item, data[: len(data) // 2] if item.filename == "content.xml" else data)
-    assert "dañado" in refused(admin, buffer.getvalue())
+    content = _rewritten(ods({"Clientes": [HEADERS, person()]}), "content.xml", lambda data: data[: len(data) // 2])
+    assert "dañado" in refused(admin, content)
 
 
 def test_the_page_the_template_and_the_admin_offer_ods(client, admin):
