@@ -39,6 +39,37 @@ from customers.models import (
     Province,
 )
 from customers.resources import CustomerResource, UploadedSpreadsheet
+from customers.spreadsheets import ACCEPT, FORMATS
+
+
+class SpanishFileInput(forms.FileInput):
+    """A file input that says «Elegir archivo» and «Ningún archivo elegido» whatever the
+    browser's language (its own follows it): the input is visually hidden, still focusable,
+    and a label for it shows the chosen file's name (static/js/file-picker.js, shared with the
+    app's Importar page)."""
+
+    EMPTY = "Ningún archivo elegido"
+
+    class Media:
+        css = {"all": ["css/admin-file-picker.css"]}
+        js = ["js/file-picker.js"]
+
+    def render(self, name, value, attrs=None, renderer=None):
+        attrs = dict(attrs or {})
+        input_id = attrs.get("id") or f"id_{name}"
+        attrs.update(id=input_id, **{"class": "file-picker-input", "aria-describedby": f"{input_id}_nombre"})
+        return format_html(
+            '<span class="file-picker">{}<label class="file-picker-face" for="{}" aria-hidden="true">'
+            '<span class="file-picker-button">Elegir archivo</span>'
+            '<span class="file-picker-name" id="{}_nombre" data-file-name-for="{}" data-empty="{}">{}</span>'
+            "</label></span>",
+            super().render(name, value, attrs, renderer),
+            input_id,
+            input_id,
+            input_id,
+            self.EMPTY,
+            self.EMPTY,
+        )
 
 
 class CustomerImportForm(ImportForm):
@@ -46,13 +77,14 @@ class CustomerImportForm(ImportForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["import_file"].label = "Archivo a importar (.xlsx, .xls o .csv)"
+        self.fields["import_file"].label = f"Archivo a importar ({FORMATS})"
+        self.fields["import_file"].widget = SpanishFileInput(attrs={"accept": ACCEPT})
         self.fields["format"].label = "Formato"
         # Django's own file messages, which its Spanish catalogue also words for Spain.
         self.fields["import_file"].error_messages.update(
             empty="El archivo está vacío.",
-            missing="Elija el archivo que quiere importar (.xlsx, .xls o .csv).",
-            invalid="Elija el archivo que quiere importar (.xlsx, .xls o .csv).",
+            missing=f"Elija el archivo que quiere importar ({FORMATS}).",
+            invalid=f"Elija el archivo que quiere importar ({FORMATS}).",
         )
 
 

@@ -464,6 +464,14 @@ def csv_chunks(queryset, user=None):
                 yield bytes(block)
 
 
+def nothing_to_export(filterset) -> str:
+    """What the list's Descargar CSV / Excel say when the list has no customer: the menu's
+    disabled entries and the export's answer when its address is opened anyway."""
+    if filterset.search_term or filterset.active_filters:
+        return "No hay clientes que descargar con esta búsqueda."
+    return "No hay clientes que descargar."
+
+
 def file_name(extension: str) -> str:
     """«clientes-2026-12-02.csv»: the day of the download (Lima's), so that the downloads of
     several days are told apart rather than piling up as clientes (1).csv, clientes (2).csv…

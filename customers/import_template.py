@@ -14,7 +14,7 @@ from attributes.services import attribute_columns
 from customers import import_sheets
 from customers.import_columns import EXAMPLES, example_values, template_columns
 from customers.models import Category, CustomerClass, Department, DocumentType
-from customers.spreadsheets import max_bytes, max_rows
+from customers.spreadsheets import FORMATS, max_bytes, max_rows
 from peru.text import sort_key
 
 ROWS_WITH_LISTS = 5_000
@@ -139,7 +139,7 @@ def build_template() -> bytes:
         "Ubigeo: escriba el código de 6 dígitos, o departamento, provincia y distrito por su nombre "
         "(con o sin tildes).",
         "Fechas como dd/mm/aaaa; montos como 1500.50 o «S/ 1,500.50».",
-        "Puede subir .xlsx, .xls o .csv (separado por comas o por punto y coma). "
+        f"Puede subir {FORMATS} (el .csv separado por comas o por punto y coma). "
         f"Máximo {max_bytes() // 1_048_576} MB y {max_rows():,} filas.",
         "Antes de guardar nada verá una vista previa con los errores por hoja, fila y columna.",
         "Hojas Direcciones y Contactos (opcionales): una fila por dirección o contacto más, con el tipo y número "

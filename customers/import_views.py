@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from customers import exporting, import_review, import_sheets, importing, queries, tasks
+from customers import exporting, import_review, import_sheets, importing, queries, spreadsheets, tasks
 from customers.filters import CustomerFilterSet
 from customers.models import ImportJob
 from customers.roles import is_administrador
@@ -26,7 +26,7 @@ def customer_import(request):
     if request.method == "POST":
         upload = request.FILES.get("archivo")
         if upload is None:
-            error = "Elija el archivo que quiere importar (.xlsx, .xls o .csv)."
+            error = f"Elija el archivo que quiere importar ({spreadsheets.FORMATS})."
         else:
             try:
                 job = importing.start_import(actor=request.user, upload=upload)
@@ -48,6 +48,8 @@ def customer_import(request):
         "max_bytes": settings.IMPORT_MAX_BYTES,
         "max_mb": settings.IMPORT_MAX_BYTES // 1_048_576,
         "max_rows": settings.IMPORT_MAX_ROWS,
+        "formats": spreadsheets.FORMATS,
+        "accept": spreadsheets.ACCEPT,
     }
     return render(request, "customers/import.html", context, status=400 if error else 200)
 
@@ -87,6 +89,7 @@ def _detail_context(
         "sheets": sheets,
         "sheet_adds": job.sheet_adds,
         "importable": job.importable,
+        "nothing_to_import": importing.NOTHING_TO_IMPORT,
     }
     if job.status in (ImportJob.Status.READY, ImportJob.Status.MAPPING) and job.columns:
         context["column_choices"] = importing.column_choices()
@@ -254,6 +257,12 @@ def import_report(request, pk):
 def customer_export(request):
     """The list's customers as they are filtered now (the list's own FilterSet), as CSV or Excel."""
     filterset = CustomerFilterSet(request.GET, queryset=queries.list_customers())
+    # The list's menu offers no download of an empty list; its address opened anyway (an old
+    # link, a customer gone since) gets the list back with why, not a file of titles only.
+    # One LIMIT 1 query, on the export only: the list itself knows from its page.
+    if not filterset.qs.exists():
+        messages.info(request, exporting.nothing_to_export(filterset))
+        return _back_to_list(request)
     if request.GET.get("formato") == "xlsx":
         try:
             return exporting.xlsx_response(filterset.qs, request.user)
@@ -263,7 +272,12 @@ def customer_export(request):
                 f"La lista tiene más de {exc.args[0]:,} clientes, el máximo de filas de una hoja de Excel: "
                 "descárguela en CSV o agregue un filtro.",
             )
-            query = request.GET.copy()
-            query.pop("formato", None)
-            return redirect(f"{reverse('customers:list')}?{query.urlencode()}" if query else reverse("customers:list"))
+            return _back_to_list(request)
     return exporting.csv_response(filterset.qs, request.user)
+
+
+def _back_to_list(request):
+    """The list with the export's search and filters."""
+    query = request.GET.copy()
+    query.pop("formato", None)
+    return redirect(f"{reverse('customers:list')}?{query.urlencode()}" if query else reverse("customers:list"))

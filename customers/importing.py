@@ -261,6 +261,9 @@ def _columns_to_choose(job: ImportJob, columns: list, warnings: list) -> None:
 
 
 COLUMNS_NOT_RECOGNIZED = "No se reconoció ninguna columna de clientes, ni por su título ni por sus datos."
+# A file with titles only, or the template's example rows left as they came: the preview page
+# (customers/_import_job.html, through import_views) and the admin (resources) both say it.
+NOTHING_TO_IMPORT = "El archivo no tiene clientes que importar: escriba una fila por cliente debajo de los títulos."
 
 
 def _ready(job: ImportJob, analysis: Analysis, started) -> None:

@@ -7,7 +7,7 @@ writes nothing (the app's page also offers importing only the valid rows).
 
 The admin's one import format (UploadedSpreadsheet) hands the resource the uploaded file as it
 came, not tablib's reading of it: customers.spreadsheets reads it as the app's page does — the
-kind of file told by its content (.xlsx, .xls or .csv), the same size and zip checks, CSV in
+kind of file told by its content (.xlsx, .ods, .xls or .csv), the same size and zip checks, CSV in
 UTF-8 or Windows-1252 with comma or semicolon, and the Direcciones and Contactos sheets."""
 
 import os
@@ -61,7 +61,7 @@ class _AsUploaded:
 
 
 class UploadedSpreadsheet(_AsUploaded, XLSX):
-    """Whichever spreadsheet was uploaded: customers.spreadsheets tells .xlsx, .xls and .csv
+    """Whichever spreadsheet was uploaded: customers.spreadsheets tells .xlsx, .ods, .xls and .csv
     apart by their bytes (spreadsheets.detect_kind), so the admin asks for no format — with one,
     django-import-export's form shows it alone, without the «---» to choose from first."""
 
@@ -69,7 +69,7 @@ class UploadedSpreadsheet(_AsUploaded, XLSX):
     # create_dataset and export_data: this one's create_dataset is _AsUploaded's, and it is an
     # import format only (CustomerAdmin.import_formats).
     def get_title(self):
-        return "Hoja de cálculo: .xlsx, .xls o .csv (se reconoce sola)"
+        return f"Hoja de cálculo: {spreadsheets.FORMATS} (se reconoce sola)"
 
 
 class ImportResult(Result):
@@ -79,9 +79,6 @@ class ImportResult(Result):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.warnings: list[str] = []
-
-
-NOTHING_TO_IMPORT = "El archivo no tiene clientes que importar: escriba una fila por cliente debajo de los títulos."
 
 
 class Refusal(Error):
@@ -188,7 +185,7 @@ class CustomerResource(resources.ModelResource):
         if not analysis.rows and not any(rows for _, rows in analysis.children.values()):
             # Titles only, or the template's example rows left as they came (skipped): a preview
             # of nothing with «Confirmar importación» under it would import nothing.
-            result.append_base_error(Refusal(ValueError(NOTHING_TO_IMPORT)))
+            result.append_base_error(Refusal(ValueError(importing.NOTHING_TO_IMPORT)))
         return result
 
 

@@ -1,11 +1,14 @@
-"""Reading the spreadsheets people upload (.xlsx, .xls, .csv) into rows of cells, safely, and
-writing .xlsx files (templates, error reports, exports).
+"""Reading the spreadsheets people upload (.xlsx, .ods, .xls, .csv) into rows of cells, safely,
+and writing .xlsx files (templates, error reports, exports).
 
 Everything a hostile or broken file could do is refused with a Spanish message (FileRefused)
 before any row reaches the import: a renamed executable, an encrypted workbook, a zip bomb
 (the zip's declared sizes, ratios and file count are checked before inflating anything), XML
 with a DOCTYPE (entity expansion), more rows than allowed (counted while streaming, whatever
-the sheet's declared dimension says). A cell holding a control character (peru.text's rule:
+the sheet's declared dimension says). LibreOffice's .ods has one more: a cell or row may say it
+repeats a million times in a few bytes, and calamine builds every sheet whole in memory when
+it opens the file — so calamine opens it first in a process of its own, its memory bounded
+(_probe_ods). A cell holding a control character (peru.text's rule:
 PostgreSQL refuses NUL, openpyxl writes none of them) comes without it, its row marked
 (ControlRow) for the import to report as an error. Reading uses python-calamine (Rust, about 18 times
 faster than openpyxl here); writing uses openpyxl's write-only mode, which parses nothing (and
@@ -16,7 +19,10 @@ text-only sheet customers.xlsx_stream writes itself, several times faster.
 import codecs
 import csv
 import io
+import json
 import re
+import subprocess
+import sys
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -27,7 +33,15 @@ from python_calamine import CalamineError, CalamineWorkbook
 
 from peru.text import control_character_cells, strip_control_characters
 
-XLSX, XLS, CSV = "xlsx", "xls", "csv"
+XLSX, XLS, CSV, ODS = "xlsx", "xls", "csv", "ods"
+# What the upload takes, in the words of the pages and messages, and for the file input's accept=.
+FORMATS = ".xlsx, .ods, .xls o .csv"
+ACCEPT = ".xlsx,.ods,.xls,.csv"
+UPLOAD_ONE = f"Suba un {FORMATS}."
+# An OpenDocument file's first member, stored: its type (a text document or a presentation is
+# an OpenDocument zip too).
+_ODF_MIMETYPE = "application/vnd.oasis.opendocument."
+ODS_MIMETYPE = _ODF_MIMETYPE + "spreadsheet"
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # Members a workbook may have, and how much larger than its compressed size one may inflate:
@@ -108,15 +122,14 @@ def check_upload(name: str, size: int) -> None:
 
 
 def detect_kind(path: str, name: str) -> str:
-    """xlsx, xls or csv, from the file's first bytes (a renamed file is judged by its content)."""
+    """xlsx, ods, xls or csv, from the file's first bytes (a renamed file is judged by its content)."""
     with open(path, "rb") as handle:
         head = handle.read(8)
     lowered = name.lower()
     if not head:
         raise FileRefused("El archivo está vacío.")
     if head.startswith(_ZIP_MAGIC):
-        _check_zip(path)
-        return XLSX
+        return _check_zip(path)
     if head.startswith(_OLE_MAGIC):
         if _is_encrypted_ooxml(path):
             raise FileRefused(
@@ -124,13 +137,17 @@ def detect_kind(path: str, name: str) -> str:
             )
         return XLS
     if head.startswith(b"MZ") or head.startswith(b"\x7fELF") or head.startswith(b"%PDF"):
-        raise FileRefused("El archivo no es una hoja de cálculo. Suba un .xlsx, .xls o .csv.")
+        raise FileRefused(f"El archivo no es una hoja de cálculo. {UPLOAD_ONE}")
     if lowered.endswith((".xlsx", ".xls")):
         raise FileRefused("El archivo no es un libro de Excel válido (¿está dañado o se cambió su extensión?).")
+    if lowered.endswith(".ods"):
+        raise FileRefused(
+            "El archivo no es una hoja de cálculo de LibreOffice válida (¿está dañado o se cambió su extensión?)."
+        )
     with open(path, "rb") as handle:
         sample = handle.read(4096)
     if _looks_binary(sample):
-        raise FileRefused("El archivo no es una hoja de cálculo. Suba un .xlsx, .xls o .csv.")
+        raise FileRefused(f"El archivo no es una hoja de cálculo. {UPLOAD_ONE}")
     return CSV
 
 
@@ -160,16 +177,14 @@ def _is_encrypted_ooxml(path: str) -> bool:
     return "EncryptedPackage".encode("utf-16-le") in head or "EncryptionInfo".encode("utf-16-le") in head
 
 
-def _check_zip(path: str) -> None:
-    """Declared sizes and counts, before anything is inflated; and no DOCTYPE in any XML part."""
+def _check_zip(path: str) -> str:
+    """Declared sizes and counts, before anything is inflated; and no DOCTYPE in any XML part.
+    XLSX or ODS, by the parts the zip holds."""
     try:
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
             if len(members) > MAX_ZIP_MEMBERS:
                 raise FileRefused("El archivo tiene demasiadas partes para ser una hoja de cálculo.")
-            names = {m.filename for m in members}
-            if "xl/workbook.xml" not in names and "xl/workbook.bin" not in names:
-                raise FileRefused("El archivo .zip no es un libro de Excel. Suba un .xlsx, .xls o .csv.")
             total = 0
             for member in members:
                 total += member.file_size
@@ -183,6 +198,7 @@ def _check_zip(path: str) -> None:
                     "El libro ocupa demasiado al descomprimirlo "
                     f"({total / 1_048_576:.0f} MB; máximo {settings.IMPORT_MAX_UNCOMPRESSED_BYTES / 1_048_576:.0f} MB)."
                 )
+            kind = _zip_kind(archive, {m.filename: m for m in members})
             for member in members:
                 if member.filename.endswith((".xml", ".rels")):
                     with archive.open(member) as part:
@@ -190,7 +206,102 @@ def _check_zip(path: str) -> None:
                     if b"<!DOCTYPE" in head.upper() or b"<!ENTITY" in head.upper():
                         raise FileRefused("El libro contiene definiciones XML no permitidas (DOCTYPE); no se leyó.")
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, NotImplementedError) as exc:
-        raise FileRefused("El archivo está dañado: no se pudo abrir como libro de Excel.") from exc
+        raise FileRefused("El archivo está dañado: no se pudo abrir como hoja de cálculo.") from exc
+    if kind == ODS:
+        _probe_ods(path)
+    return kind
+
+
+def _zip_kind(archive: zipfile.ZipFile, members: dict) -> str:
+    """An Excel workbook or a LibreOffice spreadsheet (its ``mimetype`` part says so; a
+    password-protected one lists its encrypted parts in its manifest)."""
+    if "xl/workbook.xml" in members or "xl/workbook.bin" in members:
+        return XLSX
+    mimetype = members.get("mimetype")
+    if mimetype is not None and mimetype.file_size <= 100:
+        declared = archive.read(mimetype).decode("ascii", "replace").strip()
+        if declared == ODS_MIMETYPE:
+            manifest = members.get("META-INF/manifest.xml")
+            listed = archive.read(manifest) if manifest is not None and manifest.file_size <= 1_048_576 else b""
+            if b"encryption-data" in listed:
+                raise FileRefused(
+                    "La hoja de cálculo está protegida con contraseña. Guárdela sin contraseña "
+                    "(en LibreOffice: Archivo › Guardar como…, sin marcar «Guardar con contraseña») "
+                    "y vuelva a subirla."
+                )
+            if "content.xml" not in members:
+                raise FileRefused("El archivo está dañado: no se pudo abrir como hoja de cálculo.")
+            return ODS
+        if declared.startswith(_ODF_MIMETYPE):
+            raise FileRefused(f"El archivo es un documento de LibreOffice, pero no una hoja de cálculo. {UPLOAD_ONE}")
+    raise FileRefused(f"El archivo .zip no es un libro de Excel ni una hoja de cálculo de LibreOffice. {UPLOAD_ONE}")
+
+
+def too_many_rows(limit: int) -> FileRefused:
+    return FileRefused(f"El archivo tiene más de {limit:,} filas de datos; divídalo en varios archivos.")
+
+
+# What calamine may hold of one .ods: its sheets' cells, from the first to the last with a value
+# (every cell between included), at most as many as the row cap's rows of a hundred columns…
+MAX_COLUMNS = 100
+# …and the memory of the process that opens it (calamine keeps about 150 bytes a cell of an
+# .ods; a file of the row cap's rows of 45 columns takes about 1.3 GB).
+ODS_PROBE_MEMORY = 2 << 30
+ODS_PROBE_SECONDS = 120
+_ODS_PROBE = """
+import json, resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (int(sys.argv[2]), int(sys.argv[2])))
+resource.setrlimit(resource.RLIMIT_CPU, (int(sys.argv[3]), int(sys.argv[3])))
+from python_calamine import CalamineWorkbook
+try:
+    with open(sys.argv[1], "rb") as handle:
+        workbook = CalamineWorkbook.from_filelike(handle)
+    sheets = [workbook.get_sheet_by_name(name) for name in workbook.sheet_names]
+    print(json.dumps({"cells": sum(sheet.height * sheet.width for sheet in sheets)}))
+except MemoryError:
+    sys.exit(3)
+except Exception as exc:
+    print(json.dumps({"error": str(exc)[:500]}))
+"""
+
+
+def _probe_ods(path: str) -> None:
+    """Open the .ods with calamine in a process of its own, with its memory and time bounded,
+    before this one does. An .ods cell or row may say it repeats a million times in a few bytes
+    (table:number-columns-repeated, table:number-rows-repeated), and calamine builds every
+    sheet whole when it opens the file: a file of 700 bytes asked this machine for gigabytes
+    and aborted the process (a Rust allocation failure is not an exception). Here it ends the
+    probe only, and the file is refused. Counting the repeats in Python instead (expat) took
+    six times as long as calamine's whole read."""
+    limit = max_rows()
+    try:
+        probe = subprocess.run(  # noqa: S603 - this interpreter, a fixed script, the file's path
+            [sys.executable, "-I", "-c", _ODS_PROBE, path, str(ODS_PROBE_MEMORY), str(ODS_PROBE_SECONDS)],
+            capture_output=True,
+            timeout=ODS_PROBE_SECONDS + 10,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise FileRefused(_ODS_TOO_BIG) from exc
+    try:
+        answer = json.loads(probe.stdout) if probe.returncode == 0 else {}
+    except ValueError:
+        answer = {}
+    if "error" in answer:
+        # Calamine refuses a sheet of more than 100 million cells itself.
+        too_big = "cell limit" in answer["error"].lower()
+        raise FileRefused(_ODS_TOO_BIG if too_big else _calamine_message(answer["error"]))
+    if "cells" not in answer:  # out of memory or time (an abort, SIGKILL, SIGXCPU)
+        raise FileRefused(_ODS_TOO_BIG)
+    if answer["cells"] > (limit + 1) * MAX_COLUMNS:
+        raise FileRefused(_ODS_TOO_BIG)
+
+
+_ODS_TOO_BIG = (
+    "La hoja de cálculo ocupa demasiadas celdas para leerla (¿filas o columnas repetidas hasta el final "
+    "de la hoja?). Borre las filas y columnas que sobran debajo y a la derecha de sus datos, o divídala "
+    "en varios archivos."
+)
 
 
 def open_tables(path: str, kind: str) -> list[Table]:
@@ -198,13 +309,23 @@ def open_tables(path: str, kind: str) -> list[Table]:
     if kind == CSV:
         return [_csv_table(path)]
     try:
-        workbook = CalamineWorkbook.from_path(path)
+        workbook = _workbook(path, kind)
         names = list(workbook.sheet_names)
     except (CalamineError, ValueError, OSError) as exc:
         raise FileRefused(_calamine_message(exc)) from exc
     except Exception as exc:  # calamine raises its own types for broken files
         raise FileRefused(_calamine_message(exc)) from exc
     return [_sheet_table(workbook, name) for name in names]
+
+
+def _workbook(path: str, kind: str) -> CalamineWorkbook:
+    """Calamine tells the format by the file's extension when it knows the extension: a file
+    saved under another one (an .ods named .xlsx) is opened from its bytes, where calamine tries
+    each format (the file is at most IMPORT_MAX_BYTES)."""
+    if path.lower().endswith(f".{kind}") or not path.lower().endswith((".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")):
+        return CalamineWorkbook.from_path(path)
+    with open(path, "rb") as handle:
+        return CalamineWorkbook.from_filelike(handle)
 
 
 def _calamine_message(exc) -> str:
@@ -258,7 +379,7 @@ def _numbered(iterator, *, first: int) -> Iterator[tuple[int, list]]:
                 continue
             count += 1
             if count > limit:
-                raise FileRefused(f"El archivo tiene más de {limit:,} filas de datos; divídalo en varios archivos.")
+                raise too_many_rows(limit)
             cells = list(cells)
             control = control_character_cells(cells)  # [] at once for nearly every row
             yield number, (_without_control(cells, control) if control else cells)

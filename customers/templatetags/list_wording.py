@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
+from customers import exporting
 from customers.filters import DEFAULT_STATUS
 from customers.templatetags.list_tags import about
 
@@ -45,6 +46,11 @@ def result_count(page, filterset) -> str:
 def _other_filters(filterset) -> int:
     """Chosen filters besides the estado (which the count line already names)."""
     return filterset.active_filters - (filterset.status != DEFAULT_STATUS)
+
+
+@register.simple_tag
+def nothing_to_export(filterset) -> str:
+    return exporting.nothing_to_export(filterset)
 
 
 @register.inclusion_tag("customers/_list_empty.html", takes_context=True)

@@ -88,7 +88,7 @@ def test_template_upload_progress_preview_confirm(page, reference_data, settings
     filled = tmp_path / "clientes.xlsx"
     workbook.save(filled)
 
-    page.get_by_label("Archivo .xlsx, .xls o .csv").set_input_files(str(filled))
+    page.get_by_label("Archivo .xlsx, .ods, .xls o .csv").set_input_files(str(filled))
     page.get_by_role("button", name="Revisar archivo").click()
     expect(page.locator("#import-status")).to_have_text("En cola para revisar")
     expect(page.get_by_text("Puede salir de esta página y volver")).to_be_visible()
@@ -154,7 +154,7 @@ def test_a_downloaded_excel_uploaded_again_changes_nothing(page, reference_data,
     assert sorted(row[headers.index("Peso")] for row in sheet.iter_rows(min_row=2, values_only=True)) == [-2.5, 1500.5]
 
     page.get_by_role("link", name="Importar", exact=True).click()
-    page.get_by_label("Archivo .xlsx, .xls o .csv").set_input_files(str(exported))
+    page.get_by_label("Archivo .xlsx, .ods, .xls o .csv").set_input_files(str(exported))
     page.get_by_role("button", name="Revisar archivo").click()
     expect(page.locator("#import-status")).to_have_text("Vista previa lista")
     counts = page.locator("#import-counts")
@@ -174,7 +174,7 @@ def test_the_progress_says_when_the_server_does_not_answer(page, reference_data,
     page.get_by_role("link", name="Importar", exact=True).click()
     upload = tmp_path / "clientes.xlsx"
     upload.write_bytes(xlsx([company()]))
-    page.get_by_label("Archivo .xlsx, .xls o .csv").set_input_files(str(upload))
+    page.get_by_label("Archivo .xlsx, .ods, .xls o .csv").set_input_files(str(upload))
     page.get_by_role("button", name="Revisar archivo").click()
     expect(page.locator("#import-status")).to_have_text("En cola para revisar")
     offline = page.locator("#import-offline")

@@ -26,7 +26,7 @@ def test_the_preview_shows_what_changes_in_each_customer(page, reference_data, t
 
     page = sign_in(page, "Administrador", username="admin-revisa")
     page.get_by_role("link", name="Importar", exact=True).click()
-    page.get_by_label("Archivo .xlsx, .xls o .csv").set_input_files(str(path))
+    page.get_by_label("Archivo .xlsx, .ods, .xls o .csv").set_input_files(str(path))
     page.get_by_role("button", name="Revisar archivo").click()
     expect(page.locator("#import-status")).to_have_text("Vista previa lista")
 

@@ -32,7 +32,7 @@ def upload_as(page, username: str, path):
     """Signed in as an Administrador, ``path`` uploaded through Importar: its job's page."""
     page = sign_in(page, "Administrador", username=username)
     page.goto("/clientes/importar/")
-    page.get_by_label("Archivo .xlsx, .xls o .csv").set_input_files(str(path))
+    page.get_by_label("Archivo .xlsx, .ods, .xls o .csv").set_input_files(str(path))
     page.get_by_role("button", name="Revisar archivo").click()
     return page
 
@@ -99,7 +99,7 @@ def test_a_file_over_the_limit_is_refused_before_it_is_sent(page, settings):
     settings.IMPORT_MAX_BYTES = 1_048_576
     page = sign_in(page, "Administrador", username="admin-grande")
     page.goto("/clientes/importar/")
-    upload = page.get_by_label("Archivo .xlsx, .xls o .csv")
+    upload = page.get_by_label("Archivo .xlsx, .ods, .xls o .csv")
     send = page.get_by_role("button", name="Revisar archivo")
 
     upload.set_input_files({"name": "grande.xlsx", "mimeType": "application/octet-stream", "buffer": b"0" * 1_100_000})
@@ -149,7 +149,7 @@ def test_a_file_whose_columns_nobody_recognizes_goes_to_the_mapping_step(page, r
 
     # The next file with the same titles is read as chosen: no mapping step.
     page.goto("/clientes/importar/")
-    page.get_by_label("Archivo .xlsx, .xls o .csv").set_input_files(str(path))
+    page.get_by_label("Archivo .xlsx, .ods, .xls o .csv").set_input_files(str(path))
     page.get_by_role("button", name="Revisar archivo").click()
     expect(page.locator("#import-status")).to_have_text("Vista previa lista")
     page.goto("/clientes/importar/")

@@ -24,7 +24,7 @@ def admin_client(client, db):
     return client
 
 
-SPREADSHEET = "Hoja de cálculo: .xlsx, .xls o .csv (se reconoce sola)"
+SPREADSHEET = "Hoja de cálculo: .xlsx, .ods, .xls o .csv (se reconoce sola)"
 EXCEL, CSV = "Excel (.xlsx)", "CSV (.csv, UTF-8)"
 
 
@@ -137,7 +137,7 @@ def test_admin_import_and_export_need_their_permissions(client, db, role, url):
 
 
 def test_admin_offers_the_apps_spreadsheet_formats_only_without_a_blank_choice_first(admin_client):
-    # The import tells .xlsx, .xls and .csv by their content: one format, nothing to choose.
+    # The import tells .xlsx, .ods, .xls and .csv by their content: one format, nothing to choose.
     page = admin_client.get(IMPORT).content.decode()
     assert '<select name="format"' not in page
     assert re.search(rf">Formato:</label>\s*{re.escape(SPREADSHEET)}\s*<input", page)

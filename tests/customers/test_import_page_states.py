@@ -14,6 +14,7 @@ from openpyxl import load_workbook
 from customers import importing, spreadsheets
 from customers.models import Address, ImportJob
 from tests.customers.test_import import HEADERS, company, xlsx
+from tests.customers.test_import_admin import upload as admin_upload
 from tests.customers.test_import_pages import _text
 from tests.customers.test_import_sheets import workbook
 from tests.factories import make_company, valid_ruc
@@ -143,7 +144,7 @@ def test_the_template_shows_its_examples_in_grey_and_its_instructions_second(adm
 
 def test_the_admin_import_form_says_archivo_as_in_peru(client, admin):
     page = client.get("/admin/customers/customer/import/").content.decode()
-    assert "Archivo a importar (.xlsx, .xls o .csv)" in page and "Fichero" not in page
+    assert "Archivo a importar (.xlsx, .ods, .xls o .csv)" in page and "Fichero" not in page
 
 
 def test_the_template_s_example_address_left_alone_is_named_as_the_example(client, admin):
@@ -226,3 +227,14 @@ def test_the_history_leads_the_uploader_of_a_failed_import_to_retry_it(client, a
     ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.FAILED)
     html = client.get(IMPORT).content.decode()
     assert f'<a href="{reverse("customers:import_detail", args=[job.pk])}">Ver y reintentar</a>' in html
+
+
+def test_the_app_and_the_admin_say_nothing_to_import_in_the_one_sentence_of_the_import(client, admin, monkeypatch):
+    # Written once (importing.NOTHING_TO_IMPORT): a changed sentence reaches the preview page and
+    # the admin's refusal alike, rather than one of them keeping an old copy.
+    monkeypatch.setattr(importing, "NOTHING_TO_IMPORT", "Frase cambiada en un solo lugar.")
+    _, html = _upload(client, xlsx([]))
+    assert "Frase cambiada en un solo lugar." in _text(html)
+    assert "escriba una fila por cliente debajo de los títulos" not in html
+    admin_page = admin_upload(client, xlsx([]), name="solo-titulos.xlsx").content.decode()
+    assert "Frase cambiada en un solo lugar." in admin_page

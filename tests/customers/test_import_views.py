@@ -3,6 +3,7 @@ the background path with its progress."""
 
 import csv
 import io
+import re
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -34,6 +35,7 @@ def exported(client, query="") -> list[list[str]]:
     ("role", "status"), [("Administrador", 200), ("Ventas", 200), ("Créditos", 403), ("Consulta", 403)]
 )
 def test_export_permission(client, db, role, status):
+    make_company()
     client.force_login(user_with_role(role))
     assert client.get(EXPORT).status_code == status
 
@@ -215,9 +217,46 @@ def test_the_downloaded_file_is_named_for_its_day(client, db, formato, settings)
 
     from django.utils import timezone
 
+    make_company()
     client.force_login(user_with_role("Ventas"))
     moment = datetime(2026, 12, 3, 4, 30, tzinfo=UTC)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(timezone, "now", lambda: moment)
         response = client.get(f"{EXPORT}?formato={formato}")
     assert response["Content-Disposition"] == f'attachment; filename="clientes-2026-12-02.{formato}"'
+
+
+def _more_options(html: str) -> str:
+    return re.search(r'<div class="dropdown ms-auto" id="list-more">.*?</ul>', html, re.S).group(0)
+
+
+def test_a_list_that_matches_nothing_offers_no_download_and_says_why(client, db):
+    make_company(business_name="Gloria S.A.")
+    client.force_login(user_with_role("Ventas"))
+    menu = _more_options(client.get(reverse("customers:list") + "?q=zzzz").content.decode())
+    assert f'href="{EXPORT}' not in menu
+    assert re.search(r'<span class="dropdown-item disabled" id="export-csv"[^>]*>Descargar CSV</span>', menu)
+    assert re.search(r'<span class="dropdown-item disabled" id="export-xlsx"[^>]*>Descargar Excel</span>', menu)
+    assert "No hay clientes que descargar con esta búsqueda." in menu
+    # The same list with a customer in it: both downloads, with the search.
+    menu = _more_options(client.get(reverse("customers:list") + "?q=gloria").content.decode())
+    assert f'href="{EXPORT}?q=gloria&amp;formato=csv"' in menu
+    assert f'href="{EXPORT}?q=gloria&amp;formato=xlsx"' in menu
+    assert "No hay clientes que descargar" not in menu
+
+
+def test_an_empty_list_without_a_search_says_so_without_naming_one(client, db):
+    client.force_login(user_with_role("Ventas"))
+    menu = _more_options(client.get(reverse("customers:list")).content.decode())
+    assert "No hay clientes que descargar." in menu and f'href="{EXPORT}' not in menu
+
+
+@pytest.mark.parametrize("formato", ["csv", "xlsx"])
+def test_the_export_of_a_list_that_matches_nothing_answers_on_the_list_not_with_titles_only(client, db, formato):
+    make_company(business_name="Gloria S.A.")
+    client.force_login(user_with_role("Ventas"))
+    response = client.get(f"{EXPORT}?q=zzzz&formato={formato}")
+    assert response.status_code == 302
+    assert response.url == reverse("customers:list") + "?q=zzzz"
+    page = client.get(response.url).content.decode()
+    assert page.count("No hay clientes que descargar con esta búsqueda.") == 2  # the message and the menu
