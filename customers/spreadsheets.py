@@ -402,8 +402,9 @@ def write_xlsx(
     escape: bool = True,
     wrap_first: bool = False,
 ) -> None:
-    """sheets: (title, headers, iterable of rows). Write-only mode: memory stays flat. Text cells
-    are written as text and escaped against formulas; the title row stays in view (frozen).
+    """sheets: (title, headers, iterable of rows). Write-only mode: memory stays flat. Text cells,
+    the titles among them, are written as text and escaped against formulas; the title row stays
+    in view (frozen).
     ``widths``: {title: {column letter: width}}. ``wrap_first``: the first column's text wraps
     (the rejected rows' errors: a sentence or three)."""
     from openpyxl import Workbook
@@ -418,7 +419,8 @@ def write_xlsx(
             sheet.column_dimensions[index].width = width
         header_cells = []
         for header in headers:
-            cell = WriteOnlyCell(sheet, value=header)
+            # A title is a cell too: the rejected rows' report repeats the uploaded file's own.
+            cell = WriteOnlyCell(sheet, value=escape_formula(header) if escape and isinstance(header, str) else header)
             cell.font = Font(bold=True)
             header_cells.append(cell)
         if headers:
