@@ -388,6 +388,40 @@ def control_headers_warning(table, sheet: str = "") -> list[str]:
     ]
 
 
+UNTITLED_SHOWN = 10  # column letters an untitled-columns warning names before «y N más»
+
+
+def untitled_cells(headers: list, cells, found: set) -> None:
+    """Add to ``found`` the positions of ``cells`` that hold something under no title (an empty
+    title, or past the last one)."""
+    width = len(headers)
+    for index, cell in enumerate(cells):
+        if (index >= width or not headers[index]) and text_of(cell):
+            found.add(index)
+
+
+def untitled_columns_warning(table, found: set, sheet: str = "") -> list[str]:
+    """The warning for columns with data but no title in a file that has titles (untitled_cells'
+    ``found``): nothing tells what they are, so they are ignored — said, by their letters, not
+    dropped without a word."""
+    if not found:
+        return []
+    letters = [table.column_name(index).removeprefix("Columna ") for index in sorted(found)]
+    if len(letters) > UNTITLED_SHOWN:
+        letters = [*letters[:UNTITLED_SHOWN], f"{len(letters) - UNTITLED_SHOWN} más"]
+    if len(found) == 1:
+        text = (
+            f"se ignoró la columna {letters[0]}: tiene datos pero no tiene título. Escriba su título en la "
+            "primera fila (el de la plantilla) y vuelva a subir el archivo."
+        )
+    else:
+        text = (
+            f"se ignoraron las columnas {spanish_list(letters)}: tienen datos pero no tienen título. Escriba sus "
+            "títulos en la primera fila (los de la plantilla) y vuelva a subir el archivo."
+        )
+    return [f"Hoja {sheet}: {text}" if sheet else text[0].upper() + text[1:]]
+
+
 # The columns of a row's place: one error among them is enough («No existe el departamento
 # «Lambayequ»» needs no «Elija departamento, provincia y distrito» beside it).
 PLACE_KEYS = frozenset({"department", "province", "district", "ubigeo"})

@@ -492,6 +492,11 @@ def _analyze(path, name, *, actor, job, lock, mapping, separate_progress, batch,
         seen_keys.add(key)
         keys.append(key)
     warnings += cols.control_headers_warning(table)
+    if profiles is None:  # (a file without titles names every column by its letter)
+        untitled = set()
+        for _, cells in sample:
+            cols.untitled_cells(table.headers, cells, untitled)
+        warnings += cols.untitled_columns_warning(table, untitled)
     constants = _constants_used(mapping, remembered, lookups, actor, warnings)
     if not _NAMING_KEYS & seen_keys:
         message = (

@@ -1,0 +1,59 @@
+"""A column with data under an empty title, in a file that has titles: nothing can tell what it
+is, so it is ignored — and the preview says so, naming it by its letter, rather than dropping
+its data without a word."""
+
+import pytest
+
+from tests.customers.test_import import HEADERS, company, preview, xlsx
+from tests.customers.test_import_sheets import preview as preview_sheets
+from tests.customers.test_import_sheets import workbook
+from tests.factories import valid_ruc
+from tests.roles import user_with_role
+
+
+@pytest.fixture
+def admin(db):
+    return user_with_role("Administrador")
+
+
+def test_a_column_with_data_but_no_title_is_named_in_a_warning(admin):
+    # The e-mails typed without their title (column L, the last one).
+    rows = [company(**{"Correos electrónicos": "ventas@gloria.pe"})]
+    job = preview(admin, xlsx(rows, headers=[*HEADERS[:-1], ""]))
+    assert job.to_create == 1
+    assert job.warnings == [
+        "Se ignoró la columna L: tiene datos pero no tiene título. Escriba su título en la primera fila "
+        "(el de la plantilla) y vuelva a subir el archivo."
+    ]
+
+
+def test_data_beyond_the_last_title_of_a_csv_is_named_in_a_warning(admin):
+    ruc = valid_ruc()
+    text = (
+        "Número de documento;Razón social;Giro;Departamento;Provincia;Distrito;Dirección\r\n"
+        f"{ruc};Gloria S.A.;Lácteos;Lima;Lima;Miraflores;Av. Arequipa 1000;ventas@gloria.pe;987654321;VIP\r\n"
+    )
+    job = preview(admin, text.encode(), name="clientes.csv")
+    assert job.to_create == 1
+    assert job.warnings == [
+        "Se ignoraron las columnas H, I y J: tienen datos pero no tienen título. Escriba sus títulos en la primera "
+        "fila (los de la plantilla) y vuelva a subir el archivo."
+    ]
+
+
+def test_an_empty_column_without_title_says_nothing(admin):
+    job = preview(admin, xlsx([company() + [None]], headers=[*HEADERS, ""]))
+    assert (job.to_create, job.warnings) == (1, [])
+
+
+def test_a_child_sheet_s_column_without_title_is_named_in_a_warning(admin):
+    ruc = valid_ruc()
+    content = workbook(
+        customers=[company(ruc=ruc)],
+        contacts=[["RUC", ruc, "Ana Torres", "Gerente", "987654321", "ana@gloria.pe", "jefa de compras"]],
+    )
+    job = preview_sheets(admin, content)
+    assert job.warnings == [
+        "Hoja Contactos: se ignoró la columna G: tiene datos pero no tiene título. Escriba su título en la "
+        "primera fila (el de la plantilla) y vuelva a subir el archivo."
+    ]
