@@ -288,12 +288,12 @@ def _header(cell) -> str:
 
 
 def _csv_table(path: str) -> Table:
-    encoding = _csv_encoding(path)
-    with open(path, encoding=encoding, newline="") as handle:
+    encoding, errors = _csv_encoding(path)
+    with open(path, encoding=encoding, errors=errors, newline="") as handle:
         sample = handle.read(64 * 1024)
     delimiter = _delimiter(sample)
     csv.field_size_limit(MAX_CSV_FIELD * 4)
-    handle = open(path, encoding=encoding, newline="")  # noqa: SIM115 - closed when the rows end
+    handle = open(path, encoding=encoding, errors=errors, newline="")  # noqa: SIM115 - closed when the rows end
 
     def rows():
         with handle:
@@ -315,15 +315,17 @@ def _csv_table(path: str) -> Table:
     )
 
 
-def _csv_encoding(path: str) -> str:
-    """UTF-8 (with or without BOM) when the bytes are valid UTF-8; else Windows-1252, what Excel
-    on Windows writes for "CSV (delimitado por comas)"."""
+def _csv_encoding(path: str) -> tuple[str, str]:
+    """(encoding, errors) to read a CSV with: UTF-8 (with or without BOM) when the bytes are
+    valid UTF-8; else Windows-1252, what Excel on Windows writes for "CSV (delimitado por
+    comas)" — unless the file also holds UTF-8's accented letters (rows added in another
+    program to a list Excel saved): then UTF-8 with each byte that is not UTF-8 read as
+    Windows-1252 (MIXED_ERRORS), so that both kinds of line read as they were written."""
     with open(path, "rb") as handle:
         head = handle.read(4)
-    if head.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
+        return "utf-16", "strict"
+    bom = head.startswith(codecs.BOM_UTF8)
     decoder = codecs.getincrementaldecoder("utf-8")()
     try:
         with open(path, "rb") as handle:
@@ -331,8 +333,39 @@ def _csv_encoding(path: str) -> str:
                 decoder.decode(chunk)
             decoder.decode(b"", final=True)
     except UnicodeDecodeError:
-        return "cp1252"
-    return "utf-8"
+        if bom or _has_utf8_letter(path):
+            return ("utf-8-sig" if bom else "utf-8"), MIXED_ERRORS
+        return "cp1252", "strict"
+    return ("utf-8-sig" if bom else "utf-8"), "strict"
+
+
+# UTF-8's Latin-1 letters (á é í ó ú ñ ü and their capitals: «Ã» then a byte 0x80-0xBF), which
+# Windows-1252 text never holds (it would read «Ã©», «Ã±»).
+_UTF8_LETTER = re.compile(rb"\xc3[\x80-\xbf]")
+
+
+def _has_utf8_letter(path: str) -> bool:
+    """Whether the file holds a UTF-8 Latin-1 letter. One split across two blocks is found with
+    the previous block's last byte."""
+    with open(path, "rb") as handle:
+        previous = b""
+        while chunk := handle.read(1 << 20):
+            if _UTF8_LETTER.search(previous[-1:] + chunk):
+                return True
+            previous = chunk
+    return False
+
+
+def _windows_1252_fallback(error: UnicodeDecodeError) -> tuple[str, int]:
+    """A codecs error handler: the bytes UTF-8 could not read, read as Windows-1252 (its five
+    unassigned bytes as U+FFFD)."""
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    return error.object[error.start : error.end].decode("cp1252", errors="replace"), error.end
+
+
+MIXED_ERRORS = "clientes-windows-1252"
+codecs.register_error(MIXED_ERRORS, _windows_1252_fallback)
 
 
 def _delimiter(sample: str) -> str:

@@ -1,0 +1,41 @@
+"""A CSV whose lines came from two programs — rows added in a UTF-8 editor to a list Excel saved
+in Windows-1252 — is read line by line as each was written, not the whole file as Windows-1252
+(which turns the UTF-8 lines' «Núñez» into «NÃºÃ±ez» without a word)."""
+
+import pytest
+
+from customers.models import Customer
+from tests.customers.test_import import preview, run
+from tests.roles import user_with_role
+
+
+@pytest.fixture
+def admin(db):
+    return user_with_role("Administrador")
+
+
+@pytest.mark.parametrize("titles_in", ["utf-8", "cp1252"])
+def test_a_csv_with_utf8_and_windows_1252_lines_reads_each_as_written(admin, titles_in):
+    titles = "Tipo de cliente;Número de documento;Nombres;Apellidos\r\n".encode(titles_in)
+    content = (
+        titles
+        + "Persona natural;;José;Núñez Peña\r\n".encode()
+        + "Persona natural;;María;Ibáñez Muñoz\r\n".encode("cp1252")
+    )
+    job = preview(admin, content, name="clientes.csv")
+    assert (job.to_create, job.error_rows, job.warnings) == (2, 0, []), (job.errors, job.warnings)
+    run(admin, job)
+    assert sorted(Customer.objects.values_list("first_names", "last_names")) == [
+        ("José", "Núñez Peña"),
+        ("María", "Ibáñez Muñoz"),
+    ]
+
+
+def test_a_windows_1252_csv_still_reads_as_windows_1252(admin):
+    # «É» then a no-break space: two bytes that happen to be valid UTF-8 (a different letter).
+    content = "Tipo de cliente;Nombres;Apellidos\r\nPersona natural;JOSÉ\xa0;PEÑA ÑUFLO\r\n".encode("cp1252")
+    job = preview(admin, content, name="clientes.csv")
+    assert (job.to_create, job.error_rows) == (1, 0), job.errors
+    run(admin, job)
+    assert Customer.objects.get().last_names == "PEÑA ÑUFLO"
+    assert Customer.objects.get().first_names == "JOSÉ"
