@@ -267,9 +267,19 @@ def _numbered(iterator, *, first: int) -> Iterator[tuple[int, list]]:
     except UnicodeDecodeError as exc:
         raise FileRefused("El archivo CSV tiene caracteres que no se pudieron leer.") from exc
     except csv.Error as exc:
-        raise FileRefused(f"El archivo CSV está mal formado cerca de la fila {number}: {exc}.") from exc
+        raise FileRefused(_csv_error_message(exc, number + 1)) from exc
     except Exception as exc:  # a sheet that breaks half-way
         raise FileRefused(_calamine_message(exc)) from exc
+
+
+def _csv_error_message(exc: csv.Error, number: int) -> str:
+    """The csv module's error (English) as the person can act on it, naming the row it read."""
+    if "field larger than field limit" in str(exc):
+        return (
+            f"El archivo CSV tiene en la fila {number} una celda demasiado larga (más de "
+            f"{csv.field_size_limit():,} caracteres): ¿quedaron comillas sin cerrar?"
+        )
+    return f"El archivo CSV está mal formado cerca de la fila {number}: revise sus comillas y separadores."
 
 
 def _blank(cell) -> bool:

@@ -1,6 +1,7 @@
-"""A CSV whose lines came from two programs — rows added in a UTF-8 editor to a list Excel saved
-in Windows-1252 — is read line by line as each was written, not the whole file as Windows-1252
-(which turns the UTF-8 lines' «Núñez» into «NÃºÃ±ez» without a word)."""
+"""CSVs as they come from outside. One whose lines came from two programs — rows added in a UTF-8
+editor to a list Excel saved in Windows-1252 — is read line by line as each was written, not the
+whole file as Windows-1252 (which turns the UTF-8 lines' «Núñez» into «NÃºÃ±ez» without a word).
+One the csv module cannot read is refused in Spanish, naming its row."""
 
 import pytest
 
@@ -39,3 +40,14 @@ def test_a_windows_1252_csv_still_reads_as_windows_1252(admin):
     run(admin, job)
     assert Customer.objects.get().last_names == "PEÑA ÑUFLO"
     assert Customer.objects.get().first_names == "JOSÉ"
+
+
+def test_a_csv_cell_longer_than_any_spreadsheet_s_is_refused_in_spanish_naming_its_row(admin):
+    # A quote left open swallows the rest of the file into one cell.
+    content = ('Razón social;Giro\r\nGloria S.A.;Lácteos\r\n"Otra S.A.;' + "x" * 200_000 + "\r\n").encode()
+    job = preview(admin, content, name="clientes.csv")
+    assert job.status == "rechazada"
+    assert job.message == (
+        "El archivo CSV tiene en la fila 3 una celda demasiado larga (más de 131,068 caracteres): "
+        "¿quedaron comillas sin cerrar?"
+    )
