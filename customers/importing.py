@@ -73,7 +73,7 @@ from customers.services import clean_customer_data, get_customer_settings, set_l
 from customers.services.cleaning import TEXT_LIMITS, clean_text
 from customers.xlsx_stream import column_letter, column_width
 from peru import lost_tasks
-from peru.text import CONTROL_MESSAGE, clean_spaces, has_control_characters, strip_control_characters
+from peru.text import CONTROL_MESSAGE, clean_spaces, has_control_characters, spanish_list, strip_control_characters
 
 # How many errors a job keeps to show (the error report holds every one).
 SHOWN_ERRORS = 500
@@ -475,14 +475,15 @@ def _analyze(path, name, *, actor, job, lock, mapping, separate_progress, batch,
     if profiles is not None:
         for column, profile in zip(columns, profiles, strict=True):
             column["profile"] = profile
-    keys, seen_keys = [], set()
+    keys, seen_keys, ignored = [], set(), []
     for column in columns:
         header, key = column["header"], column["key"]
         # Not for a file without titles: its column that no value told is not «no es un dato de
         # clientes» (nothing said what it is), and its warning asks to look at each column.
         untold = not key and header and not column["how"] and profiles is None
         if untold and cols.header_key(header) not in import_sheets.REPORT_KEYS:
-            warnings.append(f"Se ignoró la columna «{header[:60]}»: no es un dato de clientes.")
+            ignored.append(header)
+            warnings.append(_ignored_warning(header))
         if key and key in seen_keys:
             warnings.append(f"La columna «{header[:60]}» está repetida: se usa la primera.")
             key = ""
@@ -491,6 +492,10 @@ def _analyze(path, name, *, actor, job, lock, mapping, separate_progress, batch,
             warnings.append(f"La columna «{header[:60]}» se leyó como «{label}» (por su nombre o sus datos).")
         seen_keys.add(key)
         keys.append(key)
+    if len(ignored) > IGNORED_SHOWN:  # one warning for them all, where the first one was
+        first = warnings.index(_ignored_warning(ignored[0]))
+        one_each = set(map(_ignored_warning, ignored))
+        warnings[first:] = [_ignored_together(ignored), *(w for w in warnings[first:] if w not in one_each)]
     warnings += cols.control_headers_warning(table)
     if profiles is None:  # (a file without titles names every column by its letter)
         untitled = set()
@@ -608,6 +613,23 @@ def _analyze(path, name, *, actor, job, lock, mapping, separate_progress, batch,
         columns=columns,
         children=children,
         constants=constants,
+    )
+
+
+IGNORED_SHOWN = 10  # ignored columns warned about one by one; more are one warning naming these
+
+
+def _ignored_warning(header: str) -> str:
+    return f"Se ignoró la columna «{header[:60]}»: no es un dato de clientes."
+
+
+def _ignored_together(headers: list[str]) -> str:
+    """One warning for a file with more than IGNORED_SHOWN columns that are no customer data
+    (a system's export of 1,000 columns), naming the first ones."""
+    named = [f"«{header[:60]}»" for header in headers[:IGNORED_SHOWN]]
+    return (
+        f"Se ignoraron {len(headers):,} columnas que no son datos de clientes: "
+        f"{spanish_list([*named, f'{len(headers) - IGNORED_SHOWN:,} más'])}."
     )
 
 

@@ -57,3 +57,14 @@ def test_a_child_sheet_s_column_without_title_is_named_in_a_warning(admin):
         "Hoja Contactos: se ignoró la columna G: tiene datos pero no tiene título. Escriba su título en la "
         "primera fila (el de la plantilla) y vuelva a subir el archivo."
     ]
+
+
+def test_a_thousand_unknown_columns_are_one_warning_not_a_thousand(admin, client):
+    client.force_login(admin)
+    extra = [f"Dato {n}" for n in range(1, 1001)]
+    job = preview(admin, xlsx([company() + ["x"] * 1000], headers=[*HEADERS, *extra]))
+    assert job.to_create == 1
+    assert job.warnings == [
+        "Se ignoraron 1,000 columnas que no son datos de clientes: «Dato 1», «Dato 2», «Dato 3», «Dato 4», "
+        "«Dato 5», «Dato 6», «Dato 7», «Dato 8», «Dato 9», «Dato 10» y 990 más."
+    ]
