@@ -1048,10 +1048,13 @@ def _customers_table(tables: list) -> spreadsheets.Table:
     for table in tables:
         if cols.header_key(table.name) in ("clientes", "customers", "csv"):
             return table
-    for table in tables:
-        if cols.header_key(table.name) not in ("instrucciones", "direcciones", "contactos", "listas"):
-            return table
-    raise ImportRefused("El libro no tiene una hoja de clientes.")
+    others = [
+        t for t in tables if cols.header_key(t.name) not in ("instrucciones", "direcciones", "contactos", "listas")
+    ]
+    if not others:
+        raise ImportRefused("El libro no tiene una hoja de clientes.")
+    # The first sheet a person sees: a hidden one before it (a lookup table) is not the customers.
+    return next((t for t in others if not t.hidden), others[0])
 
 
 def _clean_chunk(parsed, lookups, settings, *, since, lock: bool, perms, labels) -> None:

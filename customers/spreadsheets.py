@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
 from django.conf import settings
-from python_calamine import CalamineError, CalamineWorkbook
+from python_calamine import CalamineError, CalamineWorkbook, SheetVisibleEnum
 
 from peru.text import control_character_cells, strip_control_characters
 
@@ -58,6 +58,7 @@ class Table:
     first: list | None = None
     first_number: int = 1
     first_column: int = 0  # the sheet's column of the cells' first (0: A)
+    hidden: bool = False  # a sheet the workbook keeps out of sight
 
     def column_name(self, index: int) -> str:
         """The name of a column of a file without titles: «Columna A», «Columna B»… as Excel
@@ -200,11 +201,15 @@ def open_tables(path: str, kind: str) -> list[Table]:
     try:
         workbook = CalamineWorkbook.from_path(path)
         names = list(workbook.sheet_names)
+        hidden = {sheet.name for sheet in workbook.sheets_metadata if sheet.visible != SheetVisibleEnum.Visible}
     except (CalamineError, ValueError, OSError) as exc:
         raise FileRefused(_calamine_message(exc)) from exc
     except Exception as exc:  # calamine raises its own types for broken files
         raise FileRefused(_calamine_message(exc)) from exc
-    return [_sheet_table(workbook, name) for name in names]
+    tables = [_sheet_table(workbook, name) for name in names]
+    for table in tables:
+        table.hidden = table.name in hidden
+    return tables
 
 
 def _calamine_message(exc) -> str:
