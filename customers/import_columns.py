@@ -1219,19 +1219,34 @@ def column_choices(definitions: list) -> list[tuple[str, str]]:
     return choices
 
 
+def column_ids(headers: list) -> list[str]:
+    """Each column's name in a mapping (ImportJob.mapping, ImportMapping, the mapping step's
+    form): its title; a repeated title's later columns with their occurrence after a separator
+    no title holds (the second «Teléfono» is «Teléfono\x1f2»), so that each column of a list
+    with two «Teléfono» takes its own choice. The first keeps its title: mappings stored before
+    read the same."""
+    seen: collections.Counter = collections.Counter()
+    ids = []
+    for header in headers:
+        seen[header] += 1
+        ids.append(header if seen[header] == 1 else f"{header}\x1f{seen[header]}")
+    return ids
+
+
 def map_columns(headers: list, sample: list, lookups: Lookups, *, chosen: dict, remembered: dict) -> list[dict]:
     """What each column is, and how that was decided: "elegido" (the mapping step), "guardado"
     (the mapping chosen before for a file with these headers), "nombre" (a known header),
-    "sugerido" (a similar header, or values that look like one field), or "" (ignored)."""
+    "sugerido" (a similar header, or values that look like one field), or "" (ignored).
+    ``chosen`` and ``remembered`` name the columns by column_ids."""
     known = known_headers(lookups.definitions)
     active = {f"attr:{d.key}" for d in lookups.definitions if not d.archived}
     valid = {c.key for c in (*COLUMNS, *MAPPING_ONLY)} | active | {key for key, _, _ in sheet_columns()}
     columns, used = [], set()
-    for index, header in enumerate(headers):
-        if header in chosen:
-            key, how = chosen[header], "elegido"
-        elif header in remembered and (remembered[header] in valid or remembered[header] == ""):
-            key, how = remembered[header], "guardado"
+    for index, (header, name) in enumerate(zip(headers, column_ids(headers), strict=True)):
+        if name in chosen:
+            key, how = chosen[name], "elegido"
+        elif name in remembered and (remembered[name] in valid or remembered[name] == ""):
+            key, how = remembered[name], "guardado"
         elif header_key(header) in known:
             key, how = known[header_key(header)], "nombre"
             if key in used and _SECOND_COLUMN.get(key) not in (None, *used):

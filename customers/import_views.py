@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from customers import exporting, import_review, import_sheets, importing, queries, tasks
+from customers import import_columns as cols
 from customers.filters import CustomerFilterSet
 from customers.models import ImportJob
 from customers.roles import is_administrador
@@ -191,7 +192,9 @@ def import_confirm(request, pk):
 def import_columns(request, pk):
     """The mapping step: what each column of the file is; the preview runs again."""
     job = _job(request, pk)
-    mapping = {column["header"]: request.POST.get(f"col_{index}", "") for index, column in enumerate(job.columns)}
+    # By import_columns.column_ids: two columns titled alike take each its own choice.
+    names = cols.column_ids([column["header"] for column in job.columns])
+    mapping = {name: request.POST.get(f"col_{index}", "") for index, name in enumerate(names)}
     # «Valor para todas las filas»: const_<field key>.
     constants = {name[6:]: value for name, value in request.POST.items() if name.startswith("const_")}
     try:
@@ -199,8 +202,8 @@ def import_columns(request, pk):
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         # The page again with what was sent, so that nothing typed is lost.
-        for column in job.columns:
-            column["key"] = mapping.get(column["header"], column["key"])
+        for column, name in zip(job.columns, names, strict=True):
+            column["key"] = mapping.get(name, column["key"])
         # A value refused for its field (ValidationError by field key): that field is outlined.
         refused = set(exc.message_dict) if hasattr(exc, "error_dict") else set()
         context = _detail_context(request, job, posted_constants=constants, refused_constants=refused)

@@ -274,7 +274,8 @@ def _ready(job: ImportJob, analysis: Analysis, started) -> None:
     job.columns = analysis.columns
     # The confirmed import reads the columns exactly as this preview did, whatever mapping
     # is remembered for these headers by then (its values for every row too, even none).
-    job.mapping = {c["header"]: c["key"] for c in analysis.columns if c["header"]}
+    names = cols.column_ids([c["header"] for c in analysis.columns])
+    job.mapping = {name: c["key"] for name, c in zip(names, analysis.columns, strict=True) if c["header"]}
     job.mapping[cols.CONSTANTS_KEY] = analysis.constants
     job.previewed_at = started
     job.checked_rules = {**_rules_now(analysis.rules_version), "staged": True}
@@ -885,10 +886,11 @@ def _remembered(key: str) -> dict:
 
 
 def choose_columns(*, actor, job: ImportJob, mapping: dict, constants: dict | None = None) -> ImportJob:
-    """The mapping step: the owner says what each column of the file is (a field, an attribute,
-    or "" to ignore it) and, for fields the file lacks, ``constants``: one value for every row
-    ({key: text}, see import_columns.RowConstants); the choice is remembered for the next file
-    with the same headers and the preview runs again."""
+    """The mapping step: the owner says what each column of the file is (``mapping``, by
+    import_columns.column_ids: a field, an attribute, or "" to ignore it) and, for fields the
+    file lacks, ``constants``: one value for every row ({key: text}, see
+    import_columns.RowConstants); the choice is remembered for the next file with the same
+    headers and the preview runs again."""
     require_permission(actor, "customers.import_customer")
     if actor is not None and job.created_by_id != actor.pk:
         raise PermissionDenied
@@ -896,11 +898,11 @@ def choose_columns(*, actor, job: ImportJob, mapping: dict, constants: dict | No
     valid = {key for key, _ in column_choices()}
     headers = [c["header"] for c in job.columns]
     clean = {}
-    for header in headers:
-        key = mapping.get(header, "")
+    for header, name in zip(headers, cols.column_ids(headers), strict=True):
+        key = mapping.get(name, "")
         if key not in valid:
             raise ValidationError(f"Elija qué es la columna «{header[:60]}».")
-        clean[header] = key
+        clean[name] = key
     chosen = [k for k in clean.values() if k]
     if len(chosen) != len(set(chosen)):
         raise ValidationError("Dos columnas del archivo no pueden ser el mismo dato.")
