@@ -583,11 +583,14 @@ def yes_no(raw, errors: dict, key: str) -> bool | None:
 
 def document_digits(raw, doc_type) -> str:
     """The number as typed, with what spreadsheets do to it undone: a float 20100070970.0 → its
-    digits; a DNI stored as a number that lost its leading zeros → padded to 8."""
+    digits; a DNI stored as a number that lost its leading zeros → padded to 8; the apostrophe
+    typed before it to keep it as text (a CSV holds it as it is) → gone."""
     numeric = isinstance(raw, (int, float)) and not isinstance(raw, bool)
     if isinstance(raw, float) and raw.is_integer():
         raw = int(raw)
     text = text_of(raw).replace(" ", "")
+    if text[:1] == "'" and text[1:2].isdigit():
+        text = text[1:]
     if doc_type is not None and doc_type.code in (RUC, DNI):
         text = text.replace("-", "").replace(".", "")
         if doc_type.code == DNI and text.isdigit() and len(text) < 8 and (numeric or len(text) >= 6):

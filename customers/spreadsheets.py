@@ -306,15 +306,20 @@ def _csv_table(path: str) -> Table:
     encoding, errors = _csv_encoding(path)
     with open(path, encoding=encoding, errors=errors, newline="") as handle:
         sample = handle.read(64 * 1024)
-    delimiter = _delimiter(sample)
+    # «sep=;»: the line Excel writes (and reads) first to say which separator the file uses.
+    said = _SEPARATOR_LINE.match(sample)
+    delimiter = said.group(1) if said else _delimiter(sample)
     csv.field_size_limit(MAX_CSV_FIELD * 4)
     handle = open(path, encoding=encoding, errors=errors, newline="")  # noqa: SIM115 - closed when the rows end
 
     def rows():
         with handle:
+            if said:
+                handle.readline()
             yield from csv.reader(handle, delimiter=delimiter)
 
     iterator = rows()
+    # (Rows numbered as Excel shows them: it does not show the «sep=» line.)
     headers, control, first, number = [], [], None, 0
     try:
         for cells in iterator:
@@ -328,6 +333,9 @@ def _csv_table(path: str) -> Table:
     return Table(
         "CSV", headers, _numbered(iterator, first=number + 1), control_headers=control, first=first, first_number=number
     )
+
+
+_SEPARATOR_LINE = re.compile(r'"?sep=([,;\t|])"?[ \t]*(\r\n|\r|\n)', re.IGNORECASE)
 
 
 def _csv_encoding(path: str) -> tuple[str, str]:

@@ -7,6 +7,7 @@ import pytest
 
 from customers.models import Customer
 from tests.customers.test_import import preview, run
+from tests.factories import valid_ruc
 from tests.roles import user_with_role
 
 
@@ -51,3 +52,35 @@ def test_a_csv_cell_longer_than_any_spreadsheet_s_is_refused_in_spanish_naming_i
         "El archivo CSV tiene en la fila 3 una celda demasiado larga (más de 131,068 caracteres): "
         "¿quedaron comillas sin cerrar?"
     )
+
+
+ROW_TITLES = "Número de documento;Razón social;Giro;Departamento;Provincia;Distrito;Dirección"
+
+
+def _row(document: str) -> str:
+    return f"{document};Gloria S.A.;Lácteos;Lima;Lima;Miraflores;Av. Arequipa 1000"
+
+
+def test_excel_s_separator_line_is_read_as_the_separator_not_as_titles(admin):
+    # «sep=;»: the first line Excel writes (and reads) to say which separator the file uses.
+    ruc = valid_ruc()
+    text = f"sep=;\r\n{ROW_TITLES}\r\n{_row(ruc)}\r\n{_row('123')}\r\n"
+    job = preview(admin, text.encode(), name="clientes.csv")
+    assert (job.to_create, job.error_rows, job.warnings) == (1, 1, []), (job.message, job.errors)
+    # Rows as Excel shows the file: without its «sep=» line.
+    assert {error[0] for error in job.errors} == {3}
+
+
+def test_a_document_kept_as_text_with_an_apostrophe_reads_as_its_digits(admin):
+    # Typed «'20100070970» so that Excel keeps it as text; a CSV holds the apostrophe as it is.
+    ruc, dni = valid_ruc(), "01234567"
+    text = f"{ROW_TITLES}\r\n{_row(chr(39) + ruc)}\r\n"
+    job = preview(admin, text.encode(), name="clientes.csv")
+    assert (job.to_create, job.error_rows) == (1, 0), job.errors
+    run(admin, job)
+    assert Customer.objects.get().document_number == ruc
+    person = f"Tipo de documento;Número de documento;Nombres;Apellidos\r\nDNI;'{dni};Rosa;Quispe\r\n"
+    job = preview(admin, person.encode(), name="personas.csv")
+    assert (job.to_create, job.error_rows) == (1, 0), job.errors
+    run(admin, job)
+    assert Customer.objects.filter(document_number=dni).exists()
