@@ -40,7 +40,7 @@ from itertools import chain, islice
 from types import SimpleNamespace
 
 from django.conf import settings as django_settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied, SuspiciousFileOperation, ValidationError
 from django.core.files.base import ContentFile
 from django.db import DatabaseError, IntegrityError, OperationalError, connection, transaction
 from django.db.models import BooleanField, CharField, Exists, Func, OuterRef, Q, QuerySet
@@ -185,9 +185,19 @@ def start_import(*, actor, upload) -> ImportJob:
             file_sha256=digest.hexdigest(),
             created_by=actor if getattr(actor, "pk", None) else None,
         )
-        job.file.save(name, ContentFile(temp.read()), save=False)
+        job.file.save(_storage_name(job.file.storage, name), ContentFile(temp.read()), save=False)
     job.save()
     return job
+
+
+def _storage_name(storage, name: str) -> str:
+    """The name the file is stored under: the uploaded one as storage cleans it (letters,
+    digits, «-», «_», «.»), or «archivo» when nothing is left of it (a name of emoji or symbols
+    without extension: storage refuses it). The pages and notes keep ImportJob.file_name."""
+    try:
+        return storage.get_valid_name(name)
+    except SuspiciousFileOperation:
+        return "archivo"
 
 
 # --- 2. preview --------------------------------------------------------------------------------
