@@ -1,8 +1,10 @@
-"""A column with data under an empty title, in a file that has titles: nothing can tell what it
-is, so it is ignored — and the preview says so, naming it by its letter, rather than dropping
-its data without a word."""
+"""Columns nothing can read. One with data under an empty title, in a file that has titles:
+ignored — and the preview says so, naming it by its letter, rather than dropping its data
+without a word. A file a thousand columns wide: one warning for them, and a mapping step that
+can still be applied."""
 
 import pytest
+from django.urls import reverse
 
 from tests.customers.test_import import HEADERS, company, preview, xlsx
 from tests.customers.test_import_sheets import preview as preview_sheets
@@ -68,3 +70,17 @@ def test_a_thousand_unknown_columns_are_one_warning_not_a_thousand(admin, client
         "Se ignoraron 1,000 columnas que no son datos de clientes: «Dato 1», «Dato 2», «Dato 3», «Dato 4», "
         "«Dato 5», «Dato 6», «Dato 7», «Dato 8», «Dato 9», «Dato 10» y 990 más."
     ]
+
+
+def test_the_columns_of_a_thousand_column_file_can_be_applied(admin, client):
+    # The mapping step's form has a field per column (and one per value for every row): a
+    # thousand columns must not be refused as «Solicitud no válida» (Django's field limit).
+    client.force_login(admin)
+    extra = [f"Dato {n}" for n in range(1, 1001)]
+    job = preview(admin, xlsx([company() + ["x"] * 1000], headers=[*HEADERS, *extra]))
+    posted = {f"col_{index}": column["key"] for index, column in enumerate(job.columns)}
+    posted.update({f"const_{key}": "" for key in ("business_line", "country", "category", "customer_class")})
+    response = client.post(reverse("customers:import_columns", args=[job.pk]), posted)
+    assert response.status_code == 302
+    job.refresh_from_db()
+    assert (job.status, job.to_create) == ("lista", 1)
