@@ -243,10 +243,19 @@ def import_report(request, pk):
     job = _job(request, pk)
     if not job.error_report:
         raise Http404
+    try:
+        report = job.error_report.open("rb")
+    except FileNotFoundError:  # (a media folder not carried to a new server…)
+        messages.error(
+            request,
+            "El archivo de las filas con errores ya no está guardado en el servidor. Suba el archivo de nuevo "
+            "para ver sus errores.",
+        )
+        return redirect("customers:import_detail", pk=job.pk)
     # Not the stored file's name: storage makes it unique («…-errores_CfEk35E.xlsx») and valid
     # (spaces to «_»); the person gets the name of the file they uploaded.
     return FileResponse(
-        job.error_report.open("rb"),
+        report,
         as_attachment=True,
         filename=importing.report_file_name(job),
         content_type=XLSX_TYPE,

@@ -2238,6 +2238,9 @@ def release_abandoned_parts() -> bool:
 RELEASE_WAIT_SECONDS = 15
 
 
+FILE_GONE = "El archivo subido ya no está guardado en el servidor; súbalo de nuevo."
+
+
 class _local_copy:
     """The job's stored file as a local path (storage may be remote)."""
 
@@ -2247,6 +2250,8 @@ class _local_copy:
 
     def __enter__(self) -> str:
         storage = self.job.file.storage
+        if not self.job.file.name or not storage.exists(self.job.file.name):
+            raise ImportRefused(FILE_GONE)  # (a media folder not carried to a new server…)
         try:
             return storage.path(self.job.file.name)
         except NotImplementedError:
