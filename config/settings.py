@@ -223,6 +223,10 @@ IMPORT_INLINE_MAX_BYTES = env_int("IMPORT_INLINE_KB", 256) * 1024
 # database connections that commit together (two-phase commit; needs max_prepared_transactions).
 IMPORT_PARALLEL_ROWS = env_int("IMPORT_PARALLEL_ROWS", 10_000)
 IMPORT_CONNECTIONS = env_int("IMPORT_CONNECTIONS", 2)
+# The import's mapping step posts one field per column of the file: room for as many as a
+# worksheet has (Excel: 16,384) and its values for every row, where Django's default (1,000)
+# refused a file 1,000 columns wide as «Solicitud no válida». The body's size limit stays.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 20_000
 # The admin's Importar / Exportar (django-import-export) ask for the same permissions.
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "import"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "export"

@@ -48,7 +48,7 @@ from attributes.services import attribute_columns
 from customers import extensions
 from customers.import_columns import COLUMNS, EXPORT_ONLY
 from customers.models import Customer
-from customers.spreadsheets import FORMULA_STARTS, NEGATIVE_NUMBER
+from customers.spreadsheets import FORMULA_STARTS, NEGATIVE_NUMBER, escape_formula
 from customers.xlsx_stream import write_sheet
 from peru.numbers import AMBIGUOUS_SQL_PATTERN
 
@@ -417,7 +417,8 @@ def export_sql(queryset, user=None, *, columns=None, typed: bool = False) -> tup
         + f"FROM ({base_sql}) b LEFT JOIN e ON e.customer_id = b.pk LEFT JOIN f ON f.customer_id = b.pk "
         + f"ORDER BY {', '.join(order)}"
     )
-    return [header for header, _ in columns], sql, (*picked_params, *picked_params, *base_params)
+    # The titles are cells too (an attribute's name is whatever its Administrador typed).
+    return [escape_formula(header) for header, _ in columns], sql, (*picked_params, *picked_params, *base_params)
 
 
 def export_rows(queryset, user=None, *, columns=None, typed: bool = False):

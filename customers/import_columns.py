@@ -388,6 +388,40 @@ def control_headers_warning(table, sheet: str = "") -> list[str]:
     ]
 
 
+UNTITLED_SHOWN = 10  # column letters an untitled-columns warning names before «y N más»
+
+
+def untitled_cells(headers: list, cells, found: set) -> None:
+    """Add to ``found`` the positions of ``cells`` that hold something under no title (an empty
+    title, or past the last one)."""
+    width = len(headers)
+    for index, cell in enumerate(cells):
+        if (index >= width or not headers[index]) and text_of(cell):
+            found.add(index)
+
+
+def untitled_columns_warning(table, found: set, sheet: str = "") -> list[str]:
+    """The warning for columns with data but no title in a file that has titles (untitled_cells'
+    ``found``): nothing tells what they are, so they are ignored — said, by their letters, not
+    dropped without a word."""
+    if not found:
+        return []
+    letters = [table.column_name(index).removeprefix("Columna ") for index in sorted(found)]
+    if len(letters) > UNTITLED_SHOWN:
+        letters = [*letters[:UNTITLED_SHOWN], f"{len(letters) - UNTITLED_SHOWN} más"]
+    if len(found) == 1:
+        text = (
+            f"se ignoró la columna {letters[0]}: tiene datos pero no tiene título. Escriba su título en la "
+            "primera fila (el de la plantilla) y vuelva a subir el archivo."
+        )
+    else:
+        text = (
+            f"se ignoraron las columnas {spanish_list(letters)}: tienen datos pero no tienen título. Escriba sus "
+            "títulos en la primera fila (los de la plantilla) y vuelva a subir el archivo."
+        )
+    return [f"Hoja {sheet}: {text}" if sheet else text[0].upper() + text[1:]]
+
+
 # The columns of a row's place: one error among them is enough («No existe el departamento
 # «Lambayequ»» needs no «Elija departamento, provincia y distrito» beside it).
 PLACE_KEYS = frozenset({"department", "province", "district", "ubigeo"})
@@ -549,11 +583,14 @@ def yes_no(raw, errors: dict, key: str) -> bool | None:
 
 def document_digits(raw, doc_type) -> str:
     """The number as typed, with what spreadsheets do to it undone: a float 20100070970.0 → its
-    digits; a DNI stored as a number that lost its leading zeros → padded to 8."""
+    digits; a DNI stored as a number that lost its leading zeros → padded to 8; the apostrophe
+    typed before it to keep it as text (a CSV holds it as it is) → gone."""
     numeric = isinstance(raw, (int, float)) and not isinstance(raw, bool)
     if isinstance(raw, float) and raw.is_integer():
         raw = int(raw)
     text = text_of(raw).replace(" ", "")
+    if text[:1] == "'" and text[1:2].isdigit():
+        text = text[1:]
     if doc_type is not None and doc_type.code in (RUC, DNI):
         text = text.replace("-", "").replace(".", "")
         if doc_type.code == DNI and text.isdigit() and len(text) < 8 and (numeric or len(text) >= 6):
@@ -1185,19 +1222,34 @@ def column_choices(definitions: list) -> list[tuple[str, str]]:
     return choices
 
 
+def column_ids(headers: list) -> list[str]:
+    """Each column's name in a mapping (ImportJob.mapping, ImportMapping, the mapping step's
+    form): its title; a repeated title's later columns with their occurrence after a separator
+    no title holds (the second «Teléfono» is «Teléfono\x1f2»), so that each column of a list
+    with two «Teléfono» takes its own choice. The first keeps its title: mappings stored before
+    read the same."""
+    seen: collections.Counter = collections.Counter()
+    ids = []
+    for header in headers:
+        seen[header] += 1
+        ids.append(header if seen[header] == 1 else f"{header}\x1f{seen[header]}")
+    return ids
+
+
 def map_columns(headers: list, sample: list, lookups: Lookups, *, chosen: dict, remembered: dict) -> list[dict]:
     """What each column is, and how that was decided: "elegido" (the mapping step), "guardado"
     (the mapping chosen before for a file with these headers), "nombre" (a known header),
-    "sugerido" (a similar header, or values that look like one field), or "" (ignored)."""
+    "sugerido" (a similar header, or values that look like one field), or "" (ignored).
+    ``chosen`` and ``remembered`` name the columns by column_ids."""
     known = known_headers(lookups.definitions)
     active = {f"attr:{d.key}" for d in lookups.definitions if not d.archived}
     valid = {c.key for c in (*COLUMNS, *MAPPING_ONLY)} | active | {key for key, _, _ in sheet_columns()}
     columns, used = [], set()
-    for index, header in enumerate(headers):
-        if header in chosen:
-            key, how = chosen[header], "elegido"
-        elif header in remembered and (remembered[header] in valid or remembered[header] == ""):
-            key, how = remembered[header], "guardado"
+    for index, (header, name) in enumerate(zip(headers, column_ids(headers), strict=True)):
+        if name in chosen:
+            key, how = chosen[name], "elegido"
+        elif name in remembered and (remembered[name] in valid or remembered[name] == ""):
+            key, how = remembered[name], "guardado"
         elif header_key(header) in known:
             key, how = known[header_key(header)], "nombre"
             if key in used and _SECOND_COLUMN.get(key) not in (None, *used):

@@ -168,7 +168,9 @@ def analyze_sheet(
     present: dict = {}  # customer id or ("row", n) → set of what it has (for "unchanged")
     examples = [{c.key: getattr(c, example) for c in columns} for example in CHILD_EXAMPLES]
     rows = cols.TemplateExamples(keys, examples, skipped or cols.SkippedExamples()).rows(table.rows)
+    untitled, titles = set(), table.headers
     for number, cells in rows:
+        cols.untitled_cells(titles, cells, untitled)
         row = {key: cells[i] for i, key in enumerate(keys) if key and i < len(cells)}
         result = ChildResult(sheet=sheet, number=number, raw=list(cells))
         results.append(result)
@@ -199,7 +201,7 @@ def analyze_sheet(
             pending = []
     if pending:
         _resolve(pending, sheet, by_key, lookups, labels, present, can_add_to_existing)
-    return results, warnings
+    return results, warnings + cols.untitled_columns_warning(table, untitled, sheet)
 
 
 def _resolve(pending, sheet, by_key, lookups, labels, present, can_add_to_existing) -> None:

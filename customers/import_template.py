@@ -14,7 +14,7 @@ from attributes.services import attribute_columns
 from customers import import_sheets
 from customers.import_columns import EXAMPLES, example_values, template_columns
 from customers.models import Category, CustomerClass, Department, DocumentType
-from customers.spreadsheets import FORMATS, max_bytes, max_rows
+from customers.spreadsheets import FORMATS, escape_formula, max_bytes, max_rows
 from peru.text import sort_key
 
 ROWS_WITH_LISTS = 5_000
@@ -30,7 +30,9 @@ def build_template() -> bytes:
     definitions = attribute_columns()
     columns = template_columns()  # customers' own and the ones apps above it add
     headers = [c.header for c in columns] + [d.name for d in definitions]
-    sheet.append(headers)
+    # Names whoever configured them typed («=…» included) are text cells like any other: escaped
+    # (spreadsheets.escape_formula; the import removes the apostrophe), or openpyxl writes a formula.
+    sheet.append([escape_formula(h) for h in headers])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="DDEBF7")
@@ -80,9 +82,9 @@ def build_template() -> bytes:
         if not values:
             return None
         column = get_column_letter(len(list_columns) + 1)
-        lists.cell(row=1, column=len(list_columns) + 1, value=title)
+        lists.cell(row=1, column=len(list_columns) + 1, value=escape_formula(title))
         for row, value in enumerate(values, start=2):
-            lists.cell(row=row, column=len(list_columns) + 1, value=value)
+            lists.cell(row=row, column=len(list_columns) + 1, value=escape_formula(value))
         list_columns[title] = column
         return f"Listas!${column}$2:${column}${len(values) + 1}"
 
@@ -111,7 +113,7 @@ def build_template() -> bytes:
     for target, by_header in ((sheet, lists_by_header), *((other, child_lists) for other in child_sheets)):
         target_position = {cell.value: cell.column_letter for cell in target[1]}
         for header, formula in by_header.items():
-            if not formula or header not in target_position:
+            if not formula or escape_formula(header) not in target_position:
                 continue
             validation = DataValidation(
                 type="list", formula1=formula if formula.startswith('"') else f"={formula}", allow_blank=True
@@ -119,7 +121,7 @@ def build_template() -> bytes:
             validation.error = "Elija un valor de la lista."
             validation.errorTitle = header
             target.add_data_validation(validation)
-            column = target_position[header]
+            column = target_position[escape_formula(header)]
             validation.add(f"{column}2:{column}{ROWS_WITH_LISTS + 1}")
 
     # Second, beside Clientes, where a person opening the file sees it (not after the other sheets).
@@ -157,7 +159,7 @@ def build_template() -> bytes:
             text += " (" + ", ".join(definition.options) + ")"
         if definition.required:
             text += " — obligatorio"
-        help_sheet.append([definition.name, text])
+        help_sheet.append([escape_formula(definition.name), escape_formula(text)])
     for title, sheet_columns in (
         (import_sheets.ADDRESSES, import_sheets.ADDRESS_COLUMNS),
         (import_sheets.CONTACTS, import_sheets.CONTACT_COLUMNS),

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from customers import exporting, import_review, import_sheets, importing, queries, spreadsheets, tasks
+from customers import import_columns as cols
 from customers.filters import CustomerFilterSet
 from customers.models import ImportJob
 from customers.roles import is_administrador
@@ -194,7 +195,9 @@ def import_confirm(request, pk):
 def import_columns(request, pk):
     """The mapping step: what each column of the file is; the preview runs again."""
     job = _job(request, pk)
-    mapping = {column["header"]: request.POST.get(f"col_{index}", "") for index, column in enumerate(job.columns)}
+    # By import_columns.column_ids: two columns titled alike take each its own choice.
+    names = cols.column_ids([column["header"] for column in job.columns])
+    mapping = {name: request.POST.get(f"col_{index}", "") for index, name in enumerate(names)}
     # «Valor para todas las filas»: const_<field key>.
     constants = {name[6:]: value for name, value in request.POST.items() if name.startswith("const_")}
     try:
@@ -202,8 +205,8 @@ def import_columns(request, pk):
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         # The page again with what was sent, so that nothing typed is lost.
-        for column in job.columns:
-            column["key"] = mapping.get(column["header"], column["key"])
+        for column, name in zip(job.columns, names, strict=True):
+            column["key"] = mapping.get(name, column["key"])
         # A value refused for its field (ValidationError by field key): that field is outlined.
         refused = set(exc.message_dict) if hasattr(exc, "error_dict") else set()
         context = _detail_context(request, job, posted_constants=constants, refused_constants=refused)
@@ -243,10 +246,19 @@ def import_report(request, pk):
     job = _job(request, pk)
     if not job.error_report:
         raise Http404
+    try:
+        report = job.error_report.open("rb")
+    except FileNotFoundError:  # (a media folder not carried to a new server…)
+        messages.error(
+            request,
+            "El archivo de las filas con errores ya no está guardado en el servidor. Suba el archivo de nuevo "
+            "para ver sus errores.",
+        )
+        return redirect("customers:import_detail", pk=job.pk)
     # Not the stored file's name: storage makes it unique («…-errores_CfEk35E.xlsx») and valid
     # (spaces to «_»); the person gets the name of the file they uploaded.
     return FileResponse(
-        job.error_report.open("rb"),
+        report,
         as_attachment=True,
         filename=importing.report_file_name(job),
         content_type=XLSX_TYPE,

@@ -40,7 +40,7 @@ from itertools import chain, islice
 from types import SimpleNamespace
 
 from django.conf import settings as django_settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied, SuspiciousFileOperation, ValidationError
 from django.core.files.base import ContentFile
 from django.db import DatabaseError, IntegrityError, OperationalError, connection, transaction
 from django.db.models import BooleanField, CharField, Exists, Func, OuterRef, Q, QuerySet
@@ -73,7 +73,7 @@ from customers.services import clean_customer_data, get_customer_settings, set_l
 from customers.services.cleaning import TEXT_LIMITS, clean_text
 from customers.xlsx_stream import column_letter, column_width
 from peru import lost_tasks
-from peru.text import CONTROL_MESSAGE, clean_spaces, has_control_characters, strip_control_characters
+from peru.text import CONTROL_MESSAGE, clean_spaces, has_control_characters, spanish_list, strip_control_characters
 
 # How many errors a job keeps to show (the error report holds every one).
 SHOWN_ERRORS = 500
@@ -185,9 +185,19 @@ def start_import(*, actor, upload) -> ImportJob:
             file_sha256=digest.hexdigest(),
             created_by=actor if getattr(actor, "pk", None) else None,
         )
-        job.file.save(name, ContentFile(temp.read()), save=False)
+        job.file.save(_storage_name(job.file.storage, name), ContentFile(temp.read()), save=False)
     job.save()
     return job
+
+
+def _storage_name(storage, name: str) -> str:
+    """The name the file is stored under: the uploaded one as storage cleans it (letters,
+    digits, «-», «_», «.»), or «archivo» when nothing is left of it (a name of emoji or symbols
+    without extension: storage refuses it). The pages and notes keep ImportJob.file_name."""
+    try:
+        return storage.get_valid_name(name)
+    except SuspiciousFileOperation:
+        return "archivo"
 
 
 # --- 2. preview --------------------------------------------------------------------------------
@@ -277,7 +287,8 @@ def _ready(job: ImportJob, analysis: Analysis, started) -> None:
     job.columns = analysis.columns
     # The confirmed import reads the columns exactly as this preview did, whatever mapping
     # is remembered for these headers by then (its values for every row too, even none).
-    job.mapping = {c["header"]: c["key"] for c in analysis.columns if c["header"]}
+    names = cols.column_ids([c["header"] for c in analysis.columns])
+    job.mapping = {name: c["key"] for name, c in zip(names, analysis.columns, strict=True) if c["header"]}
     job.mapping[cols.CONSTANTS_KEY] = analysis.constants
     job.previewed_at = started
     job.checked_rules = {**_rules_now(analysis.rules_version), "staged": True}
@@ -478,14 +489,15 @@ def _analyze(path, name, *, actor, job, lock, mapping, separate_progress, batch,
     if profiles is not None:
         for column, profile in zip(columns, profiles, strict=True):
             column["profile"] = profile
-    keys, seen_keys = [], set()
+    keys, seen_keys, ignored = [], set(), []
     for column in columns:
         header, key = column["header"], column["key"]
         # Not for a file without titles: its column that no value told is not «no es un dato de
         # clientes» (nothing said what it is), and its warning asks to look at each column.
         untold = not key and header and not column["how"] and profiles is None
         if untold and cols.header_key(header) not in import_sheets.REPORT_KEYS:
-            warnings.append(f"Se ignoró la columna «{header[:60]}»: no es un dato de clientes.")
+            ignored.append(header)
+            warnings.append(_ignored_warning(header))
         if key and key in seen_keys:
             warnings.append(f"La columna «{header[:60]}» está repetida: se usa la primera.")
             key = ""
@@ -494,7 +506,16 @@ def _analyze(path, name, *, actor, job, lock, mapping, separate_progress, batch,
             warnings.append(f"La columna «{header[:60]}» se leyó como «{label}» (por su nombre o sus datos).")
         seen_keys.add(key)
         keys.append(key)
+    if len(ignored) > IGNORED_SHOWN:  # one warning for them all, where the first one was
+        first = warnings.index(_ignored_warning(ignored[0]))
+        one_each = set(map(_ignored_warning, ignored))
+        warnings[first:] = [_ignored_together(ignored), *(w for w in warnings[first:] if w not in one_each)]
     warnings += cols.control_headers_warning(table)
+    if profiles is None:  # (a file without titles names every column by its letter)
+        untitled = set()
+        for _, cells in sample:
+            cols.untitled_cells(table.headers, cells, untitled)
+        warnings += cols.untitled_columns_warning(table, untitled)
     constants = _constants_used(mapping, remembered, lookups, actor, warnings)
     if not _NAMING_KEYS & seen_keys:
         message = (
@@ -606,6 +627,23 @@ def _analyze(path, name, *, actor, job, lock, mapping, separate_progress, batch,
         columns=columns,
         children=children,
         constants=constants,
+    )
+
+
+IGNORED_SHOWN = 10  # ignored columns warned about one by one; more are one warning naming these
+
+
+def _ignored_warning(header: str) -> str:
+    return f"Se ignoró la columna «{header[:60]}»: no es un dato de clientes."
+
+
+def _ignored_together(headers: list[str]) -> str:
+    """One warning for a file with more than IGNORED_SHOWN columns that are no customer data
+    (a system's export of 1,000 columns), naming the first ones."""
+    named = [f"«{header[:60]}»" for header in headers[:IGNORED_SHOWN]]
+    return (
+        f"Se ignoraron {len(headers):,} columnas que no son datos de clientes: "
+        f"{spanish_list([*named, f'{len(headers) - IGNORED_SHOWN:,} más'])}."
     )
 
 
@@ -861,10 +899,11 @@ def _remembered(key: str) -> dict:
 
 
 def choose_columns(*, actor, job: ImportJob, mapping: dict, constants: dict | None = None) -> ImportJob:
-    """The mapping step: the owner says what each column of the file is (a field, an attribute,
-    or "" to ignore it) and, for fields the file lacks, ``constants``: one value for every row
-    ({key: text}, see import_columns.RowConstants); the choice is remembered for the next file
-    with the same headers and the preview runs again."""
+    """The mapping step: the owner says what each column of the file is (``mapping``, by
+    import_columns.column_ids: a field, an attribute, or "" to ignore it) and, for fields the
+    file lacks, ``constants``: one value for every row ({key: text}, see
+    import_columns.RowConstants); the choice is remembered for the next file with the same
+    headers and the preview runs again."""
     require_permission(actor, "customers.import_customer")
     if actor is not None and job.created_by_id != actor.pk:
         raise PermissionDenied
@@ -872,11 +911,11 @@ def choose_columns(*, actor, job: ImportJob, mapping: dict, constants: dict | No
     valid = {key for key, _ in column_choices()}
     headers = [c["header"] for c in job.columns]
     clean = {}
-    for header in headers:
-        key = mapping.get(header, "")
+    for header, name in zip(headers, cols.column_ids(headers), strict=True):
+        key = mapping.get(name, "")
         if key not in valid:
             raise ValidationError(f"Elija qué es la columna «{header[:60]}».")
-        clean[header] = key
+        clean[name] = key
     chosen = [k for k in clean.values() if k]
     if len(chosen) != len(set(chosen)):
         raise ValidationError("Dos columnas del archivo no pueden ser el mismo dato.")
@@ -1024,10 +1063,13 @@ def _customers_table(tables: list) -> spreadsheets.Table:
     for table in tables:
         if cols.header_key(table.name) in ("clientes", "customers", "csv"):
             return table
-    for table in tables:
-        if cols.header_key(table.name) not in ("instrucciones", "direcciones", "contactos", "listas"):
-            return table
-    raise ImportRefused("El libro no tiene una hoja de clientes.")
+    others = [
+        t for t in tables if cols.header_key(t.name) not in ("instrucciones", "direcciones", "contactos", "listas")
+    ]
+    if not others:
+        raise ImportRefused("El libro no tiene una hoja de clientes.")
+    # The first sheet a person sees: a hidden one before it (a lookup table) is not the customers.
+    return next((t for t in others if not t.hidden), others[0])
 
 
 def _clean_chunk(parsed, lookups, settings, *, since, lock: bool, perms, labels) -> None:
@@ -2199,6 +2241,9 @@ def release_abandoned_parts() -> bool:
 RELEASE_WAIT_SECONDS = 15
 
 
+FILE_GONE = "El archivo subido ya no está guardado en el servidor; súbalo de nuevo."
+
+
 class _local_copy:
     """The job's stored file as a local path (storage may be remote)."""
 
@@ -2208,6 +2253,8 @@ class _local_copy:
 
     def __enter__(self) -> str:
         storage = self.job.file.storage
+        if not self.job.file.name or not storage.exists(self.job.file.name):
+            raise ImportRefused(FILE_GONE)  # (a media folder not carried to a new server…)
         try:
             return storage.path(self.job.file.name)
         except NotImplementedError:

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
 from django.conf import settings
-from python_calamine import CalamineError, CalamineWorkbook
+from python_calamine import CalamineError, CalamineWorkbook, SheetVisibleEnum
 
 from peru.text import control_character_cells, strip_control_characters
 
@@ -72,6 +72,7 @@ class Table:
     first: list | None = None
     first_number: int = 1
     first_column: int = 0  # the sheet's column of the cells' first (0: A)
+    hidden: bool = False  # a sheet the workbook keeps out of sight
 
     def column_name(self, index: int) -> str:
         """The name of a column of a file without titles: «Columna A», «Columna B»… as Excel
@@ -311,11 +312,15 @@ def open_tables(path: str, kind: str) -> list[Table]:
     try:
         workbook = _workbook(path, kind)
         names = list(workbook.sheet_names)
+        hidden = {sheet.name for sheet in workbook.sheets_metadata if sheet.visible != SheetVisibleEnum.Visible}
     except (CalamineError, ValueError, OSError) as exc:
         raise FileRefused(_calamine_message(exc)) from exc
     except Exception as exc:  # calamine raises its own types for broken files
         raise FileRefused(_calamine_message(exc)) from exc
-    return [_sheet_table(workbook, name) for name in names]
+    tables = [_sheet_table(workbook, name) for name in names]
+    for table in tables:
+        table.hidden = table.name in hidden
+    return tables
 
 
 def _workbook(path: str, kind: str) -> CalamineWorkbook:
@@ -388,9 +393,19 @@ def _numbered(iterator, *, first: int) -> Iterator[tuple[int, list]]:
     except UnicodeDecodeError as exc:
         raise FileRefused("El archivo CSV tiene caracteres que no se pudieron leer.") from exc
     except csv.Error as exc:
-        raise FileRefused(f"El archivo CSV está mal formado cerca de la fila {number}: {exc}.") from exc
+        raise FileRefused(_csv_error_message(exc, number + 1)) from exc
     except Exception as exc:  # a sheet that breaks half-way
         raise FileRefused(_calamine_message(exc)) from exc
+
+
+def _csv_error_message(exc: csv.Error, number: int) -> str:
+    """The csv module's error (English) as the person can act on it, naming the row it read."""
+    if "field larger than field limit" in str(exc):
+        return (
+            f"El archivo CSV tiene en la fila {number} una celda demasiado larga (más de "
+            f"{csv.field_size_limit():,} caracteres): ¿quedaron comillas sin cerrar?"
+        )
+    return f"El archivo CSV está mal formado cerca de la fila {number}: revise sus comillas y separadores."
 
 
 def _blank(cell) -> bool:
@@ -409,18 +424,23 @@ def _header(cell) -> str:
 
 
 def _csv_table(path: str) -> Table:
-    encoding = _csv_encoding(path)
-    with open(path, encoding=encoding, newline="") as handle:
+    encoding, errors = _csv_encoding(path)
+    with open(path, encoding=encoding, errors=errors, newline="") as handle:
         sample = handle.read(64 * 1024)
-    delimiter = _delimiter(sample)
+    # «sep=;»: the line Excel writes (and reads) first to say which separator the file uses.
+    said = _SEPARATOR_LINE.match(sample)
+    delimiter = said.group(1) if said else _delimiter(sample)
     csv.field_size_limit(MAX_CSV_FIELD * 4)
-    handle = open(path, encoding=encoding, newline="")  # noqa: SIM115 - closed when the rows end
+    handle = open(path, encoding=encoding, errors=errors, newline="")  # noqa: SIM115 - closed when the rows end
 
     def rows():
         with handle:
+            if said:
+                handle.readline()
             yield from csv.reader(handle, delimiter=delimiter)
 
     iterator = rows()
+    # (Rows numbered as Excel shows them: it does not show the «sep=» line.)
     headers, control, first, number = [], [], None, 0
     try:
         for cells in iterator:
@@ -436,15 +456,20 @@ def _csv_table(path: str) -> Table:
     )
 
 
-def _csv_encoding(path: str) -> str:
-    """UTF-8 (with or without BOM) when the bytes are valid UTF-8; else Windows-1252, what Excel
-    on Windows writes for "CSV (delimitado por comas)"."""
+_SEPARATOR_LINE = re.compile(r'"?sep=([,;\t|])"?[ \t]*(\r\n|\r|\n)', re.IGNORECASE)
+
+
+def _csv_encoding(path: str) -> tuple[str, str]:
+    """(encoding, errors) to read a CSV with: UTF-8 (with or without BOM) when the bytes are
+    valid UTF-8; else Windows-1252, what Excel on Windows writes for "CSV (delimitado por
+    comas)" — unless the file also holds UTF-8's accented letters (rows added in another
+    program to a list Excel saved): then UTF-8 with each byte that is not UTF-8 read as
+    Windows-1252 (MIXED_ERRORS), so that both kinds of line read as they were written."""
     with open(path, "rb") as handle:
         head = handle.read(4)
-    if head.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
+        return "utf-16", "strict"
+    bom = head.startswith(codecs.BOM_UTF8)
     decoder = codecs.getincrementaldecoder("utf-8")()
     try:
         with open(path, "rb") as handle:
@@ -452,8 +477,39 @@ def _csv_encoding(path: str) -> str:
                 decoder.decode(chunk)
             decoder.decode(b"", final=True)
     except UnicodeDecodeError:
-        return "cp1252"
-    return "utf-8"
+        if bom or _has_utf8_letter(path):
+            return ("utf-8-sig" if bom else "utf-8"), MIXED_ERRORS
+        return "cp1252", "strict"
+    return ("utf-8-sig" if bom else "utf-8"), "strict"
+
+
+# UTF-8's Latin-1 letters (á é í ó ú ñ ü and their capitals: «Ã» then a byte 0x80-0xBF), which
+# Windows-1252 text never holds (it would read «Ã©», «Ã±»).
+_UTF8_LETTER = re.compile(rb"\xc3[\x80-\xbf]")
+
+
+def _has_utf8_letter(path: str) -> bool:
+    """Whether the file holds a UTF-8 Latin-1 letter. One split across two blocks is found with
+    the previous block's last byte."""
+    with open(path, "rb") as handle:
+        previous = b""
+        while chunk := handle.read(1 << 20):
+            if _UTF8_LETTER.search(previous[-1:] + chunk):
+                return True
+            previous = chunk
+    return False
+
+
+def _windows_1252_fallback(error: UnicodeDecodeError) -> tuple[str, int]:
+    """A codecs error handler: the bytes UTF-8 could not read, read as Windows-1252 (its five
+    unassigned bytes as U+FFFD)."""
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    return error.object[error.start : error.end].decode("cp1252", errors="replace"), error.end
+
+
+MIXED_ERRORS = "clientes-windows-1252"
+codecs.register_error(MIXED_ERRORS, _windows_1252_fallback)
 
 
 def _delimiter(sample: str) -> str:
@@ -523,8 +579,9 @@ def write_xlsx(
     escape: bool = True,
     wrap_first: bool = False,
 ) -> None:
-    """sheets: (title, headers, iterable of rows). Write-only mode: memory stays flat. Text cells
-    are written as text and escaped against formulas; the title row stays in view (frozen).
+    """sheets: (title, headers, iterable of rows). Write-only mode: memory stays flat. Text cells,
+    the titles among them, are written as text and escaped against formulas; the title row stays
+    in view (frozen).
     ``widths``: {title: {column letter: width}}. ``wrap_first``: the first column's text wraps
     (the rejected rows' errors: a sentence or three)."""
     from openpyxl import Workbook
@@ -539,7 +596,8 @@ def write_xlsx(
             sheet.column_dimensions[index].width = width
         header_cells = []
         for header in headers:
-            cell = WriteOnlyCell(sheet, value=header)
+            # A title is a cell too: the rejected rows' report repeats the uploaded file's own.
+            cell = WriteOnlyCell(sheet, value=escape_formula(header) if escape and isinstance(header, str) else header)
             cell.font = Font(bold=True)
             header_cells.append(cell)
         if headers:

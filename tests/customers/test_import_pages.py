@@ -123,3 +123,16 @@ def test_a_file_name_with_control_characters_is_kept_without_them(admin):
     job = importing.start_import(actor=admin, upload=upload)
     assert job.file_name == "CLIENTES 2015.xlsx"
     assert importing.report_file_name(job) == "CLIENTES 2015-errores.xlsx"
+
+
+@pytest.mark.parametrize("name", ["😀", "「clientes」", "$$$"])
+def test_a_file_named_without_letters_or_extension_is_taken_under_its_own_name(client, admin, name):
+    # Storage keeps only letters, digits, «-», «_» and «.» of a name: of these, nothing. The
+    # upload is not a «Solicitud no válida»; the pages and notes keep the name as it came.
+    job, _ = _upload(client, [company(), company(ruc="12345678901")], name=name)
+    assert job.file_name == name and job.status == "lista"
+    client.post(reverse("customers:import_confirm", args=[job.pk]), {"modo": "validas"})
+    job.refresh_from_db()
+    assert (job.status, job.created) == ("terminada", 1)
+    response = client.get(reverse("customers:import_report", args=[job.pk]))
+    assert response.status_code == 200
