@@ -215,7 +215,7 @@ def test_a_cell_repeated_past_the_cells_an_import_may_hold_is_refused(admin, set
 def test_a_repeated_cell_that_would_exhaust_memory_ends_only_the_probe(admin, monkeypatch):
     # Ten million cells from 700 bytes: calamine's allocation fails and aborts the process that
     # opens the file — the probe's, with its memory bounded, never the page's.
-    monkeypatch.setattr(spreadsheets, "ODS_PROBE_MEMORY", 300 << 20)
+    monkeypatch.setattr(spreadsheets, "PROBE_MEMORY", 300 << 20)
     row = (
         '<table:table-row table:number-rows-repeated="100000"><table:table-cell table:number-columns-repeated="100" '
         'office:value-type="string"><text:p>x</text:p></table:table-cell></table:table-row>'
