@@ -409,28 +409,30 @@ def _column_letters(number: int) -> bytes:
 
 @dataclass
 class _Extent:
-    """A part's rows and columns from A1 to its last cell with a value, and the cells that set them."""
+    """A part's rows and columns from A1 to its last cell with a value, and the cells that set
+    them: (row, column, reference)."""
 
     rows: int = 0
     columns: int = 0
-    row_cell: bytes = b""
-    column_cell: bytes = b""
+    lowest: tuple = (0, 0, b"")
+    rightmost: tuple = (0, 0, b"")
 
     def add(self, row: int, column: int, reference: bytes) -> None:
         if row > self.rows:
-            self.rows, self.row_cell = row, reference
+            self.rows, self.lowest = row, (row, column, reference)
         if column > self.columns:
-            self.columns, self.column_cell = column, reference
+            self.columns, self.rightmost = column, (row, column, reference)
 
     @property
     def cells(self) -> int:
         return self.rows * self.columns
 
     def far_cells(self) -> str:
-        row_cell, column_cell = self.row_cell.decode().upper(), self.column_cell.decode().upper()
-        if row_cell == column_cell:
-            return f"en la celda {row_cell}"
-        return f"en las celdas {column_cell} y {row_cell}"
+        """The cell at the extent's corner, or the two that set its last row and column."""
+        for row, column, reference in (self.lowest, self.rightmost):
+            if (row, column) == (self.rows, self.columns):
+                return f"en la celda {reference.decode().upper()}"
+        return f"en las celdas {self.rightmost[2].decode().upper()} y {self.lowest[2].decode().upper()}"
 
 
 def _check_xlsx_cells(path: str) -> None:
@@ -470,54 +472,64 @@ def _part_extent(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> _Extent |
     carry = b""
     with archive.open(member) as part:
         first = True
-        while True:
-            block = part.read(_BLOCK)
+        for block in _blocks(part):
             data = carry + block
+            until = len(data)
             if block:
-                # Tags whole: the block ends before its last «<» (no tag holds one).
-                cut = data.rfind(b"<")
-                if cut < 0:
+                # Tags whole: the block is read up to its last «<» (no tag holds one), the rest
+                # with the next block.
+                until = data.rfind(b"<")
+                if until < 0:
                     carry = b""
                     continue
-                data, carry = data[:cut], data[cut:]
+                carry = data[until:]
                 if len(carry) > _MAX_TAG:
                     return None
             if first:  # the columns: the first rows' (the titles'), the widest of them
                 first = False
-                for letters, number in _VALUED_CELL.findall(data, 0, _FIRST_ROWS):
+                for letters, number in _VALUED_CELL.findall(data, 0, min(until, _FIRST_ROWS)):
                     extent.add(int(number), _column_number(letters), letters + number)
             # The block's last cell with a value: its rows are the ones up to it.
-            end = data.rfind(b"</c>")
+            end = data.rfind(b"</c>", 0, until)
             if end >= 0:
-                last = _VALUED_CELL.match(data, data.rfind(b"<c ", 0, end))
+                last = _VALUED_CELL.match(data, data.rfind(b"<c ", 0, end), until)
                 if last:
                     letters, number = last.groups()
                     extent.add(int(number), _column_number(letters), letters + number)
-            for match in _odd_cells_pattern(extent.rows, extent.columns).finditer(data):
+            for match in _odd_cells_pattern(extent.rows, extent.columns).finditer(data, 0, until):
                 odd += 1
-                if odd > _ODD_CELLS or not _odd_cell(data, match.start(), extent):
+                if odd > _ODD_CELLS or not _odd_cell(data, match.start(), until, extent):
                     return None
-            for match in _PREFIXED_CELL.finditer(data):
+            for match in _PREFIXED_CELL.finditer(data, 0, until):
                 if _PREFIX_BEFORE.search(data, max(0, match.start() - 100), match.start()):
                     return None
-            for match in _LATER_R.finditer(data):
+            for match in _LATER_R.finditer(data, 0, until):
                 start = data.rfind(b"<", 0, match.start())
-                tag = _TAG.match(data, max(start, 0))
+                tag = _TAG.match(data, max(start, 0), until)
                 if start < 0 or tag is None:
                     return None  # no tag the scan can read around it
                 if tag.end() <= match.start() or tag.group(1) != b"c":
                     continue  # text, or another tag's r (a row's: rows place no cell here)
                 odd += 1
-                if odd > _ODD_CELLS or not _odd_cell(data, start, extent):
+                if odd > _ODD_CELLS or not _odd_cell(data, start, until, extent):
                     return None
             if not block:
                 return extent
 
 
-def _odd_cell(data: bytes, start: int, extent: _Extent) -> bool:
+def _blocks(part) -> Iterator[bytes]:
+    """The part's blocks as inflated, then b"" (the last unfinished tag's turn)."""
+    # The zip's checksums are calamine's to check; computing them here cost a tenth of the scan.
+    part._expected_crc = None
+    while block := part.read(_BLOCK):
+        yield block
+    yield b""
+
+
+def _odd_cell(data: bytes, start: int, until: int, extent: _Extent) -> bool:
     """Add to the extent a cell tag at ``start`` that is not a plain one; False when calamine
     would place it by where it comes (no reference) or the tag is not whole."""
-    tag = _CELL_TAG.match(data, start)
+    tag = _CELL_TAG.match(data, start, until)
     if tag is None:
         return False
     attributes, empty = tag.groups()
