@@ -382,13 +382,13 @@ def _not_above(limit: bytes, low: str, high: str) -> bytes:
     if not limit:
         return rb"(?!)"
     any_one = f"[{low}-{high}]"
-    shapes = [f"{any_one}{{1,{len(limit) - 1}}}"] if len(limit) > 1 else []
+    # Possessive: what follows is never one of these characters, so no backtracking.
+    shapes = [f"{any_one}{{1,{len(limit) - 1}}}+"] if len(limit) > 1 else []
     text = limit.decode()
-    for index, char in enumerate(text):
+    for index, char in enumerate(text[:-1]):
         if char > low:
-            rest = len(text) - index - 1
-            shapes.append(f"{text[:index]}[{low}-{chr(ord(char) - 1)}]" + (f"{any_one}{{{rest}}}" if rest else ""))
-    shapes.append(text)
+            shapes.append(f"{text[:index]}[{low}-{chr(ord(char) - 1)}]{any_one}{{{len(text) - index - 1}}}")
+    shapes.append(f"{text[:-1]}[{low}-{text[-1]}]")
     return f"(?:{'|'.join(shapes)})".encode()
 
 
