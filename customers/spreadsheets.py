@@ -351,8 +351,8 @@ _ODS_TOO_BIG = (
 # come in order), the first block's cells the columns. The rest — a cell further down or to the
 # right, or written any other way — is read here, in Python, exactly. A sheet written in a way
 # the scan does not follow (cells without references or with a namespace prefix: some other
-# programs' files) is left to _probe. About a quarter of a second for the bench's 100,000 rows
-# (68 MB of XML), against a second for calamine's own read.
+# programs' files) is left to _probe. About a third of a second for the bench's 100,000 rows
+# (68 MB of XML), against about a second for calamine's own read of it.
 _BLOCK = 1 << 22
 _MAX_TAG = 1 << 20  # a block's unfinished tag carried to the next one: a tag longer is no sheet's
 _FIRST_ROWS = 1 << 18
