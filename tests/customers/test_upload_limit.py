@@ -198,3 +198,21 @@ def test_over_http_a_whole_body_over_the_limit_gets_the_message(live_uploads, up
     assert "El archivo pesa 3.0 MB; el máximo es 1 MB. Divídalo en varios archivos." in page
     assert StoredBytes.total == 0 and list(uploads_dir.iterdir()) == []
     assert not ImportJob.objects.exists()
+
+
+def test_gunicorn_answers_a_2_gb_upload_without_receiving_it(transactional_db, reference_data, monkeypatch, tmp_path):
+    """The production server (manage.py run's gunicorn) as well: the answer comes while 2 GB are
+    declared and 64 KB sent."""
+    from tests.test_web_server import _serve
+
+    monkeypatch.setenv("IMPORT_MAX_MB", "1")
+    browser = _browser()
+    process, base, _ = _serve(False, (tmp_path / "web.log").open("w"), workers=1, threads=2)
+    try:
+        status, page = _post_upload(base, browser, declared=2 * 1024 * MB, sent=64 * 1024)
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+    assert status == 400
+    assert "El archivo pesa 2048.0 MB; el máximo es 1 MB. Divídalo en varios archivos." in page
+    assert not ImportJob.objects.exists()
