@@ -209,17 +209,88 @@ def detect_kind(path: str, name: str) -> str:
         return XLS
     if head.startswith(b"MZ") or head.startswith(b"\x7fELF") or head.startswith(b"%PDF"):
         raise FileRefused(f"El archivo no es una hoja de cálculo. {UPLOAD_ONE}")
+    with open(path, "rb") as handle:
+        sample = handle.read(_MARKUP_SAMPLE)
+    _refuse_markup(sample, lowered)
     if lowered.endswith((".xlsx", ".xls")):
         raise FileRefused("El archivo no es un libro de Excel válido (¿está dañado o se cambió su extensión?).")
     if lowered.endswith(".ods"):
         raise FileRefused(
             "El archivo no es una hoja de cálculo de LibreOffice válida (¿está dañado o se cambió su extensión?)."
         )
-    with open(path, "rb") as handle:
-        sample = handle.read(4096)
-    if _looks_binary(sample):
+    if _looks_binary(sample[:4096]):
         raise FileRefused(f"El archivo no es una hoja de cálculo. {UPLOAD_ONE}")
     return CSV
+
+
+# Spreadsheets saved as text that is markup, not rows of cells: read as a CSV, their tags and
+# attributes came out as the «cells» of a few garbage rows. Each is told by how it begins (its
+# XML or HTML prolog, after a BOM and blank space, never by a first «<» alone: a CSV's first cell
+# may start with one) and by the markers in its first bytes, and refused saying what it is and
+# how to save it as a file the import reads.
+_MARKUP_SAMPLE = 64 * 1024
+_XML_PROLOG = re.compile(r"\s*<\?xml\b", re.IGNORECASE)
+# A page: its doctype or <html>; or, as some systems write their «Excel» export, a bare
+# <table>, <head>, <meta>, <body> or <style> first (with a table row in the sample too).
+_HTML_PAGE = re.compile(r"\s*(?:<!--.*?-->\s*)*<(?:!DOCTYPE\s+html\b|html\b)", re.IGNORECASE | re.DOTALL)
+_HTML_PART = re.compile(r"\s*(?:<!--.*?-->\s*)*<(?:table|head|meta|body|style)\b", re.IGNORECASE | re.DOTALL)
+_HTML_ROW = re.compile(r"<t[rd]\b", re.IGNORECASE)
+# Excel's «Página web de un solo archivo» (.mht), also saved under .xls by some systems.
+_MHT = re.compile(r"\s*MIME-Version:\s*1\.0\b", re.IGNORECASE)
+_FLAT_ODF = re.compile(r'office:mimetype\s*=\s*["\']application/vnd\.oasis\.opendocument\.([a-z-]+)', re.IGNORECASE)
+_SPREADSHEET_ML = re.compile(
+    r"urn:schemas-microsoft-com:office:spreadsheet|progid\s*=\s*[\"']Excel\.Sheet", re.IGNORECASE
+)
+_HTML_TAG = re.compile(r"<html\b", re.IGNORECASE)
+
+SAVE_AS_XLSX = (
+    "Ábralo en Excel o LibreOffice y guárdelo como libro de Excel (Archivo › Guardar como…, tipo "
+    "«Libro de Excel (.xlsx)») o, en LibreOffice, como «Hoja de cálculo ODF (.ods)», y súbalo."
+)
+
+
+def _refuse_markup(sample: bytes, lowered_name: str) -> None:
+    """Refuse a flat OpenDocument spreadsheet (.fods), an Excel 2003 XML spreadsheet and a web
+    page (HTML, or Excel's .mht) saved as .xls, each with what it is and how to save it."""
+    text = _sample_text(sample)
+    if _XML_PROLOG.match(text):
+        flat = _FLAT_ODF.search(text)
+        if flat and flat.group(1).lower() == "spreadsheet":
+            raise FileRefused(
+                "El archivo es una hoja de cálculo ODF plana (.fods: XML sin comprimir), un formato que no se "
+                "importa. Ábrala en LibreOffice y guárdela como «Hoja de cálculo ODF (.ods)» (Archivo › Guardar "
+                "como…) o como «Excel 2007-365 (.xlsx)», y súbala."
+            )
+        if flat:
+            raise FileRefused(f"El archivo es un documento de LibreOffice, pero no una hoja de cálculo. {UPLOAD_ONE}")
+        if _SPREADSHEET_ML.search(text):
+            raise FileRefused(
+                "El archivo es una «Hoja de cálculo XML 2003» de Excel, un formato antiguo que no se importa. "
+                + SAVE_AS_XLSX
+            )
+        if not _HTML_TAG.search(text):
+            raise FileRefused(f"El archivo es un XML, no una hoja de cálculo. {UPLOAD_ONE}")
+    if _XML_PROLOG.match(text) or _HTML_PAGE.match(text) or (_HTML_PART.match(text) and _HTML_ROW.search(text)):
+        raise FileRefused(_web_page_message(lowered_name))
+    if _MHT.match(text) and "workbook" in text[:2048].lower():
+        raise FileRefused(_web_page_message(lowered_name))
+
+
+def _web_page_message(lowered_name: str) -> str:
+    named = lowered_name.rsplit(".", 1)[-1] if "." in lowered_name else ""
+    extension = f", aunque su nombre termine en .{named}" if named in ("xls", "xlsx", "csv") else ""
+    return (
+        f"El archivo es una página web (HTML){extension}: muchos sistemas exportan así su «Excel», y no se "
+        f"importa. {SAVE_AS_XLSX}"
+    )
+
+
+def _sample_text(sample: bytes) -> str:
+    """A file's first bytes as text, enough to read its tags: UTF-16 by its BOM, else each byte
+    as a character (the tags are ASCII in UTF-8 and in Windows-1252)."""
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return sample[: len(sample) // 2 * 2].decode("utf-16", "replace").lstrip("\ufeff")
+    return sample.removeprefix(codecs.BOM_UTF8).decode("latin-1")
 
 
 # Bytes text does not hold: C0 but tab, line feed, vertical tab, form feed, carriage return
