@@ -665,10 +665,11 @@ def _xlsx_sheet_errors_by_openpyxl(path: str, name: str) -> dict:
 
 
 # .xls (BIFF8): an error cell is a BOOLERR record (0x0205, its error flag 1) or a FORMULA record
-# (0x0006) whose result is an error (its first byte 2, its last two 0xFFFF). Searched for in the
+# (0x0006: length, row, column, format, then its result) whose result is an error (its first
+# byte 2, its last two 0xFFFF). Searched for in the
 # workbook's stream; xlrd reads the sheets, three times slower than calamine, only when one is
 # there (or some other record's bytes look like one).
-_XLS_ERROR_RECORD = re.compile(rb"\x05\x02\x08\x00.{7}\x01|\x06\x00..{6}\x02.{5}\xff\xff", re.DOTALL)
+_XLS_ERROR_RECORD = re.compile(rb"\x05\x02\x08\x00.{7}\x01|\x06\x00.{8}\x02.{5}\xff\xff", re.DOTALL)
 
 
 def _xls_errors(path: str) -> dict:

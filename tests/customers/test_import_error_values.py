@@ -155,26 +155,39 @@ def test_the_admin_import_says_it_and_writes_nothing(client, admin):
 # --- .xls, .ods, .csv -------------------------------------------------------------------------
 
 
-def test_an_xls_error_cell(admin):
+def _xls(cells) -> bytes:
+    """An .xls of a bad and a good company with a Cupo de crédito column; ``cells(sheet)`` writes
+    the bad row's document (its cell left empty) and cupo."""
     book = xlwt.Workbook()
     sheet = book.add_sheet("Clientes")
-    headers = [*HEADERS, "Cupo de crédito"]
-    for column, title in enumerate(headers):
+    for column, title in enumerate([*HEADERS, "Cupo de crédito"]):
         sheet.write(0, column, title)
     for number, row in enumerate([company(name="Mala S.A."), company(name="Buena S.A.")], start=1):
         for column, value in enumerate(row):
             if value is not None and not (number == 1 and column == DOCUMENT):
                 sheet.write(number, column, value)
-    sheet.row(1).set_cell_error(DOCUMENT, 0x2A)  # #N/A (BIFF's codes)
-    sheet.row(1).set_cell_error(len(HEADERS), 0x0F)  # #VALUE!
+    cells(sheet)
     buffer = io.BytesIO()
     book.save(buffer)
-    job = preview(admin, buffer.getvalue(), name="clientes.xls")
+    return buffer.getvalue()
+
+
+def test_an_xls_error_cell(admin):
+    # BIFF's error codes: #N/A 0x2A, #VALUE! 0x0F.
+    content = _xls(lambda sheet: (sheet.row(1).set_cell_error(DOCUMENT, 0x2A), sheet.write(1, len(HEADERS), 100)))
+    job = preview(admin, content, name="clientes.xls")
     assert (job.to_create, job.error_rows) == (1, 1), job.errors
-    assert job.errors == [
-        [2, "Número de documento", message("#N/A"), "Clientes"],
-        [2, "Cupo de crédito", message("#VALUE!"), "Clientes"],
-    ]
+    assert job.errors == [[2, "Número de documento", message("#N/A"), "Clientes"]]
+
+
+def test_an_xls_formula_whose_result_is_an_error(admin):
+    # xlwt writes a formula's result as empty text: made the error Excel saves, #VALUE!.
+    content = _xls(lambda sheet: (sheet.write(1, DOCUMENT, 1), sheet.write(1, len(HEADERS), xlwt.Formula("A1*2"))))
+    result = b"\x03\x00\x00\x00\x00\x00\xff\xff"
+    assert content.count(result) == 1
+    job = preview(admin, content.replace(result, b"\x02\x00\x0f\x00\x00\x00\xff\xff"), name="clientes.xls")
+    assert (job.to_create, job.error_rows) == (1, 1), job.errors
+    assert [2, "Cupo de crédito", message("#VALUE!"), "Clientes"] in job.errors
 
 
 def _ods_error(formula: str, shown: str, repeated: int = 1) -> str:
