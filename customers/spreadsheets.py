@@ -28,11 +28,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
-import orjson
 from django.conf import settings
 from python_calamine import CalamineError, CalamineWorkbook, SheetVisibleEnum
 
-from peru.text import control_character_cells, strip_control_characters
+from peru.text import control_character_cells, json_bytes, strip_control_characters
 
 XLSX, XLS, CSV, ODS = "xlsx", "xls", "csv", "ods"
 # What the upload takes, in the words of the pages and messages, and for the file input's accept=.
@@ -147,28 +146,23 @@ def excel_error(cell) -> str | None:
     return text
 
 
-def error_cells(cells: list) -> dict[int, str]:
+def error_cells(cells: list, encoded: bytes | None = None) -> dict[int, str]:
     """{position: error value} of a row's cells that hold one (excel_error); {} for nearly
-    every row, found by one look in C: the row as JSON (orjson, what it cannot encode as
-    null) holds no «#» nor «Err» at all."""
-    try:
-        encoded = orjson.dumps(cells, default=_as_null)
-    except TypeError:
-        encoded = b"#"
-    if 0x23 not in encoded and b"rr:" not in encoded and b"RR:" not in encoded:
+    every row, found by two looks in C (memchr): the row as JSON (``encoded``: peru.text.json_bytes,
+    when the caller has them already) holds no «#» nor «:» (of LibreOffice's «Err:502») at all."""
+    if encoded is None:
+        encoded = json_bytes(cells)
+    if encoded is not None and 0x23 not in encoded and 0x3A not in encoded:
         return {}
     return {index: error for index, cell in enumerate(cells) if (error := excel_error(cell))}
 
 
-def _as_null(value) -> None:
-    return None
-
-
 def _row(cells) -> list:
     """A row's cells as the import takes them: a ControlRow when some cannot be imported as
-    they are."""
-    control = control_character_cells(cells)  # [] at once for nearly every row
-    errors = error_cells(cells)
+    they are. Both looks (in C, nearly every row has neither) at the row encoded once."""
+    encoded = json_bytes(cells)
+    control = control_character_cells(cells, encoded)
+    errors = error_cells(cells, encoded)
     return _marked(list(cells), control, errors) if control or errors else cells
 
 
@@ -569,6 +563,7 @@ class _ErrorCells(dict):
 # .xlsx: an error cell is <c r="B2" t="e"><f>…</f><v>#N/A</v></c> (the formula, then the error it
 # gave). Excel, LibreOffice, Google Sheets and openpyxl write the cell's reference (r); a writer
 # that leaves it out is read by openpyxl instead (it counts the cells), slower but rare.
+_XLSX_ERROR_TYPE = re.compile(rb"t=[\"']e[\"']")  # one search of a block for either quote
 _XLSX_ERROR_CELL = re.compile(rb"<(?:\w+:)?c\s([^>]*?\bt\s*=\s*[\"']e[\"'][^>/]*)>(.*?)</(?:\w+:)?c>", re.DOTALL)
 _XLSX_REFERENCE = re.compile(rb"\br\s*=\s*[\"']\$?([A-Za-z]{1,3})\$?([0-9]{1,7})[\"']")
 _XLSX_VALUE = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
@@ -628,7 +623,7 @@ def _xlsx_sheet_errors(archive: zipfile.ZipFile, part: str) -> dict:
                 carry = text
                 continue
             block, carry = text[:cut], text[cut:]
-            if b't="e"' in block or b"t='e'" in block:
+            if _XLSX_ERROR_TYPE.search(block):
                 for match in _XLSX_ERROR_CELL.finditer(block):
                     reference = _XLSX_REFERENCE.search(match.group(1))
                     if reference is None:
