@@ -10,7 +10,10 @@ repeats a million times in a few bytes, and calamine builds every sheet whole in
 it opens the file — so calamine opens it first in a process of its own, its memory bounded
 (_probe_ods). A cell holding a control character (peru.text's rule:
 PostgreSQL refuses NUL, openpyxl writes none of them) comes without it, its row marked
-(ControlRow) for the import to report as an error. Reading uses python-calamine (Rust, about 18 times
+(ControlRow) for the import to report as an error; so does a cell holding a formula's error value
+(#N/A, #¡VALOR!…), which calamine reads as empty: each format's error cells are found in the file
+(_error_cells). Markup saved as a spreadsheet (a flat .fods, Excel's XML 2003, a web page named
+.xls) is refused saying how to save it (_refuse_markup). Reading uses python-calamine (Rust, about 18 times
 faster than openpyxl here); writing uses openpyxl's write-only mode, which parses nothing (and
 openpyxl reads XML through defusedxml wherever it does parse) — except the list's export, whose
 text-only sheet customers.xlsx_stream writes itself, several times faster.

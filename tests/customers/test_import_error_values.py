@@ -126,20 +126,29 @@ def test_error_cells_written_without_their_reference_are_found_by_counting(admin
     assert job.errors == [[2, "Número de documento", message("#N/A"), "Clientes"]]
 
 
-def test_an_error_value_in_the_direcciones_sheet(admin):
+def test_an_error_value_in_the_direcciones_and_contactos_sheets(admin):
     ruc = valid_ruc()
     content = workbook(
         [company(ruc=ruc)],
         addresses=[
             ["RUC", ruc, "Bodega", "Lima", "Lima", "#N/A", "Av. 1"],
             ["RUC", "#N/A", "", "Lima", "Lima", "Ate", "x"],
+            ["RUC", ruc, "", "Lima", "Lima", "Ate", "Av. 3"],
         ],
+        contacts=[["RUC", ruc, "Rosa Quispe", "Compras", "#REF!", ""], ["RUC", ruc, "Luis Soto", "", "", ""]],
     )
     job = preview(admin, content)
-    errors = {(sheet, row, column): text for row, column, text, sheet in job.errors}
-    assert errors[("Direcciones", 2, "Distrito")] == message("#N/A")
-    assert errors[("Direcciones", 3, "Número de documento")] == message("#N/A")
+    # Each its own message only: «#N/A» is no district, and no customer's document.
+    assert sorted(job.errors, key=lambda e: (e[3], e[0])) == [
+        [2, "Teléfonos", message("#REF!"), "Contactos"],
+        [2, "Distrito", message("#N/A"), "Direcciones"],
+        [3, "Número de documento", message("#N/A"), "Direcciones"],
+    ]
     assert ADDRESS_HEADERS[5] == "Distrito" and job.to_create == 1
+    job = run(admin, job, mode="validas")
+    customer = Customer.objects.get(document_number=ruc)
+    assert list(customer.addresses.exclude(is_default=True).values_list("street", flat=True)) == ["Av. 3"]
+    assert list(customer.contacts.values_list("name", flat=True)) == ["Luis Soto"]
 
 
 def test_the_admin_import_says_it_and_writes_nothing(client, admin):
