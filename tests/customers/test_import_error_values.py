@@ -11,12 +11,12 @@ import re
 import pytest
 import xlwt
 from django.urls import reverse
-from openpyxl import load_workbook
 
 from customers import spreadsheets
 from customers.models import Customer
 from tests.customers import test_import_ods
 from tests.customers.test_import import HEADERS, company, person, preview, run, xlsx
+from tests.customers.test_import_control_characters import report_rows
 from tests.customers.test_import_sheets import ADDRESS_HEADERS, workbook
 from tests.factories import make_person, valid_ruc
 from tests.roles import user_with_role
@@ -31,15 +31,6 @@ def admin(db):
 
 def message(error: str) -> str:
     return spreadsheets.EXCEL_ERROR_MESSAGE.format(error=error)
-
-
-def report_rows(job, sheet="Clientes") -> list:
-    job.error_report.open("rb")
-    try:
-        book = load_workbook(io.BytesIO(job.error_report.read()))
-    finally:
-        job.error_report.close()
-    return [[cell.value for cell in row] for row in book[sheet].iter_rows()]
 
 
 def _sheet_xml(content: bytes, change, part="xl/worksheets/sheet1.xml") -> bytes:
