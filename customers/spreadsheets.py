@@ -226,7 +226,8 @@ def detect_kind(path: str, name: str) -> str:
 # may start with one) and by the markers in its first bytes, and refused saying what it is and
 # how to save it as a file the import reads.
 _MARKUP_SAMPLE = 64 * 1024
-_XML_PROLOG = re.compile(r"\s*<\?xml\b", re.IGNORECASE)
+# XML: its declaration, or (a writer that leaves it out) the root of a flat .fods or of Excel's XML.
+_XML_PROLOG = re.compile(r"\s*<(?:\?xml\b|office:document\b|(?:ss:)?Workbook\b)", re.IGNORECASE)
 # A page: its doctype or <html>; or, as some systems write their «Excel» export, a bare
 # <table>, <head>, <meta>, <body> or <style> first (with a table row in the sample too).
 _HTML_PAGE = re.compile(r"\s*(?:<!--.*?-->\s*)*<(?:!DOCTYPE\s+html\b|html\b)", re.IGNORECASE | re.DOTALL)

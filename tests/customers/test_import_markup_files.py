@@ -64,14 +64,21 @@ def test_a_flat_ods_is_refused_saying_to_save_it_as_ods_or_xlsx(admin, name, enc
     assert "«Hoja de cálculo ODF (.ods)»" in message and ".xlsx" in message
 
 
+def test_a_flat_ods_without_its_xml_declaration(admin):
+    content = FODS.format(kind="spreadsheet").split("?>", 1)[1]
+    assert refused(admin, content.encode(), "clientes.fods").startswith("El archivo es una hoja de cálculo ODF plana")
+
+
 def test_a_flat_text_document_is_refused_as_a_document_not_a_spreadsheet(admin):
     message = refused(admin, FODS.format(kind="text").encode(), "carta.fodt")
     assert message.startswith("El archivo es un documento de LibreOffice, pero no una hoja de cálculo."), message
 
 
 @pytest.mark.parametrize("name", ["clientes.xml", "clientes.xls"])
-def test_an_excel_2003_xml_spreadsheet_is_refused_saying_to_save_it_as_xlsx(admin, name):
-    message = refused(admin, SPREADSHEET_ML.encode(), name)
+@pytest.mark.parametrize("declared", [True, False], ids=["with its xml declaration", "without"])
+def test_an_excel_2003_xml_spreadsheet_is_refused_saying_to_save_it_as_xlsx(admin, name, declared):
+    content = SPREADSHEET_ML if declared else SPREADSHEET_ML.split("?>", 2)[2]
+    message = refused(admin, content.encode(), name)
     assert message.startswith("El archivo es una «Hoja de cálculo XML 2003» de Excel"), message
     assert "«Libro de Excel (.xlsx)»" in message
 
