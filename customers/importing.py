@@ -708,7 +708,7 @@ class _RowReader:
             _clean_extra(result, by_key, self.lookups)
         for key, messages in errors.items():
             result.errors += [(cols.column_label(key, self.labels), m) for m in messages]
-        if cells.__class__ is spreadsheets.ControlRow:  # cells that held control characters: an error row
+        if cells.__class__ is spreadsheets.ControlRow:  # control characters, error values (#N/A): errors
             label = functools.partial(cols.column_label, definitions_by_key=self.labels)
             result.errors = cols.with_control_errors(result.errors, cells, self.keys, self.headers, label)
         return result, data
