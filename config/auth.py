@@ -1,9 +1,11 @@
 """Authorisation: the Administrador role holds every permission, including those that later
-features add, without having to re-assign them to the group."""
+features add, without having to re-assign them to the group; a permission that needs others
+(customers.roles.PERMISSION_NEEDS: exporting and importing need seeing customers) is held only
+with them."""
 
 from django.contrib.auth.backends import ModelBackend
 
-from customers.roles import get_user_with_roles, is_administrador
+from customers.roles import PERMISSION_NEEDS, get_user_with_roles, is_administrador
 
 
 def can_use_admin(user) -> bool:
@@ -19,7 +21,11 @@ class RoleBackend(ModelBackend):
         return user if user is not None and self.user_can_authenticate(user) else None
 
     def has_perm(self, user_obj, perm, obj=None):
-        return is_administrador(user_obj) or super().has_perm(user_obj, perm, obj)
+        if is_administrador(user_obj):
+            return True
+        return super().has_perm(user_obj, perm, obj) and all(
+            super(RoleBackend, self).has_perm(user_obj, needed, obj) for needed in PERMISSION_NEEDS.get(perm, ())
+        )
 
     def has_module_perms(self, user_obj, app_label):
         return is_administrador(user_obj) or super().has_module_perms(user_obj, app_label)

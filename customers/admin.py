@@ -15,14 +15,16 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
+from django.utils.decorators import method_decorator
 from django.utils.html import format_html
+from django.views.decorators.csrf import csrf_exempt
 from import_export.admin import ImportExportMixin
 from import_export.formats.base_formats import CSV, XLSX
 from import_export.forms import ImportForm, SelectableFieldsExportForm
 from import_export.results import RowResult
 from simple_history.admin import SimpleHistoryAdmin
 
-from customers import exporting, services
+from customers import exporting, services, uploads
 from customers.models import (
     Address,
     Category,
@@ -70,6 +72,14 @@ class SpanishFileInput(forms.FileInput):
             self.EMPTY,
             self.EMPTY,
         )
+
+
+def _upload_refused(request, message, **kwargs):
+    """A file over the import's size limit, refused while it arrived (customers.uploads), before
+    django-import-export copied it to its temporary storage: the import page again, the message
+    above its form."""
+    messages.error(request, message)
+    return redirect(request.get_full_path())
 
 
 class CustomerImportForm(ImportForm):
@@ -207,10 +217,20 @@ class CustomerAdmin(ImportExportMixin, ReadOnlyHistoryAdmin):
             f"{updated:,} actualizado{pluralize(updated)} y {unchanged:,} sin cambios.",
         )
 
+    # CSRF is checked inside, once the upload is read under its size limit (customers.uploads).
+    @method_decorator(csrf_exempt)
     def import_action(self, request, **kwargs):
         """django-import-export's preview, with the import's warnings (ignored columns, example
         rows skipped, a file without titles…) as the admin's warning messages above it: they
-        block nothing, the confirm button stays (customers.resources.ImportResult)."""
+        block nothing, the confirm button stays (customers.resources.ImportResult). A file over
+        the size limit is refused while it arrives, not after django-import-export has read it
+        whole and copied it to its temporary storage; who may not import is refused before."""
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        return self._limited_import_action(request, **kwargs)
+
+    @method_decorator(uploads.limit_upload(refused=_upload_refused))
+    def _limited_import_action(self, request, **kwargs):
         response = super().import_action(request, **kwargs)
         result = (getattr(response, "context_data", None) or {}).get("result")
         for warning in getattr(result, "warnings", ()):

@@ -21,7 +21,7 @@ from customers.countries import country_choices
 from customers.import_staging import field_values
 from customers.models import Category, Customer, CustomerClass, Department, District, DocumentType
 from customers.reference import DNI, RUC
-from customers.spreadsheets import cell_text, unescape_formula
+from customers.spreadsheets import EXCEL_ERROR_MESSAGE, cell_text, unescape_formula
 from peru import validators
 from peru.text import CONTROL_MESSAGE, clean_spaces, fold, has_legal_form, spanish_list, split_person_name
 
@@ -360,17 +360,27 @@ def column_label(key: str, definitions_by_key: dict) -> str:
 
 
 def with_control_errors(errors: list, cells, keys: list, headers: list, label) -> list:
-    """A row's ``errors`` [(column, message)] when its cells held control characters
-    (spreadsheets.ControlRow: call only for one): first, for each such cell, its column and
-    CONTROL_MESSAGE (the services' answer to such text), named as the import's other errors
-    name it (``label(key)``) when the column is read, else by its header in the file; then
-    the other errors but of those columns (what their text, read without the characters,
-    would add)."""
+    """A row's ``errors`` [(column, message)] when some of its cells cannot be imported as they
+    are (spreadsheets.ControlRow: call only for one): first, for each such cell, its column and
+    why — CONTROL_MESSAGE (the services' answer to control characters) or the spreadsheet error
+    value it holds (spreadsheets.EXCEL_ERROR_MESSAGE) — named as the import's other errors name
+    it (``label(key)``) when the column is read, else by its header in the file; then the other
+    errors but of those columns (what their text would add). An error value counts in the
+    columns the import reads only."""
     refused = []
-    for index in cells.control:
+
+    def name_of(index: int) -> str:
         key = keys[index] if index < len(keys) else ""
         header = headers[index] if index < len(headers) else ""
-        refused.append((label(key) if key else header or f"Columna {index + 1}", CONTROL_MESSAGE))
+        return label(key) if key else header or f"Columna {index + 1}"
+
+    for index in cells.control:
+        refused.append((name_of(index), CONTROL_MESSAGE))
+    for index, error in cells.errors.items():
+        # An error value in a column the import does not read (a helper column of the sheet's
+        # own formulas) blocks nothing: the column is ignored, and listed as such.
+        if index < len(keys) and keys[index]:
+            refused.append((name_of(index), EXCEL_ERROR_MESSAGE.format(error=error)))
     columns = {column for column, _ in refused}
     return refused + [error for error in errors if error[0] not in columns]
 

@@ -190,8 +190,10 @@ def analyze_sheet(
             errors["document_number"] = ["Escriba el número de documento del cliente."]
         for key, messages in errors.items():
             result.errors += [(labels[key], m) for m in messages]
-        if cells.__class__ is ControlRow:  # cells that held control characters: the row is an error
+        if cells.__class__ is ControlRow:  # control characters, error values (#N/A): errors
             result.errors = cols.with_control_errors(result.errors, cells, keys, table.headers, labels.__getitem__)
+            if any(keys[i] in ("document_type", "document_number") for i in cells.errors if i < len(keys)):
+                number_text = ""  # «#N/A» is no customer's document: no «no such customer» besides
         key = (doc_type.pk, number_text) if doc_type is not None and number_text else None
         if key is None and not result.errors:
             result.errors.append((labels["document_type"], "Escriba el tipo de documento del cliente (RUC, DNI, CE…)."))

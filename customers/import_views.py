@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from customers import exporting, import_review, import_sheets, importing, queries, spreadsheets, tasks
+from customers import exporting, import_review, import_sheets, importing, queries, spreadsheets, tasks, uploads
 from customers import import_columns as cols
 from customers.filters import CustomerFilterSet
 from customers.models import ImportJob
@@ -20,7 +20,14 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HISTORY_SIZE = 30
 
 
+def _upload_refused(request, message):
+    """An upload over the size limit, refused while it arrived (customers.uploads): the page
+    with why, as for any refused file."""
+    return _import_page(request, message)
+
+
 @permission_required("customers.import_customer", raise_exception=True)
+@uploads.limit_upload(refused=_upload_refused)
 def customer_import(request):
     """Upload a file (POST) or see the page: template link, upload form, import history."""
     error = ""
@@ -39,6 +46,10 @@ def customer_import(request):
                 else:
                     tasks.preview_import.enqueue(job_id=job.pk)
                 return redirect("customers:import_detail", pk=job.pk)
+    return _import_page(request, error)
+
+
+def _import_page(request, error: str):
     jobs = ImportJob.objects.select_related("created_by")
     if not is_administrador(request.user):
         jobs = jobs.filter(created_by=request.user)

@@ -708,7 +708,7 @@ class _RowReader:
             _clean_extra(result, by_key, self.lookups)
         for key, messages in errors.items():
             result.errors += [(cols.column_label(key, self.labels), m) for m in messages]
-        if cells.__class__ is spreadsheets.ControlRow:  # cells that held control characters: an error row
+        if cells.__class__ is spreadsheets.ControlRow:  # control characters, error values (#N/A): errors
             label = functools.partial(cols.column_label, definitions_by_key=self.labels)
             result.errors = cols.with_control_errors(result.errors, cells, self.keys, self.headers, label)
         return result, data
@@ -854,11 +854,10 @@ def _check_chunk(chunk: list) -> tuple[tuple, list]:
         file_name=_forked["file_name"],
     )
     for result, _ in parsed:
-        mark = None
         values = None
         if result.cleaned is not None:
             rules = rules or result.cleaned["attribute_rules"]
-            mark = _Repeats.marks(result)
+        mark = _Repeats.marks(result)
         if result.action in ("create", "update"):
             values = import_staging.copy_values(batch, next(staged_rows))
         errors = result.errors if result.action == "error" else ()
@@ -1488,17 +1487,20 @@ class _Repeats:
         self.first_by_doc, self.first_by_email = {}, {}
 
     @staticmethod
-    def marks(result: RowResult) -> tuple:
-        """What identifies a cleaned row's customer: (document key, e-mails, matched id)."""
+    def marks(result: RowResult) -> tuple | None:
+        """What identifies a row's customer: (document key, e-mails, matched id) of a cleaned
+        row; of a row with errors, the document it names (a later row with the same document is
+        the same customer twice, and so is this row when an earlier one had it), else None."""
+        if result.cleaned is None:
+            return (result.key, (), None) if result.key else None
         fields = result.cleaned["fields"]
         key = (fields["document_type"].pk, fields["document_number"]) if fields.get("document_number") else None
         return key, tuple(result.cleaned["emails"]), result.customer.pk if result.customer is not None else None
 
     def mark(self, results: list[RowResult]) -> None:
         for result in results:
-            if result.cleaned is None:
-                continue
-            repeat = self.check(result.number, *self.marks(result))
+            marks = self.marks(result)
+            repeat = marks and self.check(result.number, *marks)
             if repeat:
                 result.errors.append(repeat)
                 result.action, result.cleaned = "error", None

@@ -82,6 +82,18 @@ ROLE_PERMISSIONS: dict[str, str | list[str]] = {
 
 ROLES = list(ROLE_PERMISSIONS)
 
+# Permissions that are of no use, and must grant nothing, without others: exporting downloads the
+# customers, and importing shows them (the preview's rows to update with their values, «ya existe»
+# errors naming who has a document), so a group given «exportar» or «importar» without «ver
+# clientes» may do neither. Applied to every permission check by config.auth.RoleBackend — the
+# pages, the top menu, the list's Más opciones, the admin's Importar / Exportar and the services
+# (customers.access.require_permission) alike. Which rows an import may create or update is the
+# import's own rule (customers.add_customer, customers.change_customer, row by row).
+PERMISSION_NEEDS: dict[str, tuple[str, ...]] = {
+    "customers.export_customer": ("customers.view_customer",),
+    "customers.import_customer": ("customers.view_customer",),
+}
+
 
 def is_administrador(user) -> bool:
     """Active member of the Administrador group; asked once per request (cached on the user)."""

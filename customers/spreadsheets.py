@@ -13,7 +13,10 @@ calamine builds every cell between: an .xlsx's sheets are scanned for their exte
 calamine opens them (_check_xlsx_cells), an .xls is probed, and no workbook is read past
 max_cells. A cell holding a control character (peru.text's rule:
 PostgreSQL refuses NUL, openpyxl writes none of them) comes without it, its row marked
-(ControlRow) for the import to report as an error. Reading uses python-calamine (Rust, about 18 times
+(ControlRow) for the import to report as an error; so does a cell holding a formula's error value
+(#N/A, #¡VALOR!…), which calamine reads as empty: each format's error cells are found in the file
+(_error_cells). Markup saved as a spreadsheet (a flat .fods, Excel's XML 2003, a web page named
+.xls) is refused saying how to save it (_refuse_markup). Reading uses python-calamine (Rust, about 18 times
 faster than openpyxl here); writing uses openpyxl's write-only mode, which parses nothing (and
 openpyxl reads XML through defusedxml wherever it does parse) — except the list's export, whose
 text-only sheet customers.xlsx_stream writes itself, several times faster.
@@ -22,7 +25,6 @@ text-only sheet customers.xlsx_stream writes itself, several times faster.
 import codecs
 import csv
 import functools
-import html
 import io
 import json
 import re
@@ -37,7 +39,8 @@ from datetime import date, datetime, time
 from django.conf import settings
 from python_calamine import CalamineError, CalamineWorkbook, SheetVisibleEnum
 
-from peru.text import control_character_cells, strip_control_characters
+from customers.xlsx_stream import column_letter
+from peru.text import control_character_cells, json_bytes, strip_control_characters
 
 XLSX, XLS, CSV, ODS = "xlsx", "xls", "csv", "ods"
 # What the upload takes, in the words of the pages and messages, and for the file input's accept=.
@@ -91,23 +94,87 @@ class Table:
 
 
 class ControlRow(list):
-    """A row's cells where some held control characters (C0 but tab, line feed and carriage
-    return; DEL; C1 — peru.text's rule): those cells come with the characters removed, and
-    ``control`` lists their positions. The import makes the row an error (CONTROL_MESSAGE, the
-    services' answer to such text) and still matches, stages and reports it without a query,
-    a jsonb value or an .xlsx cell that cannot hold them. Pickled with its positions (the
-    preview's worker processes)."""
+    """A row's cells where some cannot be imported as they are: cells that held control
+    characters (C0 but tab, line feed and carriage return; DEL; C1 — peru.text's rule), which
+    come with the characters removed, their positions in ``control``; and cells that hold a
+    spreadsheet's error value (#N/A…: excel_error), kept as that text, ``errors`` {position:
+    the error}. The import makes the row an error (import_columns.with_control_errors) and
+    still matches, stages and reports it without a query, a jsonb value or an .xlsx cell that
+    cannot hold them. Pickled with its positions (the preview's worker processes)."""
 
-    def __init__(self, cells, control: list[int]):
+    def __init__(self, cells, control: list[int], errors: dict[int, str] | None = None):
         super().__init__(cells)
         self.control = control
+        self.errors = errors or {}
 
 
-def _without_control(cells: list, control: list[int]) -> ControlRow:
-    row = ControlRow(cells, control)
+def _marked(cells: list, control: list[int], errors: dict[int, str]) -> ControlRow:
+    row = ControlRow(cells, control, errors)
     for index in control:
         row[index] = strip_control_characters(row[index])
     return row
+
+
+# --- spreadsheet error values ---------------------------------------------------------------
+#
+# A formula that failed shows an error value instead of a value: #N/A (a VLOOKUP that found
+# nothing), #VALUE!, #REF!… The cell is not empty, nor its value that text: what the person
+# wanted there is unknown, so its row is an error (the import's message: EXCEL_ERROR_MESSAGE).
+# Workbooks keep it as an error, in English whatever Excel's language; python-calamine reads it
+# as an empty cell (python-calamine issue 105; the import took a RUC #N/A for «no document»),
+# so each format's error cells are found in the file itself (_error_cells) and put back as
+# their text. A CSV holds them as text already: Excel writes each error cell as it shows it,
+# in Spanish (#¡VALOR!), and reads that text back as the error. A cell whose whole text is one
+# of them is an error too, whatever the file: no value of any column (a document, a name, an
+# amount, a date, an e-mail) is such a text, and read as one (digits of «#N/A»: none) it would
+# be taken for an empty cell again.
+EXCEL_ERROR_VALUES = (
+    # Excel's, as its files keep them (and Excel in English shows them).
+    "#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A",
+    "#GETTING_DATA", "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!",
+    # As Excel in Spanish shows them, and writes them to a CSV.
+    "#¡NULO!", "#¡DIV/0!", "#¡VALOR!", "#¡REF!", "#¿NOMBRE?", "#¡NUM!",
+    "#OBTENIENDO_DATOS", "#¡DESBORDAMIENTO!", "#¡CALC!", "#¡CAMPO!", "#¡BLOQUEADO!", "#¡CONECTAR!",
+    "#¡OCUPADO!", "#¡DESCONOCIDO!",
+    # Google Sheets' own.
+    "#ERROR!",
+)  # fmt: skip
+# Compared in capitals and without ¡ ¿ (typed «#valor!» is Excel's #¡VALOR! too); LibreOffice's
+# errors without an Excel name show as «Err:502».
+_ERROR_VALUE = re.compile(
+    "|".join(re.escape(v.replace("¡", "").replace("¿", "")) for v in EXCEL_ERROR_VALUES) + r"|ERR:5[0-9][0-9]"
+)
+EXCEL_ERROR_MESSAGE = "La celda tiene el error {error} de una fórmula; corrija la fórmula o escriba el valor."
+
+
+def excel_error(cell) -> str | None:
+    """The spreadsheet error value a cell holds (its text, as in the file), or None."""
+    if cell.__class__ is not str or len(cell) > 24:
+        return None
+    text = cell.strip()
+    if text[:1] not in ("#", "E", "e") or not _ERROR_VALUE.fullmatch(text.upper().replace("¡", "").replace("¿", "")):
+        return None
+    return text
+
+
+def error_cells(cells: list, encoded: bytes | None = None) -> dict[int, str]:
+    """{position: error value} of a row's cells that hold one (excel_error); {} for nearly
+    every row, found by two looks in C (memchr): the row as JSON (``encoded``: peru.text.json_bytes,
+    when the caller has them already) holds no «#» nor «:» (of LibreOffice's «Err:502») at all."""
+    if encoded is None:
+        encoded = json_bytes(cells)
+    if encoded is not None and 0x23 not in encoded and 0x3A not in encoded:
+        return {}
+    return {index: error for index, cell in enumerate(cells) if (error := excel_error(cell))}
+
+
+def _row(cells) -> list:
+    """A row's cells as the import takes them: a ControlRow when some cannot be imported as
+    they are. Both looks (in C, nearly every row has neither) at the row encoded once."""
+    encoded = json_bytes(cells)
+    control = control_character_cells(cells, encoded)
+    errors = error_cells(cells, encoded)
+    return _marked(list(cells), control, errors) if control or errors else cells
 
 
 def max_bytes() -> int:
@@ -147,17 +214,89 @@ def detect_kind(path: str, name: str) -> str:
         return XLS
     if head.startswith(b"MZ") or head.startswith(b"\x7fELF") or head.startswith(b"%PDF"):
         raise FileRefused(f"El archivo no es una hoja de cálculo. {UPLOAD_ONE}")
+    with open(path, "rb") as handle:
+        sample = handle.read(_MARKUP_SAMPLE)
+    _refuse_markup(sample, lowered)
     if lowered.endswith((".xlsx", ".xls")):
         raise FileRefused("El archivo no es un libro de Excel válido (¿está dañado o se cambió su extensión?).")
     if lowered.endswith(".ods"):
         raise FileRefused(
             "El archivo no es una hoja de cálculo de LibreOffice válida (¿está dañado o se cambió su extensión?)."
         )
-    with open(path, "rb") as handle:
-        sample = handle.read(4096)
-    if _looks_binary(sample):
+    if _looks_binary(sample[:4096]):
         raise FileRefused(f"El archivo no es una hoja de cálculo. {UPLOAD_ONE}")
     return CSV
+
+
+# Spreadsheets saved as text that is markup, not rows of cells: read as a CSV, their tags and
+# attributes came out as the «cells» of a few garbage rows. Each is told by how it begins (its
+# XML or HTML prolog, after a BOM and blank space, never by a first «<» alone: a CSV's first cell
+# may start with one) and by the markers in its first bytes, and refused saying what it is and
+# how to save it as a file the import reads.
+_MARKUP_SAMPLE = 64 * 1024
+# XML: its declaration, or (a writer that leaves it out) the root of a flat .fods or of Excel's XML.
+_XML_PROLOG = re.compile(r"\s*<(?:\?xml\b|office:document\b|(?:ss:)?Workbook\b)", re.IGNORECASE)
+# A page: its doctype or <html>; or, as some systems write their «Excel» export, a bare
+# <table>, <head>, <meta>, <body> or <style> first (with a table row in the sample too).
+_HTML_PAGE = re.compile(r"\s*(?:<!--.*?-->\s*)*<(?:!DOCTYPE\s+html\b|html\b)", re.IGNORECASE | re.DOTALL)
+_HTML_PART = re.compile(r"\s*(?:<!--.*?-->\s*)*<(?:table|head|meta|body|style)\b", re.IGNORECASE | re.DOTALL)
+_HTML_ROW = re.compile(r"<t[rd]\b", re.IGNORECASE)
+# Excel's «Página web de un solo archivo» (.mht), also saved under .xls by some systems.
+_MHT = re.compile(r"\s*MIME-Version:\s*1\.0\b", re.IGNORECASE)
+_FLAT_ODF = re.compile(r'office:mimetype\s*=\s*["\']application/vnd\.oasis\.opendocument\.([a-z-]+)', re.IGNORECASE)
+_SPREADSHEET_ML = re.compile(
+    r"urn:schemas-microsoft-com:office:spreadsheet|progid\s*=\s*[\"']Excel\.Sheet", re.IGNORECASE
+)
+_HTML_TAG = re.compile(r"<html\b", re.IGNORECASE)
+
+SAVE_AS_XLSX = (
+    "Ábralo en Excel o LibreOffice y guárdelo como libro de Excel (Archivo › Guardar como…, tipo "
+    "«Libro de Excel (.xlsx)») o, en LibreOffice, como «Hoja de cálculo ODF (.ods)», y súbalo."
+)
+
+
+def _refuse_markup(sample: bytes, lowered_name: str) -> None:
+    """Refuse a flat OpenDocument spreadsheet (.fods), an Excel 2003 XML spreadsheet and a web
+    page (HTML, or Excel's .mht) saved as .xls, each with what it is and how to save it."""
+    text = _sample_text(sample)
+    if _XML_PROLOG.match(text):
+        flat = _FLAT_ODF.search(text)
+        if flat and flat.group(1).lower() == "spreadsheet":
+            raise FileRefused(
+                "El archivo es una hoja de cálculo ODF plana (.fods: XML sin comprimir), un formato que no se "
+                "importa. Ábrala en LibreOffice y guárdela como «Hoja de cálculo ODF (.ods)» (Archivo › Guardar "
+                "como…) o como «Excel 2007-365 (.xlsx)», y súbala."
+            )
+        if flat:
+            raise FileRefused(f"El archivo es un documento de LibreOffice, pero no una hoja de cálculo. {UPLOAD_ONE}")
+        if _SPREADSHEET_ML.search(text):
+            raise FileRefused(
+                "El archivo es una «Hoja de cálculo XML 2003» de Excel, un formato antiguo que no se importa. "
+                + SAVE_AS_XLSX
+            )
+        if not _HTML_TAG.search(text):
+            raise FileRefused(f"El archivo es un XML, no una hoja de cálculo. {UPLOAD_ONE}")
+    if _XML_PROLOG.match(text) or _HTML_PAGE.match(text) or (_HTML_PART.match(text) and _HTML_ROW.search(text)):
+        raise FileRefused(_web_page_message(lowered_name))
+    if _MHT.match(text) and "workbook" in text[:2048].lower():
+        raise FileRefused(_web_page_message(lowered_name))
+
+
+def _web_page_message(lowered_name: str) -> str:
+    named = lowered_name.rsplit(".", 1)[-1] if "." in lowered_name else ""
+    extension = f", aunque su nombre termine en .{named}" if named in ("xls", "xlsx", "csv") else ""
+    return (
+        f"El archivo es una página web (HTML){extension}: muchos sistemas exportan así su «Excel», y no se "
+        f"importa. {SAVE_AS_XLSX}"
+    )
+
+
+def _sample_text(sample: bytes) -> str:
+    """A file's first bytes as text, enough to read its tags: UTF-16 by its BOM, else each byte
+    as a character (the tags are ASCII in UTF-8 and in Windows-1252)."""
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return sample[: len(sample) // 2 * 2].decode("utf-16", "replace").lstrip("\ufeff")
+    return sample.removeprefix(codecs.BOM_UTF8).decode("latin-1")
 
 
 # Bytes text does not hold: C0 but tab, line feed, vertical tab, form feed, carriage return
@@ -368,13 +507,6 @@ _PREFIXED_CELL = re.compile(rb":c[\s/>]")
 _PREFIX_BEFORE = re.compile(rb"<[A-Za-z_][\w.-]*\Z")
 
 
-def _column_number(letters: bytes) -> int:
-    number = 0
-    for letter in letters.upper():
-        number = number * 26 + letter - 64
-    return number
-
-
 def _not_above(limit: bytes, low: str, high: str) -> bytes:
     """A pattern of the strings of [low-high] that are at most ``limit`` (of those characters),
     in the order where a shorter one comes first and strings of one length compare as text —
@@ -395,16 +527,9 @@ def _not_above(limit: bytes, low: str, high: str) -> bytes:
 @functools.lru_cache(maxsize=64)
 def _odd_cells_pattern(rows: int, columns: int) -> re.Pattern:
     """The cell tags that do not start with a reference within ``rows`` × ``columns``."""
-    within = _not_above(_column_letters(columns), "A", "Z") + _not_above(str(rows).encode() if rows else b"", "0", "9")
+    letters = _not_above(column_letter(columns - 1).encode() if columns else b"", "A", "Z")
+    within = letters + _not_above(str(rows).encode() if rows else b"", "0", "9")
     return re.compile(rb'<c(?! r="' + within + rb'"[\s/>])[\s/>]')
-
-
-def _column_letters(number: int) -> bytes:
-    letters = ""
-    while number:
-        number, remainder = divmod(number - 1, 26)
-        letters = chr(65 + remainder) + letters
-    return letters.encode()
 
 
 @dataclass
@@ -459,7 +584,10 @@ def _check_xlsx_cells(path: str) -> None:
         if total <= max_cells():
             return
         part, widest = max(extents.items(), key=lambda item: item[1].cells)
-        name = _sheet_names(archive).get(part)
+        try:
+            name = next((name for name, named in _xlsx_sheet_parts(archive).items() if named == part), None)
+        except Exception:  # noqa: BLE001 - the sheet's name is for the message only
+            name = None
         sheet = f"La hoja «{name}»" if name else "Una hoja del libro"
     raise _too_many_cells(total, f"{sheet} tiene datos {widest.far_cells()}")
 
@@ -488,14 +616,14 @@ def _part_extent(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> _Extent |
             if first:  # the columns: the first rows' (the titles'), the widest of them
                 first = False
                 for letters, number in _VALUED_CELL.findall(data, 0, min(until, _FIRST_ROWS)):
-                    extent.add(int(number), _column_number(letters), letters + number)
+                    extent.add(int(number), _column_index(letters.decode()) + 1, letters + number)
             # The block's last cell with a value: its rows are the ones up to it.
             end = data.rfind(b"</c>", 0, until)
             if end >= 0:
                 last = _VALUED_CELL.match(data, data.rfind(b"<c ", 0, end), until)
                 if last:
                     letters, number = last.groups()
-                    extent.add(int(number), _column_number(letters), letters + number)
+                    extent.add(int(number), _column_index(letters.decode()) + 1, letters + number)
             for match in _odd_cells_pattern(extent.rows, extent.columns).finditer(data, 0, until):
                 odd += 1
                 if odd > _ODD_CELLS or not _odd_cell(data, match.start(), until, extent):
@@ -544,29 +672,8 @@ def _odd_cell(data: bytes, start: int, until: int, extent: _Extent) -> bool:
         parts = _REFERENCE.fullmatch(reference)
         if parts:
             letters, number = parts.groups()
-            extent.add(int(number), _column_number(letters), letters + number)
+            extent.add(int(number), _column_index(letters.decode()) + 1, letters + number)
     return True
-
-
-def _sheet_names(archive: zipfile.ZipFile) -> dict:
-    """{part: sheet name} as the workbook names its sheets, for the refusal's words only."""
-    try:
-        workbook = archive.read("xl/workbook.xml")
-        relationships = archive.read("xl/_rels/workbook.xml.rels")
-    except KeyError:
-        return {}
-    targets = {}
-    for tag in re.findall(rb"<(?:\w+:)?Relationship\s[^>]*>", relationships):
-        attributes = {name: double or single for name, double, single in _ATTRIBUTE.findall(tag)}
-        target = attributes.get(b"Target", b"").decode("utf-8", "replace")
-        targets[attributes.get(b"Id")] = target[1:] if target.startswith("/") else f"xl/{target}"
-    names = {}
-    for tag in re.findall(rb"<(?:\w+:)?sheet\s[^>]*>", workbook):
-        attributes = {name.split(b":")[-1]: double or single for name, double, single in _ATTRIBUTE.findall(tag)}
-        part = targets.get(attributes.get(b"id"))
-        if part and b"name" in attributes:
-            names.setdefault(part, html.unescape(attributes[b"name"].decode("utf-8", "replace")))
-    return names
 
 
 def open_tables(path: str, kind: str) -> list[Table]:
@@ -587,9 +694,10 @@ def open_tables(path: str, kind: str) -> list[Table]:
         raise FileRefused(_calamine_message(exc)) from exc
     except Exception as exc:  # calamine raises its own types for broken files
         raise FileRefused(_calamine_message(exc)) from exc
+    errors = _error_cells(path, kind)
     tables, cells = [], 0
     for name in names:
-        table = _sheet_table(workbook, name)
+        table = _sheet_table(workbook, name, errors.get(name))
         # The sheets as calamine holds them, counted as they load: two of a workbook's sheets
         # may be one part of its zip, read (and held) twice.
         cells += table.cells
@@ -617,18 +725,21 @@ def _calamine_message(exc) -> str:
     return "El archivo está dañado o no es una hoja de cálculo: no se pudo leer."
 
 
-def _sheet_table(workbook, name: str) -> Table:
+def _sheet_table(workbook, name: str, errors: dict | None = None) -> Table:
+    """``errors``: the sheet's error cells (_error_cells), put back in its rows."""
     try:
         sheet = workbook.get_sheet_by_name(name)
         # Rows come from the sheet's first row (the empty ones above its data too); cells from
         # the first column that has data (the letters of a file without titles start there).
         iterator = iter(sheet.iter_rows())
+        if errors:
+            iterator = _with_errors(iterator, errors, sheet.start[1] if sheet.start else 0)
         headers, control, first, number = [], [], None, 0
         for header_cells in iterator:
             number += 1
             if any(_blank(c) is False for c in header_cells):
                 headers, control = _headers(header_cells)
-                first = _first_cells(header_cells, control)
+                first = _first_cells(header_cells)
                 break
     except Exception as exc:
         raise FileRefused(_calamine_message(exc)) from exc
@@ -645,8 +756,296 @@ def _sheet_table(workbook, name: str) -> Table:
     )
 
 
-def _first_cells(cells, control: list[int]) -> list:
-    return _without_control(list(cells), control) if control else list(cells)
+def _with_errors(rows, errors: dict[int, dict[int, str]], first_column: int) -> Iterator[list]:
+    """A sheet's rows (from its first) with its error cells' values in place of the empty text
+    calamine reads there."""
+    for index, cells in enumerate(rows):
+        found = errors.get(index)
+        if found:
+            cells = list(cells)
+            for column, error in found.items():
+                at = column - first_column
+                if at >= 0:
+                    cells.extend([""] * (at + 1 - len(cells)))
+                    cells[at] = error
+        yield cells
+
+
+# A workbook's error cells held in memory at most (a formula that failed on every row of a full
+# file, in five columns): past it the file is refused rather than read without them.
+MAX_ERROR_CELLS = 1_000_000
+_TOO_MANY_ERRORS = (
+    "El archivo tiene demasiadas celdas con errores de fórmula (#N/A, #¡VALOR!…). Corrija las fórmulas "
+    "o copie y pegue sus valores (Pegado especial › Valores) y vuelva a subirlo."
+)
+
+
+def _error_cells(path: str, kind: str) -> dict[str, dict[int, dict[int, str]]]:
+    """The error cells of each sheet of a workbook: {sheet: {row: {column: error}}}, rows and
+    columns from 0 as calamine counts them. Nearly every file has none, told by a search of its
+    bytes (in C) before anything is parsed."""
+    try:
+        if kind == XLSX:
+            return _xlsx_errors(path)
+        if kind == XLS:
+            return _xls_errors(path)
+        if kind == ODS:
+            return _ods_errors(path)
+    except FileRefused:
+        raise
+    except Exception as exc:  # calamine read the file: a part it skips is broken
+        raise FileRefused(_calamine_message(exc)) from exc
+    return {}
+
+
+class _ErrorCells(dict):
+    """{row: {column: error}}, refusing the file past MAX_ERROR_CELLS."""
+
+    count = 0
+
+    def add(self, row: int, column: int, error: str) -> None:
+        self.count += 1
+        if self.count > MAX_ERROR_CELLS:
+            raise FileRefused(_TOO_MANY_ERRORS)
+        self.setdefault(row, {})[column] = error
+
+
+# .xlsx: an error cell is <c r="B2" t="e"><f>…</f><v>#N/A</v></c> (the formula, then the error it
+# gave). Excel, LibreOffice, Google Sheets and openpyxl write the cell's reference (r); a writer
+# that leaves it out is read by openpyxl instead (it counts the cells), slower but rare.
+_XLSX_ERROR_TYPE = re.compile(rb"t=[\"']e[\"']")  # one search of a block for either quote
+_XLSX_ERROR_CELL = re.compile(rb"<(?:\w+:)?c\s([^>]*?\bt\s*=\s*[\"']e[\"'][^>/]*)>(.*?)</(?:\w+:)?c>", re.DOTALL)
+_XLSX_REFERENCE = re.compile(rb"\br\s*=\s*[\"']\$?([A-Za-z]{1,3})\$?([0-9]{1,7})[\"']")
+_XLSX_VALUE = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
+_CHUNK = 4 << 20
+
+
+def _xlsx_errors(path: str) -> dict:
+    found = {}
+    with zipfile.ZipFile(path) as archive:
+        for name, part in _xlsx_sheet_parts(archive).items():
+            try:
+                errors = _xlsx_sheet_errors(archive, part)
+            except _Unreferenced:
+                errors = _xlsx_sheet_errors_by_openpyxl(path, name)
+            if errors:
+                found[name] = errors
+    return found
+
+
+class _Unreferenced(Exception):
+    """An error cell without its reference (r)."""
+
+
+def _xlsx_sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
+    """{sheet name: its part in the zip}, from the workbook and its relationships."""
+    from defusedxml import ElementTree
+
+    names = set(archive.namelist())
+    if "xl/workbook.xml" not in names or "xl/_rels/workbook.xml.rels" not in names:
+        return {}  # an .xlsb (binary parts): its error cells are not looked for
+    targets = {}
+    for element in ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels")).iter():
+        if element.tag.endswith("Relationship") and element.get("Id") and element.get("Target"):
+            target = element.get("Target").replace("\\", "/")
+            targets[element.get("Id")] = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+    parts = {}
+    for element in ElementTree.fromstring(archive.read("xl/workbook.xml")).iter():
+        if element.tag.endswith("}sheet"):
+            ids = [value for key, value in element.attrib.items() if key.endswith("}id")]
+            part = targets.get(ids[0]) if ids else None
+            if part in names and element.get("name") is not None:
+                parts[element.get("name")] = part
+    return parts
+
+
+def _xlsx_sheet_errors(archive: zipfile.ZipFile, part: str) -> dict:
+    """A sheet's error cells, read in blocks of its XML cut after a row's tag (no cell spans
+    two); a block without «t="e"» (nearly all) is not searched further."""
+    errors = _ErrorCells()
+    carry = b""
+    with archive.open(part) as handle:
+        while True:
+            chunk = handle.read(_CHUNK)
+            text = carry + chunk
+            cut = len(text) if not chunk else text.rfind(b"row>") + 4
+            if chunk and cut < 4:  # no row's tag yet: read on
+                carry = text
+                continue
+            block, carry = text[:cut], text[cut:]
+            if _XLSX_ERROR_TYPE.search(block):
+                for match in _XLSX_ERROR_CELL.finditer(block):
+                    reference = _XLSX_REFERENCE.search(match.group(1))
+                    if reference is None:
+                        raise _Unreferenced
+                    value = _XLSX_VALUE.search(match.group(2))
+                    error = value.group(1).decode("utf-8", "replace").strip() if value else ""
+                    row = int(reference.group(2)) - 1
+                    errors.add(row, _column_index(reference.group(1).decode()), error or "#N/A")
+            if not chunk:
+                return errors
+
+
+def _column_index(letters: str) -> int:
+    """A → 0, Z → 25, AA → 26."""
+    index = 0
+    for letter in letters.upper():
+        index = index * 26 + ord(letter) - 64
+    return index - 1
+
+
+def _xlsx_sheet_errors_by_openpyxl(path: str, name: str) -> dict:
+    from openpyxl import load_workbook
+
+    errors = _ErrorCells()
+    workbook = load_workbook(path, read_only=True, data_only=True)
+    try:
+        for row in workbook[name].iter_rows():
+            for cell in row:
+                if getattr(cell, "data_type", None) == "e" and cell.value:
+                    errors.add(cell.row - 1, cell.column - 1, str(cell.value))
+    finally:
+        workbook.close()
+    return errors
+
+
+# .xls (BIFF8): an error cell is a BOOLERR record (0x0205, its error flag 1) or a FORMULA record
+# (0x0006: length, row, column, format, then its result) whose result is an error (its first
+# byte 2, its last two 0xFFFF). Searched for in the
+# workbook's stream; xlrd reads the sheets, three times slower than calamine, only when one is
+# there (or some other record's bytes look like one).
+_XLS_ERROR_RECORD = re.compile(rb"\x05\x02\x08\x00.{7}\x01|\x06\x00.{8}\x02.{5}\xff\xff", re.DOTALL)
+
+
+def _xls_errors(path: str) -> dict:
+    import xlrd
+    from xlrd import compdoc
+
+    with open(path, "rb") as handle:
+        content = handle.read()
+    document = compdoc.CompDoc(content, logfile=io.StringIO())
+    for name in ("Workbook", "Book"):
+        memory, base, size = document.locate_named_stream(name)
+        if memory is not None:
+            break
+    if memory is None or not _XLS_ERROR_RECORD.search(memory, base, base + size):
+        return {}
+    found = {}
+    book = xlrd.open_workbook(file_contents=content, on_demand=True, logfile=io.StringIO())
+    try:
+        for index, name in enumerate(book.sheet_names()):
+            sheet = book.sheet_by_index(index)
+            errors = _ErrorCells()
+            for row in range(sheet.nrows):
+                types = sheet.row_types(row)
+                if xlrd.XL_CELL_ERROR in types:
+                    values = sheet.row_values(row)
+                    for column, kind in enumerate(types):
+                        if kind == xlrd.XL_CELL_ERROR:
+                            errors.add(row, column, xlrd.error_text_from_code.get(values[column], "#N/A"))
+            book.unload_sheet(index)
+            if errors:
+                found[name] = errors
+    finally:
+        book.release_resources()
+    return found
+
+
+# .ods: LibreOffice writes an error cell as <table:table-cell table:formula="…"
+# office:value-type="string" office:string-value="" calcext:value-type="error"><text:p>#N/A
+# </text:p></table:table-cell>. Its cells have no reference: they are counted (with their
+# repeats), by expat, only in a file whose content.xml says «value-type="error"» somewhere.
+_ODS_TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
+_ODS_VALUE_TYPE = "urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0 value-type"
+_ODS_OFFICE_VALUE_TYPE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0 value-type"
+
+
+def _ods_errors(path: str) -> dict:
+    with zipfile.ZipFile(path) as archive:
+        with archive.open("content.xml") as handle:
+            carry = b""
+            while chunk := handle.read(_CHUNK):
+                if b'value-type="error"' in carry + chunk:
+                    break
+                carry = chunk[-20:]
+            else:
+                return {}
+        with archive.open("content.xml") as handle:
+            return _OdsErrors().read(handle)
+
+
+class _OdsErrors:
+    def __init__(self):
+        self.found: dict = {}
+        self.sheet: _ErrorCells | None = None
+        self.row = self.column = 0
+        self.rows_repeated = 1
+        self.in_row: list = []  # the row's error cells: (column, repeated, error)
+        self.cell = None  # an error cell being read: [column, repeated, its text]
+
+    def read(self, handle) -> dict:
+        from xml.parsers import expat
+
+        parser = expat.ParserCreate(namespace_separator=" ")
+        parser.StartDoctypeDeclHandler = self._doctype
+        parser.EntityDeclHandler = self._doctype
+        parser.StartElementHandler = self._start
+        parser.EndElementHandler = self._end
+        parser.CharacterDataHandler = self._text
+        parser.ParseFile(handle)
+        return self.found
+
+    def _doctype(self, *args):
+        raise FileRefused("El libro contiene definiciones XML no permitidas (DOCTYPE); no se leyó.")
+
+    def _start(self, tag: str, attributes: dict) -> None:
+        namespace, _, local = tag.partition(" ")
+        if namespace != _ODS_TABLE:
+            return
+        if local == "table":
+            self.sheet = self.found.setdefault(attributes.get(f"{_ODS_TABLE} name", ""), _ErrorCells())
+            self.row = 0
+        elif local == "table-row":
+            self.column, self.in_row = 0, []
+            self.rows_repeated = _repeats(attributes.get(f"{_ODS_TABLE} number-rows-repeated"))
+        elif local in ("table-cell", "covered-table-cell"):
+            repeated = _repeats(attributes.get(f"{_ODS_TABLE} number-columns-repeated"))
+            kind = attributes.get(_ODS_VALUE_TYPE) or attributes.get(_ODS_OFFICE_VALUE_TYPE)
+            if kind == "error":
+                self.cell = [self.column, repeated, ""]
+            self.column += repeated
+
+    def _text(self, data: str) -> None:
+        if self.cell is not None:
+            self.cell[2] += data
+
+    def _end(self, tag: str) -> None:
+        namespace, _, local = tag.partition(" ")
+        if namespace != _ODS_TABLE:
+            return
+        if local in ("table-cell", "covered-table-cell") and self.cell is not None:
+            self.in_row.append(self.cell)
+            self.cell = None
+        elif local == "table-row" and self.sheet is not None:
+            for row in range(self.row, self.row + self.rows_repeated) if self.in_row else ():
+                for column, repeated, error in self.in_row:
+                    for at in range(column, column + repeated):
+                        self.sheet.add(row, at, error.strip() or "#N/A")
+            self.row += self.rows_repeated
+        elif local == "table":
+            self.found = {name: cells for name, cells in self.found.items() if cells}
+            self.sheet = None
+
+
+def _repeats(value) -> int:
+    try:
+        return max(1, int(value or 1))
+    except ValueError:
+        return 1
+
+
+def _first_cells(cells) -> list:
+    return _row(list(cells))
 
 
 def _numbered(iterator, *, first: int) -> Iterator[tuple[int, list]]:
@@ -663,9 +1062,7 @@ def _numbered(iterator, *, first: int) -> Iterator[tuple[int, list]]:
             count += 1
             if count > limit:
                 raise too_many_rows(limit)
-            cells = list(cells)
-            control = control_character_cells(cells)  # [] at once for nearly every row
-            yield number, (_without_control(cells, control) if control else cells)
+            yield number, _row(list(cells))
     except FileRefused:
         raise
     except UnicodeDecodeError as exc:
@@ -725,7 +1122,7 @@ def _csv_table(path: str) -> Table:
             number += 1
             if any(not _blank(c) for c in cells):
                 headers, control = _headers(cells)
-                first = _first_cells(cells, control)
+                first = _first_cells(cells)
                 break
     except (csv.Error, UnicodeDecodeError) as exc:
         raise FileRefused("El archivo CSV está mal formado en su primera fila.") from exc

@@ -57,25 +57,35 @@ def control_character_errors(data: dict, *, skip=()) -> dict[str, list[str]]:
     return errors
 
 
-def control_character_cells(cells: list) -> list[int]:
+def control_character_cells(cells: list, encoded: bytes | None = None) -> list[int]:
     """The positions of a spreadsheet row's cells (text, numbers, dates, None) that hold a
     control character, by the rule above; [] for nearly every row, found by one look in C
-    (_any_control_character) — the import reads hundreds of thousands of rows."""
-    if not _any_control_character(cells):
+    (_any_control_character) — the import reads hundreds of thousands of rows. ``encoded``:
+    the row's json_bytes, when the caller has them already."""
+    if not _any_control_character(cells, encoded):
         return []
     return [index for index, cell in enumerate(cells) if has_control_characters(cell)]
 
 
-def _any_control_character(data: dict | list) -> bool:
+def json_bytes(data) -> bytes | None:
+    """``data`` as JSON, encoded by orjson in C (what it cannot encode, as null), for a look at
+    its bytes; None when orjson refuses it (a lone surrogate, an int over 64 bits…)."""
+    try:
+        return orjson.dumps(data, default=_as_null, option=orjson.OPT_NON_STR_KEYS)
+    except TypeError:  # orjson.JSONEncodeError
+        return None
+
+
+def _any_control_character(data: dict | list, encoded: bytes | None = None) -> bool:
     """Whether control_character_errors may find anything (a yes may be wrong, a no never is):
     ``data`` as JSON, encoded by orjson in C (what it cannot encode, as null), where a control
     character shows as an escape (C0: \\u0000…, \\b, \\f) or as itself (DEL; C1 is \\xc2 then
     0x80-0x9f in UTF-8). Nearly every input holds no backslash, DEL nor \\xc2 at all: three
     scans in C, where walking the texts in Python cost several µs an input (the import checks
     each row). Skipped keys are looked at too: a yes then searches each value as the rule says."""
-    try:
-        encoded = orjson.dumps(data, default=_as_null, option=orjson.OPT_NON_STR_KEYS)
-    except TypeError:  # orjson.JSONEncodeError: a lone surrogate, an int over 64 bits…: look
+    if encoded is None:
+        encoded = json_bytes(data)
+    if encoded is None:  # what orjson refuses: look
         return True
     # The bytes as integers (backslash, DEL, 0xc2): memchr at once, where a bytes needle is
     # first tried as an integer, a TypeError raised and cleared (ten times the search).

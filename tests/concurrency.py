@@ -61,8 +61,11 @@ def wait_until_released(*classids: int, give_up_after: float = 30.0) -> bool:
     while time.monotonic() < deadline:
         with connection.cursor() as cursor:
             cursor.execute(
+                # This database's (advisory locks are per database): the application or another
+                # test run on the same server holds its own.
                 "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 2"
-                " AND classid = ANY(%s::oid[]) AND pid <> pg_backend_pid()",
+                " AND classid = ANY(%s::oid[]) AND pid <> pg_backend_pid()"
+                " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
                 [list(classids)],
             )
             if cursor.fetchone()[0] == 0:

@@ -175,6 +175,24 @@ def test_the_same_customer_twice_in_a_file_is_reported(admin):
     assert job.errors[0][0] == 3 and "fila 2" in job.errors[0][2]
 
 
+def test_a_customer_repeated_in_a_row_with_errors_is_reported_too(admin):
+    # Fixing only a rejected row's own errors and uploading it again would otherwise update the
+    # customer the earlier row created; and a row after a rejected one is the same customer twice.
+    ruc, dni = valid_ruc(), valid_dni()
+    rows = [
+        company(ruc=ruc),
+        company(ruc=ruc, name="Otra S.A.", Giro=None),
+        person(dni=dni, last=None),
+        person(dni=dni),
+    ]
+    job = preview(admin, xlsx(rows))
+    assert (job.to_create, job.error_rows) == (1, 3)
+    messages = {(number, message) for number, _column, message, *_ in job.errors}
+    assert (3, "El mismo documento ya está en la fila 2.") in messages
+    assert (5, "El mismo documento ya está en la fila 4.") in messages
+    assert any(number == 3 and "giro" in message for number, _column, message, *_ in job.errors)
+
+
 # --- real-spreadsheet quirks ------------------------------------------------------------------
 
 
@@ -656,6 +674,8 @@ def test_workers_check_a_large_file_exactly_as_one_process_does(committed_admin,
         company(ruc=ruc),
         person(dni="12AB"),
         company(ruc=ruc, name="Repetida S.A."),
+        company(ruc=(rejected := valid_ruc()), Giro=None),  # an error row: its document is remembered
+        company(ruc=rejected, name="Corregida S.A."),  # … so this one repeats it
         person(dni=same.document_number, first="Ana", last="Ruiz"),  # unchanged
         person(first="Eva María", last="Soto", **{"Correos electrónicos": "EVA@correo.pe"}),  # matched by e-mail
         company(ruc=trashed.document_number),  # in the Papelera
@@ -683,10 +703,10 @@ def test_workers_check_a_large_file_exactly_as_one_process_does(committed_admin,
     assert calls == [2]  # two worker processes checked it
     counts = ("status", "to_create", "to_update", "unchanged", "error_rows", "errors")
     assert [getattr(shared, c) for c in counts] == [getattr(alone, c) for c in counts]
-    assert (shared.to_create, shared.to_update, shared.unchanged, shared.error_rows) == (31, 2, 1, 6)
+    assert (shared.to_create, shared.to_update, shared.unchanged, shared.error_rows) == (31, 2, 1, 8)
     assert _staged(shared) == _staged(alone)
     job = run(committed_admin, shared, mode="validas")
-    assert (job.status, job.created, job.updated, job.rejected) == ("terminada", 31, 2, 6)
+    assert (job.status, job.created, job.updated, job.rejected) == ("terminada", 31, 2, 8)
     existing.refresh_from_db()
     by_email.refresh_from_db()
     assert (existing.business_name, by_email.first_names) == ("Nueva Razón S.A.C.", "Eva María")

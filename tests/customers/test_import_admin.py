@@ -195,7 +195,10 @@ def test_admin_imports_the_contactos_sheet_and_shows_its_errors(admin_client):
 
 def test_admin_import_refuses_a_file_over_the_size_limit_before_reading_it(admin_client, settings):
     settings.IMPORT_MAX_BYTES = 100
-    page = upload(admin_client, xlsx([company()])).content.decode()
+    # Refused while it arrived (customers.uploads): the import page again, the message above it.
+    response = upload(admin_client, xlsx([company()]))
+    assert response.status_code == 302
+    page = admin_client.get(response.url).content.decode()
     assert "el máximo es" in page
     assert Customer.objects.count() == 0
 

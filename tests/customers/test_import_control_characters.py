@@ -229,10 +229,10 @@ def test_an_xls_cell_with_a_control_character(admin):
 
 def test_a_marked_row_keeps_its_positions_through_pickle():
     # The preview's worker processes receive the rows pickled.
-    row = spreadsheets._without_control(["a\x00b", 1.0, None, "c\x9fd"], [0, 3])
+    row = spreadsheets._row(["a\x00b", 1.0, None, "c\x9fd", "#N/A"])
     again = pickle.loads(pickle.dumps(row))  # noqa: S301  (our own bytes, as the pool sends them)
     assert again.__class__ is spreadsheets.ControlRow
-    assert (list(again), again.control) == (["ab", 1.0, None, "cd"], [0, 3])
+    assert (list(again), again.control, again.errors) == (["ab", 1.0, None, "cd", "#N/A"], [0, 3], {4: "#N/A"})
 
 
 def test_control_character_cells():
