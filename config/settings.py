@@ -230,6 +230,9 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 20_000
 # The admin's Importar / Exportar (django-import-export) ask for the same permissions.
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "import"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "export"
+# … and keep an uploaded file between the preview and the confirm in the project's storage,
+# which every app server shares, not one machine's temporary folder (customers.uploads).
+IMPORT_EXPORT_TMP_STORAGE_CLASS = "customers.uploads.AdminImportStorage"
 
 # Cache in the database: shared by every app server and worker, so the RUC/DNI lookup's answers
 # and per-user counters hold across processes and machines. `createcachetable` makes the table

@@ -19,12 +19,15 @@ given without the CSRF check: it must only answer, never act.
 """
 
 from contextlib import suppress
+from datetime import timedelta
 from functools import wraps
 
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.http import QueryDict
+from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from import_export.tmp_storages import MediaStorage
 
 from customers import spreadsheets
 
@@ -95,3 +98,33 @@ def limit_upload(refused):
         return csrf_exempt(limited)
 
     return decorate
+
+
+class AdminImportStorage(MediaStorage):
+    """Where the admin's import (django-import-export) keeps an uploaded file between its preview
+    and its confirm (settings.IMPORT_EXPORT_TMP_STORAGE_CLASS): the project's storage
+    (MEDIA_ROOT, or the object storage of STORAGES), not the package's default, the temporary
+    folder of the machine that showed the preview — behind a load balancer the confirm may reach
+    another one (README, Growing past one machine), which did not have the file. The confirm
+    removes its file; one whose preview was never confirmed is removed, STALE_AFTER later, by
+    the next admin import that keeps one."""
+
+    STALE_AFTER = timedelta(days=1)
+
+    def save(self, data):
+        super().save(data)
+        self.remove_stale()
+
+    def remove_stale(self) -> None:
+        storage, folder = self._storage, self.MEDIA_FOLDER
+        try:
+            _folders, names = storage.listdir(folder)
+        except FileNotFoundError:
+            return
+        before = timezone.now() - self.STALE_AFTER
+        for name in names:
+            path = f"{folder}/{name}"
+            # Another import's confirm may remove it meanwhile.
+            with suppress(FileNotFoundError):
+                if storage.get_modified_time(path) < before:
+                    storage.delete(path)

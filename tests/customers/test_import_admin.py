@@ -2,7 +2,9 @@
 
 import csv
 import io
+import os
 import re
+import time
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -65,6 +67,30 @@ def test_admin_import_previews_then_writes_through_the_import_service(admin_clie
     created = Customer.objects.get(business_name="Desde Admin S.A.")
     assert created.history.get().history_type == "+"
     assert CustomerNote.objects.get(customer=created).text == "Creado por importación de admin.xlsx."
+
+
+def test_admin_import_keeps_the_file_in_the_shared_storage_until_confirmed(admin_client, settings, tmp_path):
+    # Not in one machine's temporary folder: behind a load balancer the confirm may reach
+    # another app server than the preview did. One never confirmed goes a day later.
+    settings.MEDIA_ROOT = tmp_path
+    kept = tmp_path / "django-import-export"
+    response = upload(admin_client, xlsx([company(name="Guardada S.A.")]))
+    name = re.search(r'name="import_file_name" value="([^"]*)"', response.content.decode())[1]
+    assert [path.name for path in kept.iterdir()] == [name]
+    abandoned = kept / "abandonado"
+    abandoned.write_bytes(b"preview of yesterday")
+    yesterday = time.time() - 25 * 3600
+    os.utime(abandoned, (yesterday, yesterday))
+    recent = kept / "reciente"
+    recent.write_bytes(b"another user's preview, an hour ago")
+    hour_ago = time.time() - 3600
+    os.utime(recent, (hour_ago, hour_ago))
+    second = upload(admin_client, xlsx([company(name="Otra Guardada S.A.")]))
+    assert not abandoned.exists() and recent.exists()
+    assert confirm(admin_client, second).status_code == 302
+    assert confirm(admin_client, response).status_code == 302
+    assert sorted(path.name for path in kept.iterdir()) == ["reciente"]
+    assert Customer.objects.filter(business_name__in=["Guardada S.A.", "Otra Guardada S.A."]).count() == 2
 
 
 def test_admin_import_shows_row_errors_and_writes_nothing(admin_client):
