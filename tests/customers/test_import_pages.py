@@ -81,6 +81,16 @@ def test_the_history_shows_no_counts_for_an_import_not_yet_run_and_a_way_to_conf
     assert reverse("customers:import_detail", args=[job.pk]) in html
 
 
+def test_the_history_counts_no_errors_for_a_refused_file(client, admin, settings):
+    # Its rows were never all read: «0 con errores» would read as a file without mistakes.
+    settings.IMPORT_MAX_ROWS = 1
+    job, _ = _upload(client, [company(), company()])
+    assert job.status == ImportJob.Status.REFUSED
+    html = client.get(IMPORT).content.decode()
+    row = _text(re.search(r'<table[^>]*id="import-history".*?</table>', html, re.S).group(0))
+    assert "Archivo rechazado — — —" in row
+
+
 @pytest.mark.parametrize(
     ("status", "done", "total", "told"),
     [
