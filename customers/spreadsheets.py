@@ -647,8 +647,6 @@ def _part_extent(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> _Extent |
 
 def _blocks(part) -> Iterator[bytes]:
     """The part's blocks as inflated, then b"" (the last unfinished tag's turn)."""
-    # The zip's checksums are calamine's to check; computing them here cost a tenth of the scan.
-    part._expected_crc = None
     while block := part.read(_BLOCK):
         yield block
     yield b""

@@ -61,10 +61,15 @@ def test_a_child_sheet_s_column_without_title_is_named_in_a_warning(admin):
     ]
 
 
+def _thousand_columns(admin):
+    """The preview of a file with the template's columns and a thousand more of its own."""
+    extra = [f"Dato {n}" for n in range(1, 1001)]
+    return preview(admin, xlsx([company() + ["x"] * 1000], headers=[*HEADERS, *extra]))
+
+
 def test_a_thousand_unknown_columns_are_one_warning_not_a_thousand(admin, client):
     client.force_login(admin)
-    extra = [f"Dato {n}" for n in range(1, 1001)]
-    job = preview(admin, xlsx([company() + ["x"] * 1000], headers=[*HEADERS, *extra]))
+    job = _thousand_columns(admin)
     assert job.to_create == 1
     assert job.warnings == [
         "Se ignoraron 1,000 columnas que no son datos de clientes: «Dato 1», «Dato 2», «Dato 3», «Dato 4», "
@@ -76,8 +81,7 @@ def test_the_columns_of_a_thousand_column_file_can_be_applied(admin, client):
     # The mapping step's form has a field per column (and one per value for every row): a
     # thousand columns must not be refused as «Solicitud no válida» (Django's field limit).
     client.force_login(admin)
-    extra = [f"Dato {n}" for n in range(1, 1001)]
-    job = preview(admin, xlsx([company() + ["x"] * 1000], headers=[*HEADERS, *extra]))
+    job = _thousand_columns(admin)
     posted = {f"col_{index}": column["key"] for index, column in enumerate(job.columns)}
     posted.update({f"const_{key}": "" for key in ("business_line", "country", "category", "customer_class")})
     response = client.post(reverse("customers:import_columns", args=[job.pk]), posted)
